@@ -1,0 +1,40 @@
+"""fastreg: fast, reproducible regularizers for deep learning.
+
+Dropout, weight decay and data augmentation run by compiled kernels near the
+speed of memory, with randomness that is a pure function of (seed, stream,
+position): bitwise the same results for every thread count, batch split,
+worker count and SIMD path.
+"""
+
+__version__ = "0.1.0"
+
+from fastreg.config import get_simd, set_simd, show_config, simd
+from fastreg.threads import get_num_threads, num_threads, set_num_threads
+from fastreg.dropout import (
+    Dropout,
+    channel_dropout_,
+    drop_path_,
+    dropout,
+    dropout_,
+    dropout_backward,
+    dropout_mask,
+)
+from fastreg import random
+
+__all__ = [
+    "Dropout",
+    "channel_dropout_",
+    "drop_path_",
+    "dropout",
+    "dropout_",
+    "dropout_backward",
+    "dropout_mask",
+    "get_num_threads",
+    "get_simd",
+    "num_threads",
+    "random",
+    "set_num_threads",
+    "set_simd",
+    "show_config",
+    "simd",
+]

@@ -1,0 +1,63 @@
+"""Command line: ``python -m fastreg {bench,info}`` (also the ``fastreg`` script)."""
+
+import argparse
+import json
+import platform
+import sys
+
+
+def _bench(args):
+    import fastreg
+    from fastreg import bench
+
+    names = args.only or list(bench.ALL_CASES)
+    cases = [case for name in names for case in bench.ALL_CASES[name](quick=args.quick)]
+    repeat = 5 if args.quick else 15
+    if args.threads:
+        for case in cases:
+            case.threads = args.threads
+    print(f"fastreg {fastreg.__version__} on {platform.machine()}, SIMD {fastreg.get_simd()}, "
+          f"{fastreg.threads.available_cores()} cores; median of {repeat} runs per contender",
+          flush=True)
+    rows = []
+    for i, case in enumerate(cases, 1):
+        def progress(done, total, i=i, case=case):
+            print(f"\r[{i}/{len(cases)}] {case.title}: round {done}/{total}", end="", file=sys.stderr,
+                  flush=True)
+        medians = bench.run_case(case, repeat=repeat, progress=progress)
+        print(file=sys.stderr)
+        rows += bench.rows_for(case, medians)
+    print(bench.format_table(rows))
+    print("fastreg/x: fastreg's time over the contender's (below 1: fastreg is faster).")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _info(args):
+    import fastreg
+
+    fastreg.show_config()
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="fastreg", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("bench", help="time fastreg against its floors and peers; print a table")
+    b.add_argument("--quick", action="store_true", help="smaller sizes and fewer runs")
+    b.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    b.add_argument("--threads", type=int, help="threads for the multithreaded cases")
+    b.add_argument("--only", action="append", help="run only this group of cases (repeatable)")
+    b.set_defaults(func=_bench)
+    for name in ("info", "show_config"):
+        i = sub.add_parser(name, help="version, SIMD path, threads, thread pool")
+        i.set_defaults(func=_info)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Benchmark cases shared by ``python -m fastreg bench`` and ``benches/``.
+
+A case is one piece of work done by several contenders: fastreg, a floor
+(the memory-bound loop the work cannot beat) or a peer library, and the
+NumPy idiom users write today.  Contenders of a case are timed round-robin
+in one run and reported as ratios of medians, never as bare times alone:
+these machines are noisy.
+"""
+
+import dataclasses
+import importlib.util
+import time
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class Contender:
+    name: str
+    make: object  # () -> zero-argument callable doing one unit of work
+
+
+@dataclasses.dataclass
+class Case:
+    title: str
+    items: int  # elements (or images, or arrays) per call, for throughput
+    unit: str
+    contenders: list  # fastreg first
+    threads: int = 1
+
+
+def have(module):
+    return importlib.util.find_spec(module) is not None
+
+
+def dropout_cases(quick=False):
+    """dropout_ on 2**24 float32 against the in-place multiply floor, the
+    NumPy idiom and torch."""
+    import fastreg
+
+    n = 2**20 if quick else 2**24
+    p = 0.5
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal(n, dtype=np.float32)
+
+    def fastreg_dropout():
+        x = base.copy()
+        step = iter(range(1 << 62))
+        return lambda: fastreg.dropout_(x, p, seed=1, step=next(step))
+
+    def floor():
+        x = base.copy()
+        c = np.float32(1.0000001)
+        return lambda: np.multiply(x, c, out=x)
+
+    def numpy_idiom():
+        x = base.copy()
+        gen = np.random.default_rng(1)
+        return lambda: x.__imul__((gen.random(x.shape, dtype=np.float32) < 1 - p) / (1 - p))
+
+    contenders = [Contender("fastreg", fastreg_dropout), Contender("floor np.multiply", floor),
+                  Contender("numpy idiom", numpy_idiom)]
+    if have("torch"):
+        def torch_dropout():
+            import torch
+            t = torch.from_numpy(base.copy())
+            return lambda: torch.nn.functional.dropout(t, p, training=True, inplace=True)
+        contenders.append(Contender("torch", torch_dropout))
+    cases = [Case(f"dropout_ float32 n={n}", n, "elem", contenders, threads=1)]
+    two = [Contender("fastreg 2 threads", fastreg_dropout), Contender("fastreg 1 thread", fastreg_dropout)]
+    cases.append(Case(f"dropout_ float32 n={n}, 2 threads vs 1", n, "elem", two, threads=2))
+    return cases
+
+
+ALL_CASES = {"dropout": dropout_cases}
+
+
+def _time(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def run_case(case, repeat=15, progress=None):
+    """Time the contenders of `case` round-robin; returns {name: median seconds}."""
+    import fastreg
+
+    fns = {}
+    for c in case.contenders:
+        fns[c.name] = c.make()
+    samples = {name: [] for name in fns}
+    for name, fn in fns.items():  # warm up
+        fn()
+    for r in range(repeat):
+        for c in case.contenders:
+            threads = 1 if "1 thread" in c.name else case.threads
+            with fastreg.num_threads(min(threads, fastreg.threads.available_cores()) or 1):
+                samples[c.name] += _time(fns[c.name], 1)
+        if progress:
+            progress(r + 1, repeat)
+    return {name: float(np.median(t)) for name, t in samples.items()}
+
+
+def rows_for(case, medians):
+    """One record per contender: its median and fastreg's ratio against it."""
+    lead = case.contenders[0].name
+    rows = []
+    for c in case.contenders:
+        t = medians[c.name]
+        rows.append({
+            "case": case.title,
+            "contender": c.name,
+            "median_ms": t * 1e3,
+            "throughput": case.items / t,
+            "unit": f"{case.unit}/s",
+            "fastreg_time_ratio": medians[lead] / t,
+            "speedup_of_fastreg": t / medians[lead],
+        })
+    return rows
+
+
+def format_table(rows):
+    header = f"{'case':<44} {'contender':<20} {'median ms':>10} {'throughput':>14} {'fastreg/x':>10} {'x/fastreg':>10}"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(
+            f"{r['case']:<44.44} {r['contender']:<20.20} {r['median_ms']:>10.3f} "
+            f"{r['throughput']:>10.3g} {r['unit'].split('/')[0]:<3} "
+            f"{r['fastreg_time_ratio']:>10.2f} {r['speedup_of_fastreg']:>10.2f}"
+        )
+    return "\n".join(lines)

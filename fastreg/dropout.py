@@ -1,0 +1,341 @@
+"""Dropout: inverted dropout, its backward, masks, channel dropout and drop path.
+
+Randomness.  Element i (in C order) of a call with (seed, step) is kept iff
+``fastreg.random.bits(seed, step, i, 1)[0] >= threshold`` where
+``threshold = round(p * 2**32)`` clipped to [1, 2**32 - 1]: the drop
+probability has a resolution of 2**-32.  The mask is never stored; the same
+(p, seed, step) regenerate it, on any thread count and SIMD level.
+
+Arithmetic.  A kept element becomes ``x * scale`` with
+``scale = 1 / (1 - p)`` rounded to the array's precision (float32 for
+float16 arrays, which are widened, multiplied and rounded back); a dropped
+element becomes +0.0, whatever its value, NaN and inf included.
+
+Layout.  C-contiguous arrays run in place at full speed.  Other views are
+handled correctly: the kernel runs on a contiguous copy which is then written
+back through the view, so in-place calls always modify the caller's array.
+"""
+
+import numpy as np
+
+from fastreg import _dropout
+from fastreg._validate import (
+    check_float_array,
+    check_out,
+    check_probability,
+    check_shape,
+    check_uint64,
+    check_writable,
+    same_memory,
+)
+
+_TWO32 = 1 << 32
+
+
+def _threshold(p):
+    """The 32-bit keep threshold for 0 < p < 1."""
+    return min(max(int(round(p * _TWO32)), 1), _TWO32 - 1)
+
+
+def _scale(p):
+    return 1.0 / (1.0 - p)
+
+
+def _apply(x, p, seed, step, out):
+    """Dropout of `x` written into `out` (validated; `out` may be `x`)."""
+    if x.size == 0:
+        return out
+    if p == 0.0:
+        if not same_memory(out, x):
+            np.copyto(out, x)
+        return out
+    if p == 1.0:
+        out[...] = 0
+        return out
+    src = x if x.flags.c_contiguous else np.ascontiguousarray(x)
+    dst = out if out.flags.c_contiguous else np.empty(out.shape, out.dtype)
+    _dropout.dropout_into(src, dst, seed, step, _threshold(p), _scale(p))
+    if dst is not out:
+        np.copyto(out, dst)
+    return out
+
+
+def _check_common(p, seed, step):
+    return check_probability("p", p), check_uint64("seed", seed), check_uint64("step", step)
+
+
+def dropout_(x, p, *, seed, step=0):
+    """In-place inverted dropout.
+
+    Each element is kept with probability ``1 - p`` and scaled by
+    ``1 / (1 - p)``, or set to 0.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        float16, float32 or float64, any shape, writable.
+    p : float
+        Drop probability in [0, 1].  0 leaves `x` untouched without drawing;
+        1 zeroes it.
+    seed : int
+        In [0, 2**64).
+    step : int, default 0
+        Stream id in [0, 2**64): use a new step for every training step.
+
+    Returns
+    -------
+    numpy.ndarray
+        `x` itself.
+
+    Raises
+    ------
+    TypeError
+        `x` is not a floating-point array; `seed` or `step` is not an integer.
+    ValueError
+        `p` outside [0, 1] or NaN; `x` read-only; `seed` or `step` out of range.
+    """
+    check_float_array("x", x)
+    p, seed, step = _check_common(p, seed, step)
+    check_writable("x", x)
+    return _apply(x, p, seed, step, x)
+
+
+def dropout(x, p, *, seed, step=0, out=None):
+    """Inverted dropout, out of place.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        float16, float32 or float64, any shape.
+    p, seed, step
+        As in :func:`dropout_`.
+    out : numpy.ndarray, optional
+        Same shape and dtype as `x`, writable, not overlapping `x` (or `x`
+        itself, which makes the call in place).
+
+    Returns
+    -------
+    numpy.ndarray
+        `out`, or a new array.
+    """
+    check_float_array("x", x)
+    p, seed, step = _check_common(p, seed, step)
+    if out is None:
+        out = np.empty(x.shape, x.dtype)
+    else:
+        check_out(out, x)
+    return _apply(x, p, seed, step, out)
+
+
+def dropout_backward(grad, p, *, seed, step=0, out=None):
+    """Gradient of :func:`dropout` / :func:`dropout_` with the same (p, seed, step).
+
+    The mask is regenerated from (seed, step), never stored:
+    ``grad * mask / (1 - p)``.
+
+    Parameters
+    ----------
+    grad : numpy.ndarray
+        Gradient with respect to the dropout output.
+    p, seed, step
+        Those of the forward call.
+    out : numpy.ndarray, optional
+        As in :func:`dropout`; pass ``out=grad`` to overwrite `grad`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The gradient with respect to the dropout input.
+    """
+    check_float_array("grad", grad)
+    p, seed, step = _check_common(p, seed, step)
+    if out is None:
+        out = np.empty(grad.shape, grad.dtype)
+    else:
+        check_out(out, grad)
+    return _apply(grad, p, seed, step, out)
+
+
+def dropout_mask(shape, p, *, seed, step=0, packed=False):
+    """The keep mask that dropout with (p, seed, step) uses.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+    p, seed, step
+        As in :func:`dropout_`.
+    packed : bool, default False
+        Return 1 bit per element in :func:`numpy.packbits` layout (C order,
+        first element in the high bit of byte 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        bool array of `shape`, or 1-D uint8 array of ``ceil(size / 8)`` bytes.
+    """
+    shape = check_shape("shape", shape)
+    p, seed, step = _check_common(p, seed, step)
+    keep = np.empty(shape, dtype=np.uint8)
+    if p == 0.0:
+        keep[...] = 1
+    elif p == 1.0:
+        keep[...] = 0
+    elif keep.size:
+        _dropout.keep_bytes_into(keep, seed, step, _threshold(p))
+    mask = keep.view(np.bool_)
+    return np.packbits(mask.ravel()) if packed else mask
+
+
+def _block_dropout(x, p, seed, step, n_samples, A, C, B):
+    """Drop whole units: x viewed as (n_samples * A, C, B), unit = (sample, c)."""
+    if x.size == 0 or p == 0.0:
+        return x
+    if p == 1.0:
+        x[...] = 0
+        return x
+    keep = np.empty(n_samples * C, dtype=np.uint8)
+    _dropout.keep_bytes_into(keep, seed, step, _threshold(p))
+    work = x if x.flags.c_contiguous else np.ascontiguousarray(x)
+    _dropout.block_dropout_into(work, work, A, C, B, keep, _scale(p))
+    if work is not x:
+        np.copyto(x, work)
+    return x
+
+
+def channel_dropout_(x, p, *, seed, step=0, channel_axis=1):
+    """Drop whole channels of each sample in place (Dropout1d/2d/3d).
+
+    Channel c of sample n is kept with probability ``1 - p``, its decision
+    being stream position ``n * C + c``; kept channels are scaled by
+    ``1 / (1 - p)``, dropped ones set to 0.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        At least 2-D, samples along axis 0, writable.
+    p, seed, step
+        As in :func:`dropout_`.
+    channel_axis : int, default 1
+        The channel axis (1 for NCHW, -1 for NHWC); not 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        `x` itself.
+    """
+    check_float_array("x", x)
+    if x.ndim < 2:
+        raise ValueError(f"x must have at least 2 dimensions (samples, channels, ...), got {x.ndim}")
+    if isinstance(channel_axis, bool) or not isinstance(channel_axis, (int, np.integer)):
+        raise TypeError(f"channel_axis must be an integer, got {type(channel_axis).__name__}")
+    if not -x.ndim <= channel_axis < x.ndim:
+        raise ValueError(f"channel_axis {channel_axis} is out of range for an array of {x.ndim} dimensions")
+    axis = int(channel_axis) % x.ndim
+    if axis == 0:
+        raise ValueError("channel_axis must not be 0, the sample axis")
+    p, seed, step = _check_common(p, seed, step)
+    check_writable("x", x)
+    shape = x.shape
+    A = int(np.prod(shape[1:axis], dtype=np.int64))
+    B = int(np.prod(shape[axis + 1:], dtype=np.int64))
+    return _block_dropout(x, p, seed, step, shape[0], A, shape[axis], B)
+
+
+def drop_path_(x, p, *, seed, step=0):
+    """Drop whole samples along axis 0 in place (stochastic depth).
+
+    Sample n is kept with probability ``1 - p`` (stream position n) and
+    scaled by ``1 / (1 - p)``, or set to 0.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        At least 1-D, writable.
+    p, seed, step
+        As in :func:`dropout_`.
+
+    Returns
+    -------
+    numpy.ndarray
+        `x` itself.
+    """
+    check_float_array("x", x)
+    if x.ndim < 1:
+        raise ValueError("x must have at least 1 dimension (samples)")
+    p, seed, step = _check_common(p, seed, step)
+    check_writable("x", x)
+    B = int(np.prod(x.shape[1:], dtype=np.int64))
+    return _block_dropout(x, p, seed, step, x.shape[0], 1, 1, B)
+
+
+class Dropout:
+    """A dropout layer for NumPy training loops.
+
+    In training mode every forward call uses a fresh step (0, 1, 2, ...), so
+    masks differ between calls; :meth:`backward` regenerates the mask of the
+    last forward call.  In eval mode the layer is the identity.
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Drop probability in [0, 1].
+    seed : int, default 0
+        In [0, 2**64).
+    inplace : bool, default False
+        Overwrite the input instead of allocating the output.
+
+    Attributes
+    ----------
+    step : int
+        The step the next forward call will use.
+    training : bool
+
+    Examples
+    --------
+    >>> layer = fastreg.Dropout(0.1, seed=1)
+    >>> y = layer(x)
+    >>> dx = layer.backward(dy)
+    """
+
+    def __init__(self, p=0.5, *, seed=0, inplace=False):
+        self.p = check_probability("p", p)
+        self.seed = check_uint64("seed", seed)
+        self.inplace = bool(inplace)
+        self.step = 0
+        self.training = True
+
+    def train(self, mode=True):
+        """Switch to training mode (or eval mode with ``mode=False``); returns self."""
+        self.training = bool(mode)
+        return self
+
+    def eval(self):
+        """Switch to eval mode (the identity); returns self."""
+        return self.train(False)
+
+    def __call__(self, x):
+        """Forward pass: dropout with a fresh step in training mode, identity in eval mode."""
+        if not self.training:
+            return x
+        fn = dropout_ if self.inplace else dropout
+        y = fn(x, self.p, seed=self.seed, step=self.step)
+        self.step += 1
+        return y
+
+    forward = __call__
+
+    def backward(self, grad):
+        """Gradient of the last training-mode forward call."""
+        if not self.training:
+            return grad
+        if self.step == 0:
+            raise RuntimeError("backward called before any training-mode forward call")
+        if self.inplace:
+            check_float_array("grad", grad)
+            check_writable("grad", grad)
+            return dropout_backward(grad, self.p, seed=self.seed, step=self.step - 1, out=grad)
+        return dropout_backward(grad, self.p, seed=self.seed, step=self.step - 1)
+
+    def __repr__(self):
+        return (f"Dropout(p={self.p}, seed={self.seed}, inplace={self.inplace}, "
+                f"step={self.step}, training={self.training})")

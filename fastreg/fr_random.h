@@ -1,0 +1,96 @@
+/* The random core: one counter-based generator shared by every kernel.
+ *
+ * Stream `stream` of seed `seed` is a SplitMix64 sequence (Steele, Lea and
+ * Flood 2014; Vigna's splitmix64.c) whose state and increment are derived
+ * from (seed, stream):
+ *
+ *     key   = mix64(seed) + fmix64(stream)
+ *     gamma = mix_gamma(stream)              (odd, as SplittableRandom.split)
+ *     word(j) = mix64(key + (j + 1) * gamma)   for j = 0, 1, 2, ...
+ *
+ * Each 64-bit word gives two 32-bit values, low half first, so the value at
+ * position p is word(p >> 1) >> (32 * (p & 1)).  Every value is a pure
+ * function of (seed, stream, position): no state is carried between calls,
+ * so results do not depend on threads, chunking or call order.  Different
+ * streams use different increments, so no stream is a shifted copy of
+ * another. */
+#ifndef FR_RANDOM_H
+#define FR_RANDOM_H
+
+#include <stdint.h>
+#include "fr_simd.h"
+
+#define FR_GOLDEN_GAMMA UINT64_C(0x9e3779b97f4a7c15)
+#define FR_MIX_M1 UINT64_C(0xbf58476d1ce4e5b9)
+#define FR_MIX_M2 UINT64_C(0x94d049bb133111eb)
+
+typedef struct {
+    uint64_t key;
+    uint64_t gamma;
+} fr_stream;
+
+/* SplitMix64's output function (Stafford's variant 13). */
+FR_INLINE uint64_t fr_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * FR_MIX_M1;
+    z = (z ^ (z >> 27)) * FR_MIX_M2;
+    return z ^ (z >> 31);
+}
+
+/* MurmurHash3's 64-bit finalizer: a second, independent mixer for stream ids. */
+FR_INLINE uint64_t fr_fmix64(uint64_t z)
+{
+    z = (z ^ (z >> 33)) * UINT64_C(0xff51afd7ed558ccd);
+    z = (z ^ (z >> 33)) * UINT64_C(0xc4ceb9fe1a85ec53);
+    return z ^ (z >> 33);
+}
+
+/* An odd increment with enough bit transitions (SplittableRandom.mixGamma). */
+FR_INLINE uint64_t fr_mix_gamma(uint64_t stream)
+{
+    uint64_t g = fr_fmix64(stream + FR_GOLDEN_GAMMA) | 1u;
+    uint64_t transitions = (uint64_t)__builtin_popcountll(g ^ (g >> 1));
+    return transitions < 24 ? g ^ UINT64_C(0xaaaaaaaaaaaaaaaa) : g;
+}
+
+FR_INLINE fr_stream fr_stream_make(uint64_t seed, uint64_t stream)
+{
+    fr_stream s;
+    s.key = fr_mix64(seed) + fr_fmix64(stream);
+    s.gamma = fr_mix_gamma(stream);
+    return s;
+}
+
+/* Fold one more id into a stream id: streams for tuples such as
+ * (domain, epoch, index, op) are derive(derive(derive(domain, epoch), index), op). */
+FR_INLINE uint64_t fr_stream_derive(uint64_t stream, uint64_t part)
+{
+    return fr_fmix64(stream ^ fr_mix64(part + FR_GOLDEN_GAMMA));
+}
+
+/* Word j of the stream. */
+FR_INLINE uint64_t fr_word(fr_stream s, uint64_t j)
+{
+    return fr_mix64(s.key + (j + 1) * s.gamma);
+}
+
+/* The 32-bit value at position p. */
+FR_INLINE uint32_t fr_u32(fr_stream s, uint64_t p)
+{
+    return (uint32_t)(fr_word(s, p >> 1) >> (32 * (p & 1)));
+}
+
+/* A double in [0, 1) from the top 53 bits of word j. */
+FR_INLINE double fr_uniform(fr_stream s, uint64_t j)
+{
+    return (double)(fr_word(s, j) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Fill out[0..count) with the words start .. start+count-1. */
+static inline void fr_fill_words(fr_stream s, uint64_t start, int64_t count, uint64_t *out)
+{
+    for (int64_t i = 0; i < count; i++)
+        out[i] = fr_word(s, start + (uint64_t)i);
+}
+
+#endif
