@@ -20,7 +20,10 @@ def keep_mask(n, p, seed, step):
 
 
 def _scaled(x, p):
-    """x * (1 / (1 - p)) in the array's precision (float16 through float32)."""
+    """x * (1 / (1 - p)) in the array's precision (float16 through float32);
+    unused (all dropped) when p == 1."""
+    if p == 1:
+        return np.zeros_like(x)
     if x.dtype == np.float16:
         return (x.astype(np.float32) * np.float32(1.0 / (1.0 - p))).astype(np.float16)
     return x * x.dtype.type(1.0 / (1.0 - p))

@@ -1,0 +1,9 @@
+import numpy as np
+
+def dropout_into(
+    src: np.ndarray, dst: np.ndarray, seed: int, step: int, threshold: int, scale: float
+) -> None: ...
+def keep_bytes_into(dst: np.ndarray, seed: int, step: int, threshold: int) -> None: ...
+def block_dropout_into(
+    src: np.ndarray, dst: np.ndarray, A: int, C: int, B: int, keep: np.ndarray, scale: float
+) -> None: ...
