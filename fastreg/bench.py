@@ -63,6 +63,7 @@ def dropout_cases(quick=False):
     if have("torch"):
         def torch_dropout():
             import torch
+            torch.set_num_threads(1)
             t = torch.from_numpy(base.copy())
             return lambda: torch.nn.functional.dropout(t, p, training=True, inplace=True)
         contenders.append(Contender("torch", torch_dropout))
