@@ -73,7 +73,40 @@ def dropout_cases(quick=False):
     return cases
 
 
-ALL_CASES = {"dropout": dropout_cases}
+def gil_cases(quick=False):
+    """Two Python threads each calling dropout_ (one fastreg thread each) at
+    once, against the same two calls in a row: the GIL is released."""
+    import threading
+
+    import fastreg
+
+    n = 2**20 if quick else 2**23
+    arrays = [np.ones(n, np.float32), np.ones(n, np.float32)]
+
+    def call(x):
+        fastreg.dropout_(x, 0.5, seed=1)
+
+    def at_once():
+        def run():
+            threads = [threading.Thread(target=call, args=(x,)) for x in arrays]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        return run
+
+    def in_a_row():
+        def run():
+            for x in arrays:
+                call(x)
+        return run
+
+    return [Case(f"2 Python threads x dropout_ n={n}", 2 * n, "elem",
+                 [Contender("fastreg at once", at_once), Contender("fastreg in a row", in_a_row)],
+                 threads=1)]
+
+
+ALL_CASES = {"dropout": dropout_cases, "gil": gil_cases}
 
 
 def _time(fn, repeat):

@@ -11,6 +11,9 @@ Arithmetic.  A kept element becomes ``x * scale`` with
 float16 arrays, which are widened, multiplied and rounded back); a dropped
 element becomes +0.0, whatever its value, NaN and inf included.
 
+Torch.  CPU tensors are accepted wherever arrays are, zero-copy, and results
+come back as tensors sharing memory with the output.
+
 Layout.  C-contiguous arrays run in place at full speed.  Other views are
 handled correctly: the kernel runs on a contiguous copy which is then written
 back through the view, so in-place calls always modify the caller's array.
@@ -19,6 +22,7 @@ back through the view, so in-place calls always modify the caller's array.
 import numpy as np
 
 from fastreg import _dropout
+from fastreg._interop import as_array, like_input
 from fastreg._validate import (
     check_float_array,
     check_out,
@@ -72,7 +76,7 @@ def dropout_(x, p, *, seed, step=0):
 
     Parameters
     ----------
-    x : numpy.ndarray
+    x : numpy.ndarray or torch.Tensor (CPU)
         float16, float32 or float64, any shape, writable.
     p : float
         Drop probability in [0, 1].  0 leaves `x` untouched without drawing;
@@ -94,10 +98,13 @@ def dropout_(x, p, *, seed, step=0):
     ValueError
         `p` outside [0, 1] or NaN; `x` read-only; `seed` or `step` out of range.
     """
+    original = x
+    x, _ = as_array("x", x, writes=True)
     check_float_array("x", x)
     p, seed, step = _check_common(p, seed, step)
     check_writable("x", x)
-    return _apply(x, p, seed, step, x)
+    _apply(x, p, seed, step, x)
+    return original
 
 
 def dropout(x, p, *, seed, step=0, out=None):
@@ -105,7 +112,7 @@ def dropout(x, p, *, seed, step=0, out=None):
 
     Parameters
     ----------
-    x : numpy.ndarray
+    x : numpy.ndarray or torch.Tensor (CPU)
         float16, float32 or float64, any shape.
     p, seed, step
         As in :func:`dropout_`.
@@ -118,13 +125,19 @@ def dropout(x, p, *, seed, step=0, out=None):
     numpy.ndarray
         `out`, or a new array.
     """
-    check_float_array("x", x)
+    return _out_of_place("x", x, p, seed, step, out)
+
+
+def _out_of_place(name, x, p, seed, step, out):
+    x, tensor_in = as_array(name, x)
+    check_float_array(name, x)
     p, seed, step = _check_common(p, seed, step)
     if out is None:
-        out = np.empty(x.shape, x.dtype)
-    else:
-        check_out(out, x)
-    return _apply(x, p, seed, step, out)
+        out = like_input(np.empty(x.shape, x.dtype), tensor_in)
+    out_array, _ = as_array("out", out, writes=True)
+    check_out(out_array, x)
+    _apply(x, p, seed, step, out_array)
+    return out
 
 
 def dropout_backward(grad, p, *, seed, step=0, out=None):
@@ -135,7 +148,7 @@ def dropout_backward(grad, p, *, seed, step=0, out=None):
 
     Parameters
     ----------
-    grad : numpy.ndarray
+    grad : numpy.ndarray or torch.Tensor (CPU)
         Gradient with respect to the dropout output.
     p, seed, step
         Those of the forward call.
@@ -147,13 +160,7 @@ def dropout_backward(grad, p, *, seed, step=0, out=None):
     numpy.ndarray
         The gradient with respect to the dropout input.
     """
-    check_float_array("grad", grad)
-    p, seed, step = _check_common(p, seed, step)
-    if out is None:
-        out = np.empty(grad.shape, grad.dtype)
-    else:
-        check_out(out, grad)
-    return _apply(grad, p, seed, step, out)
+    return _out_of_place("grad", grad, p, seed, step, out)
 
 
 def dropout_mask(shape, p, *, seed, step=0, packed=False):
@@ -211,7 +218,7 @@ def channel_dropout_(x, p, *, seed, step=0, channel_axis=1):
 
     Parameters
     ----------
-    x : numpy.ndarray
+    x : numpy.ndarray or torch.Tensor (CPU)
         At least 2-D, samples along axis 0, writable.
     p, seed, step
         As in :func:`dropout_`.
@@ -223,6 +230,8 @@ def channel_dropout_(x, p, *, seed, step=0, channel_axis=1):
     numpy.ndarray
         `x` itself.
     """
+    original = x
+    x, _ = as_array("x", x, writes=True)
     check_float_array("x", x)
     if x.ndim < 2:
         raise ValueError(f"x must have at least 2 dimensions (samples, channels, ...), got {x.ndim}")
@@ -238,7 +247,8 @@ def channel_dropout_(x, p, *, seed, step=0, channel_axis=1):
     shape = x.shape
     A = int(np.prod(shape[1:axis], dtype=np.int64))
     B = int(np.prod(shape[axis + 1:], dtype=np.int64))
-    return _block_dropout(x, p, seed, step, shape[0], A, shape[axis], B)
+    _block_dropout(x, p, seed, step, shape[0], A, shape[axis], B)
+    return original
 
 
 def drop_path_(x, p, *, seed, step=0):
@@ -249,7 +259,7 @@ def drop_path_(x, p, *, seed, step=0):
 
     Parameters
     ----------
-    x : numpy.ndarray
+    x : numpy.ndarray or torch.Tensor (CPU)
         At least 1-D, writable.
     p, seed, step
         As in :func:`dropout_`.
@@ -259,13 +269,16 @@ def drop_path_(x, p, *, seed, step=0):
     numpy.ndarray
         `x` itself.
     """
+    original = x
+    x, _ = as_array("x", x, writes=True)
     check_float_array("x", x)
     if x.ndim < 1:
         raise ValueError("x must have at least 1 dimension (samples)")
     p, seed, step = _check_common(p, seed, step)
     check_writable("x", x)
     B = int(np.prod(x.shape[1:], dtype=np.int64))
-    return _block_dropout(x, p, seed, step, x.shape[0], 1, 1, B)
+    _block_dropout(x, p, seed, step, x.shape[0], 1, 1, B)
+    return original
 
 
 class Dropout:
@@ -330,11 +343,8 @@ class Dropout:
             return grad
         if self.step == 0:
             raise RuntimeError("backward called before any training-mode forward call")
-        if self.inplace:
-            check_float_array("grad", grad)
-            check_writable("grad", grad)
-            return dropout_backward(grad, self.p, seed=self.seed, step=self.step - 1, out=grad)
-        return dropout_backward(grad, self.p, seed=self.seed, step=self.step - 1)
+        return dropout_backward(grad, self.p, seed=self.seed, step=self.step - 1,
+                                out=grad if self.inplace else None)
 
     def __repr__(self):
         return (f"Dropout(p={self.p}, seed={self.seed}, inplace={self.inplace}, "

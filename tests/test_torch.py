@@ -1,0 +1,88 @@
+"""PyTorch interop: tensors in and out zero-copy, and fastreg.torch.Dropout
+against torch's own autograd on the same mask."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import fastreg  # noqa: E402
+import fastreg.torch as frt  # noqa: E402
+from fastreg.reference import dropout as ref  # noqa: E402
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32, torch.float64])
+def test_dropout_functions_take_and_return_tensors_zero_copy(dtype):
+    t = torch.randn(64, 33).to(dtype)
+    expected = ref.dropout(t.numpy().copy(), 0.3, 1, 2)
+    out = fastreg.dropout(t, 0.3, seed=1, step=2)
+    assert isinstance(out, torch.Tensor) and out.dtype == dtype
+    assert np.array_equal(out.numpy(), expected)
+    ptr = t.data_ptr()
+    assert fastreg.dropout_(t, 0.3, seed=1, step=2) is t and t.data_ptr() == ptr
+    assert np.array_equal(t.numpy(), expected)
+    g = torch.ones(5, 5, dtype=dtype)
+    back = fastreg.dropout_backward(g, 0.3, seed=1, step=2)
+    assert isinstance(back, torch.Tensor)
+    buf = torch.empty(5, 5, dtype=dtype)
+    assert fastreg.dropout_backward(g, 0.3, seed=1, step=2, out=buf) is buf
+    assert torch.equal(buf, back)
+
+
+def test_block_ops_on_tensors_and_views():
+    t = torch.randn(4, 6, 8, 8)
+    expected = ref.channel_dropout(t.numpy().copy(), 0.5, 3, 0, 1)
+    assert fastreg.channel_dropout_(t, 0.5, seed=3) is t
+    assert np.array_equal(t.numpy(), expected)
+    base = torch.randn(8, 10)
+    view = base.t()  # non-contiguous: written through
+    expected = ref.drop_path(np.ascontiguousarray(view.numpy()), 0.5, 2, 0)
+    fastreg.drop_path_(view, 0.5, seed=2)
+    assert np.array_equal(np.ascontiguousarray(base.t().numpy()), expected)
+
+
+def test_tensor_errors():
+    with pytest.raises(TypeError, match="x cannot be viewed"):
+        fastreg.dropout(torch.ones(4, dtype=torch.bfloat16), 0.5, seed=1)
+    with pytest.raises(TypeError, match="dtype"):
+        fastreg.dropout(torch.ones(4, dtype=torch.int32), 0.5, seed=1)
+    leaf = torch.ones(4, requires_grad=True)
+    with pytest.raises(ValueError, match="requires grad"):
+        fastreg.dropout_(leaf, 0.5, seed=1)
+    assert torch.equal(leaf.detach(), torch.ones(4))
+
+
+def test_dropout_module_matches_torch_autograd_on_the_same_mask():
+    torch.manual_seed(0)
+    layer = frt.Dropout(0.25, seed=7)
+    x = torch.randn(16, 40, requires_grad=True)
+    y = layer(x)
+    mask = torch.from_numpy(fastreg.dropout_mask(tuple(x.shape), 0.25, seed=7, step=0))
+    x2 = x.detach().clone().requires_grad_(True)
+    y2 = x2 * mask.to(x2.dtype) * (1.0 / 0.75)  # torch's own dropout, given this mask
+    assert torch.equal(y, y2)
+    w = torch.randn(16, 40)
+    (y * w).sum().backward()
+    (y2 * w).sum().backward()
+    assert torch.allclose(x.grad, x2.grad, rtol=0, atol=1e-7)
+    assert int(layer.step) == 1 and "step" in layer.state_dict()
+
+
+def test_dropout_module_behaves_like_torch_dropout():
+    ours, theirs = frt.Dropout(0.5, seed=1), torch.nn.Dropout(0.5)
+    x = torch.ones(1000, 100)
+    a, b = ours(x), theirs(x)
+    assert set(torch.unique(a).tolist()) == set(torch.unique(b).tolist()) == {0.0, 2.0}
+    assert abs(float((a == 0).float().mean()) - 0.5) < 0.01
+    assert not torch.equal(ours(x), a)  # fresh step per call
+    ours.eval(), theirs.eval()
+    assert ours(x) is x and torch.equal(theirs(x), x)
+
+
+def test_dropout_module_inplace_without_grad():
+    layer = frt.Dropout(0.5, seed=2, inplace=True)
+    x = torch.randn(10, 10)
+    expected = ref.dropout(x.numpy().copy(), 0.5, 2, 0)
+    with torch.no_grad():
+        assert layer(x) is x
+    assert np.array_equal(x.numpy(), expected)
