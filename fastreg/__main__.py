@@ -1,4 +1,4 @@
-"""Command line: ``python -m fastreg {bench,info}`` (also the ``fastreg`` script)."""
+"""Command line: ``python -m fastreg {demo,bench,info}`` (also the ``fastreg`` script)."""
 
 import argparse
 import json
@@ -36,6 +36,13 @@ def _bench(args):
     return 0
 
 
+def _demo(args):
+    from fastreg import demo
+
+    demo.run(out_dir=args.out, images_dir=args.images, seed=args.seed, epochs=args.epochs)
+    return 0
+
+
 def _info(args):
     import fastreg
 
@@ -46,6 +53,12 @@ def _info(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="fastreg", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("demo", help="show the regularizers at work: pictures and a small training run")
+    d.add_argument("--out", default=".", help="folder for the pictures (default: current folder)")
+    d.add_argument("--images", metavar="DIR", help="use the first PNG/JPEG of DIR instead of the samples")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--epochs", type=int, default=60)
+    d.set_defaults(func=_demo)
     b = sub.add_parser("bench", help="time fastreg against its floors and peers; print a table")
     b.add_argument("--quick", action="store_true", help="smaller sizes and fewer runs")
     b.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
