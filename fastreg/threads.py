@@ -3,11 +3,18 @@
 The count applies process-wide.  The default is the number of cores this
 process may use: the CPU affinity mask, capped by a cgroup CPU quota, or the
 value of the environment variable FASTREG_NUM_THREADS when it is set.
-Results never depend on the thread count."""
+Results never depend on the thread count.
+
+Inside a worker process of a torch DataLoader, the workers already run side
+by side, so fastreg's data-side entry points (transforms, text ops) switch
+that process to one thread on their first call, unless FASTREG_NUM_THREADS
+is set or set_num_threads() was called in that process (for example in a
+``worker_init_fn``)."""
 
 import contextlib
 import math
 import os
+import sys
 
 from fastreg import _runtime
 
@@ -66,6 +73,24 @@ def default_num_threads():
     return _check_count(n, ENV_VAR)
 
 
+_explicit_pid = None  # the process in which set_num_threads was called
+_checked_pid = None  # the process whose loader-worker status was checked
+
+
+def limit_in_loader_worker():
+    """Use one thread if this process is a torch DataLoader worker (checked once per process)."""
+    global _checked_pid
+    pid = os.getpid()
+    if _checked_pid == pid:
+        return
+    _checked_pid = pid
+    if _explicit_pid == pid or os.environ.get(ENV_VAR, "").strip():
+        return
+    loader = sys.modules.get("torch.utils.data")
+    if loader is not None and loader.get_worker_info() is not None:
+        _runtime.set_num_threads(1)
+
+
 def set_num_threads(n):
     """Set the number of threads every kernel uses.
 
@@ -74,7 +99,9 @@ def set_num_threads(n):
     n : int
         At least 1.  Builds without thread support always use 1.
     """
+    global _explicit_pid
     _runtime.set_num_threads(_check_count(n))
+    _explicit_pid = os.getpid()
 
 
 def get_num_threads():

@@ -133,9 +133,10 @@ def test_fork_while_another_thread_runs_kernels():
     try:
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(1) as pool:
+            expected = ref.dropout(np.arange(BIG, dtype=np.float32), 0.5, 3, 4)
             for _ in range(3):
-                got, _ = pool.apply_async(_child_dropout, (4096,)).get(timeout=120)
-                assert np.array_equal(got, ref.dropout(np.arange(4096, dtype=np.float32), 0.5, 3, 4))
+                got, _ = pool.apply_async(_child_dropout, (BIG,)).get(timeout=120)
+                assert np.array_equal(got, expected)
     finally:
         stop.set()
         worker.join()
