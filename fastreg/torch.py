@@ -4,11 +4,16 @@
   (seed, step) instead of storing it.
 - :class:`SGD`: a ``torch.optim.Optimizer`` whose step runs fastreg's fused
   kernel on the CPU tensors themselves (zero-copy).
+- :class:`AugmentedDataset`: applies a :class:`fastreg.transforms.Compose`
+  to the samples of a dataset, keyed by dataset index and epoch, one
+  ``aug.batch`` call per DataLoader batch.
 """
 
+import numpy as np
 import torch
 
 import fastreg
+from fastreg.threads import limit_in_loader_worker
 from fastreg._validate import check_probability, check_uint64
 
 
@@ -110,3 +115,53 @@ class SGD(torch.optim.Optimizer):
                     if old is None:
                         self.state[p]["momentum_buffer"] = torch.from_numpy(buf)
         return loss
+
+
+class AugmentedDataset(torch.utils.data.Dataset):
+    """A dataset whose images go through a fastreg pipeline.
+
+    Sample ``i`` of epoch ``e`` is ``transform(image_i, index=i, epoch=e)``:
+    the same pixels whatever the worker count, start method, sampler or
+    machine that produced it.  A DataLoader with automatic batching fetches a
+    whole batch through :meth:`__getitems__`, which augments it in one
+    GIL-free ``transform.batch`` call.
+
+    Parameters
+    ----------
+    dataset : map-style dataset
+        ``dataset[i]`` is an HWC uint8 image (array or tensor), or a tuple
+        whose first element is one (the rest is passed through).
+    transform : fastreg.transforms.Compose
+    epoch : int, default 0
+        Call :meth:`set_epoch` at the start of every epoch, as with
+        ``DistributedSampler``.
+
+    Notes
+    -----
+    Inside a DataLoader worker fastreg uses one thread, since the workers
+    already run side by side; set FASTREG_NUM_THREADS or call
+    ``fastreg.set_num_threads`` in a ``worker_init_fn`` to change that.
+    """
+
+    def __init__(self, dataset, transform, epoch=0):
+        self.dataset = dataset
+        self.transform = transform
+        self.epoch = epoch
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, index):
+        return self.__getitems__([index])[0]
+
+    def __getitems__(self, indices):
+        limit_in_loader_worker()
+        samples = [self.dataset[int(i)] for i in indices]
+        images = [s[0] if isinstance(s, tuple) else s for s in samples]
+        images = [img.numpy() if isinstance(img, torch.Tensor) else img for img in images]
+        out = self.transform.batch(images, indices=[int(i) for i in indices], epoch=self.epoch)
+        tensors = [torch.from_numpy(np.ascontiguousarray(img)) for img in out]
+        return [(t, *s[1:]) if isinstance(s, tuple) else t for t, s in zip(tensors, samples)]
