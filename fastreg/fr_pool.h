@@ -39,8 +39,8 @@ static struct {
     int64_t next_task;     /* atomic */
     uint64_t born[FR_MAX_THREADS]; /* generation at each worker's spawn */
     int atfork_registered;
-} fr_pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
-             PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
+} fr_pool = {.busy = PTHREAD_MUTEX_INITIALIZER, .lock = PTHREAD_MUTEX_INITIALIZER,
+             .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
 
 static void fr_pool_drain(void)
 {

@@ -13,7 +13,9 @@
 
 enum { FR_SIMD_BASELINE = 0, FR_SIMD_AVX2 = 1, FR_SIMD_AVX512 = 2 };
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+/* FR_PORTABLE_ONLY compiles only the portable C paths (as on aarch64). */
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(FR_PORTABLE_ONLY)
 #define FR_X86 1
 #include <immintrin.h>
 #define FR_TARGET_AVX2 __attribute__((target("avx2,fma,bmi,bmi2,f16c,popcnt")))
