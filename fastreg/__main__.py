@@ -11,6 +11,9 @@ def _bench(args):
     from fastreg import bench
 
     names = args.only or list(bench.ALL_CASES)
+    unknown = [name for name in names if name not in bench.ALL_CASES]
+    if unknown:
+        sys.exit(f"unknown case group {unknown[0]!r}; choose from {', '.join(bench.ALL_CASES)}")
     cases = [case for name in names for case in bench.ALL_CASES[name](quick=args.quick)]
     repeat = 5 if args.quick else 15
     if args.threads:
@@ -39,7 +42,8 @@ def _bench(args):
 def _demo(args):
     from fastreg import demo
 
-    demo.run(out_dir=args.out, images_dir=args.images, seed=args.seed, epochs=args.epochs)
+    demo.run(out_dir=args.out, images_dir=args.images, seed=args.seed, epochs=args.epochs,
+             train_size=args.train_size)
     return 0
 
 
@@ -58,6 +62,7 @@ def main(argv=None):
     d.add_argument("--images", metavar="DIR", help="use the first PNG/JPEG of DIR instead of the samples")
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--epochs", type=int, default=60)
+    d.add_argument("--train-size", type=int, default=500, help="digits used for training")
     d.set_defaults(func=_demo)
     b = sub.add_parser("bench", help="time fastreg against its floors and peers; print a table")
     b.add_argument("--quick", action="store_true", help="smaller sizes and fewer runs")
