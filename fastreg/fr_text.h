@@ -1,0 +1,386 @@
+/* Text augmentation kernels on token-id sequences: random deletion, random
+ * swap, random insertion and synonym replacement (EDA, Wei and Zou 2019),
+ * run as a pipeline of up to four stages over every sequence of a ragged
+ * batch.
+ *
+ * Randomness.  Stage `op` of sequence `index` draws from the stream
+ *     fr_stream_make(seed, derive(derive(derive(2, epoch), index), op))
+ * (2 is the text domain; op 1 deletion, 2 swap, 3 insertion, 4 replacement),
+ * so a sequence's result depends only on (seed, epoch, index, op) and its own
+ * tokens, never on the thread, the task or the rest of the batch.
+ * An integer in [0, m) is drawn from 64-bit word j as floor(word * m / 2**64)
+ * (Lemire's multiply-shift without rejection: one word per draw, bias at most
+ * m / 2**64).  Draws use words 0, 1, 2, ... in the order the stage needs them.
+ * Deletion decides token i with the 32-bit value at position i (two per
+ * word) and uses word `len` for its fallback choice.
+ *
+ * Per-sequence state is a work buffer of int64 tokens and one flag byte per
+ * token (protected / has synonyms), so the scans of the inner loops read
+ * bytes.  Buffers are allocated per task with malloc; a failed allocation
+ * sets job->failed and the task leaves its sequences unwritten.  Nothing here
+ * raises or touches Python objects. */
+#ifndef FR_TEXT_H
+#define FR_TEXT_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fr_random.h"
+
+#define FR_TEXT_DOMAIN 2
+enum { FR_TEXT_DELETE = 1, FR_TEXT_SWAP = 2, FR_TEXT_INSERT = 3, FR_TEXT_REPLACE = 4 };
+
+#define FR_TOK_PROTECTED 1
+#define FR_TOK_HAS_SYN 2
+
+typedef struct {
+    int op;             /* FR_TEXT_* */
+    int64_t count;      /* n, used when frac <= 0 */
+    double frac;        /* > 0: n = max(1, rint(frac * L)), L = unprotected tokens of the input */
+    uint64_t threshold; /* deletion: token deleted iff its 32-bit value < threshold (<= 2**32) */
+} fr_text_stage;
+
+typedef struct {
+    /* the batch */
+    const void *values; /* int32 or int64 */
+    int is64;
+    const int64_t *offsets;  /* n_seq + 1 */
+    const uint64_t *indices; /* n_seq dataset indices, or NULL for 0 .. n_seq-1 */
+    int64_t n_seq;
+    int64_t seqs_per_task;
+    /* output: sequence i is written at out + bound[i] (capacity bound[i+1] - bound[i]) */
+    void *out;
+    const int64_t *bound;
+    int64_t *out_len;
+    /* the pipeline */
+    fr_text_stage stages[4];
+    int n_stages;
+    uint64_t seed;
+    uint64_t epoch_stream; /* derive(2, epoch) */
+    /* synonyms: candidates of token t are syn_values[syn_offsets[t] .. syn_offsets[t+1]) */
+    const int64_t *syn_offsets;
+    const int64_t *syn_values;
+    int64_t vocab;
+    /* protected ids, sorted, unique */
+    const int64_t *prot;
+    int64_t n_prot;
+    int failed;
+} fr_text_job;
+
+typedef struct {
+    int64_t *tok;
+    uint8_t *flag;
+    int64_t *pos; /* candidate positions */
+    int64_t len;
+} fr_text_work;
+
+/* floor(w * m / 2**64) */
+FR_INLINE uint64_t fr_mulhi64(uint64_t w, uint64_t m)
+{
+#if defined(__SIZEOF_INT128__)
+    return (uint64_t)(((unsigned __int128)w * m) >> 64);
+#else
+    uint64_t wl = w & 0xffffffffu, wh = w >> 32, ml = m & 0xffffffffu, mh = m >> 32;
+    uint64_t ll = wl * ml, lh = wl * mh, hl = wh * ml, hh = wh * mh;
+    uint64_t mid = (ll >> 32) + (lh & 0xffffffffu) + (hl & 0xffffffffu);
+    return hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+#endif
+}
+
+/* An integer in [0, m) from word j of s. */
+FR_INLINE int64_t fr_text_below(fr_stream s, uint64_t j, int64_t m)
+{
+    return (int64_t)fr_mulhi64(fr_word(s, j), (uint64_t)m);
+}
+
+static inline int fr_text_is_protected(const fr_text_job *job, int64_t t)
+{
+    const int64_t *p = job->prot;
+    int64_t lo = 0, hi = job->n_prot;
+    if (hi <= 8) {
+        for (int64_t i = 0; i < hi; i++)
+            if (p[i] == t)
+                return 1;
+        return 0;
+    }
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (p[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < job->n_prot && p[lo] == t;
+}
+
+static inline int64_t fr_text_syn_count(const fr_text_job *job, int64_t t)
+{
+    if (t < 0 || t >= job->vocab)
+        return 0;
+    return job->syn_offsets[t + 1] - job->syn_offsets[t];
+}
+
+static inline uint8_t fr_text_flags(const fr_text_job *job, int64_t t)
+{
+    if (fr_text_is_protected(job, t))
+        return FR_TOK_PROTECTED;
+    return fr_text_syn_count(job, t) > 0 ? FR_TOK_HAS_SYN : 0;
+}
+
+/* A random synonym of token t (which has at least one), drawn with word j. */
+static inline int64_t fr_text_pick_synonym(const fr_text_job *job, int64_t t, fr_stream s, uint64_t j)
+{
+    int64_t first = job->syn_offsets[t];
+    return job->syn_values[first + fr_text_below(s, j, job->syn_offsets[t + 1] - first)];
+}
+
+/* Positions whose flags equal `want` under `mask`, in order, into w->pos. */
+static inline int64_t fr_text_collect(fr_text_work *w, uint8_t mask, uint8_t want)
+{
+    int64_t m = 0;
+    for (int64_t i = 0; i < w->len; i++) {
+        w->pos[m] = i;
+        m += (w->flag[i] & mask) == want;
+    }
+    return m;
+}
+
+/* Synonym replacement: k = min(n, m) distinct positions among the m that hold
+ * an unprotected token with synonyms, chosen by a partial Fisher-Yates
+ * shuffle of those positions (in sequence order); for i = 0 .. k-1 draw
+ * r = i + below(m - i) (word 2i), swap, then replace the token at pos[i] with
+ * its synonym number below(count) (word 2i + 1). */
+static void fr_text_replace(const fr_text_job *job, fr_text_work *w, fr_stream s, int64_t n)
+{
+    int64_t m = fr_text_collect(w, FR_TOK_PROTECTED | FR_TOK_HAS_SYN, FR_TOK_HAS_SYN);
+    int64_t k = n < m ? n : m;
+    uint64_t j = 0;
+    for (int64_t i = 0; i < k; i++) {
+        int64_t r = i + fr_text_below(s, j++, m - i);
+        int64_t p = w->pos[r];
+        w->pos[r] = w->pos[i];
+        w->pos[i] = p;
+        int64_t t = fr_text_pick_synonym(job, w->tok[p], s, j++);
+        w->tok[p] = t;
+        w->flag[p] = fr_text_syn_count(job, t) > 0 ? FR_TOK_HAS_SYN : 0;
+    }
+}
+
+/* Random insertion, n times: the source is the r-th (r = below(C), word 3i)
+ * unprotected token with synonyms of the current sequence, the new token its
+ * synonym number below(count) (word 3i + 1), inserted at the g-th (g =
+ * below(G), word 3i + 2) valid gap, a gap (0 .. len) being valid when a
+ * neighbour is unprotected.  Inserted tokens are unprotected (the table holds
+ * no protected ids), so each insertion adds one valid gap.  No candidate: no
+ * change. */
+static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s, int64_t n)
+{
+    int64_t C = 0, G = 0, len = w->len;
+    const uint8_t *f = w->flag;
+    for (int64_t i = 0; i < len; i++)
+        C += (f[i] & (FR_TOK_PROTECTED | FR_TOK_HAS_SYN)) == FR_TOK_HAS_SYN;
+    if (C == 0 || n <= 0)
+        return;
+    for (int64_t q = 0; q <= len; q++)
+        G += (q > 0 && !(f[q - 1] & FR_TOK_PROTECTED)) || (q < len && !(f[q] & FR_TOK_PROTECTED));
+    uint64_t j = 0;
+    for (int64_t step = 0; step < n; step++) {
+        int64_t r = fr_text_below(s, j++, C), src = 0;
+        for (;; src++) {
+            if ((w->flag[src] & (FR_TOK_PROTECTED | FR_TOK_HAS_SYN)) == FR_TOK_HAS_SYN) {
+                if (r == 0)
+                    break;
+                r--;
+            }
+        }
+        int64_t t = fr_text_pick_synonym(job, w->tok[src], s, j++);
+        int64_t g = fr_text_below(s, j++, G), q = 0;
+        len = w->len;
+        for (;; q++) {
+            int valid = (q > 0 && !(w->flag[q - 1] & FR_TOK_PROTECTED)) ||
+                        (q < len && !(w->flag[q] & FR_TOK_PROTECTED));
+            if (valid) {
+                if (g == 0)
+                    break;
+                g--;
+            }
+        }
+        memmove(w->tok + q + 1, w->tok + q, (size_t)(len - q) * sizeof(int64_t));
+        memmove(w->flag + q + 1, w->flag + q, (size_t)(len - q));
+        uint8_t tf = fr_text_syn_count(job, t) > 0 ? FR_TOK_HAS_SYN : 0;
+        w->tok[q] = t;
+        w->flag[q] = tf;
+        w->len = len + 1;
+        G += 1;
+        C += tf != 0;
+    }
+}
+
+/* Random swap, n times: with the m unprotected positions (fixed by swaps),
+ * a = below(m) (word 2i), b = below(m - 1) (word 2i + 1), b += b >= a; swap
+ * the tokens at positions a and b of that list.  Fewer than two: no change. */
+static void fr_text_swap(fr_text_work *w, fr_stream s, int64_t n)
+{
+    int64_t m = fr_text_collect(w, FR_TOK_PROTECTED, 0);
+    if (m < 2)
+        return;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t a = fr_text_below(s, 2 * (uint64_t)i, m);
+        int64_t b = fr_text_below(s, 2 * (uint64_t)i + 1, m - 1);
+        b += b >= a;
+        int64_t pa = w->pos[a], pb = w->pos[b], t = w->tok[pa];
+        uint8_t f = w->flag[pa];
+        w->tok[pa] = w->tok[pb];
+        w->flag[pa] = w->flag[pb];
+        w->tok[pb] = t;
+        w->flag[pb] = f;
+    }
+}
+
+/* Random deletion: the unprotected token at position i is deleted iff the
+ * 32-bit value at position i is below the threshold.  If that would delete
+ * every unprotected token, the one numbered below(m) (word len) among the m
+ * unprotected tokens is kept. */
+static void fr_text_delete(fr_text_work *w, fr_stream s, uint64_t threshold)
+{
+    int64_t len = w->len, kept_free = 0, m = 0;
+    uint8_t *keep = (uint8_t *)w->pos; /* free scratch: len bytes */
+    for (int64_t i = 0; i < len; i += 2) {
+        uint64_t word = fr_word(s, (uint64_t)i >> 1);
+        for (int64_t h = 0; h < 2 && i + h < len; h++) {
+            uint64_t u = (word >> (32 * h)) & 0xffffffffu;
+            int prot = w->flag[i + h] & FR_TOK_PROTECTED;
+            uint8_t k = prot || u >= threshold;
+            keep[i + h] = k;
+            m += !prot;
+            kept_free += k && !prot;
+        }
+    }
+    if (m == 0)
+        return;
+    if (kept_free == 0) {
+        int64_t r = fr_text_below(s, (uint64_t)len, m);
+        for (int64_t i = 0;; i++) {
+            if (!(w->flag[i] & FR_TOK_PROTECTED)) {
+                if (r == 0) {
+                    keep[i] = 1;
+                    break;
+                }
+                r--;
+            }
+        }
+    }
+    int64_t o = 0;
+    for (int64_t i = 0; i < len; i++) {
+        w->tok[o] = w->tok[i];
+        w->flag[o] = w->flag[i];
+        o += keep[i];
+    }
+    w->len = o;
+}
+
+static int64_t fr_text_stage_n(const fr_text_stage *st, int64_t L)
+{
+    if (st->frac > 0) {
+        int64_t n = (int64_t)rint(st->frac * (double)L);
+        return n < 1 ? 1 : n;
+    }
+    return st->count;
+}
+
+/* Runs the pipeline on sequence i; returns its output length. */
+static int64_t fr_text_run_one(const fr_text_job *job, fr_text_work *w, int64_t i)
+{
+    int64_t start = job->offsets[i], len = job->offsets[i + 1] - start, L = 0;
+    if (job->is64) {
+        const int64_t *src = (const int64_t *)job->values + start;
+        for (int64_t k = 0; k < len; k++)
+            w->tok[k] = src[k];
+    } else {
+        const int32_t *src = (const int32_t *)job->values + start;
+        for (int64_t k = 0; k < len; k++)
+            w->tok[k] = src[k];
+    }
+    for (int64_t k = 0; k < len; k++) {
+        w->flag[k] = fr_text_flags(job, w->tok[k]);
+        L += !(w->flag[k] & FR_TOK_PROTECTED);
+    }
+    w->len = len;
+    if (L > 0) {
+        uint64_t index = job->indices ? job->indices[i] : (uint64_t)i;
+        uint64_t seq_stream = fr_stream_derive(job->epoch_stream, index);
+        for (int st = 0; st < job->n_stages; st++) {
+            const fr_text_stage *stage = &job->stages[st];
+            fr_stream s = fr_stream_make(job->seed, fr_stream_derive(seq_stream, (uint64_t)stage->op));
+            int64_t n = fr_text_stage_n(stage, L);
+            switch (stage->op) {
+            case FR_TEXT_REPLACE: fr_text_replace(job, w, s, n); break;
+            case FR_TEXT_INSERT: fr_text_insert(job, w, s, n); break;
+            case FR_TEXT_SWAP: fr_text_swap(w, s, n); break;
+            default: if (stage->threshold) fr_text_delete(w, s, stage->threshold); break;
+            }
+        }
+    }
+    int64_t at = job->bound[i];
+    if (job->is64) {
+        int64_t *dst = (int64_t *)job->out + at;
+        memcpy(dst, w->tok, (size_t)w->len * sizeof(int64_t));
+    } else {
+        int32_t *dst = (int32_t *)job->out + at;
+        for (int64_t k = 0; k < w->len; k++)
+            dst[k] = (int32_t)w->tok[k];
+    }
+    return w->len;
+}
+
+/* Task `task`: sequences [task * seqs_per_task, ...). */
+static void fr_text_task(void *ctx, int64_t task)
+{
+    fr_text_job *job = (fr_text_job *)ctx;
+    int64_t first = task * job->seqs_per_task;
+    int64_t last = first + job->seqs_per_task < job->n_seq ? first + job->seqs_per_task : job->n_seq;
+    int64_t cap = 1;
+    for (int64_t i = first; i < last; i++) {
+        int64_t c = job->bound[i + 1] - job->bound[i];
+        cap = c > cap ? c : cap;
+    }
+    fr_text_work w;
+    w.tok = (int64_t *)malloc((size_t)cap * sizeof(int64_t));
+    w.pos = (int64_t *)malloc((size_t)cap * sizeof(int64_t));
+    w.flag = (uint8_t *)malloc((size_t)cap);
+    if (!w.tok || !w.pos || !w.flag) {
+        __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
+    } else {
+        for (int64_t i = first; i < last; i++)
+            job->out_len[i] = fr_text_run_one(job, &w, i);
+    }
+    free(w.tok);
+    free(w.pos);
+    free(w.flag);
+}
+
+/* Moving the sequences from their bound slots to their final places. */
+typedef struct {
+    const char *src;
+    char *dst;
+    const int64_t *src_offsets;
+    const int64_t *dst_offsets;
+    int64_t itemsize;
+    int64_t n_seq;
+    int64_t seqs_per_task;
+} fr_text_pack_job;
+
+static void fr_text_pack_task(void *ctx, int64_t task)
+{
+    const fr_text_pack_job *job = (const fr_text_pack_job *)ctx;
+    int64_t first = task * job->seqs_per_task;
+    int64_t last = first + job->seqs_per_task < job->n_seq ? first + job->seqs_per_task : job->n_seq;
+    for (int64_t i = first; i < last; i++) {
+        int64_t n = job->dst_offsets[i + 1] - job->dst_offsets[i];
+        memcpy(job->dst + job->dst_offsets[i] * job->itemsize,
+               job->src + job->src_offsets[i] * job->itemsize, (size_t)(n * job->itemsize));
+    }
+}
+
+#endif
