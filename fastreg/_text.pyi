@@ -11,6 +11,7 @@ def run_pipeline(
     syn_offsets: np.ndarray,
     syn_values: np.ndarray,
     protected: np.ndarray,
+    lut: np.ndarray,
     seed: int,
     epoch: int,
 ) -> bool: ...

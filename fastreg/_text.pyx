@@ -8,7 +8,7 @@ task or thread that ran it."""
 
 import numpy as np
 cimport numpy as cnp
-from libc.stdint cimport uint64_t, int64_t
+from libc.stdint cimport uint8_t, uint64_t, int64_t
 
 from fastreg._runtime cimport parallel_run
 
@@ -46,6 +46,8 @@ cdef extern from "fr_text.h" nogil:
         int64_t vocab
         const int64_t *prot
         int64_t n_prot
+        const uint8_t *lut
+        int64_t lut_size
         int failed
     ctypedef struct fr_text_pack_job:
         const char *src
@@ -68,13 +70,15 @@ cdef inline const int64_t *_i64(cnp.ndarray a):
 
 def run_pipeline(cnp.ndarray values, cnp.ndarray offsets, object indices, cnp.ndarray out,
                  cnp.ndarray bound, cnp.ndarray out_len, list stages, cnp.ndarray syn_offsets,
-                 cnp.ndarray syn_values, cnp.ndarray protected, uint64_t seed, uint64_t epoch):
+                 cnp.ndarray syn_values, cnp.ndarray protected, cnp.ndarray lut, uint64_t seed,
+                 uint64_t epoch):
     """Run `stages` on every sequence of (values, offsets).
 
     values: int32 or int64; offsets, bound: int64 (n + 1); indices: uint64 (n)
     or None; out: dtype of values, bound[-1] elements; out_len: int64 (n),
     written; stages: up to 4 (op, count, frac, threshold) tuples;
-    syn_offsets (vocab + 1) and syn_values: int64 CSR; protected: sorted int64.
+    syn_offsets (vocab + 1) and syn_values: int64 CSR; protected: sorted int64;
+    lut: uint8 flags of the ids 0 .. len(lut)-1 (1 protected, 2 has synonyms).
     Sequence i is written at out[bound[i]:] and its length to out_len[i].
     Returns False if scratch memory could not be allocated."""
     cdef fr_text_job job
@@ -102,6 +106,8 @@ def run_pipeline(cnp.ndarray values, cnp.ndarray offsets, object indices, cnp.nd
     job.vocab = syn_offsets.shape[0] - 1
     job.prot = _i64(protected)
     job.n_prot = protected.shape[0]
+    job.lut = <const uint8_t *>cnp.PyArray_DATA(lut)
+    job.lut_size = lut.shape[0]
     job.failed = 0
     with nogil:
         parallel_run(<fr_task_fn>fr_text_task, &job, (job.n_seq + SEQS_PER_TASK - 1) // SEQS_PER_TASK)

@@ -65,13 +65,17 @@ typedef struct {
     /* protected ids, sorted, unique */
     const int64_t *prot;
     int64_t n_prot;
+    /* flags of the ids 0 .. lut_size-1 (FR_TOK_PROTECTED or FR_TOK_HAS_SYN or 0) */
+    const uint8_t *lut;
+    int64_t lut_size;
     int failed;
 } fr_text_job;
 
 typedef struct {
-    int64_t *tok;
-    uint8_t *flag;
-    int64_t *pos; /* candidate positions */
+    int64_t *tok, *tok2; /* the sequence, and a second buffer to rebuild it into */
+    uint8_t *flag, *flag2;
+    int64_t *pos;        /* candidate positions */
+    int64_t *aux;        /* 3 * cap + 3: insertion bookkeeping */
     int64_t len;
 } fr_text_work;
 
@@ -123,6 +127,8 @@ static inline int64_t fr_text_syn_count(const fr_text_job *job, int64_t t)
 
 static inline uint8_t fr_text_flags(const fr_text_job *job, int64_t t)
 {
+    if ((uint64_t)t < (uint64_t)job->lut_size)
+        return job->lut[t];
     if (fr_text_is_protected(job, t))
         return FR_TOK_PROTECTED;
     return fr_text_syn_count(job, t) > 0 ? FR_TOK_HAS_SYN : 0;
@@ -167,54 +173,91 @@ static void fr_text_replace(const fr_text_job *job, fr_text_work *w, fr_stream s
     }
 }
 
-/* Random insertion, n times: the source is the r-th (r = below(C), word 3i)
- * unprotected token with synonyms of the current sequence, the new token its
- * synonym number below(count) (word 3i + 1), inserted at the g-th (g =
- * below(G), word 3i + 2) valid gap, a gap (0 .. len) being valid when a
- * neighbour is unprotected.  Inserted tokens are unprotected (the table holds
- * no protected ids), so each insertion adds one valid gap.  No candidate: no
- * change. */
+/* Random insertion, n times.  Step i draws, from words 3i, 3i+1, 3i+2:
+ * - the source: number below(C) of the C candidates, which are the
+ *   unprotected tokens with synonyms of the input in sequence order, then the
+ *   inserted tokens that have synonyms in insertion order (so every token of
+ *   the current sequence that has synonyms is equally likely);
+ * - the new token: the source's synonym number below(count);
+ * - the place: the valid gap number below(G) of the current sequence in
+ *   sequence order, a gap (0 .. len) being valid when a neighbour is
+ *   unprotected.
+ * Inserted tokens are unprotected (the table holds no protected ids), so an
+ * insertion into a valid gap of the input leaves the gaps on both sides of
+ * the new token valid: the valid gaps of the current sequence are, bucket by
+ * bucket, the j + 1 gaps around the j tokens inserted so far into each valid
+ * gap of the input.  A Fenwick tree over the bucket weights j + 1 finds the
+ * bucket and the place inside it in O(log len), and the buckets are linked
+ * lists merged with the input at the end.  No candidate: no change. */
 static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s, int64_t n)
 {
-    int64_t C = 0, G = 0, len = w->len;
-    const uint8_t *f = w->flag;
-    for (int64_t i = 0; i < len; i++)
-        C += (f[i] & (FR_TOK_PROTECTED | FR_TOK_HAS_SYN)) == FR_TOK_HAS_SYN;
+    int64_t len = w->len, C = fr_text_collect(w, FR_TOK_PROTECTED | FR_TOK_HAS_SYN, FR_TOK_HAS_SYN);
     if (C == 0 || n <= 0)
         return;
+    const uint8_t *f = w->flag;
+    int64_t C0 = C, G0 = 0;
+    int64_t *fen = w->aux;          /* len + 2: Fenwick tree over the buckets, 1-based */
+    int64_t *head = fen + len + 2;  /* len + 1: first inserted node of each bucket */
+    int64_t *next = head + len + 1; /* n: next node in the bucket */
+    int64_t *node = next + n;       /* n: token of each node */
+    int64_t *extra = node + n;      /* n: inserted candidates */
     for (int64_t q = 0; q <= len; q++)
-        G += (q > 0 && !(f[q - 1] & FR_TOK_PROTECTED)) || (q < len && !(f[q] & FR_TOK_PROTECTED));
-    uint64_t j = 0;
-    for (int64_t step = 0; step < n; step++) {
-        int64_t r = fr_text_below(s, j++, C), src = 0;
-        for (;; src++) {
-            if ((w->flag[src] & (FR_TOK_PROTECTED | FR_TOK_HAS_SYN)) == FR_TOK_HAS_SYN) {
-                if (r == 0)
-                    break;
-                r--;
+        G0 += (q > 0 && !(f[q - 1] & FR_TOK_PROTECTED)) || (q < len && !(f[q] & FR_TOK_PROTECTED));
+    int64_t top = 1;
+    while (top * 2 <= G0)
+        top *= 2;
+    for (int64_t b = 1; b <= G0; b++)
+        fen[b] = b & -b;
+    for (int64_t b = 0; b < G0; b++)
+        head[b] = -1;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t j = 3 * (uint64_t)i;
+        int64_t r = fr_text_below(s, j, C);
+        int64_t src = r < C0 ? w->tok[w->pos[r]] : extra[r - C0];
+        int64_t t = fr_text_pick_synonym(job, src, s, j + 1);
+        int64_t rem = fr_text_below(s, j + 2, G0 + i), b = 0;
+        for (int64_t step = top; step; step >>= 1) {
+            if (b + step <= G0 && fen[b + step] <= rem) {
+                b += step;
+                rem -= fen[b];
             }
         }
-        int64_t t = fr_text_pick_synonym(job, w->tok[src], s, j++);
-        int64_t g = fr_text_below(s, j++, G), q = 0;
-        len = w->len;
-        for (;; q++) {
-            int valid = (q > 0 && !(w->flag[q - 1] & FR_TOK_PROTECTED)) ||
-                        (q < len && !(w->flag[q] & FR_TOK_PROTECTED));
-            if (valid) {
-                if (g == 0)
-                    break;
-                g--;
-            }
+        for (int64_t k = b + 1; k <= G0; k += k & -k)
+            fen[k] += 1;
+        node[i] = t;
+        if (rem == 0) {
+            next[i] = head[b];
+            head[b] = i;
+        } else {
+            int64_t p = head[b];
+            while (--rem)
+                p = next[p];
+            next[i] = next[p];
+            next[p] = i;
         }
-        memmove(w->tok + q + 1, w->tok + q, (size_t)(len - q) * sizeof(int64_t));
-        memmove(w->flag + q + 1, w->flag + q, (size_t)(len - q));
-        uint8_t tf = fr_text_syn_count(job, t) > 0 ? FR_TOK_HAS_SYN : 0;
-        w->tok[q] = t;
-        w->flag[q] = tf;
-        w->len = len + 1;
-        G += 1;
-        C += tf != 0;
+        if (fr_text_syn_count(job, t) > 0)
+            extra[C++ - C0] = t;
     }
+    int64_t o = 0, b = 0;
+    for (int64_t q = 0; q <= len; q++) {
+        if ((q > 0 && !(f[q - 1] & FR_TOK_PROTECTED)) || (q < len && !(f[q] & FR_TOK_PROTECTED))) {
+            for (int64_t k = head[b++]; k >= 0; k = next[k]) {
+                w->tok2[o] = node[k];
+                w->flag2[o++] = fr_text_syn_count(job, node[k]) > 0 ? FR_TOK_HAS_SYN : 0;
+            }
+        }
+        if (q < len) {
+            w->tok2[o] = w->tok[q];
+            w->flag2[o++] = f[q];
+        }
+    }
+    int64_t *tt = w->tok;
+    uint8_t *ff = w->flag;
+    w->tok = w->tok2;
+    w->flag = w->flag2;
+    w->tok2 = tt;
+    w->flag2 = ff;
+    w->len = o;
 }
 
 /* Random swap, n times: with the m unprotected positions (fixed by swaps),
@@ -246,16 +289,24 @@ static void fr_text_delete(fr_text_work *w, fr_stream s, uint64_t threshold)
 {
     int64_t len = w->len, kept_free = 0, m = 0;
     uint8_t *keep = (uint8_t *)w->pos; /* free scratch: len bytes */
-    for (int64_t i = 0; i < len; i += 2) {
+    const uint8_t *f = w->flag;
+    int64_t i = 0;
+    for (; i + 1 < len; i += 2) {
         uint64_t word = fr_word(s, (uint64_t)i >> 1);
-        for (int64_t h = 0; h < 2 && i + h < len; h++) {
-            uint64_t u = (word >> (32 * h)) & 0xffffffffu;
-            int prot = w->flag[i + h] & FR_TOK_PROTECTED;
-            uint8_t k = prot || u >= threshold;
-            keep[i + h] = k;
-            m += !prot;
-            kept_free += k && !prot;
-        }
+        int free0 = !(f[i] & FR_TOK_PROTECTED), free1 = !(f[i + 1] & FR_TOK_PROTECTED);
+        uint8_t k0 = !free0 | ((word & 0xffffffffu) >= threshold);
+        uint8_t k1 = !free1 | ((word >> 32) >= threshold);
+        keep[i] = k0;
+        keep[i + 1] = k1;
+        m += free0 + free1;
+        kept_free += (k0 & free0) + (k1 & free1);
+    }
+    if (i < len) {
+        int free0 = !(f[i] & FR_TOK_PROTECTED);
+        uint8_t k0 = !free0 | ((fr_word(s, (uint64_t)i >> 1) & 0xffffffffu) >= threshold);
+        keep[i] = k0;
+        m += free0;
+        kept_free += k0 & free0;
     }
     if (m == 0)
         return;
@@ -345,19 +396,22 @@ static void fr_text_task(void *ctx, int64_t task)
         int64_t c = job->bound[i + 1] - job->bound[i];
         cap = c > cap ? c : cap;
     }
-    fr_text_work w;
-    w.tok = (int64_t *)malloc((size_t)cap * sizeof(int64_t));
-    w.pos = (int64_t *)malloc((size_t)cap * sizeof(int64_t));
-    w.flag = (uint8_t *)malloc((size_t)cap);
-    if (!w.tok || !w.pos || !w.flag) {
+    /* one block: tok, tok2, pos (cap each), aux (3 cap + 3), flag, flag2 (cap bytes each) */
+    int64_t *block = (int64_t *)malloc((size_t)(6 * cap + 3) * sizeof(int64_t) + 2 * (size_t)cap);
+    if (!block) {
         __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
-    } else {
-        for (int64_t i = first; i < last; i++)
-            job->out_len[i] = fr_text_run_one(job, &w, i);
+        return;
     }
-    free(w.tok);
-    free(w.pos);
-    free(w.flag);
+    fr_text_work w;
+    w.tok = block;
+    w.tok2 = block + cap;
+    w.pos = block + 2 * cap;
+    w.aux = block + 3 * cap;
+    w.flag = (uint8_t *)(block + 6 * cap + 3);
+    w.flag2 = w.flag + cap;
+    for (int64_t i = first; i < last; i++)
+        job->out_len[i] = fr_text_run_one(job, &w, i);
+    free(block);
 }
 
 /* Moving the sequences from their bound slots to their final places. */

@@ -409,7 +409,7 @@ def _run(batch, stages, table, protected, seed, epoch, indices):
     work = np.empty(int(bound[-1]), dtype=values.dtype)
     out_len = np.empty(batch.n, dtype=np.int64)
     if not _text.run_pipeline(values, offsets, indices, work, bound, out_len, stages, table.offsets,
-                              table.values, protected, seed, epoch):
+                              table.values, protected, _flag_table(table, protected), seed, epoch):
         raise MemoryError("not enough memory for the text augmentation scratch buffers")
     new_offsets = np.zeros(batch.n + 1, dtype=np.int64)
     np.cumsum(out_len, out=new_offsets[1:])
@@ -419,6 +419,22 @@ def _run(batch, stages, table, protected, seed, epoch, indices):
         out = np.empty(int(new_offsets[-1]), dtype=values.dtype)
         _text.pack(work, bound, out, new_offsets)
     return batch.give_back(out, new_offsets)
+
+
+_LUT_LIMIT = 1 << 22
+
+
+def _flag_table(table, protected):
+    """Per-id flags for the ids below min(vocabulary + protected range, 2**22):
+    1 protected, 2 unprotected with synonyms (larger ids are looked up)."""
+    top = int(protected[-1]) + 1 if protected.size else 0
+    size = min(max(table.vocab_size, top), _LUT_LIMIT)
+    lut = np.zeros(size, dtype=np.uint8)
+    has = np.diff(table.offsets[:size + 1]) > 0
+    lut[:has.shape[0]][has] = 2
+    small = protected[(protected >= 0) & (protected < size)]
+    lut[small] = 1
+    return lut
 
 
 def _prepare(batch, seed, epoch, indices, protected):
