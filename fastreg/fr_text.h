@@ -334,7 +334,10 @@ static void fr_text_delete(fr_text_work *w, fr_stream s, uint64_t threshold)
 static int64_t fr_text_stage_n(const fr_text_stage *st, int64_t L)
 {
     if (st->frac > 0) {
-        int64_t n = (int64_t)rint(st->frac * (double)L);
+        /* round half to even, as Python's round, whatever the FPU rounding mode */
+        double x = st->frac * (double)L, fl = floor(x), d = x - fl;
+        int64_t n = (int64_t)fl;
+        n += d > 0.5 || (d == 0.5 && (n & 1));
         return n < 1 ? 1 : n;
     }
     return st->count;

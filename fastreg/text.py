@@ -125,7 +125,7 @@ class _Batch:
             lengths = np.array([a.shape[0] for a in batch], dtype=np.int64)
             self.offsets = np.zeros(len(batch) + 1, dtype=np.int64)
             np.cumsum(lengths, out=self.offsets[1:])
-            self.values = (np.concatenate(batch).astype(kind, copy=False) if batch
+            self.values = (np.concatenate([a.astype(kind, copy=False) for a in batch]) if batch
                            else np.empty(0, dtype=kind))
             self.dtypes = dtypes
         else:
@@ -144,8 +144,7 @@ class _Batch:
         if self.dtypes is None:
             return values, offsets
         parts = np.split(values, offsets[1:-1]) if self.n else []
-        return [p.astype(d, copy=False) if p.dtype != d else p.copy()
-                for p, d in zip(parts, self.dtypes)]
+        return [p.astype(d, copy=False) for p, d in zip(parts, self.dtypes)]
 
 
 def _check_n(n, name="n"):
@@ -245,6 +244,7 @@ class SynonymTable:
         self._offsets.flags.writeable = False
         self._values.flags.writeable = False
         self._filtered = {}
+        self._flags = {}
 
     @classmethod
     def from_dict(cls, mapping, vocab_size=None):
@@ -356,6 +356,8 @@ class SynonymTable:
                 offsets = np.zeros_like(self._offsets)
                 np.cumsum(counts, out=offsets[1:])
                 table = SynonymTable(offsets, self._values[keep])
+            if len(self._filtered) >= 8:
+                self._filtered.clear()
             self._filtered[key] = table
         return table
 
@@ -426,7 +428,18 @@ _LUT_LIMIT = 1 << 22
 
 def _flag_table(table, protected):
     """Per-id flags for the ids below min(vocabulary + protected range, 2**22):
-    1 protected, 2 unprotected with synonyms (larger ids are looked up)."""
+    1 protected, 2 unprotected with synonyms (larger ids are looked up).
+    Cached on the table for the last few sets of protected ids."""
+    key = protected.tobytes()
+    lut = table._flags.get(key)
+    if lut is None:
+        if len(table._flags) >= 8:
+            table._flags.clear()
+        lut = table._flags[key] = _make_flag_table(table, protected)
+    return lut
+
+
+def _make_flag_table(table, protected):
     top = int(protected[-1]) + 1 if protected.size else 0
     size = min(max(table.vocab_size, top), _LUT_LIMIT)
     lut = np.zeros(size, dtype=np.uint8)
