@@ -459,6 +459,14 @@ def _prepare(batch, seed, epoch, indices, protected):
     return batch, seed, epoch, indices, protected
 
 
+def _counted_op(name, batch, n, table, seed, epoch, indices, protected):
+    """One op that takes a count `n`, alone (table validated by the caller)."""
+    batch, seed, epoch, indices, protected = _prepare(batch, seed, epoch, indices, protected)
+    count, frac = _check_n(n)
+    stages = [(OPS[name], count, frac, 0)] if count or frac else []
+    return _run(batch, stages, table, protected, seed, epoch, indices)
+
+
 def _threshold(p):
     """Deletion threshold on 32-bit values: round(p * 2**32), in [0, 2**32]."""
     return int(round(p * _TWO32))
@@ -529,10 +537,7 @@ def random_swap(batch, n, *, seed, epoch=0, indices=None, protected=()):
     tuple or list
         The augmented batch, in the form of `batch` (lengths unchanged).
     """
-    batch, seed, epoch, indices, protected = _prepare(batch, seed, epoch, indices, protected)
-    count, frac = _check_n(n)
-    stages = [(OPS["swap"], count, frac, 0)] if count or frac else []
-    return _run(batch, stages, None, protected, seed, epoch, indices)
+    return _counted_op("swap", batch, n, None, seed, epoch, indices, protected)
 
 
 def random_insertion(batch, n, synonyms, *, seed, epoch=0, indices=None, protected=()):
@@ -558,11 +563,7 @@ def random_insertion(batch, n, synonyms, *, seed, epoch=0, indices=None, protect
     tuple or list
         The augmented batch, in the form of `batch`.
     """
-    batch, seed, epoch, indices, protected = _prepare(batch, seed, epoch, indices, protected)
-    count, frac = _check_n(n)
-    table = _check_synonyms(synonyms)
-    stages = [(OPS["insertion"], count, frac, 0)] if count or frac else []
-    return _run(batch, stages, table, protected, seed, epoch, indices)
+    return _counted_op("insertion", batch, n, _check_synonyms(synonyms), seed, epoch, indices, protected)
 
 
 def synonym_replacement(batch, n, synonyms, *, seed, epoch=0, indices=None, protected=()):
@@ -586,11 +587,7 @@ def synonym_replacement(batch, n, synonyms, *, seed, epoch=0, indices=None, prot
     tuple or list
         The augmented batch, in the form of `batch` (lengths unchanged).
     """
-    batch, seed, epoch, indices, protected = _prepare(batch, seed, epoch, indices, protected)
-    count, frac = _check_n(n)
-    table = _check_synonyms(synonyms)
-    stages = [(OPS["replacement"], count, frac, 0)] if count or frac else []
-    return _run(batch, stages, table, protected, seed, epoch, indices)
+    return _counted_op("replacement", batch, n, _check_synonyms(synonyms), seed, epoch, indices, protected)
 
 
 for _fn in (random_deletion, random_swap, random_insertion, synonym_replacement):

@@ -472,14 +472,7 @@ def test_p_out_of_range(p):
 @pytest.mark.parametrize("n,error", [(-1, ValueError), (-0.5, ValueError), (1.5, ValueError), (0.0, ValueError),
                                      (1.0, ValueError), (True, TypeError), ("2", TypeError)])
 def test_bad_n(n, error):
-    values, offsets = good()
-    batch = (values, offsets)
-    copies = values.copy(), offsets.copy()
-    for call in calls()[1:4]:
-        with pytest.raises(error, match="n"):
-            call(batch, n=n)
-    np.testing.assert_array_equal(values, copies[0])
-    np.testing.assert_array_equal(offsets, copies[1])
+    assert_refused(error, "^n must", good(), only=slice(1, 4), n=n)
 
 
 def test_synonym_ids_out_of_range():
@@ -505,17 +498,10 @@ def test_synonym_ids_out_of_range():
 @pytest.mark.parametrize("synonyms", [[3, 4], "3:4", 3, np.array([[3, 4]]), None, {3: 4}, {"a": [1]},
                                       {3: [1.5]}])
 def test_synonyms_of_wrong_form(synonyms):
-    values, offsets = good()
-    batch = (values, offsets)
-    copies = values.copy(), offsets.copy()
-    for call in calls()[2:4]:
-        with pytest.raises(TypeError, match="synonyms"):
-            call(batch, synonyms=synonyms)
+    assert_refused(TypeError, "synonyms", good(), only=slice(2, 4), synonyms=synonyms)
     if synonyms is not None:
         with pytest.raises(TypeError, match="synonyms"):
             text.EDA(synonyms=synonyms)
-    np.testing.assert_array_equal(values, copies[0])
-    np.testing.assert_array_equal(offsets, copies[1])
 
 
 def test_bad_table_arrays():
