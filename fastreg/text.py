@@ -76,17 +76,17 @@ def _as_int64(name, a):
     return np.ascontiguousarray(a, dtype=np.int64)
 
 
-def _check_offsets(offsets, n_values):
-    offsets = _int_array("offsets", offsets)
+def _check_offsets(offsets, n_values, name="offsets"):
+    offsets = _int_array(name, offsets)
     if offsets.ndim != 1 or offsets.shape[0] < 1:
-        raise ValueError(f"offsets must be a 1-D array of N + 1 >= 1 entries, got shape {offsets.shape}")
-    offsets = _as_int64("offsets", offsets)
+        raise ValueError(f"{name} must be a 1-D array of N + 1 >= 1 entries, got shape {offsets.shape}")
+    offsets = _as_int64(name, offsets)
     if offsets[0] != 0:
-        raise ValueError(f"offsets must start at 0, got {offsets[0]}")
+        raise ValueError(f"{name} must start at 0, got {offsets[0]}")
     if offsets.shape[0] > 1 and np.any(offsets[1:] < offsets[:-1]):
-        raise ValueError("offsets must be non-decreasing")
+        raise ValueError(f"{name} must be non-decreasing")
     if offsets[-1] != n_values:
-        raise ValueError(f"offsets must end at len(values) = {n_values}, got {offsets[-1]}")
+        raise ValueError(f"{name} must end at len(values) = {n_values}, got {offsets[-1]}")
     return offsets
 
 
@@ -135,7 +135,7 @@ class _Batch:
 
     def check_ids_fit(self, table):
         """Every synonym id must fit the dtypes results are given back in."""
-        top = table.vocab_size - 1
+        top = table._max_id
         for d in set(self.dtypes or [self.values.dtype]):
             if top > np.iinfo(d).max:
                 raise ValueError(f"synonyms holds ids up to {top}, which do not fit the batch dtype {d}")
@@ -167,12 +167,15 @@ def _check_n(n, name="n"):
 
 
 def _check_protected(protected):
-    if isinstance(protected, (numbers.Number, str, bytes)) or isinstance(protected, np.ndarray) and protected.ndim != 1:
-        raise TypeError(f"protected must be a collection of integer ids, got {type(protected).__name__}")
+    """Sorted unique int64 ids from a collection of integers."""
+    message = f"protected must be a collection of integer ids, got {type(protected).__name__}"
+    if isinstance(protected, (numbers.Number, str, bytes)) or (
+            isinstance(protected, np.ndarray) and protected.ndim != 1):
+        raise TypeError(message)
     try:
         items = list(protected)
     except TypeError:
-        raise TypeError(f"protected must be a collection of integer ids, got {type(protected).__name__}") from None
+        raise TypeError(message) from None
     ids = []
     for x in items:
         if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
@@ -234,17 +237,18 @@ class SynonymTable:
         if values.ndim != 1:
             raise ValueError(f"synonyms values must be 1-D, got shape {values.shape}")
         values = _as_int64("synonyms values", values)
-        offsets = _check_offsets(offsets, values.shape[0])
+        offsets = _check_offsets(offsets, values.shape[0], "synonyms offsets")
         vocab = offsets.shape[0] - 1
         if values.size and (int(values.min()) < 0 or int(values.max()) >= vocab):
             bad = values[(values < 0) | (values >= vocab)][0]
             raise ValueError(f"synonyms holds id {bad} outside the vocabulary range [0, {vocab})")
-        self._offsets = offsets.copy() if offsets.base is not None else offsets
-        self._values = values.copy() if values.base is not None else values
+        self._offsets = offsets.copy()  # private, read-only copies: the caller's arrays stay as they are
+        self._values = values.copy()
         self._offsets.flags.writeable = False
         self._values.flags.writeable = False
         self._filtered = {}
         self._flags = {}
+        self._max_id = int(values.max()) if values.size else -1
 
     @classmethod
     def from_dict(cls, mapping, vocab_size=None):
@@ -404,6 +408,9 @@ def _run(batch, stages, table, protected, seed, epoch, indices):
     bound_lengths = lengths
     for op, count, frac, _ in stages:
         if op == OPS["insertion"]:
+            if int(offsets[-1]) + count * batch.n > _INT64_MAX // 16:
+                raise MemoryError(f"inserting n = {count} tokens into each of {batch.n} sequences "
+                                  "needs more memory than can be addressed")
             extra = np.maximum(np.rint(frac * lengths), 1).astype(np.int64) if frac > 0 else count
             bound_lengths = bound_lengths + extra
     bound = np.zeros(batch.n + 1, dtype=np.int64)

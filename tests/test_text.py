@@ -507,8 +507,13 @@ def test_synonyms_of_wrong_form(synonyms):
 def test_bad_table_arrays():
     with pytest.raises(TypeError, match="synonyms values"):
         text.SynonymTable(np.array([0, 1]), np.array([0.5]))
-    with pytest.raises(ValueError, match="offsets"):
+    with pytest.raises(ValueError, match="synonyms offsets"):
         text.SynonymTable(np.array([0, 2, 1]), np.array([0, 1]))
+    offsets, values = np.array([0, 1, 1]), np.array([1])
+    table = text.SynonymTable(offsets, values)
+    assert offsets.flags.writeable and values.flags.writeable
+    offsets[1] = 0
+    assert table.synonyms_of(0).tolist() == [1]
 
 
 @pytest.mark.parametrize("protected,error", [(3, TypeError), ("ab", TypeError), ([1.5], TypeError),
