@@ -126,19 +126,16 @@ def test_eda_matches_reference(alphas, dtype):
 
 def test_eda_single_op_is_that_op():
     batch = make_batch(12)
-    kw = dict(seed=3, epoch=1, protected=PROTECTED)
-    assert_same(text.EDA(0.3, 0, 0, 0, synonyms=TABLE, **kw_no_epoch(kw))(batch, epoch=1),
-                text.synonym_replacement(batch, 0.3, TABLE, **kw))
-    assert_same(text.EDA(0, 0.3, 0, 0, synonyms=TABLE, **kw_no_epoch(kw))(batch, epoch=1),
-                text.random_insertion(batch, 0.3, TABLE, **kw))
-    assert_same(text.EDA(0, 0, 0.3, 0, **kw_no_epoch(kw))(batch, epoch=1),
-                text.random_swap(batch, 0.3, **kw))
-    assert_same(text.EDA(0, 0, 0, 0.3, **kw_no_epoch(kw))(batch, epoch=1),
-                text.random_deletion(batch, 0.3, **kw))
-
-
-def kw_no_epoch(kw):
-    return {k: v for k, v in kw.items() if k != "epoch"}
+    same = dict(protected=PROTECTED, seed=3)
+    kw = dict(epoch=1, **same)
+    pairs = [
+        (text.EDA(0.3, 0, 0, 0, synonyms=TABLE, **same), text.synonym_replacement(batch, 0.3, TABLE, **kw)),
+        (text.EDA(0, 0.3, 0, 0, synonyms=TABLE, **same), text.random_insertion(batch, 0.3, TABLE, **kw)),
+        (text.EDA(0, 0, 0.3, 0, **same), text.random_swap(batch, 0.3, **kw)),
+        (text.EDA(0, 0, 0, 0.3, **same), text.random_deletion(batch, 0.3, **kw)),
+    ]
+    for eda, alone in pairs:
+        assert_same(eda(batch, epoch=1), alone)
 
 
 def test_eda_without_synonyms_runs_swap_and_deletion():
