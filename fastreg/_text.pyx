@@ -41,8 +41,9 @@ cdef extern from "fr_text.h" nogil:
         int n_stages
         uint64_t seed
         uint64_t epoch_stream
-        const int64_t *syn_offsets
-        const int64_t *syn_values
+        const void *syn_offsets
+        const void *syn_values
+        int syn32
         int64_t vocab
         const int64_t *prot
         int64_t n_prot
@@ -77,7 +78,8 @@ def run_pipeline(cnp.ndarray values, cnp.ndarray offsets, object indices, cnp.nd
     values: int32 or int64; offsets, bound: int64 (n + 1); indices: uint64 (n)
     or None; out: dtype of values, bound[-1] elements; out_len: int64 (n),
     written; stages: up to 4 (op, count, frac, threshold) tuples;
-    syn_offsets (vocab + 1) and syn_values: int64 CSR; protected: sorted int64;
+    syn_offsets (vocab + 1) and syn_values: CSR, both int32 or both int64;
+    protected: sorted int64;
     lut: uint8 flags of the ids 0 .. len(lut)-1 (1 protected, 2 has synonyms).
     Sequence i is written at out[bound[i]:] and its length to out_len[i].
     Returns False if scratch memory could not be allocated."""
@@ -101,8 +103,9 @@ def run_pipeline(cnp.ndarray values, cnp.ndarray offsets, object indices, cnp.nd
         job.stages[k].op, job.stages[k].count, job.stages[k].frac, job.stages[k].threshold = stages[k]
     job.seed = seed
     job.epoch_stream = fr_stream_derive(FR_TEXT_DOMAIN, epoch)
-    job.syn_offsets = _i64(syn_offsets)
-    job.syn_values = _i64(syn_values)
+    job.syn_offsets = cnp.PyArray_DATA(syn_offsets)
+    job.syn_values = cnp.PyArray_DATA(syn_values)
+    job.syn32 = syn_offsets.dtype == np.int32
     job.vocab = syn_offsets.shape[0] - 1
     job.prot = _i64(protected)
     job.n_prot = protected.shape[0]

@@ -58,9 +58,11 @@ typedef struct {
     int n_stages;
     uint64_t seed;
     uint64_t epoch_stream; /* derive(2, epoch) */
-    /* synonyms: candidates of token t are syn_values[syn_offsets[t] .. syn_offsets[t+1]) */
-    const int64_t *syn_offsets;
-    const int64_t *syn_values;
+    /* synonyms: candidates of token t are syn_values[syn_offsets[t] .. syn_offsets[t+1]),
+     * both int32 when syn32 (half the cache footprint), else int64 */
+    const void *syn_offsets;
+    const void *syn_values;
+    int syn32;
     int64_t vocab;
     /* protected ids, sorted, unique */
     const int64_t *prot;
@@ -118,11 +120,17 @@ static inline int fr_text_is_protected(const fr_text_job *job, int64_t t)
     return lo < job->n_prot && p[lo] == t;
 }
 
+FR_INLINE int64_t fr_text_syn_at(const void *a, int is32, int64_t i)
+{
+    return is32 ? (int64_t)((const int32_t *)a)[i] : ((const int64_t *)a)[i];
+}
+
 static inline int64_t fr_text_syn_count(const fr_text_job *job, int64_t t)
 {
     if (t < 0 || t >= job->vocab)
         return 0;
-    return job->syn_offsets[t + 1] - job->syn_offsets[t];
+    return fr_text_syn_at(job->syn_offsets, job->syn32, t + 1) -
+           fr_text_syn_at(job->syn_offsets, job->syn32, t);
 }
 
 static inline uint8_t fr_text_flags(const fr_text_job *job, int64_t t)
@@ -137,8 +145,9 @@ static inline uint8_t fr_text_flags(const fr_text_job *job, int64_t t)
 /* A random synonym of token t (which has at least one), drawn with word j. */
 static inline int64_t fr_text_pick_synonym(const fr_text_job *job, int64_t t, fr_stream s, uint64_t j)
 {
-    int64_t first = job->syn_offsets[t];
-    return job->syn_values[first + fr_text_below(s, j, job->syn_offsets[t + 1] - first)];
+    int64_t first = fr_text_syn_at(job->syn_offsets, job->syn32, t);
+    int64_t count = fr_text_syn_at(job->syn_offsets, job->syn32, t + 1) - first;
+    return fr_text_syn_at(job->syn_values, job->syn32, first + fr_text_below(s, j, count));
 }
 
 /* Positions whose flags equal `want` under `mask`, in order, into w->pos. */
@@ -169,7 +178,7 @@ static void fr_text_replace(const fr_text_job *job, fr_text_work *w, fr_stream s
         w->pos[i] = p;
         int64_t t = fr_text_pick_synonym(job, w->tok[p], s, j++);
         w->tok[p] = t;
-        w->flag[p] = fr_text_syn_count(job, t) > 0 ? FR_TOK_HAS_SYN : 0;
+        w->flag[p] = fr_text_flags(job, t); /* never protected: the table holds no protected ids */
     }
 }
 
@@ -235,7 +244,7 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
             next[i] = next[p];
             next[p] = i;
         }
-        if (fr_text_syn_count(job, t) > 0)
+        if (fr_text_flags(job, t) & FR_TOK_HAS_SYN)
             extra[C++ - C0] = t;
     }
     int64_t o = 0, b = 0;
@@ -243,7 +252,7 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
         if ((q > 0 && !(f[q - 1] & FR_TOK_PROTECTED)) || (q < len && !(f[q] & FR_TOK_PROTECTED))) {
             for (int64_t k = head[b++]; k >= 0; k = next[k]) {
                 w->tok2[o] = node[k];
-                w->flag2[o++] = fr_text_syn_count(job, node[k]) > 0 ? FR_TOK_HAS_SYN : 0;
+                w->flag2[o++] = fr_text_flags(job, node[k]);
             }
         }
         if (q < len) {

@@ -249,6 +249,7 @@ class SynonymTable:
         self._filtered = {}
         self._flags = {}
         self._max_id = int(values.max()) if values.size else -1
+        self._compact = None
 
     @classmethod
     def from_dict(cls, mapping, vocab_size=None):
@@ -365,6 +366,16 @@ class SynonymTable:
             self._filtered[key] = table
         return table
 
+    def _kernel_arrays(self):
+        """(offsets, values) for the kernels: int32 copies when every entry fits
+        (half the cache footprint of the lookups), else the int64 arrays."""
+        if self._compact is None:
+            if self._values.shape[0] < 2**31 and self.vocab_size < 2**31:
+                self._compact = (self._offsets.astype(np.int32), self._values.astype(np.int32))
+            else:
+                self._compact = (self._offsets, self._values)
+        return self._compact
+
     def __len__(self):
         return self.vocab_size
 
@@ -417,8 +428,9 @@ def _run(batch, stages, table, protected, seed, epoch, indices):
     np.cumsum(bound_lengths, out=bound[1:])
     work = np.empty(int(bound[-1]), dtype=values.dtype)
     out_len = np.empty(batch.n, dtype=np.int64)
-    if not _text.run_pipeline(values, offsets, indices, work, bound, out_len, stages, table.offsets,
-                              table.values, protected, _flag_table(table, protected), seed, epoch):
+    syn_offsets, syn_values = table._kernel_arrays()
+    if not _text.run_pipeline(values, offsets, indices, work, bound, out_len, stages, syn_offsets,
+                              syn_values, protected, _flag_table(table, protected), seed, epoch):
         raise MemoryError("not enough memory for the text augmentation scratch buffers")
     new_offsets = np.zeros(batch.n + 1, dtype=np.int64)
     np.cumsum(out_len, out=new_offsets[1:])
