@@ -77,7 +77,7 @@ typedef struct {
     int64_t *tok, *tok2; /* the sequence, and a second buffer to rebuild it into */
     uint8_t *flag, *flag2;
     int64_t *pos;        /* candidate positions */
-    int64_t *aux;        /* 3 * cap + 3: insertion bookkeeping */
+    int64_t *aux;        /* 3 * cap + 4: insertion bookkeeping */
     int64_t len;
 } fr_text_work;
 
@@ -205,8 +205,9 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
         return;
     const uint8_t *f = w->flag;
     int64_t C0 = C, G0 = 0;
-    int64_t *fen = w->aux;          /* len + 2: Fenwick tree over the buckets, 1-based */
-    int64_t *head = fen + len + 2;  /* len + 1: first inserted node of each bucket */
+    int64_t *fen = w->aux;              /* 2 len + 3: Fenwick tree over the buckets, 1-based,
+                                         * padded to 2 top with INT64_MAX for a branchless descent */
+    int64_t *head = fen + 2 * len + 3;  /* len + 1: first inserted node of each bucket */
     int64_t *next = head + len + 1; /* n: next node in the bucket */
     int64_t *node = next + n;       /* n: token of each node */
     int64_t *extra = node + n;      /* n: inserted candidates */
@@ -217,6 +218,8 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
         top *= 2;
     for (int64_t b = 1; b <= G0; b++)
         fen[b] = b & -b;
+    for (int64_t b = G0 + 1; b < 2 * top; b++)
+        fen[b] = INT64_MAX;
     for (int64_t b = 0; b < G0; b++)
         head[b] = -1;
     for (int64_t i = 0; i < n; i++) {
@@ -226,10 +229,9 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
         int64_t t = fr_text_pick_synonym(job, src, s, j + 1);
         int64_t rem = fr_text_below(s, j + 2, G0 + i), b = 0;
         for (int64_t step = top; step; step >>= 1) {
-            if (b + step <= G0 && fen[b + step] <= rem) {
-                b += step;
-                rem -= fen[b];
-            }
+            int64_t v = fen[b + step], take = v <= rem;
+            b += take ? step : 0;
+            rem -= take ? v : 0;
         }
         for (int64_t k = b + 1; k <= G0; k += k & -k)
             fen[k] += 1;
@@ -408,8 +410,8 @@ static void fr_text_task(void *ctx, int64_t task)
         int64_t c = job->bound[i + 1] - job->bound[i];
         cap = c > cap ? c : cap;
     }
-    /* one block: tok, tok2, pos (cap each), aux (3 cap + 3), flag, flag2 (cap bytes each) */
-    int64_t *block = (int64_t *)malloc((size_t)(6 * cap + 3) * sizeof(int64_t) + 2 * (size_t)cap);
+    /* one block: tok, tok2, pos (cap each), aux (3 cap + 4), flag, flag2 (cap bytes each) */
+    int64_t *block = (int64_t *)malloc((size_t)(6 * cap + 4) * sizeof(int64_t) + 2 * (size_t)cap);
     if (!block) {
         __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
         return;
@@ -419,7 +421,7 @@ static void fr_text_task(void *ctx, int64_t task)
     w.tok2 = block + cap;
     w.pos = block + 2 * cap;
     w.aux = block + 3 * cap;
-    w.flag = (uint8_t *)(block + 6 * cap + 3);
+    w.flag = (uint8_t *)(block + 6 * cap + 4);
     w.flag2 = w.flag + cap;
     for (int64_t i = first; i < last; i++)
         job->out_len[i] = fr_text_run_one(job, &w, i);
