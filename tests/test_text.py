@@ -258,6 +258,10 @@ def test_synonym_table_forms():
     mapping = TABLE.to_dict()
     assert_same(text.random_insertion(batch, 2, mapping, seed=1),
                 text.random_insertion(batch, 2, TABLE, seed=1))
+    raw = {5: [5, 6, 6, 7], 6: [6], 8: [9, 1, 9]}  # self references and repeats are dropped
+    for name in ("insertion", "replacement"):
+        fast, slow = ops(raw)[name]
+        assert_same(fast(batch, 3, seed=2, protected=PROTECTED), slow(batch, 3, seed=2, protected=PROTECTED))
     t = text.SynonymTable.from_dict({3: [3, 4, 4, 5]})
     assert t.synonyms_of(3).tolist() == [4, 5] and t.vocab_size == 6
     assert t.synonyms_of(99).tolist() == [] and t.synonyms_of(-1).tolist() == []

@@ -47,7 +47,10 @@ def synonym_lists(table, protected):
     """{id: [candidates]} with the protected ids removed (ids without candidates left out)."""
     if table is None:
         return {}
-    if not isinstance(table, dict):
+    if isinstance(table, dict):  # as SynonymTable.from_dict: first occurrences, the key itself dropped
+        table = {t: [c for i, c in enumerate(cands) if c != t and c not in cands[:i]]
+                 for t, cands in ((t, list(cands)) for t, cands in table.items())}
+    else:
         table = table.to_dict()
     out = {}
     for t, cands in table.items():
@@ -58,6 +61,7 @@ def synonym_lists(table, protected):
 
 
 def delete_tokens(tokens, threshold, stream, protected):
+    """Random deletion of one sequence (a list of ints); see fastreg.text.random_deletion."""
     free = [i for i, t in enumerate(tokens) if t not in protected]
     if not free or threshold == 0:
         return list(tokens)
@@ -68,6 +72,7 @@ def delete_tokens(tokens, threshold, stream, protected):
 
 
 def swap_tokens(tokens, n, stream, protected):
+    """n random swaps in one sequence; see fastreg.text.random_swap."""
     tokens = list(tokens)
     free = [i for i, t in enumerate(tokens) if t not in protected]
     m = len(free)
@@ -84,6 +89,7 @@ def swap_tokens(tokens, n, stream, protected):
 
 
 def insert_tokens(tokens, n, stream, synonyms, protected):
+    """n random insertions into one sequence; see fastreg.text.random_insertion."""
     tokens = list(tokens)
     sources = [t for t in tokens if t not in protected and t in synonyms]
     if not sources:
@@ -101,6 +107,7 @@ def insert_tokens(tokens, n, stream, synonyms, protected):
 
 
 def replace_tokens(tokens, n, stream, synonyms, protected):
+    """Synonym replacement of up to n tokens of one sequence; see fastreg.text.synonym_replacement."""
     tokens = list(tokens)
     places = [i for i, t in enumerate(tokens) if t not in protected and t in synonyms]
     m = len(places)
@@ -154,6 +161,7 @@ def run_batch(batch, stages, table, protected, seed, epoch=0, indices=None):
 
 
 def threshold(p):
+    """Deletion threshold on 32-bit values for probability p."""
     return int(round(p * 2**32))
 
 
@@ -164,19 +172,23 @@ def _n_stage(op, n):
 
 
 def random_deletion(batch, p, *, seed, epoch=0, indices=None, protected=()):
+    """fastreg.text.random_deletion, in plain Python."""
     stages = [(DELETION, 0, 0.0, threshold(p))] if p > 0 else []
     return run_batch(batch, stages, None, protected, seed, epoch, indices)
 
 
 def random_swap(batch, n, *, seed, epoch=0, indices=None, protected=()):
+    """fastreg.text.random_swap, in plain Python."""
     return run_batch(batch, [_n_stage(SWAP, n)], None, protected, seed, epoch, indices)
 
 
 def random_insertion(batch, n, synonyms, *, seed, epoch=0, indices=None, protected=()):
+    """fastreg.text.random_insertion, in plain Python."""
     return run_batch(batch, [_n_stage(INSERTION, n)], synonyms, protected, seed, epoch, indices)
 
 
 def synonym_replacement(batch, n, synonyms, *, seed, epoch=0, indices=None, protected=()):
+    """fastreg.text.synonym_replacement, in plain Python."""
     return run_batch(batch, [_n_stage(REPLACEMENT, n)], synonyms, protected, seed, epoch, indices)
 
 
