@@ -77,7 +77,7 @@ typedef struct {
     int64_t *tok, *tok2; /* the sequence, and a second buffer to rebuild it into */
     uint8_t *flag, *flag2;
     int64_t *pos;        /* candidate positions */
-    int64_t *aux;        /* 3 * cap + 4: insertion bookkeeping */
+    int64_t *aux;        /* 4 * cap + 5: insertion bookkeeping */
     int64_t len;
 } fr_text_work;
 
@@ -182,6 +182,26 @@ static void fr_text_replace(const fr_text_job *job, fr_text_work *w, fr_stream s
     }
 }
 
+/* Appends the tokens of bucket b (a linked list) to tok2/flag2 at *o. */
+static inline void fr_text_emit_bucket(const fr_text_job *job, fr_text_work *w, const int64_t *head,
+                                       const int64_t *next, const int64_t *node, int64_t b, int64_t *o)
+{
+    for (int64_t k = head[b]; k >= 0; k = next[k]) {
+        w->tok2[*o] = node[k];
+        w->flag2[(*o)++] = fr_text_flags(job, node[k]);
+    }
+}
+
+/* Appends the input tokens q0 .. q-1 to tok2/flag2 at *o. */
+static inline void fr_text_emit_run(fr_text_work *w, int64_t q0, int64_t q, int64_t *o)
+{
+    memcpy(w->tok2 + *o, w->tok + q0, (size_t)(q - q0) * sizeof(int64_t));
+    memcpy(w->flag2 + *o, w->flag + q0, (size_t)(q - q0));
+    *o += q - q0;
+}
+
+#define FR_TEXT_FEW_BUCKETS 32
+
 /* Random insertion, n times.  Step i draws, from words 3i, 3i+1, 3i+2:
  * - the source: number below(C) of the C candidates, which are the
  *   unprotected tokens with synonyms of the input in sequence order, then the
@@ -208,11 +228,20 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
     int64_t *fen = w->aux;              /* 2 len + 3: Fenwick tree over the buckets, 1-based,
                                          * padded to 2 top with INT64_MAX for a branchless descent */
     int64_t *head = fen + 2 * len + 3;  /* len + 1: first inserted node of each bucket */
-    int64_t *next = head + len + 1; /* n: next node in the bucket */
-    int64_t *node = next + n;       /* n: token of each node */
-    int64_t *extra = node + n;      /* n: inserted candidates */
-    for (int64_t q = 0; q <= len; q++)
-        G0 += (q > 0 && !(f[q - 1] & FR_TOK_PROTECTED)) || (q < len && !(f[q] & FR_TOK_PROTECTED));
+    int64_t *gap = head + len + 1;      /* len + 1: the input gap of each bucket */
+    int64_t *next = gap + len + 1;      /* n: next node in the bucket */
+    int64_t *node = next + n;           /* n: token of each node */
+    int64_t *bucket = node + n;         /* n: bucket of each node */
+    int64_t *extra = bucket + n;        /* n: inserted candidates */
+    /* gap q is valid unless both its neighbours are protected (or missing) */
+    gap[G0] = 0;
+    G0 += !(f[0] & FR_TOK_PROTECTED);
+    for (int64_t q = 1; q < len; q++) {
+        gap[G0] = q;
+        G0 += !(f[q - 1] & f[q] & FR_TOK_PROTECTED);
+    }
+    gap[G0] = len;
+    G0 += !(f[len - 1] & FR_TOK_PROTECTED);
     int64_t top = 1;
     while (top * 2 <= G0)
         top *= 2;
@@ -236,6 +265,7 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
         for (int64_t k = b + 1; k <= G0; k += k & -k)
             fen[k] += 1;
         node[i] = t;
+        bucket[i] = b;
         if (rem == 0) {
             next[i] = head[b];
             head[b] = i;
@@ -249,19 +279,43 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
         if (fr_text_flags(job, t) & FR_TOK_HAS_SYN)
             extra[C++ - C0] = t;
     }
-    int64_t o = 0, b = 0;
-    for (int64_t q = 0; q <= len; q++) {
-        if ((q > 0 && !(f[q - 1] & FR_TOK_PROTECTED)) || (q < len && !(f[q] & FR_TOK_PROTECTED))) {
-            for (int64_t k = head[b++]; k >= 0; k = next[k]) {
-                w->tok2[o] = node[k];
-                w->flag2[o++] = fr_text_flags(job, node[k]);
+    /* Merge: the input runs between the filled buckets, then each bucket's
+     * list.  With few filled buckets, only those are visited (sorted). */
+    int64_t few[FR_TEXT_FEW_BUCKETS], n_few = 0;
+    for (int64_t i = 0; i < n && n_few <= FR_TEXT_FEW_BUCKETS; i++) {
+        int64_t b = bucket[i], seen = 0;
+        for (int64_t u = 0; u < n_few; u++)
+            seen |= few[u] == b;
+        if (!seen) {
+            if (n_few == FR_TEXT_FEW_BUCKETS) {
+                n_few++;
+                break;
             }
-        }
-        if (q < len) {
-            w->tok2[o] = w->tok[q];
-            w->flag2[o++] = f[q];
+            int64_t u = n_few++;
+            while (u > 0 && few[u - 1] > b) {
+                few[u] = few[u - 1];
+                u--;
+            }
+            few[u] = b;
         }
     }
+    int64_t o = 0, q0 = 0;
+    if (n_few <= FR_TEXT_FEW_BUCKETS) {
+        for (int64_t u = 0; u < n_few; u++) {
+            fr_text_emit_run(w, q0, gap[few[u]], &o);
+            q0 = gap[few[u]];
+            fr_text_emit_bucket(job, w, head, next, node, few[u], &o);
+        }
+    } else {
+        for (int64_t b = 0; b < G0; b++) {
+            if (head[b] >= 0) {
+                fr_text_emit_run(w, q0, gap[b], &o);
+                q0 = gap[b];
+                fr_text_emit_bucket(job, w, head, next, node, b, &o);
+            }
+        }
+    }
+    fr_text_emit_run(w, q0, len, &o);
     int64_t *tt = w->tok;
     uint8_t *ff = w->flag;
     w->tok = w->tok2;
@@ -410,8 +464,8 @@ static void fr_text_task(void *ctx, int64_t task)
         int64_t c = job->bound[i + 1] - job->bound[i];
         cap = c > cap ? c : cap;
     }
-    /* one block: tok, tok2, pos (cap each), aux (3 cap + 4), flag, flag2 (cap bytes each) */
-    int64_t *block = (int64_t *)malloc((size_t)(6 * cap + 4) * sizeof(int64_t) + 2 * (size_t)cap);
+    /* one block: tok, tok2, pos (cap each), aux (4 cap + 5), flag, flag2 (cap bytes each) */
+    int64_t *block = (int64_t *)malloc((size_t)(7 * cap + 5) * sizeof(int64_t) + 2 * (size_t)cap);
     if (!block) {
         __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
         return;
@@ -421,7 +475,7 @@ static void fr_text_task(void *ctx, int64_t task)
     w.tok2 = block + cap;
     w.pos = block + 2 * cap;
     w.aux = block + 3 * cap;
-    w.flag = (uint8_t *)(block + 6 * cap + 4);
+    w.flag = (uint8_t *)(block + 7 * cap + 5);
     w.flag2 = w.flag + cap;
     for (int64_t i = first; i < last; i++)
         job->out_len[i] = fr_text_run_one(job, &w, i);
