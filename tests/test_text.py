@@ -235,6 +235,13 @@ def test_insertion_adds_exactly_n():
             assert all(t not in PROTECTED for t in inserted)
 
 
+@pytest.mark.parametrize("n", [20, 50, 0.9])
+def test_many_insertions_match_reference(n):
+    batch = make_batch(28, n=40, max_len=120)
+    kw = dict(seed=3, protected=PROTECTED)
+    assert_same(text.random_insertion(batch, n, TABLE, **kw), ref.random_insertion(batch, n, TABLE, **kw))
+
+
 def test_replacement_changes_at_most_n_distinct_positions():
     batch = make_batch(25, n=200)
     for n in (1, 2, 6):
