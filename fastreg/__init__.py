@@ -19,10 +19,20 @@ from fastreg.dropout import (
     dropout_backward,
     dropout_mask,
 )
-from fastreg import random
+from fastreg.text import (
+    EDA,
+    SynonymTable,
+    random_deletion,
+    random_insertion,
+    random_swap,
+    synonym_replacement,
+)
+from fastreg import random, text
 
 __all__ = [
     "Dropout",
+    "EDA",
+    "SynonymTable",
     "channel_dropout_",
     "drop_path_",
     "dropout",
@@ -33,8 +43,13 @@ __all__ = [
     "get_simd",
     "num_threads",
     "random",
+    "random_deletion",
+    "random_insertion",
+    "random_swap",
     "set_num_threads",
     "set_simd",
     "show_config",
     "simd",
+    "synonym_replacement",
+    "text",
 ]

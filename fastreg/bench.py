@@ -106,7 +106,57 @@ def gil_cases(quick=False):
                  threads=1)]
 
 
-ALL_CASES = {"dropout": dropout_cases, "gil": gil_cases}
+
+def text_batch(n_seq, seed=0, vocab=30522, min_len=32, max_len=256):
+    """A synthetic tokenized batch and synonym table, BERT-like: [CLS] words [SEP]
+    with ids in [1000, vocab), and synonyms (1 to 5) for 30% of the word ids."""
+    import fastreg.text
+
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(min_len, max_len + 1, n_seq)
+    offsets = np.zeros(n_seq + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    values = rng.integers(1000, vocab, int(offsets[-1])).astype(np.int32)
+    values[offsets[:-1]] = 101
+    values[offsets[1:] - 1] = 102
+    ids = np.flatnonzero(rng.random(vocab) < 0.3)
+    ids = ids[ids >= 1000]
+    counts = rng.integers(1, 6, ids.shape[0])
+    table_offsets = np.zeros(vocab + 1, dtype=np.int64)
+    table_offsets[ids + 1] = counts
+    np.cumsum(table_offsets, out=table_offsets)
+    table = fastreg.text.SynonymTable(table_offsets, rng.integers(1000, vocab, int(counts.sum())))
+    return (values, offsets), table, (0, 101, 102)
+
+
+def text_cases(quick=False):
+    """EDA (default alphas) on 10,000 sequences of 32 to 256 tokens against the
+    plain-Python reference drawing the same stream, and 2 threads against 1."""
+    import fastreg.text
+    from fastreg.reference import text as ref
+
+    n_seq = 1000 if quick else 10000
+    batch, table, protected = text_batch(n_seq)
+    tokens = int(batch[1][-1])
+
+    def fastreg_eda():
+        eda = fastreg.text.EDA(synonyms=table, protected=protected, seed=1)
+        epoch = iter(range(1 << 62))
+        return lambda: eda(batch, epoch=next(epoch))
+
+    def python_reference():
+        epoch = iter(range(1 << 62))
+        return lambda: ref.eda(batch, synonyms=table, protected=protected, seed=1, epoch=next(epoch))
+
+    title = f"EDA {n_seq} seqs of 32-256 tokens"
+    cases = [Case(title, tokens, "tok", [Contender("fastreg", fastreg_eda),
+                                          Contender("plain-Python reference", python_reference)])]
+    two = [Contender("fastreg 2 threads", fastreg_eda), Contender("fastreg 1 thread", fastreg_eda)]
+    cases.append(Case(f"{title}, 2 threads vs 1", tokens, "tok", two, threads=2))
+    return cases
+
+
+ALL_CASES = {"dropout": dropout_cases, "gil": gil_cases, "text": text_cases}
 
 
 def _time(fn, repeat):

@@ -1,0 +1,133 @@
+"""Bridge to the text augmentation kernels (fr_text.h).
+
+fastreg.text validates every argument and prepares the arrays; the functions
+here take C-contiguous arrays of the documented dtypes, release the GIL and
+run the sequences in tasks of a fixed number of sequences on the shared pool.
+A sequence's result depends only on its own tokens and stream, never on the
+task or thread that ran it."""
+
+import numpy as np
+cimport numpy as cnp
+from libc.stdint cimport uint8_t, uint64_t, int64_t
+
+from fastreg._runtime cimport parallel_run
+
+cnp.import_array()
+
+cdef extern from "fr_pool.h" nogil:
+    ctypedef void (*fr_task_fn)(void *ctx, int64_t task) noexcept nogil
+
+cdef extern from "fr_random.h" nogil:
+    uint64_t fr_stream_derive(uint64_t stream, uint64_t part)
+
+cdef extern from "fr_text.h" nogil:
+    int FR_TEXT_DOMAIN
+    ctypedef struct fr_text_stage:
+        int op
+        int64_t count
+        double frac
+        uint64_t threshold
+    ctypedef struct fr_text_job:
+        const void *values
+        int is64
+        const int64_t *offsets
+        const uint64_t *indices
+        int64_t n_seq
+        int64_t seqs_per_task
+        void *out
+        const int64_t *bound
+        int64_t *out_len
+        fr_text_stage stages[4]
+        int n_stages
+        uint64_t seed
+        uint64_t epoch_stream
+        const void *syn_offsets
+        const void *syn_values
+        int syn32
+        int64_t vocab
+        const int64_t *prot
+        int64_t n_prot
+        const uint8_t *lut
+        int64_t lut_size
+        int failed
+    ctypedef struct fr_text_pack_job:
+        const char *src
+        char *dst
+        const int64_t *src_offsets
+        const int64_t *dst_offsets
+        int64_t itemsize
+        int64_t n_seq
+        int64_t seqs_per_task
+    void fr_text_task(void *ctx, int64_t task)
+    void fr_text_pack_task(void *ctx, int64_t task)
+
+# Sequences per task: a fixed number, so the split depends only on the data.
+DEF SEQS_PER_TASK = 32
+
+
+cdef inline const int64_t *_i64(cnp.ndarray a):
+    return <const int64_t *>cnp.PyArray_DATA(a)
+
+
+def run_pipeline(cnp.ndarray values, cnp.ndarray offsets, object indices, cnp.ndarray out,
+                 cnp.ndarray bound, cnp.ndarray out_len, list stages, cnp.ndarray syn_offsets,
+                 cnp.ndarray syn_values, cnp.ndarray protected, cnp.ndarray lut, uint64_t seed,
+                 uint64_t epoch):
+    """Run `stages` on every sequence of (values, offsets).
+
+    values: int32 or int64; offsets, bound: int64 (n + 1); indices: uint64 (n)
+    or None; out: dtype of values, bound[-1] elements; out_len: int64 (n),
+    written; stages: up to 4 (op, count, frac, threshold) tuples;
+    syn_offsets (vocab + 1) and syn_values: CSR, both int32 or both int64;
+    protected: sorted int64;
+    lut: uint8 flags of the ids 0 .. len(lut)-1 (1 protected, 2 has synonyms).
+    Sequence i is written at out[bound[i]:] and its length to out_len[i].
+    Returns False if scratch memory could not be allocated."""
+    cdef fr_text_job job
+    cdef int k
+    if len(stages) > 4:
+        raise ValueError("at most 4 stages")
+    job.values = cnp.PyArray_DATA(values)
+    job.is64 = values.dtype == np.int64
+    job.offsets = _i64(offsets)
+    job.indices = NULL
+    if indices is not None:
+        job.indices = <const uint64_t *>cnp.PyArray_DATA(<cnp.ndarray>indices)
+    job.n_seq = offsets.shape[0] - 1
+    job.seqs_per_task = SEQS_PER_TASK
+    job.out = cnp.PyArray_DATA(out)
+    job.bound = _i64(bound)
+    job.out_len = <int64_t *>cnp.PyArray_DATA(out_len)
+    job.n_stages = len(stages)
+    for k in range(job.n_stages):
+        job.stages[k].op, job.stages[k].count, job.stages[k].frac, job.stages[k].threshold = stages[k]
+    job.seed = seed
+    job.epoch_stream = fr_stream_derive(FR_TEXT_DOMAIN, epoch)
+    job.syn_offsets = cnp.PyArray_DATA(syn_offsets)
+    job.syn_values = cnp.PyArray_DATA(syn_values)
+    job.syn32 = syn_offsets.dtype == np.int32
+    job.vocab = syn_offsets.shape[0] - 1
+    job.prot = _i64(protected)
+    job.n_prot = protected.shape[0]
+    job.lut = <const uint8_t *>cnp.PyArray_DATA(lut)
+    job.lut_size = lut.shape[0]
+    job.failed = 0
+    with nogil:
+        parallel_run(<fr_task_fn>fr_text_task, &job, (job.n_seq + SEQS_PER_TASK - 1) // SEQS_PER_TASK)
+    return not job.failed
+
+
+def pack(cnp.ndarray src, cnp.ndarray src_offsets, cnp.ndarray dst, cnp.ndarray dst_offsets):
+    """Copy sequence i from src[src_offsets[i]:] to dst[dst_offsets[i]:dst_offsets[i + 1]]
+    (src and dst of the same dtype, offsets int64)."""
+    cdef fr_text_pack_job job
+    job.src = <const char *>cnp.PyArray_DATA(src)
+    job.dst = <char *>cnp.PyArray_DATA(dst)
+    job.src_offsets = _i64(src_offsets)
+    job.dst_offsets = _i64(dst_offsets)
+    job.itemsize = src.dtype.itemsize
+    job.n_seq = dst_offsets.shape[0] - 1
+    job.seqs_per_task = SEQS_PER_TASK * 8
+    with nogil:
+        parallel_run(<fr_task_fn>fr_text_pack_task, &job,
+                     (job.n_seq + job.seqs_per_task - 1) // job.seqs_per_task)
