@@ -39,6 +39,7 @@ import numpy as np
 
 from fastreg import _text
 from fastreg._validate import check_probability, check_uint64
+from fastreg.threads import limit_in_loader_worker
 
 __all__ = ["EDA", "SynonymTable", "random_deletion", "random_insertion", "random_swap",
            "synonym_replacement"]
@@ -407,6 +408,7 @@ _NO_SYNONYMS = SynonymTable(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.in
 
 def _run(batch, stages, table, protected, seed, epoch, indices):
     """Run validated `stages` ((op, count, frac, threshold) tuples) on `batch`."""
+    limit_in_loader_worker()
     if table is None:
         table = _NO_SYNONYMS
     else:
