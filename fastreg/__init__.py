@@ -20,6 +20,7 @@ from fastreg.dropout import (
     dropout_mask,
 )
 from fastreg import random
+from fastreg import functional, transforms
 
 __all__ = [
     "Dropout",
@@ -29,6 +30,7 @@ __all__ = [
     "dropout_",
     "dropout_backward",
     "dropout_mask",
+    "functional",
     "get_num_threads",
     "get_simd",
     "num_threads",
@@ -37,4 +39,5 @@ __all__ = [
     "set_simd",
     "show_config",
     "simd",
+    "transforms",
 ]

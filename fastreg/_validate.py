@@ -107,3 +107,37 @@ def same_memory(a, b):
         and a.strides == b.strides
         and a.dtype == b.dtype
     )
+
+
+def check_image(name, img, channels=(1, 2, 3, 4)):
+    """A uint8 image: 2-D (grayscale) or HWC with a channel count in `channels`.
+    Returns the image as an (h, w, c) view."""
+    if not isinstance(img, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(img).__name__}")
+    if img.dtype != np.uint8:
+        raise TypeError(f"{name} must have dtype uint8, got {img.dtype}")
+    if img.ndim == 2:
+        img = img[:, :, None]
+    elif img.ndim != 3:
+        raise ValueError(f"{name} must be 2-D (H, W) or 3-D (H, W, C), got {img.ndim} dimensions")
+    if img.shape[2] not in channels:
+        allowed = ", ".join(map(str, channels))
+        raise ValueError(f"{name} must have {allowed} channels, got {img.shape[2]}")
+    return img
+
+
+def check_image_out(out, shape, inputs, name="out"):
+    """`out` must be a writable uint8 array of `shape` that does not overlap any
+    array of `inputs` (it may be one of them exactly: the call is then in place)."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype != np.uint8:
+        raise TypeError(f"{name} must have dtype uint8, got {out.dtype}")
+    if out.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {out.shape}")
+    check_writable(name, out)
+    for x in inputs:
+        if same_memory(out, x):
+            continue
+        if np.may_share_memory(out, x) and np.shares_memory(out, x):
+            raise ValueError(f"{name} overlaps the input; pass a separate array or the input itself")

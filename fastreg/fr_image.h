@@ -1,0 +1,777 @@
+/* Image augmentation kernels: uint8 HWC images, 1 to 4 channels.
+ *
+ * A pipeline is a list of concrete steps (fr_step): geometry steps (flips,
+ * crops, pads) and colour steps (brightness, contrast, saturation, hue,
+ * grayscale).  The executor runs it in as few passes as the semantics allow:
+ *
+ *   - consecutive geometry steps are composed into one lookup table per axis
+ *     (output row/column -> source row/column, or a fill code), so a crop,
+ *     a pad and a flip together cost one gather pass;
+ *   - consecutive colour steps run fused, pixel block by pixel block, in
+ *     planar float lanes; a contrast step needs the mean of the grayscale
+ *     image at its place, which costs one extra read pass (no rewrite).
+ *
+ * Colour arithmetic follows torchvision.transforms.v2 on uint8 tensors as
+ * PyTorch computes it on x86-64 (AVX2 kernels): every step clamps to
+ * [0, 255] and truncates; a blend is fma(img2, (float)(1 - r), img1 * (float)r);
+ * grayscale is fma(b, 0.114f, fma(g, 0.587f, r * 0.2989f)); hue converts to
+ * float32 HSV and back in torchvision's order of operations.  fmaf is exact
+ * at every SIMD level (a hardware FMA with AVX2, the C library's exact fmaf
+ * otherwise), floors and truncations go through exact integer conversions,
+ * and contraction of a*b+c is off in this file: all levels give the same bits.
+ *
+ * Randomness: op k of a pipeline with seed s, applied to image `index` in
+ * epoch e, draws from stream derive(derive(derive(1, e), index), k) of seed s
+ * (1 = the "image" domain), word by word (see fr_image_draw). */
+#ifndef FR_IMAGE_H
+#define FR_IMAGE_H
+
+#pragma GCC optimize("fp-contract=off")
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fr_simd.h"
+#include "fr_random.h"
+
+/* ---- steps and op specifications ----------------------------------------- */
+
+enum {
+    FR_IMG_HFLIP = 1, FR_IMG_VFLIP, FR_IMG_CROP, FR_IMG_PAD,
+    FR_IMG_BRIGHTNESS, FR_IMG_CONTRAST, FR_IMG_SATURATION, FR_IMG_HUE, FR_IMG_GRAY
+};
+enum { FR_PAD_CONSTANT = 0, FR_PAD_EDGE, FR_PAD_REFLECT, FR_PAD_SYMMETRIC };
+
+/* A step as passed from Python: a row of FR_STEP_WIDTH doubles
+ * (kind, mode, a, b, c, d, factor, fill0..fill3).
+ * CROP: a=top b=left c=height d=width.  PAD: a=left b=top c=right d=bottom. */
+#define FR_STEP_WIDTH 11
+
+typedef struct {
+    int kind, mode;
+    int64_t a, b, c, d;
+    double factor;
+    uint8_t fill[4];
+} fr_step;
+
+static inline fr_step fr_step_from_row(const double *row)
+{
+    fr_step s;
+    s.kind = (int)row[0];
+    s.mode = (int)row[1];
+    s.a = (int64_t)row[2];
+    s.b = (int64_t)row[3];
+    s.c = (int64_t)row[4];
+    s.d = (int64_t)row[5];
+    s.factor = row[6];
+    for (int i = 0; i < 4; i++)
+        s.fill[i] = (uint8_t)row[7 + i];
+    return s;
+}
+
+static inline int fr_is_geometry(int kind)
+{
+    return kind >= FR_IMG_HFLIP && kind <= FR_IMG_PAD;
+}
+
+/* A source image: byte strides, any layout. */
+typedef struct {
+    const uint8_t *data;
+    int64_t h, w, c;
+    int64_t sy, sx, sc;
+} fr_view;
+
+/* ---- geometry: per-axis tables ------------------------------------------- */
+
+/* Table entries >= 0 are coordinates in the base image; entry -1-k is the
+ * fill of step k (a later pad has a larger k, so the smaller code wins). */
+static int64_t fr_reflect_index(int64_t i, int64_t n, int mode)
+{
+    if (mode == FR_PAD_EDGE)
+        return i < 0 ? 0 : (i >= n ? n - 1 : i);
+    if (mode == FR_PAD_REFLECT) {
+        if (n == 1)
+            return 0;
+        int64_t period = 2 * (n - 1);
+        i %= period;
+        if (i < 0)
+            i += period;
+        return i < n ? i : period - i;
+    }
+    /* symmetric: the edge pixel is repeated */
+    int64_t period = 2 * n;
+    i %= period;
+    if (i < 0)
+        i += period;
+    return i < n ? i : period - 1 - i;
+}
+
+/* New table of length n_new from `tab` (length n) for one axis of a step;
+ * lo/hi are the pad before/after (PAD) or the crop start (CROP, lo). */
+static int32_t *fr_axis_apply(const int32_t *tab, int64_t n, int kind, int64_t lo, int64_t hi,
+                              int mode, int32_t fill_code, int64_t *n_new)
+{
+    int64_t m = kind == FR_IMG_PAD ? n + lo + hi : (kind == FR_IMG_CROP ? hi : n);
+    int32_t *out = (int32_t *)malloc((size_t)(m > 0 ? m : 1) * sizeof(int32_t));
+    if (!out)
+        return NULL;
+    for (int64_t i = 0; i < m; i++) {
+        if (kind == FR_IMG_CROP) {
+            out[i] = tab[lo + i];
+        } else if (kind == FR_IMG_PAD) {
+            int64_t j = i - lo;
+            if (j >= 0 && j < n)
+                out[i] = tab[j];
+            else if (mode == FR_PAD_CONSTANT)
+                out[i] = fill_code;
+            else
+                out[i] = tab[fr_reflect_index(j, n, mode)];
+        } else { /* flip */
+            out[i] = tab[n - 1 - i];
+        }
+    }
+    *n_new = m;
+    return out;
+}
+
+/* A run of output columns: a forward copy, a reversed copy or a fill. */
+typedef struct {
+    int64_t x0, len;
+    int32_t src; /* first source column, or the fill code */
+    int kind;    /* 0 fill, 1 forward, -1 reversed */
+} fr_run;
+
+static int64_t fr_runs_from_table(const int32_t *xtab, int64_t w, fr_run *runs)
+{
+    int64_t n = 0, x = 0;
+    while (x < w) {
+        int32_t s = xtab[x];
+        int64_t len = 1;
+        int kind = 0;
+        if (s >= 0) {
+            kind = 1;
+            if (x + 1 < w && s > 0 && xtab[x + 1] == s - 1)
+                kind = -1;
+            while (x + len < w && xtab[x + len] >= 0 && xtab[x + len] == s + kind * (int32_t)len)
+                len++;
+        } else {
+            while (x + len < w && xtab[x + len] == s)
+                len++;
+        }
+        runs[n].x0 = x;
+        runs[n].len = len;
+        runs[n].src = s;
+        runs[n].kind = kind;
+        n++;
+        x += len;
+    }
+    return n;
+}
+
+static inline void fr_fill_pixels(uint8_t *dst, int64_t n, int64_t C, const uint8_t *fill)
+{
+    if (C == 1) {
+        memset(dst, fill[0], (size_t)n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t c = 0; c < C; c++)
+            dst[i * C + c] = fill[c];
+}
+
+/* Reversed copy of n pixels ending at src (src points at the first source
+ * pixel, which lands at dst[0]; the source moves left). */
+static void fr_reverse_pixels(uint8_t *dst, const uint8_t *src, int64_t n, int64_t C,
+                              int64_t sx, int64_t sc)
+{
+    if (sc == 1 && sx == C) {
+        switch (C) {
+        case 1:
+            for (int64_t i = 0; i < n; i++)
+                dst[i] = src[-i];
+            return;
+        case 3:
+            for (int64_t i = 0; i < n; i++) {
+                dst[3 * i] = src[-3 * i];
+                dst[3 * i + 1] = src[-3 * i + 1];
+                dst[3 * i + 2] = src[-3 * i + 2];
+            }
+            return;
+        case 4:
+            for (int64_t i = 0; i < n; i++) {
+                uint32_t v;
+                memcpy(&v, src - 4 * i, 4);
+                memcpy(dst + 4 * i, &v, 4);
+            }
+            return;
+        default:
+            break;
+        }
+    }
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t c = 0; c < C; c++)
+            dst[i * C + c] = src[-i * sx + c * sc];
+}
+
+static void fr_forward_pixels(uint8_t *dst, const uint8_t *src, int64_t n, int64_t C,
+                              int64_t sx, int64_t sc)
+{
+    if (sc == 1 && sx == C) {
+        memmove(dst, src, (size_t)(n * C));
+        return;
+    }
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t c = 0; c < C; c++)
+            dst[i * C + c] = src[i * sx + c * sc];
+}
+
+/* dst (h x w x C, contiguous) = base gathered through the tables. */
+static void fr_gather(fr_view base, const int32_t *ytab, int64_t h, const fr_run *runs,
+                      int64_t n_runs, int64_t w, const uint8_t (*fills)[4], uint8_t *dst)
+{
+    int64_t C = base.c;
+    for (int64_t y = 0; y < h; y++) {
+        int32_t ty = ytab[y];
+        uint8_t *row = dst + y * w * C;
+        for (int64_t r = 0; r < n_runs; r++) {
+            fr_run run = runs[r];
+            uint8_t *d = row + run.x0 * C;
+            if (ty < 0 || run.kind == 0) {
+                int32_t code = run.kind == 0 && run.src < ty ? run.src : (ty < 0 ? ty : run.src);
+                fr_fill_pixels(d, run.len, C, fills[-1 - code]);
+            } else {
+                const uint8_t *s = base.data + (int64_t)ty * base.sy + (int64_t)run.src * base.sx;
+                if (run.kind > 0)
+                    fr_forward_pixels(d, s, run.len, C, base.sx, base.sc);
+                else
+                    fr_reverse_pixels(d, s, run.len, C, base.sx, base.sc);
+            }
+        }
+    }
+}
+
+/* ---- colour: fused blocks in planar float lanes -------------------------- */
+
+#define FR_BLOCK 64
+
+typedef struct {
+    int kind;
+    float ratio, alpha; /* blend: out = fma(other, alpha, x * ratio); brightness: x * ratio */
+    float mean;         /* contrast */
+    float hue;
+} fr_colour_step;
+
+/* trunc / floor of floats in (-2**31, 2**31) through exact integer conversions */
+FR_INLINE float fr_trunc(float x) { return (float)(int32_t)x; }
+FR_INLINE float fr_floor(float x)
+{
+    float t = (float)(int32_t)x;
+    return x < t ? t - 1.0f : t;
+}
+FR_INLINE float fr_clamp255(float x) { return x < 0.0f ? 0.0f : (x > 255.0f ? 255.0f : x); }
+FR_INLINE float fr_clamp01(float x) { return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x); }
+
+FR_INLINE float fr_gray(float r, float g, float b)
+{
+    return fmaf(b, 0.114f, fmaf(g, 0.587f, r * 0.2989f));
+}
+
+FR_INLINE void fr_block_scale(float *x, float k)
+{
+    for (int i = 0; i < FR_BLOCK; i++)
+        x[i] = fr_trunc(fr_clamp255(x[i] * k));
+}
+
+FR_INLINE void fr_block_blend_const(float *x, float ratio, float alpha, float other)
+{
+    for (int i = 0; i < FR_BLOCK; i++)
+        x[i] = fr_trunc(fr_clamp255(fmaf(other, alpha, x[i] * ratio)));
+}
+
+FR_INLINE void fr_block_saturation(float *r, float *g, float *b, float ratio, float alpha)
+{
+    for (int i = 0; i < FR_BLOCK; i++) {
+        float gray = fr_trunc(fr_gray(r[i], g[i], b[i])); /* >= 0: floor == trunc */
+        r[i] = fr_trunc(fr_clamp255(fmaf(gray, alpha, r[i] * ratio)));
+        g[i] = fr_trunc(fr_clamp255(fmaf(gray, alpha, g[i] * ratio)));
+        b[i] = fr_trunc(fr_clamp255(fmaf(gray, alpha, b[i] * ratio)));
+    }
+}
+
+FR_INLINE void fr_block_grayscale(float *r, float *g, float *b)
+{
+    for (int i = 0; i < FR_BLOCK; i++) {
+        float gray = fr_trunc(fr_gray(r[i], g[i], b[i]));
+        r[i] = gray;
+        g[i] = gray;
+        b[i] = gray;
+    }
+}
+
+FR_INLINE float fr_select(int cond, float a, float b) { return cond ? a : b; }
+
+FR_INLINE void fr_block_hue(float *R, float *G, float *B, float hue)
+{
+    const float k255 = (float)(1.0 / 255.0), k6 = (float)(1.0 / 6.0);
+    for (int i = 0; i < FR_BLOCK; i++) {
+        float r = R[i] * k255, g = G[i] * k255, b = B[i] * k255;
+        float maxc = r > g ? r : g;
+        maxc = maxc > b ? maxc : b;
+        float minc = r < g ? r : g;
+        minc = minc < b ? minc : b;
+        int eqc = maxc == minc;
+        float cr = maxc - minc;
+        float s = cr / fr_select(eqc, 1.0f, maxc);
+        float div = fr_select(eqc, 1.0f, cr);
+        float rc = (maxc - r) / div, gc = (maxc - g) / div, bc = (maxc - b) / div;
+        int neq_r = maxc != r, eq_g = maxc == g;
+        float hr = fr_select(!neq_r, bc - gc, 0.0f);
+        float hg = fr_select(eq_g & neq_r, (rc + 2.0f) - bc, 0.0f);
+        float hb = fr_select(neq_r & !eq_g, (gc + 4.0f) - rc, 0.0f);
+        float h = (hr + hg) + hb;
+        h = h * k6 + 1.0f;
+        h = h - fr_trunc(h); /* h in [5/6, 2): fmod(h, 1) exactly */
+        h = h + hue;
+        h = h - fr_floor(h); /* remainder(h, 1) for h in [-0.5, 1.5) */
+        /* back to RGB */
+        float h6 = h * 6.0f;
+        float fi = fr_trunc(h6); /* h6 >= 0 */
+        float f = h6 - fi;
+        float sxf = s * f;
+        float oms = 1.0f - s;
+        float v = maxc;
+        float q = fr_clamp01((1.0f - sxf) * v);
+        float t = fr_clamp01((sxf + oms) * v);
+        float p = fr_clamp01(oms * v);
+        int k = (int32_t)fi;
+        k = k >= 6 ? k - 6 : k;
+        float ro = fr_select(k == 0 || k == 5, v, fr_select(k == 1, q, fr_select(k == 4, t, p)));
+        float go = fr_select(k == 0, t, fr_select(k == 1 || k == 2, v, fr_select(k == 3, q, p)));
+        float bo = fr_select(k <= 1, p, fr_select(k == 2, t, fr_select(k == 5, q, v)));
+        R[i] = fr_trunc(ro * 255.999f);
+        G[i] = fr_trunc(go * 255.999f);
+        B[i] = fr_trunc(bo * 255.999f);
+    }
+}
+
+/* Apply `n` colour steps to the pixels of buf (npix pixels of C channels,
+ * C = 1 or 3; C = 3 may be any channel stride >= 3 with the first three
+ * being RGB).  With sum != NULL the pixels are not written back: *sum gets
+ * the sum over pixels of the floored grayscale (C = 3) or value (C = 1)
+ * after the steps. */
+FR_INLINE void fr_colour_body(uint8_t *buf, int64_t npix, int64_t C, const fr_colour_step *steps,
+                              int n, int64_t *sum)
+{
+    float r[FR_BLOCK], g[FR_BLOCK], b[FR_BLOCK];
+    int64_t total = 0;
+    for (int64_t p0 = 0; p0 < npix; p0 += FR_BLOCK) {
+        int m = npix - p0 < FR_BLOCK ? (int)(npix - p0) : FR_BLOCK;
+        uint8_t *px = buf + p0 * C;
+        if (C == 1) {
+            for (int i = 0; i < m; i++)
+                r[i] = px[i];
+            for (int i = m; i < FR_BLOCK; i++)
+                r[i] = 0.0f;
+        } else {
+            for (int i = 0; i < m; i++) {
+                r[i] = px[i * C];
+                g[i] = px[i * C + 1];
+                b[i] = px[i * C + 2];
+            }
+            for (int i = m; i < FR_BLOCK; i++)
+                r[i] = g[i] = b[i] = 0.0f;
+        }
+        for (int k = 0; k < n; k++) {
+            const fr_colour_step *st = steps + k;
+            switch (st->kind) {
+            case FR_IMG_BRIGHTNESS:
+                fr_block_scale(r, st->ratio);
+                if (C != 1) {
+                    fr_block_scale(g, st->ratio);
+                    fr_block_scale(b, st->ratio);
+                }
+                break;
+            case FR_IMG_CONTRAST:
+                fr_block_blend_const(r, st->ratio, st->alpha, st->mean);
+                if (C != 1) {
+                    fr_block_blend_const(g, st->ratio, st->alpha, st->mean);
+                    fr_block_blend_const(b, st->ratio, st->alpha, st->mean);
+                }
+                break;
+            case FR_IMG_SATURATION:
+                if (C != 1)
+                    fr_block_saturation(r, g, b, st->ratio, st->alpha);
+                break;
+            case FR_IMG_HUE:
+                if (C != 1)
+                    fr_block_hue(r, g, b, st->hue);
+                break;
+            case FR_IMG_GRAY:
+                if (C != 1)
+                    fr_block_grayscale(r, g, b);
+                break;
+            default:
+                break;
+            }
+        }
+        if (sum) {
+            int32_t part = 0;
+            if (C == 1) {
+                for (int i = 0; i < m; i++)
+                    part += (int32_t)r[i];
+            } else {
+                for (int i = 0; i < m; i++)
+                    part += (int32_t)fr_gray(r[i], g[i], b[i]);
+            }
+            total += part;
+        } else if (C == 1) {
+            for (int i = 0; i < m; i++)
+                px[i] = (uint8_t)(int32_t)r[i];
+        } else {
+            for (int i = 0; i < m; i++) {
+                px[i * C] = (uint8_t)(int32_t)r[i];
+                px[i * C + 1] = (uint8_t)(int32_t)g[i];
+                px[i * C + 2] = (uint8_t)(int32_t)b[i];
+            }
+        }
+    }
+    if (sum)
+        *sum = total;
+}
+
+static void fr_colour_baseline(uint8_t *buf, int64_t npix, int64_t C, const fr_colour_step *steps,
+                               int n, int64_t *sum)
+{
+    fr_colour_body(buf, npix, C, steps, n, sum);
+}
+
+#if FR_X86
+FR_TARGET_AVX2 static void fr_colour_avx2(uint8_t *buf, int64_t npix, int64_t C,
+                                          const fr_colour_step *steps, int n, int64_t *sum)
+{
+    fr_colour_body(buf, npix, C, steps, n, sum);
+}
+
+FR_TARGET_AVX512 static void fr_colour_avx512(uint8_t *buf, int64_t npix, int64_t C,
+                                              const fr_colour_step *steps, int n, int64_t *sum)
+{
+    fr_colour_body(buf, npix, C, steps, n, sum);
+}
+#endif
+
+static void fr_colour(uint8_t *buf, int64_t npix, int64_t C, const fr_colour_step *steps, int n,
+                      int64_t *sum, int level)
+{
+#if FR_X86
+    if (level >= FR_SIMD_AVX512) {
+        fr_colour_avx512(buf, npix, C, steps, n, sum);
+        return;
+    }
+    if (level >= FR_SIMD_AVX2) {
+        fr_colour_avx2(buf, npix, C, steps, n, sum);
+        return;
+    }
+#endif
+    (void)level;
+    fr_colour_baseline(buf, npix, C, steps, n, sum);
+}
+
+/* The mean torchvision's contrast uses: float32(sum) / float32(count). */
+static inline float fr_mean_of_sum(int64_t sum, int64_t count)
+{
+    return (float)sum / (float)count;
+}
+
+/* Run a stage of colour steps in place on a contiguous buffer. */
+static void fr_colour_stage(uint8_t *buf, int64_t npix, int64_t C, const fr_step *steps, int n,
+                            int level)
+{
+    if (n <= 0 || npix <= 0 || (C != 1 && C != 3))
+        return;
+    fr_colour_step stack[16];
+    fr_colour_step *cs = n <= 16 ? stack : (fr_colour_step *)malloc((size_t)n * sizeof(fr_colour_step));
+    if (!cs)
+        return;
+    int m = 0;
+    for (int k = 0; k < n; k++) {
+        const fr_step *s = steps + k;
+        fr_colour_step c;
+        c.kind = s->kind;
+        c.ratio = (float)s->factor;
+        c.alpha = (float)(1.0 - s->factor);
+        c.hue = (float)s->factor;
+        c.mean = 0.0f;
+        if (s->kind == FR_IMG_CONTRAST) {
+            int64_t sum = 0;
+            fr_colour(buf, npix, C, cs, m, &sum, level);
+            c.mean = fr_mean_of_sum(sum, npix);
+        }
+        cs[m++] = c;
+    }
+    fr_colour(buf, npix, C, cs, m, NULL, level);
+    if (cs != stack)
+        free(cs);
+}
+
+/* ---- the executor ---------------------------------------------------------- */
+
+static int32_t *fr_identity_table(int64_t n)
+{
+    int32_t *t = (int32_t *)malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
+    if (t)
+        for (int64_t i = 0; i < n; i++)
+            t[i] = (int32_t)i;
+    return t;
+}
+
+/* Run steps[0..n) on src into dst (contiguous, the output shape of the
+ * steps).  Returns 0, or -1 if memory ran out. */
+static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, int level)
+{
+    int64_t C = src.c;
+    int64_t h = src.h, w = src.w;
+    fr_view base = src;
+    uint8_t *scratch[2] = {NULL, NULL};
+    int which = 0, status = 0;
+    uint8_t (*fills)[4] = (uint8_t (*)[4])malloc((size_t)(n > 0 ? n : 1) * 4);
+    int32_t *ytab = fr_identity_table(h), *xtab = fr_identity_table(w);
+    fr_run *runs = NULL;
+    int pending = 1; /* the tables hold geometry not yet gathered into a buffer */
+    if (!fills || !ytab || !xtab) {
+        status = -1;
+        goto done;
+    }
+    int k = 0;
+    while (k <= n) {
+        if (k < n && fr_is_geometry(steps[k].kind)) {
+            const fr_step *s = steps + k;
+            int32_t code = -1 - k;
+            memcpy(fills[k], s->fill, 4);
+            int64_t nh = h, nw = w;
+            int32_t *ny = ytab, *nx = xtab;
+            if (s->kind == FR_IMG_HFLIP) {
+                nx = fr_axis_apply(xtab, w, s->kind, 0, 0, 0, code, &nw);
+            } else if (s->kind == FR_IMG_VFLIP) {
+                ny = fr_axis_apply(ytab, h, s->kind, 0, 0, 0, code, &nh);
+            } else if (s->kind == FR_IMG_CROP) {
+                ny = fr_axis_apply(ytab, h, s->kind, s->a, s->c, 0, code, &nh);
+                nx = fr_axis_apply(xtab, w, s->kind, s->b, s->d, 0, code, &nw);
+            } else {
+                ny = fr_axis_apply(ytab, h, s->kind, s->b, s->d, s->mode, code, &nh);
+                nx = fr_axis_apply(xtab, w, s->kind, s->a, s->c, s->mode, code, &nw);
+            }
+            if (!ny || !nx) {
+                if (ny != ytab) free(ny);
+                if (nx != xtab) free(nx);
+                status = -1;
+                goto done;
+            }
+            if (ny != ytab) { free(ytab); ytab = ny; }
+            if (nx != xtab) { free(xtab); xtab = nx; }
+            h = nh;
+            w = nw;
+            pending = 1;
+            k++;
+            continue;
+        }
+        /* a colour stage, or the end: materialise the geometry first */
+        int j = k;
+        while (j < n && !fr_is_geometry(steps[j].kind))
+            j++;
+        int more_geometry = j < n;
+        if (pending) {
+            uint8_t *target;
+            if (!more_geometry) {
+                target = dst;
+            } else {
+                free(scratch[which]);
+                scratch[which] = (uint8_t *)malloc((size_t)(h * w * C > 0 ? h * w * C : 1));
+                if (!scratch[which]) {
+                    status = -1;
+                    goto done;
+                }
+                target = scratch[which];
+            }
+            free(runs);
+            runs = (fr_run *)malloc((size_t)(w > 0 ? w : 1) * sizeof(fr_run));
+            if (!runs) {
+                status = -1;
+                goto done;
+            }
+            int64_t n_runs = fr_runs_from_table(xtab, w, runs);
+            fr_gather(base, ytab, h, runs, n_runs, w, (const uint8_t (*)[4])fills, target);
+            if (target != dst) {
+                base.data = target;
+                which ^= 1;
+            } else {
+                base.data = dst;
+            }
+            base.h = h;
+            base.w = w;
+            base.sy = w * C;
+            base.sx = C;
+            base.sc = 1;
+            free(ytab);
+            free(xtab);
+            ytab = fr_identity_table(h);
+            xtab = fr_identity_table(w);
+            if (!ytab || !xtab) {
+                status = -1;
+                goto done;
+            }
+            pending = 0;
+        }
+        if (k == n)
+            break;
+        fr_colour_stage((uint8_t *)base.data, h * w, C, steps + k, j - k, level);
+        k = j;
+    }
+done:
+    free(fills);
+    free(ytab);
+    free(xtab);
+    free(runs);
+    free(scratch[0]);
+    free(scratch[1]);
+    return status;
+}
+
+/* ---- drawing the random parameters of a pipeline -------------------------- */
+
+/* An op of a random pipeline as passed from Python: FR_SPEC_WIDTH doubles. */
+enum { FR_OP_HFLIP = 1, FR_OP_VFLIP, FR_OP_RANDOM_CROP, FR_OP_CENTER_CROP, FR_OP_JITTER, FR_OP_GRAY };
+#define FR_SPEC_WIDTH 24
+/* spec: 0 kind, 1 p, 2 size_h, 3 size_w, 4..7 pad l t r b, 8 pad_if_needed,
+ * 9 mode, 10..13 fill, 14..21 jitter (lo, hi) for b c s h, 22 enabled bits */
+#define FR_RECORD_WIDTH 16
+/* record: 0 fired, 1 top, 2 left, 3..6 pad l t r b, 7..10 factors b c s h,
+ * 11..14 order (jitter op numbers 0..3, -1 if unused) */
+
+#define FR_IMAGE_DOMAIN 1
+
+static inline int64_t fr_draw_index(fr_stream s, uint64_t word, int64_t n)
+{
+    int64_t k = (int64_t)floor(fr_uniform(s, word) * (double)n);
+    return k < n ? k : n - 1;
+}
+
+/* Round half to even of d / 2 for d >= 0 (Python's round((H - h) / 2.0)). */
+static inline int64_t fr_half_even(int64_t d)
+{
+    int64_t k = d / 2;
+    if (d % 2 == 0)
+        return k;
+    return (k % 2 == 0) ? k : k + 1;
+}
+
+static void fr_set_step(fr_step *s, int kind, int mode, int64_t a, int64_t b, int64_t c,
+                        int64_t d, double factor, const double *fill)
+{
+    s->kind = kind;
+    s->mode = mode;
+    s->a = a;
+    s->b = b;
+    s->c = c;
+    s->d = d;
+    s->factor = factor;
+    for (int i = 0; i < 4; i++)
+        s->fill[i] = fill ? (uint8_t)fill[i] : 0;
+}
+
+/* Draw the parameters of every op for one image of h x w and write the
+ * concrete steps (at most 4 per op) and one record per op.  Returns the
+ * number of steps. */
+static int fr_image_draw(const double *spec, int n_ops, uint64_t seed, uint64_t epoch,
+                         uint64_t index, int64_t h, int64_t w, fr_step *steps, double *record)
+{
+    int ns = 0;
+    uint64_t base = fr_stream_derive(fr_stream_derive(FR_IMAGE_DOMAIN, epoch), index);
+    for (int k = 0; k < n_ops; k++) {
+        const double *op = spec + k * FR_SPEC_WIDTH;
+        double *rec = record + k * FR_RECORD_WIDTH;
+        fr_stream s = fr_stream_make(seed, fr_stream_derive(base, (uint64_t)k));
+        int kind = (int)op[0];
+        for (int i = 0; i < FR_RECORD_WIDTH; i++)
+            rec[i] = 0.0;
+        for (int i = 7; i < 11; i++)
+            rec[i] = NAN;
+        for (int i = 11; i < 15; i++)
+            rec[i] = -1.0;
+        if (kind == FR_OP_HFLIP || kind == FR_OP_VFLIP || kind == FR_OP_GRAY) {
+            int fire = fr_uniform(s, 0) < op[1];
+            rec[0] = fire;
+            if (fire)
+                fr_set_step(steps + ns++, kind == FR_OP_HFLIP ? FR_IMG_HFLIP
+                                          : kind == FR_OP_VFLIP ? FR_IMG_VFLIP : FR_IMG_GRAY,
+                            0, 0, 0, 0, 0, 0.0, NULL);
+        } else if (kind == FR_OP_RANDOM_CROP || kind == FR_OP_CENTER_CROP) {
+            int64_t ch = (int64_t)op[2], cw = (int64_t)op[3];
+            int64_t pl = (int64_t)op[4], pt = (int64_t)op[5], pr = (int64_t)op[6], pb = (int64_t)op[7];
+            int64_t ph = h + pt + pb, pw = w + pl + pr;
+            if (op[8] != 0.0) {
+                if (ph < ch) {
+                    int64_t diff = ch - ph;
+                    pt += diff;
+                    pb += diff;
+                    ph += 2 * diff;
+                }
+                if (pw < cw) {
+                    int64_t diff = cw - pw;
+                    pl += diff;
+                    pr += diff;
+                    pw += 2 * diff;
+                }
+            }
+            int64_t top, left;
+            if (kind == FR_OP_RANDOM_CROP) {
+                top = ph > ch ? fr_draw_index(s, 0, ph - ch + 1) : 0;
+                left = pw > cw ? fr_draw_index(s, 1, pw - cw + 1) : 0;
+            } else {
+                top = fr_half_even(ph - ch);
+                left = fr_half_even(pw - cw);
+            }
+            rec[0] = 1;
+            rec[1] = (double)top;
+            rec[2] = (double)left;
+            rec[3] = (double)pl;
+            rec[4] = (double)pt;
+            rec[5] = (double)pr;
+            rec[6] = (double)pb;
+            if (pl || pt || pr || pb)
+                fr_set_step(steps + ns++, FR_IMG_PAD, (int)op[9], pl, pt, pr, pb, 0.0, op + 10);
+            fr_set_step(steps + ns++, FR_IMG_CROP, 0, top, left, ch, cw, 0.0, NULL);
+            h = ch;
+            w = cw;
+        } else if (kind == FR_OP_JITTER) {
+            static const int kinds[4] = {FR_IMG_BRIGHTNESS, FR_IMG_CONTRAST, FR_IMG_SATURATION,
+                                         FR_IMG_HUE};
+            int enabled = (int)op[22];
+            double factor[4];
+            for (int i = 0; i < 4; i++) {
+                double lo = op[14 + 2 * i], hi = op[15 + 2 * i];
+                factor[i] = lo + fr_uniform(s, (uint64_t)i) * (hi - lo);
+            }
+            int perm[4] = {0, 1, 2, 3};
+            for (int i = 3; i >= 1; i--) {
+                int j = (int)fr_draw_index(s, (uint64_t)(7 - i), i + 1);
+                int t = perm[i];
+                perm[i] = perm[j];
+                perm[j] = t;
+            }
+            rec[0] = enabled != 0;
+            int o = 0;
+            for (int i = 0; i < 4; i++) {
+                int q = perm[i];
+                if (!(enabled & (1 << q)))
+                    continue;
+                rec[7 + q] = factor[q];
+                rec[11 + o++] = q;
+                fr_set_step(steps + ns++, kinds[q], 0, 0, 0, 0, 0, factor[q], NULL);
+            }
+        }
+    }
+    return ns;
+}
+
+#endif
