@@ -26,7 +26,7 @@
 #ifndef FR_IMAGE_H
 #define FR_IMAGE_H
 
-#pragma GCC optimize("fp-contract=off")
+#pragma GCC optimize("fp-contract=off", "no-trapping-math", "no-math-errno")
 
 #include <math.h>
 #include <stdint.h>
@@ -214,6 +214,35 @@ static void fr_reverse_pixels(uint8_t *dst, const uint8_t *src, int64_t n, int64
             dst[i * C + c] = src[-i * sx + c * sc];
 }
 
+#if FR_X86
+/* The same reversal with byte shuffles (SSSE3 under the AVX2 target): 16
+ * bytes, 5 RGB pixels or 4 RGBA pixels per step; the scalar loop finishes. */
+FR_TARGET_AVX2 static void fr_reverse_pixels_avx2(uint8_t *dst, const uint8_t *src, int64_t n,
+                                                  int64_t C, int64_t sx, int64_t sc)
+{
+    int64_t i = 0;
+    if (sc == 1 && sx == C && C == 3) {
+        const __m128i m = _mm_setr_epi8(13, 14, 15, 10, 11, 12, 7, 8, 9, 4, 5, 6, 1, 2, 3, 0);
+        for (; i + 6 <= n; i += 5) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(src - 3 * (i + 4) - 1));
+            _mm_storeu_si128((__m128i *)(dst + 3 * i), _mm_shuffle_epi8(v, m));
+        }
+    } else if (sc == 1 && sx == C && C == 1) {
+        const __m128i m = _mm_setr_epi8(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+        for (; i + 16 <= n; i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(src - i - 15));
+            _mm_storeu_si128((__m128i *)(dst + i), _mm_shuffle_epi8(v, m));
+        }
+    } else if (sc == 1 && sx == C && C == 4) {
+        for (; i + 4 <= n; i += 4) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(src - 4 * (i + 3)));
+            _mm_storeu_si128((__m128i *)(dst + 4 * i), _mm_shuffle_epi32(v, 0x1b));
+        }
+    }
+    fr_reverse_pixels(dst + i * C, src - i * sx, n - i, C, sx, sc);
+}
+#endif
+
 static void fr_forward_pixels(uint8_t *dst, const uint8_t *src, int64_t n, int64_t C,
                               int64_t sx, int64_t sc)
 {
@@ -228,7 +257,7 @@ static void fr_forward_pixels(uint8_t *dst, const uint8_t *src, int64_t n, int64
 
 /* dst (h x w x C, contiguous) = base gathered through the tables. */
 static void fr_gather(fr_view base, const int32_t *ytab, int64_t h, const fr_run *runs,
-                      int64_t n_runs, int64_t w, const uint8_t (*fills)[4], uint8_t *dst)
+                      int64_t n_runs, int64_t w, const uint8_t (*fills)[4], uint8_t *dst, int level)
 {
     int64_t C = base.c;
     for (int64_t y = 0; y < h; y++) {
@@ -244,6 +273,10 @@ static void fr_gather(fr_view base, const int32_t *ytab, int64_t h, const fr_run
                 const uint8_t *s = base.data + (int64_t)ty * base.sy + (int64_t)run.src * base.sx;
                 if (run.kind > 0)
                     fr_forward_pixels(d, s, run.len, C, base.sx, base.sc);
+#if FR_X86
+                else if (level >= FR_SIMD_AVX2)
+                    fr_reverse_pixels_avx2(d, s, run.len, C, base.sx, base.sc);
+#endif
                 else
                     fr_reverse_pixels(d, s, run.len, C, base.sx, base.sc);
             }
@@ -262,13 +295,10 @@ typedef struct {
     float hue;
 } fr_colour_step;
 
-/* trunc / floor of floats in (-2**31, 2**31) through exact integer conversions */
-FR_INLINE float fr_trunc(float x) { return (float)(int32_t)x; }
-FR_INLINE float fr_floor(float x)
-{
-    float t = (float)(int32_t)x;
-    return x < t ? t - 1.0f : t;
-}
+/* truncf / floorf are exact; with no-math-errno they compile to roundps
+ * (AVX2) or an inline sequence (baseline), and keep the loops vectorizable. */
+FR_INLINE float fr_trunc(float x) { return truncf(x); }
+FR_INLINE float fr_floor(float x) { return floorf(x); }
 FR_INLINE float fr_clamp255(float x) { return x < 0.0f ? 0.0f : (x > 255.0f ? 255.0f : x); }
 FR_INLINE float fr_clamp01(float x) { return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x); }
 
@@ -324,12 +354,14 @@ FR_INLINE void fr_block_hue(float *R, float *G, float *B, float hue)
         float cr = maxc - minc;
         float s = cr / fr_select(eqc, 1.0f, maxc);
         float div = fr_select(eqc, 1.0f, cr);
-        float rc = (maxc - r) / div, gc = (maxc - g) / div, bc = (maxc - b) / div;
-        int neq_r = maxc != r, eq_g = maxc == g;
-        float hr = fr_select(!neq_r, bc - gc, 0.0f);
-        float hg = fr_select(eq_g & neq_r, (rc + 2.0f) - bc, 0.0f);
-        float hb = fr_select(neq_r & !eq_g, (gc + 4.0f) - rc, 0.0f);
-        float h = (hr + hg) + hb;
+        /* torchvision sums three masked terms of which one is live:
+         * max r: bc - gc;  max g: (rc + 2) - bc;  max b: (gc + 4) - rc
+         * (x = (maxc - x) / div); two divisions give the live one. */
+        int is_r = maxc == r, is_g = !is_r & (maxc == g);
+        float n1 = fr_select(is_r, maxc - b, fr_select(is_g, maxc - r, maxc - g));
+        float n2 = fr_select(is_r, maxc - g, fr_select(is_g, maxc - b, maxc - r));
+        float off = fr_select(is_r, 0.0f, fr_select(is_g, 2.0f, 4.0f));
+        float h = ((n1 / div) + off) - (n2 / div);
         h = h * k6 + 1.0f;
         h = h - fr_trunc(h); /* h in [5/6, 2): fmod(h, 1) exactly */
         h = h + hue;
@@ -344,95 +376,280 @@ FR_INLINE void fr_block_hue(float *R, float *G, float *B, float hue)
         float q = fr_clamp01((1.0f - sxf) * v);
         float t = fr_clamp01((sxf + oms) * v);
         float p = fr_clamp01(oms * v);
-        int k = (int32_t)fi;
-        k = k >= 6 ? k - 6 : k;
-        float ro = fr_select(k == 0 || k == 5, v, fr_select(k == 1, q, fr_select(k == 4, t, p)));
-        float go = fr_select(k == 0, t, fr_select(k == 1 || k == 2, v, fr_select(k == 3, q, p)));
-        float bo = fr_select(k <= 1, p, fr_select(k == 2, t, fr_select(k == 5, q, v)));
+        float k = fi >= 6.0f ? fi - 6.0f : fi; /* sector 0..5 */
+        float ro = fr_select(k == 0.0f || k == 5.0f, v,
+                             fr_select(k == 1.0f, q, fr_select(k == 4.0f, t, p)));
+        float go = fr_select(k == 0.0f, t,
+                             fr_select(k == 1.0f || k == 2.0f, v, fr_select(k == 3.0f, q, p)));
+        float bo = fr_select(k <= 1.0f, p, fr_select(k == 2.0f, t, fr_select(k == 5.0f, q, v)));
         R[i] = fr_trunc(ro * 255.999f);
         G[i] = fr_trunc(go * 255.999f);
         B[i] = fr_trunc(bo * 255.999f);
     }
 }
 
-/* Apply `n` colour steps to the pixels of buf (npix pixels of C channels,
- * C = 1 or 3; C = 3 may be any channel stride >= 3 with the first three
- * being RGB).  With sum != NULL the pixels are not written back: *sum gets
- * the sum over pixels of the floored grayscale (C = 3) or value (C = 1)
- * after the steps. */
+#if FR_X86
+/* fr_block_hue with explicit AVX2 intrinsics: the same operations in the
+ * same order (no FMA), 8 pixels per step. */
+FR_TARGET_AVX2 FR_INLINE __m256 fr_sel8(__m256 mask, __m256 yes, __m256 no)
+{
+    return _mm256_blendv_ps(no, yes, mask);
+}
+
+FR_TARGET_AVX2 static void fr_block_hue_avx2(float *R, float *G, float *B, float hue)
+{
+    const __m256 k255 = _mm256_set1_ps((float)(1.0 / 255.0)), k6 = _mm256_set1_ps((float)(1.0 / 6.0));
+    const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+    const __m256 two = _mm256_set1_ps(2.0f), four = _mm256_set1_ps(4.0f);
+    const __m256 six = _mm256_set1_ps(6.0f), vhue = _mm256_set1_ps(hue);
+    const __m256 scale = _mm256_set1_ps(255.999f);
+    const __m256 c1 = one, c2 = two, c3 = _mm256_set1_ps(3.0f), c4 = four, c5 = _mm256_set1_ps(5.0f);
+    for (int i = 0; i < FR_BLOCK; i += 8) {
+        __m256 r = _mm256_mul_ps(_mm256_loadu_ps(R + i), k255);
+        __m256 g = _mm256_mul_ps(_mm256_loadu_ps(G + i), k255);
+        __m256 b = _mm256_mul_ps(_mm256_loadu_ps(B + i), k255);
+        __m256 maxc = _mm256_max_ps(_mm256_max_ps(r, g), b);
+        __m256 minc = _mm256_min_ps(_mm256_min_ps(r, g), b);
+        __m256 eqc = _mm256_cmp_ps(maxc, minc, _CMP_EQ_OQ);
+        __m256 cr = _mm256_sub_ps(maxc, minc);
+        __m256 s = _mm256_div_ps(cr, fr_sel8(eqc, one, maxc));
+        __m256 div = fr_sel8(eqc, one, cr);
+        __m256 is_r = _mm256_cmp_ps(maxc, r, _CMP_EQ_OQ);
+        __m256 is_g = _mm256_andnot_ps(is_r, _mm256_cmp_ps(maxc, g, _CMP_EQ_OQ));
+        __m256 dr = _mm256_sub_ps(maxc, r), dg = _mm256_sub_ps(maxc, g), db = _mm256_sub_ps(maxc, b);
+        __m256 n1 = fr_sel8(is_r, db, fr_sel8(is_g, dr, dg));
+        __m256 n2 = fr_sel8(is_r, dg, fr_sel8(is_g, db, dr));
+        __m256 off = fr_sel8(is_r, zero, fr_sel8(is_g, two, four));
+        __m256 h = _mm256_sub_ps(_mm256_add_ps(_mm256_div_ps(n1, div), off), _mm256_div_ps(n2, div));
+        h = _mm256_add_ps(_mm256_mul_ps(h, k6), one);
+        h = _mm256_sub_ps(h, _mm256_round_ps(h, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC));
+        h = _mm256_add_ps(h, vhue);
+        h = _mm256_sub_ps(h, _mm256_round_ps(h, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
+        __m256 h6 = _mm256_mul_ps(h, six);
+        __m256 fi = _mm256_round_ps(h6, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        __m256 f = _mm256_sub_ps(h6, fi);
+        __m256 sxf = _mm256_mul_ps(s, f);
+        __m256 oms = _mm256_sub_ps(one, s);
+        __m256 v = maxc;
+        __m256 q = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_sub_ps(one, sxf), v), zero), one);
+        __m256 t = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_add_ps(sxf, oms), v), zero), one);
+        __m256 p = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(oms, v), zero), one);
+        __m256 k = fr_sel8(_mm256_cmp_ps(fi, six, _CMP_GE_OQ), _mm256_sub_ps(fi, six), fi);
+        __m256 e0 = _mm256_cmp_ps(k, zero, _CMP_EQ_OQ), e1 = _mm256_cmp_ps(k, c1, _CMP_EQ_OQ);
+        __m256 e2 = _mm256_cmp_ps(k, c2, _CMP_EQ_OQ), e3 = _mm256_cmp_ps(k, c3, _CMP_EQ_OQ);
+        __m256 e4 = _mm256_cmp_ps(k, c4, _CMP_EQ_OQ), e5 = _mm256_cmp_ps(k, c5, _CMP_EQ_OQ);
+        __m256 ro = fr_sel8(_mm256_or_ps(e0, e5), v, fr_sel8(e1, q, fr_sel8(e4, t, p)));
+        __m256 go = fr_sel8(e0, t, fr_sel8(_mm256_or_ps(e1, e2), v, fr_sel8(e3, q, p)));
+        __m256 bo = fr_sel8(_mm256_or_ps(e0, e1), p, fr_sel8(e2, t, fr_sel8(e5, q, v)));
+        _mm256_storeu_ps(R + i, _mm256_round_ps(_mm256_mul_ps(ro, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC));
+        _mm256_storeu_ps(G + i, _mm256_round_ps(_mm256_mul_ps(go, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC));
+        _mm256_storeu_ps(B + i, _mm256_round_ps(_mm256_mul_ps(bo, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC));
+    }
+}
+#endif
+
+typedef void (*fr_hue_fn)(float *R, float *G, float *B, float hue);
+
+static void fr_block_hue_baseline(float *R, float *G, float *B, float hue)
+{
+    fr_block_hue(R, G, B, hue);
+}
+
+/* Moving FR_BLOCK RGB pixels (C = 3, contiguous) between bytes and planes. */
+typedef void (*fr_load3_fn)(const uint8_t *px, float *r, float *g, float *b);
+typedef void (*fr_store3_fn)(uint8_t *px, const float *r, const float *g, const float *b);
+
+FR_INLINE void fr_load3_scalar(const uint8_t *px, float *r, float *g, float *b)
+{
+    for (int i = 0; i < FR_BLOCK; i++) {
+        r[i] = px[3 * i];
+        g[i] = px[3 * i + 1];
+        b[i] = px[3 * i + 2];
+    }
+}
+
+FR_INLINE void fr_store3_scalar(uint8_t *px, const float *r, const float *g, const float *b)
+{
+    for (int i = 0; i < FR_BLOCK; i++) {
+        px[3 * i] = (uint8_t)(int32_t)r[i];
+        px[3 * i + 1] = (uint8_t)(int32_t)g[i];
+        px[3 * i + 2] = (uint8_t)(int32_t)b[i];
+    }
+}
+
+#if FR_X86
+/* 8 pixels (24 bytes) at a time: two overlapping 16-byte loads, byte
+ * shuffles to planes, widening to float; the way back packs and shuffles. */
+FR_TARGET_AVX2 FR_INLINE void fr_load3_avx2(const uint8_t *px, float *r, float *g, float *b)
+{
+    const __m128i lo_r = _mm_setr_epi8(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i hi_r = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i lo_g = _mm_setr_epi8(1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i hi_g = _mm_setr_epi8(-1, -1, -1, -1, -1, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i lo_b = _mm_setr_epi8(2, 5, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i hi_b = _mm_setr_epi8(-1, -1, -1, -1, -1, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1);
+    for (int i = 0; i < FR_BLOCK; i += 8) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(px + 3 * i));
+        __m128i c = _mm_loadu_si128((const __m128i *)(px + 3 * i + 8));
+        __m128i vr = _mm_or_si128(_mm_shuffle_epi8(a, lo_r), _mm_shuffle_epi8(c, hi_r));
+        __m128i vg = _mm_or_si128(_mm_shuffle_epi8(a, lo_g), _mm_shuffle_epi8(c, hi_g));
+        __m128i vb = _mm_or_si128(_mm_shuffle_epi8(a, lo_b), _mm_shuffle_epi8(c, hi_b));
+        _mm256_storeu_ps(r + i, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(vr)));
+        _mm256_storeu_ps(g + i, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(vg)));
+        _mm256_storeu_ps(b + i, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(vb)));
+    }
+}
+
+/* 8 floats holding integers in [0, 255] -> 8 bytes in the low half */
+FR_TARGET_AVX2 FR_INLINE __m128i fr_bytes8_avx2(const float *x)
+{
+    __m256i v = _mm256_cvttps_epi32(_mm256_loadu_ps(x));
+    __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    return _mm_packus_epi16(w, w);
+}
+
+FR_TARGET_AVX2 FR_INLINE void fr_store3_avx2(uint8_t *px, const float *r, const float *g,
+                                             const float *b)
+{
+    /* rg = r0..r7 g0..g7, bb = b0..b7 */
+    const __m128i m0 = _mm_setr_epi8(0, 8, -1, 1, 9, -1, 2, 10, -1, 3, 11, -1, 4, 12, -1, 5);
+    const __m128i m1 = _mm_setr_epi8(-1, -1, 0, -1, -1, 1, -1, -1, 2, -1, -1, 3, -1, -1, 4, -1);
+    const __m128i m2 = _mm_setr_epi8(13, -1, 6, 14, -1, 7, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i m3 = _mm_setr_epi8(-1, 5, -1, -1, 6, -1, -1, 7, -1, -1, -1, -1, -1, -1, -1, -1);
+    for (int i = 0; i < FR_BLOCK; i += 8) {
+        __m128i rg = _mm_unpacklo_epi64(fr_bytes8_avx2(r + i), fr_bytes8_avx2(g + i));
+        __m128i bb = fr_bytes8_avx2(b + i);
+        __m128i o0 = _mm_or_si128(_mm_shuffle_epi8(rg, m0), _mm_shuffle_epi8(bb, m1));
+        __m128i o1 = _mm_or_si128(_mm_shuffle_epi8(rg, m2), _mm_shuffle_epi8(bb, m3));
+        _mm_storeu_si128((__m128i *)(px + 3 * i), o0);
+        _mm_storel_epi64((__m128i *)(px + 3 * i + 16), o1);
+    }
+}
+#endif
+
+static inline int fr_per_byte_steps(const fr_colour_step *steps, int n)
+{
+    for (int k = 0; k < n; k++)
+        if (steps[k].kind != FR_IMG_BRIGHTNESS && steps[k].kind != FR_IMG_CONTRAST)
+            return 0;
+    return 1;
+}
+
+/* Steps on planes r, g, b (g, b unused when planar == 0: r then holds
+ * FR_BLOCK independent bytes). */
+FR_INLINE void fr_block_steps(float *r, float *g, float *b, int planar,
+                              const fr_colour_step *steps, int n, fr_hue_fn hue_fn)
+{
+    for (int k = 0; k < n; k++) {
+        const fr_colour_step *st = steps + k;
+        switch (st->kind) {
+        case FR_IMG_BRIGHTNESS:
+            fr_block_scale(r, st->ratio);
+            if (planar) {
+                fr_block_scale(g, st->ratio);
+                fr_block_scale(b, st->ratio);
+            }
+            break;
+        case FR_IMG_CONTRAST:
+            fr_block_blend_const(r, st->ratio, st->alpha, st->mean);
+            if (planar) {
+                fr_block_blend_const(g, st->ratio, st->alpha, st->mean);
+                fr_block_blend_const(b, st->ratio, st->alpha, st->mean);
+            }
+            break;
+        case FR_IMG_SATURATION:
+            if (planar)
+                fr_block_saturation(r, g, b, st->ratio, st->alpha);
+            break;
+        case FR_IMG_HUE:
+            if (planar)
+                hue_fn(r, g, b, st->hue);
+            break;
+        case FR_IMG_GRAY:
+            if (planar)
+                fr_block_grayscale(r, g, b);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* Apply `n` colour steps to the pixels of buf (npix contiguous pixels of C
+ * channels, C = 1 or 3).  With sum != NULL the pixels are not written back:
+ * *sum gets the sum over pixels of the floored grayscale (C = 3) or value
+ * (C = 1) after the steps.  Steps acting on each byte alone (brightness,
+ * contrast) and 1-channel images run on the bytes as one flat plane. */
 FR_INLINE void fr_colour_body(uint8_t *buf, int64_t npix, int64_t C, const fr_colour_step *steps,
-                              int n, int64_t *sum)
+                              int n, int64_t *sum, int write, fr_load3_fn load3,
+                              fr_store3_fn store3, fr_hue_fn hue_fn)
 {
     float r[FR_BLOCK], g[FR_BLOCK], b[FR_BLOCK];
     int64_t total = 0;
+    if (C == 1 || (!sum && fr_per_byte_steps(steps, n))) {
+        /* flat: every byte is a lane */
+        int64_t nb = npix * C;
+        for (int64_t p0 = 0; p0 < nb; p0 += FR_BLOCK) {
+            int m = nb - p0 < FR_BLOCK ? (int)(nb - p0) : FR_BLOCK;
+            uint8_t *px = buf + p0;
+            if (m == FR_BLOCK) {
+                for (int i = 0; i < FR_BLOCK; i++)
+                    r[i] = px[i];
+            } else {
+                for (int i = 0; i < FR_BLOCK; i++)
+                    r[i] = 0.0f;
+                for (int i = 0; i < m; i++)
+                    r[i] = px[i];
+            }
+            fr_block_steps(r, g, b, 0, steps, n, hue_fn);
+            if (sum) {
+                int32_t part = 0;
+                for (int i = 0; i < m; i++)
+                    part += (int32_t)r[i];
+                total += part;
+            }
+            if (!write) {
+            } else if (m == FR_BLOCK) {
+                for (int i = 0; i < FR_BLOCK; i++)
+                    px[i] = (uint8_t)(int32_t)r[i];
+            } else {
+                for (int i = 0; i < m; i++)
+                    px[i] = (uint8_t)(int32_t)r[i];
+            }
+        }
+        if (sum)
+            *sum = total;
+        return;
+    }
     for (int64_t p0 = 0; p0 < npix; p0 += FR_BLOCK) {
         int m = npix - p0 < FR_BLOCK ? (int)(npix - p0) : FR_BLOCK;
-        uint8_t *px = buf + p0 * C;
-        if (C == 1) {
-            for (int i = 0; i < m; i++)
-                r[i] = px[i];
-            for (int i = m; i < FR_BLOCK; i++)
-                r[i] = 0.0f;
+        uint8_t *px = buf + p0 * 3;
+        if (m == FR_BLOCK) {
+            load3(px, r, g, b);
         } else {
             for (int i = 0; i < m; i++) {
-                r[i] = px[i * C];
-                g[i] = px[i * C + 1];
-                b[i] = px[i * C + 2];
+                r[i] = px[i * 3];
+                g[i] = px[i * 3 + 1];
+                b[i] = px[i * 3 + 2];
             }
             for (int i = m; i < FR_BLOCK; i++)
                 r[i] = g[i] = b[i] = 0.0f;
         }
-        for (int k = 0; k < n; k++) {
-            const fr_colour_step *st = steps + k;
-            switch (st->kind) {
-            case FR_IMG_BRIGHTNESS:
-                fr_block_scale(r, st->ratio);
-                if (C != 1) {
-                    fr_block_scale(g, st->ratio);
-                    fr_block_scale(b, st->ratio);
-                }
-                break;
-            case FR_IMG_CONTRAST:
-                fr_block_blend_const(r, st->ratio, st->alpha, st->mean);
-                if (C != 1) {
-                    fr_block_blend_const(g, st->ratio, st->alpha, st->mean);
-                    fr_block_blend_const(b, st->ratio, st->alpha, st->mean);
-                }
-                break;
-            case FR_IMG_SATURATION:
-                if (C != 1)
-                    fr_block_saturation(r, g, b, st->ratio, st->alpha);
-                break;
-            case FR_IMG_HUE:
-                if (C != 1)
-                    fr_block_hue(r, g, b, st->hue);
-                break;
-            case FR_IMG_GRAY:
-                if (C != 1)
-                    fr_block_grayscale(r, g, b);
-                break;
-            default:
-                break;
-            }
-        }
+        fr_block_steps(r, g, b, 1, steps, n, hue_fn);
         if (sum) {
             int32_t part = 0;
-            if (C == 1) {
-                for (int i = 0; i < m; i++)
-                    part += (int32_t)r[i];
-            } else {
-                for (int i = 0; i < m; i++)
-                    part += (int32_t)fr_gray(r[i], g[i], b[i]);
-            }
+            for (int i = 0; i < FR_BLOCK; i++)
+                part += (int32_t)fr_gray(r[i], g[i], b[i]) & -(int32_t)(i < m);
             total += part;
-        } else if (C == 1) {
-            for (int i = 0; i < m; i++)
-                px[i] = (uint8_t)(int32_t)r[i];
+        }
+        if (!write) {
+        } else if (m == FR_BLOCK) {
+            store3(px, r, g, b);
         } else {
             for (int i = 0; i < m; i++) {
-                px[i * C] = (uint8_t)(int32_t)r[i];
-                px[i * C + 1] = (uint8_t)(int32_t)g[i];
-                px[i * C + 2] = (uint8_t)(int32_t)b[i];
+                px[i * 3] = (uint8_t)(int32_t)r[i];
+                px[i * 3 + 1] = (uint8_t)(int32_t)g[i];
+                px[i * 3 + 2] = (uint8_t)(int32_t)b[i];
             }
         }
     }
@@ -441,40 +658,87 @@ FR_INLINE void fr_colour_body(uint8_t *buf, int64_t npix, int64_t C, const fr_co
 }
 
 static void fr_colour_baseline(uint8_t *buf, int64_t npix, int64_t C, const fr_colour_step *steps,
-                               int n, int64_t *sum)
+                               int n, int64_t *sum, int write)
 {
-    fr_colour_body(buf, npix, C, steps, n, sum);
+    fr_colour_body(buf, npix, C, steps, n, sum, write, fr_load3_scalar, fr_store3_scalar,
+                   fr_block_hue_baseline);
 }
 
 #if FR_X86
-FR_TARGET_AVX2 static void fr_colour_avx2(uint8_t *buf, int64_t npix, int64_t C,
-                                          const fr_colour_step *steps, int n, int64_t *sum)
+/* Brightness and contrast on flat bytes, 32 at a time in registers. */
+FR_TARGET_AVX2 static int64_t fr_flat_avx2(uint8_t *buf, int64_t nb, const fr_colour_step *steps,
+                                           int n)
 {
-    fr_colour_body(buf, npix, C, steps, n, sum);
+    const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(255.0f);
+    int64_t i = 0;
+    for (; i + 32 <= nb; i += 32) {
+        __m256i bytes = _mm256_loadu_si256((const __m256i *)(buf + i));
+        __m128i lo = _mm256_castsi256_si128(bytes), hi = _mm256_extracti128_si256(bytes, 1);
+        __m256 v[4];
+        v[0] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo));
+        v[1] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8)));
+        v[2] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi));
+        v[3] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8)));
+        for (int k = 0; k < n; k++) {
+            __m256 ratio = _mm256_set1_ps(steps[k].ratio);
+            if (steps[k].kind == FR_IMG_BRIGHTNESS) {
+                for (int j = 0; j < 4; j++)
+                    v[j] = _mm256_mul_ps(v[j], ratio);
+            } else {
+                __m256 other = _mm256_set1_ps(steps[k].mean), alpha = _mm256_set1_ps(steps[k].alpha);
+                for (int j = 0; j < 4; j++)
+                    v[j] = _mm256_fmadd_ps(other, alpha, _mm256_mul_ps(v[j], ratio));
+            }
+            for (int j = 0; j < 4; j++)
+                v[j] = _mm256_round_ps(_mm256_min_ps(_mm256_max_ps(v[j], zero), top),
+                                       _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        }
+        __m256i a = _mm256_packus_epi32(_mm256_cvttps_epi32(v[0]), _mm256_cvttps_epi32(v[1]));
+        __m256i b = _mm256_packus_epi32(_mm256_cvttps_epi32(v[2]), _mm256_cvttps_epi32(v[3]));
+        /* packs interleave 128-bit lanes: (v0lo v1lo v0hi v1hi) -> fix with a permute */
+        __m256i out = _mm256_packus_epi16(a, b);
+        out = _mm256_permutevar8x32_epi32(out, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(buf + i), out);
+    }
+    return i;
+}
+
+FR_TARGET_AVX2 static void fr_colour_avx2(uint8_t *buf, int64_t npix, int64_t C,
+                                          const fr_colour_step *steps, int n, int64_t *sum, int write)
+{
+    if (!sum && write && fr_per_byte_steps(steps, n)) {
+        int64_t done = fr_flat_avx2(buf, npix * C, steps, n);
+        buf += done;
+        npix = npix * C - done;
+        C = 1;
+    }
+    fr_colour_body(buf, npix, C, steps, n, sum, write, fr_load3_avx2, fr_store3_avx2,
+                   fr_block_hue_avx2);
 }
 
 FR_TARGET_AVX512 static void fr_colour_avx512(uint8_t *buf, int64_t npix, int64_t C,
-                                              const fr_colour_step *steps, int n, int64_t *sum)
+                                              const fr_colour_step *steps, int n, int64_t *sum,
+                                              int write)
 {
-    fr_colour_body(buf, npix, C, steps, n, sum);
+    fr_colour_avx2(buf, npix, C, steps, n, sum, write);
 }
 #endif
 
 static void fr_colour(uint8_t *buf, int64_t npix, int64_t C, const fr_colour_step *steps, int n,
-                      int64_t *sum, int level)
+                      int64_t *sum, int write, int level)
 {
 #if FR_X86
     if (level >= FR_SIMD_AVX512) {
-        fr_colour_avx512(buf, npix, C, steps, n, sum);
+        fr_colour_avx512(buf, npix, C, steps, n, sum, write);
         return;
     }
     if (level >= FR_SIMD_AVX2) {
-        fr_colour_avx2(buf, npix, C, steps, n, sum);
+        fr_colour_avx2(buf, npix, C, steps, n, sum, write);
         return;
     }
 #endif
     (void)level;
-    fr_colour_baseline(buf, npix, C, steps, n, sum);
+    fr_colour_baseline(buf, npix, C, steps, n, sum, write);
 }
 
 /* The mean torchvision's contrast uses: float32(sum) / float32(count). */
@@ -483,7 +747,11 @@ static inline float fr_mean_of_sum(int64_t sum, int64_t count)
     return (float)sum / (float)count;
 }
 
-/* Run a stage of colour steps in place on a contiguous buffer. */
+/* Run a stage of colour steps in place on a contiguous buffer, fused.  A
+ * contrast step needs the mean grayscale of the image at its place: when
+ * the steps before it are cheap per-byte ones, they are recomputed in a
+ * read-only pass; when they include saturation, hue or grayscale, that pass
+ * also writes its result, so no step is computed twice. */
 static void fr_colour_stage(uint8_t *buf, int64_t npix, int64_t C, const fr_step *steps, int n,
                             int level)
 {
@@ -493,7 +761,7 @@ static void fr_colour_stage(uint8_t *buf, int64_t npix, int64_t C, const fr_step
     fr_colour_step *cs = n <= 16 ? stack : (fr_colour_step *)malloc((size_t)n * sizeof(fr_colour_step));
     if (!cs)
         return;
-    int m = 0;
+    int m = 0, start = 0;
     for (int k = 0; k < n; k++) {
         const fr_step *s = steps + k;
         fr_colour_step c;
@@ -504,17 +772,18 @@ static void fr_colour_stage(uint8_t *buf, int64_t npix, int64_t C, const fr_step
         c.mean = 0.0f;
         if (s->kind == FR_IMG_CONTRAST) {
             int64_t sum = 0;
-            fr_colour(buf, npix, C, cs, m, &sum, level);
+            int heavy = C == 3 && !fr_per_byte_steps(cs + start, m - start);
+            fr_colour(buf, npix, C, cs + start, m - start, &sum, heavy, level);
+            if (heavy)
+                start = m;
             c.mean = fr_mean_of_sum(sum, npix);
         }
         cs[m++] = c;
     }
-    fr_colour(buf, npix, C, cs, m, NULL, level);
+    fr_colour(buf, npix, C, cs + start, m - start, NULL, 1, level);
     if (cs != stack)
         free(cs);
 }
-
-/* ---- the executor ---------------------------------------------------------- */
 
 static int32_t *fr_identity_table(int64_t n)
 {
@@ -600,7 +869,7 @@ static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, 
                 goto done;
             }
             int64_t n_runs = fr_runs_from_table(xtab, w, runs);
-            fr_gather(base, ytab, h, runs, n_runs, w, (const uint8_t (*)[4])fills, target);
+            fr_gather(base, ytab, h, runs, n_runs, w, (const uint8_t (*)[4])fills, target, level);
             if (target != dst) {
                 base.data = target;
                 which ^= 1;

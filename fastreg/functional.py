@@ -22,7 +22,7 @@ import numbers
 import numpy as np
 
 from fastreg import _image
-from fastreg._validate import check_count, check_image, check_image_out, check_real, same_memory
+from fastreg._validate import check_count, check_image, check_image_out, check_real
 
 # Step kinds (fr_image.h).
 HFLIP, VFLIP, CROP, PAD, BRIGHTNESS, CONTRAST, SATURATION, HUE, GRAY = range(1, 10)
@@ -48,10 +48,7 @@ def step(kind, mode=0, a=0, b=0, c=0, d=0, factor=0.0, fill=(0, 0, 0, 0)):
 
 
 def steps_table(rows):
-    table = np.zeros((len(rows), _image.STEP_WIDTH), dtype=np.float64)
-    for i, row in enumerate(rows):
-        table[i] = row
-    return table
+    return np.array(rows, dtype=np.float64).reshape(len(rows), _image.STEP_WIDTH)
 
 
 def _run(img, hwc, rows, out_hwc, out):
@@ -63,7 +60,7 @@ def _run(img, hwc, rows, out_hwc, out):
         _image.run_steps(hwc, result.reshape(out_hwc), steps)
         return result
     check_image_out(out, shape, [img])
-    if out.flags.c_contiguous and not same_memory(out, img):
+    if out.flags.c_contiguous and not np.may_share_memory(out, img):
         _image.run_steps(hwc, out.reshape(out_hwc), steps)
         return out
     tmp = np.empty(out_hwc, dtype=np.uint8)
