@@ -580,8 +580,9 @@ FR_INLINE void fr_block_steps(float *r, float *g, float *b, int planar,
  * *sum gets the sum over pixels of the floored grayscale (C = 3) or value
  * (C = 1) after the steps.  Steps acting on each byte alone (brightness,
  * contrast) and 1-channel images run on the bytes as one flat plane. */
-FR_INLINE void fr_colour_body(uint8_t *buf, int64_t npix, int64_t C, const fr_colour_step *steps,
-                              int n, int64_t *sum, int write, fr_load3_fn load3,
+FR_INLINE void fr_colour_body(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
+                              const fr_colour_step *steps, int n, int64_t *sum, int write,
+                              fr_load3_fn load3,
                               fr_store3_fn store3, fr_hue_fn hue_fn)
 {
     float r[FR_BLOCK], g[FR_BLOCK], b[FR_BLOCK];
@@ -591,15 +592,16 @@ FR_INLINE void fr_colour_body(uint8_t *buf, int64_t npix, int64_t C, const fr_co
         int64_t nb = npix * C;
         for (int64_t p0 = 0; p0 < nb; p0 += FR_BLOCK) {
             int m = nb - p0 < FR_BLOCK ? (int)(nb - p0) : FR_BLOCK;
+            const uint8_t *pi = in + p0;
             uint8_t *px = buf + p0;
             if (m == FR_BLOCK) {
                 for (int i = 0; i < FR_BLOCK; i++)
-                    r[i] = px[i];
+                    r[i] = pi[i];
             } else {
                 for (int i = 0; i < FR_BLOCK; i++)
                     r[i] = 0.0f;
                 for (int i = 0; i < m; i++)
-                    r[i] = px[i];
+                    r[i] = pi[i];
             }
             fr_block_steps(r, g, b, 0, steps, n, hue_fn);
             if (sum) {
@@ -623,14 +625,15 @@ FR_INLINE void fr_colour_body(uint8_t *buf, int64_t npix, int64_t C, const fr_co
     }
     for (int64_t p0 = 0; p0 < npix; p0 += FR_BLOCK) {
         int m = npix - p0 < FR_BLOCK ? (int)(npix - p0) : FR_BLOCK;
+        const uint8_t *pi = in + p0 * 3;
         uint8_t *px = buf + p0 * 3;
         if (m == FR_BLOCK) {
-            load3(px, r, g, b);
+            load3(pi, r, g, b);
         } else {
             for (int i = 0; i < m; i++) {
-                r[i] = px[i * 3];
-                g[i] = px[i * 3 + 1];
-                b[i] = px[i * 3 + 2];
+                r[i] = pi[i * 3];
+                g[i] = pi[i * 3 + 1];
+                b[i] = pi[i * 3 + 2];
             }
             for (int i = m; i < FR_BLOCK; i++)
                 r[i] = g[i] = b[i] = 0.0f;
@@ -657,22 +660,22 @@ FR_INLINE void fr_colour_body(uint8_t *buf, int64_t npix, int64_t C, const fr_co
         *sum = total;
 }
 
-static void fr_colour_baseline(uint8_t *buf, int64_t npix, int64_t C, const fr_colour_step *steps,
-                               int n, int64_t *sum, int write)
+static void fr_colour_baseline(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
+                               const fr_colour_step *steps, int n, int64_t *sum, int write)
 {
-    fr_colour_body(buf, npix, C, steps, n, sum, write, fr_load3_scalar, fr_store3_scalar,
+    fr_colour_body(in, buf, npix, C, steps, n, sum, write, fr_load3_scalar, fr_store3_scalar,
                    fr_block_hue_baseline);
 }
 
 #if FR_X86
 /* Brightness and contrast on flat bytes, 32 at a time in registers. */
-FR_TARGET_AVX2 static int64_t fr_flat_avx2(uint8_t *buf, int64_t nb, const fr_colour_step *steps,
-                                           int n)
+FR_TARGET_AVX2 static int64_t fr_flat_avx2(const uint8_t *in, uint8_t *buf, int64_t nb,
+                                           const fr_colour_step *steps, int n)
 {
     const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(255.0f);
     int64_t i = 0;
     for (; i + 32 <= nb; i += 32) {
-        __m256i bytes = _mm256_loadu_si256((const __m256i *)(buf + i));
+        __m256i bytes = _mm256_loadu_si256((const __m256i *)(in + i));
         __m128i lo = _mm256_castsi256_si128(bytes), hi = _mm256_extracti128_si256(bytes, 1);
         __m256 v[4];
         v[0] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo));
@@ -703,42 +706,45 @@ FR_TARGET_AVX2 static int64_t fr_flat_avx2(uint8_t *buf, int64_t nb, const fr_co
     return i;
 }
 
-FR_TARGET_AVX2 static void fr_colour_avx2(uint8_t *buf, int64_t npix, int64_t C,
+FR_TARGET_AVX2 static void fr_colour_avx2(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
                                           const fr_colour_step *steps, int n, int64_t *sum, int write)
 {
     if (!sum && write && fr_per_byte_steps(steps, n)) {
-        int64_t done = fr_flat_avx2(buf, npix * C, steps, n);
+        int64_t done = fr_flat_avx2(in, buf, npix * C, steps, n);
+        in += done;
         buf += done;
         npix = npix * C - done;
         C = 1;
     }
-    fr_colour_body(buf, npix, C, steps, n, sum, write, fr_load3_avx2, fr_store3_avx2,
+    fr_colour_body(in, buf, npix, C, steps, n, sum, write, fr_load3_avx2, fr_store3_avx2,
                    fr_block_hue_avx2);
 }
 
-FR_TARGET_AVX512 static void fr_colour_avx512(uint8_t *buf, int64_t npix, int64_t C,
-                                              const fr_colour_step *steps, int n, int64_t *sum,
-                                              int write)
+FR_TARGET_AVX512 static void fr_colour_avx512(const uint8_t *in, uint8_t *buf, int64_t npix,
+                                              int64_t C, const fr_colour_step *steps, int n,
+                                              int64_t *sum, int write)
 {
-    fr_colour_avx2(buf, npix, C, steps, n, sum, write);
+    fr_colour_avx2(in, buf, npix, C, steps, n, sum, write);
 }
 #endif
 
-static void fr_colour(uint8_t *buf, int64_t npix, int64_t C, const fr_colour_step *steps, int n,
-                      int64_t *sum, int write, int level)
+/* Colour steps from `in` to `buf` (which may be `in`); with write == 0 only
+ * *sum is computed. */
+static void fr_colour(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
+                      const fr_colour_step *steps, int n, int64_t *sum, int write, int level)
 {
 #if FR_X86
     if (level >= FR_SIMD_AVX512) {
-        fr_colour_avx512(buf, npix, C, steps, n, sum, write);
+        fr_colour_avx512(in, buf, npix, C, steps, n, sum, write);
         return;
     }
     if (level >= FR_SIMD_AVX2) {
-        fr_colour_avx2(buf, npix, C, steps, n, sum, write);
+        fr_colour_avx2(in, buf, npix, C, steps, n, sum, write);
         return;
     }
 #endif
     (void)level;
-    fr_colour_baseline(buf, npix, C, steps, n, sum, write);
+    fr_colour_baseline(in, buf, npix, C, steps, n, sum, write);
 }
 
 /* The mean torchvision's contrast uses: float32(sum) / float32(count). */
@@ -752,8 +758,8 @@ static inline float fr_mean_of_sum(int64_t sum, int64_t count)
  * the steps before it are cheap per-byte ones, they are recomputed in a
  * read-only pass; when they include saturation, hue or grayscale, that pass
  * also writes its result, so no step is computed twice. */
-static void fr_colour_stage(uint8_t *buf, int64_t npix, int64_t C, const fr_step *steps, int n,
-                            int level)
+static void fr_colour_stage(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
+                            const fr_step *steps, int n, int level)
 {
     if (n <= 0 || npix <= 0 || (C != 1 && C != 3))
         return;
@@ -773,16 +779,28 @@ static void fr_colour_stage(uint8_t *buf, int64_t npix, int64_t C, const fr_step
         if (s->kind == FR_IMG_CONTRAST) {
             int64_t sum = 0;
             int heavy = C == 3 && !fr_per_byte_steps(cs + start, m - start);
-            fr_colour(buf, npix, C, cs + start, m - start, &sum, heavy, level);
-            if (heavy)
+            fr_colour(in, buf, npix, C, cs + start, m - start, &sum, heavy, level);
+            if (heavy) {
                 start = m;
+                in = buf;
+            }
             c.mean = fr_mean_of_sum(sum, npix);
         }
         cs[m++] = c;
     }
-    fr_colour(buf, npix, C, cs + start, m - start, NULL, 1, level);
+    fr_colour(in, buf, npix, C, cs + start, m - start, NULL, 1, level);
     if (cs != stack)
         free(cs);
+}
+
+static int fr_is_identity(const int32_t *tab, int64_t n, int64_t base_n)
+{
+    if (n != base_n)
+        return 0;
+    for (int64_t i = 0; i < n; i++)
+        if (tab[i] != i)
+            return 0;
+    return 1;
 }
 
 static int32_t *fr_identity_table(int64_t n)
@@ -849,6 +867,27 @@ static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, 
         while (j < n && !fr_is_geometry(steps[j].kind))
             j++;
         int more_geometry = j < n;
+        const uint8_t *colour_in = base.data;
+        if (pending && k < n && fr_is_identity(ytab, h, base.h) && fr_is_identity(xtab, w, base.w) &&
+            base.sc == 1 && base.sx == C && base.sy == w * C) {
+            /* no geometry to apply: the colour stage reads the base directly */
+            uint8_t *target = dst;
+            if (more_geometry) {
+                free(scratch[which]);
+                scratch[which] = (uint8_t *)malloc((size_t)(h * w * C > 0 ? h * w * C : 1));
+                if (!scratch[which]) {
+                    status = -1;
+                    goto done;
+                }
+                target = scratch[which];
+                which ^= 1;
+            }
+            fr_colour_stage(colour_in, target, h * w, C, steps + k, j - k, level);
+            base.data = target;
+            pending = 0;
+            k = j;
+            continue;
+        }
         if (pending) {
             uint8_t *target;
             if (!more_geometry) {
@@ -893,7 +932,7 @@ static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, 
         }
         if (k == n)
             break;
-        fr_colour_stage((uint8_t *)base.data, h * w, C, steps + k, j - k, level);
+        fr_colour_stage(base.data, (uint8_t *)base.data, h * w, C, steps + k, j - k, level);
         k = j;
     }
 done:

@@ -47,13 +47,26 @@ def step(kind, mode=0, a=0, b=0, c=0, d=0, factor=0.0, fill=(0, 0, 0, 0)):
     return [kind, mode, a, b, c, d, factor, *fill]
 
 
+_FIXED = {}
+
+
+def _fixed(kind):
+    """The one-step table of an op without parameters (shared, read-only)."""
+    if kind not in _FIXED:
+        table = steps_table([step(kind)])
+        table.flags.writeable = False
+        _FIXED[kind] = table
+    return _FIXED[kind]
+
+
 def steps_table(rows):
     return np.array(rows, dtype=np.float64).reshape(len(rows), _image.STEP_WIDTH)
 
 
 def _run(img, hwc, rows, out_hwc, out):
-    """Run the steps on the validated image `hwc` (view of `img`) into `out`."""
-    steps = steps_table(rows)
+    """Run the steps (rows, or a ready table) on the validated image `hwc`
+    (view of `img`) into `out`."""
+    steps = rows if isinstance(rows, np.ndarray) else steps_table(rows)
     shape = out_hwc if img.ndim == 3 else out_hwc[:2]
     if out is None:
         result = np.empty(shape, dtype=np.uint8)
@@ -156,13 +169,13 @@ def hflip(img, *, out=None):
     numpy.ndarray
     """
     hwc = check_image("img", img)
-    return _run(img, hwc, [step(HFLIP)], hwc.shape, out)
+    return _run(img, hwc, _fixed(HFLIP), hwc.shape, out)
 
 
 def vflip(img, *, out=None):
     """Flip upside down.  Parameters as :func:`hflip`."""
     hwc = check_image("img", img)
-    return _run(img, hwc, [step(VFLIP)], hwc.shape, out)
+    return _run(img, hwc, _fixed(VFLIP), hwc.shape, out)
 
 
 def crop(img, top, left, height, width, *, out=None):
@@ -314,7 +327,7 @@ def rgb_to_grayscale(img, num_output_channels=1, *, out=None):
         raise ValueError(f"num_output_channels must be 1 or 3, got {num_output_channels!r}")
     h, w, c = hwc.shape
     if c == num_output_channels:
-        return _run(img, hwc, [step(GRAY)], hwc.shape, out)
+        return _run(img, hwc, _fixed(GRAY), hwc.shape, out)
     shape = (h, w, num_output_channels) if img.ndim == 3 or num_output_channels == 3 else (h, w)
     if out is not None:
         check_image_out(out, shape, [img])

@@ -42,6 +42,7 @@ __all__ = [
 # Op kinds of a pipeline spec (fr_image.h).
 OP_HFLIP, OP_VFLIP, OP_RANDOM_CROP, OP_CENTER_CROP, OP_JITTER, OP_GRAY = range(1, 7)
 JITTER_NAMES = ("brightness", "contrast", "saturation", "hue")
+_TWO64 = 1 << 64
 
 
 class Transform:
@@ -357,6 +358,7 @@ class Compose(Transform):
         rows = [t.spec_row() for t in self.transforms]
         self._spec = np.array(rows, dtype=np.float64).reshape(len(rows), _image.SPEC_WIDTH)
         self._channels = (1, 3) if any(t.colour for t in self.transforms) else (1, 2, 3, 4)
+        self._shapes = {}  # (h, w) -> output (h, w), for sizes already checked
 
     def __getstate__(self):
         return {"transforms": self.transforms, "seed": self.seed}
@@ -375,11 +377,16 @@ class Compose(Transform):
         return h, w
 
     def _out_shape(self, hwc, ndim, name):
-        try:
-            oh, ow = self.output_size(hwc.shape[0], hwc.shape[1])
-        except ValueError as e:
-            raise ValueError(f"{name}: {e}") from None
-        return (oh, ow, hwc.shape[2]) if ndim == 3 else (oh, ow)
+        h, w, c = hwc.shape
+        size = self._shapes.get((h, w))
+        if size is None:
+            try:
+                size = self.output_size(h, w)
+            except ValueError as e:
+                raise ValueError(f"{name}: {e}") from None
+            if len(self._shapes) < 64:
+                self._shapes[(h, w)] = size
+        return (size[0], size[1], c) if ndim == 3 else size
 
     def __call__(self, img, *, index=0, epoch=0, out=None):
         """Transform one image.
@@ -400,13 +407,21 @@ class Compose(Transform):
         numpy.ndarray
         """
         hwc = check_image("img", img, self._channels)
-        index = check_uint64("index", index)
-        epoch = check_uint64("epoch", epoch)
+        if type(index) is not int or not 0 <= index < _TWO64:
+            index = check_uint64("index", index)
+        if type(epoch) is not int or not 0 <= epoch < _TWO64:
+            epoch = check_uint64("epoch", epoch)
         shape = self._out_shape(hwc, img.ndim, "img")
-        if out is not None:
+        if out is None:
+            out = np.empty(shape, dtype=np.uint8)
+        else:
             check_image_out(out, shape, [img])
-        return self._run([hwc], [shape], np.array([index], dtype=np.uint64), epoch,
-                         None if out is None else [out])[0]
+        if out.flags.c_contiguous and not np.may_share_memory(out, img):
+            full = shape if len(shape) == 3 else (shape[0], shape[1], 1)
+            _image.run_pipeline([hwc], [out.reshape(full)], self._spec, self.seed, epoch,
+                                np.array([index], dtype=np.uint64))
+            return out
+        return self._run([hwc], [shape], np.array([index], dtype=np.uint64), epoch, [out])[0]
 
     def _run(self, hwcs, shapes, indices, epoch, outs):
         """Run the pipeline on validated images into `outs` (or new arrays)."""
@@ -415,7 +430,7 @@ class Compose(Transform):
         dsts, copies = [], []
         for k, (o, s) in enumerate(zip(outs, shapes)):
             full = s if len(s) == 3 else (s[0], s[1], 1)
-            if o.flags.c_contiguous and not any(np.shares_memory(o, h) for h in hwcs[k:k + 1]):
+            if o.flags.c_contiguous and not np.may_share_memory(o, hwcs[k]):
                 dsts.append(o.reshape(full))
             else:
                 tmp = np.empty(full, dtype=np.uint8)
