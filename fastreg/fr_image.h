@@ -356,12 +356,17 @@ FR_INLINE void fr_block_hue(float *R, float *G, float *B, float hue)
         float div = fr_select(eqc, 1.0f, cr);
         /* torchvision sums three masked terms of which one is live:
          * max r: bc - gc;  max g: (rc + 2) - bc;  max b: (gc + 4) - rc
-         * (x = (maxc - x) / div); two divisions give the live one. */
+         * (xc = (maxc - x) / div).  Of the two quotients in the live term,
+         * the one of the minimum is exactly cr / cr = 1 (0 when all are
+         * equal): one division gives the other. */
         int is_r = maxc == r, is_g = !is_r & (maxc == g);
-        float n1 = fr_select(is_r, maxc - b, fr_select(is_g, maxc - r, maxc - g));
-        float n2 = fr_select(is_r, maxc - g, fr_select(is_g, maxc - b, maxc - r));
+        float first = fr_select(is_r, b, fr_select(is_g, r, g));
+        float second = fr_select(is_r, g, fr_select(is_g, b, r));
         float off = fr_select(is_r, 0.0f, fr_select(is_g, 2.0f, 4.0f));
-        float h = ((n1 / div) + off) - (n2 / div);
+        int first_min = first <= second;
+        float d = (maxc - fr_select(first_min, second, first)) / div;
+        float qmin = fr_select(eqc, 0.0f, 1.0f);
+        float h = (fr_select(first_min, qmin, d) + off) - fr_select(first_min, d, qmin);
         h = h * k6 + 1.0f;
         h = h - fr_trunc(h); /* h in [5/6, 2): fmod(h, 1) exactly */
         h = h + hue;
@@ -373,18 +378,17 @@ FR_INLINE void fr_block_hue(float *R, float *G, float *B, float hue)
         float sxf = s * f;
         float oms = 1.0f - s;
         float v = maxc;
-        float q = fr_clamp01((1.0f - sxf) * v);
-        float t = fr_clamp01((sxf + oms) * v);
-        float p = fr_clamp01(oms * v);
         float k = fi >= 6.0f ? fi - 6.0f : fi; /* sector 0..5 */
-        float ro = fr_select(k == 0.0f || k == 5.0f, v,
-                             fr_select(k == 1.0f, q, fr_select(k == 4.0f, t, p)));
-        float go = fr_select(k == 0.0f, t,
-                             fr_select(k == 1.0f || k == 2.0f, v, fr_select(k == 3.0f, q, p)));
-        float bo = fr_select(k <= 1.0f, p, fr_select(k == 2.0f, t, fr_select(k == 5.0f, q, v)));
-        R[i] = fr_trunc(ro * 255.999f);
-        G[i] = fr_trunc(go * 255.999f);
-        B[i] = fr_trunc(bo * 255.999f);
+        /* sector k: (v,t,p) (q,v,p) (p,v,t) (p,q,v) (t,p,v) (v,p,q): one
+         * channel gets v, one p, one q (odd k) or t (even k) */
+        int odd = k == 1.0f || k == 3.0f || k == 5.0f;
+        float mid = fr_clamp01(fr_select(odd, 1.0f - sxf, sxf + oms) * v);
+        float p = fr_clamp01(oms * v);
+        float vo = fr_trunc(v * 255.999f), po = fr_trunc(p * 255.999f);
+        float mo = fr_trunc(mid * 255.999f);
+        R[i] = fr_select(k == 0.0f || k == 5.0f, vo, fr_select(k == 1.0f || k == 4.0f, mo, po));
+        G[i] = fr_select(k == 1.0f || k == 2.0f, vo, fr_select(k == 0.0f || k == 3.0f, mo, po));
+        B[i] = fr_select(k == 3.0f || k == 4.0f, vo, fr_select(k == 2.0f || k == 5.0f, mo, po));
     }
 }
 
@@ -416,11 +420,14 @@ FR_TARGET_AVX2 static void fr_block_hue_avx2(float *R, float *G, float *B, float
         __m256 div = fr_sel8(eqc, one, cr);
         __m256 is_r = _mm256_cmp_ps(maxc, r, _CMP_EQ_OQ);
         __m256 is_g = _mm256_andnot_ps(is_r, _mm256_cmp_ps(maxc, g, _CMP_EQ_OQ));
-        __m256 dr = _mm256_sub_ps(maxc, r), dg = _mm256_sub_ps(maxc, g), db = _mm256_sub_ps(maxc, b);
-        __m256 n1 = fr_sel8(is_r, db, fr_sel8(is_g, dr, dg));
-        __m256 n2 = fr_sel8(is_r, dg, fr_sel8(is_g, db, dr));
+        __m256 first = fr_sel8(is_r, b, fr_sel8(is_g, r, g));
+        __m256 second = fr_sel8(is_r, g, fr_sel8(is_g, b, r));
         __m256 off = fr_sel8(is_r, zero, fr_sel8(is_g, two, four));
-        __m256 h = _mm256_sub_ps(_mm256_add_ps(_mm256_div_ps(n1, div), off), _mm256_div_ps(n2, div));
+        __m256 first_min = _mm256_cmp_ps(first, second, _CMP_LE_OQ);
+        __m256 d = _mm256_div_ps(_mm256_sub_ps(maxc, fr_sel8(first_min, second, first)), div);
+        __m256 qmin = fr_sel8(eqc, zero, one);
+        __m256 h = _mm256_sub_ps(_mm256_add_ps(fr_sel8(first_min, qmin, d), off),
+                                 fr_sel8(first_min, d, qmin));
         h = _mm256_add_ps(_mm256_mul_ps(h, k6), one);
         h = _mm256_sub_ps(h, _mm256_round_ps(h, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC));
         h = _mm256_add_ps(h, vhue);
@@ -431,19 +438,20 @@ FR_TARGET_AVX2 static void fr_block_hue_avx2(float *R, float *G, float *B, float
         __m256 sxf = _mm256_mul_ps(s, f);
         __m256 oms = _mm256_sub_ps(one, s);
         __m256 v = maxc;
-        __m256 q = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_sub_ps(one, sxf), v), zero), one);
-        __m256 t = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_add_ps(sxf, oms), v), zero), one);
-        __m256 p = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(oms, v), zero), one);
         __m256 k = fr_sel8(_mm256_cmp_ps(fi, six, _CMP_GE_OQ), _mm256_sub_ps(fi, six), fi);
         __m256 e0 = _mm256_cmp_ps(k, zero, _CMP_EQ_OQ), e1 = _mm256_cmp_ps(k, c1, _CMP_EQ_OQ);
         __m256 e2 = _mm256_cmp_ps(k, c2, _CMP_EQ_OQ), e3 = _mm256_cmp_ps(k, c3, _CMP_EQ_OQ);
         __m256 e4 = _mm256_cmp_ps(k, c4, _CMP_EQ_OQ), e5 = _mm256_cmp_ps(k, c5, _CMP_EQ_OQ);
-        __m256 ro = fr_sel8(_mm256_or_ps(e0, e5), v, fr_sel8(e1, q, fr_sel8(e4, t, p)));
-        __m256 go = fr_sel8(e0, t, fr_sel8(_mm256_or_ps(e1, e2), v, fr_sel8(e3, q, p)));
-        __m256 bo = fr_sel8(_mm256_or_ps(e0, e1), p, fr_sel8(e2, t, fr_sel8(e5, q, v)));
-        _mm256_storeu_ps(R + i, _mm256_round_ps(_mm256_mul_ps(ro, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC));
-        _mm256_storeu_ps(G + i, _mm256_round_ps(_mm256_mul_ps(go, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC));
-        _mm256_storeu_ps(B + i, _mm256_round_ps(_mm256_mul_ps(bo, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC));
+        __m256 odd = _mm256_or_ps(_mm256_or_ps(e1, e3), e5);
+        __m256 mid = _mm256_mul_ps(fr_sel8(odd, _mm256_sub_ps(one, sxf), _mm256_add_ps(sxf, oms)), v);
+        mid = _mm256_min_ps(_mm256_max_ps(mid, zero), one);
+        __m256 p = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(oms, v), zero), one);
+        __m256 vo = _mm256_round_ps(_mm256_mul_ps(v, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        __m256 po = _mm256_round_ps(_mm256_mul_ps(p, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        __m256 mo = _mm256_round_ps(_mm256_mul_ps(mid, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        _mm256_storeu_ps(R + i, fr_sel8(_mm256_or_ps(e0, e5), vo, fr_sel8(_mm256_or_ps(e1, e4), mo, po)));
+        _mm256_storeu_ps(G + i, fr_sel8(_mm256_or_ps(e1, e2), vo, fr_sel8(_mm256_or_ps(e0, e3), mo, po)));
+        _mm256_storeu_ps(B + i, fr_sel8(_mm256_or_ps(e3, e4), vo, fr_sel8(_mm256_or_ps(e2, e5), mo, po)));
     }
 }
 #endif
