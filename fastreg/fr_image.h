@@ -400,58 +400,69 @@ FR_TARGET_AVX2 FR_INLINE __m256 fr_sel8(__m256 mask, __m256 yes, __m256 no)
     return _mm256_blendv_ps(no, yes, mask);
 }
 
-FR_TARGET_AVX2 static void fr_block_hue_avx2(float *R, float *G, float *B, float hue)
+/* torchvision's hue shift of 8 pixels held in float lanes (values 0..255),
+ * with explicit AVX2 intrinsics: the operations of fr_block_hue in the same
+ * order (no FMA). */
+FR_TARGET_AVX2 FR_INLINE void fr_hue8_avx2(__m256 *R, __m256 *G, __m256 *B, __m256 vhue)
 {
     const __m256 k255 = _mm256_set1_ps((float)(1.0 / 255.0)), k6 = _mm256_set1_ps((float)(1.0 / 6.0));
     const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
     const __m256 two = _mm256_set1_ps(2.0f), four = _mm256_set1_ps(4.0f);
-    const __m256 six = _mm256_set1_ps(6.0f), vhue = _mm256_set1_ps(hue);
+    const __m256 six = _mm256_set1_ps(6.0f);
     const __m256 scale = _mm256_set1_ps(255.999f);
     const __m256 c1 = one, c2 = two, c3 = _mm256_set1_ps(3.0f), c4 = four, c5 = _mm256_set1_ps(5.0f);
+    __m256 r = _mm256_mul_ps(*R, k255), g = _mm256_mul_ps(*G, k255), b = _mm256_mul_ps(*B, k255);
+    __m256 maxc = _mm256_max_ps(_mm256_max_ps(r, g), b);
+    __m256 minc = _mm256_min_ps(_mm256_min_ps(r, g), b);
+    __m256 eqc = _mm256_cmp_ps(maxc, minc, _CMP_EQ_OQ);
+    __m256 cr = _mm256_sub_ps(maxc, minc);
+    __m256 s = _mm256_div_ps(cr, fr_sel8(eqc, one, maxc));
+    __m256 div = fr_sel8(eqc, one, cr);
+    __m256 is_r = _mm256_cmp_ps(maxc, r, _CMP_EQ_OQ);
+    __m256 is_g = _mm256_andnot_ps(is_r, _mm256_cmp_ps(maxc, g, _CMP_EQ_OQ));
+    __m256 first = fr_sel8(is_r, b, fr_sel8(is_g, r, g));
+    __m256 second = fr_sel8(is_r, g, fr_sel8(is_g, b, r));
+    __m256 off = fr_sel8(is_r, zero, fr_sel8(is_g, two, four));
+    __m256 first_min = _mm256_cmp_ps(first, second, _CMP_LE_OQ);
+    __m256 d = _mm256_div_ps(_mm256_sub_ps(maxc, fr_sel8(first_min, second, first)), div);
+    __m256 qmin = fr_sel8(eqc, zero, one);
+    __m256 h = _mm256_sub_ps(_mm256_add_ps(fr_sel8(first_min, qmin, d), off),
+                             fr_sel8(first_min, d, qmin));
+    h = _mm256_add_ps(_mm256_mul_ps(h, k6), one);
+    h = _mm256_sub_ps(h, _mm256_round_ps(h, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC));
+    h = _mm256_add_ps(h, vhue);
+    h = _mm256_sub_ps(h, _mm256_round_ps(h, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
+    __m256 h6 = _mm256_mul_ps(h, six);
+    __m256 fi = _mm256_round_ps(h6, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m256 f = _mm256_sub_ps(h6, fi);
+    __m256 sxf = _mm256_mul_ps(s, f);
+    __m256 oms = _mm256_sub_ps(one, s);
+    __m256 v = maxc;
+    __m256 k = fr_sel8(_mm256_cmp_ps(fi, six, _CMP_GE_OQ), _mm256_sub_ps(fi, six), fi);
+    __m256 e0 = _mm256_cmp_ps(k, zero, _CMP_EQ_OQ), e1 = _mm256_cmp_ps(k, c1, _CMP_EQ_OQ);
+    __m256 e2 = _mm256_cmp_ps(k, c2, _CMP_EQ_OQ), e3 = _mm256_cmp_ps(k, c3, _CMP_EQ_OQ);
+    __m256 e4 = _mm256_cmp_ps(k, c4, _CMP_EQ_OQ), e5 = _mm256_cmp_ps(k, c5, _CMP_EQ_OQ);
+    __m256 odd = _mm256_or_ps(_mm256_or_ps(e1, e3), e5);
+    __m256 mid = _mm256_mul_ps(fr_sel8(odd, _mm256_sub_ps(one, sxf), _mm256_add_ps(sxf, oms)), v);
+    mid = _mm256_min_ps(_mm256_max_ps(mid, zero), one);
+    __m256 p = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(oms, v), zero), one);
+    __m256 vo = _mm256_round_ps(_mm256_mul_ps(v, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m256 po = _mm256_round_ps(_mm256_mul_ps(p, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m256 mo = _mm256_round_ps(_mm256_mul_ps(mid, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    *R = (fr_sel8(_mm256_or_ps(e0, e5), vo, fr_sel8(_mm256_or_ps(e1, e4), mo, po)));
+    *G = (fr_sel8(_mm256_or_ps(e1, e2), vo, fr_sel8(_mm256_or_ps(e0, e3), mo, po)));
+    *B = (fr_sel8(_mm256_or_ps(e3, e4), vo, fr_sel8(_mm256_or_ps(e2, e5), mo, po)));
+}
+
+FR_TARGET_AVX2 static void fr_block_hue_avx2(float *R, float *G, float *B, float hue)
+{
+    __m256 vhue = _mm256_set1_ps(hue);
     for (int i = 0; i < FR_BLOCK; i += 8) {
-        __m256 r = _mm256_mul_ps(_mm256_loadu_ps(R + i), k255);
-        __m256 g = _mm256_mul_ps(_mm256_loadu_ps(G + i), k255);
-        __m256 b = _mm256_mul_ps(_mm256_loadu_ps(B + i), k255);
-        __m256 maxc = _mm256_max_ps(_mm256_max_ps(r, g), b);
-        __m256 minc = _mm256_min_ps(_mm256_min_ps(r, g), b);
-        __m256 eqc = _mm256_cmp_ps(maxc, minc, _CMP_EQ_OQ);
-        __m256 cr = _mm256_sub_ps(maxc, minc);
-        __m256 s = _mm256_div_ps(cr, fr_sel8(eqc, one, maxc));
-        __m256 div = fr_sel8(eqc, one, cr);
-        __m256 is_r = _mm256_cmp_ps(maxc, r, _CMP_EQ_OQ);
-        __m256 is_g = _mm256_andnot_ps(is_r, _mm256_cmp_ps(maxc, g, _CMP_EQ_OQ));
-        __m256 first = fr_sel8(is_r, b, fr_sel8(is_g, r, g));
-        __m256 second = fr_sel8(is_r, g, fr_sel8(is_g, b, r));
-        __m256 off = fr_sel8(is_r, zero, fr_sel8(is_g, two, four));
-        __m256 first_min = _mm256_cmp_ps(first, second, _CMP_LE_OQ);
-        __m256 d = _mm256_div_ps(_mm256_sub_ps(maxc, fr_sel8(first_min, second, first)), div);
-        __m256 qmin = fr_sel8(eqc, zero, one);
-        __m256 h = _mm256_sub_ps(_mm256_add_ps(fr_sel8(first_min, qmin, d), off),
-                                 fr_sel8(first_min, d, qmin));
-        h = _mm256_add_ps(_mm256_mul_ps(h, k6), one);
-        h = _mm256_sub_ps(h, _mm256_round_ps(h, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC));
-        h = _mm256_add_ps(h, vhue);
-        h = _mm256_sub_ps(h, _mm256_round_ps(h, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
-        __m256 h6 = _mm256_mul_ps(h, six);
-        __m256 fi = _mm256_round_ps(h6, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-        __m256 f = _mm256_sub_ps(h6, fi);
-        __m256 sxf = _mm256_mul_ps(s, f);
-        __m256 oms = _mm256_sub_ps(one, s);
-        __m256 v = maxc;
-        __m256 k = fr_sel8(_mm256_cmp_ps(fi, six, _CMP_GE_OQ), _mm256_sub_ps(fi, six), fi);
-        __m256 e0 = _mm256_cmp_ps(k, zero, _CMP_EQ_OQ), e1 = _mm256_cmp_ps(k, c1, _CMP_EQ_OQ);
-        __m256 e2 = _mm256_cmp_ps(k, c2, _CMP_EQ_OQ), e3 = _mm256_cmp_ps(k, c3, _CMP_EQ_OQ);
-        __m256 e4 = _mm256_cmp_ps(k, c4, _CMP_EQ_OQ), e5 = _mm256_cmp_ps(k, c5, _CMP_EQ_OQ);
-        __m256 odd = _mm256_or_ps(_mm256_or_ps(e1, e3), e5);
-        __m256 mid = _mm256_mul_ps(fr_sel8(odd, _mm256_sub_ps(one, sxf), _mm256_add_ps(sxf, oms)), v);
-        mid = _mm256_min_ps(_mm256_max_ps(mid, zero), one);
-        __m256 p = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(oms, v), zero), one);
-        __m256 vo = _mm256_round_ps(_mm256_mul_ps(v, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-        __m256 po = _mm256_round_ps(_mm256_mul_ps(p, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-        __m256 mo = _mm256_round_ps(_mm256_mul_ps(mid, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-        _mm256_storeu_ps(R + i, fr_sel8(_mm256_or_ps(e0, e5), vo, fr_sel8(_mm256_or_ps(e1, e4), mo, po)));
-        _mm256_storeu_ps(G + i, fr_sel8(_mm256_or_ps(e1, e2), vo, fr_sel8(_mm256_or_ps(e0, e3), mo, po)));
-        _mm256_storeu_ps(B + i, fr_sel8(_mm256_or_ps(e3, e4), vo, fr_sel8(_mm256_or_ps(e2, e5), mo, po)));
+        __m256 r = _mm256_loadu_ps(R + i), g = _mm256_loadu_ps(G + i), b = _mm256_loadu_ps(B + i);
+        fr_hue8_avx2(&r, &g, &b, vhue);
+        _mm256_storeu_ps(R + i, r);
+        _mm256_storeu_ps(G + i, g);
+        _mm256_storeu_ps(B + i, b);
     }
 }
 #endif
@@ -714,6 +725,129 @@ FR_TARGET_AVX2 static int64_t fr_flat_avx2(const uint8_t *in, uint8_t *buf, int6
     return i;
 }
 
+/* All colour steps on 8 RGB pixels at a time, kept in registers from the
+ * byte load to the byte store.  Returns the number of pixels done (a
+ * multiple of 8); the caller finishes the rest. */
+FR_TARGET_AVX2 FR_INLINE void fr_load8_rgb(const uint8_t *px, __m256 *r, __m256 *g, __m256 *b)
+{
+    const __m128i lo_r = _mm_setr_epi8(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i hi_r = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i lo_g = _mm_setr_epi8(1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i hi_g = _mm_setr_epi8(-1, -1, -1, -1, -1, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i lo_b = _mm_setr_epi8(2, 5, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i hi_b = _mm_setr_epi8(-1, -1, -1, -1, -1, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1);
+    __m128i a = _mm_loadu_si128((const __m128i *)px);
+    __m128i c = _mm_loadu_si128((const __m128i *)(px + 8));
+    *r = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(a, lo_r), _mm_shuffle_epi8(c, hi_r))));
+    *g = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(a, lo_g), _mm_shuffle_epi8(c, hi_g))));
+    *b = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(a, lo_b), _mm_shuffle_epi8(c, hi_b))));
+}
+
+FR_TARGET_AVX2 FR_INLINE __m128i fr_pack8_avx2(__m256 x)
+{
+    __m256i v = _mm256_cvttps_epi32(x);
+    __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    return _mm_packus_epi16(w, w);
+}
+
+FR_TARGET_AVX2 FR_INLINE void fr_store8_rgb(uint8_t *px, __m256 r, __m256 g, __m256 b)
+{
+    const __m128i m0 = _mm_setr_epi8(0, 8, -1, 1, 9, -1, 2, 10, -1, 3, 11, -1, 4, 12, -1, 5);
+    const __m128i m1 = _mm_setr_epi8(-1, -1, 0, -1, -1, 1, -1, -1, 2, -1, -1, 3, -1, -1, 4, -1);
+    const __m128i m2 = _mm_setr_epi8(13, -1, 6, 14, -1, 7, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i m3 = _mm_setr_epi8(-1, 5, -1, -1, 6, -1, -1, 7, -1, -1, -1, -1, -1, -1, -1, -1);
+    __m128i rg = _mm_unpacklo_epi64(fr_pack8_avx2(r), fr_pack8_avx2(g));
+    __m128i bb = fr_pack8_avx2(b);
+    _mm_storeu_si128((__m128i *)px, _mm_or_si128(_mm_shuffle_epi8(rg, m0), _mm_shuffle_epi8(bb, m1)));
+    _mm_storel_epi64((__m128i *)(px + 16), _mm_or_si128(_mm_shuffle_epi8(rg, m2), _mm_shuffle_epi8(bb, m3)));
+}
+
+FR_TARGET_AVX2 FR_INLINE __m256 fr_clamp_trunc8(__m256 x)
+{
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_setzero_ps()), _mm256_set1_ps(255.0f));
+    return _mm256_round_ps(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+}
+
+FR_TARGET_AVX2 FR_INLINE __m256 fr_gray8(__m256 r, __m256 g, __m256 b)
+{
+    __m256 acc = _mm256_mul_ps(r, _mm256_set1_ps(0.2989f));
+    acc = _mm256_fmadd_ps(g, _mm256_set1_ps(0.587f), acc);
+    return _mm256_fmadd_ps(b, _mm256_set1_ps(0.114f), acc);
+}
+
+#define FR_REG_STEPS 16
+
+FR_TARGET_AVX2 static int64_t fr_rgb_avx2(const uint8_t *in, uint8_t *out, int64_t npix,
+                                          const fr_colour_step *steps, int n, int64_t *sum,
+                                          int write)
+{
+    if (n > FR_REG_STEPS)
+        return 0;
+    for (int k = 0; k < n; k++)
+        if (steps[k].kind == FR_IMG_HUE) /* too many live values: the block path is faster */
+            return 0;
+    __m256 ratio[FR_REG_STEPS], alpha[FR_REG_STEPS], other[FR_REG_STEPS];
+    for (int k = 0; k < n; k++) {
+        ratio[k] = _mm256_set1_ps(steps[k].kind == FR_IMG_HUE ? steps[k].hue : steps[k].ratio);
+        alpha[k] = _mm256_set1_ps(steps[k].alpha);
+        other[k] = _mm256_set1_ps(steps[k].mean);
+    }
+    int64_t total = 0, i = 0;
+    while (i + 8 <= npix) {
+        /* int32 lanes hold at most 2**22 groups of 255 before they are added up */
+        int64_t stop = npix - i > ((int64_t)8 << 22) ? i + ((int64_t)8 << 22) : npix;
+        __m256i acc = _mm256_setzero_si256();
+        for (; i + 8 <= stop; i += 8) {
+            __m256 r, g, b;
+            fr_load8_rgb(in + 3 * i, &r, &g, &b);
+            for (int k = 0; k < n; k++) {
+                switch (steps[k].kind) {
+                case FR_IMG_BRIGHTNESS:
+                    r = fr_clamp_trunc8(_mm256_mul_ps(r, ratio[k]));
+                    g = fr_clamp_trunc8(_mm256_mul_ps(g, ratio[k]));
+                    b = fr_clamp_trunc8(_mm256_mul_ps(b, ratio[k]));
+                    break;
+                case FR_IMG_CONTRAST:
+                    r = fr_clamp_trunc8(_mm256_fmadd_ps(other[k], alpha[k], _mm256_mul_ps(r, ratio[k])));
+                    g = fr_clamp_trunc8(_mm256_fmadd_ps(other[k], alpha[k], _mm256_mul_ps(g, ratio[k])));
+                    b = fr_clamp_trunc8(_mm256_fmadd_ps(other[k], alpha[k], _mm256_mul_ps(b, ratio[k])));
+                    break;
+                case FR_IMG_SATURATION: {
+                    __m256 gray = _mm256_round_ps(fr_gray8(r, g, b), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+                    r = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha[k], _mm256_mul_ps(r, ratio[k])));
+                    g = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha[k], _mm256_mul_ps(g, ratio[k])));
+                    b = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha[k], _mm256_mul_ps(b, ratio[k])));
+                    break;
+                }
+                case FR_IMG_HUE:
+                    fr_hue8_avx2(&r, &g, &b, ratio[k]);
+                    break;
+                case FR_IMG_GRAY: {
+                    __m256 gray = _mm256_round_ps(fr_gray8(r, g, b), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+                    r = g = b = gray;
+                    break;
+                }
+                default:
+                    break;
+                }
+            }
+            if (sum)
+                acc = _mm256_add_epi32(acc, _mm256_cvttps_epi32(fr_gray8(r, g, b)));
+            if (write)
+                fr_store8_rgb(out + 3 * i, r, g, b);
+        }
+        if (sum) {
+            int32_t lanes[8];
+            _mm256_storeu_si256((__m256i *)lanes, acc);
+            for (int l = 0; l < 8; l++)
+                total += lanes[l];
+        }
+    }
+    if (sum)
+        *sum = total;
+    return i;
+}
+
 FR_TARGET_AVX2 static void fr_colour_avx2(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
                                           const fr_colour_step *steps, int n, int64_t *sum, int write)
 {
@@ -723,6 +857,19 @@ FR_TARGET_AVX2 static void fr_colour_avx2(const uint8_t *in, uint8_t *buf, int64
         buf += done;
         npix = npix * C - done;
         C = 1;
+    } else if (C == 3) {
+        int64_t head = 0;
+        int64_t done = fr_rgb_avx2(in, buf, npix, steps, n, sum ? &head : NULL, write);
+        in += 3 * done;
+        buf += 3 * done;
+        npix -= done;
+        if (sum) {
+            int64_t rest = 0;
+            fr_colour_body(in, buf, npix, C, steps, n, &rest, write, fr_load3_avx2, fr_store3_avx2,
+                           fr_block_hue_avx2);
+            *sum = head + rest;
+            return;
+        }
     }
     fr_colour_body(in, buf, npix, C, steps, n, sum, write, fr_load3_avx2, fr_store3_avx2,
                    fr_block_hue_avx2);
