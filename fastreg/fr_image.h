@@ -499,7 +499,7 @@ FR_INLINE void fr_store3_scalar(uint8_t *px, const float *r, const float *g, con
 #if FR_X86
 /* 8 pixels (24 bytes) at a time: two overlapping 16-byte loads, byte
  * shuffles to planes, widening to float; the way back packs and shuffles. */
-FR_TARGET_AVX2 FR_INLINE void fr_load3_avx2(const uint8_t *px, float *r, float *g, float *b)
+FR_TARGET_AVX2 FR_INLINE void fr_load8_rgb(const uint8_t *px, __m256 *r, __m256 *g, __m256 *b)
 {
     const __m128i lo_r = _mm_setr_epi8(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
     const __m128i hi_r = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1);
@@ -507,42 +507,48 @@ FR_TARGET_AVX2 FR_INLINE void fr_load3_avx2(const uint8_t *px, float *r, float *
     const __m128i hi_g = _mm_setr_epi8(-1, -1, -1, -1, -1, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1);
     const __m128i lo_b = _mm_setr_epi8(2, 5, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
     const __m128i hi_b = _mm_setr_epi8(-1, -1, -1, -1, -1, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1);
-    for (int i = 0; i < FR_BLOCK; i += 8) {
-        __m128i a = _mm_loadu_si128((const __m128i *)(px + 3 * i));
-        __m128i c = _mm_loadu_si128((const __m128i *)(px + 3 * i + 8));
-        __m128i vr = _mm_or_si128(_mm_shuffle_epi8(a, lo_r), _mm_shuffle_epi8(c, hi_r));
-        __m128i vg = _mm_or_si128(_mm_shuffle_epi8(a, lo_g), _mm_shuffle_epi8(c, hi_g));
-        __m128i vb = _mm_or_si128(_mm_shuffle_epi8(a, lo_b), _mm_shuffle_epi8(c, hi_b));
-        _mm256_storeu_ps(r + i, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(vr)));
-        _mm256_storeu_ps(g + i, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(vg)));
-        _mm256_storeu_ps(b + i, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(vb)));
-    }
+    __m128i a = _mm_loadu_si128((const __m128i *)px);
+    __m128i c = _mm_loadu_si128((const __m128i *)(px + 8));
+    *r = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(a, lo_r), _mm_shuffle_epi8(c, hi_r))));
+    *g = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(a, lo_g), _mm_shuffle_epi8(c, hi_g))));
+    *b = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(a, lo_b), _mm_shuffle_epi8(c, hi_b))));
 }
 
-/* 8 floats holding integers in [0, 255] -> 8 bytes in the low half */
-FR_TARGET_AVX2 FR_INLINE __m128i fr_bytes8_avx2(const float *x)
+FR_TARGET_AVX2 FR_INLINE __m128i fr_pack8_avx2(__m256 x)
 {
-    __m256i v = _mm256_cvttps_epi32(_mm256_loadu_ps(x));
+    __m256i v = _mm256_cvttps_epi32(x);
     __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     return _mm_packus_epi16(w, w);
+}
+
+FR_TARGET_AVX2 FR_INLINE void fr_store8_rgb(uint8_t *px, __m256 r, __m256 g, __m256 b)
+{
+    const __m128i m0 = _mm_setr_epi8(0, 8, -1, 1, 9, -1, 2, 10, -1, 3, 11, -1, 4, 12, -1, 5);
+    const __m128i m1 = _mm_setr_epi8(-1, -1, 0, -1, -1, 1, -1, -1, 2, -1, -1, 3, -1, -1, 4, -1);
+    const __m128i m2 = _mm_setr_epi8(13, -1, 6, 14, -1, 7, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i m3 = _mm_setr_epi8(-1, 5, -1, -1, 6, -1, -1, 7, -1, -1, -1, -1, -1, -1, -1, -1);
+    __m128i rg = _mm_unpacklo_epi64(fr_pack8_avx2(r), fr_pack8_avx2(g));
+    __m128i bb = fr_pack8_avx2(b);
+    _mm_storeu_si128((__m128i *)px, _mm_or_si128(_mm_shuffle_epi8(rg, m0), _mm_shuffle_epi8(bb, m1)));
+    _mm_storel_epi64((__m128i *)(px + 16), _mm_or_si128(_mm_shuffle_epi8(rg, m2), _mm_shuffle_epi8(bb, m3)));
+}
+
+FR_TARGET_AVX2 FR_INLINE void fr_load3_avx2(const uint8_t *px, float *r, float *g, float *b)
+{
+    for (int i = 0; i < FR_BLOCK; i += 8) {
+        __m256 vr, vg, vb;
+        fr_load8_rgb(px + 3 * i, &vr, &vg, &vb);
+        _mm256_storeu_ps(r + i, vr);
+        _mm256_storeu_ps(g + i, vg);
+        _mm256_storeu_ps(b + i, vb);
+    }
 }
 
 FR_TARGET_AVX2 FR_INLINE void fr_store3_avx2(uint8_t *px, const float *r, const float *g,
                                              const float *b)
 {
-    /* rg = r0..r7 g0..g7, bb = b0..b7 */
-    const __m128i m0 = _mm_setr_epi8(0, 8, -1, 1, 9, -1, 2, 10, -1, 3, 11, -1, 4, 12, -1, 5);
-    const __m128i m1 = _mm_setr_epi8(-1, -1, 0, -1, -1, 1, -1, -1, 2, -1, -1, 3, -1, -1, 4, -1);
-    const __m128i m2 = _mm_setr_epi8(13, -1, 6, 14, -1, 7, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i m3 = _mm_setr_epi8(-1, 5, -1, -1, 6, -1, -1, 7, -1, -1, -1, -1, -1, -1, -1, -1);
-    for (int i = 0; i < FR_BLOCK; i += 8) {
-        __m128i rg = _mm_unpacklo_epi64(fr_bytes8_avx2(r + i), fr_bytes8_avx2(g + i));
-        __m128i bb = fr_bytes8_avx2(b + i);
-        __m128i o0 = _mm_or_si128(_mm_shuffle_epi8(rg, m0), _mm_shuffle_epi8(bb, m1));
-        __m128i o1 = _mm_or_si128(_mm_shuffle_epi8(rg, m2), _mm_shuffle_epi8(bb, m3));
-        _mm_storeu_si128((__m128i *)(px + 3 * i), o0);
-        _mm_storel_epi64((__m128i *)(px + 3 * i + 16), o1);
-    }
+    for (int i = 0; i < FR_BLOCK; i += 8)
+        fr_store8_rgb(px + 3 * i, _mm256_loadu_ps(r + i), _mm256_loadu_ps(g + i), _mm256_loadu_ps(b + i));
 }
 #endif
 
@@ -728,40 +734,6 @@ FR_TARGET_AVX2 static int64_t fr_flat_avx2(const uint8_t *in, uint8_t *buf, int6
 /* All colour steps on 8 RGB pixels at a time, kept in registers from the
  * byte load to the byte store.  Returns the number of pixels done (a
  * multiple of 8); the caller finishes the rest. */
-FR_TARGET_AVX2 FR_INLINE void fr_load8_rgb(const uint8_t *px, __m256 *r, __m256 *g, __m256 *b)
-{
-    const __m128i lo_r = _mm_setr_epi8(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i hi_r = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i lo_g = _mm_setr_epi8(1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i hi_g = _mm_setr_epi8(-1, -1, -1, -1, -1, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i lo_b = _mm_setr_epi8(2, 5, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i hi_b = _mm_setr_epi8(-1, -1, -1, -1, -1, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1);
-    __m128i a = _mm_loadu_si128((const __m128i *)px);
-    __m128i c = _mm_loadu_si128((const __m128i *)(px + 8));
-    *r = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(a, lo_r), _mm_shuffle_epi8(c, hi_r))));
-    *g = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(a, lo_g), _mm_shuffle_epi8(c, hi_g))));
-    *b = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(a, lo_b), _mm_shuffle_epi8(c, hi_b))));
-}
-
-FR_TARGET_AVX2 FR_INLINE __m128i fr_pack8_avx2(__m256 x)
-{
-    __m256i v = _mm256_cvttps_epi32(x);
-    __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    return _mm_packus_epi16(w, w);
-}
-
-FR_TARGET_AVX2 FR_INLINE void fr_store8_rgb(uint8_t *px, __m256 r, __m256 g, __m256 b)
-{
-    const __m128i m0 = _mm_setr_epi8(0, 8, -1, 1, 9, -1, 2, 10, -1, 3, 11, -1, 4, 12, -1, 5);
-    const __m128i m1 = _mm_setr_epi8(-1, -1, 0, -1, -1, 1, -1, -1, 2, -1, -1, 3, -1, -1, 4, -1);
-    const __m128i m2 = _mm_setr_epi8(13, -1, 6, 14, -1, 7, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i m3 = _mm_setr_epi8(-1, 5, -1, -1, 6, -1, -1, 7, -1, -1, -1, -1, -1, -1, -1, -1);
-    __m128i rg = _mm_unpacklo_epi64(fr_pack8_avx2(r), fr_pack8_avx2(g));
-    __m128i bb = fr_pack8_avx2(b);
-    _mm_storeu_si128((__m128i *)px, _mm_or_si128(_mm_shuffle_epi8(rg, m0), _mm_shuffle_epi8(bb, m1)));
-    _mm_storel_epi64((__m128i *)(px + 16), _mm_or_si128(_mm_shuffle_epi8(rg, m2), _mm_shuffle_epi8(bb, m3)));
-}
-
 FR_TARGET_AVX2 FR_INLINE __m256 fr_clamp_trunc8(__m256 x)
 {
     x = _mm256_min_ps(_mm256_max_ps(x, _mm256_setzero_ps()), _mm256_set1_ps(255.0f));
@@ -1022,40 +994,28 @@ static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, 
         while (j < n && !fr_is_geometry(steps[j].kind))
             j++;
         int more_geometry = j < n;
-        const uint8_t *colour_in = base.data;
+        uint8_t *target = dst;
+        if (pending && more_geometry) {
+            free(scratch[which]);
+            scratch[which] = (uint8_t *)malloc((size_t)(h * w * C > 0 ? h * w * C : 1));
+            if (!scratch[which]) {
+                status = -1;
+                goto done;
+            }
+            target = scratch[which];
+        }
         if (pending && k < n && fr_is_identity(ytab, h, base.h) && fr_is_identity(xtab, w, base.w) &&
             base.sc == 1 && base.sx == C && base.sy == w * C) {
             /* no geometry to apply: the colour stage reads the base directly */
-            uint8_t *target = dst;
-            if (more_geometry) {
-                free(scratch[which]);
-                scratch[which] = (uint8_t *)malloc((size_t)(h * w * C > 0 ? h * w * C : 1));
-                if (!scratch[which]) {
-                    status = -1;
-                    goto done;
-                }
-                target = scratch[which];
-                which ^= 1;
-            }
-            fr_colour_stage(colour_in, target, h * w, C, steps + k, j - k, level);
+            fr_colour_stage(base.data, target, h * w, C, steps + k, j - k, level);
             base.data = target;
+            if (target != dst)
+                which ^= 1;
             pending = 0;
             k = j;
             continue;
         }
         if (pending) {
-            uint8_t *target;
-            if (!more_geometry) {
-                target = dst;
-            } else {
-                free(scratch[which]);
-                scratch[which] = (uint8_t *)malloc((size_t)(h * w * C > 0 ? h * w * C : 1));
-                if (!scratch[which]) {
-                    status = -1;
-                    goto done;
-                }
-                target = scratch[which];
-            }
             free(runs);
             runs = (fr_run *)malloc((size_t)(w > 0 ? w : 1) * sizeof(fr_run));
             if (!runs) {
