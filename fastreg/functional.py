@@ -146,6 +146,8 @@ def check_padding_mode(mode, name="padding_mode"):
 def check_pad_fits(padding, mode, h, w, name="padding"):
     """reflect needs padding < the side, symmetric padding <= the side (as torch)."""
     left, top, right, bottom = padding
+    if mode != "constant" and ((h == 0 and top + bottom) or (w == 0 and left + right)):
+        raise ValueError(f"{name} {padding}: {mode} padding needs a non-empty image, got {h}x{w}")
     if mode == "reflect" and (max(left, right) >= w or max(top, bottom) >= h):
         raise ValueError(f"{name} {padding} is too large for reflect padding of a {h}x{w} image "
                          "(each pad must be smaller than that side)")

@@ -495,7 +495,14 @@ class Compose(Transform):
             if len(set(shapes)) > 1:
                 raise ValueError("images give outputs of different sizes "
                                  f"({sorted(set(shapes))[:3]}...); pass out= as a list of arrays")
-            full = (n,) + (shapes[0] if shapes else (0, 0, 0))
+            if shapes:
+                full = (n,) + shapes[0]
+            elif isinstance(images, np.ndarray):
+                empty = np.empty(images.shape[1:] + (1,) * (4 - images.ndim), np.uint8)
+                full = (0,) + self._out_shape(check_image("images", empty, self._channels),
+                                              images.ndim - 1, "images")
+            else:
+                full = (0, 0, 0, 0)
             if out is None:
                 out = np.empty(full, dtype=np.uint8)
             else:

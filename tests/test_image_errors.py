@@ -44,6 +44,7 @@ FUNCTIONAL_CASES = [
     (ValueError, "padding", lambda: F.pad(IMG, (1, 2, 3))),
     (ValueError, "padding", lambda: F.pad(IMG, 10, padding_mode="reflect")),
     (ValueError, "padding_mode", lambda: F.pad(IMG, 1, padding_mode="wrap")),
+    (ValueError, "padding", lambda: F.pad(np.zeros((0, 4, 3), np.uint8), 1, padding_mode="edge")),
     (TypeError, "padding_mode", lambda: F.pad(IMG, 1, padding_mode=3)),
     (ValueError, "fill", lambda: F.pad(IMG, 1, fill=300)),
     (ValueError, "fill", lambda: F.pad(IMG, 1, fill=(1, 2))),

@@ -253,3 +253,12 @@ def test_against_torch_arithmetic():
     assert np.array_equal(F.rgb_to_grayscale(img), back(gray(t).to(torch.uint8)))
     for f in (-0.5, -0.12, 0.0, 0.3, 0.5):
         hue_close(F.adjust_hue(img, f), back(hue(t, f)))
+
+
+def test_empty_images_are_no_ops():
+    for e in (np.zeros((0, 5, 3), np.uint8), np.zeros((4, 0, 3), np.uint8)):
+        assert F.hflip(e).shape == e.shape
+        assert F.adjust_hue(e, 0.2).shape == e.shape
+        assert F.adjust_contrast(e, 0.5).shape == e.shape
+        assert F.rgb_to_grayscale(e, 3).shape == e.shape
+    assert np.array_equal(F.pad(np.zeros((0, 2, 3), np.uint8), 1, fill=4), np.full((2, 4, 3), 4, np.uint8))

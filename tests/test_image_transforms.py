@@ -189,3 +189,10 @@ def test_hypothesis_pipelines(h, w, c, size, pad, mode, b, k, s, hue, seed, epoc
     for i in range(n):
         want = R.apply(aug.transforms, imgs[i], seed, epoch, i)
         assert np.abs(out[i].astype(int) - want).max() <= 1
+
+
+def test_empty_batches():
+    aug = T.Compose([T.RandomCrop(2), T.ColorJitter(0.5, 0.5, 0.5, 0.5)])
+    assert aug.batch(np.zeros((0, 4, 4, 3), np.uint8)).shape == (0, 2, 2, 3)
+    assert aug.batch(np.zeros((0, 4, 4), np.uint8)).shape == (0, 2, 2)
+    assert aug.batch([]).shape == (0, 0, 0, 0)
