@@ -60,6 +60,7 @@ def _fixed(kind):
 
 
 def steps_table(rows):
+    """A float64 step table (one row per step) for the kernels."""
     return np.array(rows, dtype=np.float64).reshape(len(rows), _image.STEP_WIDTH)
 
 
@@ -136,6 +137,7 @@ def check_fill(fill, name="fill"):
 
 
 def check_padding_mode(mode, name="padding_mode"):
+    """One of PADDING_MODES."""
     if not isinstance(mode, str):
         raise TypeError(f"{name} must be a str, got {type(mode).__name__}")
     if mode not in PADDING_MODES:
@@ -275,6 +277,7 @@ def _colour(img, kind, factor, out):
 
 
 def check_factor(name, value):
+    """A colour factor: a real number >= 0, NaN refused."""
     return check_real(name, value, 0.0)
 
 

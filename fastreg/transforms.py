@@ -66,7 +66,15 @@ class Transform:
         return {"applied": bool(record[0])}
 
     def _compose(self):
-        return Compose([self], seed=getattr(self, "seed", 0))
+        pipeline = self.__dict__.get("_pipeline")
+        if pipeline is None:
+            pipeline = self.__dict__["_pipeline"] = Compose([self], seed=getattr(self, "seed", 0))
+        return pipeline
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_pipeline", None)
+        return state
 
     def __call__(self, img, *, index=0, epoch=0, out=None):
         """Transform one image: see :meth:`Compose.__call__`."""
