@@ -29,6 +29,8 @@ def check_uint64(name, value):
 
 def check_count(name, value):
     """A non-negative integer."""
+    if type(value) is int and value >= 0:  # the common case, fast
+        return value
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a non-negative integer, got bool {value!r}")
     try:
@@ -55,6 +57,8 @@ def check_shape(name, shape):
 
 def check_real(name, value, low=-math.inf, high=math.inf):
     """A real number in [low, high], NaN refused."""
+    if type(value) is float and low <= value <= high:  # the common case, fast
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     value = float(value)
@@ -128,7 +132,9 @@ def check_image(name, img, channels=(1, 2, 3, 4)):
 
 def check_image_out(out, shape, inputs, name="out"):
     """`out` must be a writable uint8 array of `shape` that does not overlap any
-    array of `inputs` (it may be one of them exactly: the call is then in place)."""
+    array of `inputs` (it may be one of them exactly: the call is then in place).
+    Returns whether `out` may share memory with an input (then the caller
+    computes into a temporary)."""
     if not isinstance(out, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
     if out.dtype != np.uint8:
@@ -136,8 +142,11 @@ def check_image_out(out, shape, inputs, name="out"):
     if out.shape != tuple(shape):
         raise ValueError(f"{name} must have shape {tuple(shape)}, got {out.shape}")
     check_writable(name, out)
+    shared = False
     for x in inputs:
-        if not np.may_share_memory(out, x) or same_memory(out, x):
+        if not np.may_share_memory(out, x):
             continue
-        if np.shares_memory(out, x):
+        shared = True
+        if not same_memory(out, x) and np.shares_memory(out, x):
             raise ValueError(f"{name} overlaps the input; pass a separate array or the input itself")
+    return shared

@@ -422,9 +422,10 @@ class Compose(Transform):
         shape = self._out_shape(hwc, img.ndim, "img")
         if out is None:
             out = np.empty(shape, dtype=np.uint8)
+            shared = False
         else:
-            check_image_out(out, shape, [img])
-        if out.flags.c_contiguous and not np.may_share_memory(out, img):
+            shared = check_image_out(out, shape, [img])
+        if not shared and out.flags.c_contiguous:
             full = shape if len(shape) == 3 else (shape[0], shape[1], 1)
             _image.run_pipeline([hwc], [out.reshape(full)], self._spec, self.seed, epoch,
                                 np.array([index], dtype=np.uint64))
