@@ -150,3 +150,36 @@ def check_image_out(out, shape, inputs, name="out"):
         if not same_memory(out, x) and np.shares_memory(out, x):
             raise ValueError(f"{name} overlaps the input; pass a separate array or the input itself")
     return shared
+
+
+def _byte_bounds(a):
+    from numpy.lib.array_utils import byte_bounds
+    return byte_bounds(a)
+
+
+def check_outs_apart(outs, inputs, names):
+    """Each of `outs` must not overlap any of `inputs` (exactly the same
+    array is allowed).  Byte ranges are sorted once, so many arrays cost
+    O(n log n) rather than a check per pair.  Returns whether any out may
+    share memory with an input."""
+    import bisect
+
+    spans = sorted((*_byte_bounds(x), i) for i, x in enumerate(inputs) if x.size)
+    starts = [lo for lo, _, _ in spans]
+    reach = []  # reach[k]: the largest end among spans[0..k]
+    for _, hi, _ in spans:
+        reach.append(max(hi, reach[-1]) if reach else hi)
+    shared = False
+    for out, name in zip(outs, names):
+        if not out.size:
+            continue
+        lo, hi = _byte_bounds(out)
+        k = bisect.bisect_left(starts, hi) - 1
+        while k >= 0 and reach[k] > lo:
+            x = inputs[spans[k][2]]
+            if spans[k][1] > lo and np.may_share_memory(out, x):
+                shared = True
+                if not same_memory(out, x) and np.shares_memory(out, x):
+                    raise ValueError(f"{name} overlaps the input; pass a separate array or the input itself")
+            k -= 1
+    return shared

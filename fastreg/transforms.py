@@ -26,7 +26,14 @@ import numpy as np
 
 from fastreg import _image
 from fastreg import functional as F
-from fastreg._validate import check_image, check_image_out, check_probability, check_real, check_uint64
+from fastreg._validate import (
+    check_image,
+    check_image_out,
+    check_outs_apart,
+    check_probability,
+    check_real,
+    check_uint64,
+)
 
 __all__ = [
     "CenterCrop",
@@ -514,19 +521,22 @@ class Compose(Transform):
                 full = (0, 0, 0, 0)
             if out is None:
                 out = np.empty(full, dtype=np.uint8)
+                shared = False
             else:
-                check_image_out(out, full, inputs)
+                check_image_out(out, full, [])
+                shared = check_outs_apart([out], inputs, ["out"])
             outs = [out[i] for i in range(n)]
         elif isinstance(out, list):
             if len(out) != n:
                 raise ValueError(f"out must have one array per image ({n}), got {len(out)}")
             for i, (o, s) in enumerate(zip(out, shapes)):
-                check_image_out(o, s, inputs, name=f"out[{i}]")
+                check_image_out(o, s, [], name=f"out[{i}]")
+            shared = check_outs_apart(out, inputs, [f"out[{i}]" for i in range(n)])
             outs = out
         else:
             raise TypeError(f"out must be a numpy.ndarray or a list of arrays, got {type(out).__name__}")
         if n:
-            if any(np.shares_memory(o, x) for o in outs for x in inputs):
+            if shared:
                 tmps = self._run(hwcs, shapes, indices, epoch, None)
                 for o, t in zip(outs, tmps):
                     np.copyto(o, t)
