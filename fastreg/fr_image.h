@@ -215,13 +215,23 @@ static void fr_reverse_pixels(uint8_t *dst, const uint8_t *src, int64_t n, int64
 }
 
 #if FR_X86
-/* The same reversal with byte shuffles (SSSE3 under the AVX2 target): 16
- * bytes, 5 RGB pixels or 4 RGBA pixels per step; the scalar loop finishes. */
+/* The same reversal with byte shuffles (SSSE3 under the AVX2 target): RGB
+ * 16 pixels (three 16-byte loads and stores) then 5 pixels per step, gray
+ * 16 pixels, RGBA 4 pixels; the scalar loop finishes. */
 FR_TARGET_AVX2 static void fr_reverse_pixels_avx2(uint8_t *dst, const uint8_t *src, int64_t n,
                                                   int64_t C, int64_t sx, int64_t sc)
 {
     int64_t i = 0;
     if (sc == 1 && sx == C && C == 3) {
+        for (; i + 16 <= n; i += 16) {
+            const uint8_t *w = src - 3 * (i + 15);
+            __m128i a = _mm_loadu_si128((const __m128i *)w);
+            __m128i b = _mm_loadu_si128((const __m128i *)(w + 16));
+            __m128i c = _mm_loadu_si128((const __m128i *)(w + 32));
+            _mm_storeu_si128((__m128i *)(dst + 3 * i + 0), _mm_or_si128(_mm_shuffle_epi8(b, _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 14)), _mm_shuffle_epi8(c, _mm_setr_epi8(13, 14, 15, 10, 11, 12, 7, 8, 9, 4, 5, 6, 1, 2, 3, -1))));
+            _mm_storeu_si128((__m128i *)(dst + 3 * i + 16), _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 15, -1)), _mm_shuffle_epi8(b, _mm_setr_epi8(15, -1, 11, 12, 13, 8, 9, 10, 5, 6, 7, 2, 3, 4, -1, 0))), _mm_shuffle_epi8(c, _mm_setr_epi8(-1, 0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1))));
+            _mm_storeu_si128((__m128i *)(dst + 3 * i + 32), _mm_or_si128(_mm_shuffle_epi8(a, _mm_setr_epi8(-1, 12, 13, 14, 9, 10, 11, 6, 7, 8, 3, 4, 5, 0, 1, 2)), _mm_shuffle_epi8(b, _mm_setr_epi8(1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1))));
+        }
         const __m128i m = _mm_setr_epi8(13, 14, 15, 10, 11, 12, 7, 8, 9, 4, 5, 6, 1, 2, 3, 0);
         for (; i + 6 <= n; i += 5) {
             __m128i v = _mm_loadu_si128((const __m128i *)(src - 3 * (i + 4) - 1));

@@ -262,3 +262,14 @@ def test_empty_images_are_no_ops():
         assert F.adjust_contrast(e, 0.5).shape == e.shape
         assert F.rgb_to_grayscale(e, 3).shape == e.shape
     assert np.array_equal(F.pad(np.zeros((0, 2, 3), np.uint8), 1, fill=4), np.full((2, 4, 3), 4, np.uint8))
+
+
+@pytest.mark.parametrize("c", [1, 2, 3, 4])
+def test_flip_every_width(c):
+    """Every width exercises the SIMD reversal and its scalar remainder."""
+    rng = np.random.default_rng(c)
+    for w in range(1, 70):
+        img = rng.integers(0, 256, (2, w + 3, c), dtype=np.uint8)[:, 1:1 + w]
+        assert np.array_equal(F.hflip(img), R.hflip(img)), w
+        aug_in = np.ascontiguousarray(img)
+        assert np.array_equal(F.hflip(aug_in), R.hflip(aug_in)), w
