@@ -298,7 +298,7 @@ static void fr_gather(fr_view base, const int32_t *ytab, int64_t h, const fr_run
 
 #define FR_BLOCK 64
 
-typedef struct {
+typedef struct fr_colour_step_s {
     int kind;
     float ratio, alpha; /* blend: out = fma(other, alpha, x * ratio); brightness: x * ratio */
     float mean;         /* contrast */
@@ -479,6 +479,11 @@ FR_TARGET_AVX2 static void fr_block_hue_avx2(float *R, float *G, float *B, float
 
 typedef void (*fr_hue_fn)(float *R, float *G, float *B, float hue);
 
+struct fr_colour_step_s;
+/* All steps on one block of planes (r, g, b). */
+typedef void (*fr_planes_fn)(float *r, float *g, float *b, const struct fr_colour_step_s *steps,
+                             int n);
+
 static void fr_block_hue_baseline(float *R, float *G, float *B, float hue)
 {
     fr_block_hue(R, G, B, hue);
@@ -610,6 +615,11 @@ FR_INLINE void fr_block_steps(float *r, float *g, float *b, int planar,
     }
 }
 
+static void fr_planes_baseline(float *r, float *g, float *b, const fr_colour_step *steps, int n)
+{
+    fr_block_steps(r, g, b, 1, steps, n, fr_block_hue_baseline);
+}
+
 /* Apply `n` colour steps to the pixels of buf (npix contiguous pixels of C
  * channels, C = 1 or 3).  With sum != NULL the pixels are not written back:
  * *sum gets the sum over pixels of the floored grayscale (C = 3) or value
@@ -618,7 +628,7 @@ FR_INLINE void fr_block_steps(float *r, float *g, float *b, int planar,
 FR_INLINE void fr_colour_body(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
                               const fr_colour_step *steps, int n, int64_t *sum, int write,
                               fr_load3_fn load3,
-                              fr_store3_fn store3, fr_hue_fn hue_fn)
+                              fr_store3_fn store3, fr_planes_fn planes)
 {
     float r[FR_BLOCK], g[FR_BLOCK], b[FR_BLOCK];
     int64_t total = 0;
@@ -638,7 +648,7 @@ FR_INLINE void fr_colour_body(const uint8_t *in, uint8_t *buf, int64_t npix, int
                 for (int i = 0; i < m; i++)
                     r[i] = pi[i];
             }
-            fr_block_steps(r, g, b, 0, steps, n, hue_fn);
+            fr_block_steps(r, g, b, 0, steps, n, fr_block_hue_baseline);
             if (sum) {
                 int32_t part = 0;
                 for (int i = 0; i < m; i++)
@@ -673,7 +683,7 @@ FR_INLINE void fr_colour_body(const uint8_t *in, uint8_t *buf, int64_t npix, int
             for (int i = m; i < FR_BLOCK; i++)
                 r[i] = g[i] = b[i] = 0.0f;
         }
-        fr_block_steps(r, g, b, 1, steps, n, hue_fn);
+        planes(r, g, b, steps, n);
         if (sum) {
             int32_t part = 0;
             for (int i = 0; i < FR_BLOCK; i++)
@@ -699,7 +709,7 @@ static void fr_colour_baseline(const uint8_t *in, uint8_t *buf, int64_t npix, in
                                const fr_colour_step *steps, int n, int64_t *sum, int write)
 {
     fr_colour_body(in, buf, npix, C, steps, n, sum, write, fr_load3_scalar, fr_store3_scalar,
-                   fr_block_hue_baseline);
+                   fr_planes_baseline);
 }
 
 #if FR_X86
@@ -759,6 +769,67 @@ FR_TARGET_AVX2 FR_INLINE __m256 fr_gray8(__m256 r, __m256 g, __m256 b)
 
 #define FR_REG_STEPS 16
 
+/* One colour step other than hue on 8 pixels in registers. */
+FR_TARGET_AVX2 FR_INLINE void fr_step8_avx2(const fr_colour_step *st, __m256 *r, __m256 *g, __m256 *b)
+{
+    __m256 ratio = _mm256_set1_ps(st->ratio), alpha = _mm256_set1_ps(st->alpha);
+    switch (st->kind) {
+    case FR_IMG_BRIGHTNESS:
+        *r = fr_clamp_trunc8(_mm256_mul_ps(*r, ratio));
+        *g = fr_clamp_trunc8(_mm256_mul_ps(*g, ratio));
+        *b = fr_clamp_trunc8(_mm256_mul_ps(*b, ratio));
+        break;
+    case FR_IMG_CONTRAST: {
+        __m256 other = _mm256_set1_ps(st->mean);
+        *r = fr_clamp_trunc8(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*r, ratio)));
+        *g = fr_clamp_trunc8(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*g, ratio)));
+        *b = fr_clamp_trunc8(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*b, ratio)));
+        break;
+    }
+    case FR_IMG_SATURATION: {
+        __m256 gray = _mm256_round_ps(fr_gray8(*r, *g, *b), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        *r = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*r, ratio)));
+        *g = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*g, ratio)));
+        *b = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*b, ratio)));
+        break;
+    }
+    case FR_IMG_GRAY: {
+        __m256 gray = _mm256_round_ps(fr_gray8(*r, *g, *b), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        *r = *g = *b = gray;
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* The steps on a block of planes: hue block by block, runs of other steps
+ * fused 8 pixels at a time in registers. */
+FR_TARGET_AVX2 static void fr_planes_avx2(float *r, float *g, float *b, const fr_colour_step *steps,
+                                          int n)
+{
+    int k = 0;
+    while (k < n) {
+        if (steps[k].kind == FR_IMG_HUE) {
+            fr_block_hue_avx2(r, g, b, steps[k].hue);
+            k++;
+            continue;
+        }
+        int j = k;
+        while (j < n && steps[j].kind != FR_IMG_HUE)
+            j++;
+        for (int i = 0; i < FR_BLOCK; i += 8) {
+            __m256 vr = _mm256_loadu_ps(r + i), vg = _mm256_loadu_ps(g + i), vb = _mm256_loadu_ps(b + i);
+            for (int q = k; q < j; q++)
+                fr_step8_avx2(steps + q, &vr, &vg, &vb);
+            _mm256_storeu_ps(r + i, vr);
+            _mm256_storeu_ps(g + i, vg);
+            _mm256_storeu_ps(b + i, vb);
+        }
+        k = j;
+    }
+}
+
 FR_TARGET_AVX2 static int64_t fr_rgb_avx2(const uint8_t *in, uint8_t *out, int64_t npix,
                                           const fr_colour_step *steps, int n, int64_t *sum,
                                           int write)
@@ -768,12 +839,6 @@ FR_TARGET_AVX2 static int64_t fr_rgb_avx2(const uint8_t *in, uint8_t *out, int64
     for (int k = 0; k < n; k++)
         if (steps[k].kind == FR_IMG_HUE) /* too many live values: the block path is faster */
             return 0;
-    __m256 ratio[FR_REG_STEPS], alpha[FR_REG_STEPS], other[FR_REG_STEPS];
-    for (int k = 0; k < n; k++) {
-        ratio[k] = _mm256_set1_ps(steps[k].kind == FR_IMG_HUE ? steps[k].hue : steps[k].ratio);
-        alpha[k] = _mm256_set1_ps(steps[k].alpha);
-        other[k] = _mm256_set1_ps(steps[k].mean);
-    }
     int64_t total = 0, i = 0;
     while (i + 8 <= npix) {
         /* int32 lanes hold at most 2**22 groups of 255 before they are added up */
@@ -782,37 +847,8 @@ FR_TARGET_AVX2 static int64_t fr_rgb_avx2(const uint8_t *in, uint8_t *out, int64
         for (; i + 8 <= stop; i += 8) {
             __m256 r, g, b;
             fr_load8_rgb(in + 3 * i, &r, &g, &b);
-            for (int k = 0; k < n; k++) {
-                switch (steps[k].kind) {
-                case FR_IMG_BRIGHTNESS:
-                    r = fr_clamp_trunc8(_mm256_mul_ps(r, ratio[k]));
-                    g = fr_clamp_trunc8(_mm256_mul_ps(g, ratio[k]));
-                    b = fr_clamp_trunc8(_mm256_mul_ps(b, ratio[k]));
-                    break;
-                case FR_IMG_CONTRAST:
-                    r = fr_clamp_trunc8(_mm256_fmadd_ps(other[k], alpha[k], _mm256_mul_ps(r, ratio[k])));
-                    g = fr_clamp_trunc8(_mm256_fmadd_ps(other[k], alpha[k], _mm256_mul_ps(g, ratio[k])));
-                    b = fr_clamp_trunc8(_mm256_fmadd_ps(other[k], alpha[k], _mm256_mul_ps(b, ratio[k])));
-                    break;
-                case FR_IMG_SATURATION: {
-                    __m256 gray = _mm256_round_ps(fr_gray8(r, g, b), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-                    r = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha[k], _mm256_mul_ps(r, ratio[k])));
-                    g = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha[k], _mm256_mul_ps(g, ratio[k])));
-                    b = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha[k], _mm256_mul_ps(b, ratio[k])));
-                    break;
-                }
-                case FR_IMG_HUE:
-                    fr_hue8_avx2(&r, &g, &b, ratio[k]);
-                    break;
-                case FR_IMG_GRAY: {
-                    __m256 gray = _mm256_round_ps(fr_gray8(r, g, b), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-                    r = g = b = gray;
-                    break;
-                }
-                default:
-                    break;
-                }
-            }
+            for (int k = 0; k < n; k++)
+                fr_step8_avx2(steps + k, &r, &g, &b);
             if (sum)
                 acc = _mm256_add_epi32(acc, _mm256_cvttps_epi32(fr_gray8(r, g, b)));
             if (write)
@@ -848,13 +884,13 @@ FR_TARGET_AVX2 static void fr_colour_avx2(const uint8_t *in, uint8_t *buf, int64
         if (sum) {
             int64_t rest = 0;
             fr_colour_body(in, buf, npix, C, steps, n, &rest, write, fr_load3_avx2, fr_store3_avx2,
-                           fr_block_hue_avx2);
+                           fr_planes_avx2);
             *sum = head + rest;
             return;
         }
     }
     fr_colour_body(in, buf, npix, C, steps, n, sum, write, fr_load3_avx2, fr_store3_avx2,
-                   fr_block_hue_avx2);
+                   fr_planes_avx2);
 }
 
 FR_TARGET_AVX512 static void fr_colour_avx512(const uint8_t *in, uint8_t *buf, int64_t npix,
