@@ -27,7 +27,7 @@ from fastreg.text import (
     random_swap,
     synonym_replacement,
 )
-from fastreg import random, text
+from fastreg import functional, random, text, transforms
 
 __all__ = [
     "Dropout",
@@ -39,6 +39,7 @@ __all__ = [
     "dropout_",
     "dropout_backward",
     "dropout_mask",
+    "functional",
     "get_num_threads",
     "get_simd",
     "num_threads",
@@ -52,4 +53,5 @@ __all__ = [
     "simd",
     "synonym_replacement",
     "text",
+    "transforms",
 ]

@@ -29,6 +29,8 @@ def check_uint64(name, value):
 
 def check_count(name, value):
     """A non-negative integer."""
+    if type(value) is int and value >= 0:  # the common case, fast
+        return value
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a non-negative integer, got bool {value!r}")
     try:
@@ -55,6 +57,8 @@ def check_shape(name, shape):
 
 def check_real(name, value, low=-math.inf, high=math.inf):
     """A real number in [low, high], NaN refused."""
+    if type(value) is float and low <= value <= high:  # the common case, fast
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     value = float(value)
@@ -107,3 +111,75 @@ def same_memory(a, b):
         and a.strides == b.strides
         and a.dtype == b.dtype
     )
+
+
+def check_image(name, img, channels=(1, 2, 3, 4)):
+    """A uint8 image: 2-D (grayscale) or HWC with a channel count in `channels`.
+    Returns the image as an (h, w, c) view."""
+    if not isinstance(img, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(img).__name__}")
+    if img.dtype != np.uint8:
+        raise TypeError(f"{name} must have dtype uint8, got {img.dtype}")
+    if img.ndim == 2:
+        img = img[:, :, None]
+    elif img.ndim != 3:
+        raise ValueError(f"{name} must be 2-D (H, W) or 3-D (H, W, C), got {img.ndim} dimensions")
+    if img.shape[2] not in channels:
+        allowed = ", ".join(map(str, channels))
+        raise ValueError(f"{name} must have {allowed} channels, got {img.shape[2]}")
+    return img
+
+
+def check_image_out(out, shape, inputs, name="out"):
+    """`out` must be a writable uint8 array of `shape` that does not overlap any
+    array of `inputs` (it may be one of them exactly: the call is then in place).
+    Returns whether `out` may share memory with an input (then the caller
+    computes into a temporary)."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype != np.uint8:
+        raise TypeError(f"{name} must have dtype uint8, got {out.dtype}")
+    if out.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {out.shape}")
+    check_writable(name, out)
+    shared = False
+    for x in inputs:
+        if not np.may_share_memory(out, x):
+            continue
+        shared = True
+        if not same_memory(out, x) and np.shares_memory(out, x):
+            raise ValueError(f"{name} overlaps the input; pass a separate array or the input itself")
+    return shared
+
+
+def _byte_bounds(a):
+    from numpy.lib.array_utils import byte_bounds
+    return byte_bounds(a)
+
+
+def check_outs_apart(outs, inputs, names):
+    """Each of `outs` must not overlap any of `inputs` (exactly the same
+    array is allowed).  Byte ranges are sorted once, so many arrays cost
+    O(n log n) rather than a check per pair.  Returns whether any out may
+    share memory with an input."""
+    import bisect
+
+    spans = sorted((*_byte_bounds(x), i) for i, x in enumerate(inputs) if x.size)
+    starts = [lo for lo, _, _ in spans]
+    reach = []  # reach[k]: the largest end among spans[0..k]
+    for _, hi, _ in spans:
+        reach.append(max(hi, reach[-1]) if reach else hi)
+    shared = False
+    for out, name in zip(outs, names):
+        if not out.size:
+            continue
+        lo, hi = _byte_bounds(out)
+        k = bisect.bisect_left(starts, hi) - 1
+        while k >= 0 and reach[k] > lo:
+            x = inputs[spans[k][2]]
+            if spans[k][1] > lo and np.may_share_memory(out, x):
+                shared = True
+                if not same_memory(out, x) and np.shares_memory(out, x):
+                    raise ValueError(f"{name} overlaps the input; pass a separate array or the input itself")
+            k -= 1
+    return shared

@@ -156,7 +156,154 @@ def text_cases(quick=False):
     return cases
 
 
-ALL_CASES = {"dropout": dropout_cases, "gil": gil_cases, "text": text_cases}
+def photos(n=8, size=256):
+    """n size x size x 3 uint8 photographs: scikit-image's sample images when
+    installed (centre square, nearest-neighbour resized), else smooth
+    synthetic scenes."""
+    out = []
+    if have("skimage"):
+        import skimage.data as data
+        names = ["astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "retina",
+                 "cat", "colorwheel"]
+        for name in names:
+            fn = getattr(data, name, None)
+            if fn is None:
+                continue
+            try:
+                img = np.asarray(fn())
+            except Exception:
+                continue
+            if img.ndim != 3 or img.shape[2] < 3:
+                continue
+            img = img[..., :3]
+            h, w = img.shape[:2]
+            side = min(h, w)
+            img = img[(h - side) // 2:(h - side) // 2 + side, (w - side) // 2:(w - side) // 2 + side]
+            idx = (np.arange(size) * side) // size
+            out.append(np.ascontiguousarray(img[idx][:, idx].astype(np.uint8)))
+            if len(out) == n:
+                break
+    rng = np.random.default_rng(0)
+    while len(out) < n:
+        y, x = np.mgrid[0:size, 0:size] / size
+        k = len(out) + 1
+        img = np.stack([np.sin(x * 3 * k + c) * np.cos(y * 2 + c * k) for c in range(3)], -1)
+        img = (img * 110 + 128 + rng.normal(0, 6, img.shape)).clip(0, 255).astype(np.uint8)
+        out.append(img)
+    return out
+
+
+def image_cases(quick=False):
+    """Image augmentation on 256x256x3 photographs, one thread, against
+    AlbumentationsX and OpenCV (cv2.setNumThreads(1)); and the batch path
+    on two threads against one."""
+    import fastreg.functional as F
+    import fastreg.transforms as T
+
+    imgs = photos(4 if quick else 8)
+    n = len(imgs)
+    has_alb, has_cv = have("albumentations"), have("cv2")
+    if has_cv:
+        import cv2
+        cv2.setNumThreads(1)
+
+    def each(fn):
+        """A unit of work: fn on every photo."""
+        def run():
+            for img in imgs:
+                fn(img)
+        return run
+
+    def fr_op(op, *args, crop_shape=None):
+        def make():
+            out = np.empty(crop_shape or imgs[0].shape, np.uint8)  # steady state: one reused buffer
+
+            def run():
+                for img in imgs:
+                    op(img, *args, out=out)
+            return run
+        return make
+
+    def alb(transform):
+        def make():
+            import albumentations as A
+            t = transform(A)
+            return each(lambda img: t(image=img)["image"])
+        return make
+
+    def jitter(A, b=(1, 1), c=(1, 1), s=(1, 1), h=(0, 0)):
+        return A.ColorJitter(brightness_range=b, contrast_range=c, saturation_range=s, hue_range=h, p=1)
+
+    cases = []
+
+    def fr_pipeline():
+        aug = T.Compose([T.RandomCrop(224), T.RandomHorizontalFlip(), T.ColorJitter(0.4, 0.4, 0.4, 0.1)])
+        out = np.empty((224, 224, 3), np.uint8)
+        counter = iter(range(1 << 62))
+
+        def run():
+            for img in imgs:
+                aug(img, index=next(counter), out=out)
+        return run
+
+    contenders = [Contender("fastreg", fr_pipeline)]
+    if has_alb:
+        contenders.append(Contender("albumentationsx", alb(lambda A: A.Compose(
+            [A.RandomCrop(224, 224), A.HorizontalFlip(), jitter(A, (0.6, 1.4), (0.6, 1.4), (0.6, 1.4), (-0.1, 0.1))]))))
+    cases.append(Case("crop224+hflip+jitter(.4,.4,.4,.1)", n, "img", contenders))
+
+    def cv(fn):
+        return lambda: each(fn)
+
+    singles = [
+        ("hflip", fr_op(F.hflip), lambda A: A.HorizontalFlip(p=1), lambda img: cv2.flip(img, 1)),
+        ("vflip", fr_op(F.vflip), lambda A: A.VerticalFlip(p=1), lambda img: cv2.flip(img, 0)),
+        ("crop 224", fr_op(F.crop, 16, 16, 224, 224, crop_shape=(224, 224, 3)),
+         lambda A: A.Crop(16, 16, 240, 240), lambda img: img[16:240, 16:240].copy()),
+        ("brightness 1.3", fr_op(F.adjust_brightness, 1.3), lambda A: jitter(A, b=(1.3, 1.3)),
+         lambda img: cv2.convertScaleAbs(img, alpha=1.3)),
+        ("contrast 1.3", fr_op(F.adjust_contrast, 1.3), lambda A: jitter(A, c=(1.3, 1.3)),
+         lambda img: cv2.addWeighted(img, 1.3, img, 0, -0.3 * cv2.mean(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY))[0])),
+        ("saturation 1.3", fr_op(F.adjust_saturation, 1.3), lambda A: jitter(A, s=(1.3, 1.3)),
+         lambda img: cv2.addWeighted(img, 1.3, cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY),
+                                                            cv2.COLOR_GRAY2RGB), -0.3, 0)),
+        ("hue 0.1", fr_op(F.adjust_hue, 0.1), lambda A: jitter(A, h=(0.1, 0.1)), _cv_hue),
+        ("grayscale", fr_op(F.rgb_to_grayscale, 3), lambda A: A.ToGray(p=1),
+         lambda img: cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)),
+    ]
+    for title, fr_make, alb_t, cv_fn in singles:
+        contenders = [Contender("fastreg", fr_make)]
+        if has_alb:
+            contenders.append(Contender("albumentationsx", alb(alb_t)))
+        if has_cv or title.startswith("crop"):
+            contenders.append(Contender("opencv" if has_cv and not title.startswith("crop") else "numpy copy",
+                                        cv(cv_fn)))
+        cases.append(Case(title, n, "img", contenders))
+
+    batch_n = 64 if quick else 256
+    stack = np.stack([imgs[i % n] for i in range(batch_n)])
+
+    def fr_batch():
+        aug = T.Compose([T.RandomCrop(224), T.RandomHorizontalFlip(), T.ColorJitter(0.4, 0.4, 0.4, 0.1)])
+        out = np.empty((batch_n, 224, 224, 3), np.uint8)
+        epoch = iter(range(1 << 62))
+        return lambda: aug.batch(stack, epoch=next(epoch), out=out)
+
+    two = [Contender("fastreg 2 threads", fr_batch), Contender("fastreg 1 thread", fr_batch)]
+    cases.append(Case(f"batch of {batch_n}, 2 threads vs 1", batch_n, "img", two, threads=2))
+    return cases
+
+
+def _cv_hue(img):
+    """OpenCV's hue shift: 8-bit HSV (H in [0, 180)) round trip."""
+    import cv2
+    hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
+    lut = ((np.arange(256) + 18) % 180).astype(np.uint8)
+    hsv[..., 0] = cv2.LUT(hsv[..., 0], lut)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+
+
+ALL_CASES = {"dropout": dropout_cases, "gil": gil_cases, "image": image_cases, "text": text_cases}
 
 
 def _time(fn, repeat):

@@ -46,6 +46,7 @@ def collect(loader):
     return got
 
 
+@pytest.mark.filterwarnings("ignore:This DataLoader will create")  # 4 workers on 2 cores, on purpose
 @pytest.mark.parametrize("context", ["fork", "spawn"])
 @pytest.mark.parametrize("workers", [0, 1, 2, 4])
 def test_same_samples_for_every_worker_count_and_start_method(expected, workers, context):

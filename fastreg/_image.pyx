@@ -1,0 +1,152 @@
+"""Bridge to the image kernels (fr_image.h).
+
+fastreg.functional and fastreg.transforms validate every argument; the
+functions here take uint8 images as (h, w, c) arrays of any strides, outputs
+as C-contiguous arrays, and step or op tables as float64 arrays.  The GIL is
+released around every kernel; a batch is split one image per task, so the
+split depends only on the data, never on the thread count."""
+
+import numpy as np
+cimport numpy as cnp
+from libc.stdint cimport uint8_t, uint64_t, int64_t
+from libc.stdlib cimport malloc, free
+
+from fastreg._runtime cimport parallel_run, simd_level
+
+cnp.import_array()
+
+cdef extern from "fr_image.h" nogil:
+    ctypedef struct fr_step:
+        int kind
+    ctypedef struct fr_view:
+        const uint8_t *data
+        int64_t h, w, c
+        int64_t sy, sx, sc
+    int FR_STEP_WIDTH
+    int FR_SPEC_WIDTH
+    int FR_RECORD_WIDTH
+    fr_step fr_step_from_row(const double *row)
+    int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, int level)
+    int fr_image_draw(const double *spec, int n_ops, uint64_t seed, uint64_t epoch,
+                      uint64_t index, int64_t h, int64_t w, fr_step *steps, double *record)
+
+STEP_WIDTH = FR_STEP_WIDTH
+SPEC_WIDTH = FR_SPEC_WIDTH
+RECORD_WIDTH = FR_RECORD_WIDTH
+
+
+cdef fr_view _view(cnp.ndarray img):
+    """An (h, w, c) uint8 array as a kernel view (byte strides)."""
+    cdef fr_view v
+    v.data = <const uint8_t *>cnp.PyArray_DATA(img)
+    v.h = img.shape[0]
+    v.w = img.shape[1]
+    v.c = img.shape[2]
+    v.sy = img.strides[0]
+    v.sx = img.strides[1]
+    v.sc = img.strides[2]
+    return v
+
+
+def run_steps(cnp.ndarray src, cnp.ndarray dst, cnp.ndarray steps):
+    """dst = the steps (float64 rows of STEP_WIDTH) applied to src.
+
+    src: (h, w, c) uint8, any strides; dst: C-contiguous uint8 of the output
+    shape, not overlapping src."""
+    cdef int n = steps.shape[0]
+    cdef fr_step *cs = <fr_step *>malloc(max(n, 1) * sizeof(fr_step))
+    if cs == NULL:
+        raise MemoryError()
+    cdef const double *rows = <const double *>cnp.PyArray_DATA(steps)
+    cdef int i, status
+    for i in range(n):
+        cs[i] = fr_step_from_row(rows + i * FR_STEP_WIDTH)
+    cdef fr_view v = _view(src)
+    cdef uint8_t *out = <uint8_t *>cnp.PyArray_DATA(dst)
+    cdef int level = simd_level()
+    with nogil:
+        status = fr_image_run(cs, n, v, out, level)
+    free(cs)
+    if status != 0:
+        raise MemoryError("out of memory in an image kernel")
+
+
+def draw(cnp.ndarray spec, uint64_t seed, uint64_t epoch, uint64_t index, int64_t h, int64_t w):
+    """The record (float64, one row of RECORD_WIDTH per op) of one image."""
+    cdef int n_ops = spec.shape[0]
+    record = np.zeros((n_ops, FR_RECORD_WIDTH), dtype=np.float64)
+    cdef fr_step *cs = <fr_step *>malloc(max(4 * n_ops, 1) * sizeof(fr_step))
+    if cs == NULL:
+        raise MemoryError()
+    fr_image_draw(<const double *>cnp.PyArray_DATA(spec), n_ops, seed, epoch, index, h, w, cs,
+                  <double *>cnp.PyArray_DATA(record))
+    free(cs)
+    return record
+
+
+cdef struct BatchJob:
+    const double *spec
+    int n_ops
+    uint64_t seed
+    uint64_t epoch
+    const uint64_t *indices
+    fr_view *views
+    uint8_t **outs
+    int *status
+    int level
+
+
+cdef void _run_image(void *ctx, int64_t task) noexcept nogil:
+    cdef BatchJob *job = <BatchJob *>ctx
+    cdef fr_step *cs = <fr_step *>malloc(max(4 * job.n_ops, 1) * sizeof(fr_step))
+    cdef double *record = <double *>malloc(max(job.n_ops, 1) * FR_RECORD_WIDTH * sizeof(double))
+    cdef int ns
+    if cs == NULL or record == NULL:
+        job.status[task] = -1
+    else:
+        ns = fr_image_draw(job.spec, job.n_ops, job.seed, job.epoch, job.indices[task],
+                           job.views[task].h, job.views[task].w, cs, record)
+        job.status[task] = fr_image_run(cs, ns, job.views[task], job.outs[task], job.level)
+    free(cs)
+    free(record)
+
+
+def run_pipeline(list srcs, list dsts, cnp.ndarray spec, uint64_t seed, uint64_t epoch,
+                 cnp.ndarray indices):
+    """dsts[i] = the pipeline `spec` applied to srcs[i] with the parameters of
+    image indices[i]; one image per task, on every thread, without the GIL.
+
+    srcs: (h, w, c) uint8 arrays of any strides; dsts: C-contiguous outputs;
+    indices: uint64, one per image."""
+    cdef int64_t n = len(srcs)
+    cdef BatchJob job
+    cdef int64_t i
+    job.spec = <const double *>cnp.PyArray_DATA(spec)
+    job.n_ops = spec.shape[0]
+    job.seed = seed
+    job.epoch = epoch
+    job.indices = <const uint64_t *>cnp.PyArray_DATA(indices)
+    job.level = simd_level()
+    job.views = <fr_view *>malloc(max(n, 1) * sizeof(fr_view))
+    job.outs = <uint8_t **>malloc(max(n, 1) * sizeof(uint8_t *))
+    job.status = <int *>malloc(max(n, 1) * sizeof(int))
+    if job.views == NULL or job.outs == NULL or job.status == NULL:
+        free(job.views)
+        free(job.outs)
+        free(job.status)
+        raise MemoryError()
+    for i in range(n):
+        job.views[i] = _view(srcs[i])
+        job.outs[i] = <uint8_t *>cnp.PyArray_DATA(dsts[i])
+        job.status[i] = 0
+    with nogil:
+        if n == 1:
+            _run_image(&job, 0)
+        else:
+            parallel_run(_run_image, &job, n)
+    failed = any(job.status[i] != 0 for i in range(n))
+    free(job.views)
+    free(job.outs)
+    free(job.status)
+    if failed:
+        raise MemoryError("out of memory in an image kernel")

@@ -1,0 +1,1246 @@
+/* Image augmentation kernels: uint8 HWC images, 1 to 4 channels.
+ *
+ * A pipeline is a list of concrete steps (fr_step): geometry steps (flips,
+ * crops, pads) and colour steps (brightness, contrast, saturation, hue,
+ * grayscale).  The executor runs it in as few passes as the semantics allow:
+ *
+ *   - consecutive geometry steps are composed into one lookup table per axis
+ *     (output row/column -> source row/column, or a fill code), so a crop,
+ *     a pad and a flip together cost one gather pass;
+ *   - consecutive colour steps run fused, pixel block by pixel block, in
+ *     planar float lanes; a contrast step needs the mean of the grayscale
+ *     image at its place, which costs one extra read pass (no rewrite).
+ *
+ * Colour arithmetic follows torchvision.transforms.v2 on uint8 tensors as
+ * PyTorch computes it on x86-64 (AVX2 kernels): every step clamps to
+ * [0, 255] and truncates; a blend is fma(img2, (float)(1 - r), img1 * (float)r);
+ * grayscale is fma(b, 0.114f, fma(g, 0.587f, r * 0.2989f)); hue converts to
+ * float32 HSV and back in torchvision's order of operations.  fmaf is exact
+ * at every SIMD level (a hardware FMA with AVX2, the C library's exact fmaf
+ * otherwise), floors and truncations go through exact integer conversions,
+ * and contraction of a*b+c is off in this file: all levels give the same bits.
+ *
+ * Randomness: op k of a pipeline with seed s, applied to image `index` in
+ * epoch e, draws from stream derive(derive(derive(1, e), index), k) of seed s
+ * (1 = the "image" domain), word by word (see fr_image_draw). */
+#ifndef FR_IMAGE_H
+#define FR_IMAGE_H
+
+#pragma GCC optimize("fp-contract=off", "no-trapping-math", "no-math-errno")
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fr_simd.h"
+#include "fr_random.h"
+
+/* ---- steps and op specifications ----------------------------------------- */
+
+enum {
+    FR_IMG_HFLIP = 1, FR_IMG_VFLIP, FR_IMG_CROP, FR_IMG_PAD,
+    FR_IMG_BRIGHTNESS, FR_IMG_CONTRAST, FR_IMG_SATURATION, FR_IMG_HUE, FR_IMG_GRAY
+};
+enum { FR_PAD_CONSTANT = 0, FR_PAD_EDGE, FR_PAD_REFLECT, FR_PAD_SYMMETRIC };
+
+/* A step as passed from Python: a row of FR_STEP_WIDTH doubles
+ * (kind, mode, a, b, c, d, factor, fill0..fill3).
+ * CROP: a=top b=left c=height d=width.  PAD: a=left b=top c=right d=bottom. */
+#define FR_STEP_WIDTH 11
+
+typedef struct {
+    int kind, mode;
+    int64_t a, b, c, d;
+    double factor;
+    uint8_t fill[4];
+} fr_step;
+
+static inline fr_step fr_step_from_row(const double *row)
+{
+    fr_step s;
+    s.kind = (int)row[0];
+    s.mode = (int)row[1];
+    s.a = (int64_t)row[2];
+    s.b = (int64_t)row[3];
+    s.c = (int64_t)row[4];
+    s.d = (int64_t)row[5];
+    s.factor = row[6];
+    for (int i = 0; i < 4; i++)
+        s.fill[i] = (uint8_t)row[7 + i];
+    return s;
+}
+
+static inline int fr_is_geometry(int kind)
+{
+    return kind >= FR_IMG_HFLIP && kind <= FR_IMG_PAD;
+}
+
+/* A source image: byte strides, any layout. */
+typedef struct {
+    const uint8_t *data;
+    int64_t h, w, c;
+    int64_t sy, sx, sc;
+} fr_view;
+
+/* ---- geometry: per-axis tables ------------------------------------------- */
+
+/* Table entries >= 0 are coordinates in the base image; entry -1-k is the
+ * fill of step k (a later pad has a larger k, so the smaller code wins). */
+static int64_t fr_reflect_index(int64_t i, int64_t n, int mode)
+{
+    if (mode == FR_PAD_EDGE)
+        return i < 0 ? 0 : (i >= n ? n - 1 : i);
+    if (mode == FR_PAD_REFLECT) {
+        if (n == 1)
+            return 0;
+        int64_t period = 2 * (n - 1);
+        i %= period;
+        if (i < 0)
+            i += period;
+        return i < n ? i : period - i;
+    }
+    /* symmetric: the edge pixel is repeated */
+    int64_t period = 2 * n;
+    i %= period;
+    if (i < 0)
+        i += period;
+    return i < n ? i : period - 1 - i;
+}
+
+/* New table of length n_new from `tab` (length n) for one axis of a step;
+ * lo/hi are the pad before/after (PAD) or the crop start (CROP, lo). */
+static int32_t *fr_axis_apply(const int32_t *tab, int64_t n, int kind, int64_t lo, int64_t hi,
+                              int mode, int32_t fill_code, int64_t *n_new)
+{
+    int64_t m = kind == FR_IMG_PAD ? n + lo + hi : (kind == FR_IMG_CROP ? hi : n);
+    int32_t *out = (int32_t *)malloc((size_t)(m > 0 ? m : 1) * sizeof(int32_t));
+    if (!out)
+        return NULL;
+    for (int64_t i = 0; i < m; i++) {
+        if (kind == FR_IMG_CROP) {
+            out[i] = tab[lo + i];
+        } else if (kind == FR_IMG_PAD) {
+            int64_t j = i - lo;
+            if (j >= 0 && j < n)
+                out[i] = tab[j];
+            else if (mode == FR_PAD_CONSTANT)
+                out[i] = fill_code;
+            else
+                out[i] = tab[fr_reflect_index(j, n, mode)];
+        } else { /* flip */
+            out[i] = tab[n - 1 - i];
+        }
+    }
+    *n_new = m;
+    return out;
+}
+
+/* A run of output columns: a forward copy, a reversed copy or a fill. */
+typedef struct {
+    int64_t x0, len;
+    int32_t src; /* first source column, or the fill code */
+    int kind;    /* 0 fill, 1 forward, -1 reversed */
+} fr_run;
+
+static int64_t fr_runs_from_table(const int32_t *xtab, int64_t w, fr_run *runs)
+{
+    int64_t n = 0, x = 0;
+    while (x < w) {
+        int32_t s = xtab[x];
+        int64_t len = 1;
+        int kind = 0;
+        if (s >= 0) {
+            kind = 1;
+            if (x + 1 < w && s > 0 && xtab[x + 1] == s - 1)
+                kind = -1;
+            while (x + len < w && xtab[x + len] >= 0 && xtab[x + len] == s + kind * (int32_t)len)
+                len++;
+        } else {
+            while (x + len < w && xtab[x + len] == s)
+                len++;
+        }
+        runs[n].x0 = x;
+        runs[n].len = len;
+        runs[n].src = s;
+        runs[n].kind = kind;
+        n++;
+        x += len;
+    }
+    return n;
+}
+
+static inline void fr_fill_pixels(uint8_t *dst, int64_t n, int64_t C, const uint8_t *fill)
+{
+    if (C == 1) {
+        memset(dst, fill[0], (size_t)n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t c = 0; c < C; c++)
+            dst[i * C + c] = fill[c];
+}
+
+/* Reversed copy of n pixels ending at src (src points at the first source
+ * pixel, which lands at dst[0]; the source moves left). */
+static void fr_reverse_pixels(uint8_t *dst, const uint8_t *src, int64_t n, int64_t C,
+                              int64_t sx, int64_t sc)
+{
+    if (sc == 1 && sx == C) {
+        switch (C) {
+        case 1:
+            for (int64_t i = 0; i < n; i++)
+                dst[i] = src[-i];
+            return;
+        case 3:
+            for (int64_t i = 0; i < n; i++) {
+                dst[3 * i] = src[-3 * i];
+                dst[3 * i + 1] = src[-3 * i + 1];
+                dst[3 * i + 2] = src[-3 * i + 2];
+            }
+            return;
+        case 4:
+            for (int64_t i = 0; i < n; i++) {
+                uint32_t v;
+                memcpy(&v, src - 4 * i, 4);
+                memcpy(dst + 4 * i, &v, 4);
+            }
+            return;
+        default:
+            break;
+        }
+    }
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t c = 0; c < C; c++)
+            dst[i * C + c] = src[-i * sx + c * sc];
+}
+
+#if FR_X86
+/* The same reversal with byte shuffles (SSSE3 under the AVX2 target): RGB
+ * 16 pixels (three 16-byte loads and stores) then 5 pixels per step, gray
+ * 16 pixels, RGBA 4 pixels; the scalar loop finishes. */
+FR_TARGET_AVX2 static void fr_reverse_pixels_avx2(uint8_t *dst, const uint8_t *src, int64_t n,
+                                                  int64_t C, int64_t sx, int64_t sc)
+{
+    int64_t i = 0;
+    if (sc == 1 && sx == C && C == 3) {
+        for (; i + 16 <= n; i += 16) {
+            const uint8_t *w = src - 3 * (i + 15);
+            __m128i a = _mm_loadu_si128((const __m128i *)w);
+            __m128i b = _mm_loadu_si128((const __m128i *)(w + 16));
+            __m128i c = _mm_loadu_si128((const __m128i *)(w + 32));
+            _mm_storeu_si128((__m128i *)(dst + 3 * i + 0), _mm_or_si128(_mm_shuffle_epi8(b, _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 14)), _mm_shuffle_epi8(c, _mm_setr_epi8(13, 14, 15, 10, 11, 12, 7, 8, 9, 4, 5, 6, 1, 2, 3, -1))));
+            _mm_storeu_si128((__m128i *)(dst + 3 * i + 16), _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 15, -1)), _mm_shuffle_epi8(b, _mm_setr_epi8(15, -1, 11, 12, 13, 8, 9, 10, 5, 6, 7, 2, 3, 4, -1, 0))), _mm_shuffle_epi8(c, _mm_setr_epi8(-1, 0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1))));
+            _mm_storeu_si128((__m128i *)(dst + 3 * i + 32), _mm_or_si128(_mm_shuffle_epi8(a, _mm_setr_epi8(-1, 12, 13, 14, 9, 10, 11, 6, 7, 8, 3, 4, 5, 0, 1, 2)), _mm_shuffle_epi8(b, _mm_setr_epi8(1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1))));
+        }
+        const __m128i m = _mm_setr_epi8(13, 14, 15, 10, 11, 12, 7, 8, 9, 4, 5, 6, 1, 2, 3, 0);
+        for (; i + 6 <= n; i += 5) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(src - 3 * (i + 4) - 1));
+            _mm_storeu_si128((__m128i *)(dst + 3 * i), _mm_shuffle_epi8(v, m));
+        }
+    } else if (sc == 1 && sx == C && C == 1) {
+        const __m128i m = _mm_setr_epi8(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+        for (; i + 16 <= n; i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(src - i - 15));
+            _mm_storeu_si128((__m128i *)(dst + i), _mm_shuffle_epi8(v, m));
+        }
+    } else if (sc == 1 && sx == C && C == 4) {
+        for (; i + 4 <= n; i += 4) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(src - 4 * (i + 3)));
+            _mm_storeu_si128((__m128i *)(dst + 4 * i), _mm_shuffle_epi32(v, 0x1b));
+        }
+    }
+    fr_reverse_pixels(dst + i * C, src - i * sx, n - i, C, sx, sc);
+}
+#endif
+
+static void fr_forward_pixels(uint8_t *dst, const uint8_t *src, int64_t n, int64_t C,
+                              int64_t sx, int64_t sc)
+{
+    if (sc == 1 && sx == C) {
+        memmove(dst, src, (size_t)(n * C));
+        return;
+    }
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t c = 0; c < C; c++)
+            dst[i * C + c] = src[i * sx + c * sc];
+}
+
+/* dst (h x w x C, contiguous) = base gathered through the tables. */
+static void fr_gather(fr_view base, const int32_t *ytab, int64_t h, const fr_run *runs,
+                      int64_t n_runs, int64_t w, const uint8_t (*fills)[4], uint8_t *dst, int level)
+{
+    int64_t C = base.c;
+    for (int64_t y = 0; y < h; y++) {
+        int32_t ty = ytab[y];
+        uint8_t *row = dst + y * w * C;
+        for (int64_t r = 0; r < n_runs; r++) {
+            fr_run run = runs[r];
+            uint8_t *d = row + run.x0 * C;
+            if (ty < 0 || run.kind == 0) {
+                int32_t code = run.kind == 0 && run.src < ty ? run.src : (ty < 0 ? ty : run.src);
+                fr_fill_pixels(d, run.len, C, fills[-1 - code]);
+            } else {
+                const uint8_t *s = base.data + (int64_t)ty * base.sy + (int64_t)run.src * base.sx;
+                if (run.kind > 0)
+                    fr_forward_pixels(d, s, run.len, C, base.sx, base.sc);
+#if FR_X86
+                else if (level >= FR_SIMD_AVX2)
+                    fr_reverse_pixels_avx2(d, s, run.len, C, base.sx, base.sc);
+#endif
+                else
+                    fr_reverse_pixels(d, s, run.len, C, base.sx, base.sc);
+            }
+        }
+    }
+}
+
+/* ---- colour: fused blocks in planar float lanes -------------------------- */
+
+#define FR_BLOCK 64
+
+typedef struct fr_colour_step_s {
+    int kind;
+    float ratio, alpha; /* blend: out = fma(other, alpha, x * ratio); brightness: x * ratio */
+    float mean;         /* contrast */
+    float hue;
+} fr_colour_step;
+
+/* truncf / floorf are exact; with no-math-errno they compile to roundps
+ * (AVX2) or an inline sequence (baseline), and keep the loops vectorizable. */
+FR_INLINE float fr_trunc(float x) { return truncf(x); }
+FR_INLINE float fr_floor(float x) { return floorf(x); }
+FR_INLINE float fr_clamp255(float x) { return x < 0.0f ? 0.0f : (x > 255.0f ? 255.0f : x); }
+FR_INLINE float fr_clamp01(float x) { return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x); }
+
+FR_INLINE float fr_gray(float r, float g, float b)
+{
+    return fmaf(b, 0.114f, fmaf(g, 0.587f, r * 0.2989f));
+}
+
+FR_INLINE void fr_block_scale(float *x, float k)
+{
+    for (int i = 0; i < FR_BLOCK; i++)
+        x[i] = fr_trunc(fr_clamp255(x[i] * k));
+}
+
+FR_INLINE void fr_block_blend_const(float *x, float ratio, float alpha, float other)
+{
+    for (int i = 0; i < FR_BLOCK; i++)
+        x[i] = fr_trunc(fr_clamp255(fmaf(other, alpha, x[i] * ratio)));
+}
+
+FR_INLINE void fr_block_saturation(float *r, float *g, float *b, float ratio, float alpha)
+{
+    for (int i = 0; i < FR_BLOCK; i++) {
+        float gray = fr_trunc(fr_gray(r[i], g[i], b[i])); /* >= 0: floor == trunc */
+        r[i] = fr_trunc(fr_clamp255(fmaf(gray, alpha, r[i] * ratio)));
+        g[i] = fr_trunc(fr_clamp255(fmaf(gray, alpha, g[i] * ratio)));
+        b[i] = fr_trunc(fr_clamp255(fmaf(gray, alpha, b[i] * ratio)));
+    }
+}
+
+FR_INLINE void fr_block_grayscale(float *r, float *g, float *b)
+{
+    for (int i = 0; i < FR_BLOCK; i++) {
+        float gray = fr_trunc(fr_gray(r[i], g[i], b[i]));
+        r[i] = gray;
+        g[i] = gray;
+        b[i] = gray;
+    }
+}
+
+FR_INLINE float fr_select(int cond, float a, float b) { return cond ? a : b; }
+
+FR_INLINE void fr_block_hue(float *R, float *G, float *B, float hue)
+{
+    const float k255 = (float)(1.0 / 255.0), k6 = (float)(1.0 / 6.0);
+    for (int i = 0; i < FR_BLOCK; i++) {
+        float r = R[i] * k255, g = G[i] * k255, b = B[i] * k255;
+        float maxc = r > g ? r : g;
+        maxc = maxc > b ? maxc : b;
+        float minc = r < g ? r : g;
+        minc = minc < b ? minc : b;
+        int eqc = maxc == minc;
+        float cr = maxc - minc;
+        float s = cr / fr_select(eqc, 1.0f, maxc);
+        float div = fr_select(eqc, 1.0f, cr);
+        /* torchvision sums three masked terms of which one is live:
+         * max r: bc - gc;  max g: (rc + 2) - bc;  max b: (gc + 4) - rc
+         * (xc = (maxc - x) / div).  Of the two quotients in the live term,
+         * the one of the minimum is exactly cr / cr = 1 (0 when all are
+         * equal): one division gives the other. */
+        int is_r = maxc == r, is_g = !is_r & (maxc == g);
+        float first = fr_select(is_r, b, fr_select(is_g, r, g));
+        float second = fr_select(is_r, g, fr_select(is_g, b, r));
+        float off = fr_select(is_r, 0.0f, fr_select(is_g, 2.0f, 4.0f));
+        int first_min = first <= second;
+        float d = (maxc - fr_select(first_min, second, first)) / div;
+        float qmin = fr_select(eqc, 0.0f, 1.0f);
+        float h = (fr_select(first_min, qmin, d) + off) - fr_select(first_min, d, qmin);
+        h = h * k6 + 1.0f;
+        h = h - fr_trunc(h); /* h in [5/6, 2): fmod(h, 1) exactly */
+        h = h + hue;
+        h = h - fr_floor(h); /* remainder(h, 1) for h in [-0.5, 1.5) */
+        /* back to RGB */
+        float h6 = h * 6.0f;
+        float fi = fr_trunc(h6); /* h6 >= 0 */
+        float f = h6 - fi;
+        float sxf = s * f;
+        float oms = 1.0f - s;
+        float v = maxc;
+        float k = fi >= 6.0f ? fi - 6.0f : fi; /* sector 0..5 */
+        /* sector k: (v,t,p) (q,v,p) (p,v,t) (p,q,v) (t,p,v) (v,p,q): one
+         * channel gets v, one p, one q (odd k) or t (even k) */
+        int odd = k == 1.0f || k == 3.0f || k == 5.0f;
+        float mid = fr_clamp01(fr_select(odd, 1.0f - sxf, sxf + oms) * v);
+        float p = fr_clamp01(oms * v);
+        float vo = fr_trunc(v * 255.999f), po = fr_trunc(p * 255.999f);
+        float mo = fr_trunc(mid * 255.999f);
+        R[i] = fr_select(k == 0.0f || k == 5.0f, vo, fr_select(k == 1.0f || k == 4.0f, mo, po));
+        G[i] = fr_select(k == 1.0f || k == 2.0f, vo, fr_select(k == 0.0f || k == 3.0f, mo, po));
+        B[i] = fr_select(k == 3.0f || k == 4.0f, vo, fr_select(k == 2.0f || k == 5.0f, mo, po));
+    }
+}
+
+#if FR_X86
+/* fr_block_hue with explicit AVX2 intrinsics: the same operations in the
+ * same order (no FMA), 8 pixels per step. */
+FR_TARGET_AVX2 FR_INLINE __m256 fr_sel8(__m256 mask, __m256 yes, __m256 no)
+{
+    return _mm256_blendv_ps(no, yes, mask);
+}
+
+/* torchvision's hue shift of 8 pixels held in float lanes (values 0..255),
+ * with explicit AVX2 intrinsics: the operations of fr_block_hue in the same
+ * order (no FMA). */
+FR_TARGET_AVX2 FR_INLINE void fr_hue8_avx2(__m256 *R, __m256 *G, __m256 *B, __m256 vhue)
+{
+    const __m256 k255 = _mm256_set1_ps((float)(1.0 / 255.0)), k6 = _mm256_set1_ps((float)(1.0 / 6.0));
+    const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+    const __m256 two = _mm256_set1_ps(2.0f), four = _mm256_set1_ps(4.0f);
+    const __m256 six = _mm256_set1_ps(6.0f);
+    const __m256 scale = _mm256_set1_ps(255.999f);
+    const __m256 c1 = one, c2 = two, c3 = _mm256_set1_ps(3.0f), c4 = four, c5 = _mm256_set1_ps(5.0f);
+    __m256 r = _mm256_mul_ps(*R, k255), g = _mm256_mul_ps(*G, k255), b = _mm256_mul_ps(*B, k255);
+    __m256 maxc = _mm256_max_ps(_mm256_max_ps(r, g), b);
+    __m256 minc = _mm256_min_ps(_mm256_min_ps(r, g), b);
+    __m256 eqc = _mm256_cmp_ps(maxc, minc, _CMP_EQ_OQ);
+    __m256 cr = _mm256_sub_ps(maxc, minc);
+    __m256 s = _mm256_div_ps(cr, fr_sel8(eqc, one, maxc));
+    __m256 div = fr_sel8(eqc, one, cr);
+    __m256 is_r = _mm256_cmp_ps(maxc, r, _CMP_EQ_OQ);
+    __m256 is_g = _mm256_andnot_ps(is_r, _mm256_cmp_ps(maxc, g, _CMP_EQ_OQ));
+    __m256 first = fr_sel8(is_r, b, fr_sel8(is_g, r, g));
+    __m256 second = fr_sel8(is_r, g, fr_sel8(is_g, b, r));
+    __m256 off = fr_sel8(is_r, zero, fr_sel8(is_g, two, four));
+    __m256 first_min = _mm256_cmp_ps(first, second, _CMP_LE_OQ);
+    __m256 d = _mm256_div_ps(_mm256_sub_ps(maxc, fr_sel8(first_min, second, first)), div);
+    __m256 qmin = fr_sel8(eqc, zero, one);
+    __m256 h = _mm256_sub_ps(_mm256_add_ps(fr_sel8(first_min, qmin, d), off),
+                             fr_sel8(first_min, d, qmin));
+    h = _mm256_add_ps(_mm256_mul_ps(h, k6), one);
+    h = _mm256_sub_ps(h, _mm256_round_ps(h, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC));
+    h = _mm256_add_ps(h, vhue);
+    h = _mm256_sub_ps(h, _mm256_round_ps(h, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
+    __m256 h6 = _mm256_mul_ps(h, six);
+    __m256 fi = _mm256_round_ps(h6, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m256 f = _mm256_sub_ps(h6, fi);
+    __m256 sxf = _mm256_mul_ps(s, f);
+    __m256 oms = _mm256_sub_ps(one, s);
+    __m256 v = maxc;
+    __m256 k = fr_sel8(_mm256_cmp_ps(fi, six, _CMP_GE_OQ), _mm256_sub_ps(fi, six), fi);
+    __m256 e0 = _mm256_cmp_ps(k, zero, _CMP_EQ_OQ), e1 = _mm256_cmp_ps(k, c1, _CMP_EQ_OQ);
+    __m256 e2 = _mm256_cmp_ps(k, c2, _CMP_EQ_OQ), e3 = _mm256_cmp_ps(k, c3, _CMP_EQ_OQ);
+    __m256 e4 = _mm256_cmp_ps(k, c4, _CMP_EQ_OQ), e5 = _mm256_cmp_ps(k, c5, _CMP_EQ_OQ);
+    __m256 odd = _mm256_or_ps(_mm256_or_ps(e1, e3), e5);
+    __m256 mid = _mm256_mul_ps(fr_sel8(odd, _mm256_sub_ps(one, sxf), _mm256_add_ps(sxf, oms)), v);
+    mid = _mm256_min_ps(_mm256_max_ps(mid, zero), one);
+    __m256 p = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(oms, v), zero), one);
+    __m256 vo = _mm256_round_ps(_mm256_mul_ps(v, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m256 po = _mm256_round_ps(_mm256_mul_ps(p, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m256 mo = _mm256_round_ps(_mm256_mul_ps(mid, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    *R = (fr_sel8(_mm256_or_ps(e0, e5), vo, fr_sel8(_mm256_or_ps(e1, e4), mo, po)));
+    *G = (fr_sel8(_mm256_or_ps(e1, e2), vo, fr_sel8(_mm256_or_ps(e0, e3), mo, po)));
+    *B = (fr_sel8(_mm256_or_ps(e3, e4), vo, fr_sel8(_mm256_or_ps(e2, e5), mo, po)));
+}
+
+FR_TARGET_AVX2 static void fr_block_hue_avx2(float *R, float *G, float *B, float hue)
+{
+    __m256 vhue = _mm256_set1_ps(hue);
+    for (int i = 0; i < FR_BLOCK; i += 8) {
+        __m256 r = _mm256_loadu_ps(R + i), g = _mm256_loadu_ps(G + i), b = _mm256_loadu_ps(B + i);
+        fr_hue8_avx2(&r, &g, &b, vhue);
+        _mm256_storeu_ps(R + i, r);
+        _mm256_storeu_ps(G + i, g);
+        _mm256_storeu_ps(B + i, b);
+    }
+}
+#endif
+
+typedef void (*fr_hue_fn)(float *R, float *G, float *B, float hue);
+
+struct fr_colour_step_s;
+/* All steps on one block of planes (r, g, b). */
+typedef void (*fr_planes_fn)(float *r, float *g, float *b, const struct fr_colour_step_s *steps,
+                             int n);
+
+static void fr_block_hue_baseline(float *R, float *G, float *B, float hue)
+{
+    fr_block_hue(R, G, B, hue);
+}
+
+/* Moving FR_BLOCK RGB pixels (C = 3, contiguous) between bytes and planes. */
+typedef void (*fr_load3_fn)(const uint8_t *px, float *r, float *g, float *b);
+typedef void (*fr_store3_fn)(uint8_t *px, const float *r, const float *g, const float *b);
+
+FR_INLINE void fr_load3_scalar(const uint8_t *px, float *r, float *g, float *b)
+{
+    for (int i = 0; i < FR_BLOCK; i++) {
+        r[i] = px[3 * i];
+        g[i] = px[3 * i + 1];
+        b[i] = px[3 * i + 2];
+    }
+}
+
+FR_INLINE void fr_store3_scalar(uint8_t *px, const float *r, const float *g, const float *b)
+{
+    for (int i = 0; i < FR_BLOCK; i++) {
+        px[3 * i] = (uint8_t)(int32_t)r[i];
+        px[3 * i + 1] = (uint8_t)(int32_t)g[i];
+        px[3 * i + 2] = (uint8_t)(int32_t)b[i];
+    }
+}
+
+#if FR_X86
+/* 8 pixels (24 bytes) at a time: two overlapping 16-byte loads, byte
+ * shuffles to planes, widening to float; the way back packs and shuffles. */
+FR_TARGET_AVX2 FR_INLINE void fr_load8_rgb(const uint8_t *px, __m256 *r, __m256 *g, __m256 *b)
+{
+    const __m128i lo_r = _mm_setr_epi8(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i hi_r = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i lo_g = _mm_setr_epi8(1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i hi_g = _mm_setr_epi8(-1, -1, -1, -1, -1, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i lo_b = _mm_setr_epi8(2, 5, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i hi_b = _mm_setr_epi8(-1, -1, -1, -1, -1, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1);
+    __m128i a = _mm_loadu_si128((const __m128i *)px);
+    __m128i c = _mm_loadu_si128((const __m128i *)(px + 8));
+    *r = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(a, lo_r), _mm_shuffle_epi8(c, hi_r))));
+    *g = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(a, lo_g), _mm_shuffle_epi8(c, hi_g))));
+    *b = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(a, lo_b), _mm_shuffle_epi8(c, hi_b))));
+}
+
+FR_TARGET_AVX2 FR_INLINE __m128i fr_pack8_avx2(__m256 x)
+{
+    __m256i v = _mm256_cvttps_epi32(x);
+    __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    return _mm_packus_epi16(w, w);
+}
+
+FR_TARGET_AVX2 FR_INLINE void fr_store8_rgb(uint8_t *px, __m256 r, __m256 g, __m256 b)
+{
+    const __m128i m0 = _mm_setr_epi8(0, 8, -1, 1, 9, -1, 2, 10, -1, 3, 11, -1, 4, 12, -1, 5);
+    const __m128i m1 = _mm_setr_epi8(-1, -1, 0, -1, -1, 1, -1, -1, 2, -1, -1, 3, -1, -1, 4, -1);
+    const __m128i m2 = _mm_setr_epi8(13, -1, 6, 14, -1, 7, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i m3 = _mm_setr_epi8(-1, 5, -1, -1, 6, -1, -1, 7, -1, -1, -1, -1, -1, -1, -1, -1);
+    __m128i rg = _mm_unpacklo_epi64(fr_pack8_avx2(r), fr_pack8_avx2(g));
+    __m128i bb = fr_pack8_avx2(b);
+    _mm_storeu_si128((__m128i *)px, _mm_or_si128(_mm_shuffle_epi8(rg, m0), _mm_shuffle_epi8(bb, m1)));
+    _mm_storel_epi64((__m128i *)(px + 16), _mm_or_si128(_mm_shuffle_epi8(rg, m2), _mm_shuffle_epi8(bb, m3)));
+}
+
+FR_TARGET_AVX2 FR_INLINE void fr_load3_avx2(const uint8_t *px, float *r, float *g, float *b)
+{
+    for (int i = 0; i < FR_BLOCK; i += 8) {
+        __m256 vr, vg, vb;
+        fr_load8_rgb(px + 3 * i, &vr, &vg, &vb);
+        _mm256_storeu_ps(r + i, vr);
+        _mm256_storeu_ps(g + i, vg);
+        _mm256_storeu_ps(b + i, vb);
+    }
+}
+
+FR_TARGET_AVX2 FR_INLINE void fr_store3_avx2(uint8_t *px, const float *r, const float *g,
+                                             const float *b)
+{
+    for (int i = 0; i < FR_BLOCK; i += 8)
+        fr_store8_rgb(px + 3 * i, _mm256_loadu_ps(r + i), _mm256_loadu_ps(g + i), _mm256_loadu_ps(b + i));
+}
+#endif
+
+static inline int fr_per_byte_steps(const fr_colour_step *steps, int n)
+{
+    for (int k = 0; k < n; k++)
+        if (steps[k].kind != FR_IMG_BRIGHTNESS && steps[k].kind != FR_IMG_CONTRAST)
+            return 0;
+    return 1;
+}
+
+/* Steps on planes r, g, b (g, b unused when planar == 0: r then holds
+ * FR_BLOCK independent bytes). */
+FR_INLINE void fr_block_steps(float *r, float *g, float *b, int planar,
+                              const fr_colour_step *steps, int n, fr_hue_fn hue_fn)
+{
+    for (int k = 0; k < n; k++) {
+        const fr_colour_step *st = steps + k;
+        switch (st->kind) {
+        case FR_IMG_BRIGHTNESS:
+            fr_block_scale(r, st->ratio);
+            if (planar) {
+                fr_block_scale(g, st->ratio);
+                fr_block_scale(b, st->ratio);
+            }
+            break;
+        case FR_IMG_CONTRAST:
+            fr_block_blend_const(r, st->ratio, st->alpha, st->mean);
+            if (planar) {
+                fr_block_blend_const(g, st->ratio, st->alpha, st->mean);
+                fr_block_blend_const(b, st->ratio, st->alpha, st->mean);
+            }
+            break;
+        case FR_IMG_SATURATION:
+            if (planar)
+                fr_block_saturation(r, g, b, st->ratio, st->alpha);
+            break;
+        case FR_IMG_HUE:
+            if (planar)
+                hue_fn(r, g, b, st->hue);
+            break;
+        case FR_IMG_GRAY:
+            if (planar)
+                fr_block_grayscale(r, g, b);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static void fr_planes_baseline(float *r, float *g, float *b, const fr_colour_step *steps, int n)
+{
+    fr_block_steps(r, g, b, 1, steps, n, fr_block_hue_baseline);
+}
+
+/* Apply `n` colour steps to the pixels of buf (npix contiguous pixels of C
+ * channels, C = 1 or 3).  With sum != NULL the pixels are not written back:
+ * *sum gets the sum over pixels of the floored grayscale (C = 3) or value
+ * (C = 1) after the steps.  Steps acting on each byte alone (brightness,
+ * contrast) and 1-channel images run on the bytes as one flat plane. */
+FR_INLINE void fr_colour_body(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
+                              const fr_colour_step *steps, int n, int64_t *sum, int write,
+                              fr_load3_fn load3,
+                              fr_store3_fn store3, fr_planes_fn planes)
+{
+    float r[FR_BLOCK], g[FR_BLOCK], b[FR_BLOCK];
+    int64_t total = 0;
+    if (C == 1 || (!sum && fr_per_byte_steps(steps, n))) {
+        /* flat: every byte is a lane */
+        int64_t nb = npix * C;
+        for (int64_t p0 = 0; p0 < nb; p0 += FR_BLOCK) {
+            int m = nb - p0 < FR_BLOCK ? (int)(nb - p0) : FR_BLOCK;
+            const uint8_t *pi = in + p0;
+            uint8_t *px = buf + p0;
+            if (m == FR_BLOCK) {
+                for (int i = 0; i < FR_BLOCK; i++)
+                    r[i] = pi[i];
+            } else {
+                for (int i = 0; i < FR_BLOCK; i++)
+                    r[i] = 0.0f;
+                for (int i = 0; i < m; i++)
+                    r[i] = pi[i];
+            }
+            fr_block_steps(r, g, b, 0, steps, n, fr_block_hue_baseline);
+            if (sum) {
+                int32_t part = 0;
+                for (int i = 0; i < m; i++)
+                    part += (int32_t)r[i];
+                total += part;
+            }
+            if (!write) {
+            } else if (m == FR_BLOCK) {
+                for (int i = 0; i < FR_BLOCK; i++)
+                    px[i] = (uint8_t)(int32_t)r[i];
+            } else {
+                for (int i = 0; i < m; i++)
+                    px[i] = (uint8_t)(int32_t)r[i];
+            }
+        }
+        if (sum)
+            *sum = total;
+        return;
+    }
+    for (int64_t p0 = 0; p0 < npix; p0 += FR_BLOCK) {
+        int m = npix - p0 < FR_BLOCK ? (int)(npix - p0) : FR_BLOCK;
+        const uint8_t *pi = in + p0 * 3;
+        uint8_t *px = buf + p0 * 3;
+        if (m == FR_BLOCK) {
+            load3(pi, r, g, b);
+        } else {
+            for (int i = 0; i < m; i++) {
+                r[i] = pi[i * 3];
+                g[i] = pi[i * 3 + 1];
+                b[i] = pi[i * 3 + 2];
+            }
+            for (int i = m; i < FR_BLOCK; i++)
+                r[i] = g[i] = b[i] = 0.0f;
+        }
+        planes(r, g, b, steps, n);
+        if (sum) {
+            int32_t part = 0;
+            for (int i = 0; i < FR_BLOCK; i++)
+                part += (int32_t)fr_gray(r[i], g[i], b[i]) & -(int32_t)(i < m);
+            total += part;
+        }
+        if (!write) {
+        } else if (m == FR_BLOCK) {
+            store3(px, r, g, b);
+        } else {
+            for (int i = 0; i < m; i++) {
+                px[i * 3] = (uint8_t)(int32_t)r[i];
+                px[i * 3 + 1] = (uint8_t)(int32_t)g[i];
+                px[i * 3 + 2] = (uint8_t)(int32_t)b[i];
+            }
+        }
+    }
+    if (sum)
+        *sum = total;
+}
+
+static void fr_colour_baseline(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
+                               const fr_colour_step *steps, int n, int64_t *sum, int write)
+{
+    fr_colour_body(in, buf, npix, C, steps, n, sum, write, fr_load3_scalar, fr_store3_scalar,
+                   fr_planes_baseline);
+}
+
+#if FR_X86
+/* Brightness and contrast on flat bytes, 32 at a time in registers. */
+FR_TARGET_AVX2 static int64_t fr_flat_avx2(const uint8_t *in, uint8_t *buf, int64_t nb,
+                                           const fr_colour_step *steps, int n)
+{
+    const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(255.0f);
+    int64_t i = 0;
+    for (; i + 32 <= nb; i += 32) {
+        __m256i bytes = _mm256_loadu_si256((const __m256i *)(in + i));
+        __m128i lo = _mm256_castsi256_si128(bytes), hi = _mm256_extracti128_si256(bytes, 1);
+        __m256 v[4];
+        v[0] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo));
+        v[1] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8)));
+        v[2] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi));
+        v[3] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8)));
+        for (int k = 0; k < n; k++) {
+            __m256 ratio = _mm256_set1_ps(steps[k].ratio);
+            if (steps[k].kind == FR_IMG_BRIGHTNESS) {
+                for (int j = 0; j < 4; j++)
+                    v[j] = _mm256_mul_ps(v[j], ratio);
+            } else {
+                __m256 other = _mm256_set1_ps(steps[k].mean), alpha = _mm256_set1_ps(steps[k].alpha);
+                for (int j = 0; j < 4; j++)
+                    v[j] = _mm256_fmadd_ps(other, alpha, _mm256_mul_ps(v[j], ratio));
+            }
+            for (int j = 0; j < 4; j++)
+                v[j] = _mm256_round_ps(_mm256_min_ps(_mm256_max_ps(v[j], zero), top),
+                                       _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        }
+        __m256i a = _mm256_packus_epi32(_mm256_cvttps_epi32(v[0]), _mm256_cvttps_epi32(v[1]));
+        __m256i b = _mm256_packus_epi32(_mm256_cvttps_epi32(v[2]), _mm256_cvttps_epi32(v[3]));
+        /* packs interleave 128-bit lanes: (v0lo v1lo v0hi v1hi) -> fix with a permute */
+        __m256i out = _mm256_packus_epi16(a, b);
+        out = _mm256_permutevar8x32_epi32(out, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(buf + i), out);
+    }
+    return i;
+}
+
+/* All colour steps on 8 RGB pixels at a time, kept in registers from the
+ * byte load to the byte store.  Returns the number of pixels done (a
+ * multiple of 8); the caller finishes the rest. */
+FR_TARGET_AVX2 FR_INLINE __m256 fr_clamp_trunc8(__m256 x)
+{
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_setzero_ps()), _mm256_set1_ps(255.0f));
+    return _mm256_round_ps(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+}
+
+FR_TARGET_AVX2 FR_INLINE __m256 fr_gray8(__m256 r, __m256 g, __m256 b)
+{
+    __m256 acc = _mm256_mul_ps(r, _mm256_set1_ps(0.2989f));
+    acc = _mm256_fmadd_ps(g, _mm256_set1_ps(0.587f), acc);
+    return _mm256_fmadd_ps(b, _mm256_set1_ps(0.114f), acc);
+}
+
+#define FR_REG_STEPS 16
+
+/* One colour step other than hue on 8 pixels in registers. */
+FR_TARGET_AVX2 FR_INLINE void fr_step8_avx2(const fr_colour_step *st, __m256 *r, __m256 *g, __m256 *b)
+{
+    __m256 ratio = _mm256_set1_ps(st->ratio), alpha = _mm256_set1_ps(st->alpha);
+    switch (st->kind) {
+    case FR_IMG_BRIGHTNESS:
+        *r = fr_clamp_trunc8(_mm256_mul_ps(*r, ratio));
+        *g = fr_clamp_trunc8(_mm256_mul_ps(*g, ratio));
+        *b = fr_clamp_trunc8(_mm256_mul_ps(*b, ratio));
+        break;
+    case FR_IMG_CONTRAST: {
+        __m256 other = _mm256_set1_ps(st->mean);
+        *r = fr_clamp_trunc8(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*r, ratio)));
+        *g = fr_clamp_trunc8(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*g, ratio)));
+        *b = fr_clamp_trunc8(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*b, ratio)));
+        break;
+    }
+    case FR_IMG_SATURATION: {
+        __m256 gray = _mm256_round_ps(fr_gray8(*r, *g, *b), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        *r = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*r, ratio)));
+        *g = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*g, ratio)));
+        *b = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*b, ratio)));
+        break;
+    }
+    case FR_IMG_GRAY: {
+        __m256 gray = _mm256_round_ps(fr_gray8(*r, *g, *b), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        *r = *g = *b = gray;
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* The steps on a block of planes: hue block by block, runs of other steps
+ * fused 8 pixels at a time in registers. */
+FR_TARGET_AVX2 static void fr_planes_avx2(float *r, float *g, float *b, const fr_colour_step *steps,
+                                          int n)
+{
+    int k = 0;
+    while (k < n) {
+        if (steps[k].kind == FR_IMG_HUE) {
+            fr_block_hue_avx2(r, g, b, steps[k].hue);
+            k++;
+            continue;
+        }
+        int j = k;
+        while (j < n && steps[j].kind != FR_IMG_HUE)
+            j++;
+        for (int i = 0; i < FR_BLOCK; i += 8) {
+            __m256 vr = _mm256_loadu_ps(r + i), vg = _mm256_loadu_ps(g + i), vb = _mm256_loadu_ps(b + i);
+            for (int q = k; q < j; q++)
+                fr_step8_avx2(steps + q, &vr, &vg, &vb);
+            _mm256_storeu_ps(r + i, vr);
+            _mm256_storeu_ps(g + i, vg);
+            _mm256_storeu_ps(b + i, vb);
+        }
+        k = j;
+    }
+}
+
+FR_TARGET_AVX2 static int64_t fr_rgb_avx2(const uint8_t *in, uint8_t *out, int64_t npix,
+                                          const fr_colour_step *steps, int n, int64_t *sum,
+                                          int write)
+{
+    if (n > FR_REG_STEPS)
+        return 0;
+    for (int k = 0; k < n; k++)
+        if (steps[k].kind == FR_IMG_HUE) /* too many live values: the block path is faster */
+            return 0;
+    int64_t total = 0, i = 0;
+    while (i + 8 <= npix) {
+        /* int32 lanes hold at most 2**22 groups of 255 before they are added up */
+        int64_t stop = npix - i > ((int64_t)8 << 22) ? i + ((int64_t)8 << 22) : npix;
+        __m256i acc = _mm256_setzero_si256();
+        for (; i + 8 <= stop; i += 8) {
+            __m256 r, g, b;
+            fr_load8_rgb(in + 3 * i, &r, &g, &b);
+            for (int k = 0; k < n; k++)
+                fr_step8_avx2(steps + k, &r, &g, &b);
+            if (sum)
+                acc = _mm256_add_epi32(acc, _mm256_cvttps_epi32(fr_gray8(r, g, b)));
+            if (write)
+                fr_store8_rgb(out + 3 * i, r, g, b);
+        }
+        if (sum) {
+            int32_t lanes[8];
+            _mm256_storeu_si256((__m256i *)lanes, acc);
+            for (int l = 0; l < 8; l++)
+                total += lanes[l];
+        }
+    }
+    if (sum)
+        *sum = total;
+    return i;
+}
+
+FR_TARGET_AVX2 static void fr_colour_avx2(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
+                                          const fr_colour_step *steps, int n, int64_t *sum, int write)
+{
+    if (!sum && write && fr_per_byte_steps(steps, n)) {
+        int64_t done = fr_flat_avx2(in, buf, npix * C, steps, n);
+        in += done;
+        buf += done;
+        npix = npix * C - done;
+        C = 1;
+    } else if (C == 3) {
+        int64_t head = 0;
+        int64_t done = fr_rgb_avx2(in, buf, npix, steps, n, sum ? &head : NULL, write);
+        in += 3 * done;
+        buf += 3 * done;
+        npix -= done;
+        if (sum) {
+            int64_t rest = 0;
+            fr_colour_body(in, buf, npix, C, steps, n, &rest, write, fr_load3_avx2, fr_store3_avx2,
+                           fr_planes_avx2);
+            *sum = head + rest;
+            return;
+        }
+    }
+    fr_colour_body(in, buf, npix, C, steps, n, sum, write, fr_load3_avx2, fr_store3_avx2,
+                   fr_planes_avx2);
+}
+
+FR_TARGET_AVX512 static void fr_colour_avx512(const uint8_t *in, uint8_t *buf, int64_t npix,
+                                              int64_t C, const fr_colour_step *steps, int n,
+                                              int64_t *sum, int write)
+{
+    fr_colour_avx2(in, buf, npix, C, steps, n, sum, write);
+}
+#endif
+
+/* Colour steps from `in` to `buf` (which may be `in`); with write == 0 only
+ * *sum is computed. */
+static void fr_colour(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
+                      const fr_colour_step *steps, int n, int64_t *sum, int write, int level)
+{
+#if FR_X86
+    if (level >= FR_SIMD_AVX512) {
+        fr_colour_avx512(in, buf, npix, C, steps, n, sum, write);
+        return;
+    }
+    if (level >= FR_SIMD_AVX2) {
+        fr_colour_avx2(in, buf, npix, C, steps, n, sum, write);
+        return;
+    }
+#endif
+    (void)level;
+    fr_colour_baseline(in, buf, npix, C, steps, n, sum, write);
+}
+
+/* The mean torchvision's contrast uses: float32(sum) / float32(count). */
+static inline float fr_mean_of_sum(int64_t sum, int64_t count)
+{
+    return (float)sum / (float)count;
+}
+
+/* Run a stage of colour steps in place on a contiguous buffer, fused.  A
+ * contrast step needs the mean grayscale of the image at its place: when
+ * the steps before it are cheap per-byte ones, they are recomputed in a
+ * read-only pass; when they include saturation, hue or grayscale, that pass
+ * also writes its result, so no step is computed twice. */
+static void fr_colour_stage(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
+                            const fr_step *steps, int n, int level)
+{
+    if (n <= 0 || npix <= 0 || (C != 1 && C != 3))
+        return;
+    fr_colour_step stack[16];
+    fr_colour_step *cs = n <= 16 ? stack : (fr_colour_step *)malloc((size_t)n * sizeof(fr_colour_step));
+    if (!cs)
+        return;
+    int m = 0, start = 0;
+    for (int k = 0; k < n; k++) {
+        const fr_step *s = steps + k;
+        fr_colour_step c;
+        c.kind = s->kind;
+        c.ratio = (float)s->factor;
+        c.alpha = (float)(1.0 - s->factor);
+        c.hue = (float)s->factor;
+        c.mean = 0.0f;
+        if (s->kind == FR_IMG_CONTRAST) {
+            int64_t sum = 0;
+            int heavy = C == 3 && !fr_per_byte_steps(cs + start, m - start);
+            fr_colour(in, buf, npix, C, cs + start, m - start, &sum, heavy, level);
+            if (heavy) {
+                start = m;
+                in = buf;
+            }
+            c.mean = fr_mean_of_sum(sum, npix);
+        }
+        cs[m++] = c;
+    }
+    fr_colour(in, buf, npix, C, cs + start, m - start, NULL, 1, level);
+    if (cs != stack)
+        free(cs);
+}
+
+static int fr_is_identity(const int32_t *tab, int64_t n, int64_t base_n)
+{
+    if (n != base_n)
+        return 0;
+    for (int64_t i = 0; i < n; i++)
+        if (tab[i] != i)
+            return 0;
+    return 1;
+}
+
+static int32_t *fr_identity_table(int64_t n)
+{
+    int32_t *t = (int32_t *)malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
+    if (t)
+        for (int64_t i = 0; i < n; i++)
+            t[i] = (int32_t)i;
+    return t;
+}
+
+/* Run steps[0..n) on src into dst (contiguous, the output shape of the
+ * steps).  Returns 0, or -1 if memory ran out. */
+static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, int level)
+{
+    int64_t C = src.c;
+    int64_t h = src.h, w = src.w;
+    fr_view base = src;
+    uint8_t *scratch[2] = {NULL, NULL};
+    int which = 0, status = 0;
+    uint8_t (*fills)[4] = (uint8_t (*)[4])malloc((size_t)(n > 0 ? n : 1) * 4);
+    int32_t *ytab = fr_identity_table(h), *xtab = fr_identity_table(w);
+    fr_run *runs = NULL;
+    int pending = 1; /* the tables hold geometry not yet gathered into a buffer */
+    if (!fills || !ytab || !xtab) {
+        status = -1;
+        goto done;
+    }
+    int k = 0;
+    while (k <= n) {
+        if (k < n && fr_is_geometry(steps[k].kind)) {
+            const fr_step *s = steps + k;
+            int32_t code = -1 - k;
+            memcpy(fills[k], s->fill, 4);
+            int64_t nh = h, nw = w;
+            int32_t *ny = ytab, *nx = xtab;
+            if (s->kind == FR_IMG_HFLIP) {
+                nx = fr_axis_apply(xtab, w, s->kind, 0, 0, 0, code, &nw);
+            } else if (s->kind == FR_IMG_VFLIP) {
+                ny = fr_axis_apply(ytab, h, s->kind, 0, 0, 0, code, &nh);
+            } else if (s->kind == FR_IMG_CROP) {
+                ny = fr_axis_apply(ytab, h, s->kind, s->a, s->c, 0, code, &nh);
+                nx = fr_axis_apply(xtab, w, s->kind, s->b, s->d, 0, code, &nw);
+            } else {
+                ny = fr_axis_apply(ytab, h, s->kind, s->b, s->d, s->mode, code, &nh);
+                nx = fr_axis_apply(xtab, w, s->kind, s->a, s->c, s->mode, code, &nw);
+            }
+            if (!ny || !nx) {
+                if (ny != ytab) free(ny);
+                if (nx != xtab) free(nx);
+                status = -1;
+                goto done;
+            }
+            if (ny != ytab) { free(ytab); ytab = ny; }
+            if (nx != xtab) { free(xtab); xtab = nx; }
+            h = nh;
+            w = nw;
+            pending = 1;
+            k++;
+            continue;
+        }
+        /* a colour stage, or the end: materialise the geometry first */
+        int j = k;
+        while (j < n && !fr_is_geometry(steps[j].kind))
+            j++;
+        int more_geometry = j < n;
+        uint8_t *target = dst;
+        if (pending && more_geometry) {
+            free(scratch[which]);
+            scratch[which] = (uint8_t *)malloc((size_t)(h * w * C > 0 ? h * w * C : 1));
+            if (!scratch[which]) {
+                status = -1;
+                goto done;
+            }
+            target = scratch[which];
+        }
+        if (pending && k < n && fr_is_identity(ytab, h, base.h) && fr_is_identity(xtab, w, base.w) &&
+            base.sc == 1 && base.sx == C && base.sy == w * C) {
+            /* no geometry to apply: the colour stage reads the base directly */
+            fr_colour_stage(base.data, target, h * w, C, steps + k, j - k, level);
+            base.data = target;
+            if (target != dst)
+                which ^= 1;
+            pending = 0;
+            k = j;
+            continue;
+        }
+        if (pending) {
+            free(runs);
+            runs = (fr_run *)malloc((size_t)(w > 0 ? w : 1) * sizeof(fr_run));
+            if (!runs) {
+                status = -1;
+                goto done;
+            }
+            int64_t n_runs = fr_runs_from_table(xtab, w, runs);
+            fr_gather(base, ytab, h, runs, n_runs, w, (const uint8_t (*)[4])fills, target, level);
+            if (target != dst) {
+                base.data = target;
+                which ^= 1;
+            } else {
+                base.data = dst;
+            }
+            base.h = h;
+            base.w = w;
+            base.sy = w * C;
+            base.sx = C;
+            base.sc = 1;
+            free(ytab);
+            free(xtab);
+            ytab = fr_identity_table(h);
+            xtab = fr_identity_table(w);
+            if (!ytab || !xtab) {
+                status = -1;
+                goto done;
+            }
+            pending = 0;
+        }
+        if (k == n)
+            break;
+        fr_colour_stage(base.data, (uint8_t *)base.data, h * w, C, steps + k, j - k, level);
+        k = j;
+    }
+done:
+    free(fills);
+    free(ytab);
+    free(xtab);
+    free(runs);
+    free(scratch[0]);
+    free(scratch[1]);
+    return status;
+}
+
+/* ---- drawing the random parameters of a pipeline -------------------------- */
+
+/* An op of a random pipeline as passed from Python: FR_SPEC_WIDTH doubles. */
+enum { FR_OP_HFLIP = 1, FR_OP_VFLIP, FR_OP_RANDOM_CROP, FR_OP_CENTER_CROP, FR_OP_JITTER, FR_OP_GRAY };
+#define FR_SPEC_WIDTH 24
+/* spec: 0 kind, 1 p, 2 size_h, 3 size_w, 4..7 pad l t r b, 8 pad_if_needed,
+ * 9 mode, 10..13 fill, 14..21 jitter (lo, hi) for b c s h, 22 enabled bits */
+#define FR_RECORD_WIDTH 16
+/* record: 0 fired, 1 top, 2 left, 3..6 pad l t r b, 7..10 factors b c s h,
+ * 11..14 order (jitter op numbers 0..3, -1 if unused) */
+
+#define FR_IMAGE_DOMAIN 1
+
+static inline int64_t fr_draw_index(fr_stream s, uint64_t word, int64_t n)
+{
+    int64_t k = (int64_t)floor(fr_uniform(s, word) * (double)n);
+    return k < n ? k : n - 1;
+}
+
+/* Round half to even of d / 2 for d >= 0 (Python's round((H - h) / 2.0)). */
+static inline int64_t fr_half_even(int64_t d)
+{
+    int64_t k = d / 2;
+    if (d % 2 == 0)
+        return k;
+    return (k % 2 == 0) ? k : k + 1;
+}
+
+static void fr_set_step(fr_step *s, int kind, int mode, int64_t a, int64_t b, int64_t c,
+                        int64_t d, double factor, const double *fill)
+{
+    s->kind = kind;
+    s->mode = mode;
+    s->a = a;
+    s->b = b;
+    s->c = c;
+    s->d = d;
+    s->factor = factor;
+    for (int i = 0; i < 4; i++)
+        s->fill[i] = fill ? (uint8_t)fill[i] : 0;
+}
+
+/* Draw the parameters of every op for one image of h x w and write the
+ * concrete steps (at most 4 per op) and one record per op.  Returns the
+ * number of steps. */
+static int fr_image_draw(const double *spec, int n_ops, uint64_t seed, uint64_t epoch,
+                         uint64_t index, int64_t h, int64_t w, fr_step *steps, double *record)
+{
+    int ns = 0;
+    uint64_t base = fr_stream_derive(fr_stream_derive(FR_IMAGE_DOMAIN, epoch), index);
+    for (int k = 0; k < n_ops; k++) {
+        const double *op = spec + k * FR_SPEC_WIDTH;
+        double *rec = record + k * FR_RECORD_WIDTH;
+        fr_stream s = fr_stream_make(seed, fr_stream_derive(base, (uint64_t)k));
+        int kind = (int)op[0];
+        for (int i = 0; i < FR_RECORD_WIDTH; i++)
+            rec[i] = 0.0;
+        for (int i = 7; i < 11; i++)
+            rec[i] = NAN;
+        for (int i = 11; i < 15; i++)
+            rec[i] = -1.0;
+        if (kind == FR_OP_HFLIP || kind == FR_OP_VFLIP || kind == FR_OP_GRAY) {
+            int fire = fr_uniform(s, 0) < op[1];
+            rec[0] = fire;
+            if (fire)
+                fr_set_step(steps + ns++, kind == FR_OP_HFLIP ? FR_IMG_HFLIP
+                                          : kind == FR_OP_VFLIP ? FR_IMG_VFLIP : FR_IMG_GRAY,
+                            0, 0, 0, 0, 0, 0.0, NULL);
+        } else if (kind == FR_OP_RANDOM_CROP || kind == FR_OP_CENTER_CROP) {
+            int64_t ch = (int64_t)op[2], cw = (int64_t)op[3];
+            int64_t pl = (int64_t)op[4], pt = (int64_t)op[5], pr = (int64_t)op[6], pb = (int64_t)op[7];
+            int64_t ph = h + pt + pb, pw = w + pl + pr;
+            if (op[8] != 0.0) {
+                if (ph < ch) {
+                    int64_t diff = ch - ph;
+                    pt += diff;
+                    pb += diff;
+                    ph += 2 * diff;
+                }
+                if (pw < cw) {
+                    int64_t diff = cw - pw;
+                    pl += diff;
+                    pr += diff;
+                    pw += 2 * diff;
+                }
+            }
+            int64_t top, left;
+            if (kind == FR_OP_RANDOM_CROP) {
+                top = ph > ch ? fr_draw_index(s, 0, ph - ch + 1) : 0;
+                left = pw > cw ? fr_draw_index(s, 1, pw - cw + 1) : 0;
+            } else {
+                top = fr_half_even(ph - ch);
+                left = fr_half_even(pw - cw);
+            }
+            rec[0] = 1;
+            rec[1] = (double)top;
+            rec[2] = (double)left;
+            rec[3] = (double)pl;
+            rec[4] = (double)pt;
+            rec[5] = (double)pr;
+            rec[6] = (double)pb;
+            if (pl || pt || pr || pb)
+                fr_set_step(steps + ns++, FR_IMG_PAD, (int)op[9], pl, pt, pr, pb, 0.0, op + 10);
+            fr_set_step(steps + ns++, FR_IMG_CROP, 0, top, left, ch, cw, 0.0, NULL);
+            h = ch;
+            w = cw;
+        } else if (kind == FR_OP_JITTER) {
+            static const int kinds[4] = {FR_IMG_BRIGHTNESS, FR_IMG_CONTRAST, FR_IMG_SATURATION,
+                                         FR_IMG_HUE};
+            int enabled = (int)op[22];
+            double factor[4];
+            for (int i = 0; i < 4; i++) {
+                double lo = op[14 + 2 * i], hi = op[15 + 2 * i];
+                factor[i] = lo + fr_uniform(s, (uint64_t)i) * (hi - lo);
+            }
+            int perm[4] = {0, 1, 2, 3};
+            for (int i = 3; i >= 1; i--) {
+                int j = (int)fr_draw_index(s, (uint64_t)(7 - i), i + 1);
+                int t = perm[i];
+                perm[i] = perm[j];
+                perm[j] = t;
+            }
+            rec[0] = enabled != 0;
+            int o = 0;
+            for (int i = 0; i < 4; i++) {
+                int q = perm[i];
+                if (!(enabled & (1 << q)))
+                    continue;
+                rec[7 + q] = factor[q];
+                rec[11 + o++] = q;
+                fr_set_step(steps + ns++, kinds[q], 0, 0, 0, 0, 0, factor[q], NULL);
+            }
+        }
+    }
+    return ns;
+}
+
+#endif

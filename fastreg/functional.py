@@ -1,0 +1,360 @@
+"""Deterministic image ops on uint8 images (torchvision.transforms.v2.functional names).
+
+Images are NumPy uint8 arrays, HWC with 1 to 4 channels or 2-D grayscale,
+of any strides.  Colour ops need 1 or 3 channels (RGB) and follow
+torchvision.transforms.v2 on uint8 tensors bit for bit: every step computes
+in float32, clamps to [0, 255] and truncates; a blend of image ``a`` with
+``b`` at ratio ``r`` is ``fma(b, float32(1 - r), a * float32(r))`` as
+PyTorch's vectorized ``add`` computes it; grayscale is
+``fma(B, 0.114, fma(G, 0.587, R * 0.2989))`` truncated; hue goes through
+float32 HSV and back with ``* 255.999`` truncation.  The contrast mean is
+``float32(sum) / float32(count)`` of the floored grayscale (exact whenever
+the sum is below 2**24, as for 256x256 images; PyTorch's float32 summation
+of larger images may differ in the last bit).
+
+Every op takes ``out=``: a uint8 array of the output shape (C-contiguous for
+speed; other views are written through correctly).  ``out`` may be the
+input itself for ops that keep the shape; any other overlap is refused.
+"""
+
+import numbers
+
+import numpy as np
+
+from fastreg import _image
+from fastreg._validate import check_count, check_image, check_image_out, check_real
+
+# Step kinds (fr_image.h).
+HFLIP, VFLIP, CROP, PAD, BRIGHTNESS, CONTRAST, SATURATION, HUE, GRAY = range(1, 10)
+PADDING_MODES = {"constant": 0, "edge": 1, "reflect": 2, "symmetric": 3}
+
+__all__ = [
+    "adjust_brightness",
+    "adjust_contrast",
+    "adjust_hue",
+    "adjust_saturation",
+    "center_crop",
+    "crop",
+    "hflip",
+    "pad",
+    "rgb_to_grayscale",
+    "vflip",
+]
+
+
+def step(kind, mode=0, a=0, b=0, c=0, d=0, factor=0.0, fill=(0, 0, 0, 0)):
+    """One row of a step table (see fr_image.h)."""
+    return [kind, mode, a, b, c, d, factor, *fill]
+
+
+_FIXED = {}
+
+
+def _fixed(kind):
+    """The one-step table of an op without parameters (shared, read-only)."""
+    if kind not in _FIXED:
+        table = steps_table([step(kind)])
+        table.flags.writeable = False
+        _FIXED[kind] = table
+    return _FIXED[kind]
+
+
+def steps_table(rows):
+    """A float64 step table (one row per step) for the kernels."""
+    return np.array(rows, dtype=np.float64).reshape(len(rows), _image.STEP_WIDTH)
+
+
+def _run(img, hwc, rows, out_hwc, out):
+    """Run the steps (rows, or a ready table) on the validated image `hwc`
+    (view of `img`) into `out`."""
+    steps = rows if isinstance(rows, np.ndarray) else steps_table(rows)
+    shape = out_hwc if img.ndim == 3 else out_hwc[:2]
+    if out is None:
+        result = np.empty(shape, dtype=np.uint8)
+        _image.run_steps(hwc, result.reshape(out_hwc), steps)
+        return result
+    shared = check_image_out(out, shape, [img])
+    if not shared and out.flags.c_contiguous:
+        _image.run_steps(hwc, out if out.ndim == 3 else out.reshape(out_hwc), steps)
+        return out
+    tmp = np.empty(out_hwc, dtype=np.uint8)
+    _image.run_steps(hwc, tmp, steps)
+    np.copyto(out, tmp.reshape(shape))
+    return out
+
+
+def _check_size_pair(name, size):
+    """An int or a pair of ints, all > 0, as (height, width)."""
+    if isinstance(size, (numbers.Integral,)) and not isinstance(size, (bool, np.bool_)):
+        size = (size, size)
+    try:
+        size = tuple(size)
+    except TypeError:
+        raise TypeError(f"{name} must be an int or a (height, width) pair, got {size!r}") from None
+    if len(size) == 1:
+        size = (size[0], size[0])
+    if len(size) != 2:
+        raise ValueError(f"{name} must be an int or a (height, width) pair, got {size!r}")
+    h, w = (check_count(f"{name}", s) for s in size)
+    if h == 0 or w == 0:
+        raise ValueError(f"{name} must be positive, got {size!r}")
+    return h, w
+
+
+def check_padding(padding, name="padding"):
+    """torchvision's padding forms: int, (all,), (left/right, top/bottom) or
+    (left, top, right, bottom).  Returns (left, top, right, bottom)."""
+    if isinstance(padding, numbers.Integral) and not isinstance(padding, (bool, np.bool_)):
+        padding = (padding,)
+    try:
+        padding = tuple(padding)
+    except TypeError:
+        raise TypeError(f"{name} must be an int or a sequence of 1, 2 or 4 ints, got {padding!r}") from None
+    values = tuple(check_count(name, p) for p in padding)
+    if len(values) == 1:
+        return values * 4
+    if len(values) == 2:
+        return (values[0], values[1], values[0], values[1])
+    if len(values) == 4:
+        return values
+    raise ValueError(f"{name} must have 1, 2 or 4 elements, got {len(values)}")
+
+
+def check_fill(fill, name="fill"):
+    """An int in [0, 255] or a sequence of up to 4 of them (one per channel)."""
+    if isinstance(fill, numbers.Real) and not isinstance(fill, (bool, np.bool_)):
+        fill = (fill,)
+    try:
+        fill = tuple(fill)
+    except TypeError:
+        raise TypeError(f"{name} must be a number or a sequence of numbers, got {fill!r}") from None
+    if not 1 <= len(fill) <= 4:
+        raise ValueError(f"{name} must have 1 to 4 values, got {len(fill)}")
+    values = [int(check_real(name, v, 0, 255)) for v in fill]
+    if len(values) == 1:
+        values *= 4
+    return tuple(values + [0] * (4 - len(values))), len(fill)
+
+
+def check_padding_mode(mode, name="padding_mode"):
+    """One of PADDING_MODES."""
+    if not isinstance(mode, str):
+        raise TypeError(f"{name} must be a str, got {type(mode).__name__}")
+    if mode not in PADDING_MODES:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, PADDING_MODES))}; got {mode!r}")
+    return mode
+
+
+def check_pad_fits(padding, mode, h, w, name="padding"):
+    """reflect needs padding < the side, symmetric padding <= the side (as torch)."""
+    left, top, right, bottom = padding
+    if mode != "constant" and ((h == 0 and top + bottom) or (w == 0 and left + right)):
+        raise ValueError(f"{name} {padding}: {mode} padding needs a non-empty image, got {h}x{w}")
+    if mode == "reflect" and (max(left, right) >= w or max(top, bottom) >= h):
+        raise ValueError(f"{name} {padding} is too large for reflect padding of a {h}x{w} image "
+                         "(each pad must be smaller than that side)")
+    if mode == "symmetric" and (max(left, right) > w or max(top, bottom) > h):
+        raise ValueError(f"{name} {padding} is too large for symmetric padding of a {h}x{w} image "
+                         "(each pad must be at most that side)")
+
+
+def hflip(img, *, out=None):
+    """Flip left-right.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8, (H, W) or (H, W, C) with C in 1..4, any strides.
+    out : numpy.ndarray, optional
+        uint8 array of the same shape.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    hwc = check_image("img", img)
+    return _run(img, hwc, _fixed(HFLIP), hwc.shape, out)
+
+
+def vflip(img, *, out=None):
+    """Flip upside down.  Parameters as :func:`hflip`."""
+    hwc = check_image("img", img)
+    return _run(img, hwc, _fixed(VFLIP), hwc.shape, out)
+
+
+def crop(img, top, left, height, width, *, out=None):
+    """The window ``img[top:top + height, left:left + width]``, copied.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8 image.
+    top, left : int
+        Non-negative offsets.
+    height, width : int
+        Positive; the window must lie inside the image.
+    out : numpy.ndarray, optional
+        uint8 array of shape (height, width[, C]).
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    hwc = check_image("img", img)
+    top, left = check_count("top", top), check_count("left", left)
+    height, width = check_count("height", height), check_count("width", width)
+    if height == 0:
+        raise ValueError("height must be positive, got 0")
+    if width == 0:
+        raise ValueError("width must be positive, got 0")
+    h, w, c = hwc.shape
+    if top + height > h:
+        raise ValueError(f"top + height ({top} + {height}) exceeds the image height {h}")
+    if left + width > w:
+        raise ValueError(f"left + width ({left} + {width}) exceeds the image width {w}")
+    return _run(img, hwc, _one_step(CROP, top, left, height, width), (height, width, c), out)
+
+
+def center_offsets(h, w, height, width):
+    """torchvision's centre crop offsets: round((H - h) / 2) with Python's round."""
+    return int(round((h - height) / 2.0)), int(round((w - width) / 2.0))
+
+
+def center_crop(img, output_size, *, out=None):
+    """The centred window of `output_size` (int or (height, width)).
+
+    The offsets are ``round((H - height) / 2)`` and ``round((W - width) / 2)``
+    with Python's round (half to even), as torchvision.  A size larger than
+    the image is refused.
+    """
+    hwc = check_image("img", img)
+    height, width = _check_size_pair("output_size", output_size)
+    h, w, c = hwc.shape
+    if height > h or width > w:
+        raise ValueError(f"output_size ({height}, {width}) is larger than the image ({h}, {w})")
+    top, left = center_offsets(h, w, height, width)
+    return _run(img, hwc, _one_step(CROP, top, left, height, width), (height, width, c), out)
+
+
+def pad(img, padding, fill=0, padding_mode="constant", *, out=None):
+    """Pad the borders.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8 image.
+    padding : int or sequence of int
+        One value for all sides, (left/right, top/bottom) or
+        (left, top, right, bottom), all >= 0.
+    fill : int or sequence of int, default 0
+        Constant value (per channel if a sequence), in [0, 255].
+    padding_mode : {"constant", "edge", "reflect", "symmetric"}
+        As numpy.pad's "constant", "edge", "reflect" and "symmetric";
+        reflect needs each pad smaller than its side, symmetric at most it.
+    out : numpy.ndarray, optional
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    hwc = check_image("img", img)
+    padding = check_padding(padding)
+    fill, n_fill = check_fill(fill)
+    mode = check_padding_mode(padding_mode)
+    h, w, c = hwc.shape
+    if n_fill not in (1, c):
+        raise ValueError(f"fill must have 1 or {c} values for a {c}-channel image, got {n_fill}")
+    check_pad_fits(padding, mode, h, w)
+    left, top, right, bottom = padding
+    shape = (h + top + bottom, w + left + right, c)
+    return _run(img, hwc, [step(PAD, PADDING_MODES[mode], left, top, right, bottom, 0.0, fill)],
+                shape, out)
+
+
+def _one_step(kind, a=0, b=0, c=0, d=0, factor=0.0):
+    """The table of one step without fill (faster than steps_table)."""
+    table = np.zeros((1, _image.STEP_WIDTH))
+    table[0, 0] = kind
+    if a or b or c or d:
+        table[0, 2:6] = (a, b, c, d)
+    table[0, 6] = factor
+    return table
+
+
+def _colour(img, kind, factor, out):
+    hwc = check_image("img", img, channels=(1, 3))
+    return _run(img, hwc, _one_step(kind, factor=factor), hwc.shape, out)
+
+
+def check_factor(name, value):
+    """A colour factor: a real number >= 0, NaN refused."""
+    return check_real(name, value, 0.0)
+
+
+def adjust_brightness(img, brightness_factor, *, out=None):
+    """``clamp(img * brightness_factor, 0, 255)``, truncated (torchvision v2).
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8, 1 or 3 channels (or 2-D).
+    brightness_factor : float
+        >= 0; 1 keeps the image.
+    out : numpy.ndarray, optional
+    """
+    return _colour(img, BRIGHTNESS, check_factor("brightness_factor", brightness_factor), out)
+
+
+def adjust_contrast(img, contrast_factor, *, out=None):
+    """Blend with the mean of the floored grayscale image (torchvision v2).
+
+    Parameters as :func:`adjust_brightness`; `contrast_factor` >= 0.
+    """
+    return _colour(img, CONTRAST, check_factor("contrast_factor", contrast_factor), out)
+
+
+def adjust_saturation(img, saturation_factor, *, out=None):
+    """Blend with the floored grayscale image (torchvision v2); 1-channel
+    images are returned unchanged.  `saturation_factor` >= 0."""
+    return _colour(img, SATURATION, check_factor("saturation_factor", saturation_factor), out)
+
+
+def adjust_hue(img, hue_factor, *, out=None):
+    """Shift the hue by `hue_factor` turns, in [-0.5, 0.5], through float32
+    HSV as torchvision v2; 1-channel images are returned unchanged."""
+    return _colour(img, HUE, check_real("hue_factor", hue_factor, -0.5, 0.5), out)
+
+
+def rgb_to_grayscale(img, num_output_channels=1, *, out=None):
+    """``0.2989 R + 0.587 G + 0.114 B``, truncated (torchvision v2).
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8, 1 or 3 channels (a 1-channel image is copied).
+    num_output_channels : {1, 3}
+    out : numpy.ndarray, optional
+        (H, W, num_output_channels), or (H, W) for a 2-D input with 1 output
+        channel.
+    """
+    hwc = check_image("img", img, channels=(1, 3))
+    if isinstance(num_output_channels, bool) or num_output_channels not in (1, 3):
+        raise ValueError(f"num_output_channels must be 1 or 3, got {num_output_channels!r}")
+    h, w, c = hwc.shape
+    if c == num_output_channels:
+        return _run(img, hwc, _fixed(GRAY), hwc.shape, out)
+    shape = (h, w, num_output_channels) if img.ndim == 3 or num_output_channels == 3 else (h, w)
+    if out is not None:
+        check_image_out(out, shape, [img])
+        if np.shares_memory(out, img):
+            raise ValueError("out overlaps the input; pass a separate array")
+    if c == 1:
+        result = np.repeat(hwc, 3, axis=2)
+    else:
+        full = np.empty((h, w, 3), dtype=np.uint8)
+        _image.run_steps(hwc, full, steps_table([step(GRAY)]))
+        result = full[:, :, :1] if img.ndim == 3 else full[:, :, 0]
+    if out is None:
+        return np.ascontiguousarray(result)
+    np.copyto(out, result)
+    return out

@@ -1,0 +1,271 @@
+"""NumPy reference of the image ops and random transforms.
+
+The colour ops are written in torchvision.transforms.v2's order of
+operations on uint8 tensors, as PyTorch computes them on x86-64: float32
+arithmetic, ``add(x, y, alpha=a)`` as a fused multiply-add ``fma(y, a, x)``,
+a clamp and a truncation after every step.  NumPy has no fused multiply-add,
+so :func:`fma32` computes one exactly (an error-free sum in float64 rounded
+to odd, then to float32).  The random draws follow fastreg.transforms'
+documented streams, through fastreg.reference.random.
+"""
+
+import math
+
+import numpy as np
+
+from fastreg.reference import random as rr
+
+IMAGE_DOMAIN = 1
+F32 = np.float32
+
+
+# ---- exact float32 fused multiply-add -------------------------------------------
+
+def fma32(a, b, c):
+    """round_to_float32(a * b + c) computed exactly, for float32 inputs."""
+    a, b, c = np.broadcast_arrays(*(np.asarray(v, dtype=np.float32) for v in (a, b, c)))
+    shape = a.shape
+    a, b, c = (np.array(v, dtype=np.float64).reshape(-1) for v in (a, b, c))
+    p = a * b  # exact: 24 + 24 bits
+    s = p + c
+    # two-sum: s + e == p + c exactly
+    bp = s - c
+    e = (p - bp) + (c - (s - bp))
+    # round to odd in float64, then to nearest in float32: a correct rounding
+    even = (s.view(np.int64) & 1) == 0
+    s = np.where((e != 0) & even, np.nextafter(s, np.where(e > 0, np.inf, -np.inf)), s)
+    return s.astype(np.float32).reshape(shape)
+
+
+# ---- geometry -----------------------------------------------------------------------
+
+def _hwc(img):
+    return img[:, :, None] if img.ndim == 2 else img
+
+
+def _back(res, img):
+    return res[:, :, 0] if img.ndim == 2 else res
+
+
+def hflip(img):
+    return np.ascontiguousarray(img[:, ::-1])
+
+
+def vflip(img):
+    return np.ascontiguousarray(img[::-1])
+
+
+def crop(img, top, left, height, width):
+    return np.ascontiguousarray(img[top:top + height, left:left + width])
+
+
+def center_crop(img, height, width):
+    h, w = img.shape[:2]
+    top, left = int(round((h - height) / 2.0)), int(round((w - width) / 2.0))
+    return crop(img, top, left, height, width)
+
+
+def pad(img, padding, fill=(0, 0, 0, 0), mode="constant"):
+    """padding = (left, top, right, bottom); fill one value per channel."""
+    x = _hwc(img)
+    left, top, right, bottom = padding
+    widths = ((top, bottom), (left, right), (0, 0))
+    if mode == "constant":
+        res = np.empty((x.shape[0] + top + bottom, x.shape[1] + left + right, x.shape[2]), np.uint8)
+        res[...] = np.asarray(fill[:x.shape[2]], dtype=np.uint8)
+        res[top:top + x.shape[0], left:left + x.shape[1]] = x
+    else:
+        res = np.pad(x, widths, mode=mode)
+    return _back(res, img)
+
+
+# ---- colour (torchvision v2 arithmetic) ------------------------------------------------
+
+def _to_u8(x):
+    return np.clip(x, F32(0), F32(255)).astype(np.uint8)
+
+
+def _gray_f32(x):
+    """fma(b, 0.114, fma(g, 0.587, r * 0.2989)) in float32."""
+    r, g, b = (x[..., i].astype(np.float32) for i in range(3))
+    acc = r * F32(0.2989)
+    acc = fma32(g, F32(0.587), acc)
+    return fma32(b, F32(0.114), acc)
+
+
+def _blend(img, other, ratio):
+    """clamp(fma(other, float32(1 - ratio), img * float32(ratio))) to uint8."""
+    a = img.astype(np.float32) * F32(ratio)
+    return _to_u8(fma32(np.asarray(other, np.float32), F32(1.0 - ratio), a))
+
+
+def adjust_brightness(img, factor):
+    return _to_u8(img.astype(np.float32) * F32(factor))
+
+
+def contrast_mean(img):
+    """float32(sum of the floored grayscale) / float32(count)."""
+    x = _hwc(img)
+    if x.shape[2] == 3:
+        gray = np.floor(_gray_f32(x)).astype(np.int64)
+    else:
+        gray = x[..., 0].astype(np.int64)
+    return F32(int(gray.sum())) / F32(gray.size)
+
+
+def adjust_contrast(img, factor):
+    return _blend(img, contrast_mean(img), factor)
+
+
+def adjust_saturation(img, factor):
+    x = _hwc(img)
+    if x.shape[2] == 1:
+        return img.copy()
+    gray = np.floor(_gray_f32(x))[..., None]
+    return _blend(img, gray, factor)
+
+
+def rgb_to_grayscale(img, num_output_channels=1):
+    x = _hwc(img)
+    if x.shape[2] == 1:
+        gray = x[..., 0]
+    else:
+        gray = _gray_f32(x).astype(np.uint8)
+    res = np.repeat(gray[..., None], num_output_channels, axis=2)
+    return res[..., 0] if img.ndim == 2 and num_output_channels == 1 else res
+
+
+def _rgb_to_hsv(image):
+    r, g, b = image[..., 0], image[..., 1], image[..., 2]
+    maxc = np.maximum(np.maximum(r, g), b)
+    minc = np.minimum(np.minimum(r, g), b)
+    eqc = maxc == minc
+    cr = maxc - minc
+    ones = np.ones_like(maxc)
+    s = cr / np.where(eqc, ones, maxc)
+    div = np.where(eqc, ones, cr)
+    rc, gc, bc = (maxc - r) / div, (maxc - g) / div, (maxc - b) / div
+    neq_r = maxc != r
+    eq_g = maxc == g
+    hg = ((rc + F32(2.0)) - bc) * (eq_g & neq_r).astype(np.float32)
+    hr = (bc - gc) * (~neq_r).astype(np.float32)
+    hb = ((gc + F32(4.0)) - rc) * (neq_r & ~eq_g).astype(np.float32)
+    h = (hr + hg) + hb
+    h = np.fmod(h * F32(1.0 / 6.0) + F32(1.0), F32(1.0))
+    return h, s, maxc
+
+
+def _hsv_to_rgb(h, s, v):
+    h6 = h * F32(6)
+    i = np.floor(h6)
+    f = h6 - i
+    i = i.astype(np.int32)
+    sxf = s * f
+    one_minus_s = F32(1.0) - s
+    q = np.clip((F32(1.0) - sxf) * v, F32(0), F32(1))
+    t = np.clip((sxf + one_minus_s) * v, F32(0), F32(1))
+    p = np.clip(one_minus_s * v, F32(0), F32(1))
+    i = np.remainder(i, 6)
+    vpqt = np.stack((v, p, q, t), axis=-1)
+    select = np.array([[0, 2, 1, 1, 3, 0], [3, 0, 0, 2, 1, 1], [1, 1, 3, 0, 0, 2]])
+    out = np.empty(h.shape + (3,), dtype=np.float32)
+    for ch in range(3):
+        out[..., ch] = np.take_along_axis(vpqt, select[ch][i][..., None], axis=-1)[..., 0]
+    return out
+
+
+def adjust_hue(img, factor):
+    x = _hwc(img)
+    if x.shape[2] == 1:
+        return img.copy()
+    f = x.astype(np.float32) * F32(1.0 / 255)
+    h, s, v = _rgb_to_hsv(f)
+    h = np.remainder(h + F32(factor), F32(1.0))
+    rgb = _hsv_to_rgb(h, s, v)
+    return (rgb * F32(255.999)).astype(np.uint8)
+
+
+# ---- random transforms ------------------------------------------------------------------
+
+def uniform(seed, stream, j):
+    key, gamma = rr.stream_key(seed, stream)
+    return float(rr.words(key, gamma, j, 1)[0] >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+def _index(u, n):
+    return min(int(math.floor(u * n)), n - 1)
+
+
+JITTER = ("brightness", "contrast", "saturation", "hue")
+
+
+def draw(transforms, seed, epoch, index, h, w):
+    """The parameters of each op (dicts) for one h x w image, as
+    fastreg.transforms documents them; `transforms` is a flat list."""
+    out = []
+    for k, t in enumerate(transforms):
+        stream = rr.derive_stream(IMAGE_DOMAIN, epoch, index, k)
+        u = lambda j: uniform(seed, stream, j)  # noqa: E731
+        name = type(t).__name__
+        if name in ("RandomHorizontalFlip", "RandomVerticalFlip", "RandomGrayscale"):
+            out.append({"op": name, "applied": u(0) < t.p})
+        elif name == "CenterCrop":
+            ch, cw = t.size
+            out.append({"op": name, "top": int(round((h - ch) / 2.0)),
+                        "left": int(round((w - cw) / 2.0)), "padding": (0, 0, 0, 0)})
+            h, w = ch, cw
+        elif name == "RandomCrop":
+            ch, cw = t.size
+            left, top, right, bottom = t.padding or (0, 0, 0, 0)
+            ph, pw = h + top + bottom, w + left + right
+            if t.pad_if_needed and ph < ch:
+                d = ch - ph
+                top, bottom, ph = top + d, bottom + d, ph + 2 * d
+            if t.pad_if_needed and pw < cw:
+                d = cw - pw
+                left, right, pw = left + d, right + d, pw + 2 * d
+            out.append({"op": name, "top": _index(u(0), ph - ch + 1) if ph > ch else 0,
+                        "left": _index(u(1), pw - cw + 1) if pw > cw else 0,
+                        "padding": (left, top, right, bottom)})
+            h, w = ch, cw
+        elif name == "ColorJitter":
+            d = {"op": name}
+            perm = [0, 1, 2, 3]
+            for i in (3, 2, 1):
+                j = _index(u(7 - i), i + 1)
+                perm[i], perm[j] = perm[j], perm[i]
+            for i, key in enumerate(JITTER):
+                rng = getattr(t, key)
+                d[key] = None if rng is None else rng[0] + u(i) * (rng[1] - rng[0])
+            d["order"] = [JITTER[q] for q in perm if d[JITTER[q]] is not None]
+            out.append(d)
+        else:
+            raise TypeError(f"unknown transform {name}")
+    return out
+
+
+_COLOUR = {"brightness": adjust_brightness, "contrast": adjust_contrast,
+           "saturation": adjust_saturation, "hue": adjust_hue}
+
+
+def apply(transforms, img, seed, epoch=0, index=0):
+    """The pipeline applied to one image, op by op, in NumPy."""
+    params = draw(transforms, seed, epoch, index, img.shape[0], img.shape[1])
+    x = img
+    for t, p in zip(transforms, params):
+        name = p["op"]
+        if name == "RandomHorizontalFlip" and p["applied"]:
+            x = hflip(x)
+        elif name == "RandomVerticalFlip" and p["applied"]:
+            x = vflip(x)
+        elif name == "RandomGrayscale" and p["applied"]:
+            x = rgb_to_grayscale(x, _hwc(x).shape[2])
+        elif name in ("RandomCrop", "CenterCrop"):
+            if any(p["padding"]):
+                fill = t._fill4 if hasattr(t, "_fill4") else (0, 0, 0, 0)
+                x = pad(x, p["padding"], fill, t.padding_mode)
+            x = crop(x, p["top"], p["left"], *t.size)
+        elif name == "ColorJitter":
+            for key in p["order"]:
+                x = _COLOUR[key](x, p[key])
+    return np.ascontiguousarray(x)

@@ -1,0 +1,593 @@
+"""Random image transforms with torchvision.transforms.v2 names and semantics,
+a Compose that runs a whole pipeline in compiled code, and a batch path that
+runs many images on all threads without the GIL.
+
+Randomness.  Op ``k`` (its place in the flattened pipeline) drawing for
+image ``index`` in ``epoch`` reads the stream
+``fastreg.random.derive_stream(DOMAINS["image"], epoch, index, k)`` of the
+pipeline's seed, word by word (``u(j)`` = word j as a double in [0, 1)):
+
+- flips and RandomGrayscale fire iff ``u(0) < p``;
+- RandomCrop takes ``top = floor(u(0) * (H' - h + 1))`` and
+  ``left = floor(u(1) * (W' - w + 1))`` over the padded size H' x W';
+- ColorJitter draws factor i (brightness, contrast, saturation, hue) as
+  ``lo + u(i) * (hi - lo)`` and its order by a Fisher-Yates shuffle of
+  (0, 1, 2, 3) with ``j = floor(u(7 - i) * (i + 1))`` for i = 3, 2, 1.
+
+So image i's parameters depend only on (seed, epoch, index, place): the
+same for every thread count, batch split, worker count and call order.
+``Compose.params`` shows them; ``fastreg.reference.image`` recomputes them
+in NumPy.
+"""
+
+import numbers
+
+import numpy as np
+
+from fastreg import _image
+from fastreg import functional as F
+from fastreg._validate import (
+    check_image,
+    check_image_out,
+    check_outs_apart,
+    check_probability,
+    check_real,
+    check_uint64,
+)
+from fastreg.threads import limit_in_loader_worker
+
+__all__ = [
+    "CenterCrop",
+    "ColorJitter",
+    "Compose",
+    "RandomCrop",
+    "RandomGrayscale",
+    "RandomHorizontalFlip",
+    "RandomVerticalFlip",
+    "Transform",
+]
+
+# Op kinds of a pipeline spec (fr_image.h).
+OP_HFLIP, OP_VFLIP, OP_RANDOM_CROP, OP_CENTER_CROP, OP_JITTER, OP_GRAY = range(1, 7)
+JITTER_NAMES = ("brightness", "contrast", "saturation", "hue")
+_TWO64 = 1 << 64
+
+
+class Transform:
+    """Base of the random transforms.
+
+    A transform used alone behaves as ``Compose([transform], seed=seed)``.
+    """
+
+    colour = False  # needs 1 or 3 channels
+
+    def spec_row(self):
+        """This op's row of the pipeline spec (float64, SPEC_WIDTH)."""
+        raise NotImplementedError
+
+    def output_size(self, h, w):
+        """Output (height, width) for an h x w input; ValueError if it cannot run."""
+        return h, w
+
+    def describe(self, record, shape_known):
+        """The drawn parameters of one image as a dict, from its record row."""
+        return {"applied": bool(record[0])}
+
+    def _compose(self):
+        pipeline = self.__dict__.get("_pipeline")
+        if pipeline is None:
+            pipeline = self.__dict__["_pipeline"] = Compose([self], seed=getattr(self, "seed", 0))
+        return pipeline
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_pipeline", None)
+        return state
+
+    def __call__(self, img, *, index=0, epoch=0, out=None):
+        """Transform one image: see :meth:`Compose.__call__`."""
+        return self._compose()(img, index=index, epoch=epoch, out=out)
+
+    def batch(self, images, *, indices=None, epoch=0, out=None):
+        """Transform a batch on all threads: see :meth:`Compose.batch`."""
+        return self._compose().batch(images, indices=indices, epoch=epoch, out=out)
+
+    def params(self, index, epoch=0, shape=None):
+        """The parameters drawn for one image: see :meth:`Compose.params`."""
+        return self._compose().params(index, epoch=epoch, shape=shape)[0]
+
+    def _args(self):
+        return {}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self._args().items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self._args() == other._args()
+
+    __hash__ = None
+
+
+def _spec(kind, **fields):
+    row = np.zeros(_image.SPEC_WIDTH, dtype=np.float64)
+    row[0] = kind
+    for key, value in fields.items():
+        index = {"p": 1, "size": 2, "padding": 4, "pad_if_needed": 8, "mode": 9, "fill": 10,
+                 "ranges": 14, "enabled": 22}[key]
+        values = np.atleast_1d(np.asarray(value, dtype=np.float64)).ravel()
+        row[index:index + len(values)] = values
+    return row
+
+
+def _check_seed(seed):
+    return check_uint64("seed", seed)
+
+
+class _Flip(Transform):
+    kind = 0
+
+    def __init__(self, p=0.5, *, seed=0):
+        self.p = check_probability("p", p)
+        self.seed = _check_seed(seed)
+
+    def spec_row(self):
+        return _spec(self.kind, p=self.p)
+
+    def _args(self):
+        return {"p": self.p}
+
+
+class RandomHorizontalFlip(_Flip):
+    """Flip left-right with probability `p`.
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        In [0, 1].
+    seed : int, default 0
+        Seed when the transform is used alone (a Compose uses its own).
+    """
+
+    kind = OP_HFLIP
+
+
+class RandomVerticalFlip(_Flip):
+    """Flip upside down with probability `p`.  Parameters as
+    :class:`RandomHorizontalFlip`."""
+
+    kind = OP_VFLIP
+
+
+class RandomGrayscale(_Flip):
+    """Convert to grayscale (kept at the input's channel count) with
+    probability `p` (default 0.1); 1-channel images are unchanged."""
+
+    kind = OP_GRAY
+    colour = True
+
+    def __init__(self, p=0.1, *, seed=0):
+        super().__init__(p, seed=seed)
+
+
+def _size(size):
+    h, w = F._check_size_pair("size", size)
+    return (h, w)
+
+
+class RandomCrop(Transform):
+    """Crop a random window of `size`, optionally after padding.
+
+    Parameters
+    ----------
+    size : int or (int, int)
+        Output (height, width), > 0.
+    padding : int or sequence of int, optional
+        Padding applied first: one value, (left/right, top/bottom) or
+        (left, top, right, bottom).
+    pad_if_needed : bool, default False
+        Pad each side by the shortfall when the (padded) image is smaller
+        than `size`, as torchvision.
+    fill : int or sequence of int, default 0
+        Constant padding value(s), in [0, 255].
+    padding_mode : {"constant", "edge", "reflect", "symmetric"}
+    seed : int, default 0
+
+    The offsets are uniform over all valid positions.
+    """
+
+    def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant",
+                 *, seed=0):
+        self.size = _size(size)
+        self.padding = None if padding is None else F.check_padding(padding)
+        self.pad_if_needed = bool(pad_if_needed)
+        self._fill4, self._n_fill = F.check_fill(fill)
+        self.fill = fill
+        self.padding_mode = F.check_padding_mode(padding_mode)
+        self.seed = _check_seed(seed)
+
+    def _pads(self, h, w):
+        left, top, right, bottom = self.padding or (0, 0, 0, 0)
+        ph, pw = h + top + bottom, w + left + right
+        if self.pad_if_needed:
+            if ph < self.size[0]:
+                diff = self.size[0] - ph
+                top, bottom, ph = top + diff, bottom + diff, ph + 2 * diff
+            if pw < self.size[1]:
+                diff = self.size[1] - pw
+                left, right, pw = left + diff, right + diff, pw + 2 * diff
+        return (left, top, right, bottom), ph, pw
+
+    def output_size(self, h, w):
+        pads, ph, pw = self._pads(h, w)
+        if ph < self.size[0] or pw < self.size[1]:
+            raise ValueError(f"size {self.size} is larger than the (padded) image ({ph}, {pw}); "
+                             "pass padding or pad_if_needed=True")
+        F.check_pad_fits(pads, self.padding_mode, h, w)
+        return self.size
+
+    def spec_row(self):
+        return _spec(OP_RANDOM_CROP, size=self.size, padding=self.padding or (0, 0, 0, 0),
+                     pad_if_needed=self.pad_if_needed, mode=F.PADDING_MODES[self.padding_mode],
+                     fill=self._fill4)
+
+    def describe(self, record, shape_known):
+        return {"top": int(record[1]) if shape_known else None,
+                "left": int(record[2]) if shape_known else None,
+                "padding": tuple(int(v) for v in record[3:7]) if shape_known else None}
+
+    def _args(self):
+        return {"size": self.size, "padding": self.padding, "pad_if_needed": self.pad_if_needed,
+                "fill": self.fill, "padding_mode": self.padding_mode}
+
+
+class CenterCrop(RandomCrop):
+    """Crop the centred window of `size` (int or (height, width)); a size
+    larger than the image is refused.  Offsets as
+    :func:`fastreg.functional.center_crop`."""
+
+    def __init__(self, size):
+        super().__init__(size)
+
+    def spec_row(self):
+        return _spec(OP_CENTER_CROP, size=self.size)
+
+    def output_size(self, h, w):
+        if self.size[0] > h or self.size[1] > w:
+            raise ValueError(f"size {self.size} is larger than the image ({h}, {w})")
+        return self.size
+
+    def describe(self, record, shape_known):
+        return {"top": int(record[1]) if shape_known else None,
+                "left": int(record[2]) if shape_known else None}
+
+    def _args(self):
+        return {"size": self.size}
+
+
+def _jitter_range(name, value, center, low, high, clip_first_on_zero):
+    """torchvision's ColorJitter argument forms; None when the op is a no-op."""
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        value = check_real(name, value)
+        if value < 0:
+            raise ValueError(f"{name} must be non-negative, got {value}")
+        rng = [center - value, center + value]
+        if clip_first_on_zero:
+            rng[0] = max(rng[0], 0.0)
+    elif isinstance(value, (tuple, list)) and len(value) == 2:
+        rng = [check_real(f"{name}[{i}]", v) for i, v in enumerate(value)]
+    else:
+        raise TypeError(f"{name} must be a number or a (min, max) pair, got {value!r}")
+    if not low <= rng[0] <= rng[1] <= high:
+        raise ValueError(f"{name} range {tuple(rng)} must satisfy {low} <= min <= max <= {high}")
+    if rng[0] == rng[1] == center:
+        return None
+    return tuple(rng)
+
+
+class ColorJitter(Transform):
+    """Random brightness, contrast, saturation and hue, applied in a random order.
+
+    Parameters
+    ----------
+    brightness, contrast, saturation : float or (float, float), default 0
+        x gives factors uniform in [max(0, 1 - x), 1 + x]; a pair (min, max),
+        0 <= min <= max, is taken as is.
+    hue : float or (float, float), default 0
+        x in [0, 0.5] gives shifts uniform in [-x, x]; a pair within
+        [-0.5, 0.5].
+    seed : int, default 0
+
+    Each colour step follows :mod:`fastreg.functional` (torchvision v2 on uint8).
+    """
+
+    colour = True
+
+    def __init__(self, brightness=0, contrast=0, saturation=0, hue=0, *, seed=0):
+        self.brightness = _jitter_range("brightness", brightness, 1.0, 0.0, float("inf"), True)
+        self.contrast = _jitter_range("contrast", contrast, 1.0, 0.0, float("inf"), True)
+        self.saturation = _jitter_range("saturation", saturation, 1.0, 0.0, float("inf"), True)
+        self.hue = _jitter_range("hue", hue, 0.0, -0.5, 0.5, False)
+        self.seed = _check_seed(seed)
+
+    def _ranges(self):
+        return [getattr(self, n) for n in JITTER_NAMES]
+
+    def spec_row(self):
+        ranges, enabled = [], 0
+        for i, rng in enumerate(self._ranges()):
+            ranges += rng if rng is not None else (0.0, 0.0)
+            enabled |= (rng is not None) << i
+        return _spec(OP_JITTER, ranges=ranges, enabled=enabled)
+
+    def describe(self, record, shape_known):
+        d = {}
+        for i, name in enumerate(JITTER_NAMES):
+            d[name] = None if np.isnan(record[7 + i]) else float(record[7 + i])
+        d["order"] = [JITTER_NAMES[int(k)] for k in record[11:15] if k >= 0]
+        return d
+
+    def _args(self):
+        return {n: getattr(self, n) for n in JITTER_NAMES}
+
+
+def _flatten(transforms):
+    for t in transforms:
+        if isinstance(t, Compose):
+            yield from t.transforms
+        elif isinstance(t, Transform):
+            yield t
+        else:
+            raise TypeError(f"transforms must hold fastreg transforms, got {type(t).__name__}")
+
+
+class Compose(Transform):
+    """A pipeline of transforms run in compiled code.
+
+    Crops, pads and flips become index arithmetic (one gather pass);
+    consecutive colour steps run fused in one pass, plus one read pass per
+    contrast step for the mean at its place.  A nested Compose is flattened
+    (its seed is not used).
+
+    Parameters
+    ----------
+    transforms : sequence of Transform
+    seed : int, default 0
+        In [0, 2**64).
+
+    Examples
+    --------
+    >>> aug = Compose([RandomCrop(224), RandomHorizontalFlip(),
+    ...                ColorJitter(0.4, 0.4, 0.4, 0.1)], seed=1)
+    >>> y = aug(img, index=7, epoch=2)
+    >>> ys = aug.batch(imgs, epoch=2)          # ys[i] == aug(imgs[i], index=i, epoch=2)
+    """
+
+    def __init__(self, transforms, *, seed=0):
+        if isinstance(transforms, Transform) or not hasattr(transforms, "__iter__"):
+            raise TypeError("transforms must be a sequence of transforms")
+        self.transforms = list(_flatten(transforms))
+        self.seed = _check_seed(seed)
+        self._build()
+
+    def _build(self):
+        rows = [t.spec_row() for t in self.transforms]
+        self._spec = np.array(rows, dtype=np.float64).reshape(len(rows), _image.SPEC_WIDTH)
+        self._channels = (1, 3) if any(t.colour for t in self.transforms) else (1, 2, 3, 4)
+        self._shapes = {}  # (h, w) -> output (h, w), for sizes already checked
+
+    def __getstate__(self):
+        return {"transforms": self.transforms, "seed": self.seed}
+
+    def __setstate__(self, state):
+        self.transforms = state["transforms"]
+        self.seed = state["seed"]
+        self._build()
+
+    def _compose(self):
+        return self
+
+    def output_size(self, h, w):
+        for t in self.transforms:
+            h, w = t.output_size(h, w)
+        return h, w
+
+    def _out_shape(self, hwc, ndim, name):
+        h, w, c = hwc.shape
+        size = self._shapes.get((h, w))
+        if size is None:
+            try:
+                size = self.output_size(h, w)
+            except ValueError as e:
+                raise ValueError(f"{name}: {e}") from None
+            if len(self._shapes) < 64:
+                self._shapes[(h, w)] = size
+        return (size[0], size[1], c) if ndim == 3 else size
+
+    def __call__(self, img, *, index=0, epoch=0, out=None):
+        """Transform one image.
+
+        Parameters
+        ----------
+        img : numpy.ndarray
+            uint8, (H, W) or (H, W, C), any strides; C in 1..4, or 1 or 3
+            when the pipeline has colour ops.
+        index : int, default 0
+            The image's id (e.g. its dataset index), in [0, 2**64).
+        epoch : int, default 0
+        out : numpy.ndarray, optional
+            uint8 array of the output shape, not overlapping `img`.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
+        hwc = check_image("img", img, self._channels)
+        if type(index) is not int or not 0 <= index < _TWO64:
+            index = check_uint64("index", index)
+        if type(epoch) is not int or not 0 <= epoch < _TWO64:
+            epoch = check_uint64("epoch", epoch)
+        limit_in_loader_worker()
+        shape = self._out_shape(hwc, img.ndim, "img")
+        if out is None:
+            out = np.empty(shape, dtype=np.uint8)
+            shared = False
+        else:
+            shared = check_image_out(out, shape, [img])
+        if not shared and out.flags.c_contiguous:
+            full = shape if len(shape) == 3 else (shape[0], shape[1], 1)
+            _image.run_pipeline([hwc], [out.reshape(full)], self._spec, self.seed, epoch,
+                                np.array([index], dtype=np.uint64))
+            return out
+        return self._run([hwc], [shape], np.array([index], dtype=np.uint64), epoch, [out])[0]
+
+    def _run(self, hwcs, shapes, indices, epoch, outs):
+        """Run the pipeline on validated images into `outs` (or new arrays)."""
+        if outs is None:
+            outs = [np.empty(s, dtype=np.uint8) for s in shapes]
+        dsts, copies = [], []
+        for k, (o, s) in enumerate(zip(outs, shapes)):
+            full = s if len(s) == 3 else (s[0], s[1], 1)
+            if o.flags.c_contiguous and not np.may_share_memory(o, hwcs[k]):
+                dsts.append(o.reshape(full))
+            else:
+                tmp = np.empty(full, dtype=np.uint8)
+                dsts.append(tmp)
+                copies.append((o, tmp.reshape(s)))
+        _image.run_pipeline(hwcs, dsts, self._spec, self.seed, epoch, indices)
+        for o, tmp in copies:
+            np.copyto(o, tmp)
+        return outs
+
+    def batch(self, images, *, indices=None, epoch=0, out=None):
+        """Transform a batch on all threads, in one call without the GIL.
+
+        ``aug.batch(images, indices=ix)[i]`` equals
+        ``aug(images[i], index=ix[i])`` bit for bit, for every thread count
+        and batch split.
+
+        Parameters
+        ----------
+        images : numpy.ndarray or list of numpy.ndarray
+            uint8 NHWC (or NHW) array of any strides, or a list of images,
+            possibly of different sizes.
+        indices : sequence of int, optional
+            One id per image (default 0, 1, ..., N - 1).
+        epoch : int, default 0
+        out : numpy.ndarray or list of numpy.ndarray, optional
+            An array (N, h, w[, C]) when every output has the same shape, or
+            a list of per-image arrays; none may overlap the inputs.
+
+        Returns
+        -------
+        numpy.ndarray or list of numpy.ndarray
+            `out`, or a new (N, h, w[, C]) array.
+        """
+        limit_in_loader_worker()
+        if isinstance(images, np.ndarray):
+            if images.dtype != np.uint8:
+                raise TypeError(f"images must have dtype uint8, got {images.dtype}")
+            if images.ndim not in (3, 4):
+                raise ValueError(f"images must be an (N, H, W, C) or (N, H, W) array, got {images.ndim} dimensions")
+            hwcs = [check_image("images", images[i], self._channels) for i in range(images.shape[0])]
+            ndims = [images.ndim - 1] * len(hwcs)
+            inputs = [images]
+        elif isinstance(images, (list, tuple)):
+            hwcs = [check_image(f"images[{i}]", img, self._channels) for i, img in enumerate(images)]
+            ndims = [img.ndim for img in images]
+            inputs = list(images)
+        else:
+            raise TypeError(f"images must be a numpy.ndarray or a list of arrays, got {type(images).__name__}")
+        n = len(hwcs)
+        if indices is None:
+            indices = np.arange(n, dtype=np.uint64)
+        else:
+            if isinstance(indices, (str, bytes)) or not hasattr(indices, "__len__"):
+                raise TypeError("indices must be a sequence of integers")
+            if len(indices) != n:
+                raise ValueError(f"indices must have one entry per image ({n}), got {len(indices)}")
+            indices = np.array([check_uint64(f"indices[{i}]", v) for i, v in enumerate(indices)],
+                               dtype=np.uint64)
+        epoch = check_uint64("epoch", epoch)
+        shapes = [self._out_shape(h, d, f"images[{i}]") for i, (h, d) in enumerate(zip(hwcs, ndims))]
+        if out is None or isinstance(out, np.ndarray):
+            if len(set(shapes)) > 1:
+                raise ValueError("images give outputs of different sizes "
+                                 f"({sorted(set(shapes))[:3]}...); pass out= as a list of arrays")
+            if shapes:
+                full = (n,) + shapes[0]
+            elif isinstance(images, np.ndarray):
+                empty = np.empty(images.shape[1:] + (1,) * (4 - images.ndim), np.uint8)
+                full = (0,) + self._out_shape(check_image("images", empty, self._channels),
+                                              images.ndim - 1, "images")
+            else:
+                full = (0, 0, 0, 0)
+            if out is None:
+                out = np.empty(full, dtype=np.uint8)
+                shared = False
+            else:
+                check_image_out(out, full, [])
+                shared = check_outs_apart([out], inputs, ["out"])
+            outs = [out[i] for i in range(n)]
+        elif isinstance(out, list):
+            if len(out) != n:
+                raise ValueError(f"out must have one array per image ({n}), got {len(out)}")
+            for i, (o, s) in enumerate(zip(out, shapes)):
+                check_image_out(o, s, [], name=f"out[{i}]")
+            shared = check_outs_apart(out, inputs, [f"out[{i}]" for i in range(n)])
+            outs = out
+        else:
+            raise TypeError(f"out must be a numpy.ndarray or a list of arrays, got {type(out).__name__}")
+        if n:
+            if shared:
+                tmps = self._run(hwcs, shapes, indices, epoch, None)
+                for o, t in zip(outs, tmps):
+                    np.copyto(o, t)
+            else:
+                self._run(hwcs, shapes, indices, epoch, outs)
+        return out
+
+    def params(self, index, epoch=0, shape=None):
+        """The parameters drawn for image `index` in `epoch`.
+
+        Parameters
+        ----------
+        index, epoch : int
+        shape : tuple, optional
+            The input image's shape; crop offsets depend on it and are None
+            without it.
+
+        Returns
+        -------
+        list of dict
+            One dict per op, in pipeline order: ``op`` (its name), ``applied``
+            (whether it fired), and its parameters (crop ``top``, ``left``,
+            ``padding``; jitter factors and ``order``).
+        """
+        index = check_uint64("index", index)
+        epoch = check_uint64("epoch", epoch)
+        known = shape is not None
+        if known:
+            if not isinstance(shape, tuple) or len(shape) not in (2, 3):
+                raise ValueError(f"shape must be an image shape (H, W[, C]), got {shape!r}")
+            h, w = int(shape[0]), int(shape[1])
+            try:
+                self.output_size(h, w)
+            except ValueError as e:
+                raise ValueError(f"shape: {e}") from None
+        else:
+            h = w = 1 << 20
+        record = _image.draw(self._spec, self.seed, epoch, index, h, w)
+        result = []
+        for t, rec in zip(self.transforms, record):
+            d = {"op": type(t).__name__, "applied": bool(rec[0])}
+            d.update(t.describe(rec, known))
+            result.append(d)
+        return result
+
+    def _args(self):
+        return {"transforms": self.transforms, "seed": self.seed}
+
+    def __repr__(self):
+        body = "".join(f"    {t!r},\n" for t in self.transforms)
+        return f"Compose([\n{body}], seed={self.seed})"

@@ -1,0 +1,275 @@
+"""fastreg.functional against the NumPy reference (torchvision v2 arithmetic)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import fastreg
+import fastreg.functional as F
+import fastreg.reference.image as R
+
+
+def photo(h, w, c, seed=0):
+    """A smooth image with noise: realistic hue/saturation distributions."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w]
+    base = np.stack([(x * 7 + y * 3 + 40 * k) % 256 for k in range(max(c, 1))], axis=-1)
+    img = (base + rng.integers(-20, 21, base.shape)).clip(0, 255).astype(np.uint8)
+    img[: h // 4, : w // 4] = rng.integers(0, 256, (1, 1, c))  # flat patch: gray/hue edge cases
+    return img[..., :c]
+
+
+def images():
+    rng = np.random.default_rng(1)
+    out = []
+    for c in (1, 2, 3, 4):
+        out.append(photo(31, 45, c))
+    out.append(photo(17, 23, 1)[:, :, 0])                    # 2-D
+    big = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    out.append(big[::2, ::-3])                               # any strides
+    out.append(big[3:30, 5:50, ::-1])                        # reversed channels
+    out.append(np.asfortranarray(photo(20, 30, 3)))
+    return out
+
+
+IMAGES = images()
+COLOUR_IMAGES = [im for im in IMAGES if im.ndim == 2 or im.shape[2] in (1, 3)]
+IDS = [f"{im.shape}-{'c' if im.flags.c_contiguous else 'strided'}" for im in IMAGES]
+
+
+@pytest.mark.parametrize("img", IMAGES, ids=IDS)
+def test_geometry_matches_reference(img):
+    before = img.copy()
+    h, w = img.shape[:2]
+    assert np.array_equal(F.hflip(img), R.hflip(img))
+    assert np.array_equal(F.vflip(img), R.vflip(img))
+    assert np.array_equal(F.crop(img, 2, 3, h - 5, w - 4), R.crop(img, 2, 3, h - 5, w - 4))
+    for size in [(h, w), (h - 1, w - 2), (1, 1), (h // 2, w // 3)]:
+        assert np.array_equal(F.center_crop(img, size), R.center_crop(img, *size))
+    c = 1 if img.ndim == 2 else img.shape[2]
+    fill = (7, 200, 31, 99)[:c]
+    for mode in ("constant", "edge", "reflect", "symmetric"):
+        for padding in [(1, 2, 3, 4), (0, 5, 2, 0), (h - 1 if mode == "reflect" else h,) * 2]:
+            got = F.pad(img, padding, fill=fill, padding_mode=mode)
+            pads = F.check_padding(padding)
+            want = R.pad(img, pads, fill + (0,) * (4 - c), mode)
+            assert np.array_equal(got, want), (mode, padding)
+    assert np.array_equal(img, before)
+
+
+def test_pad_forms_and_scalar_fill():
+    img = photo(9, 11, 3)
+    assert np.array_equal(F.pad(img, 2, fill=5), R.pad(img, (2, 2, 2, 2), (5, 5, 5, 5)))
+    assert np.array_equal(F.pad(img, (1, 3)), R.pad(img, (1, 3, 1, 3)))
+    assert F.pad(img, [4]).shape == (17, 19, 3)
+
+
+FACTORS = [0.0, 0.25, 0.6, 1.0, 1.37, 2.5, 9.0]
+
+
+@pytest.mark.parametrize("img", COLOUR_IMAGES, ids=[str(i.shape) for i in COLOUR_IMAGES])
+@pytest.mark.parametrize("name", ["brightness", "contrast", "saturation"])
+def test_blend_ops_bit_exact(img, name):
+    before = img.copy()
+    for f in FACTORS:
+        got = getattr(F, "adjust_" + name)(img, f)
+        want = getattr(R, "adjust_" + name)(img, f)
+        assert got.shape == img.shape
+        assert np.array_equal(got, want), (name, f)
+    assert np.array_equal(img, before)
+
+
+@pytest.mark.parametrize("img", COLOUR_IMAGES, ids=[str(i.shape) for i in COLOUR_IMAGES])
+def test_grayscale_bit_exact(img):
+    for n in (1, 3):
+        assert np.array_equal(F.rgb_to_grayscale(img, n), R.rgb_to_grayscale(img, n))
+
+
+def hue_close(got, want):
+    d = np.abs(got.astype(np.int16) - want.astype(np.int16))
+    assert d.max() <= 1
+    assert (d == 0).mean() >= 0.999
+
+
+@pytest.mark.parametrize("img", COLOUR_IMAGES, ids=[str(i.shape) for i in COLOUR_IMAGES])
+def test_hue(img):
+    for f in (-0.5, -0.31, -1e-7, 0.0, 0.02, 0.25, 0.5):
+        hue_close(F.adjust_hue(img, f), R.adjust_hue(img, f))
+
+
+def test_hue_every_colour():
+    """All 2**24 colours would be slow; a 64**3 lattice plus extremes covers every HSV sector."""
+    v = np.unique(np.r_[np.arange(0, 256, 4), [1, 2, 3, 254, 255]]).astype(np.uint8)
+    grid = np.stack(np.meshgrid(v, v, v, indexing="ij"), axis=-1).reshape(-1, 1, 3)
+    for f in (-0.5, -0.2, 0.1, 0.5):
+        got, want = F.adjust_hue(grid, f), R.adjust_hue(grid, f)
+        hue_close(got, want)
+
+
+def test_simd_baseline_equals_default():
+    img = photo(67, 45, 3, seed=3)
+    ops = [(F.adjust_brightness, 1.3), (F.adjust_contrast, 0.7), (F.adjust_saturation, 1.9),
+           (F.adjust_hue, 0.17), (F.rgb_to_grayscale, 3), (F.hflip, None), (F.pad, (3, 1))]
+    for fn, arg in ops:
+        fast = fn(img) if arg is None else fn(img, arg)
+        with fastreg.simd("baseline"):
+            base = fn(img) if arg is None else fn(img, arg)
+        assert np.array_equal(fast, base), fn.__name__
+
+
+def test_out_argument():
+    img = photo(20, 30, 3)
+    out = np.empty_like(img)
+    assert F.adjust_contrast(img, 1.5, out=out) is out
+    assert np.array_equal(out, R.adjust_contrast(img, 1.5))
+    # in place (out is the input itself)
+    x = img.copy()
+    F.hflip(x, out=x)
+    assert np.array_equal(x, R.hflip(img))
+    x = img.copy()
+    F.adjust_hue(x, 0.2, out=x)
+    assert np.array_equal(x, F.adjust_hue(img, 0.2))
+    # a non-contiguous out is written through
+    big = np.zeros((20, 60, 3), np.uint8)
+    view = big[:, ::2]
+    F.vflip(img, out=view)
+    assert np.array_equal(big[:, ::2], R.vflip(img)) and not big[:, 1::2].any()
+    crop_out = np.empty((5, 6, 3), np.uint8)
+    assert F.crop(img, 1, 2, 5, 6, out=crop_out) is crop_out
+    g = np.empty((20, 30, 1), np.uint8)
+    assert np.array_equal(F.rgb_to_grayscale(img, out=g), R.rgb_to_grayscale(img))
+
+
+def test_empty_and_identity_cases():
+    img = photo(1, 1, 3)
+    assert np.array_equal(F.adjust_contrast(img, 0.3), R.adjust_contrast(img, 0.3))
+    assert np.array_equal(F.pad(img, 2, padding_mode="edge"), np.broadcast_to(img, (5, 5, 3)))
+    assert np.array_equal(F.pad(img, 1, padding_mode="symmetric"), np.broadcast_to(img, (3, 3, 3)))
+    gray = photo(6, 7, 1)
+    assert np.array_equal(F.adjust_hue(gray, 0.3), gray)
+    assert np.array_equal(F.adjust_saturation(gray, 0.3), gray)
+
+
+@settings(max_examples=40, deadline=None)
+@given(h=st.integers(1, 40), w=st.integers(1, 40), c=st.sampled_from([1, 3]),
+       b=st.floats(0, 3), k=st.floats(0, 3), s=st.floats(0, 3), hue=st.floats(-0.5, 0.5),
+       pads=st.tuples(*[st.integers(0, 6)] * 4), mode=st.sampled_from(["constant", "edge", "symmetric"]),
+       seed=st.integers(0, 1000))
+def test_hypothesis_ops(h, w, c, b, k, s, hue, pads, mode, seed):
+    img = np.random.default_rng(seed).integers(0, 256, (h, w, c), dtype=np.uint8)
+    assert np.array_equal(F.adjust_brightness(img, b), R.adjust_brightness(img, b))
+    assert np.array_equal(F.adjust_contrast(img, k), R.adjust_contrast(img, k))
+    assert np.array_equal(F.adjust_saturation(img, s), R.adjust_saturation(img, s))
+    d = np.abs(F.adjust_hue(img, hue).astype(int) - R.adjust_hue(img, hue))
+    assert d.max() <= 1
+    if mode == "symmetric" and (max(pads[0], pads[2]) > w or max(pads[1], pads[3]) > h):
+        return
+    assert np.array_equal(F.pad(img, pads, fill=9, padding_mode=mode), R.pad(img, pads, (9,) * 4, mode))
+
+
+def test_against_torchvision():
+    torch = pytest.importorskip("torch")
+    TF = pytest.importorskip("torchvision.transforms.v2.functional")
+    img = photo(64, 80, 3, seed=9)
+    t = torch.from_numpy(img).permute(2, 0, 1).contiguous()
+
+    def back(x):
+        return x.permute(1, 2, 0).contiguous().numpy()
+
+    assert np.array_equal(F.hflip(img), back(TF.horizontal_flip(t)))
+    assert np.array_equal(F.vflip(img), back(TF.vertical_flip(t)))
+    assert np.array_equal(F.crop(img, 3, 5, 20, 30), back(TF.crop(t, 3, 5, 20, 30)))
+    assert np.array_equal(F.center_crop(img, (31, 47)), back(TF.center_crop(t, [31, 47])))
+    for mode in ("constant", "edge", "reflect", "symmetric"):
+        assert np.array_equal(F.pad(img, (1, 2, 3, 4), fill=7, padding_mode=mode),
+                              back(TF.pad(t, [1, 2, 3, 4], fill=7, padding_mode=mode)))
+    for f in (0.3, 1.0, 1.6):
+        assert np.array_equal(F.adjust_brightness(img, f), back(TF.adjust_brightness(t, f)))
+        assert np.array_equal(F.adjust_contrast(img, f), back(TF.adjust_contrast(t, f)))
+        assert np.array_equal(F.adjust_saturation(img, f), back(TF.adjust_saturation(t, f)))
+    for f in (-0.4, 0.1, 0.5):
+        hue_close(F.adjust_hue(img, f), back(TF.adjust_hue(t, f)))
+    assert np.array_equal(F.rgb_to_grayscale(img, 3), back(TF.rgb_to_grayscale(t, 3)))
+
+
+def _torch_v2_colour(torch):
+    """torchvision.transforms.v2's uint8 colour arithmetic written with torch
+    ops (for machines with torch but without torchvision)."""
+
+    def blend(a, b, r):
+        return a.mul(r).add_(b, alpha=1.0 - r).clamp_(0, 255).to(torch.uint8)
+
+    def gray(t):
+        r, g, b = t.unbind(-3)
+        return r.mul(0.2989).add_(g, alpha=0.587).add_(b, alpha=0.114).unsqueeze(-3)
+
+    def hue(t, factor):
+        x = t.to(torch.float32).mul_(1.0 / 255)
+        r, g, _ = x.unbind(-3)
+        minc, maxc = torch.aminmax(x, dim=-3)
+        eqc = maxc == minc
+        rng = maxc - minc
+        ones = torch.ones_like(maxc)
+        s = rng / torch.where(eqc, ones, maxc)
+        div = torch.where(eqc, ones, rng).unsqueeze(-3)
+        rc, gc, bc = ((maxc.unsqueeze(-3) - x) / div).unbind(-3)
+        neq_r, eq_g = maxc != r, maxc == g
+        hg = rc.add(2.0).sub_(bc).mul_(eq_g & neq_r)
+        hr = bc.sub_(gc).mul_(~neq_r)
+        hb = gc.add_(4.0).sub_(rc).mul_(neq_r & ~eq_g)
+        h = hr.add_(hg).add_(hb).mul_(1.0 / 6.0).add_(1.0).fmod_(1.0)
+        h = h.add_(factor).remainder_(1.0)
+        h6 = h.mul(6)
+        i = torch.floor(h6)
+        f = h6.sub_(i)
+        i = i.to(torch.int32).remainder_(6)
+        sxf = s * f
+        oms = 1.0 - s
+        q = (1.0 - sxf).mul_(maxc).clamp_(0.0, 1.0)
+        tt = sxf.add_(oms).mul_(maxc).clamp_(0.0, 1.0)
+        p = oms.mul_(maxc).clamp_(0.0, 1.0)
+        vpqt = torch.stack((maxc, p, q, tt), dim=-3)
+        select = torch.tensor([[0, 2, 1, 1, 3, 0], [3, 0, 0, 2, 1, 1], [1, 1, 3, 0, 0, 2]])[:, i.long()]
+        return vpqt.gather(-3, select).mul(255.999).to(torch.uint8)
+
+    return blend, gray, hue
+
+
+def test_against_torch_arithmetic():
+    torch = pytest.importorskip("torch")
+    blend, gray, hue = _torch_v2_colour(torch)
+    img = photo(48, 70, 3, seed=4)
+    t = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
+
+    def back(x):
+        return x.numpy().transpose(1, 2, 0)
+
+    for f in (0.0, 0.45, 1.0, 1.33, 2.9):
+        assert np.array_equal(F.adjust_brightness(img, f),
+                              back(t.mul(f).clamp_(0, 255).to(torch.uint8)))
+        assert np.array_equal(F.adjust_saturation(img, f), back(blend(t, gray(t).floor_(), f)))
+        mean = torch.mean(gray(t).floor_(), dim=(-3, -2, -1), keepdim=True)
+        assert np.array_equal(F.adjust_contrast(img, f), back(blend(t, mean, f)))
+    assert np.array_equal(F.rgb_to_grayscale(img), back(gray(t).to(torch.uint8)))
+    for f in (-0.5, -0.12, 0.0, 0.3, 0.5):
+        hue_close(F.adjust_hue(img, f), back(hue(t, f)))
+
+
+def test_empty_images_are_no_ops():
+    for e in (np.zeros((0, 5, 3), np.uint8), np.zeros((4, 0, 3), np.uint8)):
+        assert F.hflip(e).shape == e.shape
+        assert F.adjust_hue(e, 0.2).shape == e.shape
+        assert F.adjust_contrast(e, 0.5).shape == e.shape
+        assert F.rgb_to_grayscale(e, 3).shape == e.shape
+    assert np.array_equal(F.pad(np.zeros((0, 2, 3), np.uint8), 1, fill=4), np.full((2, 4, 3), 4, np.uint8))
+
+
+@pytest.mark.parametrize("c", [1, 2, 3, 4])
+def test_flip_every_width(c):
+    """Every width exercises the SIMD reversal and its scalar remainder."""
+    rng = np.random.default_rng(c)
+    for w in range(1, 70):
+        img = rng.integers(0, 256, (2, w + 3, c), dtype=np.uint8)[:, 1:1 + w]
+        assert np.array_equal(F.hflip(img), R.hflip(img)), w
+        aug_in = np.ascontiguousarray(img)
+        assert np.array_equal(F.hflip(aug_in), R.hflip(aug_in)), w

@@ -1,0 +1,198 @@
+"""Random transforms, Compose and the batch path: reference, determinism, threads."""
+
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import fastreg
+import fastreg.reference.image as R
+import fastreg.transforms as T
+
+
+def batch_of(n, h=40, w=52, c=3, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (n, h, w, c), dtype=np.uint8)
+
+
+def pipeline(seed=7):
+    return T.Compose([T.RandomCrop(32, padding=(2, 3), padding_mode="reflect"),
+                      T.RandomHorizontalFlip(), T.RandomVerticalFlip(0.3),
+                      T.ColorJitter(0.4, 0.4, 0.4, 0.1), T.RandomGrayscale(0.2)], seed=seed)
+
+
+def test_compose_matches_reference():
+    aug = pipeline()
+    imgs = batch_of(12)
+    for epoch in (0, 5):
+        out = aug.batch(imgs, epoch=epoch)
+        assert out.shape == (12, 32, 32, 3)
+        for i in range(12):
+            want = R.apply(aug.transforms, imgs[i], aug.seed, epoch, i)
+            d = np.abs(out[i].astype(int) - want)
+            assert d.max() <= 1 and (d == 0).mean() >= 0.999  # hue within 1
+
+
+def test_integer_pipeline_bit_exact():
+    aug = T.Compose([T.RandomCrop((20, 30), padding=4, fill=(1, 2, 3)), T.RandomHorizontalFlip(),
+                     T.ColorJitter(brightness=0.5, contrast=(0.2, 1.9), saturation=0.8),
+                     T.CenterCrop(17), T.RandomGrayscale(0.5)], seed=3)
+    imgs = batch_of(10, 25, 33)
+    out = aug.batch(imgs, epoch=2)
+    for i in range(10):
+        assert np.array_equal(out[i], R.apply(aug.transforms, imgs[i], 3, 2, i))
+
+
+def test_params_match_reference():
+    aug = pipeline(seed=11)
+    for index in (0, 1, 2**63 + 5):
+        got = aug.params(index, epoch=3, shape=(40, 52, 3))
+        want = R.draw(aug.transforms, 11, 3, index, 40, 52)
+        for g, w in zip(got, want):
+            for key, value in w.items():
+                assert g[key] == value, (key, g, w)
+    without = aug.params(4)
+    assert without[0]["top"] is None and without[3]["order"]
+
+
+def test_batch_equals_single_for_threads_and_splits():
+    aug = pipeline()
+    imgs = batch_of(9)
+    ref = np.stack([aug(imgs[i], index=i, epoch=1) for i in range(9)])
+    for threads in (1, 2, 3, 4):
+        with fastreg.num_threads(threads):
+            assert np.array_equal(aug.batch(imgs, epoch=1), ref)
+    for cut in (1, 4, 8):
+        a = aug.batch(imgs[:cut], epoch=1)
+        b = aug.batch(imgs[cut:], indices=range(cut, 9), epoch=1)
+        assert np.array_equal(np.concatenate([a, b]), ref)
+    perm = np.random.default_rng(0).permutation(9)
+    assert np.array_equal(aug.batch(imgs[perm], indices=perm, epoch=1), ref[perm])
+    with fastreg.simd("baseline"):
+        assert np.array_equal(aug.batch(imgs, epoch=1), ref)
+
+
+def test_list_batch_of_different_sizes():
+    aug = T.Compose([T.RandomHorizontalFlip(), T.ColorJitter(0.3, 0.3)], seed=2)
+    rng = np.random.default_rng(3)
+    imgs = [rng.integers(0, 256, (10 + i, 20 - i, 3), dtype=np.uint8) for i in range(5)]
+    outs = [np.empty_like(im) for im in imgs]
+    assert aug.batch(imgs, out=outs, epoch=4) is outs
+    for i, im in enumerate(imgs):
+        assert np.array_equal(outs[i], aug(im, index=i, epoch=4))
+    crop = T.Compose([T.RandomCrop(8), T.RandomVerticalFlip()], seed=1)
+    out = crop.batch(imgs)
+    assert out.shape == (5, 8, 8, 3)
+    for i, im in enumerate(imgs):
+        assert np.array_equal(out[i], crop(im, index=i))
+
+
+def test_strided_batch_and_grayscale_batches():
+    aug = pipeline()
+    big = batch_of(6, 80, 104)
+    view = big[:, ::2, ::2]
+    assert np.array_equal(aug.batch(view), aug.batch(np.ascontiguousarray(view)))
+    gray_aug = T.Compose([T.RandomCrop(10), T.RandomHorizontalFlip(), T.ColorJitter(0.5, 0.5, 0.5, 0.2),
+                          T.RandomGrayscale(0.5)], seed=4)
+    g = batch_of(5, 16, 18, 1)[..., 0]
+    out = gray_aug.batch(g)
+    assert out.shape == (5, 10, 10)
+    for i in range(5):
+        assert np.array_equal(out[i], R.apply(gray_aug.transforms, g[i], 4, 0, i))
+    four = T.Compose([T.RandomCrop(9, padding=1, padding_mode="edge"), T.RandomHorizontalFlip()])
+    x = batch_of(4, 12, 12, 4)
+    out = four.batch(x, out=np.empty((4, 9, 9, 4), np.uint8))
+    for i in range(4):
+        assert np.array_equal(out[i], R.apply(four.transforms, x[i], 0, 0, i))
+
+
+def test_single_transforms_and_out():
+    img = batch_of(1)[0]
+    for t in [T.RandomHorizontalFlip(1.0), T.RandomVerticalFlip(1.0), T.RandomGrayscale(1.0),
+              T.CenterCrop((11, 13)), T.RandomCrop(30, pad_if_needed=True),
+              T.RandomCrop(60, pad_if_needed=True, padding_mode="symmetric"),
+              T.ColorJitter(hue=(-0.5, 0.5), seed=9)]:
+        got = t(img, index=3, epoch=1)
+        want = R.apply([t], img, t.seed if hasattr(t, "seed") else 0, 1, 3)
+        d = np.abs(got.astype(int) - want)
+        assert d.max() <= 1 and (d == 0).mean() >= 0.999, t
+        out = np.empty_like(got)
+        assert t(img, index=3, epoch=1, out=out) is out and np.array_equal(out, got)
+        assert np.array_equal(t.batch(img[None], indices=[3], epoch=1)[0], got)
+    assert np.array_equal(T.RandomHorizontalFlip(1.0)(img), img[:, ::-1])
+    assert np.array_equal(T.RandomHorizontalFlip(0.0)(img), img)
+
+
+def test_randomness_statistics():
+    aug = T.Compose([T.RandomHorizontalFlip(0.3), T.RandomCrop(8), T.ColorJitter(0.5, hue=0.2)], seed=5)
+    n = 2000
+    fired, tops, factors, orders = 0, set(), [], set()
+    for i in range(n):
+        p = aug.params(i, shape=(12, 12, 3))
+        fired += p[0]["applied"]
+        tops.add(p[1]["top"])
+        factors.append(p[2]["brightness"])
+        orders.add(tuple(p[2]["order"]))
+    assert abs(fired / n - 0.3) < 0.05
+    assert tops == set(range(5))
+    assert 0.5 <= min(factors) < 0.52 and 1.48 < max(factors) < 1.5
+    assert len(orders) == 2 and all(set(o) == {"brightness", "hue"} for o in orders)
+    assert aug.params(1, epoch=0) != aug.params(1, epoch=1)
+    assert T.Compose(aug.transforms, seed=6).params(1) != aug.params(1)
+
+
+def test_pickle_repr_and_nesting():
+    aug = pipeline()
+    clone = pickle.loads(pickle.dumps(aug))
+    imgs = batch_of(3)
+    assert np.array_equal(clone.batch(imgs), aug.batch(imgs))
+    assert clone == aug
+    text = repr(aug)
+    assert "RandomCrop(size=(32, 32)" in text and "seed=7" in text and "ColorJitter(" in text
+    nested = T.Compose([T.Compose(aug.transforms[:2]), *aug.transforms[2:]], seed=7)
+    assert np.array_equal(nested.batch(imgs), aug.batch(imgs))
+    for t in aug.transforms:
+        assert pickle.loads(pickle.dumps(t)) == t
+
+
+def test_fill_is_not_colour_jittered_before_pad():
+    """Colour before a pad: fill pixels keep the fill; after: they are jittered."""
+    img = np.full((4, 4, 3), 100, np.uint8)
+    before = T.Compose([T.ColorJitter(brightness=(2.0, 2.0)), T.RandomCrop(6, padding=1, fill=10)])
+    out = before(img)
+    assert out[0, 0, 0] == 10 and out[1, 1, 0] == 200
+    after = T.Compose([T.RandomCrop(6, padding=1, fill=10), T.ColorJitter(brightness=(2.0, 2.0))])
+    out = after(img)
+    assert out[0, 0, 0] == 20 and out[1, 1, 0] == 200
+
+
+@settings(max_examples=30, deadline=None)
+@given(h=st.integers(4, 30), w=st.integers(4, 30), c=st.sampled_from([1, 3]), size=st.integers(1, 12),
+       pad=st.integers(0, 3), mode=st.sampled_from(["constant", "edge", "reflect", "symmetric"]),
+       b=st.floats(0, 1), k=st.floats(0, 1), s=st.floats(0, 1), hue=st.floats(0, 0.5),
+       seed=st.integers(0, 2**64 - 1), epoch=st.integers(0, 10), n=st.integers(1, 5))
+def test_hypothesis_pipelines(h, w, c, size, pad, mode, b, k, s, hue, seed, epoch, n):
+    aug = T.Compose([T.RandomCrop(size, padding=pad, pad_if_needed=True, padding_mode=mode, fill=5),
+                     T.RandomHorizontalFlip(), T.ColorJitter(b, k, s, hue)], seed=seed)
+    if mode == "reflect" and (size > h + 2 * pad or size > w + 2 * pad or pad >= min(h, w)):
+        return
+    if mode == "symmetric" and pad > min(h, w):
+        return
+    try:
+        aug.output_size(h, w)
+    except ValueError:
+        return
+    imgs = np.random.default_rng(seed % 1000).integers(0, 256, (n, h, w, c), dtype=np.uint8)
+    out = aug.batch(imgs, epoch=epoch)
+    with fastreg.num_threads(2):
+        assert np.array_equal(aug.batch(imgs, epoch=epoch), out)
+    for i in range(n):
+        want = R.apply(aug.transforms, imgs[i], seed, epoch, i)
+        assert np.abs(out[i].astype(int) - want).max() <= 1
+
+
+def test_empty_batches():
+    aug = T.Compose([T.RandomCrop(2), T.ColorJitter(0.5, 0.5, 0.5, 0.5)])
+    assert aug.batch(np.zeros((0, 4, 4, 3), np.uint8)).shape == (0, 2, 2, 3)
+    assert aug.batch(np.zeros((0, 4, 4), np.uint8)).shape == (0, 2, 2)
+    assert aug.batch([]).shape == (0, 0, 0, 0)
