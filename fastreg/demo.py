@@ -13,6 +13,7 @@ Deterministic for a seed; needs the ``demo`` extra (matplotlib, scikit-learn).
 
 import pathlib
 import sys
+import textwrap
 import time
 
 import numpy as np
@@ -52,11 +53,17 @@ def _load_images(folder):
 
 
 def _describe(params):
-    """A short caption from Compose.params()."""
+    """A short caption from Compose.params(): one line per op, values rounded."""
     lines = []
-    for op in params["ops"] if isinstance(params, dict) and "ops" in params else params:
-        text = ", ".join(f"{k}={_fmt(v)}" for k, v in op.items() if k != "op")
-        lines.append(f"{op.get('op', '')}: {text}" if text else str(op.get("op", "")))
+    for op in params:
+        name = op["op"].replace("Random", "")
+        if not op.get("applied", True):
+            lines.append(f"{name}: not applied")
+            continue
+        values = [f"{k}={_fmt(v)}" for k, v in op.items()
+                  if k not in ("op", "applied") and v is not None]
+        lines.append(textwrap.fill(f"{name}: " + (" ".join(values) or "applied"), 34,
+                                   subsequent_indent="  "))
     return "\n".join(lines)
 
 
@@ -64,7 +71,7 @@ def _fmt(value):
     if isinstance(value, float):
         return f"{value:.2f}"
     if isinstance(value, (list, tuple)):
-        return "[" + ",".join(_fmt(v) for v in value) + "]"
+        return ",".join(_fmt(v) for v in value)
     return str(value)
 
 
@@ -96,11 +103,12 @@ def contact_sheet(image, out_path, seed=0):
     as_float = image.astype(np.float32) / 255.0
     dropped = fastreg.dropout(as_float, 0.3, seed=seed, step=0)
     tiles.append(("dropout p=0.3", np.clip(dropped * 0.7, 0, 1), "each value kept w.p. 0.7,\nscaled 1/0.7 (shown x0.7)"))
-    channels = as_float[None].copy()
-    fastreg.channel_dropout_(channels, 0.5, seed=seed, step=1, channel_axis=-1)
-    kept = [c for c in "RGB" if channels[0, :, :, "RGB".index(c)].any()]
-    tiles.append(("channel dropout p=0.5", np.clip(channels[0] * 0.5, 0, 1),
-                  f"kept channels: {''.join(kept) or 'none'}\n(shown x0.5)"))
+    copies = np.repeat(as_float[None, ::2, ::2], 4, axis=0)  # a batch of 4 half-size copies
+    fastreg.channel_dropout_(copies, 0.5, seed=seed, step=1, channel_axis=-1)
+    mosaic = np.concatenate([np.concatenate(copies[:2], axis=1), np.concatenate(copies[2:], axis=1)])
+    kept = ["".join(c for k, c in enumerate("RGB") if copies[n, :, :, k].any()) or "-" for n in range(4)]
+    tiles.append(("channel dropout p=0.5", np.clip(mosaic * 0.5, 0, 1),
+                  f"4 samples, kept channels:\n{' '.join(kept)} (shown x0.5)"))
 
     pipeline = T.Compose([
         T.RandomCrop(crop, padding=crop // 8, padding_mode="reflect"),
@@ -114,18 +122,18 @@ def contact_sheet(image, out_path, seed=0):
 
     cols = 4
     rows = -(-len(tiles) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 3.4, rows * 4.3))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 3.4, rows * 4.4 + 1.2))
     for ax in axes.ravel():
         ax.axis("off")
     for ax, (title, tile, caption) in zip(axes.ravel(), tiles):
         ax.imshow(tile, cmap="gray" if tile.ndim == 2 else None, vmin=0,
                   vmax=255 if tile.dtype == np.uint8 else 1)
         ax.set_title(title, fontsize=10, fontweight="bold")
-        ax.text(0.5, -0.03, caption, transform=ax.transAxes, ha="center", va="top", fontsize=7,
+        ax.text(0.0, -0.03, caption, transform=ax.transAxes, ha="left", va="top", fontsize=7,
                 family="monospace")
     fig.suptitle("fastreg: one photograph under each augmentation, dropout, and a full pipeline\n"
                  f"{pipeline!r}", fontsize=9)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.03, right=0.97, top=0.9, bottom=0.1, wspace=0.12, hspace=0.6)
     fig.savefig(out_path, dpi=90)
     plt.close(fig)
 
