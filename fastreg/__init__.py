@@ -19,11 +19,14 @@ from fastreg.dropout import (
     dropout_backward,
     dropout_mask,
 )
+from fastreg.optim import SGD, clip_grad_norm_, l2_penalty, sgd_step_
 from fastreg import random
 
 __all__ = [
     "Dropout",
+    "SGD",
     "channel_dropout_",
+    "clip_grad_norm_",
     "drop_path_",
     "dropout",
     "dropout_",
@@ -31,10 +34,12 @@ __all__ = [
     "dropout_mask",
     "get_num_threads",
     "get_simd",
+    "l2_penalty",
     "num_threads",
     "random",
     "set_num_threads",
     "set_simd",
+    "sgd_step_",
     "show_config",
     "simd",
 ]

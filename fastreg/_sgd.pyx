@@ -1,0 +1,480 @@
+"""Bridge to the weight-decay optimizer kernels (fr_sgd.h).
+
+fastreg.optim checks the hyper-parameters; the functions here check every
+array in one pass over the lists (types, dtypes, shapes, layout, overlaps),
+collect raw pointers into a C array, and only then release the GIL and run
+the tasks on the shared pool.  Nothing is written before every array has
+been checked."""
+
+import numpy as np
+cimport numpy as cnp
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from libc.math cimport isnan
+from libc.stdint cimport int32_t, int64_t, uint16_t, uintptr_t
+from libc.string cimport memcmp
+
+from fastreg._runtime cimport parallel_run, simd_level
+
+cnp.import_array()
+
+cdef extern from "fr_pool.h" nogil:
+    ctypedef void (*fr_task_fn)(void *ctx, int64_t task) noexcept nogil
+
+cdef extern from "fr_sgd.h" nogil:
+    enum:
+        FR_SGD_F32
+        FR_SGD_F32_G16
+        FR_SGD_F64
+        FR_SGD_F16
+        FR_OP_SGD
+        FR_OP_SUMSQ
+        FR_OP_SUMABS
+        FR_OP_SUMPOW
+        FR_OP_MAXABS
+        FR_OP_SCALE
+        FR_MOM_NONE
+        FR_MOM_FIRST
+        FR_MOM_NEXT
+    ctypedef struct fr_sgd_entry:
+        char *p
+        const void *g
+        char *b
+        int64_t n
+        int64_t voff
+        int32_t kind
+        int32_t variant
+        int32_t group
+        int32_t index
+    ctypedef struct fr_sgd_hyper:
+        double sign
+        double wd
+        double decay
+        double momentum
+        double damp1
+        double lr
+    ctypedef struct fr_sgd_job:
+        int op
+        int level
+        const fr_sgd_entry *entries
+        int64_t n_entries
+        int64_t chunk
+        const fr_sgd_hyper *hyper
+        double power
+        double scale
+        double *partials
+    ctypedef struct fr_range:
+        uintptr_t start
+        uintptr_t end
+        int64_t index
+        int64_t written
+    int fr_sgd_variant(int coupled, int mom, int nesterov) noexcept
+    int64_t fr_sgd_vbytes(int kind, int64_t n) noexcept
+    int64_t fr_sgd_tasks(const fr_sgd_job *job) noexcept
+    void fr_sgd_task(void *ctx, int64_t t) noexcept
+    int fr_range_conflict(fr_range *r, fr_range *tmp, int64_t n, fr_range *a, fr_range *b) noexcept
+    void fr_stream_floor_f32(float *p, const float *g, float *b, int64_t n) noexcept
+
+# Virtual bytes (of parameters) per task: big arrays split, small ones grouped.
+DEF CHUNK_BYTES = 65536
+
+# Codes of the arrays in overlap ranges: index * 4 + role.
+DEF ROLE_PARAM = 0
+DEF ROLE_GRAD = 1
+DEF ROLE_BUF = 2
+
+cdef int _GOOD_FLAGS = cnp.NPY_ARRAY_C_CONTIGUOUS | cnp.NPY_ARRAY_ALIGNED
+
+
+cdef inline bint _native(cnp.ndarray a) noexcept:
+    return cnp.PyArray_ISNOTSWAPPED(a)
+
+
+cdef int _kind(cnp.ndarray a, bint allow_half) noexcept:
+    """FR_SGD_* of a native-order float array, or -1."""
+    cdef int t = cnp.PyArray_TYPE(a)
+    if not _native(a):
+        return -1
+    if t == cnp.NPY_FLOAT:
+        return FR_SGD_F32
+    if t == cnp.NPY_DOUBLE:
+        return FR_SGD_F64
+    if t == cnp.NPY_FLOAT16 and allow_half:
+        return FR_SGD_F16
+    return -1
+
+
+cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b) noexcept:
+    cdef int nd = cnp.PyArray_NDIM(a)
+    if cnp.PyArray_NDIM(b) != nd:
+        return False
+    return memcmp(cnp.PyArray_DIMS(a), cnp.PyArray_DIMS(b), nd * sizeof(cnp.npy_intp)) == 0
+
+
+cdef str _role_name(int64_t code, list names):
+    return f"{names[code & 3]}[{code >> 2}]"
+
+
+cdef _raise_overlap(fr_range *r, fr_range *tmp, int64_t n, list names, dict arrays):
+    """Raise ValueError naming two arrays that overlap, if any do."""
+    cdef fr_range a, b
+    if n == 0 or not fr_range_conflict(r, tmp, n, &a, &b):
+        return
+    first = _role_name(min(a.index, b.index), names)
+    second = _role_name(max(a.index, b.index), names)
+    if a.start == b.start and a.end == b.end:
+        raise ValueError(f"{first} and {second} are the same memory: an array passed twice "
+                         f"(every array written must be distinct)")
+    raise ValueError(f"{first} and {second} overlap in memory; arrays written must not share "
+                     f"memory with any other array of the call")
+
+
+cdef inline void _add_range(fr_range *r, int64_t *n, cnp.ndarray a, int64_t code, bint written) noexcept:
+    cdef uintptr_t start = <uintptr_t>cnp.PyArray_DATA(a)
+    r[n[0]].start = start
+    r[n[0]].end = start + <uintptr_t>cnp.PyArray_NBYTES(a)
+    r[n[0]].index = code
+    r[n[0]].written = written
+    n[0] += 1
+
+
+cdef struct GroupFlags:
+    bint momentum
+    bint coupled
+    bint nesterov
+
+
+cdef int _fill_hyper(fr_sgd_hyper *h, GroupFlags *f, tuple hp) except -1:
+    """hp = (lr, momentum, dampening, weight_decay, nesterov, decoupled, maximize), validated."""
+    cdef double lr = hp[0], wd = hp[3]
+    cdef bint decoupled = hp[5]
+    f.momentum = <double>hp[1] != 0.0
+    f.coupled = wd != 0.0 and not decoupled
+    f.nesterov = hp[4]
+    h.sign = -1.0 if hp[6] else 1.0
+    h.wd = wd
+    h.decay = 1.0 - lr * wd if decoupled and wd != 0.0 else 1.0
+    h.momentum = hp[1]
+    h.damp1 = 1.0 - <double>hp[2]
+    h.lr = lr
+    return 0
+
+
+def sgd_step(list params, list grads, list bufs, list hypers, list group_ends):
+    """One SGD step over every array of `params` (see fastreg.optim.sgd_step_).
+
+    params, grads, bufs : lists of equal length; a grads entry None skips its
+        parameter, a bufs entry None (with momentum) starts a new buffer,
+        which is stored into `bufs` after the step.
+    hypers : one validated tuple (lr, momentum, dampening, weight_decay,
+        nesterov, decoupled_weight_decay, maximize) per group.
+    group_ends : the end index of each group in `params`, increasing.
+    """
+    cdef Py_ssize_t n = PyList_GET_SIZE(params), i, k
+    cdef Py_ssize_t n_groups = PyList_GET_SIZE(hypers)
+    if PyList_GET_SIZE(grads) != n:
+        raise ValueError(f"grads has {len(grads)} arrays but params has {n}; pass one gradient "
+                         f"per parameter, in the same order")
+    if PyList_GET_SIZE(bufs) != n:
+        raise ValueError(f"momentum_buffers has {len(bufs)} entries but params has {n}")
+    if PyList_GET_SIZE(group_ends) != n_groups:
+        raise ValueError("group_ends must have one entry per group")
+    cdef fr_sgd_entry *entries = <fr_sgd_entry *>PyMem_Malloc((n + 1) * sizeof(fr_sgd_entry))
+    cdef fr_range *ranges = <fr_range *>PyMem_Malloc((3 * n + 1) * sizeof(fr_range))
+    cdef fr_range *tmp = <fr_range *>PyMem_Malloc((3 * n + 1) * sizeof(fr_range))
+    cdef fr_sgd_hyper *hyper = <fr_sgd_hyper *>PyMem_Malloc((n_groups + 1) * sizeof(fr_sgd_hyper))
+    cdef GroupFlags *gflags = <GroupFlags *>PyMem_Malloc((n_groups + 1) * sizeof(GroupFlags))
+    cdef int32_t *pending = <int32_t *>PyMem_Malloc((n + 1) * sizeof(int32_t))
+    if (entries == NULL or ranges == NULL or tmp == NULL or hyper == NULL or pending == NULL
+            or gflags == NULL):
+        PyMem_Free(entries); PyMem_Free(ranges); PyMem_Free(tmp); PyMem_Free(hyper)
+        PyMem_Free(pending); PyMem_Free(gflags)
+        raise MemoryError()
+    cdef int64_t n_entries = 0, n_ranges = 0, n_pending = 0, voff = 0
+    cdef Py_ssize_t group = 0, group_end
+    cdef int pkind, gkind = -1, mode, flags
+    cdef bint coupled, nesterov, has_momentum
+    cdef object p, g, b
+    cdef cnp.ndarray pa, ga, ba
+    cdef list keep = []
+    cdef list new_bufs = []
+    cdef fr_sgd_job job
+    try:
+        if n_groups == 0 and n:
+            raise ValueError("hyper-parameters missing")
+        for k in range(n_groups):
+            _fill_hyper(&hyper[k], &gflags[k], <tuple>hypers[k])
+        group_end = <Py_ssize_t>group_ends[0] if n_groups else n
+        for i in range(n):
+            while i >= group_end and group + 1 < n_groups:
+                group += 1
+                group_end = <Py_ssize_t>group_ends[group]
+            has_momentum = gflags[group].momentum
+            coupled = gflags[group].coupled
+            nesterov = gflags[group].nesterov
+            p = <object>PyList_GET_ITEM(params, i)
+            if not cnp.PyArray_Check(p):
+                raise TypeError(f"params[{i}] must be a numpy.ndarray, got {type(p).__name__}")
+            pa = <cnp.ndarray>p
+            pkind = _kind(pa, False)
+            if pkind < 0:
+                raise TypeError(f"params[{i}] must have dtype float32 or float64 in native byte "
+                                f"order, got {(<object>pa).dtype}")
+            flags = cnp.PyArray_FLAGS(pa)
+            if not flags & cnp.NPY_ARRAY_WRITEABLE:
+                raise ValueError(f"params[{i}] is read-only; an in-place update needs a writable array")
+            if (flags & _GOOD_FLAGS) != _GOOD_FLAGS:
+                raise ValueError(f"params[{i}] must be C-contiguous and aligned (an in-place update "
+                                 f"never writes to a silent copy); pass np.ascontiguousarray(...) "
+                                 f"and keep that array")
+            g = <object>PyList_GET_ITEM(grads, i)
+            b = <object>PyList_GET_ITEM(bufs, i)
+            ga = None
+            if g is not None:
+                if not cnp.PyArray_Check(g):
+                    raise TypeError(f"grads[{i}] must be a numpy.ndarray or None, got {type(g).__name__}")
+                ga = <cnp.ndarray>g
+                gkind = _kind(ga, pkind == FR_SGD_F32)
+                if gkind != pkind and not (pkind == FR_SGD_F32 and gkind == FR_SGD_F16):
+                    raise TypeError(f"grads[{i}] must have the dtype of params[{i}] ({(<object>pa).dtype}"
+                                    f"{' or float16' if pkind == FR_SGD_F32 else ''}), got {(<object>ga).dtype}")
+                if not _same_shape(pa, ga):
+                    raise ValueError(f"grads[{i}] must have the shape of params[{i}] {(<object>pa).shape}, "
+                                     f"got {(<object>ga).shape}")
+            if b is not None:
+                if not cnp.PyArray_Check(b):
+                    raise TypeError(f"momentum_buffers[{i}] must be a numpy.ndarray or None, "
+                                    f"got {type(b).__name__}")
+                ba = <cnp.ndarray>b
+                if _kind(ba, False) != pkind:
+                    raise TypeError(f"momentum_buffers[{i}] must have the dtype of params[{i}] "
+                                    f"({(<object>pa).dtype}), got {(<object>ba).dtype}")
+                if not _same_shape(pa, ba):
+                    raise ValueError(f"momentum_buffers[{i}] must have the shape of params[{i}] "
+                                     f"{(<object>pa).shape}, got {(<object>ba).shape}")
+                flags = cnp.PyArray_FLAGS(ba)
+                if not flags & cnp.NPY_ARRAY_WRITEABLE:
+                    raise ValueError(f"momentum_buffers[{i}] is read-only")
+                if (flags & _GOOD_FLAGS) != _GOOD_FLAGS:
+                    raise ValueError(f"momentum_buffers[{i}] must be C-contiguous and aligned")
+            if g is None:
+                continue
+            if cnp.PyArray_SIZE(pa) == 0:
+                if has_momentum and b is None:
+                    pending[n_pending] = -1 - <int32_t>i
+                    n_pending += 1
+                continue
+            if (cnp.PyArray_FLAGS(ga) & _GOOD_FLAGS) != _GOOD_FLAGS:
+                ga = np.ascontiguousarray(ga)  # read only: a private contiguous copy
+                keep.append(ga)
+            else:
+                _add_range(ranges, &n_ranges, ga, i * 4 + ROLE_GRAD, False)
+            _add_range(ranges, &n_ranges, pa, i * 4 + ROLE_PARAM, True)
+            mode = FR_MOM_NONE
+            entries[n_entries].b = NULL
+            if has_momentum:
+                if b is None:
+                    mode = FR_MOM_FIRST
+                    pending[n_pending] = <int32_t>n_entries
+                    n_pending += 1
+                else:
+                    mode = FR_MOM_NEXT
+                    entries[n_entries].b = <char *>cnp.PyArray_DATA(ba)
+                    _add_range(ranges, &n_ranges, ba, i * 4 + ROLE_BUF, True)
+            entries[n_entries].p = <char *>cnp.PyArray_DATA(pa)
+            entries[n_entries].g = cnp.PyArray_DATA(ga)
+            entries[n_entries].n = cnp.PyArray_SIZE(pa)
+            entries[n_entries].kind = FR_SGD_F32_G16 if gkind == FR_SGD_F16 else pkind
+            entries[n_entries].variant = fr_sgd_variant(coupled, mode, nesterov)
+            entries[n_entries].group = <int32_t>group
+            entries[n_entries].voff = voff
+            entries[n_entries].index = <int32_t>i
+            voff += fr_sgd_vbytes(pkind, entries[n_entries].n)
+            n_entries += 1
+        _raise_overlap(ranges, tmp, n_ranges, ["params", "grads", "momentum_buffers"], None)
+        # every array checked: start the new buffers, then update
+        for k in range(n_pending):
+            if pending[k] < 0:
+                i = -1 - pending[k]
+                pa = <cnp.ndarray>PyList_GET_ITEM(params, i)
+            else:
+                i = entries[pending[k]].index
+                pa = <cnp.ndarray>PyList_GET_ITEM(params, i)
+            ba = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(pa), cnp.PyArray_DIMS(pa), cnp.PyArray_TYPE(pa), 0)
+            if pending[k] >= 0:
+                entries[pending[k]].b = <char *>cnp.PyArray_DATA(ba)
+            new_bufs.append((i, ba))
+        job.op = FR_OP_SGD
+        job.level = simd_level()
+        job.entries = entries
+        job.n_entries = n_entries
+        job.chunk = CHUNK_BYTES
+        job.hyper = hyper
+        job.partials = NULL
+        with nogil:
+            parallel_run(fr_sgd_task, &job, fr_sgd_tasks(&job))
+        for i, ba in new_bufs:
+            bufs[i] = ba
+    finally:
+        PyMem_Free(entries); PyMem_Free(ranges); PyMem_Free(tmp); PyMem_Free(hyper)
+        PyMem_Free(pending); PyMem_Free(gflags)
+
+
+cdef class Batch:
+    """Arrays checked once and laid out for the reduction and scaling kernels.
+
+    Parameters
+    ----------
+    arrays : list of numpy.ndarray
+        float16, float32 or float64 (float32 or float64 with
+        ``allow_half=False``); entries that are None are left out.
+    name : str
+        The argument name used in error messages.
+    writable : bool
+        The arrays will be scaled in place: they must be writable,
+        C-contiguous, aligned and must not overlap.  Otherwise a
+        non-contiguous array is read through a contiguous copy.
+    allow_half : bool
+        Whether float16 arrays are accepted.
+    """
+
+    cdef fr_sgd_entry *entries
+    cdef int64_t n_entries
+    cdef list keep
+
+    def __cinit__(self, list arrays, str name, bint writable, bint allow_half=True):
+        cdef Py_ssize_t n = PyList_GET_SIZE(arrays), i
+        cdef fr_range *ranges = NULL
+        cdef fr_range *tmp = NULL
+        cdef int64_t n_ranges = 0, voff = 0
+        cdef int kind, flags
+        cdef object x
+        cdef cnp.ndarray a
+        self.keep = []
+        self.n_entries = 0
+        self.entries = <fr_sgd_entry *>PyMem_Malloc((n + 1) * sizeof(fr_sgd_entry))
+        ranges = <fr_range *>PyMem_Malloc((n + 1) * sizeof(fr_range))
+        tmp = <fr_range *>PyMem_Malloc((n + 1) * sizeof(fr_range))
+        try:
+            if self.entries == NULL or ranges == NULL or tmp == NULL:
+                raise MemoryError()
+            for i in range(n):
+                x = <object>PyList_GET_ITEM(arrays, i)
+                if x is None:
+                    continue
+                if not cnp.PyArray_Check(x):
+                    raise TypeError(f"{name}[{i}] must be a numpy.ndarray, got {type(x).__name__}")
+                a = <cnp.ndarray>x
+                kind = _kind(a, allow_half)
+                if kind < 0:
+                    raise TypeError(f"{name}[{i}] must have dtype "
+                                    f"{'float16, ' if allow_half else ''}float32 or float64 in "
+                                    f"native byte order, got {(<object>a).dtype}")
+                flags = cnp.PyArray_FLAGS(a)
+                if writable:
+                    if not flags & cnp.NPY_ARRAY_WRITEABLE:
+                        raise ValueError(f"{name}[{i}] is read-only; an in-place operation needs "
+                                         f"a writable array")
+                    if (flags & _GOOD_FLAGS) != _GOOD_FLAGS:
+                        raise ValueError(f"{name}[{i}] must be C-contiguous and aligned (an in-place "
+                                         f"operation never writes to a silent copy)")
+                if cnp.PyArray_SIZE(a) == 0:
+                    continue
+                if (flags & _GOOD_FLAGS) != _GOOD_FLAGS:
+                    a = np.ascontiguousarray(a)
+                if writable:
+                    _add_range(ranges, &n_ranges, a, i * 4, True)
+                self.keep.append(a)
+                self.entries[self.n_entries].p = <char *>cnp.PyArray_DATA(a)
+                self.entries[self.n_entries].g = NULL
+                self.entries[self.n_entries].b = NULL
+                self.entries[self.n_entries].n = cnp.PyArray_SIZE(a)
+                self.entries[self.n_entries].kind = kind
+                self.entries[self.n_entries].variant = 0
+                self.entries[self.n_entries].group = 0
+                self.entries[self.n_entries].voff = voff
+                voff += fr_sgd_vbytes(kind, cnp.PyArray_SIZE(a))
+                self.n_entries += 1
+            _raise_overlap(ranges, tmp, n_ranges, [name, name, name, name], None)
+        finally:
+            PyMem_Free(ranges)
+            PyMem_Free(tmp)
+
+    def __dealloc__(self):
+        PyMem_Free(self.entries)
+
+    cdef _job(self, fr_sgd_job *job, int op):
+        job.op = op
+        job.level = simd_level()
+        job.entries = self.entries
+        job.n_entries = self.n_entries
+        job.chunk = CHUNK_BYTES
+        job.hyper = NULL
+        job.power = 0.0
+        job.scale = 1.0
+        job.partials = NULL
+
+    def sum_powers(self, double power):
+        """Sum of |x| ** power over every element, in float64 (power > 0, finite)."""
+        cdef fr_sgd_job job
+        cdef int op = FR_OP_SUMSQ if power == 2.0 else FR_OP_SUMABS if power == 1.0 else FR_OP_SUMPOW
+        self._job(&job, op)
+        job.power = power
+        cdef int64_t n_tasks = fr_sgd_tasks(&job), t
+        partials = np.zeros(max(n_tasks, 1), dtype=np.float64)
+        cdef double[::1] part = partials
+        job.partials = &part[0]
+        with nogil:
+            parallel_run(fr_sgd_task, &job, n_tasks)
+        cdef double total = 0.0
+        for t in range(n_tasks):  # in task order: the same sum for every thread count
+            total += part[t]
+        return total
+
+    def max_abs(self):
+        """Largest |x| over every element (NaN if any is NaN; 0.0 when empty)."""
+        cdef fr_sgd_job job
+        self._job(&job, FR_OP_MAXABS)
+        cdef int64_t n_tasks = fr_sgd_tasks(&job), t
+        partials = np.zeros(max(n_tasks, 1), dtype=np.float64)
+        cdef double[::1] part = partials
+        job.partials = &part[0]
+        with nogil:
+            parallel_run(fr_sgd_task, &job, n_tasks)
+        cdef double m = 0.0
+        for t in range(n_tasks):
+            if isnan(part[t]):
+                return part[t]
+            if part[t] > m:
+                m = part[t]
+        return m
+
+    def scale_(self, double scale):
+        """Multiply every array in place by `scale` rounded to its dtype (float16 in float32)."""
+        cdef fr_sgd_job job
+        self._job(&job, FR_OP_SCALE)
+        job.scale = scale
+        with nogil:
+            parallel_run(fr_sgd_task, &job, fr_sgd_tasks(&job))
+
+
+def stream_floor(list params, list grads, list bufs):
+    """The memory floor of an SGD step with momentum, for benchmarks: for
+    every float32 array, p += g and b += g (3 reads, 2 writes), one thread."""
+    cdef Py_ssize_t n = PyList_GET_SIZE(params), i
+    if PyList_GET_SIZE(grads) != n or PyList_GET_SIZE(bufs) != n:
+        raise ValueError("params, grads and bufs must have the same length")
+    cdef Batch pb = Batch(params, "params", True, False)
+    cdef Batch gb = Batch(grads, "grads", False, False)
+    cdef Batch bb = Batch(bufs, "bufs", True, False)
+    if pb.n_entries != gb.n_entries or pb.n_entries != bb.n_entries:
+        raise ValueError("params, grads and bufs must have the same sizes")
+    for i in range(pb.n_entries):
+        if (pb.entries[i].kind != FR_SGD_F32 or gb.entries[i].kind != FR_SGD_F32
+                or bb.entries[i].kind != FR_SGD_F32 or pb.entries[i].n != gb.entries[i].n
+                or pb.entries[i].n != bb.entries[i].n):
+            raise TypeError("stream_floor takes float32 arrays of matching sizes")
+    with nogil:
+        for i in range(pb.n_entries):
+            fr_stream_floor_f32(<float *>pb.entries[i].p, <const float *>gb.entries[i].p,
+                                <float *>bb.entries[i].p, pb.entries[i].n)
