@@ -89,6 +89,7 @@ def _extensions():
             "wraparound": False,
             "cdivision": True,
             "initializedcheck": False,
+            "autotestdict": False,
         },
         quiet=True,
     )

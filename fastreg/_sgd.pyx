@@ -115,7 +115,7 @@ cdef str _role_name(int64_t code, list names):
     return f"{names[code & 3]}[{code >> 2}]"
 
 
-cdef _raise_overlap(fr_range *r, fr_range *tmp, int64_t n, list names, dict arrays):
+cdef _raise_overlap(fr_range *r, fr_range *tmp, int64_t n, list names):
     """Raise ValueError naming two arrays that overlap, if any do."""
     cdef fr_range a, b
     if n == 0 or not fr_range_conflict(r, tmp, n, &a, &b):
@@ -291,7 +291,7 @@ def sgd_step(list params, list grads, list bufs, list hypers, list group_ends):
             entries[n_entries].index = <int32_t>i
             voff += fr_sgd_vbytes(pkind, entries[n_entries].n)
             n_entries += 1
-        _raise_overlap(ranges, tmp, n_ranges, ["params", "grads", "momentum_buffers"], None)
+        _raise_overlap(ranges, tmp, n_ranges, ["params", "grads", "momentum_buffers"])
         # every array checked: start the new buffers, then update
         for k in range(n_pending):
             if pending[k] < 0:
@@ -320,142 +320,165 @@ def sgd_step(list params, list grads, list bufs, list hypers, list group_ends):
         PyMem_Free(pending); PyMem_Free(gflags)
 
 
-cdef class Batch:
-    """Arrays checked once and laid out for the reduction and scaling kernels.
+cdef struct Arrays:
+    fr_sgd_entry *entries  # owned: free with PyMem_Free
+    int64_t n_entries
 
-    Parameters
-    ----------
-    arrays : list of numpy.ndarray
-        float16, float32 or float64 (float32 or float64 with
-        ``allow_half=False``); entries that are None are left out.
-    name : str
-        The argument name used in error messages.
-    writable : bool
-        The arrays will be scaled in place: they must be writable,
-        C-contiguous, aligned and must not overlap.  Otherwise a
-        non-contiguous array is read through a contiguous copy.
-    allow_half : bool
-        Whether float16 arrays are accepted.
-    """
 
-    cdef fr_sgd_entry *entries
-    cdef int64_t n_entries
-    cdef list keep
+cdef list _collect(Arrays *out, list arrays, str name, bint writable, bint allow_half):
+    """Check `arrays` (None entries left out) and lay them out.
 
-    def __cinit__(self, list arrays, str name, bint writable, bint allow_half=True):
-        cdef Py_ssize_t n = PyList_GET_SIZE(arrays), i
-        cdef fr_range *ranges = NULL
-        cdef fr_range *tmp = NULL
-        cdef int64_t n_ranges = 0, voff = 0
-        cdef int kind, flags
-        cdef object x
-        cdef cnp.ndarray a
-        self.keep = []
-        self.n_entries = 0
-        self.entries = <fr_sgd_entry *>PyMem_Malloc((n + 1) * sizeof(fr_sgd_entry))
-        ranges = <fr_range *>PyMem_Malloc((n + 1) * sizeof(fr_range))
-        tmp = <fr_range *>PyMem_Malloc((n + 1) * sizeof(fr_range))
-        try:
-            if self.entries == NULL or ranges == NULL or tmp == NULL:
-                raise MemoryError()
-            for i in range(n):
-                x = <object>PyList_GET_ITEM(arrays, i)
-                if x is None:
-                    continue
-                if not cnp.PyArray_Check(x):
-                    raise TypeError(f"{name}[{i}] must be a numpy.ndarray, got {type(x).__name__}")
-                a = <cnp.ndarray>x
-                kind = _kind(a, allow_half)
-                if kind < 0:
-                    raise TypeError(f"{name}[{i}] must have dtype "
-                                    f"{'float16, ' if allow_half else ''}float32 or float64 in "
-                                    f"native byte order, got {(<object>a).dtype}")
-                flags = cnp.PyArray_FLAGS(a)
-                if writable:
-                    if not flags & cnp.NPY_ARRAY_WRITEABLE:
-                        raise ValueError(f"{name}[{i}] is read-only; an in-place operation needs "
-                                         f"a writable array")
-                    if (flags & _GOOD_FLAGS) != _GOOD_FLAGS:
-                        raise ValueError(f"{name}[{i}] must be C-contiguous and aligned (an in-place "
-                                         f"operation never writes to a silent copy)")
-                if cnp.PyArray_SIZE(a) == 0:
-                    continue
+    With `writable` they will be written in place: they must be writable,
+    C-contiguous, aligned and must not overlap.  Otherwise a non-contiguous
+    array is read through a contiguous copy.  Returns the arrays to keep
+    alive while the kernels run; on error nothing is left allocated."""
+    cdef Py_ssize_t n = PyList_GET_SIZE(arrays), i
+    cdef fr_range *ranges = NULL
+    cdef fr_range *tmp = NULL
+    cdef int64_t n_ranges = 0, voff = 0
+    cdef int kind, flags
+    cdef object x
+    cdef cnp.ndarray a
+    cdef list keep = []
+    out.n_entries = 0
+    out.entries = <fr_sgd_entry *>PyMem_Malloc((n + 1) * sizeof(fr_sgd_entry))
+    ranges = <fr_range *>PyMem_Malloc((n + 1) * sizeof(fr_range))
+    tmp = <fr_range *>PyMem_Malloc((n + 1) * sizeof(fr_range))
+    try:
+        if out.entries == NULL or ranges == NULL or tmp == NULL:
+            raise MemoryError()
+        for i in range(n):
+            x = <object>PyList_GET_ITEM(arrays, i)
+            if x is None:
+                continue
+            if not cnp.PyArray_Check(x):
+                raise TypeError(f"{name}[{i}] must be a numpy.ndarray, got {type(x).__name__}")
+            a = <cnp.ndarray>x
+            kind = _kind(a, allow_half)
+            if kind < 0:
+                raise TypeError(f"{name}[{i}] must have dtype "
+                                f"{'float16, ' if allow_half else ''}float32 or float64 in "
+                                f"native byte order, got {(<object>a).dtype}")
+            flags = cnp.PyArray_FLAGS(a)
+            if writable:
+                if not flags & cnp.NPY_ARRAY_WRITEABLE:
+                    raise ValueError(f"{name}[{i}] is read-only; an in-place operation needs "
+                                     f"a writable array")
                 if (flags & _GOOD_FLAGS) != _GOOD_FLAGS:
-                    a = np.ascontiguousarray(a)
-                if writable:
-                    _add_range(ranges, &n_ranges, a, i * 4, True)
-                self.keep.append(a)
-                self.entries[self.n_entries].p = <char *>cnp.PyArray_DATA(a)
-                self.entries[self.n_entries].g = NULL
-                self.entries[self.n_entries].b = NULL
-                self.entries[self.n_entries].n = cnp.PyArray_SIZE(a)
-                self.entries[self.n_entries].kind = kind
-                self.entries[self.n_entries].variant = 0
-                self.entries[self.n_entries].group = 0
-                self.entries[self.n_entries].voff = voff
-                voff += fr_sgd_vbytes(kind, cnp.PyArray_SIZE(a))
-                self.n_entries += 1
-            _raise_overlap(ranges, tmp, n_ranges, [name, name, name, name], None)
-        finally:
-            PyMem_Free(ranges)
-            PyMem_Free(tmp)
+                    raise ValueError(f"{name}[{i}] must be C-contiguous and aligned (an in-place "
+                                     f"operation never writes to a silent copy)")
+            if cnp.PyArray_SIZE(a) == 0:
+                continue
+            if (flags & _GOOD_FLAGS) != _GOOD_FLAGS:
+                a = np.ascontiguousarray(a)
+            if writable:
+                _add_range(ranges, &n_ranges, a, i * 4, True)
+            keep.append(a)
+            out.entries[out.n_entries].p = <char *>cnp.PyArray_DATA(a)
+            out.entries[out.n_entries].g = NULL
+            out.entries[out.n_entries].b = NULL
+            out.entries[out.n_entries].n = cnp.PyArray_SIZE(a)
+            out.entries[out.n_entries].kind = kind
+            out.entries[out.n_entries].variant = 0
+            out.entries[out.n_entries].group = 0
+            out.entries[out.n_entries].index = <int32_t>i
+            out.entries[out.n_entries].voff = voff
+            voff += fr_sgd_vbytes(kind, cnp.PyArray_SIZE(a))
+            out.n_entries += 1
+        _raise_overlap(ranges, tmp, n_ranges, [name, name, name, name])
+    except BaseException:
+        PyMem_Free(out.entries)
+        out.entries = NULL
+        raise
+    finally:
+        PyMem_Free(ranges)
+        PyMem_Free(tmp)
+    return keep
 
-    def __dealloc__(self):
-        PyMem_Free(self.entries)
 
-    cdef _job(self, fr_sgd_job *job, int op):
-        job.op = op
-        job.level = simd_level()
-        job.entries = self.entries
-        job.n_entries = self.n_entries
-        job.chunk = CHUNK_BYTES
-        job.hyper = NULL
-        job.power = 0.0
-        job.scale = 1.0
-        job.partials = NULL
+cdef void _job(fr_sgd_job *job, Arrays *arrays, int op) noexcept:
+    job.op = op
+    job.level = simd_level()
+    job.entries = arrays.entries
+    job.n_entries = arrays.n_entries
+    job.chunk = CHUNK_BYTES
+    job.hyper = NULL
+    job.power = 0.0
+    job.scale = 1.0
+    job.partials = NULL
 
-    def sum_powers(self, double power):
-        """Sum of |x| ** power over every element, in float64 (power > 0, finite)."""
-        cdef fr_sgd_job job
-        cdef int op = FR_OP_SUMSQ if power == 2.0 else FR_OP_SUMABS if power == 1.0 else FR_OP_SUMPOW
-        self._job(&job, op)
+
+cdef double[::1] _reduce(fr_sgd_job *job):
+    """Run a reduction job; returns one partial per task."""
+    cdef int64_t n_tasks = fr_sgd_tasks(job)
+    cdef double[::1] part = np.zeros(n_tasks + 1, dtype=np.float64)
+    job.partials = &part[0]
+    with nogil:
+        parallel_run(fr_sgd_task, job, n_tasks)
+    return part[:n_tasks]
+
+
+def check_arrays(list arrays, str name, bint writable, bint allow_half):
+    """Check `arrays` as the kernels below do, without touching them."""
+    cdef Arrays a
+    _collect(&a, arrays, name, writable, allow_half)
+    PyMem_Free(a.entries)
+
+
+def sum_powers(list arrays, str name, double power, bint writable=False):
+    """Sum of abs(x) ** power over every element of every array (float16,
+    float32 or float64), accumulated in float64 in task order: the same
+    value for every thread count and SIMD level.  power > 0, finite."""
+    cdef fr_sgd_job job
+    cdef Arrays a
+    cdef double total = 0.0
+    cdef Py_ssize_t t
+    keep = _collect(&a, arrays, name, writable, True)
+    try:
+        _job(&job, &a, FR_OP_SUMSQ if power == 2.0 else FR_OP_SUMABS if power == 1.0
+             else FR_OP_SUMPOW)
         job.power = power
-        cdef int64_t n_tasks = fr_sgd_tasks(&job), t
-        partials = np.zeros(max(n_tasks, 1), dtype=np.float64)
-        cdef double[::1] part = partials
-        job.partials = &part[0]
-        with nogil:
-            parallel_run(fr_sgd_task, &job, n_tasks)
-        cdef double total = 0.0
-        for t in range(n_tasks):  # in task order: the same sum for every thread count
-            total += part[t]
-        return total
+        part = _reduce(&job)
+    finally:
+        PyMem_Free(a.entries)
+    for t in range(part.shape[0]):
+        total += part[t]
+    return total
 
-    def max_abs(self):
-        """Largest |x| over every element (NaN if any is NaN; 0.0 when empty)."""
-        cdef fr_sgd_job job
-        self._job(&job, FR_OP_MAXABS)
-        cdef int64_t n_tasks = fr_sgd_tasks(&job), t
-        partials = np.zeros(max(n_tasks, 1), dtype=np.float64)
-        cdef double[::1] part = partials
-        job.partials = &part[0]
-        with nogil:
-            parallel_run(fr_sgd_task, &job, n_tasks)
-        cdef double m = 0.0
-        for t in range(n_tasks):
-            if isnan(part[t]):
-                return part[t]
-            if part[t] > m:
-                m = part[t]
-        return m
 
-    def scale_(self, double scale):
-        """Multiply every array in place by `scale` rounded to its dtype (float16 in float32)."""
-        cdef fr_sgd_job job
-        self._job(&job, FR_OP_SCALE)
+def max_abs(list arrays, str name, bint writable=False):
+    """Largest abs(x) over every element (NaN if any is NaN, 0.0 if none)."""
+    cdef fr_sgd_job job
+    cdef Arrays a
+    cdef double m = 0.0
+    cdef Py_ssize_t t
+    keep = _collect(&a, arrays, name, writable, True)
+    try:
+        _job(&job, &a, FR_OP_MAXABS)
+        part = _reduce(&job)
+    finally:
+        PyMem_Free(a.entries)
+    for t in range(part.shape[0]):
+        if isnan(part[t]):
+            return part[t]
+        if part[t] > m:
+            m = part[t]
+    return m
+
+
+def scale_(list arrays, str name, double scale):
+    """Multiply every array in place by `scale` rounded to its dtype
+    (float16 arrays in float32, rounded back)."""
+    cdef fr_sgd_job job
+    cdef Arrays a
+    _collect(&a, arrays, name, True, True)
+    try:
+        _job(&job, &a, FR_OP_SCALE)
         job.scale = scale
         with nogil:
             parallel_run(fr_sgd_task, &job, fr_sgd_tasks(&job))
+    finally:
+        PyMem_Free(a.entries)
 
 
 def stream_floor(list params, list grads, list bufs):
@@ -464,17 +487,22 @@ def stream_floor(list params, list grads, list bufs):
     cdef Py_ssize_t n = PyList_GET_SIZE(params), i
     if PyList_GET_SIZE(grads) != n or PyList_GET_SIZE(bufs) != n:
         raise ValueError("params, grads and bufs must have the same length")
-    cdef Batch pb = Batch(params, "params", True, False)
-    cdef Batch gb = Batch(grads, "grads", False, False)
-    cdef Batch bb = Batch(bufs, "bufs", True, False)
-    if pb.n_entries != gb.n_entries or pb.n_entries != bb.n_entries:
-        raise ValueError("params, grads and bufs must have the same sizes")
-    for i in range(pb.n_entries):
-        if (pb.entries[i].kind != FR_SGD_F32 or gb.entries[i].kind != FR_SGD_F32
-                or bb.entries[i].kind != FR_SGD_F32 or pb.entries[i].n != gb.entries[i].n
-                or pb.entries[i].n != bb.entries[i].n):
-            raise TypeError("stream_floor takes float32 arrays of matching sizes")
-    with nogil:
+    cdef Arrays pb, gb, bb
+    pb.entries = gb.entries = bb.entries = NULL
+    try:
+        _collect(&pb, params, "params", True, False)
+        keep = _collect(&gb, grads, "grads", False, False)
+        _collect(&bb, bufs, "bufs", True, False)
+        if pb.n_entries != gb.n_entries or pb.n_entries != bb.n_entries:
+            raise ValueError("params, grads and bufs must have the same sizes")
         for i in range(pb.n_entries):
-            fr_stream_floor_f32(<float *>pb.entries[i].p, <const float *>gb.entries[i].p,
-                                <float *>bb.entries[i].p, pb.entries[i].n)
+            if (pb.entries[i].kind != FR_SGD_F32 or gb.entries[i].kind != FR_SGD_F32
+                    or bb.entries[i].kind != FR_SGD_F32 or pb.entries[i].n != gb.entries[i].n
+                    or pb.entries[i].n != bb.entries[i].n):
+                raise TypeError("stream_floor takes float32 arrays of matching sizes")
+        with nogil:
+            for i in range(pb.n_entries):
+                fr_stream_floor_f32(<float *>pb.entries[i].p, <const float *>gb.entries[i].p,
+                                    <float *>bb.entries[i].p, pb.entries[i].n)
+    finally:
+        PyMem_Free(pb.entries); PyMem_Free(gb.entries); PyMem_Free(bb.entries)

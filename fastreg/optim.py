@@ -230,7 +230,7 @@ class SGD:
         self._group_hyper(new, k)
         # every parameter once, in one group only
         everything = [p for g in self.param_groups for p in g["params"]] + params
-        _sgd.Batch(everything, "params", True, False)
+        _sgd.check_arrays(everything, "params", True, False)
         self.param_groups.append(new)
         self._buffers.append([None] * len(params))
 
@@ -377,8 +377,7 @@ def l2_penalty(params, weight_decay):
     float
     """
     weight_decay = _check_finite("weight_decay", weight_decay)
-    batch = _sgd.Batch(_arrays("params", params), "params", False, True)
-    return 0.5 * weight_decay * batch.sum_powers(2.0)
+    return 0.5 * weight_decay * _sgd.sum_powers(_arrays("params", params), "params", 2.0)
 
 
 def _check_norm_type(norm_type):
@@ -426,20 +425,20 @@ def clip_grad_norm_(grads, max_norm, norm_type=2.0, error_if_nonfinite=False):
     max_norm = check_real("max_norm", max_norm, 0.0)
     norm_type = _check_norm_type(norm_type)
     error_if_nonfinite = _check_flag("error_if_nonfinite", error_if_nonfinite)
-    batch = _sgd.Batch(_arrays("grads", grads), "grads", True, True)
+    grads = _arrays("grads", grads)
     if math.isinf(norm_type):
-        total = batch.max_abs()
+        total = _sgd.max_abs(grads, "grads", True)
     elif norm_type == 2.0:
-        total = math.sqrt(batch.sum_powers(2.0))
+        total = math.sqrt(_sgd.sum_powers(grads, "grads", 2.0, True))
     elif norm_type == 1.0:
-        total = batch.sum_powers(1.0)
+        total = _sgd.sum_powers(grads, "grads", 1.0, True)
     else:
-        total = batch.sum_powers(norm_type) ** (1.0 / norm_type)
+        total = _sgd.sum_powers(grads, "grads", norm_type, True) ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"the total norm of order {norm_type} of grads is non-finite "
                            f"({total}), so it cannot be clipped; pass error_if_nonfinite=False "
                            f"to scale by it anyway")
     coef = max_norm / (total + 1e-6)
     if math.isnan(coef) or coef < 1.0:
-        batch.scale_(coef)
+        _sgd.scale_(grads, "grads", coef)
     return total
