@@ -478,23 +478,35 @@ typedef struct {
     int64_t written;
 } fr_range;
 
-/* LSD radix sort by start, 8 bits a pass, skipping passes where every key
- * has the same byte.  `tmp` holds n ranges. */
+/* LSD radix sort by start, 11 bits a pass over the bits that differ
+ * between the starts only (2 or 3 passes for the addresses of a model's
+ * arrays).  `tmp` holds n ranges. */
+#define FR_RADIX_BITS 11
 static void fr_range_sort(fr_range *r, fr_range *tmp, int64_t n)
 {
-    for (int shift = 0; shift < 64; shift += 8) {
-        int64_t count[257] = {0};
+    uintptr_t all_or = 0, all_and = ~(uintptr_t)0;
+    for (int64_t i = 0; i < n; i++) {
+        all_or |= r[i].start;
+        all_and &= r[i].start;
+    }
+    uintptr_t varying = all_or ^ all_and;
+    if (varying == 0)
+        return;
+    int low = 0, high = 0;
+    while (!((varying >> low) & 1))
+        low++;
+    for (uintptr_t v = varying; v; v >>= 1)
+        high++;
+    const int64_t size = (int64_t)1 << FR_RADIX_BITS;
+    for (int shift = low; shift < high; shift += FR_RADIX_BITS) {
+        int64_t count[((int64_t)1 << FR_RADIX_BITS) + 1];
+        memset(count, 0, sizeof count);
         for (int64_t i = 0; i < n; i++)
-            count[((r[i].start >> shift) & 0xff) + 1]++;
-        int same = 0;
-        for (int d = 1; d <= 256; d++)
-            if (count[d] == n) same = 1;
-        if (same)
-            continue;
-        for (int d = 1; d <= 256; d++)
+            count[((r[i].start >> shift) & (size - 1)) + 1]++;
+        for (int64_t d = 1; d <= size; d++)
             count[d] += count[d - 1];
         for (int64_t i = 0; i < n; i++)
-            tmp[count[(r[i].start >> shift) & 0xff]++] = r[i];
+            tmp[count[(r[i].start >> shift) & (size - 1)]++] = r[i];
         memcpy(r, tmp, (size_t)n * sizeof *r);
     }
 }

@@ -512,6 +512,21 @@ def test_grad_or_buffer_sharing_memory_with_a_param():
     assert_refused(ValueError, r"grads\[0\] and momentum_buffers\[0\]", params, grads, bufs)
 
 
+@settings(max_examples=40, deadline=None)
+@given(spans=st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 300)), min_size=1, max_size=40))
+def test_overlap_detection_agrees_with_numpy(spans):
+    base = np.zeros(6000, np.float32)
+    views = [base[s:s + n] for s, n in spans]
+    overlap = any(np.shares_memory(a, b) for i, a in enumerate(views) for b in views[:i])
+    if overlap:
+        with pytest.raises(ValueError, match="params"):
+            fastreg.sgd_step_(views, [np.ones(v.shape, np.float32) for v in views], lr=1.0)
+        np.testing.assert_array_equal(base, 0)
+    else:
+        fastreg.sgd_step_(views, [np.ones(v.shape, np.float32) for v in views], lr=1.0)
+        assert (base == -1).sum() == sum(v.size for v in views)
+
+
 def test_one_grad_for_two_params_is_fine():
     params = arrays([5, 5], np.float32, 0)
     g = np.ones(5, np.float32)
