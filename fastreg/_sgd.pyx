@@ -104,6 +104,29 @@ cdef int _kind(cnp.ndarray a, bint allow_half) noexcept:
     return -1
 
 
+cdef int _float_kind(object x, str name, Py_ssize_t i, bint allow_half) except -1:
+    """FR_SGD_* of `x`, or TypeError naming name[i]."""
+    if not cnp.PyArray_Check(x):
+        raise TypeError(f"{name}[{i}] must be a numpy.ndarray, got {type(x).__name__}")
+    cdef int kind = _kind(<cnp.ndarray>x, allow_half)
+    if kind < 0:
+        raise TypeError(f"{name}[{i}] must have dtype {'float16, ' if allow_half else ''}float32 "
+                        f"or float64 in native byte order, got {x.dtype}")
+    return kind
+
+
+cdef int _check_in_place(cnp.ndarray a, str name, Py_ssize_t i) except -1:
+    """ValueError naming name[i] unless `a` can be written in place."""
+    cdef int flags = cnp.PyArray_FLAGS(a)
+    if not flags & cnp.NPY_ARRAY_WRITEABLE:
+        raise ValueError(f"{name}[{i}] is read-only; an in-place operation needs a writable array")
+    if (flags & _GOOD_FLAGS) != _GOOD_FLAGS:
+        raise ValueError(f"{name}[{i}] must be C-contiguous and aligned (an in-place operation "
+                         f"never writes to a silent copy); pass np.ascontiguousarray(...) and "
+                         f"keep that array")
+    return 0
+
+
 cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b) noexcept:
     cdef int nd = cnp.PyArray_NDIM(a)
     if cnp.PyArray_NDIM(b) != nd:
@@ -213,20 +236,9 @@ def sgd_step(list params, list grads, list bufs, list hypers, list group_ends):
             coupled = gflags[group].coupled
             nesterov = gflags[group].nesterov
             p = <object>PyList_GET_ITEM(params, i)
-            if not cnp.PyArray_Check(p):
-                raise TypeError(f"params[{i}] must be a numpy.ndarray, got {type(p).__name__}")
+            pkind = _float_kind(p, "params", i, False)
             pa = <cnp.ndarray>p
-            pkind = _kind(pa, False)
-            if pkind < 0:
-                raise TypeError(f"params[{i}] must have dtype float32 or float64 in native byte "
-                                f"order, got {(<object>pa).dtype}")
-            flags = cnp.PyArray_FLAGS(pa)
-            if not flags & cnp.NPY_ARRAY_WRITEABLE:
-                raise ValueError(f"params[{i}] is read-only; an in-place update needs a writable array")
-            if (flags & _GOOD_FLAGS) != _GOOD_FLAGS:
-                raise ValueError(f"params[{i}] must be C-contiguous and aligned (an in-place update "
-                                 f"never writes to a silent copy); pass np.ascontiguousarray(...) "
-                                 f"and keep that array")
+            _check_in_place(pa, "params", i)
             g = <object>PyList_GET_ITEM(grads, i)
             b = <object>PyList_GET_ITEM(bufs, i)
             ga = None
@@ -252,11 +264,7 @@ def sgd_step(list params, list grads, list bufs, list hypers, list group_ends):
                 if not _same_shape(pa, ba):
                     raise ValueError(f"momentum_buffers[{i}] must have the shape of params[{i}] "
                                      f"{(<object>pa).shape}, got {(<object>ba).shape}")
-                flags = cnp.PyArray_FLAGS(ba)
-                if not flags & cnp.NPY_ARRAY_WRITEABLE:
-                    raise ValueError(f"momentum_buffers[{i}] is read-only")
-                if (flags & _GOOD_FLAGS) != _GOOD_FLAGS:
-                    raise ValueError(f"momentum_buffers[{i}] must be C-contiguous and aligned")
+                _check_in_place(ba, "momentum_buffers", i)
             if g is None:
                 continue
             if cnp.PyArray_SIZE(pa) == 0:
@@ -351,22 +359,11 @@ cdef list _collect(Arrays *out, list arrays, str name, bint writable, bint allow
             x = <object>PyList_GET_ITEM(arrays, i)
             if x is None:
                 continue
-            if not cnp.PyArray_Check(x):
-                raise TypeError(f"{name}[{i}] must be a numpy.ndarray, got {type(x).__name__}")
+            kind = _float_kind(x, name, i, allow_half)
             a = <cnp.ndarray>x
-            kind = _kind(a, allow_half)
-            if kind < 0:
-                raise TypeError(f"{name}[{i}] must have dtype "
-                                f"{'float16, ' if allow_half else ''}float32 or float64 in "
-                                f"native byte order, got {(<object>a).dtype}")
-            flags = cnp.PyArray_FLAGS(a)
             if writable:
-                if not flags & cnp.NPY_ARRAY_WRITEABLE:
-                    raise ValueError(f"{name}[{i}] is read-only; an in-place operation needs "
-                                     f"a writable array")
-                if (flags & _GOOD_FLAGS) != _GOOD_FLAGS:
-                    raise ValueError(f"{name}[{i}] must be C-contiguous and aligned (an in-place "
-                                     f"operation never writes to a silent copy)")
+                _check_in_place(a, name, i)
+            flags = cnp.PyArray_FLAGS(a)
             if cnp.PyArray_SIZE(a) == 0:
                 continue
             if (flags & _GOOD_FLAGS) != _GOOD_FLAGS:
@@ -408,13 +405,23 @@ cdef void _job(fr_sgd_job *job, Arrays *arrays, int op) noexcept:
     job.partials = NULL
 
 
-cdef double[::1] _reduce(fr_sgd_job *job):
-    """Run a reduction job; returns one partial per task."""
-    cdef int64_t n_tasks = fr_sgd_tasks(job)
-    cdef double[::1] part = np.zeros(n_tasks + 1, dtype=np.float64)
-    job.partials = &part[0]
-    with nogil:
-        parallel_run(fr_sgd_task, job, n_tasks)
+cdef double[::1] _partials(list arrays, str name, bint writable, int op, double power):
+    """Check `arrays` and run reduction `op` over them: one float64 partial per
+    task, in task order (the split depends on the arrays only)."""
+    cdef fr_sgd_job job
+    cdef Arrays a
+    cdef int64_t n_tasks
+    keep = _collect(&a, arrays, name, writable, True)
+    try:
+        _job(&job, &a, op)
+        job.power = power
+        n_tasks = fr_sgd_tasks(&job)
+        part = np.zeros(n_tasks + 1, dtype=np.float64)
+        job.partials = <double *>cnp.PyArray_DATA(part)
+        with nogil:
+            parallel_run(fr_sgd_task, &job, n_tasks)
+    finally:
+        PyMem_Free(a.entries)
     return part[:n_tasks]
 
 
@@ -429,18 +436,10 @@ def sum_powers(list arrays, str name, double power, bint writable=False):
     """Sum of abs(x) ** power over every element of every array (float16,
     float32 or float64), accumulated in float64 in task order: the same
     value for every thread count and SIMD level.  power > 0, finite."""
-    cdef fr_sgd_job job
-    cdef Arrays a
+    cdef int op = FR_OP_SUMSQ if power == 2.0 else FR_OP_SUMABS if power == 1.0 else FR_OP_SUMPOW
+    cdef double[::1] part = _partials(arrays, name, writable, op, power)
     cdef double total = 0.0
     cdef Py_ssize_t t
-    keep = _collect(&a, arrays, name, writable, True)
-    try:
-        _job(&job, &a, FR_OP_SUMSQ if power == 2.0 else FR_OP_SUMABS if power == 1.0
-             else FR_OP_SUMPOW)
-        job.power = power
-        part = _reduce(&job)
-    finally:
-        PyMem_Free(a.entries)
     for t in range(part.shape[0]):
         total += part[t]
     return total
@@ -448,16 +447,9 @@ def sum_powers(list arrays, str name, double power, bint writable=False):
 
 def max_abs(list arrays, str name, bint writable=False):
     """Largest abs(x) over every element (NaN if any is NaN, 0.0 if none)."""
-    cdef fr_sgd_job job
-    cdef Arrays a
+    cdef double[::1] part = _partials(arrays, name, writable, FR_OP_MAXABS, 0.0)
     cdef double m = 0.0
     cdef Py_ssize_t t
-    keep = _collect(&a, arrays, name, writable, True)
-    try:
-        _job(&job, &a, FR_OP_MAXABS)
-        part = _reduce(&job)
-    finally:
-        PyMem_Free(a.entries)
     for t in range(part.shape[0]):
         if isnan(part[t]):
             return part[t]

@@ -206,35 +206,36 @@ FR_TARGET_AVX2 static void fr_half_block_avx2(const uint16_t *src, float *dst, i
 
 /* ---- dispatch ------------------------------------------------------------ */
 
+/* Calls NAME_avx512, NAME_avx2 or NAME_baseline with the arguments. */
+#if FR_X86
+#define FR_DISPATCH(level, NAME, ...)                                                  \
+    do {                                                                               \
+        if ((level) >= FR_SIMD_AVX512) NAME##_avx512(__VA_ARGS__);                     \
+        else if ((level) >= FR_SIMD_AVX2) NAME##_avx2(__VA_ARGS__);                    \
+        else NAME##_baseline(__VA_ARGS__);                                             \
+    } while (0)
+#else
+#define FR_DISPATCH(level, NAME, ...)                                                  \
+    do { (void)(level); NAME##_baseline(__VA_ARGS__); } while (0)
+#define fr_half_block_avx2 fr_half_block_baseline
+#endif
+#define fr_half_block_avx512 fr_half_block_avx2
+
 static void fr_sgd_f32(float *p, const float *g, float *b, int64_t n, const fr_sgd_hyper *h,
                        int variant, int level)
 {
-#if FR_X86
-    if (level >= FR_SIMD_AVX512) { fr_sgd_f32_avx512(p, g, b, n, h, variant); return; }
-    if (level >= FR_SIMD_AVX2) { fr_sgd_f32_avx2(p, g, b, n, h, variant); return; }
-#endif
-    (void)level;
-    fr_sgd_f32_baseline(p, g, b, n, h, variant);
+    FR_DISPATCH(level, fr_sgd_f32, p, g, b, n, h, variant);
 }
 
 static void fr_sgd_f64(double *p, const double *g, double *b, int64_t n, const fr_sgd_hyper *h,
                        int variant, int level)
 {
-#if FR_X86
-    if (level >= FR_SIMD_AVX512) { fr_sgd_f64_avx512(p, g, b, n, h, variant); return; }
-    if (level >= FR_SIMD_AVX2) { fr_sgd_f64_avx2(p, g, b, n, h, variant); return; }
-#endif
-    (void)level;
-    fr_sgd_f64_baseline(p, g, b, n, h, variant);
+    FR_DISPATCH(level, fr_sgd_f64, p, g, b, n, h, variant);
 }
 
 static void fr_half_block(const uint16_t *src, float *dst, int64_t n, int level)
 {
-#if FR_X86
-    if (level >= FR_SIMD_AVX2) { fr_half_block_avx2(src, dst, n); return; }
-#endif
-    (void)level;
-    fr_half_block_baseline(src, dst, n);
+    FR_DISPATCH(level, fr_half_block, src, dst, n);
 }
 
 #define FR_HALF_BLOCK 1024
@@ -253,22 +254,12 @@ static void fr_sgd_f32_g16(float *p, const uint16_t *g, float *b, int64_t n, con
 
 static void fr_scale_f32(float *x, int64_t n, float s, int level)
 {
-#if FR_X86
-    if (level >= FR_SIMD_AVX512) { fr_scale_f32_avx512(x, n, s); return; }
-    if (level >= FR_SIMD_AVX2) { fr_scale_f32_avx2(x, n, s); return; }
-#endif
-    (void)level;
-    fr_scale_f32_baseline(x, n, s);
+    FR_DISPATCH(level, fr_scale_f32, x, n, s);
 }
 
 static void fr_scale_f64(double *x, int64_t n, double s, int level)
 {
-#if FR_X86
-    if (level >= FR_SIMD_AVX512) { fr_scale_f64_avx512(x, n, s); return; }
-    if (level >= FR_SIMD_AVX2) { fr_scale_f64_avx2(x, n, s); return; }
-#endif
-    (void)level;
-    fr_scale_f64_baseline(x, n, s);
+    FR_DISPATCH(level, fr_scale_f64, x, n, s);
 }
 
 /* float16 scaled in float32 and rounded back, one block at a time */
@@ -287,16 +278,8 @@ static void fr_scale_f16(uint16_t *x, int64_t n, float s, int level)
 #define FR_SUM_DISPATCH(NAME, T)                                                       \
     static void NAME(const T *x, int64_t n, double *acc, int level)                     \
     {                                                                                  \
-        FR_SUM_DISPATCH_BODY(NAME, x, n, acc, level)                                   \
-        NAME##_baseline(x, n, acc);                                                    \
+        FR_DISPATCH(level, NAME, x, n, acc);                                           \
     }
-#if FR_X86
-#define FR_SUM_DISPATCH_BODY(NAME, x, n, acc, level)                                   \
-    if (level >= FR_SIMD_AVX512) { NAME##_avx512(x, n, acc); return; }                 \
-    if (level >= FR_SIMD_AVX2) { NAME##_avx2(x, n, acc); return; }
-#else
-#define FR_SUM_DISPATCH_BODY(NAME, x, n, acc, level) (void)level;
-#endif
 FR_SUM_DISPATCH(fr_sumsq_f32, float)
 FR_SUM_DISPATCH(fr_sumsq_f64, double)
 FR_SUM_DISPATCH(fr_sumabs_f32, float)
