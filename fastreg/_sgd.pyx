@@ -12,7 +12,6 @@ from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.math cimport isnan
 from libc.stdint cimport int32_t, int64_t, uint16_t, uintptr_t
-from libc.string cimport memcmp
 
 from fastreg._runtime cimport parallel_run, simd_level
 
@@ -131,7 +130,13 @@ cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b) noexcept:
     cdef int nd = cnp.PyArray_NDIM(a)
     if cnp.PyArray_NDIM(b) != nd:
         return False
-    return memcmp(cnp.PyArray_DIMS(a), cnp.PyArray_DIMS(b), nd * sizeof(cnp.npy_intp)) == 0
+    cdef cnp.npy_intp *da = cnp.PyArray_DIMS(a)
+    cdef cnp.npy_intp *db = cnp.PyArray_DIMS(b)
+    cdef int k
+    for k in range(nd):
+        if da[k] != db[k]:
+            return False
+    return True
 
 
 cdef str _role_name(int64_t code, list names):

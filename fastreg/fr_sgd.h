@@ -221,17 +221,38 @@ FR_TARGET_AVX2 static void fr_half_block_avx2(const uint16_t *src, float *dst, i
 #endif
 #define fr_half_block_avx512 fr_half_block_avx2
 
-static void fr_sgd_f32(float *p, const float *g, float *b, int64_t n, const fr_sgd_hyper *h,
-                       int variant, int level)
+/* Elements before p reaches a cache-line boundary (at most n): vector loads
+ * and stores that straddle two lines cost more than the arithmetic. */
+static inline int64_t fr_sgd_head(const void *p, int64_t n, int64_t itemsize)
 {
-    FR_DISPATCH(level, fr_sgd_f32, p, g, b, n, h, variant);
+    int64_t head = (int64_t)((FR_SGD_ALIGN - (uintptr_t)p % FR_SGD_ALIGN) % FR_SGD_ALIGN) / itemsize;
+    return head < n ? head : n;
 }
 
-static void fr_sgd_f64(double *p, const double *g, double *b, int64_t n, const fr_sgd_hyper *h,
-                       int variant, int level)
+/* The level to run p, g, b at: wide vectors only when the three arrays sit
+ * alike within a vector, so that aligning p aligns them all; otherwise the
+ * baseline's 16-byte vectors, which never straddle a line.  Every level
+ * gives the same bits, so this is a matter of speed only. */
+static inline int fr_sgd_level(const void *p, const void *g, const void *b, int level)
 {
-    FR_DISPATCH(level, fr_sgd_f64, p, g, b, n, h, variant);
+    uintptr_t apart = ((uintptr_t)p ^ (uintptr_t)g) | (b ? (uintptr_t)p ^ (uintptr_t)b : 0);
+    uintptr_t width = level >= FR_SIMD_AVX512 ? 64 : 32;
+    return level > FR_SIMD_BASELINE && apart % width == 0 ? level : FR_SIMD_BASELINE;
 }
+
+/* The head (until p is line-aligned) runs through the scalar loop: same bits. */
+#define FR_SGD_DISPATCH(NAME, T)                                                       \
+    static void NAME(T *p, const T *g, T *b, int64_t n, const fr_sgd_hyper *h, int variant, \
+                     int level)                                                        \
+    {                                                                                  \
+        level = fr_sgd_level(p, g, b, level);                                          \
+        int64_t head = level > FR_SIMD_BASELINE ? fr_sgd_head(p, n, sizeof(T)) : 0;    \
+        NAME##_baseline(p, g, b, head, h, variant);                                    \
+        if (b) b += head;                                                              \
+        FR_DISPATCH(level, NAME, p + head, g + head, b, n - head, h, variant);         \
+    }
+FR_SGD_DISPATCH(fr_sgd_f32, float)
+FR_SGD_DISPATCH(fr_sgd_f64, double)
 
 static void fr_half_block(const uint16_t *src, float *dst, int64_t n, int level)
 {
@@ -240,13 +261,23 @@ static void fr_half_block(const uint16_t *src, float *dst, int64_t n, int level)
 
 #define FR_HALF_BLOCK 1024
 
-/* float32 parameters, float16 gradients: widen a block, then update it. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FR_ALIGNED64 __attribute__((aligned(64)))
+#else
+#define FR_ALIGNED64
+#endif
+
+/* float32 parameters, float16 gradients: widen a block, then update it.  The
+ * first block ends where p is line-aligned, so that the others line up with
+ * the (aligned) block buffer. */
 static void fr_sgd_f32_g16(float *p, const uint16_t *g, float *b, int64_t n, const fr_sgd_hyper *h,
                            int variant, int level)
 {
-    float wide[FR_HALF_BLOCK];
-    for (int64_t i = 0; i < n; i += FR_HALF_BLOCK) {
-        int64_t m = n - i < FR_HALF_BLOCK ? n - i : FR_HALF_BLOCK;
+    float wide[FR_HALF_BLOCK] FR_ALIGNED64;
+    int64_t m = fr_sgd_head(p, n, sizeof(float));
+    for (int64_t i = 0; i < n; i += m, m = n - i < FR_HALF_BLOCK ? n - i : FR_HALF_BLOCK) {
+        if (m == 0)
+            continue;
         fr_half_block(g + i, wide, m, level);
         fr_sgd_f32(p + i, wide, b ? b + i : NULL, m, h, variant, level);
     }

@@ -279,6 +279,13 @@ class SGD:
 
     @property
     def momentum_buffers(self):
+        """The momentum buffers, one entry per parameter in the order of
+        :meth:`step` (None before the parameter's first step with momentum).
+
+        Returns
+        -------
+        list
+        """
         return [b for bufs in self._buffers for b in bufs]
 
     def state_dict(self):
