@@ -165,6 +165,27 @@ def test_multidimensional_and_scalar_arrays():
     assert_same(params, want, 1e-12)
 
 
+@pytest.mark.parametrize("level", SIMD_LEVELS)
+def test_every_relative_alignment(level):
+    """p, g and b at every offset from each other and from a cache line."""
+    rng = np.random.default_rng(7)
+    pool = [rng.standard_normal(4000).astype(np.float32) for _ in range(3)]
+    hyper = dict(momentum=0.9, weight_decay=1e-2, nesterov=True)
+    for offsets in itertools.product(range(0, 16, 3), range(0, 9, 4), range(0, 9, 8)):
+        base = [x.copy() for x in pool]
+        p, g, b = (x[o:o + 3001] for x, o in zip(base, offsets))
+        want_p, want_b = ref.sgd_step([p], [g], [b.copy()], lr=0.1, **hyper)
+        with fastreg.simd(level):
+            fastreg.sgd_step_([p], [g], [b], lr=0.1, **hyper)
+        np.testing.assert_array_equal(p, want_p[0])
+        np.testing.assert_array_equal(b, want_b[0])
+        h = g.astype(np.float16)
+        want_p, _ = ref.sgd_step([p], [h], [b.copy()], lr=0.1, **hyper)
+        with fastreg.simd(level):
+            fastreg.sgd_step_([p], [h], [b], lr=0.1, **hyper)
+        np.testing.assert_array_equal(p, want_p[0])
+
+
 # ---- threads and SIMD levels -----------------------------------------------------------------
 
 def test_identical_for_every_thread_count_and_simd_level():
