@@ -86,7 +86,7 @@ def resnet50_shapes():
     return shapes + [(1000, 2048), (1000,)]
 
 
-def _sgd_contenders(shapes, with_flat=False):
+def _sgd_contenders(shapes, with_flat=False, packed=False):
     """fastreg.sgd_step_, the 3-read/2-write floor and torch's fused SGD on
     float32 arrays of `shapes` (momentum 0.9, weight decay 5e-4, steady
     state: the buffers exist)."""
@@ -97,11 +97,23 @@ def _sgd_contenders(shapes, with_flat=False):
 
     def arrays(shapes, seed):
         rng = np.random.default_rng(seed)
-        return [rng.standard_normal(s, dtype=np.float32) for s in shapes]
+        if not packed:
+            return [rng.standard_normal(s, dtype=np.float32) for s in shapes]
+        # separate arrays laid out one after the other, as a fresh heap would
+        # place them: the timing then does not depend on what earlier cases
+        # left in the heap (64-byte aligned starts; a different offset per seed
+        # so that p, g and b do not alias within a 4 KiB page)
+        sizes = [int(np.prod(s)) for s in shapes]
+        stride = [(n + 15) // 16 * 16 + 16 for n in sizes]
+        slab = rng.standard_normal(sum(stride) + 64 * (seed + 1), dtype=np.float32)
+        out, start = [], 16 * seed
+        for s, n, step in zip(shapes, sizes, stride):
+            out.append(slab[start:start + n].reshape(s))
+            start += step
+        return out
 
     def fastreg_step(shapes=shapes):
-        params, grads = arrays(shapes, 0), arrays(shapes, 1)
-        bufs = fastreg.sgd_step_(params, grads, lr=lr, momentum=momentum, weight_decay=wd)
+        params, grads, bufs = arrays(shapes, 0), arrays(shapes, 1), arrays(shapes, 2)
         return lambda: fastreg.sgd_step_(params, grads, bufs, lr=lr, momentum=momentum,
                                          weight_decay=wd)
 
@@ -111,8 +123,13 @@ def _sgd_contenders(shapes, with_flat=False):
 
     contenders = [Contender("fastreg", fastreg_step), Contender("floor 3r/2w stream", floor)]
     if with_flat:
+        # the same bytes in one array, and the same number of 1-element arrays:
+        # the per-array overhead is (fastreg - flat) / arrays, or about
+        # (1-element arrays) / arrays when the memory layout costs nothing
         total = sum(int(np.prod(s)) for s in shapes)
         contenders.append(Contender("fastreg 1 flat array", lambda: fastreg_step([(total,)])))
+        contenders.append(Contender("fastreg 1-elem arrays",
+                                    lambda: fastreg_step([(1,)] * len(shapes))))
     if have("torch"):
         def torch_fused():
             import torch
@@ -139,7 +156,7 @@ def sgd_cases(quick=False):
     cases = [
         Case(f"sgd_step_ resnet50 {len(shapes)} arrays n={n}", n, "elem", _sgd_contenders(shapes)),
         Case(f"sgd_step_ {len(many)} arrays of 1000", len(many), "array",
-             _sgd_contenders(many, with_flat=True)),
+             _sgd_contenders(many, with_flat=True, packed=True)),
     ]
     two = [c for c in _sgd_contenders(shapes) if c.name == "fastreg"]
     two = [Contender("fastreg 2 threads", two[0].make), Contender("fastreg 1 thread", two[0].make)]
