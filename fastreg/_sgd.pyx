@@ -9,7 +9,7 @@ been checked."""
 import numpy as np
 cimport numpy as cnp
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
-from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from libc.math cimport isnan
 from libc.stdint cimport int32_t, int64_t, uint16_t, uintptr_t
 
@@ -139,6 +139,43 @@ cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b) noexcept:
     return True
 
 
+# Scratch for the overlap check, kept between calls: a fresh buffer of this
+# size would be mapped and unmapped by malloc at every step.  A call that
+# finds it taken (another thread got in while NumPy copied a gradient without
+# the GIL) uses a buffer of its own.
+cdef fr_range *_scratch = NULL
+cdef Py_ssize_t _scratch_size = 0
+cdef bint _scratch_taken = False
+
+
+cdef fr_range *_take_ranges(Py_ssize_t n) except NULL:
+    """Room for 2 * n + 2 ranges (the ranges, then the sort's buffer); give it
+    back with _give_ranges."""
+    global _scratch, _scratch_size, _scratch_taken
+    cdef fr_range *r
+    if _scratch_taken:
+        r = <fr_range *>PyMem_Malloc((2 * n + 2) * sizeof(fr_range))
+        if r == NULL:
+            raise MemoryError()
+        return r
+    if 2 * n + 2 > _scratch_size:
+        r = <fr_range *>PyMem_Realloc(_scratch, (2 * n + 2) * sizeof(fr_range))
+        if r == NULL:
+            raise MemoryError()
+        _scratch = r
+        _scratch_size = 2 * n + 2
+    _scratch_taken = True
+    return _scratch
+
+
+cdef void _give_ranges(fr_range *r) noexcept:
+    global _scratch_taken
+    if r == _scratch:
+        _scratch_taken = False
+    else:
+        PyMem_Free(r)
+
+
 cdef str _role_name(int64_t code, list names):
     return f"{names[code & 3]}[{code >> 2}]"
 
@@ -208,15 +245,13 @@ def sgd_step(list params, list grads, list bufs, list hypers, list group_ends):
     if PyList_GET_SIZE(group_ends) != n_groups:
         raise ValueError("group_ends must have one entry per group")
     cdef fr_sgd_entry *entries = <fr_sgd_entry *>PyMem_Malloc((n + 1) * sizeof(fr_sgd_entry))
-    cdef fr_range *ranges = <fr_range *>PyMem_Malloc((3 * n + 1) * sizeof(fr_range))
-    cdef fr_range *tmp = <fr_range *>PyMem_Malloc((3 * n + 1) * sizeof(fr_range))
+    cdef fr_range *ranges = NULL
+    cdef fr_range *tmp = NULL
     cdef fr_sgd_hyper *hyper = <fr_sgd_hyper *>PyMem_Malloc((n_groups + 1) * sizeof(fr_sgd_hyper))
     cdef GroupFlags *gflags = <GroupFlags *>PyMem_Malloc((n_groups + 1) * sizeof(GroupFlags))
     cdef int32_t *pending = <int32_t *>PyMem_Malloc((n + 1) * sizeof(int32_t))
-    if (entries == NULL or ranges == NULL or tmp == NULL or hyper == NULL or pending == NULL
-            or gflags == NULL):
-        PyMem_Free(entries); PyMem_Free(ranges); PyMem_Free(tmp); PyMem_Free(hyper)
-        PyMem_Free(pending); PyMem_Free(gflags)
+    if entries == NULL or hyper == NULL or pending == NULL or gflags == NULL:
+        PyMem_Free(entries); PyMem_Free(hyper); PyMem_Free(pending); PyMem_Free(gflags)
         raise MemoryError()
     cdef int64_t n_entries = 0, n_ranges = 0, n_pending = 0, voff = 0
     cdef Py_ssize_t group = 0, group_end
@@ -228,6 +263,8 @@ def sgd_step(list params, list grads, list bufs, list hypers, list group_ends):
     cdef list new_bufs = []
     cdef fr_sgd_job job
     try:
+        ranges = _take_ranges(3 * n)
+        tmp = ranges + 3 * n + 1
         if n_groups == 0 and n:
             raise ValueError("hyper-parameters missing")
         for k in range(n_groups):
@@ -329,8 +366,9 @@ def sgd_step(list params, list grads, list bufs, list hypers, list group_ends):
         for i, ba in new_bufs:
             bufs[i] = ba
     finally:
-        PyMem_Free(entries); PyMem_Free(ranges); PyMem_Free(tmp); PyMem_Free(hyper)
-        PyMem_Free(pending); PyMem_Free(gflags)
+        PyMem_Free(entries); PyMem_Free(hyper); PyMem_Free(pending); PyMem_Free(gflags)
+        if ranges != NULL:
+            _give_ranges(ranges)
 
 
 cdef struct Arrays:
@@ -355,11 +393,11 @@ cdef list _collect(Arrays *out, list arrays, str name, bint writable, bint allow
     cdef list keep = []
     out.n_entries = 0
     out.entries = <fr_sgd_entry *>PyMem_Malloc((n + 1) * sizeof(fr_sgd_entry))
-    ranges = <fr_range *>PyMem_Malloc((n + 1) * sizeof(fr_range))
-    tmp = <fr_range *>PyMem_Malloc((n + 1) * sizeof(fr_range))
     try:
-        if out.entries == NULL or ranges == NULL or tmp == NULL:
+        if out.entries == NULL:
             raise MemoryError()
+        ranges = _take_ranges(n)
+        tmp = ranges + n + 1
         for i in range(n):
             x = <object>PyList_GET_ITEM(arrays, i)
             if x is None:
@@ -393,8 +431,8 @@ cdef list _collect(Arrays *out, list arrays, str name, bint writable, bint allow
         out.entries = NULL
         raise
     finally:
-        PyMem_Free(ranges)
-        PyMem_Free(tmp)
+        if ranges != NULL:
+            _give_ranges(ranges)
     return keep
 
 

@@ -217,6 +217,40 @@ def test_reductions_identical_for_every_thread_count_and_simd_level(dtype):
     assert len(seen) == 1
 
 
+def test_concurrent_calls_from_python_threads():
+    """Several Python threads stepping their own models at once (the checks
+    of one may run while another copies a strided gradient without the GIL)."""
+    import threading
+
+    sizes = [300_000, 5, 1000] + [64] * 30
+    hyper = dict(momentum=0.9, weight_decay=1e-3)
+    grads = [np.ones(2 * s, np.float32)[::2] for s in sizes]  # strided: copied by NumPy
+    models = [arrays(sizes, np.float32, 0) for _ in range(4)]
+    errors = []
+
+    def run(params):
+        try:
+            for _ in range(5):
+                bufs = fastreg.sgd_step_(params, grads, None, lr=0.1, **hyper)
+                assert len(bufs) == len(sizes)
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    with fastreg.num_threads(2):
+        start = [p.copy() for p in models[0]]
+        threads = [threading.Thread(target=run, args=(m,)) for m in models]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert not errors
+    want = start
+    for _ in range(5):
+        want, _ = ref.sgd_step(want, grads, None, lr=0.1, **hyper)
+    for params in models:
+        assert_same(params, want, 1e-6)
+
+
 # ---- hypothesis --------------------------------------------------------------------------------
 
 @settings(max_examples=40, deadline=None)
