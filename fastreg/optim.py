@@ -239,20 +239,24 @@ class SGD:
         return _hyper(*(group[key] for key in _HYPER_KEYS), where=f"param_groups[{k}] ")
 
     def _layout(self):
-        """Flat params and buffers, hyper tuples and group ends, checked."""
+        """Flat params and buffers, hyper tuples and group ends, checked (the
+        lists of a single group are used as they are)."""
         params, bufs, hypers, ends = [], [], [], []
         for k, group in enumerate(self.param_groups):
-            if len(group["params"]) != len(self._buffers[k]):
+            group_params = _as_list(f"param_groups[{k}]['params']", group["params"])
+            if len(group_params) != len(self._buffers[k]):
                 raise ValueError(f"param_groups[{k}]['params'] changed length; add parameters "
                                  f"with add_param_group")
             hypers.append(self._group_hyper(group, k))
-            params += group["params"]
+            if len(self.param_groups) == 1:
+                return group_params, self._buffers[0], hypers, [len(group_params)]
+            params += group_params
             bufs += self._buffers[k]
             ends.append(len(params))
         return params, bufs, hypers, ends
 
     def step(self, grads):
-        """Update every parameter in place.
+        """Update every parameter in place, in one call over every group.
 
         Parameters
         ----------
@@ -261,21 +265,13 @@ class SGD:
             group, of its ``"params"``; None skips a parameter.
         """
         grads = _as_list("grads", grads)
-        if len(self.param_groups) == 1:
-            group = self.param_groups[0]
-            bufs = self._buffers[0]
-            if len(group["params"]) != len(bufs):
-                raise ValueError("param_groups[0]['params'] changed length; add parameters "
-                                 "with add_param_group")
-            _sgd.sgd_step(group["params"], grads, bufs, [self._group_hyper(group, 0)],
-                          [len(bufs)])
-            return
         params, bufs, hypers, ends = self._layout()
         _sgd.sgd_step(params, grads, bufs, hypers, ends)
-        start = 0
-        for k, end in enumerate(ends):
-            self._buffers[k][:] = bufs[start:end]
-            start = end
+        if len(ends) > 1:  # new buffers back into each group's list
+            start = 0
+            for k, end in enumerate(ends):
+                self._buffers[k][:] = bufs[start:end]
+                start = end
 
     @property
     def momentum_buffers(self):
