@@ -65,8 +65,7 @@ cdef extern from "fr_sgd.h" nogil:
     ctypedef struct fr_range:
         uintptr_t start
         uintptr_t end
-        int64_t index
-        int64_t written
+        int64_t code
     int fr_sgd_variant(int coupled, int mom, int nesterov) noexcept
     int64_t fr_sgd_vbytes(int kind, int64_t n) noexcept
     int64_t fr_sgd_tasks(const fr_sgd_job *job) noexcept
@@ -77,7 +76,8 @@ cdef extern from "fr_sgd.h" nogil:
 # Virtual bytes (of parameters) per task: big arrays split, small ones grouped.
 DEF CHUNK_BYTES = 65536
 
-# Codes of the arrays in overlap ranges: index * 4 + role.
+# Codes of the arrays in overlap ranges: index * 4 + role; bit 0 (the
+# gradients' role) marks an array that is only read.
 DEF ROLE_PARAM = 0
 DEF ROLE_GRAD = 1
 DEF ROLE_BUF = 2
@@ -185,8 +185,8 @@ cdef _raise_overlap(fr_range *r, fr_range *tmp, int64_t n, list names):
     cdef fr_range a, b
     if n == 0 or not fr_range_conflict(r, tmp, n, &a, &b):
         return
-    first = _role_name(min(a.index, b.index), names)
-    second = _role_name(max(a.index, b.index), names)
+    first = _role_name(min(a.code, b.code), names)
+    second = _role_name(max(a.code, b.code), names)
     if a.start == b.start and a.end == b.end:
         raise ValueError(f"{first} and {second} are the same memory: an array passed twice "
                          f"(every array written must be distinct)")
@@ -194,12 +194,12 @@ cdef _raise_overlap(fr_range *r, fr_range *tmp, int64_t n, list names):
                      f"memory with any other array of the call")
 
 
-cdef inline void _add_range(fr_range *r, int64_t *n, cnp.ndarray a, int64_t code, bint written) noexcept:
+cdef inline void _add_range(fr_range *r, int64_t *n, cnp.ndarray a, int64_t code) noexcept:
+    """Add the bytes of `a` (C-contiguous) under `code` (read only if code & 1)."""
     cdef uintptr_t start = <uintptr_t>cnp.PyArray_DATA(a)
     r[n[0]].start = start
     r[n[0]].end = start + <uintptr_t>cnp.PyArray_NBYTES(a)
-    r[n[0]].index = code
-    r[n[0]].written = written
+    r[n[0]].code = code
     n[0] += 1
 
 
@@ -253,7 +253,7 @@ def sgd_step(list params, list grads, list bufs, list hypers, list group_ends):
     if entries == NULL or hyper == NULL or pending == NULL or gflags == NULL:
         PyMem_Free(entries); PyMem_Free(hyper); PyMem_Free(pending); PyMem_Free(gflags)
         raise MemoryError()
-    cdef int64_t n_entries = 0, n_ranges = 0, n_pending = 0, voff = 0
+    cdef int64_t n_entries = 0, n_ranges = 0, n_pending = 0, voff = 0, size
     cdef Py_ssize_t group = 0, group_end
     cdef int pkind, gkind = -1, mode, flags
     cdef bint coupled, nesterov, has_momentum
@@ -309,7 +309,8 @@ def sgd_step(list params, list grads, list bufs, list hypers, list group_ends):
                 _check_in_place(ba, "momentum_buffers", i)
             if g is None:
                 continue
-            if cnp.PyArray_SIZE(pa) == 0:
+            size = cnp.PyArray_SIZE(pa)
+            if size == 0:
                 if has_momentum and b is None:
                     pending[n_pending] = -1 - <int32_t>i
                     n_pending += 1
@@ -318,8 +319,8 @@ def sgd_step(list params, list grads, list bufs, list hypers, list group_ends):
                 ga = np.ascontiguousarray(ga)  # read only: a private contiguous copy
                 keep.append(ga)
             else:
-                _add_range(ranges, &n_ranges, ga, i * 4 + ROLE_GRAD, False)
-            _add_range(ranges, &n_ranges, pa, i * 4 + ROLE_PARAM, True)
+                _add_range(ranges, &n_ranges, ga, i * 4 + ROLE_GRAD)
+            _add_range(ranges, &n_ranges, pa, i * 4 + ROLE_PARAM)
             mode = FR_MOM_NONE
             entries[n_entries].b = NULL
             if has_momentum:
@@ -330,16 +331,16 @@ def sgd_step(list params, list grads, list bufs, list hypers, list group_ends):
                 else:
                     mode = FR_MOM_NEXT
                     entries[n_entries].b = <char *>cnp.PyArray_DATA(ba)
-                    _add_range(ranges, &n_ranges, ba, i * 4 + ROLE_BUF, True)
+                    _add_range(ranges, &n_ranges, ba, i * 4 + ROLE_BUF)
             entries[n_entries].p = <char *>cnp.PyArray_DATA(pa)
             entries[n_entries].g = cnp.PyArray_DATA(ga)
-            entries[n_entries].n = cnp.PyArray_SIZE(pa)
+            entries[n_entries].n = size
             entries[n_entries].kind = FR_SGD_F32_G16 if gkind == FR_SGD_F16 else pkind
             entries[n_entries].variant = fr_sgd_variant(coupled, mode, nesterov)
             entries[n_entries].group = <int32_t>group
             entries[n_entries].voff = voff
             entries[n_entries].index = <int32_t>i
-            voff += fr_sgd_vbytes(pkind, entries[n_entries].n)
+            voff += fr_sgd_vbytes(pkind, size)
             n_entries += 1
         _raise_overlap(ranges, tmp, n_ranges, ["params", "grads", "momentum_buffers"])
         # every array checked: start the new buffers, then update
@@ -412,7 +413,7 @@ cdef list _collect(Arrays *out, list arrays, str name, bint writable, bint allow
             if (flags & _GOOD_FLAGS) != _GOOD_FLAGS:
                 a = np.ascontiguousarray(a)
             if writable:
-                _add_range(ranges, &n_ranges, a, i * 4, True)
+                _add_range(ranges, &n_ranges, a, i * 4 + ROLE_PARAM)
             keep.append(a)
             out.entries[out.n_entries].p = <char *>cnp.PyArray_DATA(a)
             out.entries[out.n_entries].g = NULL

@@ -485,16 +485,18 @@ static void fr_stream_floor_f32(float *FR_RESTRICT p, const float *FR_RESTRICT g
 
 /* ---- overlap detection ----------------------------------------------------
  * Byte ranges [start, end) of the arrays of a call; `written` ones must not
- * overlap any other range, read ones may overlap each other. */
+ * overlap any other range, read ones may overlap each other.  `code` is the
+ * caller's name for the array, with bit 0 set for an array that is only read. */
 typedef struct {
     uintptr_t start, end;
-    int64_t index;  /* caller's code for the array */
-    int64_t written;
+    int64_t code;
 } fr_range;
+
+#define FR_RANGE_READ 1
 
 /* LSD radix sort by start, 11 bits a pass over the bits that differ
  * between the starts only (2 or 3 passes for the addresses of a model's
- * arrays).  `tmp` holds n ranges. */
+ * arrays).  `tmp` holds n ranges; the sorted ranges end up in r. */
 #define FR_RADIX_BITS 11
 static void fr_range_sort(fr_range *r, fr_range *tmp, int64_t n)
 {
@@ -512,17 +514,20 @@ static void fr_range_sort(fr_range *r, fr_range *tmp, int64_t n)
     for (uintptr_t v = varying; v; v >>= 1)
         high++;
     const int64_t size = (int64_t)1 << FR_RADIX_BITS;
+    fr_range *src = r, *dst = tmp;
     for (int shift = low; shift < high; shift += FR_RADIX_BITS) {
         int64_t count[((int64_t)1 << FR_RADIX_BITS) + 1];
         memset(count, 0, sizeof count);
         for (int64_t i = 0; i < n; i++)
-            count[((r[i].start >> shift) & (size - 1)) + 1]++;
+            count[((src[i].start >> shift) & (size - 1)) + 1]++;
         for (int64_t d = 1; d <= size; d++)
             count[d] += count[d - 1];
         for (int64_t i = 0; i < n; i++)
-            tmp[count[(r[i].start >> shift) & (size - 1)]++] = r[i];
-        memcpy(r, tmp, (size_t)n * sizeof *r);
+            dst[count[(src[i].start >> shift) & (size - 1)]++] = src[i];
+        fr_range *t = src; src = dst; dst = t;
     }
+    if (src != r)
+        memcpy(r, src, (size_t)n * sizeof *r);
 }
 
 /* Finds a pair that overlaps with at least one written range.  Returns 1 and
@@ -532,14 +537,15 @@ static int fr_range_conflict(fr_range *r, fr_range *tmp, int64_t n, fr_range *a,
     fr_range_sort(r, tmp, n);
     int64_t any = -1, written = -1; /* the ranges reaching furthest so far */
     for (int64_t i = 0; i < n; i++) {
-        int64_t other = r[i].written ? any : written;
+        int is_written = !(r[i].code & FR_RANGE_READ);
+        int64_t other = is_written ? any : written;
         if (other >= 0 && r[other].end > r[i].start) {
             *a = r[other];
             *b = r[i];
             return 1;
         }
         if (any < 0 || r[i].end > r[any].end) any = i;
-        if (r[i].written && (written < 0 || r[i].end > r[written].end)) written = i;
+        if (is_written && (written < 0 || r[i].end > r[written].end)) written = i;
     }
     return 0;
 }
