@@ -194,11 +194,13 @@ cdef _raise_overlap(fr_range *r, fr_range *tmp, int64_t n, list names):
                      f"memory with any other array of the call")
 
 
-cdef inline void _add_range(fr_range *r, int64_t *n, cnp.ndarray a, int64_t code) noexcept:
-    """Add the bytes of `a` (C-contiguous) under `code` (read only if code & 1)."""
+cdef inline void _add_range(fr_range *r, int64_t *n, cnp.ndarray a, int64_t size,
+                            int64_t code) noexcept:
+    """Add the bytes of `a` (C-contiguous, `size` elements) under `code`
+    (read only if code & 1)."""
     cdef uintptr_t start = <uintptr_t>cnp.PyArray_DATA(a)
     r[n[0]].start = start
-    r[n[0]].end = start + <uintptr_t>cnp.PyArray_NBYTES(a)
+    r[n[0]].end = start + <uintptr_t>(size * cnp.PyArray_ITEMSIZE(a))
     r[n[0]].code = code
     n[0] += 1
 
@@ -319,8 +321,8 @@ def sgd_step(list params, list grads, list bufs, list hypers, list group_ends):
                 ga = np.ascontiguousarray(ga)  # read only: a private contiguous copy
                 keep.append(ga)
             else:
-                _add_range(ranges, &n_ranges, ga, i * 4 + ROLE_GRAD)
-            _add_range(ranges, &n_ranges, pa, i * 4 + ROLE_PARAM)
+                _add_range(ranges, &n_ranges, ga, size, i * 4 + ROLE_GRAD)
+            _add_range(ranges, &n_ranges, pa, size, i * 4 + ROLE_PARAM)
             mode = FR_MOM_NONE
             entries[n_entries].b = NULL
             if has_momentum:
@@ -331,7 +333,7 @@ def sgd_step(list params, list grads, list bufs, list hypers, list group_ends):
                 else:
                     mode = FR_MOM_NEXT
                     entries[n_entries].b = <char *>cnp.PyArray_DATA(ba)
-                    _add_range(ranges, &n_ranges, ba, i * 4 + ROLE_BUF)
+                    _add_range(ranges, &n_ranges, ba, size, i * 4 + ROLE_BUF)
             entries[n_entries].p = <char *>cnp.PyArray_DATA(pa)
             entries[n_entries].g = cnp.PyArray_DATA(ga)
             entries[n_entries].n = size
@@ -413,7 +415,7 @@ cdef list _collect(Arrays *out, list arrays, str name, bint writable, bint allow
             if (flags & _GOOD_FLAGS) != _GOOD_FLAGS:
                 a = np.ascontiguousarray(a)
             if writable:
-                _add_range(ranges, &n_ranges, a, i * 4 + ROLE_PARAM)
+                _add_range(ranges, &n_ranges, a, cnp.PyArray_SIZE(a), i * 4 + ROLE_PARAM)
             keep.append(a)
             out.entries[out.n_entries].p = <char *>cnp.PyArray_DATA(a)
             out.entries[out.n_entries].g = NULL
