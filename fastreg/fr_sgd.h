@@ -85,6 +85,7 @@ enum { FR_MOM_NONE = 0, FR_MOM_FIRST = 1, FR_MOM_NEXT = 2 };
 
 /* The 10 update variants: coupled weight decay x {no momentum, first step,
  * first step nesterov, later step, later step nesterov}. */
+#define FR_SGD_VARIANTS 10
 static inline int fr_sgd_variant(int coupled, int mom, int nesterov)
 {
     int m = mom == FR_MOM_NONE ? 0 : (mom == FR_MOM_FIRST ? 1 : 3) + (nesterov ? 1 : 0);
@@ -106,20 +107,35 @@ static inline int64_t fr_sgd_vbytes(int kind, int64_t n)
 /* ---- the update ----------------------------------------------------------
  * g = grad * sign; coupled: g = g + wd * p;  q = p * decay;
  * first: b = g; later: b = b * momentum + damp1 * g;
- * u = nesterov ? g + momentum * b : b (u = g without momentum);  p = q - lr * u */
-#define FR_SGD_LOOP(T, COUPLED, MOM, NEST)                                             \
+ * u = nesterov ? g + momentum * b : b (u = g without momentum);  p = q - lr * u
+ * The "plain" variants leave out the multiplies by sign, decay and damp1
+ * when all three are 1: x * 1 is x, so the bits are the same. */
+#define FR_SGD_LOOP(T, COUPLED, MOM, NEST, PLAIN)                                      \
     for (int64_t i = 0; i < n; i++) {                                                  \
         T pi = p[i];                                                                   \
-        T gi = g[i] * sign;                                                            \
+        T gi = PLAIN ? g[i] : g[i] * sign;                                             \
         if (COUPLED) gi = gi + wd * pi;                                                \
         T u = gi;                                                                      \
         if (MOM != FR_MOM_NONE) {                                                      \
-            T bi = MOM == FR_MOM_FIRST ? gi : b[i] * mom + damp1 * gi;                 \
+            T bi = MOM == FR_MOM_FIRST ? gi                                            \
+                 : b[i] * mom + (PLAIN ? gi : damp1 * gi);                             \
             b[i] = bi;                                                                 \
             u = NEST ? gi + mom * bi : bi;                                             \
         }                                                                              \
-        p[i] = pi * decay - lr * u;                                                    \
+        p[i] = (PLAIN ? pi : pi * decay) - lr * u;                                     \
     }
+
+#define FR_SGD_CASES(T, PLAIN, BASE)                                                   \
+        case BASE + 0: FR_SGD_LOOP(T, 0, FR_MOM_NONE, 0, PLAIN) break;                 \
+        case BASE + 1: FR_SGD_LOOP(T, 0, FR_MOM_FIRST, 0, PLAIN) break;                \
+        case BASE + 2: FR_SGD_LOOP(T, 0, FR_MOM_FIRST, 1, PLAIN) break;                \
+        case BASE + 3: FR_SGD_LOOP(T, 0, FR_MOM_NEXT, 0, PLAIN) break;                 \
+        case BASE + 4: FR_SGD_LOOP(T, 0, FR_MOM_NEXT, 1, PLAIN) break;                 \
+        case BASE + 5: FR_SGD_LOOP(T, 1, FR_MOM_NONE, 0, PLAIN) break;                 \
+        case BASE + 6: FR_SGD_LOOP(T, 1, FR_MOM_FIRST, 0, PLAIN) break;                \
+        case BASE + 7: FR_SGD_LOOP(T, 1, FR_MOM_FIRST, 1, PLAIN) break;                \
+        case BASE + 8: FR_SGD_LOOP(T, 1, FR_MOM_NEXT, 0, PLAIN) break;                 \
+        case BASE + 9: FR_SGD_LOOP(T, 1, FR_MOM_NEXT, 1, PLAIN) break;
 
 #define FR_SGD_KERNEL(NAME, T, ATTR)                                                   \
     ATTR static void NAME(T *FR_RESTRICT p, const T *FR_RESTRICT g, T *FR_RESTRICT b,      \
@@ -127,17 +143,12 @@ static inline int64_t fr_sgd_vbytes(int kind, int64_t n)
     {                                                                                  \
         const T sign = (T)h->sign, wd = (T)h->wd, decay = (T)h->decay;                 \
         const T mom = (T)h->momentum, damp1 = (T)h->damp1, lr = (T)h->lr;              \
+        if (sign == 1 && decay == 1 && damp1 == 1)                                     \
+            variant += FR_SGD_VARIANTS;                                                \
         switch (variant) {                                                             \
-        case 0: FR_SGD_LOOP(T, 0, FR_MOM_NONE, 0) break;                               \
-        case 1: FR_SGD_LOOP(T, 0, FR_MOM_FIRST, 0) break;                              \
-        case 2: FR_SGD_LOOP(T, 0, FR_MOM_FIRST, 1) break;                              \
-        case 3: FR_SGD_LOOP(T, 0, FR_MOM_NEXT, 0) break;                               \
-        case 4: FR_SGD_LOOP(T, 0, FR_MOM_NEXT, 1) break;                               \
-        case 5: FR_SGD_LOOP(T, 1, FR_MOM_NONE, 0) break;                               \
-        case 6: FR_SGD_LOOP(T, 1, FR_MOM_FIRST, 0) break;                              \
-        case 7: FR_SGD_LOOP(T, 1, FR_MOM_FIRST, 1) break;                              \
-        case 8: FR_SGD_LOOP(T, 1, FR_MOM_NEXT, 0) break;                               \
-        default: FR_SGD_LOOP(T, 1, FR_MOM_NEXT, 1) break;                              \
+        FR_SGD_CASES(T, 0, 0)                                                          \
+        FR_SGD_CASES(T, 1, FR_SGD_VARIANTS)                                            \
+        default: break;                                                                \
         }                                                                              \
     }
 
