@@ -27,13 +27,16 @@ from fastreg.text import (
     random_swap,
     synonym_replacement,
 )
+from fastreg.optim import SGD, clip_grad_norm_, l2_penalty, sgd_step_
 from fastreg import functional, random, text, transforms
 
 __all__ = [
     "Dropout",
     "EDA",
+    "SGD",
     "SynonymTable",
     "channel_dropout_",
+    "clip_grad_norm_",
     "drop_path_",
     "dropout",
     "dropout_",
@@ -42,6 +45,7 @@ __all__ = [
     "functional",
     "get_num_threads",
     "get_simd",
+    "l2_penalty",
     "num_threads",
     "random",
     "random_deletion",
@@ -49,6 +53,7 @@ __all__ = [
     "random_swap",
     "set_num_threads",
     "set_simd",
+    "sgd_step_",
     "show_config",
     "simd",
     "synonym_replacement",

@@ -1,0 +1,554 @@
+"""Bridge to the weight-decay optimizer kernels (fr_sgd.h).
+
+fastreg.optim checks the hyper-parameters; the functions here check every
+array in one pass over the lists (types, dtypes, shapes, layout, overlaps),
+collect raw pointers into a C array, and only then release the GIL and run
+the tasks on the shared pool.  Nothing is written before every array has
+been checked."""
+
+import numpy as np
+cimport numpy as cnp
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from libc.math cimport isnan
+from libc.stdint cimport int32_t, int64_t, uint16_t, uintptr_t
+
+from fastreg._runtime cimport parallel_run, simd_level
+
+cnp.import_array()
+
+cdef extern from "fr_pool.h" nogil:
+    ctypedef void (*fr_task_fn)(void *ctx, int64_t task) noexcept nogil
+
+cdef extern from "fr_sgd.h" nogil:
+    enum:
+        FR_SGD_F32
+        FR_SGD_F32_G16
+        FR_SGD_F64
+        FR_SGD_F16
+        FR_OP_SGD
+        FR_OP_SUMSQ
+        FR_OP_SUMABS
+        FR_OP_SUMPOW
+        FR_OP_MAXABS
+        FR_OP_SCALE
+        FR_MOM_NONE
+        FR_MOM_FIRST
+        FR_MOM_NEXT
+    ctypedef struct fr_sgd_entry:
+        char *p
+        const void *g
+        char *b
+        int64_t n
+        int64_t voff
+        int32_t kind
+        int32_t variant
+        int32_t group
+        int32_t index
+    ctypedef struct fr_sgd_hyper:
+        double sign
+        double wd
+        double decay
+        double momentum
+        double damp1
+        double lr
+    ctypedef struct fr_sgd_job:
+        int op
+        int level
+        const fr_sgd_entry *entries
+        int64_t n_entries
+        int64_t chunk
+        const fr_sgd_hyper *hyper
+        double power
+        double scale
+        double *partials
+    ctypedef struct fr_range:
+        uintptr_t start
+        uintptr_t end
+        int64_t code
+    int fr_sgd_variant(int coupled, int mom, int nesterov) noexcept
+    int64_t fr_sgd_vbytes(int kind, int64_t n) noexcept
+    int64_t fr_sgd_tasks(const fr_sgd_job *job) noexcept
+    void fr_sgd_task(void *ctx, int64_t t) noexcept
+    int fr_range_conflict(fr_range *r, fr_range *tmp, int64_t n, fr_range *a, fr_range *b) noexcept
+    void fr_stream_floor_f32(float *p, const float *g, float *b, int64_t n) noexcept
+
+# Virtual bytes (of parameters) per task: big arrays split, small ones grouped.
+DEF CHUNK_BYTES = 65536
+
+# Codes of the arrays in overlap ranges: index * 4 + role; bit 0 (the
+# gradients' role) marks an array that is only read.
+DEF ROLE_PARAM = 0
+DEF ROLE_GRAD = 1
+DEF ROLE_BUF = 2
+
+cdef int _GOOD_FLAGS = cnp.NPY_ARRAY_C_CONTIGUOUS | cnp.NPY_ARRAY_ALIGNED
+
+
+cdef inline bint _native(cnp.ndarray a) noexcept:
+    return cnp.PyArray_ISNOTSWAPPED(a)
+
+
+cdef int _kind(cnp.ndarray a, bint allow_half) noexcept:
+    """FR_SGD_* of a native-order float array, or -1."""
+    cdef int t = cnp.PyArray_TYPE(a)
+    if not _native(a):
+        return -1
+    if t == cnp.NPY_FLOAT:
+        return FR_SGD_F32
+    if t == cnp.NPY_DOUBLE:
+        return FR_SGD_F64
+    if t == cnp.NPY_FLOAT16 and allow_half:
+        return FR_SGD_F16
+    return -1
+
+
+cdef int _float_kind(object x, str name, Py_ssize_t i, bint allow_half) except -1:
+    """FR_SGD_* of `x`, or TypeError naming name[i]."""
+    if not cnp.PyArray_Check(x):
+        raise TypeError(f"{name}[{i}] must be a numpy.ndarray, got {type(x).__name__}")
+    cdef int kind = _kind(<cnp.ndarray>x, allow_half)
+    if kind < 0:
+        raise TypeError(f"{name}[{i}] must have dtype {'float16, ' if allow_half else ''}float32 "
+                        f"or float64 in native byte order, got {x.dtype}")
+    return kind
+
+
+cdef int _check_in_place(cnp.ndarray a, str name, Py_ssize_t i) except -1:
+    """ValueError naming name[i] unless `a` can be written in place."""
+    cdef int flags = cnp.PyArray_FLAGS(a)
+    if not flags & cnp.NPY_ARRAY_WRITEABLE:
+        raise ValueError(f"{name}[{i}] is read-only; an in-place operation needs a writable array")
+    if (flags & _GOOD_FLAGS) != _GOOD_FLAGS:
+        raise ValueError(f"{name}[{i}] must be C-contiguous and aligned (an in-place operation "
+                         f"never writes to a silent copy); pass np.ascontiguousarray(...) and "
+                         f"keep that array")
+    return 0
+
+
+cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b) noexcept:
+    cdef int nd = cnp.PyArray_NDIM(a)
+    if cnp.PyArray_NDIM(b) != nd:
+        return False
+    cdef cnp.npy_intp *da = cnp.PyArray_DIMS(a)
+    cdef cnp.npy_intp *db = cnp.PyArray_DIMS(b)
+    cdef int k
+    for k in range(nd):
+        if da[k] != db[k]:
+            return False
+    return True
+
+
+# Scratch for the overlap check, kept between calls: a fresh buffer of this
+# size would be mapped and unmapped by malloc at every step.  A call that
+# finds it taken (another thread got in while NumPy copied a gradient without
+# the GIL) uses a buffer of its own.
+cdef fr_range *_scratch = NULL
+cdef Py_ssize_t _scratch_size = 0
+cdef bint _scratch_taken = False
+
+
+cdef fr_range *_take_ranges(Py_ssize_t n) except NULL:
+    """Room for 2 * n + 2 ranges (the ranges, then the sort's buffer); give it
+    back with _give_ranges."""
+    global _scratch, _scratch_size, _scratch_taken
+    cdef fr_range *r
+    if _scratch_taken:
+        r = <fr_range *>PyMem_Malloc((2 * n + 2) * sizeof(fr_range))
+        if r == NULL:
+            raise MemoryError()
+        return r
+    if 2 * n + 2 > _scratch_size:
+        r = <fr_range *>PyMem_Realloc(_scratch, (2 * n + 2) * sizeof(fr_range))
+        if r == NULL:
+            raise MemoryError()
+        _scratch = r
+        _scratch_size = 2 * n + 2
+    _scratch_taken = True
+    return _scratch
+
+
+cdef void _give_ranges(fr_range *r) noexcept:
+    global _scratch_taken
+    if r == _scratch:
+        _scratch_taken = False
+    else:
+        PyMem_Free(r)
+
+
+cdef str _role_name(int64_t code, list names):
+    return f"{names[code & 3]}[{code >> 2}]"
+
+
+cdef _raise_overlap(fr_range *r, fr_range *tmp, int64_t n, list names):
+    """Raise ValueError naming two arrays that overlap, if any do."""
+    cdef fr_range a, b
+    if n == 0 or not fr_range_conflict(r, tmp, n, &a, &b):
+        return
+    first = _role_name(min(a.code, b.code), names)
+    second = _role_name(max(a.code, b.code), names)
+    if a.start == b.start and a.end == b.end:
+        raise ValueError(f"{first} and {second} are the same memory: an array passed twice "
+                         f"(every array written must be distinct)")
+    raise ValueError(f"{first} and {second} overlap in memory; arrays written must not share "
+                     f"memory with any other array of the call")
+
+
+cdef inline void _add_range(fr_range *r, int64_t *n, cnp.ndarray a, int64_t size,
+                            int64_t code) noexcept:
+    """Add the bytes of `a` (C-contiguous, `size` elements) under `code`
+    (read only if code & 1)."""
+    cdef uintptr_t start = <uintptr_t>cnp.PyArray_DATA(a)
+    r[n[0]].start = start
+    r[n[0]].end = start + <uintptr_t>(size * cnp.PyArray_ITEMSIZE(a))
+    r[n[0]].code = code
+    n[0] += 1
+
+
+cdef struct GroupFlags:
+    bint momentum
+    bint coupled
+    bint nesterov
+
+
+cdef int _fill_hyper(fr_sgd_hyper *h, GroupFlags *f, tuple hp) except -1:
+    """hp = (lr, momentum, dampening, weight_decay, nesterov, decoupled, maximize), validated."""
+    cdef double lr = hp[0], wd = hp[3]
+    cdef bint decoupled = hp[5]
+    f.momentum = <double>hp[1] != 0.0
+    f.coupled = wd != 0.0 and not decoupled
+    f.nesterov = hp[4]
+    h.sign = -1.0 if hp[6] else 1.0
+    h.wd = wd
+    h.decay = 1.0 - lr * wd if decoupled and wd != 0.0 else 1.0
+    h.momentum = hp[1]
+    h.damp1 = 1.0 - <double>hp[2]
+    h.lr = lr
+    return 0
+
+
+def sgd_step(list params, list grads, list bufs, list hypers, list group_ends):
+    """One SGD step over every array of `params` (see fastreg.optim.sgd_step_).
+
+    params, grads, bufs : lists of equal length; a grads entry None skips its
+        parameter, a bufs entry None (with momentum) starts a new buffer,
+        which is stored into `bufs` after the step.
+    hypers : one validated tuple (lr, momentum, dampening, weight_decay,
+        nesterov, decoupled_weight_decay, maximize) per group.
+    group_ends : the end index of each group in `params`, increasing.
+    """
+    cdef Py_ssize_t n = PyList_GET_SIZE(params), i, k
+    cdef Py_ssize_t n_groups = PyList_GET_SIZE(hypers)
+    if PyList_GET_SIZE(grads) != n:
+        raise ValueError(f"grads has {len(grads)} arrays but params has {n}; pass one gradient "
+                         f"per parameter, in the same order")
+    if PyList_GET_SIZE(bufs) != n:
+        raise ValueError(f"momentum_buffers has {len(bufs)} entries but params has {n}")
+    if PyList_GET_SIZE(group_ends) != n_groups:
+        raise ValueError("group_ends must have one entry per group")
+    cdef fr_sgd_entry *entries = <fr_sgd_entry *>PyMem_Malloc((n + 1) * sizeof(fr_sgd_entry))
+    cdef fr_range *ranges = NULL
+    cdef fr_range *tmp = NULL
+    cdef fr_sgd_hyper *hyper = <fr_sgd_hyper *>PyMem_Malloc((n_groups + 1) * sizeof(fr_sgd_hyper))
+    cdef GroupFlags *gflags = <GroupFlags *>PyMem_Malloc((n_groups + 1) * sizeof(GroupFlags))
+    cdef int32_t *pending = <int32_t *>PyMem_Malloc((n + 1) * sizeof(int32_t))
+    if entries == NULL or hyper == NULL or pending == NULL or gflags == NULL:
+        PyMem_Free(entries); PyMem_Free(hyper); PyMem_Free(pending); PyMem_Free(gflags)
+        raise MemoryError()
+    cdef int64_t n_entries = 0, n_ranges = 0, n_pending = 0, voff = 0, size
+    cdef Py_ssize_t group = 0, group_end
+    cdef int pkind, gkind = -1, mode, flags
+    cdef bint coupled, nesterov, has_momentum
+    cdef object p, g, b
+    cdef cnp.ndarray pa, ga, ba
+    cdef list keep = []
+    cdef list new_bufs = []
+    cdef fr_sgd_job job
+    try:
+        ranges = _take_ranges(3 * n)
+        tmp = ranges + 3 * n + 1
+        if n_groups == 0 and n:
+            raise ValueError("hyper-parameters missing")
+        for k in range(n_groups):
+            _fill_hyper(&hyper[k], &gflags[k], <tuple>hypers[k])
+        group_end = <Py_ssize_t>group_ends[0] if n_groups else n
+        for i in range(n):
+            while i >= group_end and group + 1 < n_groups:
+                group += 1
+                group_end = <Py_ssize_t>group_ends[group]
+            has_momentum = gflags[group].momentum
+            coupled = gflags[group].coupled
+            nesterov = gflags[group].nesterov
+            p = <object>PyList_GET_ITEM(params, i)
+            pkind = _float_kind(p, "params", i, False)
+            pa = <cnp.ndarray>p
+            _check_in_place(pa, "params", i)
+            g = <object>PyList_GET_ITEM(grads, i)
+            b = <object>PyList_GET_ITEM(bufs, i)
+            ga = None
+            if g is not None:
+                if not cnp.PyArray_Check(g):
+                    raise TypeError(f"grads[{i}] must be a numpy.ndarray or None, got {type(g).__name__}")
+                ga = <cnp.ndarray>g
+                gkind = _kind(ga, pkind == FR_SGD_F32)
+                if gkind != pkind and not (pkind == FR_SGD_F32 and gkind == FR_SGD_F16):
+                    raise TypeError(f"grads[{i}] must have the dtype of params[{i}] ({(<object>pa).dtype}"
+                                    f"{' or float16' if pkind == FR_SGD_F32 else ''}), got {(<object>ga).dtype}")
+                if not _same_shape(pa, ga):
+                    raise ValueError(f"grads[{i}] must have the shape of params[{i}] {(<object>pa).shape}, "
+                                     f"got {(<object>ga).shape}")
+            if b is not None:
+                if not cnp.PyArray_Check(b):
+                    raise TypeError(f"momentum_buffers[{i}] must be a numpy.ndarray or None, "
+                                    f"got {type(b).__name__}")
+                ba = <cnp.ndarray>b
+                if _kind(ba, False) != pkind:
+                    raise TypeError(f"momentum_buffers[{i}] must have the dtype of params[{i}] "
+                                    f"({(<object>pa).dtype}), got {(<object>ba).dtype}")
+                if not _same_shape(pa, ba):
+                    raise ValueError(f"momentum_buffers[{i}] must have the shape of params[{i}] "
+                                     f"{(<object>pa).shape}, got {(<object>ba).shape}")
+                _check_in_place(ba, "momentum_buffers", i)
+            if g is None:
+                continue
+            size = cnp.PyArray_SIZE(pa)
+            if size == 0:
+                if has_momentum and b is None:
+                    pending[n_pending] = -1 - <int32_t>i
+                    n_pending += 1
+                continue
+            if (cnp.PyArray_FLAGS(ga) & _GOOD_FLAGS) != _GOOD_FLAGS:
+                ga = np.ascontiguousarray(ga)  # read only: a private contiguous copy
+                keep.append(ga)
+            else:
+                _add_range(ranges, &n_ranges, ga, size, i * 4 + ROLE_GRAD)
+            _add_range(ranges, &n_ranges, pa, size, i * 4 + ROLE_PARAM)
+            mode = FR_MOM_NONE
+            entries[n_entries].b = NULL
+            if has_momentum:
+                if b is None:
+                    mode = FR_MOM_FIRST
+                    pending[n_pending] = <int32_t>n_entries
+                    n_pending += 1
+                else:
+                    mode = FR_MOM_NEXT
+                    entries[n_entries].b = <char *>cnp.PyArray_DATA(ba)
+                    _add_range(ranges, &n_ranges, ba, size, i * 4 + ROLE_BUF)
+            entries[n_entries].p = <char *>cnp.PyArray_DATA(pa)
+            entries[n_entries].g = cnp.PyArray_DATA(ga)
+            entries[n_entries].n = size
+            entries[n_entries].kind = FR_SGD_F32_G16 if gkind == FR_SGD_F16 else pkind
+            entries[n_entries].variant = fr_sgd_variant(coupled, mode, nesterov)
+            entries[n_entries].group = <int32_t>group
+            entries[n_entries].voff = voff
+            entries[n_entries].index = <int32_t>i
+            voff += fr_sgd_vbytes(pkind, size)
+            n_entries += 1
+        _raise_overlap(ranges, tmp, n_ranges, ["params", "grads", "momentum_buffers"])
+        # every array checked: start the new buffers, then update
+        for k in range(n_pending):
+            if pending[k] < 0:
+                i = -1 - pending[k]
+                pa = <cnp.ndarray>PyList_GET_ITEM(params, i)
+            else:
+                i = entries[pending[k]].index
+                pa = <cnp.ndarray>PyList_GET_ITEM(params, i)
+            ba = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(pa), cnp.PyArray_DIMS(pa), cnp.PyArray_TYPE(pa), 0)
+            if pending[k] >= 0:
+                entries[pending[k]].b = <char *>cnp.PyArray_DATA(ba)
+            new_bufs.append((i, ba))
+        job.op = FR_OP_SGD
+        job.level = simd_level()
+        job.entries = entries
+        job.n_entries = n_entries
+        job.chunk = CHUNK_BYTES
+        job.hyper = hyper
+        job.partials = NULL
+        with nogil:
+            parallel_run(fr_sgd_task, &job, fr_sgd_tasks(&job))
+        for i, ba in new_bufs:
+            bufs[i] = ba
+    finally:
+        PyMem_Free(entries); PyMem_Free(hyper); PyMem_Free(pending); PyMem_Free(gflags)
+        if ranges != NULL:
+            _give_ranges(ranges)
+
+
+cdef struct Arrays:
+    fr_sgd_entry *entries  # owned: free with PyMem_Free
+    int64_t n_entries
+
+
+cdef list _collect(Arrays *out, list arrays, str name, bint writable, bint allow_half):
+    """Check `arrays` (None entries left out) and lay them out.
+
+    With `writable` they will be written in place: they must be writable,
+    C-contiguous, aligned and must not overlap.  Otherwise a non-contiguous
+    array is read through a contiguous copy.  Returns the arrays to keep
+    alive while the kernels run; on error nothing is left allocated."""
+    cdef Py_ssize_t n = PyList_GET_SIZE(arrays), i
+    cdef fr_range *ranges = NULL
+    cdef fr_range *tmp = NULL
+    cdef int64_t n_ranges = 0, voff = 0
+    cdef int kind, flags
+    cdef object x
+    cdef cnp.ndarray a
+    cdef list keep = []
+    out.n_entries = 0
+    out.entries = <fr_sgd_entry *>PyMem_Malloc((n + 1) * sizeof(fr_sgd_entry))
+    try:
+        if out.entries == NULL:
+            raise MemoryError()
+        ranges = _take_ranges(n)
+        tmp = ranges + n + 1
+        for i in range(n):
+            x = <object>PyList_GET_ITEM(arrays, i)
+            if x is None:
+                continue
+            kind = _float_kind(x, name, i, allow_half)
+            a = <cnp.ndarray>x
+            if writable:
+                _check_in_place(a, name, i)
+            flags = cnp.PyArray_FLAGS(a)
+            if cnp.PyArray_SIZE(a) == 0:
+                continue
+            if (flags & _GOOD_FLAGS) != _GOOD_FLAGS:
+                a = np.ascontiguousarray(a)
+            if writable:
+                _add_range(ranges, &n_ranges, a, cnp.PyArray_SIZE(a), i * 4 + ROLE_PARAM)
+            keep.append(a)
+            out.entries[out.n_entries].p = <char *>cnp.PyArray_DATA(a)
+            out.entries[out.n_entries].g = NULL
+            out.entries[out.n_entries].b = NULL
+            out.entries[out.n_entries].n = cnp.PyArray_SIZE(a)
+            out.entries[out.n_entries].kind = kind
+            out.entries[out.n_entries].variant = 0
+            out.entries[out.n_entries].group = 0
+            out.entries[out.n_entries].index = <int32_t>i
+            out.entries[out.n_entries].voff = voff
+            voff += fr_sgd_vbytes(kind, cnp.PyArray_SIZE(a))
+            out.n_entries += 1
+        _raise_overlap(ranges, tmp, n_ranges, [name, name, name, name])
+    except BaseException:
+        PyMem_Free(out.entries)
+        out.entries = NULL
+        raise
+    finally:
+        if ranges != NULL:
+            _give_ranges(ranges)
+    return keep
+
+
+cdef void _job(fr_sgd_job *job, Arrays *arrays, int op) noexcept:
+    job.op = op
+    job.level = simd_level()
+    job.entries = arrays.entries
+    job.n_entries = arrays.n_entries
+    job.chunk = CHUNK_BYTES
+    job.hyper = NULL
+    job.power = 0.0
+    job.scale = 1.0
+    job.partials = NULL
+
+
+cdef double[::1] _partials(list arrays, str name, bint writable, int op, double power):
+    """Check `arrays` and run reduction `op` over them: one float64 partial per
+    task, in task order (the split depends on the arrays only)."""
+    cdef fr_sgd_job job
+    cdef Arrays a
+    cdef int64_t n_tasks
+    keep = _collect(&a, arrays, name, writable, True)
+    try:
+        _job(&job, &a, op)
+        job.power = power
+        n_tasks = fr_sgd_tasks(&job)
+        part = np.zeros(n_tasks + 1, dtype=np.float64)
+        job.partials = <double *>cnp.PyArray_DATA(part)
+        with nogil:
+            parallel_run(fr_sgd_task, &job, n_tasks)
+    finally:
+        PyMem_Free(a.entries)
+    return part[:n_tasks]
+
+
+def check_arrays(list arrays, str name, bint writable, bint allow_half):
+    """Check `arrays` as the kernels below do, without touching them."""
+    cdef Arrays a
+    _collect(&a, arrays, name, writable, allow_half)
+    PyMem_Free(a.entries)
+
+
+def sum_powers(list arrays, str name, double power, bint writable=False):
+    """Sum of abs(x) ** power over every element of every array (float16,
+    float32 or float64), accumulated in float64 in task order: the same
+    value for every thread count and SIMD level.  power > 0, finite."""
+    cdef int op = FR_OP_SUMSQ if power == 2.0 else FR_OP_SUMABS if power == 1.0 else FR_OP_SUMPOW
+    cdef double[::1] part = _partials(arrays, name, writable, op, power)
+    cdef double total = 0.0
+    cdef Py_ssize_t t
+    for t in range(part.shape[0]):
+        total += part[t]
+    return total
+
+
+def max_abs(list arrays, str name, bint writable=False):
+    """Largest abs(x) over every element (NaN if any is NaN, 0.0 if none)."""
+    cdef double[::1] part = _partials(arrays, name, writable, FR_OP_MAXABS, 0.0)
+    cdef double m = 0.0
+    cdef Py_ssize_t t
+    for t in range(part.shape[0]):
+        if isnan(part[t]):
+            return part[t]
+        if part[t] > m:
+            m = part[t]
+    return m
+
+
+def scale_(list arrays, str name, double scale):
+    """Multiply every array in place by `scale` rounded to its dtype
+    (float16 arrays in float32, rounded back)."""
+    cdef fr_sgd_job job
+    cdef Arrays a
+    _collect(&a, arrays, name, True, True)
+    try:
+        _job(&job, &a, FR_OP_SCALE)
+        job.scale = scale
+        with nogil:
+            parallel_run(fr_sgd_task, &job, fr_sgd_tasks(&job))
+    finally:
+        PyMem_Free(a.entries)
+
+
+cdef inline float *_floor_ptr(object x, bint writable, int64_t n) except NULL:
+    if (not cnp.PyArray_Check(x) or cnp.PyArray_TYPE(<cnp.ndarray>x) != cnp.NPY_FLOAT
+            or (cnp.PyArray_FLAGS(<cnp.ndarray>x) & _GOOD_FLAGS) != _GOOD_FLAGS
+            or (writable and not cnp.PyArray_FLAGS(<cnp.ndarray>x) & cnp.NPY_ARRAY_WRITEABLE)
+            or (n >= 0 and cnp.PyArray_SIZE(<cnp.ndarray>x) != n)):
+        raise TypeError("stream_floor takes C-contiguous float32 arrays of matching sizes")
+    return <float *>cnp.PyArray_DATA(<cnp.ndarray>x)
+
+
+def stream_floor(list params, list grads, list bufs):
+    """The memory floor of an SGD step with momentum, for benchmarks: for
+    every float32 array, p += g and b += g (3 reads, 2 writes, one add
+    each), on one thread, with only the checks that keep it memory-safe."""
+    cdef Py_ssize_t n = PyList_GET_SIZE(params), i
+    if PyList_GET_SIZE(grads) != n or PyList_GET_SIZE(bufs) != n:
+        raise ValueError("params, grads and bufs must have the same length")
+    cdef float **ptr = <float **>PyMem_Malloc((3 * n + 1) * sizeof(float *))
+    cdef int64_t *size = <int64_t *>PyMem_Malloc((n + 1) * sizeof(int64_t))
+    try:
+        if ptr == NULL or size == NULL:
+            raise MemoryError()
+        for i in range(n):
+            p = <object>PyList_GET_ITEM(params, i)
+            ptr[3 * i] = _floor_ptr(p, True, -1)
+            size[i] = cnp.PyArray_SIZE(<cnp.ndarray>p)
+            ptr[3 * i + 1] = _floor_ptr(<object>PyList_GET_ITEM(grads, i), False, size[i])
+            ptr[3 * i + 2] = _floor_ptr(<object>PyList_GET_ITEM(bufs, i), True, size[i])
+        with nogil:
+            for i in range(n):
+                fr_stream_floor_f32(ptr[3 * i], ptr[3 * i + 1], ptr[3 * i + 2], size[i])
+    finally:
+        PyMem_Free(ptr)
+        PyMem_Free(size)
