@@ -62,7 +62,7 @@ def main(argv=None):
     d.add_argument("--images", metavar="DIR", help="use the first PNG/JPEG of DIR instead of the samples")
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--epochs", type=int, default=60)
-    d.add_argument("--train-size", type=int, default=500, help="digits used for training")
+    d.add_argument("--train-size", type=int, default=300, help="digits used for training")
     d.set_defaults(func=_demo)
     b = sub.add_parser("bench", help="time fastreg against its floors and peers; print a table")
     b.add_argument("--quick", action="store_true", help="smaller sizes and fewer runs")
