@@ -19,7 +19,6 @@ import time
 import numpy as np
 
 import fastreg
-from fastreg import functional as F
 from fastreg import samples
 from fastreg import transforms as T
 
