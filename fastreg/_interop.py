@@ -37,3 +37,13 @@ def like_input(result, was_tensor):
     if was_tensor:
         return _torch().from_numpy(result)
     return result
+
+
+def arrays_from(name, items, *, writes=False):
+    """A list with every tensor of `items` viewed as an array (None kept), and
+    whether any was a tensor.  Without tensors, `items` itself is returned."""
+    torch = _torch()
+    if torch is None or not any(isinstance(x, torch.Tensor) for x in items):
+        return items, False
+    return [None if x is None else as_array(f"{name}[{k}]", x, writes=writes)[0]
+            for k, x in enumerate(items)], True

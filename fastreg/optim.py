@@ -39,6 +39,7 @@ import numbers
 import numpy as np
 
 from fastreg import _sgd
+from fastreg._interop import arrays_from, is_tensor, like_input
 from fastreg._validate import check_real
 
 _HYPER_KEYS = ("lr", "momentum", "dampening", "weight_decay", "nesterov",
@@ -149,13 +150,23 @@ def sgd_step_(params, grads, momentum_buffers=None, *, lr, momentum=0.0, dampeni
     params = _as_list("params", params)
     grads = _as_list("grads", grads)
     if momentum_buffers is None:
-        bufs = [None] * len(params)
+        caller_bufs = [None] * len(params)
     else:
-        bufs = _as_list("momentum_buffers", momentum_buffers)
-    _sgd.sgd_step(params, grads, bufs, [hyper], [len(params)])
+        caller_bufs = _as_list("momentum_buffers", momentum_buffers)
+    params, tensors = arrays_from("params", params, writes=True)
+    grads, _ = arrays_from("grads", grads)
+    first_step = [b is None for b in caller_bufs] if tensors else None
+    bufs, _ = arrays_from("momentum_buffers", caller_bufs, writes=True)
+    _sgd.sgd_step(params, grads, bufs, [hyper], [len(params)])  # fills None entries of bufs
     if momentum_buffers is None and hyper[1] == 0.0:
         return None
-    return bufs
+    if tensors:  # the new buffers go back into the caller's list as tensors
+        for k, new in enumerate(bufs):
+            if first_step[k] and new is not None:
+                caller_bufs[k] = like_input(new, True)
+    elif bufs is not caller_bufs:
+        caller_bufs[:] = bufs
+    return caller_bufs
 
 
 class SGD:
@@ -355,10 +366,10 @@ class SGD:
         return "\n".join(lines + [")"])
 
 
-def _arrays(name, arrays):
-    if isinstance(arrays, np.ndarray):
-        return [arrays]
-    return _as_list(name, arrays)
+def _arrays(name, arrays, writes=False):
+    if isinstance(arrays, np.ndarray) or is_tensor(arrays):
+        arrays = [arrays]
+    return arrays_from(name, _as_list(name, arrays), writes=writes)[0]
 
 
 def l2_penalty(params, weight_decay):
@@ -428,7 +439,7 @@ def clip_grad_norm_(grads, max_norm, norm_type=2.0, error_if_nonfinite=False):
     max_norm = check_real("max_norm", max_norm, 0.0)
     norm_type = _check_norm_type(norm_type)
     error_if_nonfinite = _check_flag("error_if_nonfinite", error_if_nonfinite)
-    grads = _arrays("grads", grads)
+    grads = _arrays("grads", grads, writes=True)
     if math.isinf(norm_type):
         total = _sgd.max_abs(grads, "grads", True)
     elif norm_type == 2.0:

@@ -86,3 +86,48 @@ def test_dropout_module_inplace_without_grad():
     with torch.no_grad():
         assert layer(x) is x
     assert np.array_equal(x.numpy(), expected)
+
+
+def test_optimizer_functions_take_tensors_zero_copy():
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in [(3, 4), (5,), (2, 2, 2)]]
+    grads = [rng.standard_normal(a.shape).astype(np.float32) for a in arrays]
+    params = [torch.from_numpy(a.copy()) for a in arrays]
+    ptrs = [p.data_ptr() for p in params]
+    expected = [a.copy() for a in arrays]
+    expected_bufs = fastreg.sgd_step_(expected, [g.copy() for g in grads], lr=0.1, momentum=0.9)
+    bufs = fastreg.sgd_step_(params, [torch.from_numpy(g) for g in grads], lr=0.1, momentum=0.9)
+    assert [p.data_ptr() for p in params] == ptrs
+    for p, e, b, eb in zip(params, expected, bufs, expected_bufs):
+        assert np.array_equal(p.numpy(), e)
+        assert isinstance(b, torch.Tensor) and np.array_equal(b.numpy(), eb)
+    assert fastreg.l2_penalty(params, 0.1) == fastreg.l2_penalty(expected, 0.1)
+    tgrads = [torch.from_numpy(g.copy()) for g in grads]
+    norm = fastreg.clip_grad_norm_(tgrads, 0.5)
+    assert norm == pytest.approx(float(np.sqrt(sum((g.astype(np.float64) ** 2).sum() for g in grads))))
+    assert norm > 0.5 and float(torch.linalg.vector_norm(torch.cat([t.ravel() for t in tgrads]))) < 0.5001
+
+
+def test_fastreg_torch_sgd_matches_torch_sgd():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(20, 30), torch.nn.ReLU(), torch.nn.Linear(30, 5))
+    twin = torch.nn.Sequential(torch.nn.Linear(20, 30), torch.nn.ReLU(), torch.nn.Linear(30, 5))
+    twin.load_state_dict(model.state_dict())
+    kw = dict(lr=0.05, momentum=0.9, weight_decay=5e-4, nesterov=True)
+    ours = frt.SGD([{"params": [model[0].weight, model[2].weight]},
+                    {"params": [model[0].bias, model[2].bias], "weight_decay": 0.0}], **kw)
+    theirs = torch.optim.SGD([{"params": [twin[0].weight, twin[2].weight]},
+                              {"params": [twin[0].bias, twin[2].bias], "weight_decay": 0.0}],
+                             foreach=False, **kw)
+    x, y = torch.randn(64, 20), torch.randint(0, 5, (64,))
+    for _ in range(30):
+        for net, opt in ((model, ours), (twin, theirs)):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(net(x), y).backward()
+            opt.step()
+    for a, b in zip(model.parameters(), twin.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    state = ours.state_dict()
+    assert set(state["state"][0]) == {"momentum_buffer"}
+    torch.testing.assert_close(state["state"][0]["momentum_buffer"],
+                               theirs.state_dict()["state"][0]["momentum_buffer"], rtol=1e-5, atol=1e-6)
