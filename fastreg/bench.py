@@ -218,8 +218,44 @@ def mixing_cases(quick=False):
     return cases
 
 
+def rotate_cases(quick=False):
+    """Bilinear rotation of a 256x256x3 photograph by +-30 degrees, one
+    thread, against cv2.warpAffine (INTER_LINEAR) and AlbumentationsX Rotate."""
+    from fastreg import samples
+    from fastreg.geometry import rotate
+
+    img = samples.load("astronaut")
+    h, w = img.shape[:2]
+    cases = []
+    for angle in (30.0, -30.0):
+        def fastreg_rotate(angle=angle):
+            out = np.empty_like(img)
+            return lambda: rotate(img, angle, "bilinear", out=out)
+
+        contenders = [Contender("fastreg", fastreg_rotate)]
+        if have("cv2"):
+            def opencv(angle=angle):
+                import cv2
+                cv2.setNumThreads(1)
+                m = cv2.getRotationMatrix2D(((w - 1) * 0.5, (h - 1) * 0.5), angle, 1.0)
+                return lambda: cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR,
+                                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            contenders.append(Contender("cv2.warpAffine", opencv))
+        if have("albumentations"):
+            def albumentations(angle=angle):
+                import albumentations as A
+                import cv2
+                cv2.setNumThreads(1)
+                t = A.Rotate(angle_range=(angle, angle), interpolation=cv2.INTER_LINEAR, p=1.0)
+                return lambda: t(image=img)
+            contenders.append(Contender("albumentationsx", albumentations))
+        cases.append(Case(f"rotate bilinear {angle:+.0f} deg 256x256x3", img.size, "B", contenders,
+                          threads=1))
+    return cases
+
+
 ALL_CASES = {"dropout": dropout_cases, "gil": gil_cases, "text": text_cases,
-             "mixing": mixing_cases}
+             "mixing": mixing_cases, "rotate": rotate_cases}
 
 
 def _time(fn, repeat):

@@ -11,8 +11,8 @@
  *   pixel is `fill8`.
  * bilinear: x0 = floor(ix), fx = ix - x0, gx = 1 - fx (same for y); corner
  *   weights w00 = gy*gx, w01 = gy*fx, w10 = fy*gx, w11 = fy*fx, zero for a
- *   corner outside the image; v = ((w00 a + w01 b) + w10 c) + w11 d,
- *   m = ((w00 + w01) + w10) + w11 (the weight that fell inside), and the
+ *   corner outside the image; v = (w00 a + w01 b) + (w10 c + w11 d),
+ *   m = (w00 + w01) + (w10 + w11) (the weight that fell inside), and the
  *   result rint((v - fill) * m + fill), ties to even, in [0, 255].
  * Every SIMD level computes exactly these float32 operations. */
 #ifndef FR_GEOMETRY_H
@@ -94,10 +94,10 @@ static inline void fr_warp_pixel(const fr_warp *w, int64_t i, int64_t j, uint8_t
         else
             wt[k] = 0.0f;
     }
-    float m = ((wt[0] + wt[1]) + wt[2]) + wt[3];
+    float m = (wt[0] + wt[1]) + (wt[2] + wt[3]);
     for (int64_t c = 0; c < C; c++) {
-        float v = ((wt[0] * (float)p[0][c] + wt[1] * (float)p[1][c]) + wt[2] * (float)p[2][c]) +
-                  wt[3] * (float)p[3][c];
+        float v = (wt[0] * (float)p[0][c] + wt[1] * (float)p[1][c]) +
+                  (wt[2] * (float)p[2][c] + wt[3] * (float)p[3][c]);
         float r = fr_rintf((v - w->fill[c]) * m + w->fill[c]);
         out[c] = (uint8_t)(r > 255.0f ? 255.0f : (r < 0.0f ? 0.0f : r));
     }
@@ -143,16 +143,7 @@ FR_TARGET_AVX2 FR_INLINE void fr_store_px8_avx2(uint8_t *dst, __m256i px, int C)
     }
 }
 
-/* 8 unaligned 32-bit loads at byte offsets `off` (plain loads: faster than
- * vpgatherdd on several CPUs). */
-FR_TARGET_AVX2 FR_INLINE __m256i fr_load8_avx2(const uint8_t *base, __m256i off)
-{
-    int32_t o[8], v[8];
-    _mm256_storeu_si256((__m256i *)o, off);
-    for (int k = 0; k < 8; k++)
-        memcpy(&v[k], base + o[k], 4);
-    return _mm256_loadu_si256((const __m256i *)v);
-}
+#define FR_LOAD8(base, off) _mm256_i32gather_epi32((const int *)(base), off, 1)
 
 FR_TARGET_AVX2 FR_INLINE __m256 fr_rint_avx2(__m256 x)
 {
@@ -195,7 +186,7 @@ FR_TARGET_AVX2 static int fr_warp8_avx2(const fr_warp *w, int64_t i, int64_t j, 
             return 0;
         int32_t f;
         memcpy(&f, w->fill8, 4);
-        __m256i px = fr_load8_avx2(w->src, off);
+        __m256i px = FR_LOAD8(w->src, off);
         px = _mm256_blendv_epi8(_mm256_set1_epi32(f), px, inm);
         fr_store_px8_avx2(out, px, C);
         return 1;
@@ -204,50 +195,76 @@ FR_TARGET_AVX2 static int fr_warp8_avx2(const fr_warp *w, int64_t i, int64_t j, 
     __m256 x0 = _mm256_floor_ps(ix), y0 = _mm256_floor_ps(iy);
     __m256 fx = _mm256_sub_ps(ix, x0), fy = _mm256_sub_ps(iy, y0);
     __m256 hx = _mm256_sub_ps(one, fx), hy = _mm256_sub_ps(one, fy);
-    __m256 x1 = _mm256_add_ps(x0, one), y1 = _mm256_add_ps(y0, one);
-    __m256 inx0 = _mm256_and_ps(_mm256_cmp_ps(x0, zero, _CMP_GE_OQ), _mm256_cmp_ps(x0, wmax, _CMP_LE_OQ));
-    __m256 inx1 = _mm256_and_ps(_mm256_cmp_ps(x1, zero, _CMP_GE_OQ), _mm256_cmp_ps(x1, wmax, _CMP_LE_OQ));
-    __m256 iny0 = _mm256_and_ps(_mm256_cmp_ps(y0, zero, _CMP_GE_OQ), _mm256_cmp_ps(y0, hmax, _CMP_LE_OQ));
-    __m256 iny1 = _mm256_and_ps(_mm256_cmp_ps(y1, zero, _CMP_GE_OQ), _mm256_cmp_ps(y1, hmax, _CMP_LE_OQ));
-    __m256 m00 = _mm256_and_ps(iny0, inx0), m01 = _mm256_and_ps(iny0, inx1);
-    __m256 m10 = _mm256_and_ps(iny1, inx0), m11 = _mm256_and_ps(iny1, inx1);
-    __m256 w00 = _mm256_and_ps(_mm256_mul_ps(hy, hx), m00);
-    __m256 w01 = _mm256_and_ps(_mm256_mul_ps(hy, fx), m01);
-    __m256 w10 = _mm256_and_ps(_mm256_mul_ps(fy, hx), m10);
-    __m256 w11 = _mm256_and_ps(_mm256_mul_ps(fy, fx), m11);
-    /* clamp the corners into the image (their weight is zero when clamped) */
-    __m256 cx0 = _mm256_min_ps(_mm256_max_ps(x0, zero), wmax);
-    __m256 cx1 = _mm256_min_ps(_mm256_max_ps(x1, zero), wmax);
-    __m256 cy0 = _mm256_min_ps(_mm256_max_ps(y0, zero), hmax);
-    __m256 cy1 = _mm256_min_ps(_mm256_max_ps(y1, zero), hmax);
-    __m256i ix0 = _mm256_cvttps_epi32(cx0), ix1 = _mm256_cvttps_epi32(cx1);
-    __m256i r0 = _mm256_mullo_epi32(_mm256_cvttps_epi32(cy0), wvec);
-    __m256i r1 = _mm256_mullo_epi32(_mm256_cvttps_epi32(cy1), wvec);
-    __m256i o00 = _mm256_mullo_epi32(_mm256_add_epi32(r0, ix0), cvec);
-    __m256i o01 = _mm256_mullo_epi32(_mm256_add_epi32(r0, ix1), cvec);
-    __m256i o10 = _mm256_mullo_epi32(_mm256_add_epi32(r1, ix0), cvec);
-    __m256i o11 = _mm256_mullo_epi32(_mm256_add_epi32(r1, ix1), cvec);
-    __m256i okv = _mm256_and_si256(_mm256_and_si256(_mm256_cmpgt_epi32(limit, o00), _mm256_cmpgt_epi32(limit, o01)),
-                                   _mm256_and_si256(_mm256_cmpgt_epi32(limit, o10), _mm256_cmpgt_epi32(limit, o11)));
-    if (_mm256_movemask_epi8(okv) != -1)
-        return 0;
-    __m256i p00 = fr_load8_avx2(w->src, o00), p01 = fr_load8_avx2(w->src, o01);
-    __m256i p10 = fr_load8_avx2(w->src, o10), p11 = fr_load8_avx2(w->src, o11);
-    __m256 m = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(w00, w01), w10), w11);
-    const __m256i byte = _mm256_set1_epi32(0xFF);
+    __m256 w00 = _mm256_mul_ps(hy, hx), w01 = _mm256_mul_ps(hy, fx);
+    __m256 w10 = _mm256_mul_ps(fy, hx), w11 = _mm256_mul_ps(fy, fx);
+    __m256i o00, o01, o10, o11;
+    const __m256i row = _mm256_set1_epi32((int)(w->W * w->C));
+    /* interior: all four corners inside for all 8 pixels (the common case) */
+    __m256 interior = _mm256_and_ps(
+        _mm256_and_ps(_mm256_cmp_ps(x0, zero, _CMP_GE_OQ), _mm256_cmp_ps(x0, _mm256_sub_ps(wmax, one), _CMP_LE_OQ)),
+        _mm256_and_ps(_mm256_cmp_ps(y0, zero, _CMP_GE_OQ), _mm256_cmp_ps(y0, _mm256_sub_ps(hmax, one), _CMP_LE_OQ)));
+    if (_mm256_movemask_ps(interior) == 0xFF) {
+        o00 = _mm256_mullo_epi32(_mm256_add_epi32(_mm256_mullo_epi32(_mm256_cvttps_epi32(y0), wvec),
+                                                  _mm256_cvttps_epi32(x0)), cvec);
+        o01 = _mm256_add_epi32(o00, cvec);
+        o10 = _mm256_add_epi32(o00, row);
+        o11 = _mm256_add_epi32(o10, cvec);
+        if (_mm256_movemask_epi8(_mm256_cmpgt_epi32(limit, o11)) != -1)
+            return 0;
+    } else {
+        __m256 x1 = _mm256_add_ps(x0, one), y1 = _mm256_add_ps(y0, one);
+        __m256 inx0 = _mm256_and_ps(_mm256_cmp_ps(x0, zero, _CMP_GE_OQ), _mm256_cmp_ps(x0, wmax, _CMP_LE_OQ));
+        __m256 inx1 = _mm256_and_ps(_mm256_cmp_ps(x1, zero, _CMP_GE_OQ), _mm256_cmp_ps(x1, wmax, _CMP_LE_OQ));
+        __m256 iny0 = _mm256_and_ps(_mm256_cmp_ps(y0, zero, _CMP_GE_OQ), _mm256_cmp_ps(y0, hmax, _CMP_LE_OQ));
+        __m256 iny1 = _mm256_and_ps(_mm256_cmp_ps(y1, zero, _CMP_GE_OQ), _mm256_cmp_ps(y1, hmax, _CMP_LE_OQ));
+        __m256 inx = _mm256_or_ps(inx0, inx1), iny = _mm256_or_ps(iny0, iny1);
+        if (_mm256_movemask_ps(_mm256_and_ps(inx, iny)) == 0) {
+            /* every corner outside: (0 - fill) * 0 + fill rounds to the rounded fill */
+            int32_t f;
+            memcpy(&f, w->fill8, 4);
+            fr_store_px8_avx2(out, _mm256_set1_epi32(f), C);
+            return 1;
+        }
+        w00 = _mm256_and_ps(w00, _mm256_and_ps(iny0, inx0));
+        w01 = _mm256_and_ps(w01, _mm256_and_ps(iny0, inx1));
+        w10 = _mm256_and_ps(w10, _mm256_and_ps(iny1, inx0));
+        w11 = _mm256_and_ps(w11, _mm256_and_ps(iny1, inx1));
+        /* clamp the corners into the image (their weight is zero when clamped) */
+        __m256i ix0 = _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(x0, zero), wmax));
+        __m256i ix1 = _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(x1, zero), wmax));
+        __m256i r0 = _mm256_mullo_epi32(_mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(y0, zero), hmax)), wvec);
+        __m256i r1 = _mm256_mullo_epi32(_mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(y1, zero), hmax)), wvec);
+        o00 = _mm256_mullo_epi32(_mm256_add_epi32(r0, ix0), cvec);
+        o01 = _mm256_mullo_epi32(_mm256_add_epi32(r0, ix1), cvec);
+        o10 = _mm256_mullo_epi32(_mm256_add_epi32(r1, ix0), cvec);
+        o11 = _mm256_mullo_epi32(_mm256_add_epi32(r1, ix1), cvec);
+        __m256i okv = _mm256_and_si256(_mm256_and_si256(_mm256_cmpgt_epi32(limit, o00), _mm256_cmpgt_epi32(limit, o01)),
+                                       _mm256_and_si256(_mm256_cmpgt_epi32(limit, o10), _mm256_cmpgt_epi32(limit, o11)));
+        if (_mm256_movemask_epi8(okv) != -1)
+            return 0;
+    }
+    __m256i p00 = FR_LOAD8(w->src, o00), p01 = FR_LOAD8(w->src, o01);
+    __m256i p10 = FR_LOAD8(w->src, o10), p11 = FR_LOAD8(w->src, o11);
+    __m256 m = _mm256_add_ps(_mm256_add_ps(w00, w01), _mm256_add_ps(w10, w11));
+    /* byte c of each dword -> its own dword */
+    static const int8_t pick[4][16] = {
+        {0, -1, -1, -1, 4, -1, -1, -1, 8, -1, -1, -1, 12, -1, -1, -1},
+        {1, -1, -1, -1, 5, -1, -1, -1, 9, -1, -1, -1, 13, -1, -1, -1},
+        {2, -1, -1, -1, 6, -1, -1, -1, 10, -1, -1, -1, 14, -1, -1, -1},
+        {3, -1, -1, -1, 7, -1, -1, -1, 11, -1, -1, -1, 15, -1, -1, -1}};
     __m256i result = _mm256_setzero_si256();
     for (int c = 0; c < C; c++) {
-        __m256 a = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(p00, 8 * c), byte));
-        __m256 b = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(p01, 8 * c), byte));
-        __m256 d = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(p10, 8 * c), byte));
-        __m256 e = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(p11, 8 * c), byte));
-        __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(w00, a), _mm256_mul_ps(w01, b)),
-                                               _mm256_mul_ps(w10, d)),
-                                 _mm256_mul_ps(w11, e));
+        __m256i sel = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)pick[c]));
+        __m256 a = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(p00, sel));
+        __m256 b = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(p01, sel));
+        __m256 d = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(p10, sel));
+        __m256 e = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(p11, sel));
+        __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(w00, a), _mm256_mul_ps(w01, b)),
+                                 _mm256_add_ps(_mm256_mul_ps(w10, d), _mm256_mul_ps(w11, e)));
         __m256 f = _mm256_set1_ps(w->fill[c]);
         __m256 r = _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(v, f), m), f);
-        r = _mm256_min_ps(_mm256_max_ps(fr_rint_avx2(r), zero), _mm256_set1_ps(255.0f));
-        result = _mm256_or_si256(result, _mm256_slli_epi32(_mm256_cvttps_epi32(r), 8 * c));
+        /* r lies in [-tiny, 255 + tiny]: rounding lands in [0, 255] (-0 converts to 0) */
+        result = _mm256_or_si256(result, _mm256_slli_epi32(_mm256_cvtps_epi32(r), 8 * c));
     }
     fr_store_px8_avx2(out, result, C);
     return 1;

@@ -42,6 +42,8 @@ def _check_image(img):
 
 def _check_fill(fill, channels):
     """(float32 per channel, rounded bytes per channel)."""
+    if type(fill) in (int, float) and 0 <= fill <= 255:  # the common case, quickly
+        return [float(np.float32(fill))] * channels, [round(fill)] * channels
     if isinstance(fill, numbers.Real) and not isinstance(fill, (bool, np.bool_)):
         values = [fill]
     elif isinstance(fill, (str, bytes)) or not hasattr(fill, "__len__"):
@@ -53,7 +55,7 @@ def _check_fill(fill, channels):
     values = [check_real("fill", v, 0.0, 255.0) for v in values]
     if len(values) == 1:
         values = values * channels
-    return [float(np.float32(v)) for v in values], [int(round(v)) for v in values]
+    return np.array(values, np.float32).tolist(), [round(v) for v in values]
 
 
 def _inverse_matrix(angle, cx, cy):
@@ -104,12 +106,10 @@ def rotation_map(angle, height, width, expand=False, center=None):
     cx, cy = (0.0, 0.0) if center is None else (center[0] - width * 0.5, center[1] - height * 0.5)
     theta = np.array(_inverse_matrix(angle, cx, cy), np.float32)
     ow, oh = _expanded_size(theta, width, height) if expand else (width, height)
-    f = np.float32
-    half = (f(0.5 * width), f(0.5 * height))
-    r = (theta[0] / half[0], theta[1] / half[0], theta[2] / half[0],
-         theta[3] / half[1], theta[4] / half[1], theta[5] / half[1])
-    s = (f(width) * f(0.5), f(width - 1) * f(0.5), f(height) * f(0.5), f(height - 1) * f(0.5))
-    return tuple(float(v) for v in r), tuple(float(v) for v in s), (oh, ow)
+    hw, hh = 0.5 * width, 0.5 * height
+    r = (theta / np.array([hw, hw, hw, hh, hh, hh], np.float32)).tolist()
+    s = (np.array([width, width - 1, height, height - 1], np.float32) * np.float32(0.5)).tolist()
+    return (r[0], r[1], r[2], r[3], r[4], r[5]), tuple(s), (oh, ow)
 
 
 def _quarter_turns(angle, H, W, expand, center):

@@ -43,13 +43,14 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
         hx, hy = f(1) - fx, f(1) - fy
         corners = [(x0, y0, hy * hx), (x0 + f(1), y0, hy * fx), (x0, y0 + f(1), fy * hx),
                    (x0 + f(1), y0 + f(1), fy * fx)]
-        v = np.zeros((oh, ow, C), f)
-        m = np.zeros((oh, ow), f)
+        terms, weights = [], []
         for xx, yy, wt in corners:
             ok = inside(xx, yy)
             wt = np.where(ok, wt, f(0))
-            v = v + wt[..., None] * take(xx, yy, ok)
-            m = m + wt
+            terms.append(wt[..., None] * take(xx, yy, ok))
+            weights.append(wt)
+        v = (terms[0] + terms[1]) + (terms[2] + terms[3])
+        m = (weights[0] + weights[1]) + (weights[2] + weights[3])
         fl = fill.astype(f)
         out = np.clip(np.rint((v - fl) * m[..., None] + fl), 0, 255)
     out = out.astype(np.uint8)
