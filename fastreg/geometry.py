@@ -23,7 +23,7 @@ import numbers
 import numpy as np
 
 from fastreg import _geometry
-from fastreg._validate import check_real, check_writable
+from fastreg._validate import check_real, check_separate_out
 
 INTERPOLATIONS = ("nearest", "bilinear")
 
@@ -180,20 +180,7 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
     else:
         r, s, shape = rotation_map(angle, H, W, expand, center)
     out_shape = shape + img.shape[2:]
-    if out is None:
-        out = np.empty(out_shape, np.uint8)
-    else:
-        if not isinstance(out, np.ndarray):
-            raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
-        if out.dtype != np.uint8:
-            raise TypeError(f"out must have dtype uint8, got {out.dtype}")
-        if out.shape != out_shape:
-            raise ValueError(f"out must have shape {out_shape}, got {out.shape}")
-        check_writable("out", out)
-        if not out.flags.c_contiguous:
-            raise ValueError("out must be C-contiguous")
-        if np.shares_memory(out, img):
-            raise ValueError("out overlaps img; pass a separate array")
+    out = check_separate_out(out, out_shape, np.uint8, img, "img")
     if k is not None:
         np.copyto(out, np.rot90(img, k))
         return out

@@ -43,7 +43,7 @@ import operator
 import numpy as np
 
 from fastreg import _mix, _random
-from fastreg._validate import check_count, check_real, check_uint64, check_writable
+from fastreg._validate import check_count, check_real, check_separate_out, check_uint64
 from fastreg.random import DOMAINS
 
 _OPS = {"mixup": 1, "cutmix": 2}
@@ -192,23 +192,6 @@ def _check_images(images):
     return images
 
 
-def _check_out(out, images):
-    if out is None:
-        return np.empty(images.shape, images.dtype)
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
-    if out.dtype != images.dtype:
-        raise TypeError(f"out must have dtype {images.dtype}, got {out.dtype}")
-    if out.shape != images.shape:
-        raise ValueError(f"out must have shape {images.shape}, got {out.shape}")
-    check_writable("out", out)
-    if not out.flags.c_contiguous:
-        raise ValueError("out must be C-contiguous")
-    if np.shares_memory(out, images):
-        raise ValueError("out overlaps images; mixing reads other images, pass a separate array")
-    return out
-
-
 def _check_partner(partner, n):
     if partner is None:
         return (np.arange(n, dtype=np.int64) - 1) % max(n, 1)
@@ -310,7 +293,7 @@ def mixup(images, lam, partner, out=None):
     n = images.shape[0]
     lam = _check_lam(lam, n)
     partner = _check_partner(partner, n)
-    out = _check_out(out, images)
+    out = check_separate_out(out, images.shape, images.dtype, images, "images")
     l, m = _float32_pair(lam)
     _mix.mixup_into(np.ascontiguousarray(images), out, l, m, partner)
     return out
@@ -339,7 +322,7 @@ def cutmix(images, box, partner, out=None):
     n, H, W = images.shape[:3]
     box = _check_box(box, n, H, W)
     partner = _check_partner(partner, n)
-    out = _check_out(out, images)
+    out = check_separate_out(out, images.shape, images.dtype, images, "images")
     _mix.cutmix_into(np.ascontiguousarray(images), out, box, partner)
     return out
 
