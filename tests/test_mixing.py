@@ -277,3 +277,17 @@ def test_bad_explicit_parameters():
     with pytest.raises(ValueError, match="num_classes"):
         mixing.mix_labels([0, 1], 0.5, None, num_classes=0)
     assert_same_bits(x, before)
+
+
+def test_float32_matches_torchvision_arithmetic():
+    torch = pytest.importorskip("torch")
+    x = batch(5, 7, 6, 3, np.float32)
+    labels = np.array([0, 1, 2, 1, 0])
+    t = mixing.MixUp(alpha=0.7, num_classes=3, seed=8)
+    lam = float(t.params(x, index=2)["lam"][0])
+    mixed, rows = t(x, labels, index=2)
+    tx = torch.from_numpy(x.copy())  # torchvision v2 MixUp: roll, mul_(1 - lam), add_(x * lam)
+    want = tx.roll(1, 0).mul_(1.0 - lam).add_(tx.mul(lam)).numpy()
+    assert_same_bits(mixed, want)
+    ty = torch.nn.functional.one_hot(torch.from_numpy(labels), 3).float()
+    assert_same_bits(rows, ty.roll(1, 0).mul_(1.0 - lam).add_(ty.mul(lam)).numpy())
