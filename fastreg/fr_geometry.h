@@ -152,7 +152,7 @@ FR_TARGET_AVX2 FR_INLINE __m256 fr_rint_avx2(__m256 x)
 
 /* 8 output pixels j..j+7 of row i; returns 0 (nothing written) when a read
  * could pass the end of the source, so the caller falls back to scalar code. */
-FR_TARGET_AVX2 static int fr_warp8_avx2(const fr_warp *w, int64_t i, int64_t j, uint8_t *out)
+FR_TARGET_AVX2 FR_INLINE int fr_warp8_avx2(const fr_warp *w, int64_t i, int64_t j, uint8_t *out)
 {
     const int C = (int)w->C;
     const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
