@@ -103,8 +103,10 @@ static inline void fr_warp_pixel(const fr_warp *w, int64_t i, int64_t j, uint8_t
     }
 }
 
-static void fr_warp_rows_baseline(const fr_warp *w, int64_t i0, int64_t i1)
+static void fr_warp_rows_baseline(const fr_warp *warp, int64_t i0, int64_t i1)
 {
+    const fr_warp copy = *warp; /* see fr_warp_rows_avx2 */
+    const fr_warp *w = &copy;
     for (int64_t i = i0; i < i1; i++) {
         uint8_t *row = w->dst + i * w->ow * w->C;
         for (int64_t j = 0; j < w->ow; j++)
@@ -261,8 +263,10 @@ FR_TARGET_AVX2 FR_INLINE int fr_warp8_avx2(const fr_warp *w, int64_t i, int64_t 
         __m256 e = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(p11, sel));
         __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(w00, a), _mm256_mul_ps(w01, b)),
                                  _mm256_add_ps(_mm256_mul_ps(w10, d), _mm256_mul_ps(w11, e)));
+        /* (v - 0) * m + 0 is v * m exactly (v >= 0) */
         __m256 f = _mm256_set1_ps(w->fill[c]);
-        __m256 r = _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(v, f), m), f);
+        __m256 r = w->fill[c] == 0.0f ? _mm256_mul_ps(v, m)
+                                      : _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(v, f), m), f);
         /* r lies in [-tiny, 255 + tiny]: rounding lands in [0, 255] (-0 converts to 0) */
         result = _mm256_or_si256(result, _mm256_slli_epi32(_mm256_cvtps_epi32(r), 8 * c));
     }
@@ -270,8 +274,12 @@ FR_TARGET_AVX2 FR_INLINE int fr_warp8_avx2(const fr_warp *w, int64_t i, int64_t 
     return 1;
 }
 
-FR_TARGET_AVX2 static void fr_warp_rows_avx2(const fr_warp *w, int64_t i0, int64_t i1)
+FR_TARGET_AVX2 static void fr_warp_rows_avx2(const fr_warp *warp, int64_t i0, int64_t i1)
 {
+    /* A private copy: the byte stores to the output could alias *warp, which
+     * would make the compiler reload every parameter after each store. */
+    const fr_warp copy = *warp;
+    const fr_warp *w = &copy;
     for (int64_t i = i0; i < i1; i++) {
         uint8_t *row = w->dst + i * w->ow * w->C;
         int64_t j = 0;

@@ -34,9 +34,10 @@ def check_against_reference(img, angle, interpolation, **kw):
 @pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
 @pytest.mark.parametrize("angle", [30.0, -30.0, 17.25, 45.0, 135.0, -100.0, 359.9, 0.01, 720.5])
 @pytest.mark.parametrize("expand", [False, True])
-def test_photo_matches_reference(simd_level, interpolation, angle, expand):
+@pytest.mark.parametrize("fill", [(10, 200, 30), 0])
+def test_photo_matches_reference(simd_level, interpolation, angle, expand, fill):
     img = samples.load("astronaut")
-    check_against_reference(img, angle, interpolation, expand=expand, fill=(10, 200, 30))
+    check_against_reference(img, angle, interpolation, expand=expand, fill=fill)
 
 
 @pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
