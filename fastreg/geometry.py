@@ -174,6 +174,8 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
             raise ValueError("center must be finite")
     fill32, fill8 = _check_fill(fill, C)
     k = _quarter_turns(angle, H, W, expand, center)
+    if H == 0 or W == 0:  # empty: nothing to sample, the shape is kept
+        k = 0
     if k is not None:
         shape = (W, H) if k % 2 else (H, W)
         r = s = None

@@ -73,6 +73,13 @@ def test_quarter_turns_are_rot90(k, interpolation):
         check_against_reference(tall, 90 * k, interpolation)
 
 
+def test_empty_images():
+    for shape in [(0, 5, 3), (4, 0), (0, 0, 1)]:
+        img = np.zeros(shape, np.uint8)
+        for interpolation in ("nearest", "bilinear"):
+            assert rotate(img, 33.0, interpolation, expand=True).shape == shape
+
+
 def test_rotation_is_counter_clockwise():
     img = np.zeros((5, 5), np.uint8)
     img[2, 4] = 9  # right of the centre
