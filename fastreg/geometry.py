@@ -43,7 +43,8 @@ def _check_image(img):
 def _check_fill(fill, channels):
     """(float32 per channel, rounded bytes per channel)."""
     if type(fill) in (int, float) and 0 <= fill <= 255:  # the common case, quickly
-        return [float(np.float32(fill))] * channels, [round(fill)] * channels
+        f32 = float(np.float32(fill))
+        return [f32] * channels, [round(f32)] * channels
     if isinstance(fill, numbers.Real) and not isinstance(fill, (bool, np.bool_)):
         values = [fill]
     elif isinstance(fill, (str, bytes)) or not hasattr(fill, "__len__"):
@@ -55,7 +56,8 @@ def _check_fill(fill, channels):
     values = [check_real("fill", v, 0.0, 255.0) for v in values]
     if len(values) == 1:
         values = values * channels
-    return np.array(values, np.float32).tolist(), [round(v) for v in values]
+    f32 = np.array(values, np.float32).tolist()
+    return f32, [round(v) for v in f32]  # torchvision rounds the float32 fill
 
 
 def _inverse_matrix(angle, cx, cy):

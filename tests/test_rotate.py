@@ -55,6 +55,9 @@ def test_center_and_fill(interpolation):
     img = samples.load("coffee")
     check_against_reference(img, 33.0, interpolation, center=(10.5, 200.0), fill=[1, 2, 3])
     check_against_reference(img, 90.0, interpolation, center=(0, 0), fill=127.5)
+    # the float32 fill is rounded: 126.50000001 is 126.5 in float32, which rounds to 126
+    got = check_against_reference(img, 45.0, interpolation, fill=126.50000001)
+    assert got[0, 0, 0] == 126
     got = rotate(img[:, :, 0], 60.0, interpolation, fill=255)
     assert got[0, 0] == 255  # the corner comes from outside
 

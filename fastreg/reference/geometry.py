@@ -36,7 +36,7 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
     if interpolation == "nearest":
         rx, ry = np.rint(ix), np.rint(iy)
         ok = inside(rx, ry)
-        out = np.where(ok[..., None], take(rx, ry, ok), np.rint(fill).astype(f))
+        out = np.where(ok[..., None], take(rx, ry, ok), np.rint(fill.astype(f)))
     else:
         x0, y0 = np.floor(ix), np.floor(iy)
         fx, fy = ix - x0, iy - y0
