@@ -93,6 +93,17 @@ def _expanded_size(theta, W, H):
 def rotation_map(angle, height, width, expand=False, center=None):
     """The float32 inverse map of a rotation and the output size.
 
+    Parameters
+    ----------
+    angle : float
+        Degrees, counter-clockwise.
+    height, width : int
+        Source image size.
+    expand : bool
+        Size the output to hold the whole rotated image.
+    center : (float, float), optional
+        Centre of rotation (x, y) in pixels; default the image centre.
+
     Returns
     -------
     r : tuple of 6 float

@@ -384,7 +384,20 @@ class _Mixer:
                 f"per_sample={self.per_sample}, seed={self.seed})")
 
     def params(self, images, *, index=0, epoch=0):
-        """The random parameters this transform uses for a batch (see `draw_params`)."""
+        """The random parameters this transform uses for a batch.
+
+        Parameters
+        ----------
+        images : numpy.ndarray
+            The NHWC batch (only its shape is used).
+        index, epoch : int
+            The batch's index and the epoch, in [0, 2**64).
+
+        Returns
+        -------
+        dict
+            As `draw_params`.
+        """
         images = _check_images(images)
         n, H, W = images.shape[:3]
         index = check_uint64("index", index)
