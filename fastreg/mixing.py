@@ -150,25 +150,24 @@ def draw_params(op, alpha, n, height, width, *, per_sample=False, seed=0, epoch=
 
 def _draw(op, alpha, n, H, W, per_sample, seed, epoch, index):
     base = _random.derive_stream(DOMAINS["mix"], op, epoch, index)
-    lam = np.empty(n, np.float64)
-    partner = (np.arange(n, dtype=np.int64) - 1) % max(n, 1)
-    box = np.zeros((n, 4), np.int64)
-    weight = np.empty(n, np.float64)
+    cut = op == _OPS["cutmix"]
+    lam, partner, box, weight = [], [], [], []
     for i in range(n if per_sample else min(n, 1)):
         words = _Words(seed, _random.derive_stream(base, i))
         value = _beta_draw(alpha, words)
-        rows = [i] if per_sample else slice(None)
-        if per_sample:
-            partner[i] = (i + 1 + _below(words[0], n - 1)) % n if n > 1 else i
-        lam[rows] = value
-        if op == _OPS["cutmix"]:
+        lam.append(value)
+        partner.append((i + 1 + _below(words[0], n - 1)) % n if n > 1 else i)
+        if cut:
             b, w = _box(value, _below(words[1], W), _below(words[2], H), H, W)
-            box[rows] = b
-            weight[rows] = w
-    params = {"lam": lam, "partner": partner}
-    if op == _OPS["cutmix"]:
-        params["box"] = box
-        params["weight"] = weight
+            box.append(b)
+            weight.append(w)
+    if not per_sample:  # one draw for the whole batch, partner i - 1
+        lam, box, weight = lam * n, box * n, weight * n
+        partner = ((np.arange(n, dtype=np.int64) - 1) % max(n, 1)).tolist()
+    params = {"lam": np.array(lam, np.float64), "partner": np.array(partner, np.int64)}
+    if cut:
+        params["box"] = np.array(box, np.int64).reshape(n, 4)
+        params["weight"] = np.array(weight, np.float64)
     return params
 
 
