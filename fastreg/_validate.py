@@ -183,3 +183,23 @@ def check_outs_apart(outs, inputs, names):
                     raise ValueError(f"{name} overlaps the input; pass a separate array or the input itself")
             k -= 1
     return shared
+
+
+def check_separate_out(out, shape, dtype, source, source_name, name="out"):
+    """A new array for a result read from `source` in another layout: `out`
+    (None: a fresh array) must have `shape` and `dtype`, be writable,
+    C-contiguous and share no memory with `source`."""
+    if out is None:
+        return np.empty(shape, dtype)
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {np.dtype(dtype)}, got {out.dtype}")
+    if out.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {out.shape}")
+    check_writable(name, out)
+    if not out.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
+    if np.shares_memory(out, source):
+        raise ValueError(f"{name} overlaps {source_name}; pass a separate array")
+    return out

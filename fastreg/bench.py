@@ -398,6 +398,103 @@ def sgd_cases(quick=False):
     return cases
 
 
+def photo_batch(n, size=224):
+    """n crops of the shipped photographs (uint8 NHWC), alternating pictures and offsets."""
+    from fastreg import samples
+
+    pictures = [samples.load(name) for name in samples.NAMES]
+    out = np.empty((n, size, size, 3), np.uint8)
+    for i in range(n):
+        pic = pictures[i % len(pictures)]
+        y, x = (7 * i) % (pic.shape[0] - size + 1), (13 * i) % (pic.shape[1] - size + 1)
+        out[i] = pic[y:y + size, x:x + size]
+    return out
+
+
+def mixing_cases(quick=False):
+    """MixUp and CutMix of a uint8 224x224 photo batch against the NumPy
+    reference and torch (float32 blend, rounded back to uint8)."""
+    from fastreg import mixing
+    from fastreg.reference import mixing as ref
+
+    n = 32 if quick else 256
+    images = photo_batch(n)
+    labels = np.arange(n) % 1000
+    items = images.size
+
+    def fastreg_op(cls):
+        def make():
+            t = cls(alpha=1.0, num_classes=1000, seed=1)
+            index = iter(range(1 << 62))
+            return lambda: t(images, labels, index=next(index))
+        return make
+
+    def reference(op):
+        def make():
+            index = iter(range(1 << 62))
+            return lambda: ref.transform(op, images, labels, 1.0, 1000, False, 1, 0, next(index))
+        return make
+
+    cases = []
+    for op, cls in (("mixup", mixing.MixUp), ("cutmix", mixing.CutMix)):
+        contenders = [Contender("fastreg", fastreg_op(cls)), Contender("numpy reference", reference(op))]
+        if have("torch") and op == "mixup":
+            def torch_mixup():
+                import torch
+                torch.set_num_threads(1)
+                t = torch.from_numpy(images)
+                lab = torch.nn.functional.one_hot(torch.from_numpy(labels), 1000).float()
+
+                def run():
+                    lam = 0.3
+                    x = t.float()
+                    y = x.roll(1, 0).mul_(1.0 - lam).add_(x.mul_(lam)).round_().to(torch.uint8)
+                    return y, lab.roll(1, 0).mul(1.0 - lam).add_(lab.mul(lam))
+                return run
+            contenders.append(Contender("torch", torch_mixup))
+        cases.append(Case(f"{op} uint8 {n}x224x224x3", items, "B", contenders, threads=1))
+    two = [Contender("fastreg 2 threads", fastreg_op(mixing.MixUp)),
+           Contender("fastreg 1 thread", fastreg_op(mixing.MixUp))]
+    cases.append(Case(f"mixup uint8 {n}x224x224x3, 2 threads vs 1", items, "B", two, threads=2))
+    return cases
+
+
+def rotate_cases(quick=False):
+    """Bilinear rotation of a 256x256x3 photograph by +-30 degrees, one
+    thread, against cv2.warpAffine (INTER_LINEAR) and AlbumentationsX Rotate."""
+    from fastreg import samples
+    from fastreg.geometry import rotate
+
+    img = samples.load("astronaut")
+    h, w = img.shape[:2]
+    cases = []
+    for angle in (30.0, -30.0):
+        def fastreg_rotate(angle=angle):
+            out = np.empty_like(img)
+            return lambda: rotate(img, angle, "bilinear", out=out)
+
+        contenders = [Contender("fastreg", fastreg_rotate)]
+        if have("cv2"):
+            def opencv(angle=angle):
+                import cv2
+                cv2.setNumThreads(1)
+                m = cv2.getRotationMatrix2D(((w - 1) * 0.5, (h - 1) * 0.5), angle, 1.0)
+                return lambda: cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR,
+                                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            contenders.append(Contender("cv2.warpAffine", opencv))
+        if have("albumentations"):
+            def albumentations(angle=angle):
+                import albumentations as A
+                import cv2
+                cv2.setNumThreads(1)
+                t = A.Rotate(angle_range=(angle, angle), interpolation=cv2.INTER_LINEAR, p=1.0)
+                return lambda: t(image=img)
+            contenders.append(Contender("albumentationsx", albumentations))
+        cases.append(Case(f"rotate bilinear {angle:+.0f} deg 256x256x3", img.size, "B", contenders,
+                          threads=1))
+    return cases
+
+
 
 
 def _time(fn, repeat):
@@ -460,4 +557,4 @@ def format_table(rows):
 
 
 ALL_CASES = {"dropout": dropout_cases, "gil": gil_cases, "sgd": sgd_cases, "image": image_cases,
-             "text": text_cases}
+             "rotate": rotate_cases, "mixing": mixing_cases, "text": text_cases}

@@ -1,0 +1,6 @@
+import numpy as np
+
+def mixup_into(
+    images: np.ndarray, dst: np.ndarray, lam: np.ndarray, mlam: np.ndarray, partner: np.ndarray
+) -> None: ...
+def cutmix_into(images: np.ndarray, dst: np.ndarray, box: np.ndarray, partner: np.ndarray) -> None: ...

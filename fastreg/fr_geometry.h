@@ -1,0 +1,311 @@
+/* Image rotation (and any affine warp given by its inverse map), uint8 HWC.
+ *
+ * Output pixel (i, j) of an oh x ow image reads the source at
+ *     xg = j - (ow - 1) / 2,  yg = i - (oh - 1) / 2
+ *     gx = (xg * r00 + yg * r10) + r20,   gy = (xg * r01 + yg * r11) + r21
+ *     ix = gx * sx + ox,                  iy = gy * sy + oy
+ * in float32, each operation rounded (no fused multiply-add), where sx = W/2,
+ * ox = (W-1)/2 (pixel centres, grid_sample with align_corners=False).
+ *
+ * nearest: (rint(ix), rint(iy)) with ties to even; outside the image the
+ *   pixel is `fill8`.
+ * bilinear: x0 = floor(ix), fx = ix - x0, gx = 1 - fx (same for y); corner
+ *   weights w00 = gy*gx, w01 = gy*fx, w10 = fy*gx, w11 = fy*fx, zero for a
+ *   corner outside the image; v = (w00 a + w01 b) + (w10 c + w11 d),
+ *   m = (w00 + w01) + (w10 + w11) (the weight that fell inside), and the
+ *   result rint((v - fill) * m + fill), ties to even, in [0, 255].
+ * Every SIMD level computes exactly these float32 operations. */
+#ifndef FR_GEOMETRY_H
+#define FR_GEOMETRY_H
+
+#pragma GCC optimize("fp-contract=off")
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include "fr_simd.h"
+
+typedef struct {
+    const uint8_t *src;
+    uint8_t *dst;
+    int64_t H, W, C;     /* source */
+    int64_t oh, ow;      /* output */
+    float r00, r10, r20, r01, r11, r21;
+    float sx, ox, sy, oy;
+    float fill[4];       /* bilinear fill, per channel */
+    uint8_t fill8[4];    /* nearest fill, per channel */
+    int bilinear;
+} fr_warp;
+
+FR_INLINE void fr_warp_coords(const fr_warp *w, int64_t i, int64_t j, float *ix, float *iy)
+{
+    float xg = (float)j - (float)(w->ow - 1) * 0.5f;
+    float yg = (float)i - (float)(w->oh - 1) * 0.5f;
+    float gx = (xg * w->r00 + yg * w->r10) + w->r20;
+    float gy = (xg * w->r01 + yg * w->r11) + w->r21;
+    *ix = gx * w->sx + w->ox;
+    *iy = gy * w->sy + w->oy;
+}
+
+/* floor and rint (ties to even) of a float32, exact, without library calls. */
+FR_INLINE float fr_floorf(float x)
+{
+    if (!(fabsf(x) < 8388608.0f))
+        return x; /* already an integer (or NaN) */
+    float t = (float)(int32_t)x;
+    return t > x ? t - 1.0f : t;
+}
+
+FR_INLINE float fr_rintf(float x)
+{
+    if (!(fabsf(x) < 8388608.0f))
+        return x;
+    float a = (fabsf(x) + 8388608.0f) - 8388608.0f; /* rounds to nearest even */
+    return copysignf(a, x);
+}
+
+/* One output pixel, portable C. */
+static inline void fr_warp_pixel(const fr_warp *w, int64_t i, int64_t j, uint8_t *out)
+{
+    float ix, iy;
+    int64_t C = w->C;
+    fr_warp_coords(w, i, j, &ix, &iy);
+    if (!w->bilinear) {
+        float rx = fr_rintf(ix), ry = fr_rintf(iy);
+        if (rx >= 0.0f && rx <= (float)(w->W - 1) && ry >= 0.0f && ry <= (float)(w->H - 1)) {
+            const uint8_t *p = w->src + (((int64_t)ry * w->W + (int64_t)rx) * C);
+            for (int64_t c = 0; c < C; c++)
+                out[c] = p[c];
+        } else {
+            for (int64_t c = 0; c < C; c++)
+                out[c] = w->fill8[c];
+        }
+        return;
+    }
+    float x0 = fr_floorf(ix), y0 = fr_floorf(iy);
+    float fx = ix - x0, fy = iy - y0;
+    float gx = 1.0f - fx, gy = 1.0f - fy;
+    float wt[4] = {gy * gx, gy * fx, fy * gx, fy * fx};
+    const uint8_t *p[4] = {w->src, w->src, w->src, w->src};
+    for (int k = 0; k < 4; k++) {
+        float xx = x0 + (float)(k & 1), yy = y0 + (float)(k >> 1);
+        if (xx >= 0.0f && xx <= (float)(w->W - 1) && yy >= 0.0f && yy <= (float)(w->H - 1))
+            p[k] = w->src + (((int64_t)yy * w->W + (int64_t)xx) * C);
+        else
+            wt[k] = 0.0f;
+    }
+    float m = (wt[0] + wt[1]) + (wt[2] + wt[3]);
+    for (int64_t c = 0; c < C; c++) {
+        float v = (wt[0] * (float)p[0][c] + wt[1] * (float)p[1][c]) +
+                  (wt[2] * (float)p[2][c] + wt[3] * (float)p[3][c]);
+        float r = fr_rintf((v - w->fill[c]) * m + w->fill[c]);
+        out[c] = (uint8_t)(r > 255.0f ? 255.0f : (r < 0.0f ? 0.0f : r));
+    }
+}
+
+static void fr_warp_rows_baseline(const fr_warp *warp, int64_t i0, int64_t i1)
+{
+    const fr_warp copy = *warp; /* see fr_warp_rows_avx2 */
+    const fr_warp *w = &copy;
+    for (int64_t i = i0; i < i1; i++) {
+        uint8_t *row = w->dst + i * w->ow * w->C;
+        for (int64_t j = 0; j < w->ow; j++)
+            fr_warp_pixel(w, i, j, row + j * w->C);
+    }
+}
+
+#if FR_X86
+/* Store the low C bytes of each of 8 int32 lanes, packed, to dst (8*C bytes). */
+FR_TARGET_AVX2 FR_INLINE void fr_store_px8_avx2(uint8_t *dst, __m256i px, int C)
+{
+    static const int8_t shuf[5][16] = {
+        {0},
+        {0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},
+        {0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1},
+        {0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1},
+        {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}};
+    if (C == 4) {
+        _mm256_storeu_si256((__m256i *)dst, px);
+        return;
+    }
+    __m128i s = _mm_loadu_si128((const __m128i *)shuf[C]);
+    __m256i q = _mm256_shuffle_epi8(px, _mm256_broadcastsi128_si256(s));
+    /* lane 0 holds C dwords at 0..C-1, lane 1 at 4..4+C-1: bring them together */
+    static const int32_t perm[5][8] = {{0}, {0, 4, 0, 0, 0, 0, 0, 0}, {0, 1, 4, 5, 0, 0, 0, 0},
+                                       {0, 1, 2, 4, 5, 6, 0, 0}, {0}};
+    q = _mm256_permutevar8x32_epi32(q, _mm256_loadu_si256((const __m256i *)perm[C]));
+    /* plain stores of exactly 8 * C bytes (masked stores are slow on some CPUs) */
+    __m128i lo = _mm256_castsi256_si128(q);
+    if (C == 1) {
+        _mm_storel_epi64((__m128i *)dst, lo);
+    } else {
+        _mm_storeu_si128((__m128i *)dst, lo);
+        if (C == 3)
+            _mm_storel_epi64((__m128i *)(dst + 16), _mm256_extracti128_si256(q, 1));
+    }
+}
+
+#define FR_LOAD8(base, off) _mm256_i32gather_epi32((const int *)(base), off, 1)
+
+FR_TARGET_AVX2 FR_INLINE __m256 fr_rint_avx2(__m256 x)
+{
+    return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+/* 8 output pixels j..j+7 of row i; returns 0 (nothing written) when a read
+ * could pass the end of the source, so the caller falls back to scalar code. */
+FR_TARGET_AVX2 FR_INLINE int fr_warp8_avx2(const fr_warp *w, int64_t i, int64_t j, uint8_t *out)
+{
+    const int C = (int)w->C;
+    const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
+    const __m256 wmax = _mm256_set1_ps((float)(w->W - 1)), hmax = _mm256_set1_ps((float)(w->H - 1));
+    __m256 xg = _mm256_sub_ps(_mm256_add_ps(_mm256_set1_ps((float)j),
+                                            _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7)),
+                              _mm256_set1_ps((float)(w->ow - 1) * 0.5f));
+    __m256 yg = _mm256_set1_ps((float)i - (float)(w->oh - 1) * 0.5f);
+    __m256 gx = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(xg, _mm256_set1_ps(w->r00)),
+                                            _mm256_mul_ps(yg, _mm256_set1_ps(w->r10))),
+                              _mm256_set1_ps(w->r20));
+    __m256 gy = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(xg, _mm256_set1_ps(w->r01)),
+                                            _mm256_mul_ps(yg, _mm256_set1_ps(w->r11))),
+                              _mm256_set1_ps(w->r21));
+    __m256 ix = _mm256_add_ps(_mm256_mul_ps(gx, _mm256_set1_ps(w->sx)), _mm256_set1_ps(w->ox));
+    __m256 iy = _mm256_add_ps(_mm256_mul_ps(gy, _mm256_set1_ps(w->sy)), _mm256_set1_ps(w->oy));
+    const __m256i limit = _mm256_set1_epi32((int)(w->H * w->W * w->C - 3));
+    const __m256i cvec = _mm256_set1_epi32(C), wvec = _mm256_set1_epi32((int)w->W);
+
+    if (!w->bilinear) {
+        __m256 rx = fr_rint_avx2(ix), ry = fr_rint_avx2(iy);
+        __m256 in = _mm256_and_ps(_mm256_and_ps(_mm256_cmp_ps(rx, zero, _CMP_GE_OQ),
+                                                _mm256_cmp_ps(rx, wmax, _CMP_LE_OQ)),
+                                  _mm256_and_ps(_mm256_cmp_ps(ry, zero, _CMP_GE_OQ),
+                                                _mm256_cmp_ps(ry, hmax, _CMP_LE_OQ)));
+        __m256i inm = _mm256_castps_si256(in);
+        __m256i xi = _mm256_cvtps_epi32(_mm256_and_ps(rx, in));
+        __m256i yi = _mm256_cvtps_epi32(_mm256_and_ps(ry, in));
+        __m256i off = _mm256_mullo_epi32(_mm256_add_epi32(_mm256_mullo_epi32(yi, wvec), xi), cvec);
+        if (_mm256_movemask_epi8(_mm256_cmpgt_epi32(limit, off)) != -1)
+            return 0;
+        int32_t f;
+        memcpy(&f, w->fill8, 4);
+        __m256i px = FR_LOAD8(w->src, off);
+        px = _mm256_blendv_epi8(_mm256_set1_epi32(f), px, inm);
+        fr_store_px8_avx2(out, px, C);
+        return 1;
+    }
+
+    __m256 x0 = _mm256_floor_ps(ix), y0 = _mm256_floor_ps(iy);
+    __m256 fx = _mm256_sub_ps(ix, x0), fy = _mm256_sub_ps(iy, y0);
+    __m256 hx = _mm256_sub_ps(one, fx), hy = _mm256_sub_ps(one, fy);
+    __m256 w00 = _mm256_mul_ps(hy, hx), w01 = _mm256_mul_ps(hy, fx);
+    __m256 w10 = _mm256_mul_ps(fy, hx), w11 = _mm256_mul_ps(fy, fx);
+    __m256i o00, o01, o10, o11;
+    const __m256i row = _mm256_set1_epi32((int)(w->W * w->C));
+    /* interior: all four corners inside for all 8 pixels (the common case) */
+    __m256 interior = _mm256_and_ps(
+        _mm256_and_ps(_mm256_cmp_ps(x0, zero, _CMP_GE_OQ), _mm256_cmp_ps(x0, _mm256_sub_ps(wmax, one), _CMP_LE_OQ)),
+        _mm256_and_ps(_mm256_cmp_ps(y0, zero, _CMP_GE_OQ), _mm256_cmp_ps(y0, _mm256_sub_ps(hmax, one), _CMP_LE_OQ)));
+    if (_mm256_movemask_ps(interior) == 0xFF) {
+        o00 = _mm256_mullo_epi32(_mm256_add_epi32(_mm256_mullo_epi32(_mm256_cvttps_epi32(y0), wvec),
+                                                  _mm256_cvttps_epi32(x0)), cvec);
+        o01 = _mm256_add_epi32(o00, cvec);
+        o10 = _mm256_add_epi32(o00, row);
+        o11 = _mm256_add_epi32(o10, cvec);
+        if (_mm256_movemask_epi8(_mm256_cmpgt_epi32(limit, o11)) != -1)
+            return 0;
+    } else {
+        __m256 x1 = _mm256_add_ps(x0, one), y1 = _mm256_add_ps(y0, one);
+        __m256 inx0 = _mm256_and_ps(_mm256_cmp_ps(x0, zero, _CMP_GE_OQ), _mm256_cmp_ps(x0, wmax, _CMP_LE_OQ));
+        __m256 inx1 = _mm256_and_ps(_mm256_cmp_ps(x1, zero, _CMP_GE_OQ), _mm256_cmp_ps(x1, wmax, _CMP_LE_OQ));
+        __m256 iny0 = _mm256_and_ps(_mm256_cmp_ps(y0, zero, _CMP_GE_OQ), _mm256_cmp_ps(y0, hmax, _CMP_LE_OQ));
+        __m256 iny1 = _mm256_and_ps(_mm256_cmp_ps(y1, zero, _CMP_GE_OQ), _mm256_cmp_ps(y1, hmax, _CMP_LE_OQ));
+        __m256 inx = _mm256_or_ps(inx0, inx1), iny = _mm256_or_ps(iny0, iny1);
+        if (_mm256_movemask_ps(_mm256_and_ps(inx, iny)) == 0) {
+            /* every corner outside: (0 - fill) * 0 + fill rounds to the rounded fill */
+            int32_t f;
+            memcpy(&f, w->fill8, 4);
+            fr_store_px8_avx2(out, _mm256_set1_epi32(f), C);
+            return 1;
+        }
+        w00 = _mm256_and_ps(w00, _mm256_and_ps(iny0, inx0));
+        w01 = _mm256_and_ps(w01, _mm256_and_ps(iny0, inx1));
+        w10 = _mm256_and_ps(w10, _mm256_and_ps(iny1, inx0));
+        w11 = _mm256_and_ps(w11, _mm256_and_ps(iny1, inx1));
+        /* clamp the corners into the image (their weight is zero when clamped) */
+        __m256i ix0 = _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(x0, zero), wmax));
+        __m256i ix1 = _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(x1, zero), wmax));
+        __m256i r0 = _mm256_mullo_epi32(_mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(y0, zero), hmax)), wvec);
+        __m256i r1 = _mm256_mullo_epi32(_mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(y1, zero), hmax)), wvec);
+        o00 = _mm256_mullo_epi32(_mm256_add_epi32(r0, ix0), cvec);
+        o01 = _mm256_mullo_epi32(_mm256_add_epi32(r0, ix1), cvec);
+        o10 = _mm256_mullo_epi32(_mm256_add_epi32(r1, ix0), cvec);
+        o11 = _mm256_mullo_epi32(_mm256_add_epi32(r1, ix1), cvec);
+        __m256i okv = _mm256_and_si256(_mm256_and_si256(_mm256_cmpgt_epi32(limit, o00), _mm256_cmpgt_epi32(limit, o01)),
+                                       _mm256_and_si256(_mm256_cmpgt_epi32(limit, o10), _mm256_cmpgt_epi32(limit, o11)));
+        if (_mm256_movemask_epi8(okv) != -1)
+            return 0;
+    }
+    __m256i p00 = FR_LOAD8(w->src, o00), p01 = FR_LOAD8(w->src, o01);
+    __m256i p10 = FR_LOAD8(w->src, o10), p11 = FR_LOAD8(w->src, o11);
+    __m256 m = _mm256_add_ps(_mm256_add_ps(w00, w01), _mm256_add_ps(w10, w11));
+    /* byte c of each dword -> its own dword */
+    static const int8_t pick[4][16] = {
+        {0, -1, -1, -1, 4, -1, -1, -1, 8, -1, -1, -1, 12, -1, -1, -1},
+        {1, -1, -1, -1, 5, -1, -1, -1, 9, -1, -1, -1, 13, -1, -1, -1},
+        {2, -1, -1, -1, 6, -1, -1, -1, 10, -1, -1, -1, 14, -1, -1, -1},
+        {3, -1, -1, -1, 7, -1, -1, -1, 11, -1, -1, -1, 15, -1, -1, -1}};
+    __m256i result = _mm256_setzero_si256();
+    for (int c = 0; c < C; c++) {
+        __m256i sel = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)pick[c]));
+        __m256 a = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(p00, sel));
+        __m256 b = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(p01, sel));
+        __m256 d = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(p10, sel));
+        __m256 e = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(p11, sel));
+        __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(w00, a), _mm256_mul_ps(w01, b)),
+                                 _mm256_add_ps(_mm256_mul_ps(w10, d), _mm256_mul_ps(w11, e)));
+        /* (v - 0) * m + 0 is v * m exactly (v >= 0) */
+        __m256 f = _mm256_set1_ps(w->fill[c]);
+        __m256 r = w->fill[c] == 0.0f ? _mm256_mul_ps(v, m)
+                                      : _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(v, f), m), f);
+        /* r lies in [-tiny, 255 + tiny]: rounding lands in [0, 255] (-0 converts to 0) */
+        result = _mm256_or_si256(result, _mm256_slli_epi32(_mm256_cvtps_epi32(r), 8 * c));
+    }
+    fr_store_px8_avx2(out, result, C);
+    return 1;
+}
+
+FR_TARGET_AVX2 static void fr_warp_rows_avx2(const fr_warp *warp, int64_t i0, int64_t i1)
+{
+    /* A private copy: the byte stores to the output could alias *warp, which
+     * would make the compiler reload every parameter after each store. */
+    const fr_warp copy = *warp;
+    const fr_warp *w = &copy;
+    for (int64_t i = i0; i < i1; i++) {
+        uint8_t *row = w->dst + i * w->ow * w->C;
+        int64_t j = 0;
+        for (; j + 8 <= w->ow; j += 8) {
+            if (!fr_warp8_avx2(w, i, j, row + j * w->C))
+                for (int64_t k = j; k < j + 8; k++)
+                    fr_warp_pixel(w, i, k, row + k * w->C);
+        }
+        for (; j < w->ow; j++)
+            fr_warp_pixel(w, i, j, row + j * w->C);
+    }
+}
+#endif
+
+/* Rows [i0, i1) of the output. */
+static void fr_warp_rows(const fr_warp *w, int64_t i0, int64_t i1, int level)
+{
+#if FR_X86
+    /* 32-bit offsets in the vector loads */
+    if (level >= FR_SIMD_AVX2 && w->H * w->W * w->C < ((int64_t)1 << 31) - 16) {
+        fr_warp_rows_avx2(w, i0, i1);
+        return;
+    }
+#endif
+    (void)level;
+    fr_warp_rows_baseline(w, i0, i1);
+}
+
+#endif

@@ -1,0 +1,57 @@
+"""NumPy reference of fastreg.geometry.rotate: torchvision's rotate on uint8
+images, written with whole-array float32 operations in the order that
+fr_geometry.h documents."""
+
+import numpy as np
+
+from fastreg.geometry import rotation_map
+
+
+def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=0):
+    a = angle % 360.0
+    if center is None and (a in (0.0, 180.0) or (a in (90.0, 270.0) and (expand or img.shape[0] == img.shape[1]))):
+        return np.rot90(img, int(a // 90)).copy()  # torchvision's exact quarter turns
+    squeeze = img.ndim == 2
+    x = img[:, :, None] if squeeze else img
+    H, W, C = x.shape
+    fill = np.broadcast_to(np.asarray(fill, np.float64), (C,))
+    (r00, r10, r20, r01, r11, r21), (sx, ox, sy, oy), (oh, ow) = rotation_map(
+        angle, H, W, expand, center)
+    f = np.float32
+    xg = np.arange(ow, dtype=f) - f(ow - 1) * f(0.5)
+    yg = (np.arange(oh, dtype=f) - f(oh - 1) * f(0.5))[:, None]
+    gx = (xg * f(r00) + yg * f(r10)) + f(r20)
+    gy = (xg * f(r01) + yg * f(r11)) + f(r21)
+    ix = gx * f(sx) + f(ox)
+    iy = gy * f(sy) + f(oy)
+
+    def inside(xx, yy):
+        return (xx >= 0) & (xx <= W - 1) & (yy >= 0) & (yy <= H - 1)
+
+    def take(xx, yy, ok):
+        xi = np.where(ok, xx, 0).astype(np.int64)
+        yi = np.where(ok, yy, 0).astype(np.int64)
+        return x[yi, xi].astype(f)
+
+    if interpolation == "nearest":
+        rx, ry = np.rint(ix), np.rint(iy)
+        ok = inside(rx, ry)
+        out = np.where(ok[..., None], take(rx, ry, ok), np.rint(fill.astype(f)))
+    else:
+        x0, y0 = np.floor(ix), np.floor(iy)
+        fx, fy = ix - x0, iy - y0
+        hx, hy = f(1) - fx, f(1) - fy
+        corners = [(x0, y0, hy * hx), (x0 + f(1), y0, hy * fx), (x0, y0 + f(1), fy * hx),
+                   (x0 + f(1), y0 + f(1), fy * fx)]
+        terms, weights = [], []
+        for xx, yy, wt in corners:
+            ok = inside(xx, yy)
+            wt = np.where(ok, wt, f(0))
+            terms.append(wt[..., None] * take(xx, yy, ok))
+            weights.append(wt)
+        v = (terms[0] + terms[1]) + (terms[2] + terms[3])
+        m = (weights[0] + weights[1]) + (weights[2] + weights[3])
+        fl = fill.astype(f)
+        out = np.clip(np.rint((v - fl) * m[..., None] + fl), 0, 255)
+    out = out.astype(np.uint8)
+    return out[:, :, 0] if squeeze else out
