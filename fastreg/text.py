@@ -38,6 +38,7 @@ import operator
 import numpy as np
 
 from fastreg import _text
+from fastreg._interop import arrays_from, like_input
 from fastreg._validate import check_probability, check_uint64
 from fastreg.threads import limit_in_loader_worker
 
@@ -96,11 +97,12 @@ class _Batch:
     and how to give results back in the caller's form."""
 
     def __init__(self, batch):
+        self.tensors = False  # give results back as torch tensors
         if isinstance(batch, tuple):
             if len(batch) != 2:
                 raise TypeError(f"batch must be a (values, offsets) tuple or a list of 1-D integer "
                                 f"arrays, got a tuple of {len(batch)} items")
-            values, offsets = batch
+            (values, offsets), self.tensors = arrays_from("batch", list(batch))
             if not isinstance(values, np.ndarray):
                 raise TypeError(f"values must be a numpy.ndarray, got {type(values).__name__}")
             if values.dtype not in (np.int32, np.int64):
@@ -111,6 +113,7 @@ class _Batch:
             self.values = np.ascontiguousarray(values)
             self.dtypes = None
         elif isinstance(batch, list):
+            batch, self.tensors = arrays_from("batch", batch)
             dtypes = []
             for i, a in enumerate(batch):
                 if not isinstance(a, np.ndarray):
@@ -143,9 +146,10 @@ class _Batch:
 
     def give_back(self, values, offsets):
         if self.dtypes is None:
-            return values, offsets
+            return like_input(values, self.tensors), like_input(offsets, self.tensors)
         parts = np.split(values, offsets[1:-1]) if self.n else []
-        return [p.astype(d, copy=False) for p, d in zip(parts, self.dtypes)]
+        return [like_input(np.ascontiguousarray(p.astype(d, copy=False)), self.tensors)
+                for p, d in zip(parts, self.dtypes)]
 
 
 def _check_n(n, name="n"):

@@ -131,3 +131,15 @@ def test_fastreg_torch_sgd_matches_torch_sgd():
     assert set(state["state"][0]) == {"momentum_buffer"}
     torch.testing.assert_close(state["state"][0]["momentum_buffer"],
                                theirs.state_dict()["state"][0]["momentum_buffer"], rtol=1e-5, atol=1e-6)
+
+
+def test_text_ops_take_and_return_tensors():
+    seqs = [np.array([5, 6, 7, 8], np.int64), np.array([9, 10], np.int64), np.array([], np.int64)]
+    expected = fastreg.random_swap(seqs, 2, seed=3)
+    got = fastreg.random_swap([torch.from_numpy(a) for a in seqs], 2, seed=3)
+    assert all(isinstance(t, torch.Tensor) for t in got)
+    assert [t.tolist() for t in got] == [a.tolist() for a in expected]
+    values, offsets = np.concatenate(seqs), np.array([0, 4, 6, 6], np.int64)
+    v, o = fastreg.random_deletion((torch.from_numpy(values), torch.from_numpy(offsets)), 0.5, seed=1)
+    ev, eo = fastreg.random_deletion((values, offsets), 0.5, seed=1)
+    assert isinstance(v, torch.Tensor) and v.tolist() == ev.tolist() and o.tolist() == eo.tolist()
