@@ -5,7 +5,10 @@ already imported it.  A tensor is viewed as a NumPy array sharing its memory,
 the kernel runs on that view, and results come back as tensors sharing the
 output's memory."""
 
+import functools
 import sys
+
+import numpy as np
 
 
 def _torch():
@@ -47,3 +50,47 @@ def arrays_from(name, items, *, writes=False):
         return items, False
     return [None if x is None else as_array(f"{name}[{k}]", x, writes=writes)[0]
             for k, x in enumerate(items)], True
+
+
+def accepts_tensors(fn):
+    """Decorator: every tensor argument (or list of tensors) of `fn` is viewed
+    as an array; when any was a tensor, array results come back as tensors --
+    the caller's own tensor where `fn` returned an argument (``out=``), else a
+    tensor sharing the new array's memory.  Without torch imported, `fn` is
+    called as it is."""
+    code = fn.__code__
+    positional = code.co_varnames[:code.co_argcount]
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        torch = _torch()
+        if torch is None:
+            return fn(*args, **kwargs)
+        originals = {}
+
+        def view(x, name):
+            if isinstance(x, torch.Tensor):
+                array = as_array(name, x, writes=name == "out")[0]
+                originals[id(array)] = x
+                return array
+            if isinstance(x, list) and any(isinstance(e, torch.Tensor) for e in x):
+                return [view(e, f"{name}[{k}]") for k, e in enumerate(x)]
+            return x
+
+        args = [view(a, positional[k] if k < len(positional) else "args")
+                for k, a in enumerate(args)]
+        kwargs = {k: view(v, k) for k, v in kwargs.items()}
+        result = fn(*args, **kwargs)
+        if not originals:
+            return result
+
+        def back(r):
+            if isinstance(r, np.ndarray):
+                return originals.get(id(r)) if id(r) in originals else torch.from_numpy(r)
+            if isinstance(r, (list, tuple)):
+                return type(r)(back(e) for e in r)
+            return r
+
+        return back(result)
+
+    return wrapper

@@ -23,6 +23,7 @@ import numbers
 import numpy as np
 
 from fastreg import _geometry
+from fastreg._interop import accepts_tensors
 from fastreg._validate import check_real, check_separate_out
 
 INTERPOLATIONS = ("nearest", "bilinear")
@@ -137,6 +138,7 @@ def _quarter_turns(angle, H, W, expand, center):
     return None
 
 
+@accepts_tensors
 def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=0, out=None):
     """Rotate a uint8 image counter-clockwise by `angle` degrees.
 

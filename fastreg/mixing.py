@@ -42,6 +42,7 @@ import numbers
 import numpy as np
 
 from fastreg import _mix, _random
+from fastreg._interop import accepts_tensors
 from fastreg._validate import check_count, check_real, check_separate_out, check_uint64
 from fastreg.random import DOMAINS
 
@@ -266,6 +267,7 @@ def _float32_pair(lam):
 # ---- functional forms ---------------------------------------------------------------------
 
 
+@accepts_tensors
 def mixup(images, lam, partner, out=None):
     """MixUp with explicit parameters: ``out[i] = lam[i] * images[i] + (1 - lam[i]) * images[partner[i]]``.
 
@@ -297,6 +299,7 @@ def mixup(images, lam, partner, out=None):
     return out
 
 
+@accepts_tensors
 def cutmix(images, box, partner, out=None):
     """CutMix with explicit parameters: image i with the box of image partner[i] pasted in.
 
@@ -325,6 +328,7 @@ def cutmix(images, box, partner, out=None):
     return out
 
 
+@accepts_tensors
 def mix_labels(labels, lam, partner, num_classes=None):
     """Mixed label rows: ``lam[i] * y[i] + (1 - lam[i]) * y[partner[i]]`` in float32.
 
@@ -402,6 +406,7 @@ class _Mixer:
         epoch = check_uint64("epoch", epoch)
         return _draw(_OPS[self._op], self.alpha, n, H, W, self.per_sample, self.seed, epoch, index)
 
+    @accepts_tensors
     def __call__(self, images, labels, *, index=0, epoch=0):
         images = _check_images(images)
         rows = _check_labels(labels, images.shape[0], self.num_classes)

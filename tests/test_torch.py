@@ -143,3 +143,21 @@ def test_text_ops_take_and_return_tensors():
     v, o = fastreg.random_deletion((torch.from_numpy(values), torch.from_numpy(offsets)), 0.5, seed=1)
     ev, eo = fastreg.random_deletion((values, offsets), 0.5, seed=1)
     assert isinstance(v, torch.Tensor) and v.tolist() == ev.tolist() and o.tolist() == eo.tolist()
+
+
+def test_rotate_and_mixing_take_and_return_tensors():
+    from fastreg import geometry, mixing
+
+    img = fastreg.samples.load("coffee")[:64, :48]
+    expected = geometry.rotate(img, 30, interpolation="bilinear")
+    got = geometry.rotate(torch.from_numpy(img), 30, interpolation="bilinear")
+    assert isinstance(got, torch.Tensor) and np.array_equal(got.numpy(), expected)
+    out = torch.empty(expected.shape, dtype=torch.uint8)
+    assert geometry.rotate(torch.from_numpy(img), 30, interpolation="bilinear", out=out) is out
+    assert np.array_equal(out.numpy(), expected)
+    batch = np.stack([img, img[::-1].copy(), img[:, ::-1].copy()])
+    labels = np.array([0, 2, 1])
+    ref_images, ref_labels = mixing.MixUp(num_classes=3, seed=4)(batch, labels)
+    images, soft = mixing.MixUp(num_classes=3, seed=4)(torch.from_numpy(batch), torch.from_numpy(labels))
+    assert isinstance(images, torch.Tensor) and isinstance(soft, torch.Tensor)
+    assert np.array_equal(images.numpy(), ref_images) and np.array_equal(soft.numpy(), ref_labels)
