@@ -47,7 +47,7 @@ def step(kind, mode=0, a=0, b=0, c=0, d=0, factor=0.0, fill=(0, 0, 0, 0)):
     return [kind, mode, a, b, c, d, factor, *fill]
 
 
-_FIXED = {}
+_FIXED: dict = {}
 
 
 def _fixed(kind):

@@ -616,7 +616,7 @@ def synonym_replacement(batch, n, synonyms, *, seed, epoch=0, indices=None, prot
 
 
 for _fn in (random_deletion, random_swap, random_insertion, synonym_replacement):
-    _fn.__doc__ = _fn.__doc__.replace("{common}", _COMMON_DOC)
+    _fn.__doc__ = (_fn.__doc__ or "").replace("{common}", _COMMON_DOC)
 
 
 class EDA:

@@ -106,7 +106,7 @@ class Transform:
     def __eq__(self, other):
         return type(self) is type(other) and self._args() == other._args()
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # equal transforms compare equal; not hashable
 
 
 def _spec(kind, **fields):
