@@ -55,7 +55,8 @@ def _info(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="fastreg", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="fastreg", description="fastreg: fast, reproducible regularizers for deep learning.")
     sub = parser.add_subparsers(dest="command", required=True)
     d = sub.add_parser("demo", help="show the regularizers at work: pictures and a small training run")
     d.add_argument("--out", default=".", help="folder for the pictures (default: current folder)")
