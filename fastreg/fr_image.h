@@ -760,8 +760,10 @@ FR_TARGET_AVX2 static int64_t fr_flat_avx2(const uint8_t *in, uint8_t *buf, int6
                     v[j] = _mm256_fmadd_ps(other, alpha, _mm256_mul_ps(v[j], ratio));
             }
             for (int j = 0; j < 4; j++)
-                v[j] = _mm256_round_ps(_mm256_min_ps(_mm256_max_ps(v[j], zero), top),
-                                       _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+                v[j] = _mm256_min_ps(_mm256_max_ps(v[j], zero), top);
+            if (k + 1 < n) /* the last truncation: the conversion below */
+                for (int j = 0; j < 4; j++)
+                    v[j] = _mm256_round_ps(v[j], _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
         }
         __m256i a = _mm256_packus_epi32(_mm256_cvttps_epi32(v[0]), _mm256_cvttps_epi32(v[1]));
         __m256i b = _mm256_packus_epi32(_mm256_cvttps_epi32(v[2]), _mm256_cvttps_epi32(v[3]));
@@ -782,6 +784,11 @@ FR_TARGET_AVX2 FR_INLINE __m256 fr_clamp_trunc8(__m256 x)
     return _mm256_round_ps(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
 }
 
+FR_TARGET_AVX2 FR_INLINE __m256 fr_clamp8(__m256 x)
+{
+    return _mm256_min_ps(_mm256_max_ps(x, _mm256_setzero_ps()), _mm256_set1_ps(255.0f));
+}
+
 FR_TARGET_AVX2 FR_INLINE __m256 fr_gray8(__m256 r, __m256 g, __m256 b)
 {
     __m256 acc = _mm256_mul_ps(r, _mm256_set1_ps(0.2989f));
@@ -791,8 +798,11 @@ FR_TARGET_AVX2 FR_INLINE __m256 fr_gray8(__m256 r, __m256 g, __m256 b)
 
 #define FR_REG_STEPS 16
 
-/* One colour step on 8 pixels in registers. */
-FR_TARGET_AVX2 FR_INLINE void fr_step8_avx2(const fr_colour_step *st, __m256 *r, __m256 *g, __m256 *b)
+#define FR_CT(x) (exact ? fr_clamp_trunc8(x) : fr_clamp8(x))
+/* One colour step on 8 pixels in registers; with exact == 0 the truncation
+ * is left to fr_store8_rgb's conversion (same bytes). */
+FR_TARGET_AVX2 FR_INLINE void fr_step8_avx2(const fr_colour_step *st, __m256 *r, __m256 *g, __m256 *b,
+                                            int exact)
 {
     __m256 ratio = _mm256_set1_ps(st->ratio), alpha = _mm256_set1_ps(st->alpha);
     switch (st->kind) {
@@ -800,22 +810,22 @@ FR_TARGET_AVX2 FR_INLINE void fr_step8_avx2(const fr_colour_step *st, __m256 *r,
         fr_hue8_avx2(r, g, b, _mm256_set1_ps(st->hue));
         break;
     case FR_IMG_BRIGHTNESS:
-        *r = fr_clamp_trunc8(_mm256_mul_ps(*r, ratio));
-        *g = fr_clamp_trunc8(_mm256_mul_ps(*g, ratio));
-        *b = fr_clamp_trunc8(_mm256_mul_ps(*b, ratio));
+        *r = FR_CT(_mm256_mul_ps(*r, ratio));
+        *g = FR_CT(_mm256_mul_ps(*g, ratio));
+        *b = FR_CT(_mm256_mul_ps(*b, ratio));
         break;
     case FR_IMG_CONTRAST: {
         __m256 other = _mm256_set1_ps(st->mean);
-        *r = fr_clamp_trunc8(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*r, ratio)));
-        *g = fr_clamp_trunc8(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*g, ratio)));
-        *b = fr_clamp_trunc8(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*b, ratio)));
+        *r = FR_CT(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*r, ratio)));
+        *g = FR_CT(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*g, ratio)));
+        *b = FR_CT(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*b, ratio)));
         break;
     }
     case FR_IMG_SATURATION: {
         __m256 gray = _mm256_round_ps(fr_gray8(*r, *g, *b), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-        *r = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*r, ratio)));
-        *g = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*g, ratio)));
-        *b = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*b, ratio)));
+        *r = FR_CT(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*r, ratio)));
+        *g = FR_CT(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*g, ratio)));
+        *b = FR_CT(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*b, ratio)));
         break;
     }
     case FR_IMG_GRAY: {
@@ -827,6 +837,7 @@ FR_TARGET_AVX2 FR_INLINE void fr_step8_avx2(const fr_colour_step *st, __m256 *r,
         break;
     }
 }
+#undef FR_CT
 
 /* The steps on a block of planes: hue block by block, runs of other steps
  * fused 8 pixels at a time in registers. */
@@ -846,7 +857,7 @@ FR_TARGET_AVX2 static void fr_planes_avx2(float *r, float *g, float *b, const fr
         for (int i = 0; i < FR_BLOCK; i += 8) {
             __m256 vr = _mm256_loadu_ps(r + i), vg = _mm256_loadu_ps(g + i), vb = _mm256_loadu_ps(b + i);
             for (int q = k; q < j; q++)
-                fr_step8_avx2(steps + q, &vr, &vg, &vb);
+                fr_step8_avx2(steps + q, &vr, &vg, &vb, 1);
             _mm256_storeu_ps(r + i, vr);
             _mm256_storeu_ps(g + i, vg);
             _mm256_storeu_ps(b + i, vb);
@@ -876,7 +887,7 @@ FR_TARGET_AVX2 static int64_t fr_rgb_avx2(const uint8_t *in, uint8_t *out, int64
             else
                 fr_load8_rgb(in + 3 * i, &r, &g, &b);
             for (int k = 0; k < n; k++)
-                fr_step8_avx2(steps + k, &r, &g, &b);
+                fr_step8_avx2(steps + k, &r, &g, &b, sum != NULL || k + 1 < n);
             if (sum)
                 acc = _mm256_add_epi32(acc, _mm256_cvttps_epi32(fr_gray8(r, g, b)));
             if (write)
