@@ -828,8 +828,10 @@ FR_TARGET_AVX2 FR_INLINE void fr_step8_avx2(const fr_colour_step *st, __m256 *r,
         *b = FR_CT(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*b, ratio)));
         break;
     }
-    case FR_IMG_GRAY: {
-        __m256 gray = _mm256_round_ps(fr_gray8(*r, *g, *b), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    case FR_IMG_GRAY: { /* in [0, 255): the store's conversion truncates alike */
+        __m256 gray = fr_gray8(*r, *g, *b);
+        if (exact)
+            gray = _mm256_round_ps(gray, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
         *r = *g = *b = gray;
         break;
     }
