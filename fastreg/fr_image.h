@@ -1030,6 +1030,17 @@ static int32_t *fr_identity_table(int64_t n)
  * steps).  Returns 0, or -1 if memory ran out. */
 static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, int level)
 {
+    if (n == 1 && (steps[0].kind == FR_IMG_CROP || steps[0].kind == FR_IMG_VFLIP) &&
+        src.sc == 1 && src.sx == src.c) {
+        /* a lone crop or vertical flip: one copy per row, no tables */
+        int crop = steps[0].kind == FR_IMG_CROP;
+        int64_t h = crop ? steps[0].c : src.h, w = crop ? steps[0].d : src.w;
+        int64_t row = w * src.c;
+        const uint8_t *base = src.data + (crop ? steps[0].a * src.sy + steps[0].b * src.c : 0);
+        for (int64_t y = 0; y < h; y++)
+            memcpy(dst + y * row, base + (crop ? y : h - 1 - y) * src.sy, (size_t)row);
+        return 0;
+    }
     int64_t C = src.c;
     int64_t h = src.h, w = src.w;
     fr_view base = src;
