@@ -553,6 +553,18 @@ FR_TARGET_AVX2 FR_INLINE void fr_store8_rgb(uint8_t *px, __m256 r, __m256 g, __m
     _mm_storel_epi64((__m128i *)(px + 16), _mm256_extracti128_si256(v, 1));
 }
 
+/* fr_store8_rgb of a gray image (r = g = b, in [0, 255]): one conversion,
+ * one byte shuffle repeating each value three times, one lane join. */
+FR_TARGET_AVX2 FR_INLINE void fr_store8_gray3(uint8_t *px, __m256 v)
+{
+    const __m256i rep = _mm256_setr_epi8(0, 0, 0, 4, 4, 4, 8, 8, 8, 12, 12, 12, -1, -1, -1, -1,
+                                         0, 0, 0, 4, 4, 4, 8, 8, 8, 12, 12, 12, -1, -1, -1, -1);
+    __m256i w = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(_mm256_cvttps_epi32(v), rep),
+                                            _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7));
+    _mm_storeu_si128((__m128i *)px, _mm256_castsi256_si128(w));
+    _mm_storel_epi64((__m128i *)(px + 16), _mm256_extracti128_si256(w, 1));
+}
+
 /* fr_load8_rgb reading 32 bytes (8 past the pixels): one load, one lane
  * split and one shuffle per channel straight to 32-bit lanes. */
 FR_TARGET_AVX2 FR_INLINE void fr_load8_rgb32(const uint8_t *px, __m256 *r, __m256 *g, __m256 *b)
@@ -878,6 +890,7 @@ FR_TARGET_AVX2 static int64_t fr_rgb_avx2(const uint8_t *in, uint8_t *out, int64
         if (steps[k].kind == FR_IMG_HUE) /* too many live values: the block path is faster */
             return 0;
     int64_t total = 0, i = 0;
+    int gray_last = n > 0 && steps[n - 1].kind == FR_IMG_GRAY;
     while (i + 8 <= npix) {
         /* int32 lanes hold at most 2**22 groups of 255 before they are added up */
         int64_t stop = npix - i > ((int64_t)8 << 22) ? i + ((int64_t)8 << 22) : npix;
@@ -892,7 +905,9 @@ FR_TARGET_AVX2 static int64_t fr_rgb_avx2(const uint8_t *in, uint8_t *out, int64
                 fr_step8_avx2(steps + k, &r, &g, &b, sum != NULL || k + 1 < n);
             if (sum)
                 acc = _mm256_add_epi32(acc, _mm256_cvttps_epi32(fr_gray8(r, g, b)));
-            if (write)
+            if (write && gray_last)
+                fr_store8_gray3(out + 3 * i, r);
+            else if (write)
                 fr_store8_rgb(out + 3 * i, r, g, b);
         }
         if (sum) {
