@@ -71,6 +71,55 @@ def run_steps(cnp.ndarray src, cnp.ndarray dst, cnp.ndarray steps):
         raise MemoryError("out of memory in an image kernel")
 
 
+def run_one(cnp.ndarray src, cnp.ndarray dst, int kind, int64_t a=0, int64_t b=0, int64_t c=0,
+            int64_t d=0, double factor=0.0):
+    """dst = one step without fill (kind, a, b, c, d, factor) applied to src;
+    as run_steps without building a table."""
+    cdef fr_step st
+    cdef double row[16]
+    cdef int i, status
+    for i in range(FR_STEP_WIDTH):
+        row[i] = 0.0
+    row[0] = kind
+    row[2] = a
+    row[3] = b
+    row[4] = c
+    row[5] = d
+    row[6] = factor
+    st = fr_step_from_row(row)
+    cdef fr_view v = _view(src)
+    cdef uint8_t *out = <uint8_t *>cnp.PyArray_DATA(dst)
+    cdef int level = simd_level()
+    with nogil:
+        status = fr_image_run(&st, 1, v, out, level)
+    if status != 0:
+        raise MemoryError("out of memory in an image kernel")
+
+
+cdef void _extent(cnp.ndarray x, Py_ssize_t *lo, Py_ssize_t *hi):
+    cdef Py_ssize_t start = <Py_ssize_t>cnp.PyArray_DATA(x), end = start
+    cdef int k
+    for k in range(x.ndim):
+        if x.shape[k] == 0:
+            lo[0] = 0
+            hi[0] = 0
+            return
+        if x.strides[k] < 0:
+            start += (x.shape[k] - 1) * x.strides[k]
+        else:
+            end += (x.shape[k] - 1) * x.strides[k]
+    lo[0] = start
+    hi[0] = end + x.itemsize
+
+
+def apart(cnp.ndarray x, cnp.ndarray y):
+    """Whether the byte ranges spanned by x and y are disjoint (or empty)."""
+    cdef Py_ssize_t xlo, xhi, ylo, yhi
+    _extent(x, &xlo, &xhi)
+    _extent(y, &ylo, &yhi)
+    return xlo == xhi or ylo == yhi or xhi <= ylo or yhi <= xlo
+
+
 def draw(cnp.ndarray spec, uint64_t seed, uint64_t epoch, uint64_t index, int64_t h, int64_t w):
     """The record (float64, one row of RECORD_WIDTH per op) of one image."""
     cdef int n_ops = spec.shape[0]

@@ -410,58 +410,67 @@ FR_TARGET_AVX2 FR_INLINE __m256 fr_sel8(__m256 mask, __m256 yes, __m256 no)
     return _mm256_blendv_ps(no, yes, mask);
 }
 
-/* torchvision's hue shift of 8 pixels held in float lanes (values 0..255),
- * with explicit AVX2 intrinsics: the operations of fr_block_hue in the same
- * order (no FMA). */
+/* torchvision's hue shift of 8 pixels held in float lanes (integer values
+ * 0..255), with explicit AVX2 intrinsics and the same rounded operations as
+ * fr_block_hue (no FMA), shortened where the results provably agree:
+ *   - max, min and the middle channel are taken on the integer values (the
+ *     scaling by 1/255 is monotonic and one to one on 0..255); the live
+ *     quotient is (max - middle) / range;
+ *   - when all channels are equal the saturation is 0 and every output is
+ *     the value, whatever the hue: so qmin = 1 always, and divisors are only
+ *     kept away from 0 (max(x, tiny)) instead of being selected;
+ *   - s, f in [0, 1] keep p, q, t in [0, 1]: their clamps are no-ops;
+ *   - the sector's routing (which channel gets v, p or q/t) comes from one
+ *     table lookup by the sector number (6 reads as 0). */
 FR_TARGET_AVX2 FR_INLINE void fr_hue8_avx2(__m256 *R, __m256 *G, __m256 *B, __m256 vhue)
 {
     const __m256 k255 = _mm256_set1_ps((float)(1.0 / 255.0)), k6 = _mm256_set1_ps((float)(1.0 / 6.0));
     const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
-    const __m256 two = _mm256_set1_ps(2.0f), four = _mm256_set1_ps(4.0f);
-    const __m256 six = _mm256_set1_ps(6.0f);
-    const __m256 scale = _mm256_set1_ps(255.999f);
-    const __m256 c1 = one, c2 = two, c3 = _mm256_set1_ps(3.0f), c4 = four, c5 = _mm256_set1_ps(5.0f);
-    __m256 r = _mm256_mul_ps(*R, k255), g = _mm256_mul_ps(*G, k255), b = _mm256_mul_ps(*B, k255);
-    __m256 maxc = _mm256_max_ps(_mm256_max_ps(r, g), b);
-    __m256 minc = _mm256_min_ps(_mm256_min_ps(r, g), b);
-    __m256 eqc = _mm256_cmp_ps(maxc, minc, _CMP_EQ_OQ);
-    __m256 cr = _mm256_sub_ps(maxc, minc);
-    __m256 s = _mm256_div_ps(cr, fr_sel8(eqc, one, maxc));
-    __m256 div = fr_sel8(eqc, one, cr);
-    __m256 is_r = _mm256_cmp_ps(maxc, r, _CMP_EQ_OQ);
-    __m256 is_g = _mm256_andnot_ps(is_r, _mm256_cmp_ps(maxc, g, _CMP_EQ_OQ));
+    const __m256 tiny = _mm256_set1_ps(1e-30f), scale = _mm256_set1_ps(255.999f);
+    /* per sector k (0..7; 6 as 0): bit 31 odd, 30 R=v, 29 R=mid, 28 G=v,
+     * 27 G=mid, 26 B=v, 25 B=mid (otherwise p) */
+    const __m256i routes = _mm256_setr_epi32(
+        (1 << 30) | (1 << 27) | 0,                          /* 0: v t p */
+        (int)(1u << 31) | (1 << 29) | (1 << 28),            /* 1: q v p */
+        (1 << 28) | (1 << 25),                              /* 2: p v t */
+        (int)(1u << 31) | (1 << 27) | (1 << 26),            /* 3: p q v */
+        (1 << 29) | (1 << 26),                              /* 4: t p v */
+        (int)(1u << 31) | (1 << 30) | (1 << 25),            /* 5: v p q */
+        (1 << 30) | (1 << 27),                              /* 6 = 0 */
+        0);
+    __m256 r = *R, g = *G, b = *B;
+    __m256 maxrg = _mm256_max_ps(r, g), minrg = _mm256_min_ps(r, g);
+    __m256 mx = _mm256_max_ps(maxrg, b), mn = _mm256_min_ps(minrg, b);
+    __m256 md = _mm256_max_ps(minrg, _mm256_min_ps(maxrg, b));
+    __m256 maxc = _mm256_mul_ps(mx, k255);
+    __m256 cr = _mm256_sub_ps(maxc, _mm256_mul_ps(mn, k255));
+    __m256 s = _mm256_div_ps(cr, _mm256_max_ps(maxc, tiny));
+    __m256 d = _mm256_div_ps(_mm256_sub_ps(maxc, _mm256_mul_ps(md, k255)), _mm256_max_ps(cr, tiny));
+    __m256 is_r = _mm256_cmp_ps(r, mx, _CMP_EQ_OQ), is_g = _mm256_cmp_ps(g, mx, _CMP_EQ_OQ);
+    __m256 off = fr_sel8(is_r, zero, fr_sel8(is_g, _mm256_set1_ps(2.0f), _mm256_set1_ps(4.0f)));
     __m256 first = fr_sel8(is_r, b, fr_sel8(is_g, r, g));
-    __m256 second = fr_sel8(is_r, g, fr_sel8(is_g, b, r));
-    __m256 off = fr_sel8(is_r, zero, fr_sel8(is_g, two, four));
-    __m256 first_min = _mm256_cmp_ps(first, second, _CMP_LE_OQ);
-    __m256 d = _mm256_div_ps(_mm256_sub_ps(maxc, fr_sel8(first_min, second, first)), div);
-    __m256 qmin = fr_sel8(eqc, zero, one);
-    __m256 h = _mm256_sub_ps(_mm256_add_ps(fr_sel8(first_min, qmin, d), off),
-                             fr_sel8(first_min, d, qmin));
+    __m256 first_min = _mm256_cmp_ps(first, mn, _CMP_EQ_OQ);
+    __m256 h = _mm256_sub_ps(_mm256_add_ps(fr_sel8(first_min, one, d), off), fr_sel8(first_min, d, one));
     h = _mm256_add_ps(_mm256_mul_ps(h, k6), one);
     h = _mm256_sub_ps(h, _mm256_round_ps(h, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC));
     h = _mm256_add_ps(h, vhue);
     h = _mm256_sub_ps(h, _mm256_round_ps(h, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
-    __m256 h6 = _mm256_mul_ps(h, six);
+    __m256 h6 = _mm256_mul_ps(h, _mm256_set1_ps(6.0f));
     __m256 fi = _mm256_round_ps(h6, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
     __m256 f = _mm256_sub_ps(h6, fi);
-    __m256 sxf = _mm256_mul_ps(s, f);
-    __m256 oms = _mm256_sub_ps(one, s);
-    __m256 v = maxc;
-    __m256 k = fr_sel8(_mm256_cmp_ps(fi, six, _CMP_GE_OQ), _mm256_sub_ps(fi, six), fi);
-    __m256 e0 = _mm256_cmp_ps(k, zero, _CMP_EQ_OQ), e1 = _mm256_cmp_ps(k, c1, _CMP_EQ_OQ);
-    __m256 e2 = _mm256_cmp_ps(k, c2, _CMP_EQ_OQ), e3 = _mm256_cmp_ps(k, c3, _CMP_EQ_OQ);
-    __m256 e4 = _mm256_cmp_ps(k, c4, _CMP_EQ_OQ), e5 = _mm256_cmp_ps(k, c5, _CMP_EQ_OQ);
-    __m256 odd = _mm256_or_ps(_mm256_or_ps(e1, e3), e5);
-    __m256 mid = _mm256_mul_ps(fr_sel8(odd, _mm256_sub_ps(one, sxf), _mm256_add_ps(sxf, oms)), v);
-    mid = _mm256_min_ps(_mm256_max_ps(mid, zero), one);
-    __m256 p = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(oms, v), zero), one);
-    __m256 vo = _mm256_round_ps(_mm256_mul_ps(v, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    __m256 po = _mm256_round_ps(_mm256_mul_ps(p, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m256i route = _mm256_permutevar8x32_epi32(routes, _mm256_cvttps_epi32(fi));
+    __m256 sxf = _mm256_mul_ps(s, f), oms = _mm256_sub_ps(one, s);
+    __m256 odd = _mm256_castsi256_ps(route);
+    __m256 mid = _mm256_mul_ps(fr_sel8(odd, _mm256_sub_ps(one, sxf), _mm256_add_ps(sxf, oms)), maxc);
+    __m256 vo = _mm256_round_ps(_mm256_mul_ps(maxc, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m256 po = _mm256_round_ps(_mm256_mul_ps(_mm256_mul_ps(oms, maxc), scale),
+                                _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
     __m256 mo = _mm256_round_ps(_mm256_mul_ps(mid, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    *R = (fr_sel8(_mm256_or_ps(e0, e5), vo, fr_sel8(_mm256_or_ps(e1, e4), mo, po)));
-    *G = (fr_sel8(_mm256_or_ps(e1, e2), vo, fr_sel8(_mm256_or_ps(e0, e3), mo, po)));
-    *B = (fr_sel8(_mm256_or_ps(e3, e4), vo, fr_sel8(_mm256_or_ps(e2, e5), mo, po)));
+#define FR_ROUTE(bit) _mm256_castsi256_ps(_mm256_slli_epi32(route, 31 - (bit)))
+    *R = fr_sel8(FR_ROUTE(30), vo, fr_sel8(FR_ROUTE(29), mo, po));
+    *G = fr_sel8(FR_ROUTE(28), vo, fr_sel8(FR_ROUTE(27), mo, po));
+    *B = fr_sel8(FR_ROUTE(26), vo, fr_sel8(FR_ROUTE(25), mo, po));
+#undef FR_ROUTE
 }
 
 FR_TARGET_AVX2 static void fr_block_hue_avx2(float *R, float *G, float *B, float hue)
@@ -529,30 +538,55 @@ FR_TARGET_AVX2 FR_INLINE void fr_load8_rgb(const uint8_t *px, __m256 *r, __m256 
     *b = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(a, lo_b), _mm_shuffle_epi8(c, hi_b))));
 }
 
-FR_TARGET_AVX2 FR_INLINE __m128i fr_pack8_avx2(__m256 x)
-{
-    __m256i v = _mm256_cvttps_epi32(x);
-    __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    return _mm_packus_epi16(w, w);
-}
-
+/* The way back: truncating conversion, saturating packs (which also clamp
+ * to [0, 255]), one byte shuffle per 128-bit lane and one lane join. */
 FR_TARGET_AVX2 FR_INLINE void fr_store8_rgb(uint8_t *px, __m256 r, __m256 g, __m256 b)
 {
-    const __m128i m0 = _mm_setr_epi8(0, 8, -1, 1, 9, -1, 2, 10, -1, 3, 11, -1, 4, 12, -1, 5);
-    const __m128i m1 = _mm_setr_epi8(-1, -1, 0, -1, -1, 1, -1, -1, 2, -1, -1, 3, -1, -1, 4, -1);
-    const __m128i m2 = _mm_setr_epi8(13, -1, 6, 14, -1, 7, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i m3 = _mm_setr_epi8(-1, 5, -1, -1, 6, -1, -1, 7, -1, -1, -1, -1, -1, -1, -1, -1);
-    __m128i rg = _mm_unpacklo_epi64(fr_pack8_avx2(r), fr_pack8_avx2(g));
-    __m128i bb = fr_pack8_avx2(b);
-    _mm_storeu_si128((__m128i *)px, _mm_or_si128(_mm_shuffle_epi8(rg, m0), _mm_shuffle_epi8(bb, m1)));
-    _mm_storel_epi64((__m128i *)(px + 16), _mm_or_si128(_mm_shuffle_epi8(rg, m2), _mm_shuffle_epi8(bb, m3)));
+    const __m256i il = _mm256_setr_epi8(0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11, -1, -1, -1, -1,
+                                        0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11, -1, -1, -1, -1);
+    __m256i bi = _mm256_cvttps_epi32(b);
+    __m256i rg = _mm256_packus_epi32(_mm256_cvttps_epi32(r), _mm256_cvttps_epi32(g));
+    __m256i bytes = _mm256_packus_epi16(rg, _mm256_packus_epi32(bi, bi));
+    __m256i v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(bytes, il),
+                                            _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7));
+    _mm_storeu_si128((__m128i *)px, _mm256_castsi256_si128(v));
+    _mm_storel_epi64((__m128i *)(px + 16), _mm256_extracti128_si256(v, 1));
+}
+
+/* fr_store8_rgb of a gray image (r = g = b, in [0, 255]): one conversion,
+ * one byte shuffle repeating each value three times, one lane join. */
+FR_TARGET_AVX2 FR_INLINE void fr_store8_gray3(uint8_t *px, __m256 v)
+{
+    const __m256i rep = _mm256_setr_epi8(0, 0, 0, 4, 4, 4, 8, 8, 8, 12, 12, 12, -1, -1, -1, -1,
+                                         0, 0, 0, 4, 4, 4, 8, 8, 8, 12, 12, 12, -1, -1, -1, -1);
+    __m256i w = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(_mm256_cvttps_epi32(v), rep),
+                                            _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7));
+    _mm_storeu_si128((__m128i *)px, _mm256_castsi256_si128(w));
+    _mm_storel_epi64((__m128i *)(px + 16), _mm256_extracti128_si256(w, 1));
+}
+
+/* fr_load8_rgb reading 32 bytes (8 past the pixels): one load, one lane
+ * split and one shuffle per channel straight to 32-bit lanes. */
+FR_TARGET_AVX2 FR_INLINE void fr_load8_rgb32(const uint8_t *px, __m256 *r, __m256 *g, __m256 *b)
+{
+    const __m256i mr = _mm256_setr_epi8(0, -1, -1, -1, 3, -1, -1, -1, 6, -1, -1, -1, 9, -1, -1, -1,
+                                        0, -1, -1, -1, 3, -1, -1, -1, 6, -1, -1, -1, 9, -1, -1, -1);
+    const __m256i one = _mm256_set1_epi32(1);
+    __m256i v = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)px),
+                                            _mm256_setr_epi32(0, 1, 2, 2, 3, 4, 5, 5));
+    *r = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, mr));
+    *g = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, _mm256_add_epi8(mr, one)));
+    *b = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, _mm256_add_epi8(mr, _mm256_add_epi8(one, one))));
 }
 
 FR_TARGET_AVX2 FR_INLINE void fr_load3_avx2(const uint8_t *px, float *r, float *g, float *b)
 {
     for (int i = 0; i < FR_BLOCK; i += 8) {
         __m256 vr, vg, vb;
-        fr_load8_rgb(px + 3 * i, &vr, &vg, &vb);
+        if (i + 8 < FR_BLOCK)
+            fr_load8_rgb32(px + 3 * i, &vr, &vg, &vb);
+        else
+            fr_load8_rgb(px + 3 * i, &vr, &vg, &vb);
         _mm256_storeu_ps(r + i, vr);
         _mm256_storeu_ps(g + i, vg);
         _mm256_storeu_ps(b + i, vb);
@@ -738,8 +772,10 @@ FR_TARGET_AVX2 static int64_t fr_flat_avx2(const uint8_t *in, uint8_t *buf, int6
                     v[j] = _mm256_fmadd_ps(other, alpha, _mm256_mul_ps(v[j], ratio));
             }
             for (int j = 0; j < 4; j++)
-                v[j] = _mm256_round_ps(_mm256_min_ps(_mm256_max_ps(v[j], zero), top),
-                                       _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+                v[j] = _mm256_min_ps(_mm256_max_ps(v[j], zero), top);
+            if (k + 1 < n) /* the last truncation: the conversion below */
+                for (int j = 0; j < 4; j++)
+                    v[j] = _mm256_round_ps(v[j], _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
         }
         __m256i a = _mm256_packus_epi32(_mm256_cvttps_epi32(v[0]), _mm256_cvttps_epi32(v[1]));
         __m256i b = _mm256_packus_epi32(_mm256_cvttps_epi32(v[2]), _mm256_cvttps_epi32(v[3]));
@@ -760,6 +796,11 @@ FR_TARGET_AVX2 FR_INLINE __m256 fr_clamp_trunc8(__m256 x)
     return _mm256_round_ps(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
 }
 
+FR_TARGET_AVX2 FR_INLINE __m256 fr_clamp8(__m256 x)
+{
+    return _mm256_min_ps(_mm256_max_ps(x, _mm256_setzero_ps()), _mm256_set1_ps(255.0f));
+}
+
 FR_TARGET_AVX2 FR_INLINE __m256 fr_gray8(__m256 r, __m256 g, __m256 b)
 {
     __m256 acc = _mm256_mul_ps(r, _mm256_set1_ps(0.2989f));
@@ -769,32 +810,40 @@ FR_TARGET_AVX2 FR_INLINE __m256 fr_gray8(__m256 r, __m256 g, __m256 b)
 
 #define FR_REG_STEPS 16
 
-/* One colour step other than hue on 8 pixels in registers. */
-FR_TARGET_AVX2 FR_INLINE void fr_step8_avx2(const fr_colour_step *st, __m256 *r, __m256 *g, __m256 *b)
+#define FR_CT(x) (exact ? fr_clamp_trunc8(x) : fr_clamp8(x))
+/* One colour step on 8 pixels in registers; with exact == 0 the truncation
+ * is left to fr_store8_rgb's conversion (same bytes). */
+FR_TARGET_AVX2 FR_INLINE void fr_step8_avx2(const fr_colour_step *st, __m256 *r, __m256 *g, __m256 *b,
+                                            int exact)
 {
     __m256 ratio = _mm256_set1_ps(st->ratio), alpha = _mm256_set1_ps(st->alpha);
     switch (st->kind) {
+    case FR_IMG_HUE:
+        fr_hue8_avx2(r, g, b, _mm256_set1_ps(st->hue));
+        break;
     case FR_IMG_BRIGHTNESS:
-        *r = fr_clamp_trunc8(_mm256_mul_ps(*r, ratio));
-        *g = fr_clamp_trunc8(_mm256_mul_ps(*g, ratio));
-        *b = fr_clamp_trunc8(_mm256_mul_ps(*b, ratio));
+        *r = FR_CT(_mm256_mul_ps(*r, ratio));
+        *g = FR_CT(_mm256_mul_ps(*g, ratio));
+        *b = FR_CT(_mm256_mul_ps(*b, ratio));
         break;
     case FR_IMG_CONTRAST: {
         __m256 other = _mm256_set1_ps(st->mean);
-        *r = fr_clamp_trunc8(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*r, ratio)));
-        *g = fr_clamp_trunc8(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*g, ratio)));
-        *b = fr_clamp_trunc8(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*b, ratio)));
+        *r = FR_CT(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*r, ratio)));
+        *g = FR_CT(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*g, ratio)));
+        *b = FR_CT(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*b, ratio)));
         break;
     }
     case FR_IMG_SATURATION: {
         __m256 gray = _mm256_round_ps(fr_gray8(*r, *g, *b), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-        *r = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*r, ratio)));
-        *g = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*g, ratio)));
-        *b = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*b, ratio)));
+        *r = FR_CT(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*r, ratio)));
+        *g = FR_CT(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*g, ratio)));
+        *b = FR_CT(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*b, ratio)));
         break;
     }
-    case FR_IMG_GRAY: {
-        __m256 gray = _mm256_round_ps(fr_gray8(*r, *g, *b), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    case FR_IMG_GRAY: { /* in [0, 255): the store's conversion truncates alike */
+        __m256 gray = fr_gray8(*r, *g, *b);
+        if (exact)
+            gray = _mm256_round_ps(gray, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
         *r = *g = *b = gray;
         break;
     }
@@ -802,6 +851,7 @@ FR_TARGET_AVX2 FR_INLINE void fr_step8_avx2(const fr_colour_step *st, __m256 *r,
         break;
     }
 }
+#undef FR_CT
 
 /* The steps on a block of planes: hue block by block, runs of other steps
  * fused 8 pixels at a time in registers. */
@@ -821,7 +871,7 @@ FR_TARGET_AVX2 static void fr_planes_avx2(float *r, float *g, float *b, const fr
         for (int i = 0; i < FR_BLOCK; i += 8) {
             __m256 vr = _mm256_loadu_ps(r + i), vg = _mm256_loadu_ps(g + i), vb = _mm256_loadu_ps(b + i);
             for (int q = k; q < j; q++)
-                fr_step8_avx2(steps + q, &vr, &vg, &vb);
+                fr_step8_avx2(steps + q, &vr, &vg, &vb, 1);
             _mm256_storeu_ps(r + i, vr);
             _mm256_storeu_ps(g + i, vg);
             _mm256_storeu_ps(b + i, vb);
@@ -840,18 +890,24 @@ FR_TARGET_AVX2 static int64_t fr_rgb_avx2(const uint8_t *in, uint8_t *out, int64
         if (steps[k].kind == FR_IMG_HUE) /* too many live values: the block path is faster */
             return 0;
     int64_t total = 0, i = 0;
+    int gray_last = n > 0 && steps[n - 1].kind == FR_IMG_GRAY;
     while (i + 8 <= npix) {
         /* int32 lanes hold at most 2**22 groups of 255 before they are added up */
         int64_t stop = npix - i > ((int64_t)8 << 22) ? i + ((int64_t)8 << 22) : npix;
         __m256i acc = _mm256_setzero_si256();
         for (; i + 8 <= stop; i += 8) {
             __m256 r, g, b;
-            fr_load8_rgb(in + 3 * i, &r, &g, &b);
+            if (i + 11 <= npix)
+                fr_load8_rgb32(in + 3 * i, &r, &g, &b);
+            else
+                fr_load8_rgb(in + 3 * i, &r, &g, &b);
             for (int k = 0; k < n; k++)
-                fr_step8_avx2(steps + k, &r, &g, &b);
+                fr_step8_avx2(steps + k, &r, &g, &b, sum != NULL || k + 1 < n);
             if (sum)
                 acc = _mm256_add_epi32(acc, _mm256_cvttps_epi32(fr_gray8(r, g, b)));
-            if (write)
+            if (write && gray_last)
+                fr_store8_gray3(out + 3 * i, r);
+            else if (write)
                 fr_store8_rgb(out + 3 * i, r, g, b);
         }
         if (sum) {
@@ -989,6 +1045,17 @@ static int32_t *fr_identity_table(int64_t n)
  * steps).  Returns 0, or -1 if memory ran out. */
 static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, int level)
 {
+    if (n == 1 && (steps[0].kind == FR_IMG_CROP || steps[0].kind == FR_IMG_VFLIP) &&
+        src.sc == 1 && src.sx == src.c) {
+        /* a lone crop or vertical flip: one copy per row, no tables */
+        int crop = steps[0].kind == FR_IMG_CROP;
+        int64_t h = crop ? steps[0].c : src.h, w = crop ? steps[0].d : src.w;
+        int64_t row = w * src.c;
+        const uint8_t *base = src.data + (crop ? steps[0].a * src.sy + steps[0].b * src.c : 0);
+        for (int64_t y = 0; y < h; y++)
+            memcpy(dst + y * row, base + (crop ? y : h - 1 - y) * src.sy, (size_t)row);
+        return 0;
+    }
     int64_t C = src.c;
     int64_t h = src.h, w = src.w;
     fr_view base = src;

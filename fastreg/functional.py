@@ -47,18 +47,6 @@ def step(kind, mode=0, a=0, b=0, c=0, d=0, factor=0.0, fill=(0, 0, 0, 0)):
     return [kind, mode, a, b, c, d, factor, *fill]
 
 
-_FIXED: dict = {}
-
-
-def _fixed(kind):
-    """The one-step table of an op without parameters (shared, read-only)."""
-    if kind not in _FIXED:
-        table = steps_table([step(kind)])
-        table.flags.writeable = False
-        _FIXED[kind] = table
-    return _FIXED[kind]
-
-
 def steps_table(rows):
     """A float64 step table (one row per step) for the kernels."""
     return np.array(rows, dtype=np.float64).reshape(len(rows), _image.STEP_WIDTH)
@@ -81,6 +69,26 @@ def _run(img, hwc, rows, out_hwc, out):
     _image.run_steps(hwc, tmp, steps)
     np.copyto(out, tmp.reshape(shape))
     return out
+
+
+_U8 = np.dtype(np.uint8)
+
+
+def _run1(img, hwc, out_hwc, out, kind, a=0, b=0, c=0, d=0, factor=0.0):
+    """One step without fill, as :func:`_run`; the common cases (no `out`,
+    or a C-contiguous writable `out` apart from the input) skip the step
+    table and the general checks."""
+    shape = out_hwc if img.ndim == 3 else out_hwc[:2]
+    if out is None:
+        result = np.empty(shape, dtype=np.uint8)
+        _image.run_one(hwc, result if img.ndim == 3 else result.reshape(out_hwc), kind, a, b, c, d,
+                       factor)
+        return result
+    if (type(out) is np.ndarray and out.dtype is _U8 and out.shape == shape
+            and out.flags.c_contiguous and out.flags.writeable and _image.apart(out, img)):
+        _image.run_one(hwc, out if out.ndim == 3 else out.reshape(out_hwc), kind, a, b, c, d, factor)
+        return out
+    return _run(img, hwc, _one_step(kind, a, b, c, d, factor), out_hwc, out)
 
 
 def _check_size_pair(name, size):
@@ -173,13 +181,13 @@ def hflip(img, *, out=None):
     numpy.ndarray
     """
     hwc = check_image("img", img)
-    return _run(img, hwc, _fixed(HFLIP), hwc.shape, out)
+    return _run1(img, hwc, hwc.shape, out, HFLIP)
 
 
 def vflip(img, *, out=None):
     """Flip upside down.  Parameters as :func:`hflip`."""
     hwc = check_image("img", img)
-    return _run(img, hwc, _fixed(VFLIP), hwc.shape, out)
+    return _run1(img, hwc, hwc.shape, out, VFLIP)
 
 
 def crop(img, top, left, height, width, *, out=None):
@@ -212,7 +220,7 @@ def crop(img, top, left, height, width, *, out=None):
         raise ValueError(f"top + height ({top} + {height}) exceeds the image height {h}")
     if left + width > w:
         raise ValueError(f"left + width ({left} + {width}) exceeds the image width {w}")
-    return _run(img, hwc, _one_step(CROP, top, left, height, width), (height, width, c), out)
+    return _run1(img, hwc, (height, width, c), out, CROP, top, left, height, width)
 
 
 def center_offsets(h, w, height, width):
@@ -233,7 +241,7 @@ def center_crop(img, output_size, *, out=None):
     if height > h or width > w:
         raise ValueError(f"output_size ({height}, {width}) is larger than the image ({h}, {w})")
     top, left = center_offsets(h, w, height, width)
-    return _run(img, hwc, _one_step(CROP, top, left, height, width), (height, width, c), out)
+    return _run1(img, hwc, (height, width, c), out, CROP, top, left, height, width)
 
 
 def pad(img, padding, fill=0, padding_mode="constant", *, out=None):
@@ -283,7 +291,7 @@ def _one_step(kind, a=0, b=0, c=0, d=0, factor=0.0):
 
 def _colour(img, kind, factor, out):
     hwc = check_image("img", img, channels=(1, 3))
-    return _run(img, hwc, _one_step(kind, factor=factor), hwc.shape, out)
+    return _run1(img, hwc, hwc.shape, out, kind, factor=factor)
 
 
 def check_factor(name, value):
@@ -342,7 +350,7 @@ def rgb_to_grayscale(img, num_output_channels=1, *, out=None):
         raise ValueError(f"num_output_channels must be 1 or 3, got {num_output_channels!r}")
     h, w, c = hwc.shape
     if c == num_output_channels:
-        return _run(img, hwc, _fixed(GRAY), hwc.shape, out)
+        return _run1(img, hwc, hwc.shape, out, GRAY)
     shape = (h, w, num_output_channels) if img.ndim == 3 or num_output_channels == 3 else (h, w)
     if out is not None:
         check_image_out(out, shape, [img])
