@@ -22,7 +22,10 @@ import numbers
 import numpy as np
 
 from fastreg import _image
+from fastreg._interop import accepts_tensors
 from fastreg._validate import check_count, check_image, check_image_out, check_real
+from fastreg.geometry import rotate
+from fastreg.mixing import cutmix, mix_labels, mixup
 
 # Step kinds (fr_image.h).
 HFLIP, VFLIP, CROP, PAD, BRIGHTNESS, CONTRAST, SATURATION, HUE, GRAY = range(1, 10)
@@ -35,9 +38,13 @@ __all__ = [
     "adjust_saturation",
     "center_crop",
     "crop",
+    "cutmix",
     "hflip",
+    "mix_labels",
+    "mixup",
     "pad",
     "rgb_to_grayscale",
+    "rotate",
     "vflip",
 ]
 
@@ -166,6 +173,7 @@ def check_pad_fits(padding, mode, h, w, name="padding"):
                          "(each pad must be at most that side)")
 
 
+@accepts_tensors
 def hflip(img, *, out=None):
     """Flip left-right.
 
@@ -184,12 +192,14 @@ def hflip(img, *, out=None):
     return _run1(img, hwc, hwc.shape, out, HFLIP)
 
 
+@accepts_tensors
 def vflip(img, *, out=None):
     """Flip upside down.  Parameters as :func:`hflip`."""
     hwc = check_image("img", img)
     return _run1(img, hwc, hwc.shape, out, VFLIP)
 
 
+@accepts_tensors
 def crop(img, top, left, height, width, *, out=None):
     """The window ``img[top:top + height, left:left + width]``, copied.
 
@@ -228,6 +238,7 @@ def center_offsets(h, w, height, width):
     return int(round((h - height) / 2.0)), int(round((w - width) / 2.0))
 
 
+@accepts_tensors
 def center_crop(img, output_size, *, out=None):
     """The centred window of `output_size` (int or (height, width)).
 
@@ -244,6 +255,7 @@ def center_crop(img, output_size, *, out=None):
     return _run1(img, hwc, (height, width, c), out, CROP, top, left, height, width)
 
 
+@accepts_tensors
 def pad(img, padding, fill=0, padding_mode="constant", *, out=None):
     """Pad the borders.
 
@@ -299,6 +311,7 @@ def check_factor(name, value):
     return check_real(name, value, 0.0)
 
 
+@accepts_tensors
 def adjust_brightness(img, brightness_factor, *, out=None):
     """``clamp(img * brightness_factor, 0, 255)``, truncated (torchvision v2).
 
@@ -313,6 +326,7 @@ def adjust_brightness(img, brightness_factor, *, out=None):
     return _colour(img, BRIGHTNESS, check_factor("brightness_factor", brightness_factor), out)
 
 
+@accepts_tensors
 def adjust_contrast(img, contrast_factor, *, out=None):
     """Blend with the mean of the floored grayscale image (torchvision v2).
 
@@ -321,18 +335,21 @@ def adjust_contrast(img, contrast_factor, *, out=None):
     return _colour(img, CONTRAST, check_factor("contrast_factor", contrast_factor), out)
 
 
+@accepts_tensors
 def adjust_saturation(img, saturation_factor, *, out=None):
     """Blend with the floored grayscale image (torchvision v2); 1-channel
     images are returned unchanged.  `saturation_factor` >= 0."""
     return _colour(img, SATURATION, check_factor("saturation_factor", saturation_factor), out)
 
 
+@accepts_tensors
 def adjust_hue(img, hue_factor, *, out=None):
     """Shift the hue by `hue_factor` turns, in [-0.5, 0.5], through float32
     HSV as torchvision v2; 1-channel images are returned unchanged."""
     return _colour(img, HUE, check_real("hue_factor", hue_factor, -0.5, 0.5), out)
 
 
+@accepts_tensors
 def rgb_to_grayscale(img, num_output_channels=1, *, out=None):
     """``0.2989 R + 0.587 G + 0.114 B``, truncated (torchvision v2).
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from fastreg import _image
 from fastreg import functional as F
+from fastreg._interop import accepts_tensors
 from fastreg._validate import (
     check_image,
     check_image_out,
@@ -34,12 +35,15 @@ from fastreg._validate import (
     check_real,
     check_uint64,
 )
+from fastreg.mixing import CutMix, MixUp
 from fastreg.threads import limit_in_loader_worker
 
 __all__ = [
     "CenterCrop",
     "ColorJitter",
     "Compose",
+    "CutMix",
+    "MixUp",
     "RandomCrop",
     "RandomGrayscale",
     "RandomHorizontalFlip",
@@ -404,6 +408,7 @@ class Compose(Transform):
                 self._shapes[(h, w)] = size
         return (size[0], size[1], c) if ndim == 3 else size
 
+    @accepts_tensors
     def __call__(self, img, *, index=0, epoch=0, out=None):
         """Transform one image.
 
@@ -459,6 +464,7 @@ class Compose(Transform):
             np.copyto(o, tmp)
         return outs
 
+    @accepts_tensors
     def batch(self, images, *, indices=None, epoch=0, out=None):
         """Transform a batch on all threads, in one call without the GIL.
 

@@ -161,3 +161,32 @@ def test_rotate_and_mixing_take_and_return_tensors():
     images, soft = mixing.MixUp(num_classes=3, seed=4)(torch.from_numpy(batch), torch.from_numpy(labels))
     assert isinstance(images, torch.Tensor) and isinstance(soft, torch.Tensor)
     assert np.array_equal(images.numpy(), ref_images) and np.array_equal(soft.numpy(), ref_labels)
+
+
+def test_image_ops_and_compose_take_and_return_tensors():
+    import fastreg.functional as F
+    import fastreg.transforms as T
+
+    img = fastreg.samples.load("astronaut")
+    t = torch.from_numpy(img.copy())
+    got = F.adjust_saturation(t, 1.5)
+    assert isinstance(got, torch.Tensor) and np.array_equal(got.numpy(), F.adjust_saturation(img, 1.5))
+    out = torch.empty(200, 200, 3, dtype=torch.uint8)
+    assert F.center_crop(t, 200, out=out) is out
+    assert np.array_equal(out.numpy(), F.center_crop(img, 200))
+    aug = T.Compose([T.RandomCrop(128), T.RandomHorizontalFlip(), T.ColorJitter(0.4, 0.4, 0.4, 0.1)])
+    one = aug(t, index=3, epoch=1)
+    assert isinstance(one, torch.Tensor) and np.array_equal(one.numpy(), aug(img, index=3, epoch=1))
+    batch = aug.batch(torch.stack([t, t]), indices=[3, 4], epoch=1)
+    assert isinstance(batch, torch.Tensor) and np.array_equal(batch[0].numpy(), one.numpy())
+    listed = aug.batch([t, t[:150]], indices=[3, 4], epoch=1)
+    assert all(isinstance(x, torch.Tensor) for x in listed)
+
+
+def test_functional_and_transforms_hold_rotation_and_mixing():
+    import fastreg.functional as F
+    import fastreg.transforms as T
+    from fastreg import geometry, mixing
+
+    assert F.rotate is geometry.rotate and F.mixup is mixing.mixup and F.cutmix is mixing.cutmix
+    assert T.MixUp is mixing.MixUp and T.CutMix is mixing.CutMix
