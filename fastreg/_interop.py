@@ -44,11 +44,14 @@ def like_input(result, was_tensor):
 
 def arrays_from(name, items, *, writes=False):
     """A list with every tensor of `items` viewed as an array (None kept), and
-    whether any was a tensor.  Without tensors, `items` itself is returned."""
+    whether the list holds tensors.  The first entry that is not None decides
+    (one check, not one per entry: torch's isinstance is slow); a list of
+    arrays is returned as it is."""
     torch = _torch()
-    if torch is None or not any(isinstance(x, torch.Tensor) for x in items):
+    first = next((x for x in items if x is not None), None)
+    if torch is None or not isinstance(first, torch.Tensor):
         return items, False
-    return [None if x is None else as_array(f"{name}[{k}]", x, writes=writes)[0]
+    return [as_array(f"{name}[{k}]", x, writes=writes)[0] if isinstance(x, torch.Tensor) else x
             for k, x in enumerate(items)], True
 
 
