@@ -109,6 +109,28 @@ def gil_cases(quick=False):
                  threads=1)]
 
 
+def text_batch(n_seq, seed=0, vocab=30522, min_len=32, max_len=256):
+    """A synthetic tokenized batch and synonym table, BERT-like: [CLS] words [SEP]
+    with ids in [1000, vocab), and synonyms (1 to 5) for 30% of the word ids."""
+    import fastreg.text
+
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(min_len, max_len + 1, n_seq)
+    offsets = np.zeros(n_seq + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    values = rng.integers(1000, vocab, int(offsets[-1])).astype(np.int32)
+    values[offsets[:-1]] = 101
+    values[offsets[1:] - 1] = 102
+    ids = np.flatnonzero(rng.random(vocab) < 0.3)
+    ids = ids[ids >= 1000]
+    counts = rng.integers(1, 6, ids.shape[0])
+    table_offsets = np.zeros(vocab + 1, dtype=np.int64)
+    table_offsets[ids + 1] = counts
+    np.cumsum(table_offsets, out=table_offsets)
+    table = fastreg.text.SynonymTable(table_offsets, rng.integers(1000, vocab, int(counts.sum())))
+    return (values, offsets), table, (0, 101, 102)
+
+
 def text_cases(quick=False):
     """EDA (default alphas) on 10,000 sequences of 32 to 256 tokens against the
     plain-Python reference drawing the same stream, and 2 threads against 1."""
