@@ -17,11 +17,18 @@ cnp.import_array()
 
 cdef extern from "fr_image.h" nogil:
     ctypedef struct fr_step:
-        int kind
+        int kind, mode
+        int64_t a, b, c, d
+        double factor
+        uint8_t fill[4]
     ctypedef struct fr_view:
         const uint8_t *data
         int64_t h, w, c
         int64_t sy, sx, sc
+    enum:
+        FR_IMG_CROP
+        FR_IMG_BRIGHTNESS
+        FR_IMG_HUE
     int FR_STEP_WIDTH
     int FR_SPEC_WIDTH
     int FR_RECORD_WIDTH
@@ -94,6 +101,109 @@ def run_one(cnp.ndarray src, cnp.ndarray dst, int kind, int64_t a=0, int64_t b=0
         status = fr_image_run(&st, 1, v, out, level)
     if status != 0:
         raise MemoryError("out of memory in an image kernel")
+
+
+cdef extern from "Python.h":
+    long long PyLong_AsLongLongAndOverflow(object x, int *overflow) except? -1
+    double PyFloat_AS_DOUBLE(object x)
+
+cdef inline int64_t _plain_count(object x) except? -2:
+    """x when it is an int in [0, 2**63), else -1 (the caller then checks in full)."""
+    cdef int overflow = 0
+    cdef long long v
+    if type(x) is not int:
+        return -1
+    v = PyLong_AsLongLongAndOverflow(x, &overflow)
+    if overflow or v < 0:
+        return -1
+    return v
+
+
+def try_one(object img, object out, int kind, object a=0, object b=0, object c=0, object d=0,
+            object factor=0.0, int channels=0b11110):
+    """One step without fill on `img` when every argument has its common form,
+    checked here at C speed; else None, and nothing is written (the caller
+    then validates in full and reports what is wrong).
+
+    The common form: `img` a NumPy uint8 array (H, W) or (H, W, C), not
+    empty, any strides, with a channel count C whose bit is set in
+    `channels`; `out` None or a NumPy uint8 array of the output shape,
+    C-contiguous, writable and apart from `img`; for CROP, a..d (top, left,
+    height, width) ints with the window inside the image and not empty; for
+    colour steps a float `factor` in range ([-0.5, 0.5] for HUE, else >= 0).
+    Returns `out`, or the new output array when `out` is None."""
+    cdef cnp.ndarray src, dst
+    cdef int nd
+    cdef int64_t h, w, ch, top = 0, left = 0, oh, ow
+    cdef double f = 0.0
+    cdef cnp.npy_intp dims[3]
+    cdef fr_view v
+    cdef fr_step st
+    cdef int status, level = simd_level()
+    cdef Py_ssize_t xlo, xhi, ylo, yhi
+    if type(img) is not cnp.ndarray:
+        return None
+    src = <cnp.ndarray>img
+    nd = cnp.PyArray_NDIM(src)
+    if cnp.PyArray_TYPE(src) != cnp.NPY_UINT8 or (nd != 2 and nd != 3):
+        return None
+    h = cnp.PyArray_DIM(src, 0)
+    w = cnp.PyArray_DIM(src, 1)
+    ch = cnp.PyArray_DIM(src, 2) if nd == 3 else 1
+    if h == 0 or w == 0 or ch > 4 or not (channels >> ch) & 1:
+        return None
+    oh, ow = h, w
+    if kind == FR_IMG_CROP:
+        top = _plain_count(a)
+        left = _plain_count(b)
+        oh = _plain_count(c)
+        ow = _plain_count(d)
+        if top < 0 or left < 0 or oh <= 0 or ow <= 0 or oh > h - top or ow > w - left:
+            return None
+    elif kind >= FR_IMG_BRIGHTNESS:
+        if type(factor) is not float:
+            return None
+        f = PyFloat_AS_DOUBLE(factor)
+        if not (f >= -0.5 and f <= 0.5 if kind == FR_IMG_HUE else f >= 0.0):  # NaN fails both
+            return None
+    dims[0] = oh
+    dims[1] = ow
+    dims[2] = ch
+    if out is None:
+        dst = cnp.PyArray_EMPTY(nd, dims, cnp.NPY_UINT8, 0)
+    else:
+        if type(out) is not cnp.ndarray:
+            return None
+        dst = <cnp.ndarray>out
+        if (cnp.PyArray_TYPE(dst) != cnp.NPY_UINT8 or cnp.PyArray_NDIM(dst) != nd
+                or cnp.PyArray_DIM(dst, 0) != oh or cnp.PyArray_DIM(dst, 1) != ow
+                or (nd == 3 and cnp.PyArray_DIM(dst, 2) != ch)
+                or not cnp.PyArray_IS_C_CONTIGUOUS(dst) or not cnp.PyArray_ISWRITEABLE(dst)):
+            return None
+        _extent(src, &xlo, &xhi)
+        _extent(dst, &ylo, &yhi)
+        if not (xhi <= ylo or yhi <= xlo):
+            return None
+    v.data = <const uint8_t *>cnp.PyArray_DATA(src)
+    v.h = h
+    v.w = w
+    v.c = ch
+    v.sy = cnp.PyArray_STRIDE(src, 0)
+    v.sx = cnp.PyArray_STRIDE(src, 1)
+    v.sc = cnp.PyArray_STRIDE(src, 2) if nd == 3 else 1  # one channel: never stepped over
+    st.kind = kind
+    st.mode = 0
+    st.a = top
+    st.b = left
+    st.c = oh
+    st.d = ow
+    st.factor = f
+    st.fill[0] = st.fill[1] = st.fill[2] = st.fill[3] = 0
+    with nogil:
+        status = fr_image_run(&st, 1, v, <uint8_t *>cnp.PyArray_DATA(dst), level)
+    if status != 0:
+        raise MemoryError("out of memory in an image kernel")
+    return dst
 
 
 cdef void _extent(cnp.ndarray x, Py_ssize_t *lo, Py_ssize_t *hi):

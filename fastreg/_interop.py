@@ -55,6 +55,11 @@ def arrays_from(name, items, *, writes=False):
             for k, x in enumerate(items)], True
 
 
+# Argument types that are never a tensor nor a list of them: a call with only
+# these skips the views (a cheap check on the common path).
+_PLAIN = frozenset((np.ndarray, int, float, str, bool, type(None)))
+
+
 def accepts_tensors(fn):
     """Decorator: every tensor argument (or list of tensors) of `fn` is viewed
     as an array; when any was a tensor, array results come back as tensors --
@@ -69,6 +74,15 @@ def accepts_tensors(fn):
         torch = _torch()
         if torch is None:
             return fn(*args, **kwargs)
+        for x in args:
+            if type(x) not in _PLAIN:
+                break
+        else:
+            for x in kwargs.values():
+                if type(x) not in _PLAIN:
+                    break
+            else:  # no argument can be or hold a tensor
+                return fn(*args, **kwargs)
         originals = {}
 
         def view(x, name):

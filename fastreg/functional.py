@@ -79,6 +79,7 @@ def _run(img, hwc, rows, out_hwc, out):
 
 
 _U8 = np.dtype(np.uint8)
+_GRAY_OR_RGB = 1 << 1 | 1 << 3  # channel counts of the colour ops, as try_one's mask
 
 
 def _run1(img, hwc, out_hwc, out, kind, a=0, b=0, c=0, d=0, factor=0.0):
@@ -173,7 +174,6 @@ def check_pad_fits(padding, mode, h, w, name="padding"):
                          "(each pad must be at most that side)")
 
 
-@accepts_tensors
 def hflip(img, *, out=None):
     """Flip left-right.
 
@@ -188,18 +188,24 @@ def hflip(img, *, out=None):
     -------
     numpy.ndarray
     """
-    hwc = check_image("img", img)
-    return _run1(img, hwc, hwc.shape, out, HFLIP)
+    # The common case (a NumPy image and out of the right form) is checked
+    # and run in C; anything else, tensors included, takes the full path.
+    done = _image.try_one(img, out, HFLIP)
+    return _flip(img, out, HFLIP) if done is None else done
 
 
-@accepts_tensors
 def vflip(img, *, out=None):
     """Flip upside down.  Parameters as :func:`hflip`."""
-    hwc = check_image("img", img)
-    return _run1(img, hwc, hwc.shape, out, VFLIP)
+    done = _image.try_one(img, out, VFLIP)
+    return _flip(img, out, VFLIP) if done is None else done
 
 
 @accepts_tensors
+def _flip(img, out, kind):
+    hwc = check_image("img", img)
+    return _run1(img, hwc, hwc.shape, out, kind)
+
+
 def crop(img, top, left, height, width, *, out=None):
     """The window ``img[top:top + height, left:left + width]``, copied.
 
@@ -218,6 +224,12 @@ def crop(img, top, left, height, width, *, out=None):
     -------
     numpy.ndarray
     """
+    done = _image.try_one(img, out, CROP, top, left, height, width)
+    return _crop(img, top, left, height, width, out=out) if done is None else done
+
+
+@accepts_tensors
+def _crop(img, top, left, height, width, *, out=None):
     hwc = check_image("img", img)
     top, left = check_count("top", top), check_count("left", left)
     height, width = check_count("height", height), check_count("width", width)
@@ -311,7 +323,6 @@ def check_factor(name, value):
     return check_real(name, value, 0.0)
 
 
-@accepts_tensors
 def adjust_brightness(img, brightness_factor, *, out=None):
     """``clamp(img * brightness_factor, 0, 255)``, truncated (torchvision v2).
 
@@ -323,33 +334,53 @@ def adjust_brightness(img, brightness_factor, *, out=None):
         >= 0; 1 keeps the image.
     out : numpy.ndarray, optional
     """
-    return _colour(img, BRIGHTNESS, check_factor("brightness_factor", brightness_factor), out)
+    done = _image.try_one(img, out, BRIGHTNESS, 0, 0, 0, 0, brightness_factor, _GRAY_OR_RGB)
+    return _adjust_brightness(img, brightness_factor, out=out) if done is None else done
 
 
 @accepts_tensors
+def _adjust_brightness(img, brightness_factor, *, out=None):
+    return _colour(img, BRIGHTNESS, check_factor("brightness_factor", brightness_factor), out)
+
+
 def adjust_contrast(img, contrast_factor, *, out=None):
     """Blend with the mean of the floored grayscale image (torchvision v2).
 
     Parameters as :func:`adjust_brightness`; `contrast_factor` >= 0.
     """
+    done = _image.try_one(img, out, CONTRAST, 0, 0, 0, 0, contrast_factor, _GRAY_OR_RGB)
+    return _adjust_contrast(img, contrast_factor, out=out) if done is None else done
+
+
+@accepts_tensors
+def _adjust_contrast(img, contrast_factor, *, out=None):
     return _colour(img, CONTRAST, check_factor("contrast_factor", contrast_factor), out)
 
 
-@accepts_tensors
 def adjust_saturation(img, saturation_factor, *, out=None):
     """Blend with the floored grayscale image (torchvision v2); 1-channel
     images are returned unchanged.  `saturation_factor` >= 0."""
+    done = _image.try_one(img, out, SATURATION, 0, 0, 0, 0, saturation_factor, _GRAY_OR_RGB)
+    return _adjust_saturation(img, saturation_factor, out=out) if done is None else done
+
+
+@accepts_tensors
+def _adjust_saturation(img, saturation_factor, *, out=None):
     return _colour(img, SATURATION, check_factor("saturation_factor", saturation_factor), out)
 
 
-@accepts_tensors
 def adjust_hue(img, hue_factor, *, out=None):
     """Shift the hue by `hue_factor` turns, in [-0.5, 0.5], through float32
     HSV as torchvision v2; 1-channel images are returned unchanged."""
-    return _colour(img, HUE, check_real("hue_factor", hue_factor, -0.5, 0.5), out)
+    done = _image.try_one(img, out, HUE, 0, 0, 0, 0, hue_factor, _GRAY_OR_RGB)
+    return _adjust_hue(img, hue_factor, out=out) if done is None else done
 
 
 @accepts_tensors
+def _adjust_hue(img, hue_factor, *, out=None):
+    return _colour(img, HUE, check_real("hue_factor", hue_factor, -0.5, 0.5), out)
+
+
 def rgb_to_grayscale(img, num_output_channels=1, *, out=None):
     """``0.2989 R + 0.587 G + 0.114 B``, truncated (torchvision v2).
 
@@ -362,6 +393,16 @@ def rgb_to_grayscale(img, num_output_channels=1, *, out=None):
         (H, W, num_output_channels), or (H, W) for a 2-D input with 1 output
         channel.
     """
+    if type(num_output_channels) is int and (num_output_channels == 1 or num_output_channels == 3):
+        # as many output channels as the input has: one step
+        done = _image.try_one(img, out, GRAY, 0, 0, 0, 0, 0.0, 1 << num_output_channels)
+        if done is not None:
+            return done
+    return _rgb_to_grayscale(img, num_output_channels, out=out)
+
+
+@accepts_tensors
+def _rgb_to_grayscale(img, num_output_channels=1, *, out=None):
     hwc = check_image("img", img, channels=(1, 3))
     if isinstance(num_output_channels, bool) or num_output_channels not in (1, 3):
         raise ValueError(f"num_output_channels must be 1 or 3, got {num_output_channels!r}")
