@@ -215,6 +215,46 @@ static void fr_reverse_pixels(uint8_t *dst, const uint8_t *src, int64_t n, int64
 }
 
 #if FR_X86
+/* Reversed copy of n RGB pixels (contiguous) as fr_reverse_pixels, 32 at a
+ * time: two groups of 16 pixels (48 bytes), one per 128-bit lane, each
+ * reversed by the byte shuffles of fr_reverse_pixels_avx2's 16-pixel step;
+ * the lanes are then rejoined into three 32-byte stores.  Returns the
+ * number of pixels done (a multiple of 32). */
+#define FR_LANES2(...) _mm256_setr_epi8(__VA_ARGS__, __VA_ARGS__)
+FR_TARGET_AVX2 FR_INLINE __m256i fr_load2x16(const uint8_t *lo, const uint8_t *hi)
+{
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)lo)),
+                                   _mm_loadu_si128((const __m128i *)hi), 1);
+}
+
+FR_TARGET_AVX2 static int64_t fr_reverse32_rgb_avx2(uint8_t *dst, const uint8_t *src, int64_t n)
+{
+    const __m256i s0b = FR_LANES2(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 14);
+    const __m256i s0c = FR_LANES2(13, 14, 15, 10, 11, 12, 7, 8, 9, 4, 5, 6, 1, 2, 3, -1);
+    const __m256i s1a = FR_LANES2(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 15, -1);
+    const __m256i s1b = FR_LANES2(15, -1, 11, 12, 13, 8, 9, 10, 5, 6, 7, 2, 3, 4, -1, 0);
+    const __m256i s1c = FR_LANES2(-1, 0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m256i s2a = FR_LANES2(-1, 12, 13, 14, 9, 10, 11, 6, 7, 8, 3, 4, 5, 0, 1, 2);
+    const __m256i s2b = FR_LANES2(1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        /* lane 0: source pixels i..i+15, lane 1: i+16..i+31 (the source moves left) */
+        const uint8_t *w0 = src - 3 * (i + 15), *w1 = src - 3 * (i + 31);
+        __m256i a = fr_load2x16(w0, w1), b = fr_load2x16(w0 + 16, w1 + 16);
+        __m256i c = fr_load2x16(w0 + 32, w1 + 32);
+        __m256i o0 = _mm256_or_si256(_mm256_shuffle_epi8(b, s0b), _mm256_shuffle_epi8(c, s0c));
+        __m256i o1 = _mm256_or_si256(_mm256_or_si256(_mm256_shuffle_epi8(a, s1a), _mm256_shuffle_epi8(b, s1b)),
+                                     _mm256_shuffle_epi8(c, s1c));
+        __m256i o2 = _mm256_or_si256(_mm256_shuffle_epi8(a, s2a), _mm256_shuffle_epi8(b, s2b));
+        uint8_t *d = dst + 3 * i; /* bytes: o0.lo o1.lo o2.lo o0.hi o1.hi o2.hi */
+        _mm256_storeu_si256((__m256i *)d, _mm256_permute2x128_si256(o0, o1, 0x20));
+        _mm256_storeu_si256((__m256i *)(d + 32), _mm256_permute2x128_si256(o2, o0, 0x30));
+        _mm256_storeu_si256((__m256i *)(d + 64), _mm256_permute2x128_si256(o1, o2, 0x31));
+    }
+    return i;
+}
+#undef FR_LANES2
+
 /* The same reversal with byte shuffles (SSSE3 under the AVX2 target): RGB
  * 16 pixels (three 16-byte loads and stores) then 5 pixels per step, gray
  * 16 pixels, RGBA 4 pixels; the scalar loop finishes. */
@@ -223,6 +263,7 @@ FR_TARGET_AVX2 static void fr_reverse_pixels_avx2(uint8_t *dst, const uint8_t *s
 {
     int64_t i = 0;
     if (sc == 1 && sx == C && C == 3) {
+        i = fr_reverse32_rgb_avx2(dst, src, n);
         for (; i + 16 <= n; i += 16) {
             const uint8_t *w = src - 3 * (i + 15);
             __m128i a = _mm_loadu_si128((const __m128i *)w);
@@ -976,6 +1017,70 @@ static void fr_colour(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
     fr_colour_baseline(in, buf, npix, C, steps, n, sum, write);
 }
 
+/* Grayscale alone, straight from bytes to bytes (no planes). */
+#if FR_X86
+/* Floored grayscale of 8 RGB pixels (reads 32 bytes from px) as int32 lanes. */
+FR_TARGET_AVX2 FR_INLINE __m256i fr_gray8_i32(const uint8_t *px)
+{
+    __m256 r, g, b;
+    fr_load8_rgb32(px, &r, &g, &b);
+    return _mm256_cvttps_epi32(fr_gray8(r, g, b));
+}
+
+/* Grayscale kept at 3 channels, 32 pixels at a time: 32 gray bytes packed
+ * in order, then each repeated three times by one byte shuffle per 32-byte
+ * store.  Returns the number of pixels done; the last step reads 8 bytes
+ * past its pixels, so it stops 3 pixels short of npix. */
+FR_TARGET_AVX2 static int64_t fr_gray3_avx2(const uint8_t *in, uint8_t *out, int64_t npix)
+{
+    const __m256i e0 = _mm256_setr_epi8(0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5,
+                                        5, 5, 6, 6, 6, 7, 7, 7, 8, 8, 8, 9, 9, 9, 10, 10);
+    const __m256i e1 = _mm256_setr_epi8(10, 11, 11, 11, 12, 12, 12, 13, 13, 13, 14, 14, 14, 15, 15, 15,
+                                        0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5);
+    const __m256i e2 = _mm256_setr_epi8(5, 5, 6, 6, 6, 7, 7, 7, 8, 8, 8, 9, 9, 9, 10, 10,
+                                        10, 11, 11, 11, 12, 12, 12, 13, 13, 13, 14, 14, 14, 15, 15, 15);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    int64_t i = 0;
+    for (; i + 35 <= npix; i += 32) {
+        const uint8_t *p = in + 3 * i;
+        __m256i lo = _mm256_packus_epi32(fr_gray8_i32(p), fr_gray8_i32(p + 24));
+        __m256i hi = _mm256_packus_epi32(fr_gray8_i32(p + 48), fr_gray8_i32(p + 72));
+        /* gray bytes 0..31 in order (the packs interleave 128-bit lanes) */
+        __m256i v = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(lo, hi), order);
+        uint8_t *d = out + 3 * i;
+        _mm256_storeu_si256((__m256i *)d, _mm256_shuffle_epi8(_mm256_permute4x64_epi64(v, 0x44), e0));
+        _mm256_storeu_si256((__m256i *)(d + 32), _mm256_shuffle_epi8(v, e1));
+        _mm256_storeu_si256((__m256i *)(d + 64), _mm256_shuffle_epi8(_mm256_permute4x64_epi64(v, 0xee), e2));
+    }
+    return i;
+}
+
+/* Sum over npix RGB pixels of the floored grayscale (contrast's mean), as
+ * fr_colour's sum with no steps before: 32 pixels per step in int32 lanes,
+ * added up every 2**20 steps (each lane gains at most 4 * 255 per step). */
+FR_TARGET_AVX2 static int64_t fr_gray_sum_avx2(const uint8_t *in, int64_t npix)
+{
+    int64_t total = 0, i = 0;
+    while (i + 35 <= npix) {
+        int64_t stop = npix - i > ((int64_t)32 << 20) ? i + ((int64_t)32 << 20) : npix;
+        __m256i acc = _mm256_setzero_si256();
+        for (; i + 35 <= stop; i += 32) {
+            const uint8_t *p = in + 3 * i;
+            __m256i s = _mm256_add_epi32(fr_gray8_i32(p), fr_gray8_i32(p + 24));
+            s = _mm256_add_epi32(s, _mm256_add_epi32(fr_gray8_i32(p + 48), fr_gray8_i32(p + 72)));
+            acc = _mm256_add_epi32(acc, s);
+        }
+        int32_t lanes[8];
+        _mm256_storeu_si256((__m256i *)lanes, acc);
+        for (int l = 0; l < 8; l++)
+            total += lanes[l];
+    }
+    for (; i < npix; i++)
+        total += (int32_t)fr_gray(in[3 * i], in[3 * i + 1], in[3 * i + 2]);
+    return total;
+}
+#endif
+
 /* The mean torchvision's contrast uses: float32(sum) / float32(count). */
 static inline float fr_mean_of_sum(int64_t sum, int64_t count)
 {
@@ -1008,6 +1113,11 @@ static void fr_colour_stage(const uint8_t *in, uint8_t *buf, int64_t npix, int64
         if (s->kind == FR_IMG_CONTRAST) {
             int64_t sum = 0;
             int heavy = C == 3 && !fr_per_byte_steps(cs + start, m - start);
+#if FR_X86
+            if (C == 3 && m == start && level >= FR_SIMD_AVX2)
+                sum = fr_gray_sum_avx2(in, npix); /* the image as it came */
+            else
+#endif
             fr_colour(in, buf, npix, C, cs + start, m - start, &sum, heavy, level);
             if (heavy) {
                 start = m;
@@ -1041,10 +1151,53 @@ static int32_t *fr_identity_table(int64_t n)
     return t;
 }
 
+/* ---- a lone step: direct paths ------------------------------------------ */
+
+
+/* One step on src into dst without the tables of fr_image_run, for the cases
+ * that allow it: a horizontal flip of pixels stored contiguously (rows of
+ * any stride), and a colour step on a contiguous image.  Returns 1 when
+ * done, 0 when fr_image_run must take its general path. */
+#if defined(__GNUC__) /* not inlined: GCC then wrongly warns that fr_colour_stage reads its steps uninitialized */
+__attribute__((noinline))
+#endif
+static int fr_lone_step(const fr_step *s, fr_view src, uint8_t *dst, int level)
+{
+    int64_t C = src.c, h = src.h, w = src.w;
+    if (src.sc != 1 || src.sx != C)
+        return 0;
+    if (h == 0 || w == 0)
+        return !fr_is_geometry(s->kind) || s->kind == FR_IMG_HFLIP; /* nothing to write */
+    if (s->kind == FR_IMG_HFLIP) {
+        for (int64_t y = 0; y < h; y++) {
+            const uint8_t *last = src.data + y * src.sy + (w - 1) * C;
+#if FR_X86
+            if (level >= FR_SIMD_AVX2) {
+                fr_reverse_pixels_avx2(dst + y * w * C, last, w, C, C, 1);
+                continue;
+            }
+#endif
+            fr_reverse_pixels(dst + y * w * C, last, w, C, C, 1);
+        }
+        return 1;
+    }
+    if (fr_is_geometry(s->kind) || src.sy != w * C)
+        return 0;
+    int64_t done = 0;
+#if FR_X86
+    if (s->kind == FR_IMG_GRAY && C == 3 && level >= FR_SIMD_AVX2)
+        done = fr_gray3_avx2(src.data, dst, h * w);
+#endif
+    fr_colour_stage(src.data + done * C, dst + done * C, h * w - done, C, s, 1, level);
+    return 1;
+}
+
 /* Run steps[0..n) on src into dst (contiguous, the output shape of the
  * steps).  Returns 0, or -1 if memory ran out. */
 static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, int level)
 {
+    if (n == 1 && fr_lone_step(steps, src, dst, level))
+        return 0;
     if (n == 1 && (steps[0].kind == FR_IMG_CROP || steps[0].kind == FR_IMG_VFLIP) &&
         src.sc == 1 && src.sx == src.c) {
         /* a lone crop or vertical flip: one copy per row, no tables */

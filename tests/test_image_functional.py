@@ -1,5 +1,7 @@
 """fastreg.functional against the NumPy reference (torchvision v2 arithmetic)."""
 
+import contextlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -273,3 +275,122 @@ def test_flip_every_width(c):
         assert np.array_equal(F.hflip(img), R.hflip(img)), w
         aug_in = np.ascontiguousarray(img)
         assert np.array_equal(F.hflip(aug_in), R.hflip(aug_in)), w
+
+
+# ---- the direct paths of a lone step and the C check of the common call form ----
+
+def _variants(h, w, c, seed):
+    """Contiguous, row-padded (pixels contiguous, rows apart) and pixel-strided
+    views of one random image."""
+    rng = np.random.default_rng(seed)
+    big = rng.integers(0, 256, (h, 2 * w + 5, c), dtype=np.uint8)
+    return [np.ascontiguousarray(big[:, :w]), big[:, 2:2 + w], big[:, 1:1 + 2 * w:2]]
+
+
+@pytest.mark.parametrize("c", [1, 2, 3, 4])
+def test_lone_hflip_every_width_and_level(c):
+    """Widths around the 32- and 16-pixel steps of the RGB reversal, rows of
+    any stride, baseline and default SIMD."""
+    for w in [*range(1, 40), 47, 48, 63, 64, 65, 95, 96, 97, 129, 256]:
+        for img in _variants(3, w, c, seed=w):
+            want = R.hflip(img)
+            assert np.array_equal(F.hflip(img), want), (w, img.strides)
+            out = np.full(img.shape, 7, np.uint8)
+            assert F.hflip(img, out=out) is out and np.array_equal(out, want)
+            with fastreg.simd("baseline"):
+                assert np.array_equal(F.hflip(img), want), (w, img.strides)
+
+
+@pytest.mark.parametrize("npix", [1, 2, 31, 32, 34, 35, 36, 66, 67, 68, 99, 100, 1000, 4099])
+def test_lone_grayscale_and_contrast_every_length(npix):
+    """The byte-to-byte grayscale and the contrast mean run 32 pixels per
+    step and stop 3 pixels short of the end: every remainder, both levels."""
+    rng = np.random.default_rng(npix)
+    for img in (rng.integers(0, 256, (1, npix, 3), dtype=np.uint8),
+                rng.integers(0, 256, (npix, 1, 3), dtype=np.uint8),
+                np.full((1, npix, 3), 255, np.uint8)):
+        want_gray = R.rgb_to_grayscale(img, 3)
+        for level in ("default", "baseline"):
+            with contextlib.nullcontext() if level == "default" else fastreg.simd(level):
+                assert np.array_equal(F.rgb_to_grayscale(img, 3), want_gray), (npix, level)
+                for f in (0.0, 0.6, 1.3):
+                    assert np.array_equal(F.adjust_contrast(img, f), R.adjust_contrast(img, f)), (npix, f)
+                for f in (0.5, 1.7):
+                    assert np.array_equal(F.adjust_brightness(img, f), R.adjust_brightness(img, f))
+
+
+def test_grayscale_every_colour_lattice():
+    """The byte-to-byte grayscale over a lattice of colours with the extremes."""
+    v = np.unique(np.r_[np.arange(0, 256, 5), [1, 2, 3, 254, 255]]).astype(np.uint8)
+    grid = np.stack(np.meshgrid(v, v, v, indexing="ij"), axis=-1).reshape(1, -1, 3)
+    want = R.rgb_to_grayscale(grid, 3)
+    assert np.array_equal(F.rgb_to_grayscale(grid, 3), want)
+    with fastreg.simd("baseline"):
+        assert np.array_equal(F.rgb_to_grayscale(grid, 3), want)
+    assert np.array_equal(F.adjust_contrast(grid, 1.7), R.adjust_contrast(grid, 1.7))
+
+
+def test_uncommon_call_forms_match_the_common_one():
+    """Arguments the C check does not take (NumPy ints, int factors, 2-D
+    images, strided or overlapping outs, subclasses) give the same results
+    through the full path."""
+    img = photo(21, 34, 3, seed=5)
+    i64 = np.int64
+    assert np.array_equal(F.crop(img, i64(2), 3, i64(7), 9), R.crop(img, 2, 3, 7, 9))
+    assert np.array_equal(F.crop(img, 2, 3, 7, 9), R.crop(img, 2, 3, 7, 9))
+    assert np.array_equal(F.adjust_brightness(img, 2), R.adjust_brightness(img, 2.0))
+    assert np.array_equal(F.adjust_brightness(img, np.float32(1.5)), R.adjust_brightness(img, 1.5))
+    assert np.array_equal(F.adjust_contrast(img, 40.0), R.adjust_contrast(img, 40.0))
+    assert np.array_equal(F.rgb_to_grayscale(img, np.int64(3)), R.rgb_to_grayscale(img, 3))
+    flat = img[:, :, 0]
+    for fn in (F.hflip, F.vflip):
+        assert fn(flat).shape == flat.shape
+        want = fn(np.ascontiguousarray(flat)[:, :, None])[:, :, 0]
+        assert np.array_equal(fn(flat), want)
+        out = np.empty_like(flat)
+        assert fn(flat, out=out) is out and np.array_equal(out, want)
+    assert np.array_equal(F.rgb_to_grayscale(flat, 1), flat)
+    sub = img.view(type("Sub", (np.ndarray,), {}))
+    assert np.array_equal(np.asarray(F.hflip(sub)), R.hflip(img))
+    strided_out = np.zeros((21, 68, 3), np.uint8)[:, ::2]
+    assert F.adjust_saturation(img, 0.4, out=strided_out) is strided_out
+    assert np.array_equal(strided_out, R.adjust_saturation(img, 0.4))
+    x = img.copy()
+    assert F.adjust_brightness(x, 0.7, out=x) is x
+    assert np.array_equal(x, R.adjust_brightness(img, 0.7))
+    x = img.copy()
+    with pytest.raises(ValueError, match="out"):
+        F.hflip(x[:, :-1], out=x[:, 1:])
+    assert np.array_equal(x, img)
+
+
+def test_try_one_refuses_without_writing():
+    """The C check returns None (and writes nothing) for every argument it does
+    not take, so that the full checks report it."""
+    from fastreg import _image
+
+    img = photo(6, 8, 3)
+    out = np.full_like(img, 9)
+    bad_calls = [
+        (img.astype(np.int16), out, F.HFLIP), (img[None], out, F.HFLIP), (img[:0], out[:0], F.HFLIP),
+        (img, out.astype(np.int16), F.HFLIP), (img, out[:, :-1], F.HFLIP), (img, out[:, ::-1], F.HFLIP),
+        (img, out.T.copy().T, F.HFLIP), (img, img, F.HFLIP), (img, out.tolist(), F.HFLIP),
+        (img.tolist(), out, F.HFLIP), (img[:, :, :2], out[:, :, :2], F.BRIGHTNESS, 0, 0, 0, 0, 1.0, 0b1010),
+    ]
+    ro = out.copy()
+    ro.flags.writeable = False
+    bad_calls.append((img, ro, F.VFLIP))
+    c_out = np.full((2, 3, 3), 9, np.uint8)
+    for args in [(True, 0, 2, 3), (0, 0, 0, 3), (0, 0, 2, 0), (5, 0, 2, 3), (0, 6, 2, 3), (-1, 0, 2, 3),
+                 (0, 0, 2.0, 3), (0, 1 << 70, 2, 3), (np.int64(0), 0, 2, 3)]:
+        bad_calls.append((img, c_out, F.CROP, *args))
+    for kind, f in [(F.BRIGHTNESS, -0.1), (F.BRIGHTNESS, float("nan")), (F.BRIGHTNESS, 1), (F.HUE, 0.6),
+                    (F.HUE, -0.51), (F.CONTRAST, True), (F.SATURATION, np.float64(1.0))]:
+        bad_calls.append((img, out, kind, 0, 0, 0, 0, f, 0b1010))
+    for call in bad_calls:
+        assert _image.try_one(*call) is None, call[2:]
+    assert (out == 9).all() and (c_out == 9).all()
+    assert _image.try_one(img, c_out, F.CROP, 4, 5, 2, 3) is c_out
+    assert np.array_equal(c_out, img[4:6, 5:8])
+    got = _image.try_one(img, None, F.HUE, 0, 0, 0, 0, -0.5, 0b1010)
+    assert np.array_equal(got, F.adjust_hue(img.copy(), -0.5))
