@@ -270,14 +270,10 @@ cdef void _run_image(void *ctx, int64_t task) noexcept nogil:
     free(record)
 
 
-def run_pipeline(list srcs, list dsts, cnp.ndarray spec, uint64_t seed, uint64_t epoch,
-                 cnp.ndarray indices):
-    """dsts[i] = the pipeline `spec` applied to srcs[i] with the parameters of
-    image indices[i]; one image per task, on every thread, without the GIL.
-
-    srcs: (h, w, c) uint8 arrays of any strides; dsts: C-contiguous outputs;
-    indices: uint64, one per image."""
-    cdef int64_t n = len(srcs)
+cdef BatchJob _batch_job(int64_t n, cnp.ndarray spec, uint64_t seed, uint64_t epoch,
+                         cnp.ndarray indices) except *:
+    """A job for n images, with its per-image arrays allocated (views and
+    outputs left for the caller to fill)."""
     cdef BatchJob job
     cdef int64_t i
     job.spec = <const double *>cnp.PyArray_DATA(spec)
@@ -295,17 +291,59 @@ def run_pipeline(list srcs, list dsts, cnp.ndarray spec, uint64_t seed, uint64_t
         free(job.status)
         raise MemoryError()
     for i in range(n):
-        job.views[i] = _view(srcs[i])
-        job.outs[i] = <uint8_t *>cnp.PyArray_DATA(dsts[i])
         job.status[i] = 0
+    return job
+
+
+cdef _run_batch_job(BatchJob *job, int64_t n):
+    """Run the job (one image per task, without the GIL) and free it."""
+    cdef int64_t i
     with nogil:
         if n == 1:
-            _run_image(&job, 0)
+            _run_image(job, 0)
         else:
-            parallel_run(_run_image, &job, n)
+            parallel_run(_run_image, job, n)
     failed = any(job.status[i] != 0 for i in range(n))
     free(job.views)
     free(job.outs)
     free(job.status)
     if failed:
         raise MemoryError("out of memory in an image kernel")
+
+
+def run_pipeline(list srcs, list dsts, cnp.ndarray spec, uint64_t seed, uint64_t epoch,
+                 cnp.ndarray indices):
+    """dsts[i] = the pipeline `spec` applied to srcs[i] with the parameters of
+    image indices[i]; one image per task, on every thread, without the GIL.
+
+    srcs: (h, w, c) uint8 arrays of any strides; dsts: C-contiguous outputs;
+    indices: uint64, one per image."""
+    cdef int64_t n = len(srcs)
+    cdef BatchJob job = _batch_job(n, spec, seed, epoch, indices)
+    cdef int64_t i
+    for i in range(n):
+        job.views[i] = _view(srcs[i])
+        job.outs[i] = <uint8_t *>cnp.PyArray_DATA(dsts[i])
+    _run_batch_job(&job, n)
+
+
+def run_stack(cnp.ndarray srcs, cnp.ndarray dsts, cnp.ndarray spec, uint64_t seed, uint64_t epoch,
+              cnp.ndarray indices):
+    """run_pipeline on the images of one array: srcs (n, h, w, c) uint8 of any
+    strides, dsts (n, oh, ow, c) C-contiguous, without a view per image."""
+    cdef int64_t n = srcs.shape[0]
+    cdef BatchJob job = _batch_job(n, spec, seed, epoch, indices)
+    cdef int64_t i, out_step = dsts.strides[0]
+    cdef fr_view v
+    v.data = <const uint8_t *>cnp.PyArray_DATA(srcs)
+    v.h = srcs.shape[1]
+    v.w = srcs.shape[2]
+    v.c = srcs.shape[3]
+    v.sy = srcs.strides[1]
+    v.sx = srcs.strides[2]
+    v.sc = srcs.strides[3]
+    for i in range(n):
+        job.views[i] = v
+        job.views[i].data = v.data + i * srcs.strides[0]
+        job.outs[i] = <uint8_t *>cnp.PyArray_DATA(dsts) + i * out_step
+    _run_batch_job(&job, n)

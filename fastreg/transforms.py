@@ -495,16 +495,18 @@ class Compose(Transform):
                 raise TypeError(f"images must have dtype uint8, got {images.dtype}")
             if images.ndim not in (3, 4):
                 raise ValueError(f"images must be an (N, H, W, C) or (N, H, W) array, got {images.ndim} dimensions")
-            hwcs = [check_image("images", images[i], self._channels) for i in range(images.shape[0])]
-            ndims = [images.ndim - 1] * len(hwcs)
+            # the images of one array share dtype and shape: the first one's checks hold for all
+            n = images.shape[0]
+            hwcs = [check_image("images", images[0], self._channels)] if n else []
+            ndims = [images.ndim - 1] * n
             inputs = [images]
         elif isinstance(images, (list, tuple)):
             hwcs = [check_image(f"images[{i}]", img, self._channels) for i, img in enumerate(images)]
             ndims = [img.ndim for img in images]
             inputs = list(images)
+            n = len(hwcs)
         else:
             raise TypeError(f"images must be a numpy.ndarray or a list of arrays, got {type(images).__name__}")
-        n = len(hwcs)
         if indices is None:
             indices = np.arange(n, dtype=np.uint64)
         else:
@@ -516,6 +518,8 @@ class Compose(Transform):
                                dtype=np.uint64)
         epoch = check_uint64("epoch", epoch)
         shapes = [self._out_shape(h, d, f"images[{i}]") for i, (h, d) in enumerate(zip(hwcs, ndims))]
+        if isinstance(images, np.ndarray):
+            shapes *= n
         if out is None or isinstance(out, np.ndarray):
             if len(set(shapes)) > 1:
                 raise ValueError("images give outputs of different sizes "
@@ -534,6 +538,12 @@ class Compose(Transform):
             else:
                 check_image_out(out, full, [])
                 shared = check_outs_apart([out], inputs, ["out"])
+            if n and isinstance(images, np.ndarray) and not shared and out.flags.c_contiguous:
+                # one array in, one array out: the views are made in C, not one per image here
+                stack = images if images.ndim == 4 else images[..., None]
+                _image.run_stack(stack, out.reshape(n, full[1], full[2], -1), self._spec, self.seed,
+                                 epoch, indices)
+                return out
             outs = [out[i] for i in range(n)]
         elif isinstance(out, list):
             if len(out) != n:
@@ -544,6 +554,8 @@ class Compose(Transform):
             outs = out
         else:
             raise TypeError(f"out must be a numpy.ndarray or a list of arrays, got {type(out).__name__}")
+        if n and isinstance(images, np.ndarray):
+            hwcs = [check_image("images", images[i], self._channels) for i in range(n)]
         if n:
             if shared:
                 tmps = self._run(hwcs, shapes, indices, epoch, None)

@@ -71,6 +71,30 @@ def test_batch_equals_single_for_threads_and_splits():
         assert np.array_equal(aug.batch(imgs, epoch=1), ref)
 
 
+def test_array_batch_equals_list_batch_for_every_layout_and_out():
+    """An array batch with a C-contiguous out runs without per-image views;
+    it equals the list path, strided outs and in-place batches."""
+    aug = pipeline()
+    big = batch_of(7, 80, 104, seed=2)
+    for imgs in (big[:, 3:43, 5:57], big[:, ::2, ::-2][:, :40, :52], big[::-1, :40, :52, ::-1]):
+        want = aug.batch(list(imgs), epoch=3)
+        for threads in (1, 3):
+            with fastreg.num_threads(threads):
+                assert np.array_equal(aug.batch(imgs, epoch=3), want)
+        out = np.zeros((7, 32, 64, 3), np.uint8)[:, :, ::2]
+        assert aug.batch(imgs, epoch=3, out=out) is out and np.array_equal(out, want)
+        c_out = np.empty((7, 32, 32, 3), np.uint8)
+        assert aug.batch(imgs, epoch=3, out=c_out) is c_out and np.array_equal(c_out, want)
+    flip = T.Compose([T.RandomHorizontalFlip(), T.ColorJitter(0.3, 0.3)], seed=5)
+    x = batch_of(5, 12, 16)
+    want = flip.batch(x.copy())
+    assert flip.batch(x, out=x) is x and np.array_equal(x, want)
+    g = batch_of(4, 12, 16, 1)[..., 0]
+    g_out = np.empty((4, 12, 16), np.uint8)
+    assert flip.batch(g, out=g_out) is g_out
+    assert np.array_equal(g_out, np.stack([flip(g[i], index=i) for i in range(4)]))
+
+
 def test_list_batch_of_different_sizes():
     aug = T.Compose([T.RandomHorizontalFlip(), T.ColorJitter(0.3, 0.3)], seed=2)
     rng = np.random.default_rng(3)
