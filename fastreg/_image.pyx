@@ -42,16 +42,17 @@ SPEC_WIDTH = FR_SPEC_WIDTH
 RECORD_WIDTH = FR_RECORD_WIDTH
 
 
-cdef fr_view _view(cnp.ndarray img):
-    """An (h, w, c) uint8 array as a kernel view (byte strides)."""
+cdef fr_view _view(cnp.ndarray img, int first=0):
+    """An (h, w, c) uint8 array as a kernel view (byte strides); with first = 1
+    the first image of an (n, h, w, c) array."""
     cdef fr_view v
     v.data = <const uint8_t *>cnp.PyArray_DATA(img)
-    v.h = img.shape[0]
-    v.w = img.shape[1]
-    v.c = img.shape[2]
-    v.sy = img.strides[0]
-    v.sx = img.strides[1]
-    v.sc = img.strides[2]
+    v.h = img.shape[first]
+    v.w = img.shape[first + 1]
+    v.c = img.shape[first + 2]
+    v.sy = img.strides[first]
+    v.sx = img.strides[first + 1]
+    v.sc = img.strides[first + 2]
     return v
 
 
@@ -334,14 +335,7 @@ def run_stack(cnp.ndarray srcs, cnp.ndarray dsts, cnp.ndarray spec, uint64_t see
     cdef int64_t n = srcs.shape[0]
     cdef BatchJob job = _batch_job(n, spec, seed, epoch, indices)
     cdef int64_t i, out_step = dsts.strides[0]
-    cdef fr_view v
-    v.data = <const uint8_t *>cnp.PyArray_DATA(srcs)
-    v.h = srcs.shape[1]
-    v.w = srcs.shape[2]
-    v.c = srcs.shape[3]
-    v.sy = srcs.strides[1]
-    v.sx = srcs.strides[2]
-    v.sc = srcs.strides[3]
+    cdef fr_view v = _view(srcs, 1)
     for i in range(n):
         job.views[i] = v
         job.views[i].data = v.data + i * srcs.strides[0]
