@@ -301,6 +301,20 @@ def test_lone_hflip_every_width_and_level(c):
                 assert np.array_equal(F.hflip(img), want), (w, img.strides)
 
 
+@pytest.mark.parametrize("c", [1, 3, 4])
+def test_lone_vflip_and_crop_rows_of_every_length(c):
+    """Rows copied 128 and 32 bytes per step with an overlapping tail (32
+    bytes and more), or by the general path (shorter), from views whose rows
+    are apart or reversed, at both levels."""
+    for w in (5, 10, 11, 31, 32, 33, 43, 64, 65, 129):
+        for img in [*_variants(7, w, c, seed=w), _variants(7, w, c, seed=w)[1][::-1]]:
+            for level in ("default", "baseline"):
+                with contextlib.nullcontext() if level == "default" else fastreg.simd(level):
+                    assert np.array_equal(F.vflip(img), R.vflip(img)), (w, level)
+                    assert np.array_equal(F.crop(img, 2, 1, 4, w - 1), R.crop(img, 2, 1, 4, w - 1))
+                    assert np.array_equal(F.crop(img, 0, 0, 7, w), img)
+
+
 @pytest.mark.parametrize("npix", [1, 2, 31, 32, 34, 35, 36, 66, 67, 68, 99, 100, 1000, 4099])
 def test_lone_grayscale_and_contrast_every_length(npix):
     """The byte-to-byte grayscale and the contrast mean run 32 pixels per
