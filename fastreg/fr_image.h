@@ -1017,7 +1017,8 @@ static void fr_colour(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
     fr_colour_baseline(in, buf, npix, C, steps, n, sum, write);
 }
 
-/* Grayscale alone, straight from bytes to bytes (no planes). */
+/* Grayscale straight from bytes (no planes): a lone grayscale step, and
+ * the sum contrast's mean needs when no step comes before it. */
 #if FR_X86
 /* Floored grayscale of 8 RGB pixels (reads 32 bytes from px) as int32 lanes. */
 FR_TARGET_AVX2 FR_INLINE __m256i fr_gray8_i32(const uint8_t *px)
@@ -1177,11 +1178,11 @@ FR_TARGET_AVX2 static void fr_copy_row_avx2(uint8_t *d, const uint8_t *s, int64_
 }
 #endif
 
-
 /* One step on src into dst without the tables of fr_image_run, for the cases
- * that allow it: a horizontal flip of pixels stored contiguously (rows of
- * any stride), and a colour step on a contiguous image.  Returns 1 when
- * done, 0 when fr_image_run must take its general path. */
+ * that allow it, all with pixels stored contiguously: a crop or vertical
+ * flip with rows of at least 32 bytes (AVX2), a horizontal flip (rows of any
+ * stride), and a colour step on a contiguous image.  Returns 1 when done,
+ * 0 when fr_image_run must take its general path. */
 #if defined(__GNUC__) /* not inlined: GCC then wrongly warns that fr_colour_stage reads its steps uninitialized */
 __attribute__((noinline))
 #endif
