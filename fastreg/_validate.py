@@ -130,15 +130,15 @@ def check_image(name, img, channels=(1, 2, 3, 4)):
     return img
 
 
-def check_image_out(out, shape, inputs, name="out"):
-    """`out` must be a writable uint8 array of `shape` that does not overlap any
-    array of `inputs` (it may be one of them exactly: the call is then in place).
-    Returns whether `out` may share memory with an input (then the caller
-    computes into a temporary)."""
+def check_image_out(out, shape, inputs, name="out", dtype=np.uint8):
+    """`out` must be a writable array of `shape` and `dtype` (uint8 unless
+    said) that does not overlap any array of `inputs` (it may be one of them
+    exactly: the call is then in place).  Returns whether `out` may share
+    memory with an input (then the caller computes into a temporary)."""
     if not isinstance(out, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
-    if out.dtype != np.uint8:
-        raise TypeError(f"{name} must have dtype uint8, got {out.dtype}")
+    if out.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {np.dtype(dtype)}, got {out.dtype}")
     if out.shape != tuple(shape):
         raise ValueError(f"{name} must have shape {tuple(shape)}, got {out.shape}")
     check_writable(name, out)

@@ -982,20 +982,188 @@ static inline float fr_mean_of_sum(int64_t sum, int64_t count)
     return (float)sum / (float)count;
 }
 
-/* Run a stage of colour steps in place on a contiguous buffer, fused.  A
- * contrast step needs the mean grayscale of the image at its place: when
- * the steps before it are cheap per-byte ones, they are recomputed in a
- * read-only pass; when they include saturation, hue or grayscale, that pass
- * also writes its result, so no step is computed twice. */
-static void fr_colour_stage(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
-                            const fr_step *steps, int n, int level)
+/* ---- the float output stage ---------------------------------------------- */
+
+enum { FR_LAYOUT_HWC = 0, FR_LAYOUT_CHW = 1 };
+
+/* Normalization to float: y = (x * scale - mean[c]) * inv_std[c] in float32,
+ * each operation rounded (x the byte value, scale 1/255 or 1, inv_std the
+ * float32 reciprocal of std: within 1 ulp of dividing by std); float16
+ * output rounds y to nearest even.  CHW writes one plane per channel. */
+typedef struct {
+    int layout, half;
+    float scale;
+    float mean[4], inv_std[4];
+} fr_norm;
+
+/* Where a stage writes: bytes (h, w, C), or normalized values when norm is set. */
+typedef struct {
+    void *data;
+    const fr_norm *norm;
+} fr_out;
+
+FR_INLINE float fr_norm_value(const fr_norm *nm, uint8_t v, int64_t c)
 {
-    if (n <= 0 || npix <= 0 || (C != 1 && C != 3))
+    return ((float)v * nm->scale - nm->mean[c]) * nm->inv_std[c];
+}
+
+/* npix pixels of C bytes to normalized values at dst (the first pixel's
+ * place); CHW planes are `plane` values apart. */
+static void fr_normalize_baseline(const uint8_t *px, int64_t npix, int64_t C, const fr_norm *nm,
+                                  void *dst, int64_t plane)
+{
+    int chw = nm->layout == FR_LAYOUT_CHW;
+    for (int64_t i = 0; i < npix; i++)
+        for (int64_t c = 0; c < C; c++) {
+            float y = fr_norm_value(nm, px[i * C + c], c);
+            int64_t at = chw ? c * plane + i : i * C + c;
+            if (nm->half)
+                ((uint16_t *)dst)[at] = fr_float_to_half(y);
+            else
+                ((float *)dst)[at] = y;
+        }
+}
+
+#if FR_X86
+FR_TARGET_AVX2 FR_INLINE void fr_put8(void *dst, int64_t at, __m256 y, int half)
+{
+    if (half)
+        _mm_storeu_si128((__m128i *)((uint16_t *)dst + at), _mm256_cvtps_ph(y, _MM_FROUND_TO_NEAREST_INT));
+    else
+        _mm256_storeu_ps((float *)dst + at, y);
+}
+
+FR_TARGET_AVX2 FR_INLINE __m256 fr_norm8(__m256 x, __m256 scale, __m256 mean, __m256 inv)
+{
+    return _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(x, scale), mean), inv);
+}
+
+FR_TARGET_AVX2 static void fr_normalize_avx2(const uint8_t *px, int64_t npix, int64_t C,
+                                             const fr_norm *nm, void *dst, int64_t plane)
+{
+    const __m256 scale = _mm256_set1_ps(nm->scale);
+    const int half = nm->half;
+    int64_t i = 0; /* pixels done */
+    if (nm->layout == FR_LAYOUT_CHW && C == 3) {
+        const __m256 m0 = _mm256_set1_ps(nm->mean[0]), m1 = _mm256_set1_ps(nm->mean[1]);
+        const __m256 m2 = _mm256_set1_ps(nm->mean[2]), k0 = _mm256_set1_ps(nm->inv_std[0]);
+        const __m256 k1 = _mm256_set1_ps(nm->inv_std[1]), k2 = _mm256_set1_ps(nm->inv_std[2]);
+        for (; i + 11 <= npix; i += 8) { /* the load reads 32 bytes */
+            __m256 r, g, b;
+            fr_load8_rgb32(px + 3 * i, &r, &g, &b);
+            fr_put8(dst, i, fr_norm8(r, scale, m0, k0), half);
+            fr_put8(dst, plane + i, fr_norm8(g, scale, m1, k1), half);
+            fr_put8(dst, 2 * plane + i, fr_norm8(b, scale, m2, k2), half);
+        }
+    } else if (nm->layout == FR_LAYOUT_HWC || C == 1) {
+        /* interleaved values: the channel of a lane repeats every 8 lanes,
+         * or every 24 for 3 channels */
+        int phases = C == 3 ? 3 : 1;
+        __m256 mean[3], inv[3];
+        for (int p = 0; p < phases; p++) {
+            float mv[8], kv[8];
+            for (int l = 0; l < 8; l++) {
+                mv[l] = nm->mean[(8 * p + l) % C];
+                kv[l] = nm->inv_std[(8 * p + l) % C];
+            }
+            mean[p] = _mm256_loadu_ps(mv);
+            inv[p] = _mm256_loadu_ps(kv);
+        }
+        int64_t nb = npix * C, j = 0, step = 8 * phases;
+        for (; j + step <= nb; j += step)
+            for (int p = 0; p < phases; p++) {
+                __m128i bytes = _mm_loadl_epi64((const __m128i *)(px + j + 8 * p));
+                __m256 x = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+                fr_put8(dst, j + 8 * p, fr_norm8(x, scale, mean[p], inv[p]), half);
+            }
+        i = j / C;
+    }
+    int64_t at = nm->layout == FR_LAYOUT_CHW ? i : i * C;
+    void *rest = half ? (void *)((uint16_t *)dst + at) : (void *)((float *)dst + at);
+    fr_normalize_baseline(px + i * C, npix - i, C, nm, rest, plane);
+}
+#endif
+
+static void fr_normalize(const uint8_t *px, int64_t npix, int64_t C, const fr_norm *nm, void *dst,
+                         int64_t plane, int level)
+{
+#if FR_X86
+    if (level >= FR_SIMD_AVX2) {
+        fr_normalize_avx2(px, npix, C, nm, dst, plane);
         return;
+    }
+#endif
+    (void)level;
+    fr_normalize_baseline(px, npix, C, nm, dst, plane);
+}
+
+/* ---- stages ----------------------------------------------------------------- */
+
+/* Pixels per chunk of rows a stage works on (a few KB: stays in L1). */
+#define FR_CHUNK_PIXELS 2048
+
+/* The rows a stage reads: the base image seen through the pending
+ * geometry tables, gathered a chunk of rows at a time, or the base's own
+ * rows when the tables are the identity and its rows are contiguous. */
+typedef struct {
+    fr_view base;
+    const int32_t *ytab;
+    const fr_run *runs;
+    int64_t n_runs;
+    int64_t h, w;
+    const uint8_t (*fills)[4];
+    int direct;
+} fr_rows;
+
+/* Rows [y0, y1) as contiguous pixels: in the base, or gathered into tmp. */
+static const uint8_t *fr_rows_get(const fr_rows *src, int64_t y0, int64_t y1, uint8_t *tmp, int level)
+{
+    if (src->direct)
+        return src->base.data + y0 * src->base.sy;
+    fr_gather(src->base, src->ytab + y0, y1 - y0, src->runs, src->n_runs, src->w, src->fills, tmp,
+              level);
+    return tmp;
+}
+
+static fr_rows fr_rows_direct(const uint8_t *data, int64_t h, int64_t w, int64_t C)
+{
+    fr_rows r;
+    memset(&r, 0, sizeof(r));
+    r.base.data = data;
+    r.base.h = h;
+    r.base.w = w;
+    r.base.c = C;
+    r.base.sy = w * C;
+    r.base.sx = C;
+    r.base.sc = 1;
+    r.h = h;
+    r.w = w;
+    r.direct = 1;
+    return r;
+}
+
+/* One stage: the colour steps steps[0..n) (possibly none) on the rows of
+ * src, written to out, chunk of rows by chunk of rows, fused.  A contrast
+ * step needs the mean grayscale of the image at its place: when the steps
+ * before it are cheap per-byte ones, a read pass recomputes them; after
+ * saturation, hue or grayscale, that pass also writes the image so far to
+ * a scratch image, which the later steps read, so no step runs twice.
+ * Returns 0, or -1 if memory ran out. */
+static int fr_stage(fr_rows src, const fr_step *steps, int n, fr_out out, int level)
+{
+    int64_t h = src.h, w = src.w, C = src.base.c;
+    int64_t chunk = w > 0 ? (FR_CHUNK_PIXELS + w - 1) / w : 1;
+    if (C != 1 && C != 3)
+        n = 0; /* colour needs gray or RGB: callers never ask otherwise */
     fr_colour_step stack[16];
     fr_colour_step *cs = n <= 16 ? stack : (fr_colour_step *)malloc((size_t)n * sizeof(fr_colour_step));
-    if (!cs)
-        return;
+    uint8_t *tmp = (uint8_t *)malloc((size_t)(chunk * w * C > 0 ? chunk * w * C : 1));
+    uint8_t *scratch = NULL;
+    int status = 0;
+    if (!cs || !tmp) {
+        status = -1;
+        goto done;
+    }
     int m = 0, start = 0;
     for (int k = 0; k < n; k++) {
         const fr_step *s = steps + k;
@@ -1006,20 +1174,59 @@ static void fr_colour_stage(const uint8_t *in, uint8_t *buf, int64_t npix, int64
         c.hue = (float)s->factor;
         c.mean = 0.0f;
         if (s->kind == FR_IMG_CONTRAST) {
-            int64_t sum = 0;
             int heavy = C == 3 && !fr_per_byte_steps(cs + start, m - start);
-            fr_colour(in, buf, npix, C, cs + start, m - start, &sum, heavy, level);
-            if (heavy) {
-                start = m;
-                in = buf;
+            if (heavy && !scratch) {
+                scratch = (uint8_t *)malloc((size_t)(h * w * C > 0 ? h * w * C : 1));
+                if (!scratch) {
+                    status = -1;
+                    goto done;
+                }
             }
-            c.mean = fr_mean_of_sum(sum, npix);
+            int64_t sum = 0;
+            for (int64_t y0 = 0; y0 < h; y0 += chunk) {
+                int64_t y1 = y0 + chunk < h ? y0 + chunk : h, part = 0;
+                const uint8_t *rows = fr_rows_get(&src, y0, y1, tmp, level);
+                fr_colour(rows, heavy ? scratch + y0 * w * C : tmp, (y1 - y0) * w, C, cs + start,
+                          m - start, &part, heavy, level);
+                sum += part;
+            }
+            if (heavy) { /* later steps start from the image so far */
+                src = fr_rows_direct(scratch, h, w, C);
+                start = m;
+            }
+            c.mean = fr_mean_of_sum(sum, h * w);
         }
         cs[m++] = c;
     }
-    fr_colour(in, buf, npix, C, cs + start, m - start, NULL, 1, level);
+    for (int64_t y0 = 0; y0 < h; y0 += chunk) {
+        int64_t y1 = y0 + chunk < h ? y0 + chunk : h, npix = (y1 - y0) * w;
+        if (!out.norm) {
+            uint8_t *o = (uint8_t *)out.data + y0 * w * C;
+            if (m > start)
+                fr_colour(fr_rows_get(&src, y0, y1, tmp, level), o, npix, C, cs + start, m - start,
+                          NULL, 1, level);
+            else if (src.direct)
+                memcpy(o, src.base.data + y0 * src.base.sy, (size_t)(npix * C));
+            else
+                fr_rows_get(&src, y0, y1, o, level); /* gathered straight into the output */
+            continue;
+        }
+        const uint8_t *rows = fr_rows_get(&src, y0, y1, tmp, level);
+        if (m > start) {
+            fr_colour(rows, tmp, npix, C, cs + start, m - start, NULL, 1, level);
+            rows = tmp;
+        }
+        int chw = out.norm->layout == FR_LAYOUT_CHW;
+        int64_t at = chw ? y0 * w : y0 * w * C;
+        void *dst = out.norm->half ? (void *)((uint16_t *)out.data + at) : (void *)((float *)out.data + at);
+        fr_normalize(rows, npix, C, out.norm, dst, h * w, level);
+    }
+done:
     if (cs != stack)
         free(cs);
+    free(tmp);
+    free(scratch);
+    return status;
 }
 
 static int fr_is_identity(const int32_t *tab, int64_t n, int64_t base_n)
@@ -1041,16 +1248,20 @@ static int32_t *fr_identity_table(int64_t n)
     return t;
 }
 
-/* Run steps[0..n) on src into dst (contiguous, the output shape of the
- * steps).  Returns 0, or -1 if memory ran out. */
-static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, int level)
+/* Run steps[0..n) on src into out (contiguous, the output shape of the
+ * steps).  Consecutive geometry steps become tables; each run of colour
+ * steps that follows is one stage reading through them.  A stage followed
+ * by more geometry writes a scratch image; the last writes the output.
+ * Returns 0, or -1 if memory ran out. */
+static int fr_image_run_out(const fr_step *steps, int n, fr_view src, fr_out out, int level)
 {
-    if (n == 1 && (steps[0].kind == FR_IMG_CROP || steps[0].kind == FR_IMG_VFLIP) &&
+    if (!out.norm && n == 1 && (steps[0].kind == FR_IMG_CROP || steps[0].kind == FR_IMG_VFLIP) &&
         src.sc == 1 && src.sx == src.c) {
         /* a lone crop or vertical flip: one copy per row, no tables */
         int crop = steps[0].kind == FR_IMG_CROP;
         int64_t h = crop ? steps[0].c : src.h, w = crop ? steps[0].d : src.w;
         int64_t row = w * src.c;
+        uint8_t *dst = (uint8_t *)out.data;
         const uint8_t *base = src.data + (crop ? steps[0].a * src.sy + steps[0].b * src.c : 0);
         for (int64_t y = 0; y < h; y++)
             memcpy(dst + y * row, base + (crop ? y : h - 1 - y) * src.sy, (size_t)row);
@@ -1064,14 +1275,13 @@ static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, 
     uint8_t (*fills)[4] = (uint8_t (*)[4])malloc((size_t)(n > 0 ? n : 1) * 4);
     int32_t *ytab = fr_identity_table(h), *xtab = fr_identity_table(w);
     fr_run *runs = NULL;
-    int pending = 1; /* the tables hold geometry not yet gathered into a buffer */
     if (!fills || !ytab || !xtab) {
         status = -1;
         goto done;
     }
     int k = 0;
-    while (k <= n) {
-        if (k < n && fr_is_geometry(steps[k].kind)) {
+    for (;;) {
+        for (; k < n && fr_is_geometry(steps[k].kind); k++) {
             const fr_step *s = steps + k;
             int32_t code = -1 - k;
             memcpy(fills[k], s->fill, 4);
@@ -1098,69 +1308,51 @@ static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, 
             if (nx != xtab) { free(xtab); xtab = nx; }
             h = nh;
             w = nw;
-            pending = 1;
-            k++;
-            continue;
         }
-        /* a colour stage, or the end: materialise the geometry first */
         int j = k;
         while (j < n && !fr_is_geometry(steps[j].kind))
             j++;
-        int more_geometry = j < n;
-        uint8_t *target = dst;
-        if (pending && more_geometry) {
-            free(scratch[which]);
+        int last = j == n;
+        free(runs);
+        runs = (fr_run *)malloc((size_t)(w > 0 ? w : 1) * sizeof(fr_run));
+        if (!runs) {
+            status = -1;
+            goto done;
+        }
+        fr_rows rows;
+        rows.base = base;
+        rows.ytab = ytab;
+        rows.runs = runs;
+        rows.n_runs = fr_runs_from_table(xtab, w, runs);
+        rows.h = h;
+        rows.w = w;
+        rows.fills = (const uint8_t (*)[4])fills;
+        rows.direct = fr_is_identity(ytab, h, base.h) && fr_is_identity(xtab, w, base.w) &&
+                      base.sc == 1 && base.sx == C && base.sy == w * C;
+        fr_out target = out;
+        if (!last) {
+            free(scratch[which]); /* the base of two stages ago */
             scratch[which] = (uint8_t *)malloc((size_t)(h * w * C > 0 ? h * w * C : 1));
             if (!scratch[which]) {
                 status = -1;
                 goto done;
             }
-            target = scratch[which];
+            target.data = scratch[which];
+            target.norm = NULL;
         }
-        if (pending && k < n && fr_is_identity(ytab, h, base.h) && fr_is_identity(xtab, w, base.w) &&
-            base.sc == 1 && base.sx == C && base.sy == w * C) {
-            /* no geometry to apply: the colour stage reads the base directly */
-            fr_colour_stage(base.data, target, h * w, C, steps + k, j - k, level);
-            base.data = target;
-            if (target != dst)
-                which ^= 1;
-            pending = 0;
-            k = j;
-            continue;
-        }
-        if (pending) {
-            free(runs);
-            runs = (fr_run *)malloc((size_t)(w > 0 ? w : 1) * sizeof(fr_run));
-            if (!runs) {
-                status = -1;
-                goto done;
-            }
-            int64_t n_runs = fr_runs_from_table(xtab, w, runs);
-            fr_gather(base, ytab, h, runs, n_runs, w, (const uint8_t (*)[4])fills, target, level);
-            if (target != dst) {
-                base.data = target;
-                which ^= 1;
-            } else {
-                base.data = dst;
-            }
-            base.h = h;
-            base.w = w;
-            base.sy = w * C;
-            base.sx = C;
-            base.sc = 1;
-            free(ytab);
-            free(xtab);
-            ytab = fr_identity_table(h);
-            xtab = fr_identity_table(w);
-            if (!ytab || !xtab) {
-                status = -1;
-                goto done;
-            }
-            pending = 0;
-        }
-        if (k == n)
+        status = fr_stage(rows, steps + k, j - k, target, level);
+        if (status || last)
             break;
-        fr_colour_stage(base.data, (uint8_t *)base.data, h * w, C, steps + k, j - k, level);
+        base = fr_rows_direct(scratch[which], h, w, C).base;
+        which ^= 1;
+        free(ytab);
+        free(xtab);
+        ytab = fr_identity_table(h);
+        xtab = fr_identity_table(w);
+        if (!ytab || !xtab) {
+            status = -1;
+            goto done;
+        }
         k = j;
     }
 done:
@@ -1173,13 +1365,27 @@ done:
     return status;
 }
 
+/* fr_image_run_out with uint8 output. */
+static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, int level)
+{
+    fr_out out;
+    out.data = dst;
+    out.norm = NULL;
+    return fr_image_run_out(steps, n, src, out, level);
+}
+
 /* ---- drawing the random parameters of a pipeline -------------------------- */
 
 /* An op of a random pipeline as passed from Python: FR_SPEC_WIDTH doubles. */
-enum { FR_OP_HFLIP = 1, FR_OP_VFLIP, FR_OP_RANDOM_CROP, FR_OP_CENTER_CROP, FR_OP_JITTER, FR_OP_GRAY };
+enum {
+    FR_OP_HFLIP = 1, FR_OP_VFLIP, FR_OP_RANDOM_CROP, FR_OP_CENTER_CROP, FR_OP_JITTER, FR_OP_GRAY,
+    FR_OP_NORMALIZE
+};
 #define FR_SPEC_WIDTH 24
 /* spec: 0 kind, 1 p, 2 size_h, 3 size_w, 4..7 pad l t r b, 8 pad_if_needed,
- * 9 mode, 10..13 fill, 14..21 jitter (lo, hi) for b c s h, 22 enabled bits */
+ * 9 mode, 10..13 fill, 14..21 jitter (lo, hi) for b c s h, 22 enabled bits;
+ * NORMALIZE (last, no draw): 1 scale, 2 layout, 3 half, 4..7 mean,
+ * 8..11 inv_std */
 #define FR_RECORD_WIDTH 16
 /* record: 0 fired, 1 top, 2 left, 3..6 pad l t r b, 7..10 factors b c s h,
  * 11..14 order (jitter op numbers 0..3, -1 if unused) */
@@ -1279,6 +1485,8 @@ static int fr_image_draw(const double *spec, int n_ops, uint64_t seed, uint64_t 
             fr_set_step(steps + ns++, FR_IMG_CROP, 0, top, left, ch, cw, 0.0, NULL);
             h = ch;
             w = cw;
+        } else if (kind == FR_OP_NORMALIZE) {
+            rec[0] = 1;
         } else if (kind == FR_OP_JITTER) {
             static const int kinds[4] = {FR_IMG_BRIGHTNESS, FR_IMG_CONTRAST, FR_IMG_SATURATION,
                                          FR_IMG_HUE};
@@ -1308,6 +1516,24 @@ static int fr_image_draw(const double *spec, int n_ops, uint64_t seed, uint64_t 
         }
     }
     return ns;
+}
+
+/* The output stage of a pipeline whose last op is NORMALIZE: 1, else 0. */
+static int fr_norm_from_spec(const double *spec, int n_ops, fr_norm *nm)
+{
+    if (n_ops <= 0)
+        return 0;
+    const double *op = spec + (n_ops - 1) * FR_SPEC_WIDTH;
+    if ((int)op[0] != FR_OP_NORMALIZE)
+        return 0;
+    nm->scale = (float)op[1];
+    nm->layout = (int)op[2];
+    nm->half = (int)op[3];
+    for (int c = 0; c < 4; c++) {
+        nm->mean[c] = (float)op[4 + c];
+        nm->inv_std[c] = (float)op[8 + c];
+    }
+    return 1;
 }
 
 #endif

@@ -44,6 +44,7 @@ __all__ = [
     "Compose",
     "CutMix",
     "MixUp",
+    "Normalize",
     "RandomCrop",
     "RandomGrayscale",
     "RandomHorizontalFlip",
@@ -335,6 +336,46 @@ class ColorJitter(Transform):
         return {n: getattr(self, n) for n in JITTER_NAMES}
 
 
+class Normalize(Transform):
+    """Convert to normalized floats: the output stage of a pipeline.
+
+    As ToDtype(float32, scale=True) then Normalize in
+    torchvision.transforms.v2, and ToTensor's CHW layout by default.  As the
+    last step of a :class:`Compose` it is fused: crops, flips and colour
+    steps are written straight into the float output, with no uint8 image
+    in between, and ``aug.batch`` fills an (N, C, H, W) array ready for a
+    model.  The arithmetic is :func:`fastreg.functional.normalize`'s.
+
+    Parameters
+    ----------
+    mean, std : float or sequence of float
+        One value, or one per channel; finite; std non-zero.
+    layout : {"CHW", "HWC"}
+        CHW gives (C, H, W) per image (a 2-D image gives (1, H, W)); HWC
+        keeps the image's shape.
+    dtype : {"float32", "float16"}
+    scale : bool, default True
+        Scale 0..255 to 0..1 first.
+
+    Examples
+    --------
+    >>> aug = Compose([RandomCrop(224), RandomHorizontalFlip(),
+    ...                Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
+    >>> x = aug.batch(imgs)                    # (N, 3, 224, 224) float32
+    """
+
+    def __init__(self, mean, std, *, layout="CHW", dtype="float32", scale=True):
+        self.mean, self.std, self.layout, self.dtype, self.scale = F.check_normalization(
+            mean, std, layout, dtype, scale)
+
+    def spec_row(self):
+        return F.normalization_row(self.mean, self.std, self.layout, self.dtype, self.scale)
+
+    def _args(self):
+        return {"mean": self.mean, "std": self.std, "layout": self.layout, "dtype": self.dtype.name,
+                "scale": self.scale}
+
+
 def _flatten(transforms):
     for t in transforms:
         if isinstance(t, Compose):
@@ -375,6 +416,11 @@ class Compose(Transform):
         self._build()
 
     def _build(self):
+        norms = [k for k, t in enumerate(self.transforms) if isinstance(t, Normalize)]
+        if norms and norms != [len(self.transforms) - 1]:
+            raise ValueError("Normalize must be the last transform of a Compose, and only once")
+        self._norm = self.transforms[-1] if norms else None
+        self._dtype = self._norm.dtype if norms else np.dtype(np.uint8)
         rows = [t.spec_row() for t in self.transforms]
         self._spec = np.array(rows, dtype=np.float64).reshape(len(rows), _image.SPEC_WIDTH)
         self._channels = (1, 3) if any(t.colour for t in self.transforms) else (1, 2, 3, 4)
@@ -406,6 +452,10 @@ class Compose(Transform):
                 raise ValueError(f"{name}: {e}") from None
             if len(self._shapes) < 64:
                 self._shapes[(h, w)] = size
+        if self._norm is not None:
+            norm = self._norm
+            F.check_normalization_channels(norm.mean, norm.std, c, name)
+            return F.normalized_shape(size[0], size[1], c, ndim, norm.layout)
         return (size[0], size[1], c) if ndim == 3 else size
 
     @accepts_tensors
@@ -421,7 +471,8 @@ class Compose(Transform):
             The image's id (e.g. its dataset index), in [0, 2**64).
         epoch : int, default 0
         out : numpy.ndarray, optional
-            uint8 array of the output shape, not overlapping `img`.
+            Array of the output shape, not overlapping `img`: uint8, or the
+            dtype and layout of a final :class:`Normalize`.
 
         Returns
         -------
@@ -435,13 +486,12 @@ class Compose(Transform):
         limit_in_loader_worker()
         shape = self._out_shape(hwc, img.ndim, "img")
         if out is None:
-            out = np.empty(shape, dtype=np.uint8)
+            out = np.empty(shape, dtype=self._dtype)
             shared = False
         else:
-            shared = check_image_out(out, shape, [img])
+            shared = check_image_out(out, shape, [img], dtype=self._dtype)
         if not shared and out.flags.c_contiguous:
-            full = shape if len(shape) == 3 else (shape[0], shape[1], 1)
-            _image.run_pipeline([hwc], [out.reshape(full)], self._spec, self.seed, epoch,
+            _image.run_pipeline([hwc], [out], self._spec, self.seed, epoch,
                                 np.array([index], dtype=np.uint64))
             return out
         return self._run([hwc], [shape], np.array([index], dtype=np.uint64), epoch, [out])[0]
@@ -449,16 +499,15 @@ class Compose(Transform):
     def _run(self, hwcs, shapes, indices, epoch, outs):
         """Run the pipeline on validated images into `outs` (or new arrays)."""
         if outs is None:
-            outs = [np.empty(s, dtype=np.uint8) for s in shapes]
+            outs = [np.empty(s, dtype=self._dtype) for s in shapes]
         dsts, copies = [], []
         for k, (o, s) in enumerate(zip(outs, shapes)):
-            full = s if len(s) == 3 else (s[0], s[1], 1)
             if o.flags.c_contiguous and not np.may_share_memory(o, hwcs[k]):
-                dsts.append(o.reshape(full))
+                dsts.append(o)  # the kernels take C-contiguous outputs by their data
             else:
-                tmp = np.empty(full, dtype=np.uint8)
+                tmp = np.empty(s, dtype=self._dtype)
                 dsts.append(tmp)
-                copies.append((o, tmp.reshape(s)))
+                copies.append((o, tmp))
         _image.run_pipeline(hwcs, dsts, self._spec, self.seed, epoch, indices)
         for o, tmp in copies:
             np.copyto(o, tmp)
@@ -482,12 +531,14 @@ class Compose(Transform):
         epoch : int, default 0
         out : numpy.ndarray or list of numpy.ndarray, optional
             An array (N, h, w[, C]) when every output has the same shape, or
-            a list of per-image arrays; none may overlap the inputs.
+            a list of per-image arrays; none may overlap the inputs.  After
+            a final :class:`Normalize`, its dtype and layout: (N, C, h, w)
+            for CHW.
 
         Returns
         -------
         numpy.ndarray or list of numpy.ndarray
-            `out`, or a new (N, h, w[, C]) array.
+            `out`, or a new array.
         """
         limit_in_loader_worker()
         if isinstance(images, np.ndarray):
@@ -529,17 +580,17 @@ class Compose(Transform):
             else:
                 full = (0, 0, 0, 0)
             if out is None:
-                out = np.empty(full, dtype=np.uint8)
+                out = np.empty(full, dtype=self._dtype)
                 shared = False
             else:
-                check_image_out(out, full, [])
+                check_image_out(out, full, [], dtype=self._dtype)
                 shared = check_outs_apart([out], inputs, ["out"])
             outs = [out[i] for i in range(n)]
         elif isinstance(out, list):
             if len(out) != n:
                 raise ValueError(f"out must have one array per image ({n}), got {len(out)}")
             for i, (o, s) in enumerate(zip(out, shapes)):
-                check_image_out(o, s, [], name=f"out[{i}]")
+                check_image_out(o, s, [], name=f"out[{i}]", dtype=self._dtype)
             shared = check_outs_apart(out, inputs, [f"out[{i}]" for i in range(n)])
             outs = out
         else:

@@ -239,6 +239,8 @@ def draw(transforms, seed, epoch, index, h, w):
                 d[key] = None if rng is None else rng[0] + u(i) * (rng[1] - rng[0])
             d["order"] = [JITTER[q] for q in perm if d[JITTER[q]] is not None]
             out.append(d)
+        elif name == "Normalize":
+            out.append({"op": name})
         else:
             raise TypeError(f"unknown transform {name}")
     return out
@@ -268,4 +270,20 @@ def apply(transforms, img, seed, epoch=0, index=0):
         elif name == "ColorJitter":
             for key in p["order"]:
                 x = _COLOUR[key](x, p[key])
+        elif name == "Normalize":
+            x = normalize(x, t.mean, t.std, t.layout, t.dtype, t.scale)
     return np.ascontiguousarray(x)
+
+
+def normalize(img, mean, std, layout="CHW", dtype=np.float32, scale=True):
+    """torchvision.transforms.v2's ToDtype(float32, scale) then Normalize:
+    ``(x * float32(1/255) - mean) / std`` in float32, then rounded to `dtype`;
+    CHW gives (C, H, W) (a 2-D image (1, H, W)), HWC keeps the shape."""
+    x = _hwc(img).astype(F32)
+    if scale:
+        x = x * F32(1.0 / 255.0)
+    y = (x - np.asarray(mean, F32)) / np.asarray(std, F32)
+    y = y.astype(dtype)
+    if layout == "CHW":
+        return np.ascontiguousarray(y.transpose(2, 0, 1))
+    return _back(y, img)
