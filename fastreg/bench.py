@@ -254,6 +254,30 @@ def image_cases(quick=False):
             [A.RandomCrop(224, 224), A.HorizontalFlip(), jitter(A, (0.6, 1.4), (0.6, 1.4), (0.6, 1.4), (-0.1, 0.1))]))))
     cases.append(Case("crop224+hflip+jitter(.4,.4,.4,.1)", n, "img", contenders))
 
+    # the same pipeline ending in normalized CHW float32, ready for a model
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+    def fr_normalized():
+        aug = T.Compose([T.RandomCrop(224), T.RandomHorizontalFlip(), T.ColorJitter(0.4, 0.4, 0.4, 0.1),
+                         T.Normalize(mean, std)])
+        out = np.empty((3, 224, 224), np.float32)
+        counter = iter(range(1 << 62))
+
+        def run():
+            for img in imgs:
+                aug(img, index=next(counter), out=out)
+        return run
+
+    contenders = [Contender("fastreg", fr_normalized)]
+    if has_alb and have("torch"):
+        def to_tensor(A):
+            from albumentations.pytorch import ToTensorV2
+            return A.Compose([A.RandomCrop(224, 224), A.HorizontalFlip(),
+                              jitter(A, (0.6, 1.4), (0.6, 1.4), (0.6, 1.4), (-0.1, 0.1)),
+                              A.Normalize(mean, std), ToTensorV2()])
+        contenders.append(Contender("albumentationsx", alb(to_tensor)))
+    cases.append(Case("... + Normalize (CHW float32)", n, "img", contenders))
+
     def cv(fn):
         return lambda: each(fn)
 

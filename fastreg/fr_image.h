@@ -420,6 +420,9 @@ FR_TARGET_AVX2 FR_INLINE __m256 fr_sel8(__m256 mask, __m256 yes, __m256 no)
  *     the value, whatever the hue: so qmin = 1 always, and divisors are only
  *     kept away from 0 (max(x, tiny)) instead of being selected;
  *   - s, f in [0, 1] keep p, q, t in [0, 1]: their clamps are no-ops;
+ *   - the value and p come back as the maximum and the minimum themselves:
+ *     trunc(v * 255.999) == max and trunc(p * 255.999) == min for every
+ *     pair of bytes min <= max (checked exhaustively);
  *   - the sector's routing (which channel gets v, p or q/t) comes from one
  *     table lookup by the sector number (6 reads as 0). */
 FR_TARGET_AVX2 FR_INLINE void fr_hue8_avx2(__m256 *R, __m256 *G, __m256 *B, __m256 vhue)
@@ -462,9 +465,7 @@ FR_TARGET_AVX2 FR_INLINE void fr_hue8_avx2(__m256 *R, __m256 *G, __m256 *B, __m2
     __m256 sxf = _mm256_mul_ps(s, f), oms = _mm256_sub_ps(one, s);
     __m256 odd = _mm256_castsi256_ps(route);
     __m256 mid = _mm256_mul_ps(fr_sel8(odd, _mm256_sub_ps(one, sxf), _mm256_add_ps(sxf, oms)), maxc);
-    __m256 vo = _mm256_round_ps(_mm256_mul_ps(maxc, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    __m256 po = _mm256_round_ps(_mm256_mul_ps(_mm256_mul_ps(oms, maxc), scale),
-                                _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m256 vo = mx, po = mn;
     __m256 mo = _mm256_round_ps(_mm256_mul_ps(mid, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
 #define FR_ROUTE(bit) _mm256_castsi256_ps(_mm256_slli_epi32(route, 31 - (bit)))
     *R = fr_sel8(FR_ROUTE(30), vo, fr_sel8(FR_ROUTE(29), mo, po));
