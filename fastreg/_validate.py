@@ -14,6 +14,8 @@ UINT64_LIMIT = 1 << 64
 
 def check_uint64(name, value):
     """An integer in [0, 2**64) (NumPy integers accepted, bool and float refused)."""
+    if type(value) is int and 0 <= value < UINT64_LIMIT:  # the common case, fast
+        return value
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be an integer in [0, 2**64), got bool {value!r}")
     try:
@@ -97,19 +99,19 @@ def check_out(out, like, name="out"):
     if out.shape != like.shape:
         raise ValueError(f"{name} must have shape {like.shape}, got {out.shape}")
     check_writable(name, out)
-    if same_memory(out, like):
+    if not np.may_share_memory(out, like) or same_memory(out, like):
         return
-    if np.may_share_memory(out, like) and np.shares_memory(out, like):
+    if np.shares_memory(out, like):
         raise ValueError(f"{name} overlaps the input; pass a separate array or the input itself")
 
 
 def same_memory(a, b):
     """Whether a and b view exactly the same elements in the same places."""
-    return (
-        a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
-        and a.shape == b.shape
+    return a is b or (
+        a.shape == b.shape
         and a.strides == b.strides
         and a.dtype == b.dtype
+        and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
     )
 
 
