@@ -51,8 +51,9 @@ def check_fill_values(fill, counts=(1, 2, 3, 4)):
     else:
         values = list(fill)
         if len(values) not in counts:
-            raise ValueError(f"fill must have {' or '.join(map(str, sorted(set(counts))))} values "
-                             f"(one per channel), got {len(values)}")
+            counts = sorted(set(counts))
+            allowed = " or ".join(map(str, counts)) if len(counts) <= 2 else f"{counts[0]} to {counts[-1]}"
+            raise ValueError(f"fill must have {allowed} values (one per channel), got {len(values)}")
     return [check_real("fill", v, 0.0, 255.0) for v in values]
 
 
