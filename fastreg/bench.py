@@ -494,6 +494,38 @@ def rotate_cases(quick=False):
             contenders.append(Contender("albumentationsx", albumentations))
         cases.append(Case(f"rotate bilinear {angle:+.0f} deg 256x256x3", img.size, "B", contenders,
                           threads=1))
+
+    # RandomRotation(30) in a Compose on 8 photographs, per image; AlbumentationsX's
+    # angle_range=(-30, 30) is the former limit=30
+    import fastreg.transforms as T
+    imgs = photos(4 if quick else 8)
+
+    def fr_random_rotation():
+        aug = T.Compose([T.RandomRotation(30, "bilinear")])
+        out = np.empty_like(imgs[0])
+        counter = iter(range(1 << 62))
+
+        def run():
+            for im in imgs:
+                aug(im, index=next(counter), out=out)
+        return run
+
+    contenders = [Contender("fastreg", fr_random_rotation)]
+    if have("albumentations"):
+        def alb_rotate():
+            import albumentations as A
+            import cv2
+            cv2.setNumThreads(1)
+            t = A.Rotate(angle_range=(-30, 30), interpolation=cv2.INTER_LINEAR,
+                         border_mode=cv2.BORDER_CONSTANT, p=1)
+
+            def run():
+                for im in imgs:
+                    t(image=im)
+            return run
+        contenders.append(Contender("albumentationsx", alb_rotate))
+    cases.append(Case("RandomRotation(30, bilinear) in Compose", len(imgs), "img", contenders,
+                      threads=1))
     return cases
 
 
