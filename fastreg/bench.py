@@ -195,6 +195,18 @@ def photos(n=8, size=256):
     return out
 
 
+def compose_per_image(aug, imgs, out_shape):
+    """A unit of work: `aug` on every image, one call each, a new index every
+    call, into one reused output buffer (the steady state)."""
+    out = np.empty(out_shape, np.uint8)
+    counter = iter(range(1 << 62))
+
+    def run():
+        for img in imgs:
+            aug(img, index=next(counter), out=out)
+    return run
+
+
 def image_cases(quick=False):
     """Image augmentation on 256x256x3 photographs, one thread, against
     AlbumentationsX and OpenCV (cv2.setNumThreads(1)); and the batch path
@@ -240,13 +252,7 @@ def image_cases(quick=False):
 
     def fr_pipeline():
         aug = T.Compose([T.RandomCrop(224), T.RandomHorizontalFlip(), T.ColorJitter(0.4, 0.4, 0.4, 0.1)])
-        out = np.empty((224, 224, 3), np.uint8)
-        counter = iter(range(1 << 62))
-
-        def run():
-            for img in imgs:
-                aug(img, index=next(counter), out=out)
-        return run
+        return compose_per_image(aug, imgs, (224, 224, 3))
 
     contenders = [Contender("fastreg", fr_pipeline)]
     if has_alb:
@@ -501,14 +507,7 @@ def rotate_cases(quick=False):
     imgs = photos(4 if quick else 8)
 
     def fr_random_rotation():
-        aug = T.Compose([T.RandomRotation(30, "bilinear")])
-        out = np.empty_like(imgs[0])
-        counter = iter(range(1 << 62))
-
-        def run():
-            for im in imgs:
-                aug(im, index=next(counter), out=out)
-        return run
+        return compose_per_image(T.Compose([T.RandomRotation(30, "bilinear")]), imgs, imgs[0].shape)
 
     contenders = [Contender("fastreg", fr_random_rotation)]
     if have("albumentations"):
