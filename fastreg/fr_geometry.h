@@ -385,8 +385,9 @@ static inline int fr_rotation_setup(fr_warp *w, double angle, int64_t H, int64_t
         hiy += hh;
         float sw = ceilf(truncf(hix * inv) * tol) - floorf(truncf(lox * inv) * tol);
         float sh = ceilf(truncf(hiy * inv) * tol) - floorf(truncf(loy * inv) * tol);
-        w->ow = (int64_t)sw;
-        w->oh = (int64_t)sh;
+        /* a size that is not finite (a centre very far away) gives an empty output */
+        w->ow = sw >= 0.0f && sw < 1e18f ? (int64_t)sw : 0;
+        w->oh = sh >= 0.0f && sh < 1e18f ? (int64_t)sh : 0;
     }
     w->r00 = t[0] / hw;
     w->r10 = t[1] / hw;

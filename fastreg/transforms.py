@@ -354,8 +354,8 @@ def _degrees(degrees):
     if len(degrees) != 2:
         raise ValueError(f"degrees must be a number or a (min, max) pair, got {len(degrees)} values")
     lo, hi = (check_real(f"degrees[{i}]", v) for i, v in enumerate(degrees))
-    if math.isinf(lo) or math.isinf(hi):
-        raise ValueError(f"degrees must be finite, got {(lo, hi)}")
+    if not math.isfinite(hi - lo):
+        raise ValueError(f"degrees must be finite, with a finite max - min, got {(lo, hi)}")
     if lo > hi:
         raise ValueError(f"degrees must satisfy min <= max, got {(lo, hi)}")
     return (lo, hi)
@@ -399,7 +399,7 @@ class RandomRotation(Transform):
         self.expand = G.check_expand(expand)
         self.center = G.check_center(center)
         self._fill_values = G.check_fill_values(fill)
-        self.fill = fill
+        self.fill = fill if isinstance(fill, numbers.Real) else tuple(fill)
         self.seed = _check_seed(seed)
         self.size_varies = self.expand
 
@@ -417,7 +417,11 @@ class RandomRotation(Transform):
         if record is None:
             raise ValueError("the output size of RandomRotation(expand=True) depends on the "
                              "drawn angle: pass index (and epoch)")
-        return int(record[2]), int(record[3])
+        size = int(record[2]), int(record[3])
+        if h and w and not (size[0] and size[1]):
+            raise ValueError(f"the rotated canvas of a {h}x{w} image about center {self.center} "
+                             "has no finite size")
+        return size
 
     def check_channels(self, c, name):
         n = len(self._fill_values)

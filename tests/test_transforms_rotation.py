@@ -222,6 +222,7 @@ BAD = [
     (dict(degrees=float("inf")), ValueError, "degrees"),
     (dict(degrees=[5, float("-inf")]), ValueError, "degrees"),
     (dict(degrees=[10, -10]), ValueError, "degrees"),
+    (dict(degrees=[-1e308, 1e308]), ValueError, "degrees"),
     (dict(degrees=[1, 2, 3]), ValueError, "degrees"),
     (dict(degrees="30"), TypeError, "degrees"),
     (dict(degrees=None), TypeError, "degrees"),
@@ -283,3 +284,12 @@ def test_too_small_for_a_later_crop():
         aug.params(0, shape=img.shape)
     assert np.array_equal(img, keep)
     assert aug(image(12, 30, 3)).shape == (20, 10, 3)  # too small before the rotation
+
+
+def test_center_too_far_for_expand():
+    img = image(5, 6, 3)
+    keep = img.copy()
+    with pytest.raises(ValueError, match="center"):
+        T.RandomRotation(30, expand=True, center=(1e300, 0))(img)
+    assert np.array_equal(img, keep)
+    assert T.RandomRotation(30, center=(1e300, 0), fill=4)(img).max() == 4
