@@ -293,3 +293,18 @@ def test_center_too_far_for_expand():
         T.RandomRotation(30, expand=True, center=(1e300, 0))(img)
     assert np.array_equal(img, keep)
     assert T.RandomRotation(30, center=(1e300, 0), fill=4)(img).max() == 4
+
+
+def test_map_and_size_match_geometry_over_many_angles():
+    tricky = [45.0, 135.0, 1e-7, -1e-300, 89.9999999, 90.0000001, 359.99999999, 720.0, -630.0,
+              1e6 + 0.1, 33.3333, -0.0]
+    angles = tricky + list(np.random.default_rng(1).uniform(-720, 720, 300))
+    img = image(7, 11, 3)
+    for k, a in enumerate(angles):
+        for expand in (False, True):
+            rot = T.RandomRotation((a, a), "bilinear" if k % 2 else "nearest", expand,
+                                   (2.5, 1.0) if k % 3 == 0 else None, fill=(5, 6, 7))
+            want = F.rotate(img, a, rot.interpolation, expand, rot.center, rot.fill)
+            assert rot.params(0)["angle"] == a
+            assert T.Compose([rot]).output_size(7, 11, index=k) == want.shape[:2]
+            assert np.array_equal(rot(img, index=k), want), (a, expand)
