@@ -58,12 +58,14 @@ def check_fill_values(fill, counts=(1, 2, 3, 4)):
 
 
 def check_interpolation(interpolation):
+    """One of INTERPOLATIONS."""
     if not isinstance(interpolation, str) or interpolation not in INTERPOLATIONS:
         raise ValueError(f"interpolation must be 'nearest' or 'bilinear', got {interpolation!r}")
     return interpolation
 
 
 def check_expand(expand):
+    """A bool (Python or NumPy), as bool."""
     if not isinstance(expand, (bool, np.bool_)):
         raise TypeError(f"expand must be a bool, got {type(expand).__name__}")
     return bool(expand)

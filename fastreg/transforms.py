@@ -424,6 +424,7 @@ class RandomRotation(Transform):
         return size
 
     def check_channels(self, c, name):
+        """ValueError unless `fill` (one value or one per channel) suits `c` channels."""
         n = len(self._fill_values)
         if n > 1 and n != c:
             raise ValueError(f"fill of RandomRotation has {n} values (one per channel) but "
@@ -497,10 +498,26 @@ class Compose(Transform):
         return self
 
     def output_size(self, h, w, *, index=None, epoch=0):
-        """Output (height, width) for an h x w input; ValueError if it cannot run.
+        """Output (height, width) for an h x w input.
 
-        With ``RandomRotation(expand=True)`` the size depends on the drawn
-        angle: pass the image's `index` (and `epoch`)."""
+        Parameters
+        ----------
+        h, w : int
+            Input height and width.
+        index, epoch : int, optional
+            The image's id and epoch.  Needed only when the size depends on
+            the drawn parameters (``RandomRotation(expand=True)``).
+
+        Returns
+        -------
+        (int, int)
+
+        Raises
+        ------
+        ValueError
+            If the pipeline cannot run on an h x w image, or `index` is
+            missing when the size depends on it.
+        """
         records = None
         if self._size_varies and index is not None:
             records = _image.draw(self._spec, self.seed, check_uint64("epoch", epoch),
