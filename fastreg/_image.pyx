@@ -15,6 +15,9 @@ from fastreg._runtime cimport parallel_run, simd_level
 
 cnp.import_array()
 
+cdef extern from "fr_geometry.h" nogil:  # included by fr_image.h: listed so changes rebuild
+    pass
+
 cdef extern from "fr_image.h" nogil:
     ctypedef struct fr_step:
         int kind

@@ -26,6 +26,8 @@
 #ifndef FR_IMAGE_H
 #define FR_IMAGE_H
 
+#include "fr_geometry.h" /* the rotation warp, compiled as in fastreg._geometry */
+
 #pragma GCC optimize("fp-contract=off", "no-trapping-math", "no-math-errno")
 
 #include <math.h>
@@ -41,6 +43,9 @@ enum {
     FR_IMG_HFLIP = 1, FR_IMG_VFLIP, FR_IMG_CROP, FR_IMG_PAD,
     FR_IMG_BRIGHTNESS, FR_IMG_CONTRAST, FR_IMG_SATURATION, FR_IMG_HUE, FR_IMG_GRAY
 };
+/* A rotation: a = output height, b = output width, c = quarter turns
+ * (0..3, exact) or -1 (resampled through `warp`, set up by fr_rotation_setup). */
+enum { FR_IMG_ROTATE = 32 };
 enum { FR_PAD_CONSTANT = 0, FR_PAD_EDGE, FR_PAD_REFLECT, FR_PAD_SYMMETRIC };
 
 /* A step as passed from Python: a row of FR_STEP_WIDTH doubles
@@ -53,6 +58,7 @@ typedef struct {
     int64_t a, b, c, d;
     double factor;
     uint8_t fill[4];
+    fr_warp warp; /* FR_IMG_ROTATE only */
 } fr_step;
 
 static inline fr_step fr_step_from_row(const double *row)
@@ -72,7 +78,7 @@ static inline fr_step fr_step_from_row(const double *row)
 
 static inline int fr_is_geometry(int kind)
 {
-    return kind >= FR_IMG_HFLIP && kind <= FR_IMG_PAD;
+    return (kind >= FR_IMG_HFLIP && kind <= FR_IMG_PAD) || kind == FR_IMG_ROTATE;
 }
 
 /* A source image: byte strides, any layout. */
@@ -1249,6 +1255,114 @@ static int32_t *fr_identity_table(int64_t n)
     return t;
 }
 
+/* Gather `base` through the pending tables (h x w) into a new scratch
+ * buffer, which becomes the base, with identity tables.  Returns 0 or -1. */
+static int fr_flush_tables(fr_view *base, int32_t **ytab, int32_t **xtab, int64_t h, int64_t w,
+                           const uint8_t (*fills)[4], uint8_t **scratch, int *which, int level)
+{
+    int64_t C = base->c;
+    fr_run *runs = (fr_run *)malloc((size_t)(w > 0 ? w : 1) * sizeof(fr_run));
+    free(scratch[*which]);
+    scratch[*which] = (uint8_t *)malloc((size_t)(h * w * C > 0 ? h * w * C : 1));
+    if (!runs || !scratch[*which]) {
+        free(runs);
+        return -1;
+    }
+    int64_t n_runs = fr_runs_from_table(*xtab, w, runs);
+    fr_gather(*base, *ytab, h, runs, n_runs, w, fills, scratch[*which], level);
+    free(runs);
+    base->data = scratch[*which];
+    *which ^= 1;
+    base->h = h;
+    base->w = w;
+    base->sy = w * C;
+    base->sx = C;
+    base->sc = 1;
+    free(*ytab);
+    free(*xtab);
+    *ytab = fr_identity_table(h);
+    *xtab = fr_identity_table(w);
+    return *ytab && *xtab ? 0 : -1;
+}
+
+/* A rotation step on the pending geometry.  Exact quarter turns: 180 degrees
+ * flips both tables; 90 and 270 degrees rewrite the base view (after
+ * gathering pending tables), so the next gather reads it rotated.  Other
+ * angles warp the base (gathered first unless the tables are the identity
+ * over a contiguous base) into the next buffer, or into dst when the
+ * rotation is the last step.  Returns 0, or -1 if memory ran out. */
+static int fr_rotate_step(const fr_step *s, int last, fr_view *base, int32_t **ytab,
+                          int32_t **xtab, int64_t *h, int64_t *w, const uint8_t (*fills)[4],
+                          uint8_t **scratch, int *which, uint8_t *dst, int *pending, int level)
+{
+    int q = (int)s->c;
+    int64_t C = base->c;
+    *pending = 1; /* the base (or its tables) still has to reach dst */
+    if (q == 0)
+        return 0;
+    if (q == 2) {
+        int64_t nh, nw;
+        int32_t *ny = fr_axis_apply(*ytab, *h, FR_IMG_VFLIP, 0, 0, 0, 0, &nh);
+        int32_t *nx = fr_axis_apply(*xtab, *w, FR_IMG_HFLIP, 0, 0, 0, 0, &nw);
+        free(*ytab);
+        free(*xtab);
+        *ytab = ny;
+        *xtab = nx;
+        return ny && nx ? 0 : -1;
+    }
+    int identity = fr_is_identity(*ytab, *h, base->h) && fr_is_identity(*xtab, *w, base->w);
+    int contiguous = base->sc == 1 && base->sx == C && base->sy == *w * C;
+    if (!identity || (q < 0 && !contiguous))
+        if (fr_flush_tables(base, ytab, xtab, *h, *w, fills, scratch, which, level))
+            return -1;
+    if (q > 0) {
+        /* np.rot90: k = 1 reads (j, W-1-i), k = 3 reads (H-1-j, i) */
+        fr_view v = *base;
+        if (q == 1) {
+            v.data = base->data + (base->w - 1) * base->sx;
+            v.sy = -base->sx;
+            v.sx = base->sy;
+        } else {
+            v.data = base->data + (base->h - 1) * base->sy;
+            v.sy = base->sx;
+            v.sx = -base->sy;
+        }
+        v.h = base->w;
+        v.w = base->h;
+        *base = v;
+    } else {
+        fr_warp warp = s->warp;
+        uint8_t *target = dst;
+        if (!last) {
+            free(scratch[*which]);
+            target = scratch[*which] = (uint8_t *)malloc(
+                (size_t)(warp.oh * warp.ow * C > 0 ? warp.oh * warp.ow * C : 1));
+            if (!target)
+                return -1;
+            *which ^= 1;
+        }
+        warp.src = base->data;
+        warp.dst = target;
+        warp.C = C;
+        if (warp.oh > 0 && warp.ow > 0)
+            fr_warp_rows(&warp, 0, warp.oh, level);
+        base->data = target;
+        base->h = warp.oh;
+        base->w = warp.ow;
+        base->sy = warp.ow * C;
+        base->sx = C;
+        base->sc = 1;
+        *pending = !last; /* in dst: done */
+    }
+    *h = base->h;
+    *w = base->w;
+    free(*ytab);
+    free(*xtab);
+    *ytab = fr_identity_table(*h);
+    *xtab = fr_identity_table(*w);
+    return *ytab && *xtab ? 0 : -1;
+}
+
 /* Run steps[0..n) on src into out (contiguous, the output shape of the
  * steps).  Consecutive geometry steps become tables; each run of colour
  * steps that follows is one stage reading through them.  A stage followed
@@ -1283,6 +1397,19 @@ static int fr_image_run_out(const fr_step *steps, int n, fr_view src, fr_out out
     int k = 0;
     for (;;) {
         for (; k < n && fr_is_geometry(steps[k].kind); k++) {
+            if (steps[k].kind == FR_IMG_ROTATE) {
+                /* the last step of a uint8 pipeline warps straight into the output */
+                int to_out = k + 1 == n && !out.norm, pending;
+                if (fr_rotate_step(steps + k, to_out, &base, &ytab, &xtab, &h, &w,
+                                   (const uint8_t (*)[4])fills, scratch, &which,
+                                   to_out ? (uint8_t *)out.data : NULL, &pending, level)) {
+                    status = -1;
+                    goto done;
+                }
+                if (!pending)
+                    goto done;
+                continue;
+            }
             const fr_step *s = steps + k;
             int32_t code = -1 - k;
             memcpy(fills[k], s->fill, 4);
@@ -1382,6 +1509,10 @@ enum {
     FR_OP_HFLIP = 1, FR_OP_VFLIP, FR_OP_RANDOM_CROP, FR_OP_CENTER_CROP, FR_OP_JITTER, FR_OP_GRAY,
     FR_OP_NORMALIZE
 };
+enum { FR_OP_ROTATE = 32 };
+/* rotate spec: 2..3 degrees (lo, hi), 4 bilinear, 5 expand, 6 has center,
+ * 7..8 center (x, y), 10..13 fill per channel; record: 0 fired (1), 1 angle,
+ * 2..3 output (h, w), 4 quarter turns or -1. */
 #define FR_SPEC_WIDTH 24
 /* spec: 0 kind, 1 p, 2 size_h, 3 size_w, 4..7 pad l t r b, 8 pad_if_needed,
  * 9 mode, 10..13 fill, 14..21 jitter (lo, hi) for b c s h, 22 enabled bits;
@@ -1514,6 +1645,25 @@ static int fr_image_draw(const double *spec, int n_ops, uint64_t seed, uint64_t 
                 rec[11 + o++] = q;
                 fr_set_step(steps + ns++, kinds[q], 0, 0, 0, 0, 0, factor[q], NULL);
             }
+        } else if (kind == FR_OP_ROTATE) {
+            double angle = op[2] + fr_uniform(s, 0) * (op[3] - op[2]);
+            fr_step *st = steps + ns++;
+            fr_warp *wp = &st->warp;
+            memset(wp, 0, sizeof *wp);
+            int q = fr_rotation_setup(wp, angle, h, w, op[5] != 0.0, op[6] != 0.0 ? op + 7 : NULL);
+            wp->bilinear = op[4] != 0.0;
+            for (int c = 0; c < 4; c++) {
+                wp->fill[c] = (float)op[10 + c];
+                wp->fill8[c] = (uint8_t)fr_rintf(wp->fill[c]);
+            }
+            fr_set_step(st, FR_IMG_ROTATE, 0, wp->oh, wp->ow, q, 0, angle, NULL);
+            rec[0] = 1;
+            rec[1] = angle;
+            rec[2] = (double)wp->oh;
+            rec[3] = (double)wp->ow;
+            rec[4] = q;
+            h = wp->oh;
+            w = wp->ow;
         }
     }
     return ns;

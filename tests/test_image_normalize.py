@@ -107,12 +107,16 @@ def test_fused_pipeline_matches_numpy_reference():
 
 
 def test_fused_every_stage_shape():
-    """Normalize after geometry only, after colour only, alone, and after a
-    contrast step that reads a scratch image."""
+    """Normalize after geometry only, after colour only, alone, after a
+    contrast step that reads a scratch image, and after rotations (a warp,
+    exact quarter turns, a varying output size)."""
     imgs = images(4, 17, 29)
     for head in ([], [T.RandomHorizontalFlip(1.0)], [T.ColorJitter(0.3, 0.3)],
                  [T.ColorJitter(saturation=0.5, hue=0.2), T.ColorJitter(contrast=0.5)],
-                 [T.CenterCrop(9), T.ColorJitter(0.2), T.RandomCrop(5)]):
+                 [T.CenterCrop(9), T.ColorJitter(0.2), T.RandomCrop(5)],
+                 [T.RandomRotation(30, "bilinear", fill=(9, 99, 199))], [T.RandomRotation((90, 90))],
+                 [T.RandomRotation((180, 180)), T.RandomHorizontalFlip()],
+                 [T.RandomCrop(12), T.RandomRotation(20, expand=True), T.ColorJitter(0.3)]):
         plain = T.Compose(head, seed=1)
         fused = T.Compose(head + [T.Normalize(0.5, 0.2, scale=False)], seed=1)
         for i in range(4):
