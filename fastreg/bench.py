@@ -195,10 +195,10 @@ def photos(n=8, size=256):
     return out
 
 
-def compose_per_image(aug, imgs, out_shape):
+def compose_per_image(aug, imgs, out_shape, dtype=np.uint8):
     """A unit of work: `aug` on every image, one call each, a new index every
     call, into one reused output buffer (the steady state)."""
-    out = np.empty(out_shape, np.uint8)
+    out = np.empty(out_shape, dtype)
     counter = iter(range(1 << 62))
 
     def run():
@@ -266,13 +266,7 @@ def image_cases(quick=False):
     def fr_normalized():
         aug = T.Compose([T.RandomCrop(224), T.RandomHorizontalFlip(), T.ColorJitter(0.4, 0.4, 0.4, 0.1),
                          T.Normalize(mean, std)])
-        out = np.empty((3, 224, 224), np.float32)
-        counter = iter(range(1 << 62))
-
-        def run():
-            for img in imgs:
-                aug(img, index=next(counter), out=out)
-        return run
+        return compose_per_image(aug, imgs, (3, 224, 224), np.float32)
 
     contenders = [Contender("fastreg", fr_normalized)]
     if has_alb and have("torch"):
