@@ -24,7 +24,7 @@ import numpy as np
 
 from fastreg import _image
 from fastreg._interop import accepts_tensors
-from fastreg._validate import check_count, check_image, check_image_out, check_real
+from fastreg._validate import check_count, check_image, check_out, check_real
 from fastreg.geometry import rotate
 from fastreg.mixing import cutmix, mix_labels, mixup
 
@@ -75,7 +75,7 @@ def _run(img, hwc, rows, out_hwc, out):
         result = np.empty(shape, dtype=np.uint8)
         _image.run_steps(hwc, result.reshape(out_hwc), steps)
         return result
-    shared = check_image_out(out, shape, [img])
+    shared = check_out(out, shape, np.uint8, [img])
     if not shared and out.flags.c_contiguous:
         _image.run_steps(hwc, out if out.ndim == 3 else out.reshape(out_hwc), steps)
         return out
@@ -377,9 +377,7 @@ def rgb_to_grayscale(img, num_output_channels=1, *, out=None):
         return _run1(img, hwc, hwc.shape, out, GRAY)
     shape = (h, w, num_output_channels) if img.ndim == 3 or num_output_channels == 3 else (h, w)
     if out is not None:
-        check_image_out(out, shape, [img])
-        if np.shares_memory(out, img):
-            raise ValueError("out overlaps the input; pass a separate array")
+        check_out(out, shape, np.uint8, [img], in_place=False)
     if c == 1:
         result = np.repeat(hwc, 3, axis=2)
     else:
@@ -501,7 +499,7 @@ def normalize(img, mean, std, *, layout="CHW", dtype="float32", scale=True, out=
     index = np.zeros(1, dtype=np.uint64)
     if out is None:
         out = np.empty(shape, dtype=dtype)
-    elif check_image_out(out, shape, [img], dtype=dtype) or not out.flags.c_contiguous:
+    elif check_out(out, shape, dtype, [img], in_place=False) or not out.flags.c_contiguous:
         tmp = np.empty(shape, dtype=dtype)
         _image.run_pipeline([hwc], [tmp], spec, 0, 0, index)
         np.copyto(out, tmp)

@@ -24,7 +24,7 @@ import numpy as np
 
 from fastreg import _geometry
 from fastreg._interop import accepts_tensors
-from fastreg._validate import check_real, check_separate_out
+from fastreg._validate import check_out, check_real
 
 INTERPOLATIONS = ("nearest", "bilinear")
 
@@ -224,7 +224,10 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
     else:
         r, s, shape = rotation_map(angle, H, W, expand, center)
     out_shape = shape + img.shape[2:]
-    out = check_separate_out(out, out_shape, np.uint8, img, "img")
+    if out is None:
+        out = np.empty(out_shape, np.uint8)
+    else:
+        check_out(out, out_shape, np.uint8, [img], in_place=False, contiguous=True, source="img")
     if k is not None:
         np.copyto(out, np.rot90(img, k))
         return out

@@ -32,7 +32,7 @@ from fastreg import geometry as G
 from fastreg._interop import accepts_tensors
 from fastreg._validate import (
     check_image,
-    check_image_out,
+    check_out,
     check_outs_apart,
     check_probability,
     check_real,
@@ -626,7 +626,7 @@ class Compose(Transform):
             out = np.empty(shape, dtype=self._dtype)
             shared = False
         else:
-            shared = check_image_out(out, shape, [img], dtype=self._dtype)
+            shared = check_out(out, shape, self._dtype, [img])
         if not shared and out.flags.c_contiguous:
             _image.run_pipeline([hwc], [out], self._spec, self.seed, epoch,
                                 np.array([index], dtype=np.uint64))
@@ -721,14 +721,14 @@ class Compose(Transform):
                 out = np.empty(full, dtype=self._dtype)
                 shared = False
             else:
-                check_image_out(out, full, [], dtype=self._dtype)
+                check_out(out, full, self._dtype)
                 shared = check_outs_apart([out], inputs, ["out"])
             outs = [out[i] for i in range(n)]
         elif isinstance(out, list):
             if len(out) != n:
                 raise ValueError(f"out must have one array per image ({n}), got {len(out)}")
             for i, (o, s) in enumerate(zip(out, shapes)):
-                check_image_out(o, s, [], name=f"out[{i}]", dtype=self._dtype)
+                check_out(o, s, self._dtype, name=f"out[{i}]")
             shared = check_outs_apart(out, inputs, [f"out[{i}]" for i in range(n)])
             outs = out
         else:
