@@ -78,11 +78,12 @@ cdef void _run(Job *job) noexcept nogil:
 
 
 cdef Kind _kind_of(cnp.ndarray a) except *:
-    if a.dtype == np.float32:
+    cdef int t = cnp.PyArray_TYPE(a)
+    if t == cnp.NPY_FLOAT32:
         return F32
-    if a.dtype == np.float64:
+    if t == cnp.NPY_FLOAT64:
         return F64
-    if a.dtype == np.float16:
+    if t == cnp.NPY_FLOAT16:
         return F16
     raise TypeError(f"unsupported dtype {a.dtype}")
 

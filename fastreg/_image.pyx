@@ -10,10 +10,14 @@ import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport uint8_t, uint64_t, int64_t
 from libc.stdlib cimport malloc, free
+from libc.string cimport memset
 
 from fastreg._runtime cimport parallel_run, simd_level
 
 cnp.import_array()
+
+cdef extern from "fr_geometry.h" nogil:  # included by fr_image.h: listed so changes rebuild
+    pass
 
 cdef extern from "fr_image.h" nogil:
     ctypedef struct fr_step:
@@ -29,13 +33,20 @@ cdef extern from "fr_image.h" nogil:
         FR_IMG_CROP
         FR_IMG_BRIGHTNESS
         FR_IMG_HUE
+    ctypedef struct fr_norm:
+        int layout, half
+    ctypedef struct fr_out:
+        void *data
+        const fr_norm *norm
     int FR_STEP_WIDTH
     int FR_SPEC_WIDTH
     int FR_RECORD_WIDTH
     fr_step fr_step_from_row(const double *row)
     int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, int level)
+    int fr_image_run_out(const fr_step *steps, int n, fr_view src, fr_out out, int level)
     int fr_image_draw(const double *spec, int n_ops, uint64_t seed, uint64_t epoch,
                       uint64_t index, int64_t h, int64_t w, fr_step *steps, double *record)
+    int fr_norm_from_spec(const double *spec, int n_ops, fr_norm *nm)
 
 STEP_WIDTH = FR_STEP_WIDTH
 SPEC_WIDTH = FR_SPEC_WIDTH
@@ -251,7 +262,9 @@ cdef struct BatchJob:
     uint64_t epoch
     const uint64_t *indices
     fr_view *views
-    uint8_t **outs
+    void **outs
+    fr_norm norm
+    int has_norm
     int *status
     int level
 
@@ -261,12 +274,15 @@ cdef void _run_image(void *ctx, int64_t task) noexcept nogil:
     cdef fr_step *cs = <fr_step *>malloc(max(4 * job.n_ops, 1) * sizeof(fr_step))
     cdef double *record = <double *>malloc(max(job.n_ops, 1) * FR_RECORD_WIDTH * sizeof(double))
     cdef int ns
+    cdef fr_out out
     if cs == NULL or record == NULL:
         job.status[task] = -1
     else:
         ns = fr_image_draw(job.spec, job.n_ops, job.seed, job.epoch, job.indices[task],
                            job.views[task].h, job.views[task].w, cs, record)
-        job.status[task] = fr_image_run(cs, ns, job.views[task], job.outs[task], job.level)
+        out.data = job.outs[task]
+        out.norm = &job.norm if job.has_norm else NULL
+        job.status[task] = fr_image_run_out(cs, ns, job.views[task], out, job.level)
     free(cs)
     free(record)
 
@@ -277,14 +293,16 @@ cdef BatchJob _batch_job(int64_t n, cnp.ndarray spec, uint64_t seed, uint64_t ep
     outputs left for the caller to fill)."""
     cdef BatchJob job
     cdef int64_t i
+    memset(&job, 0, sizeof(job))
     job.spec = <const double *>cnp.PyArray_DATA(spec)
     job.n_ops = spec.shape[0]
     job.seed = seed
     job.epoch = epoch
     job.indices = <const uint64_t *>cnp.PyArray_DATA(indices)
     job.level = simd_level()
+    job.has_norm = fr_norm_from_spec(job.spec, job.n_ops, &job.norm)
     job.views = <fr_view *>malloc(max(n, 1) * sizeof(fr_view))
-    job.outs = <uint8_t **>malloc(max(n, 1) * sizeof(uint8_t *))
+    job.outs = <void **>malloc(max(n, 1) * sizeof(void *))
     job.status = <int *>malloc(max(n, 1) * sizeof(int))
     if job.views == NULL or job.outs == NULL or job.status == NULL:
         free(job.views)
@@ -317,21 +335,23 @@ def run_pipeline(list srcs, list dsts, cnp.ndarray spec, uint64_t seed, uint64_t
     """dsts[i] = the pipeline `spec` applied to srcs[i] with the parameters of
     image indices[i]; one image per task, on every thread, without the GIL.
 
-    srcs: (h, w, c) uint8 arrays of any strides; dsts: C-contiguous outputs;
+    srcs: (h, w, c) uint8 arrays of any strides; dsts: C-contiguous outputs,
+    uint8 (h, w, c), or float32/float16 in the layout of a last Normalize op;
     indices: uint64, one per image."""
     cdef int64_t n = len(srcs)
     cdef BatchJob job = _batch_job(n, spec, seed, epoch, indices)
     cdef int64_t i
     for i in range(n):
         job.views[i] = _view(srcs[i])
-        job.outs[i] = <uint8_t *>cnp.PyArray_DATA(dsts[i])
+        job.outs[i] = cnp.PyArray_DATA(dsts[i])
     _run_batch_job(&job, n)
 
 
 def run_stack(cnp.ndarray srcs, cnp.ndarray dsts, cnp.ndarray spec, uint64_t seed, uint64_t epoch,
               cnp.ndarray indices):
     """run_pipeline on the images of one array: srcs (n, h, w, c) uint8 of any
-    strides, dsts (n, oh, ow, c) C-contiguous, without a view per image."""
+    strides, dsts (n, ...) C-contiguous with dsts[i] as run_pipeline's, without
+    a view per image."""
     cdef int64_t n = srcs.shape[0]
     cdef BatchJob job = _batch_job(n, spec, seed, epoch, indices)
     cdef int64_t i, out_step = dsts.strides[0]
@@ -339,5 +359,5 @@ def run_stack(cnp.ndarray srcs, cnp.ndarray dsts, cnp.ndarray spec, uint64_t see
     for i in range(n):
         job.views[i] = v
         job.views[i].data = v.data + i * srcs.strides[0]
-        job.outs[i] = <uint8_t *>cnp.PyArray_DATA(dsts) + i * out_step
+        job.outs[i] = <char *>cnp.PyArray_DATA(dsts) + i * out_step
     _run_batch_job(&job, n)

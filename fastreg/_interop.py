@@ -22,7 +22,7 @@ def is_tensor(x):
 
 def as_array(name, x, *, writes=False):
     """`x` as a NumPy array (a view of a tensor's memory), and whether it was a tensor."""
-    if not is_tensor(x):
+    if type(x) is np.ndarray or not is_tensor(x):  # isinstance on torch.Tensor is slow
         return x, False
     if x.device.type != "cpu":
         raise ValueError(f"{name} must be a CPU tensor, got a tensor on {x.device}")

@@ -14,6 +14,8 @@ UINT64_LIMIT = 1 << 64
 
 def check_uint64(name, value):
     """An integer in [0, 2**64) (NumPy integers accepted, bool and float refused)."""
+    if type(value) is int and 0 <= value < UINT64_LIMIT:  # the common case, fast
+        return value
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be an integer in [0, 2**64), got bool {value!r}")
     try:
@@ -87,29 +89,13 @@ def check_writable(name, x):
         raise ValueError(f"{name} is read-only; an in-place operation needs a writable array")
 
 
-def check_out(out, like, name="out"):
-    """`out` must match `like` in dtype and shape, be writable, and either be
-    `like` itself (same memory, same strides) or not overlap it at all."""
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
-    if out.dtype != like.dtype:
-        raise TypeError(f"{name} must have dtype {like.dtype}, got {out.dtype}")
-    if out.shape != like.shape:
-        raise ValueError(f"{name} must have shape {like.shape}, got {out.shape}")
-    check_writable(name, out)
-    if same_memory(out, like):
-        return
-    if np.may_share_memory(out, like) and np.shares_memory(out, like):
-        raise ValueError(f"{name} overlaps the input; pass a separate array or the input itself")
-
-
 def same_memory(a, b):
     """Whether a and b view exactly the same elements in the same places."""
-    return (
-        a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
-        and a.shape == b.shape
+    return a is b or (
+        a.shape == b.shape
         and a.strides == b.strides
         and a.dtype == b.dtype
+        and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
     )
 
 
@@ -130,25 +116,32 @@ def check_image(name, img, channels=(1, 2, 3, 4)):
     return img
 
 
-def check_image_out(out, shape, inputs, name="out"):
-    """`out` must be a writable uint8 array of `shape` that does not overlap any
-    array of `inputs` (it may be one of them exactly: the call is then in place).
-    Returns whether `out` may share memory with an input (then the caller
-    computes into a temporary)."""
+def check_out(out, shape, dtype, inputs=(), name="out", *, in_place=True, contiguous=False,
+              source="the input"):
+    """`out` must be a writable numpy.ndarray of `shape` and `dtype` (and
+    C-contiguous if `contiguous`) sharing no memory with any array of
+    `inputs`; with `in_place` it may be one of them exactly (same memory and
+    strides: the call then runs in place).  Returns whether it is one (the
+    caller computes into a temporary when its kernel cannot run in place).
+    `source` names the inputs in the overlap message."""
     if not isinstance(out, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
-    if out.dtype != np.uint8:
-        raise TypeError(f"{name} must have dtype uint8, got {out.dtype}")
+    if out.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {np.dtype(dtype)}, got {out.dtype}")
     if out.shape != tuple(shape):
         raise ValueError(f"{name} must have shape {tuple(shape)}, got {out.shape}")
     check_writable(name, out)
+    if contiguous and not out.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
     shared = False
     for x in inputs:
         if not np.may_share_memory(out, x):
             continue
-        shared = True
-        if not same_memory(out, x) and np.shares_memory(out, x):
-            raise ValueError(f"{name} overlaps the input; pass a separate array or the input itself")
+        if in_place and same_memory(out, x):
+            shared = True
+        elif np.shares_memory(out, x):
+            alternative = " or the input itself" if in_place else ""
+            raise ValueError(f"{name} overlaps {source}; pass a separate array{alternative}")
     return shared
 
 
@@ -183,23 +176,3 @@ def check_outs_apart(outs, inputs, names):
                     raise ValueError(f"{name} overlaps the input; pass a separate array or the input itself")
             k -= 1
     return shared
-
-
-def check_separate_out(out, shape, dtype, source, source_name, name="out"):
-    """A new array for a result read from `source` in another layout: `out`
-    (None: a fresh array) must have `shape` and `dtype`, be writable,
-    C-contiguous and share no memory with `source`."""
-    if out is None:
-        return np.empty(shape, dtype)
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
-    if out.dtype != dtype:
-        raise TypeError(f"{name} must have dtype {np.dtype(dtype)}, got {out.dtype}")
-    if out.shape != tuple(shape):
-        raise ValueError(f"{name} must have shape {tuple(shape)}, got {out.shape}")
-    check_writable(name, out)
-    if not out.flags.c_contiguous:
-        raise ValueError(f"{name} must be C-contiguous")
-    if np.shares_memory(out, source):
-        raise ValueError(f"{name} overlaps {source_name}; pass a separate array")
-    return out

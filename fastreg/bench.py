@@ -195,6 +195,18 @@ def photos(n=8, size=256):
     return out
 
 
+def compose_per_image(aug, imgs, out_shape, dtype=np.uint8):
+    """A unit of work: `aug` on every image, one call each, a new index every
+    call, into one reused output buffer (the steady state)."""
+    out = np.empty(out_shape, dtype)
+    counter = iter(range(1 << 62))
+
+    def run():
+        for img in imgs:
+            aug(img, index=next(counter), out=out)
+    return run
+
+
 def image_cases(quick=False):
     """Image augmentation on 256x256x3 photographs, one thread, against
     AlbumentationsX and OpenCV (cv2.setNumThreads(1)); and the batch path
@@ -240,19 +252,31 @@ def image_cases(quick=False):
 
     def fr_pipeline():
         aug = T.Compose([T.RandomCrop(224), T.RandomHorizontalFlip(), T.ColorJitter(0.4, 0.4, 0.4, 0.1)])
-        out = np.empty((224, 224, 3), np.uint8)
-        counter = iter(range(1 << 62))
-
-        def run():
-            for img in imgs:
-                aug(img, index=next(counter), out=out)
-        return run
+        return compose_per_image(aug, imgs, (224, 224, 3))
 
     contenders = [Contender("fastreg", fr_pipeline)]
     if has_alb:
         contenders.append(Contender("albumentationsx", alb(lambda A: A.Compose(
             [A.RandomCrop(224, 224), A.HorizontalFlip(), jitter(A, (0.6, 1.4), (0.6, 1.4), (0.6, 1.4), (-0.1, 0.1))]))))
     cases.append(Case("crop224+hflip+jitter(.4,.4,.4,.1)", n, "img", contenders))
+
+    # the same pipeline ending in normalized CHW float32, ready for a model
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+    def fr_normalized():
+        aug = T.Compose([T.RandomCrop(224), T.RandomHorizontalFlip(), T.ColorJitter(0.4, 0.4, 0.4, 0.1),
+                         T.Normalize(mean, std)])
+        return compose_per_image(aug, imgs, (3, 224, 224), np.float32)
+
+    contenders = [Contender("fastreg", fr_normalized)]
+    if has_alb and have("torch"):
+        def to_tensor(A):
+            from albumentations.pytorch import ToTensorV2
+            return A.Compose([A.RandomCrop(224, 224), A.HorizontalFlip(),
+                              jitter(A, (0.6, 1.4), (0.6, 1.4), (0.6, 1.4), (-0.1, 0.1)),
+                              A.Normalize(mean, std), ToTensorV2()])
+        contenders.append(Contender("albumentationsx", alb(to_tensor)))
+    cases.append(Case("... + Normalize (CHW float32)", n, "img", contenders))
 
     def cv(fn):
         return lambda: each(fn)
@@ -494,6 +518,31 @@ def rotate_cases(quick=False):
             contenders.append(Contender("albumentationsx", albumentations))
         cases.append(Case(f"rotate bilinear {angle:+.0f} deg 256x256x3", img.size, "B", contenders,
                           threads=1))
+
+    # RandomRotation(30) in a Compose on 8 photographs, per image; AlbumentationsX's
+    # angle_range=(-30, 30) is the former limit=30
+    import fastreg.transforms as T
+    imgs = photos(4 if quick else 8)
+
+    def fr_random_rotation():
+        return compose_per_image(T.Compose([T.RandomRotation(30, "bilinear")]), imgs, imgs[0].shape)
+
+    contenders = [Contender("fastreg", fr_random_rotation)]
+    if have("albumentations"):
+        def alb_rotate():
+            import albumentations as A
+            import cv2
+            cv2.setNumThreads(1)
+            t = A.Rotate(angle_range=(-30, 30), interpolation=cv2.INTER_LINEAR,
+                         border_mode=cv2.BORDER_CONSTANT, p=1)
+
+            def run():
+                for im in imgs:
+                    t(image=im)
+            return run
+        contenders.append(Contender("albumentationsx", alb_rotate))
+    cases.append(Case("RandomRotation(30, bilinear) in Compose", len(imgs), "img", contenders,
+                      threads=1))
     return cases
 
 

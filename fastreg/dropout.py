@@ -133,9 +133,9 @@ def _out_of_place(name, x, p, seed, step, out):
     check_float_array(name, x)
     p, seed, step = _check_common(p, seed, step)
     if out is None:
-        out = like_input(np.empty(x.shape, x.dtype), tensor_in)
+        return like_input(_apply(x, p, seed, step, np.empty(x.shape, x.dtype)), tensor_in)
     out_array, _ = as_array("out", out, writes=True)
-    check_out(out_array, x)
+    check_out(out_array, x.shape, x.dtype, [x])
     _apply(x, p, seed, step, out_array)
     return out
 

@@ -308,4 +308,98 @@ static void fr_warp_rows(const fr_warp *w, int64_t i0, int64_t i1, int level)
     fr_warp_rows_baseline(w, i0, i1);
 }
 
+/* ---- the inverse map of a rotation ---------------------------------------- */
+
+/* cos and sin in functions of their own, so the compiler cannot merge them
+ * into one sincos call: the map must match Python's math.cos and math.sin. */
+__attribute__((noinline)) static double fr_cos(double x) { return cos(x); }
+__attribute__((noinline)) static double fr_sin(double x) { return sin(x); }
+
+/* Python's float a % 360.0. */
+static inline double fr_mod360(double a)
+{
+    double m = fmod(a, 360.0);
+    if (m != 0.0) {
+        if (m < 0.0)
+            m += 360.0;
+    } else {
+        m = 0.0;
+    }
+    return m;
+}
+
+/* The rotation of an H x W image by `angle` degrees (counter-clockwise, about
+ * the centre or about center[0..1] in pixels when center is not NULL), as
+ * fastreg.geometry computes it: sets w->H, W, oh, ow and, unless the rotation
+ * is an exact quarter turn, the float32 map r00..r21, sx..oy
+ * (geometry.rotation_map, _inverse_matrix and _expanded_size, operation for
+ * operation).  Returns the quarter turns k for np.rot90 (0 for an empty
+ * image; geometry._quarter_turns), or -1 when the image is resampled. */
+static inline int fr_rotation_setup(fr_warp *w, double angle, int64_t H, int64_t W, int expand,
+                                    const double *center)
+{
+    double a = fr_mod360(angle);
+    int k = -1;
+    if (H == 0 || W == 0)
+        k = 0;
+    else if (!center && (a == 0.0 || a == 180.0))
+        k = (int)(a / 90.0);
+    else if (!center && (a == 90.0 || a == 270.0) && (expand || H == W))
+        k = (int)(a / 90.0);
+    w->H = H;
+    w->W = W;
+    w->oh = k >= 0 && (k & 1) ? W : H;
+    w->ow = k >= 0 && (k & 1) ? H : W;
+    if (k >= 0)
+        return k;
+    double cx = center ? center[0] - (double)W * 0.5 : 0.0;
+    double cy = center ? center[1] - (double)H * 0.5 : 0.0;
+    /* torchvision's inverse affine matrix, float64, then rounded to float32 */
+    double rot = (-a) * (3.14159265358979323846 / 180.0);
+    double c = fr_cos(rot), sn = fr_sin(rot);
+    double m[6] = {c, sn, 0.0, -sn, c, 0.0};
+    m[2] += m[0] * -cx + m[1] * -cy;
+    m[5] += m[3] * -cx + m[4] * -cy;
+    m[2] += cx;
+    m[5] += cy;
+    float t[6];
+    for (int i = 0; i < 6; i++)
+        t[i] = (float)m[i];
+    float hw = (float)(0.5 * (double)W), hh = (float)(0.5 * (double)H);
+    if (expand) {
+        /* the canvas holding the corners, with torchvision's 1e-4 tolerance */
+        const float xs[4] = {-hw, -hw, hw, hw}, ys[4] = {-hh, hh, hh, -hh};
+        float lox = 0, hix = 0, loy = 0, hiy = 0;
+        for (int i = 0; i < 4; i++) {
+            float px = (xs[i] * t[0] + ys[i] * t[1]) + t[2];
+            float py = (xs[i] * t[3] + ys[i] * t[4]) + t[5];
+            if (i == 0 || px < lox) lox = px;
+            if (i == 0 || px > hix) hix = px;
+            if (i == 0 || py < loy) loy = py;
+            if (i == 0 || py > hiy) hiy = py;
+        }
+        const float tol = (float)1e-4, inv = (float)1e4;
+        lox += hw;
+        hix += hw;
+        loy += hh;
+        hiy += hh;
+        float sw = ceilf(truncf(hix * inv) * tol) - floorf(truncf(lox * inv) * tol);
+        float sh = ceilf(truncf(hiy * inv) * tol) - floorf(truncf(loy * inv) * tol);
+        /* a size that is not finite (a centre very far away) gives an empty output */
+        w->ow = sw >= 0.0f && sw < 1e18f ? (int64_t)sw : 0;
+        w->oh = sh >= 0.0f && sh < 1e18f ? (int64_t)sh : 0;
+    }
+    w->r00 = t[0] / hw;
+    w->r10 = t[1] / hw;
+    w->r20 = t[2] / hw;
+    w->r01 = t[3] / hh;
+    w->r11 = t[4] / hh;
+    w->r21 = t[5] / hh;
+    w->sx = (float)W * 0.5f;
+    w->ox = (float)(W - 1) * 0.5f;
+    w->sy = (float)H * 0.5f;
+    w->oy = (float)(H - 1) * 0.5f;
+    return -1;
+}
+
 #endif

@@ -26,6 +26,8 @@
 #ifndef FR_IMAGE_H
 #define FR_IMAGE_H
 
+#include "fr_geometry.h" /* the rotation warp, compiled as in fastreg._geometry */
+
 #pragma GCC optimize("fp-contract=off", "no-trapping-math", "no-math-errno")
 
 #include <math.h>
@@ -41,6 +43,9 @@ enum {
     FR_IMG_HFLIP = 1, FR_IMG_VFLIP, FR_IMG_CROP, FR_IMG_PAD,
     FR_IMG_BRIGHTNESS, FR_IMG_CONTRAST, FR_IMG_SATURATION, FR_IMG_HUE, FR_IMG_GRAY
 };
+/* A rotation: a = output height, b = output width, c = quarter turns
+ * (0..3, exact) or -1 (resampled through `warp`, set up by fr_rotation_setup). */
+enum { FR_IMG_ROTATE = 32 };
 enum { FR_PAD_CONSTANT = 0, FR_PAD_EDGE, FR_PAD_REFLECT, FR_PAD_SYMMETRIC };
 
 /* A step as passed from Python: a row of FR_STEP_WIDTH doubles
@@ -53,6 +58,7 @@ typedef struct {
     int64_t a, b, c, d;
     double factor;
     uint8_t fill[4];
+    fr_warp warp; /* FR_IMG_ROTATE only */
 } fr_step;
 
 static inline fr_step fr_step_from_row(const double *row)
@@ -72,7 +78,7 @@ static inline fr_step fr_step_from_row(const double *row)
 
 static inline int fr_is_geometry(int kind)
 {
-    return kind >= FR_IMG_HFLIP && kind <= FR_IMG_PAD;
+    return (kind >= FR_IMG_HFLIP && kind <= FR_IMG_PAD) || kind == FR_IMG_ROTATE;
 }
 
 /* A source image: byte strides, any layout. */
@@ -461,6 +467,9 @@ FR_TARGET_AVX2 FR_INLINE __m256 fr_sel8(__m256 mask, __m256 yes, __m256 no)
  *     the value, whatever the hue: so qmin = 1 always, and divisors are only
  *     kept away from 0 (max(x, tiny)) instead of being selected;
  *   - s, f in [0, 1] keep p, q, t in [0, 1]: their clamps are no-ops;
+ *   - the value and p come back as the maximum and the minimum themselves:
+ *     trunc(v * 255.999) == max and trunc(p * 255.999) == min for every
+ *     pair of bytes min <= max (checked exhaustively);
  *   - the sector's routing (which channel gets v, p or q/t) comes from one
  *     table lookup by the sector number (6 reads as 0). */
 FR_TARGET_AVX2 FR_INLINE void fr_hue8_avx2(__m256 *R, __m256 *G, __m256 *B, __m256 vhue)
@@ -503,9 +512,7 @@ FR_TARGET_AVX2 FR_INLINE void fr_hue8_avx2(__m256 *R, __m256 *G, __m256 *B, __m2
     __m256 sxf = _mm256_mul_ps(s, f), oms = _mm256_sub_ps(one, s);
     __m256 odd = _mm256_castsi256_ps(route);
     __m256 mid = _mm256_mul_ps(fr_sel8(odd, _mm256_sub_ps(one, sxf), _mm256_add_ps(sxf, oms)), maxc);
-    __m256 vo = _mm256_round_ps(_mm256_mul_ps(maxc, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    __m256 po = _mm256_round_ps(_mm256_mul_ps(_mm256_mul_ps(oms, maxc), scale),
-                                _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m256 vo = mx, po = mn;
     __m256 mo = _mm256_round_ps(_mm256_mul_ps(mid, scale), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
 #define FR_ROUTE(bit) _mm256_castsi256_ps(_mm256_slli_epi32(route, 31 - (bit)))
     *R = fr_sel8(FR_ROUTE(30), vo, fr_sel8(FR_ROUTE(29), mo, po));
@@ -1088,20 +1095,188 @@ static inline float fr_mean_of_sum(int64_t sum, int64_t count)
     return (float)sum / (float)count;
 }
 
-/* Run a stage of colour steps in place on a contiguous buffer, fused.  A
- * contrast step needs the mean grayscale of the image at its place: when
- * the steps before it are cheap per-byte ones, they are recomputed in a
- * read-only pass; when they include saturation, hue or grayscale, that pass
- * also writes its result, so no step is computed twice. */
-static void fr_colour_stage(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
-                            const fr_step *steps, int n, int level)
+/* ---- the float output stage ---------------------------------------------- */
+
+enum { FR_LAYOUT_HWC = 0, FR_LAYOUT_CHW = 1 };
+
+/* Normalization to float: y = (x * scale - mean[c]) * inv_std[c] in float32,
+ * each operation rounded (x the byte value, scale 1/255 or 1, inv_std the
+ * float32 reciprocal of std: within 1 ulp of dividing by std); float16
+ * output rounds y to nearest even.  CHW writes one plane per channel. */
+typedef struct {
+    int layout, half;
+    float scale;
+    float mean[4], inv_std[4];
+} fr_norm;
+
+/* Where a stage writes: bytes (h, w, C), or normalized values when norm is set. */
+typedef struct {
+    void *data;
+    const fr_norm *norm;
+} fr_out;
+
+FR_INLINE float fr_norm_value(const fr_norm *nm, uint8_t v, int64_t c)
 {
-    if (n <= 0 || npix <= 0 || (C != 1 && C != 3))
+    return ((float)v * nm->scale - nm->mean[c]) * nm->inv_std[c];
+}
+
+/* npix pixels of C bytes to normalized values at dst (the first pixel's
+ * place); CHW planes are `plane` values apart. */
+static void fr_normalize_baseline(const uint8_t *px, int64_t npix, int64_t C, const fr_norm *nm,
+                                  void *dst, int64_t plane)
+{
+    int chw = nm->layout == FR_LAYOUT_CHW;
+    for (int64_t i = 0; i < npix; i++)
+        for (int64_t c = 0; c < C; c++) {
+            float y = fr_norm_value(nm, px[i * C + c], c);
+            int64_t at = chw ? c * plane + i : i * C + c;
+            if (nm->half)
+                ((uint16_t *)dst)[at] = fr_float_to_half(y);
+            else
+                ((float *)dst)[at] = y;
+        }
+}
+
+#if FR_X86
+FR_TARGET_AVX2 FR_INLINE void fr_put8(void *dst, int64_t at, __m256 y, int half)
+{
+    if (half)
+        _mm_storeu_si128((__m128i *)((uint16_t *)dst + at), _mm256_cvtps_ph(y, _MM_FROUND_TO_NEAREST_INT));
+    else
+        _mm256_storeu_ps((float *)dst + at, y);
+}
+
+FR_TARGET_AVX2 FR_INLINE __m256 fr_norm8(__m256 x, __m256 scale, __m256 mean, __m256 inv)
+{
+    return _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(x, scale), mean), inv);
+}
+
+FR_TARGET_AVX2 static void fr_normalize_avx2(const uint8_t *px, int64_t npix, int64_t C,
+                                             const fr_norm *nm, void *dst, int64_t plane)
+{
+    const __m256 scale = _mm256_set1_ps(nm->scale);
+    const int half = nm->half;
+    int64_t i = 0; /* pixels done */
+    if (nm->layout == FR_LAYOUT_CHW && C == 3) {
+        const __m256 m0 = _mm256_set1_ps(nm->mean[0]), m1 = _mm256_set1_ps(nm->mean[1]);
+        const __m256 m2 = _mm256_set1_ps(nm->mean[2]), k0 = _mm256_set1_ps(nm->inv_std[0]);
+        const __m256 k1 = _mm256_set1_ps(nm->inv_std[1]), k2 = _mm256_set1_ps(nm->inv_std[2]);
+        for (; i + 11 <= npix; i += 8) { /* the load reads 32 bytes */
+            __m256 r, g, b;
+            fr_load8_rgb32(px + 3 * i, &r, &g, &b);
+            fr_put8(dst, i, fr_norm8(r, scale, m0, k0), half);
+            fr_put8(dst, plane + i, fr_norm8(g, scale, m1, k1), half);
+            fr_put8(dst, 2 * plane + i, fr_norm8(b, scale, m2, k2), half);
+        }
+    } else if (nm->layout == FR_LAYOUT_HWC || C == 1) {
+        /* interleaved values: the channel of a lane repeats every 8 lanes,
+         * or every 24 for 3 channels */
+        int phases = C == 3 ? 3 : 1;
+        __m256 mean[3], inv[3];
+        for (int p = 0; p < phases; p++) {
+            float mv[8], kv[8];
+            for (int l = 0; l < 8; l++) {
+                mv[l] = nm->mean[(8 * p + l) % C];
+                kv[l] = nm->inv_std[(8 * p + l) % C];
+            }
+            mean[p] = _mm256_loadu_ps(mv);
+            inv[p] = _mm256_loadu_ps(kv);
+        }
+        int64_t nb = npix * C, j = 0, step = 8 * phases;
+        for (; j + step <= nb; j += step)
+            for (int p = 0; p < phases; p++) {
+                __m128i bytes = _mm_loadl_epi64((const __m128i *)(px + j + 8 * p));
+                __m256 x = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+                fr_put8(dst, j + 8 * p, fr_norm8(x, scale, mean[p], inv[p]), half);
+            }
+        i = j / C;
+    }
+    int64_t at = nm->layout == FR_LAYOUT_CHW ? i : i * C;
+    void *rest = half ? (void *)((uint16_t *)dst + at) : (void *)((float *)dst + at);
+    fr_normalize_baseline(px + i * C, npix - i, C, nm, rest, plane);
+}
+#endif
+
+static void fr_normalize(const uint8_t *px, int64_t npix, int64_t C, const fr_norm *nm, void *dst,
+                         int64_t plane, int level)
+{
+#if FR_X86
+    if (level >= FR_SIMD_AVX2) {
+        fr_normalize_avx2(px, npix, C, nm, dst, plane);
         return;
+    }
+#endif
+    (void)level;
+    fr_normalize_baseline(px, npix, C, nm, dst, plane);
+}
+
+/* ---- stages ----------------------------------------------------------------- */
+
+/* Pixels per chunk of rows a stage works on (a few KB: stays in L1). */
+#define FR_CHUNK_PIXELS 2048
+
+/* The rows a stage reads: the base image seen through the pending
+ * geometry tables, gathered a chunk of rows at a time, or the base's own
+ * rows when the tables are the identity and its rows are contiguous. */
+typedef struct {
+    fr_view base;
+    const int32_t *ytab;
+    const fr_run *runs;
+    int64_t n_runs;
+    int64_t h, w;
+    const uint8_t (*fills)[4];
+    int direct;
+} fr_rows;
+
+/* Rows [y0, y1) as contiguous pixels: in the base, or gathered into tmp. */
+static const uint8_t *fr_rows_get(const fr_rows *src, int64_t y0, int64_t y1, uint8_t *tmp, int level)
+{
+    if (src->direct)
+        return src->base.data + y0 * src->base.sy;
+    fr_gather(src->base, src->ytab + y0, y1 - y0, src->runs, src->n_runs, src->w, src->fills, tmp,
+              level);
+    return tmp;
+}
+
+static fr_rows fr_rows_direct(const uint8_t *data, int64_t h, int64_t w, int64_t C)
+{
+    fr_rows r;
+    memset(&r, 0, sizeof(r));
+    r.base.data = data;
+    r.base.h = h;
+    r.base.w = w;
+    r.base.c = C;
+    r.base.sy = w * C;
+    r.base.sx = C;
+    r.base.sc = 1;
+    r.h = h;
+    r.w = w;
+    r.direct = 1;
+    return r;
+}
+
+/* One stage: the colour steps steps[0..n) (possibly none) on the rows of
+ * src, written to out, chunk of rows by chunk of rows, fused.  A contrast
+ * step needs the mean grayscale of the image at its place: when the steps
+ * before it are cheap per-byte ones, a read pass recomputes them; after
+ * saturation, hue or grayscale, that pass also writes the image so far to
+ * a scratch image, which the later steps read, so no step runs twice.
+ * Returns 0, or -1 if memory ran out. */
+static int fr_stage(fr_rows src, const fr_step *steps, int n, fr_out out, int level)
+{
+    int64_t h = src.h, w = src.w, C = src.base.c;
+    int64_t chunk = w > 0 ? (FR_CHUNK_PIXELS + w - 1) / w : 1;
+    if (C != 1 && C != 3)
+        n = 0; /* colour needs gray or RGB: callers never ask otherwise */
     fr_colour_step stack[16];
     fr_colour_step *cs = n <= 16 ? stack : (fr_colour_step *)malloc((size_t)n * sizeof(fr_colour_step));
-    if (!cs)
-        return;
+    uint8_t *tmp = (uint8_t *)malloc((size_t)(chunk * w * C > 0 ? chunk * w * C : 1));
+    uint8_t *scratch = NULL;
+    int status = 0;
+    if (!cs || !tmp) {
+        status = -1;
+        goto done;
+    }
     int m = 0, start = 0;
     for (int k = 0; k < n; k++) {
         const fr_step *s = steps + k;
@@ -1112,25 +1287,64 @@ static void fr_colour_stage(const uint8_t *in, uint8_t *buf, int64_t npix, int64
         c.hue = (float)s->factor;
         c.mean = 0.0f;
         if (s->kind == FR_IMG_CONTRAST) {
-            int64_t sum = 0;
             int heavy = C == 3 && !fr_per_byte_steps(cs + start, m - start);
-#if FR_X86
-            if (C == 3 && m == start && level >= FR_SIMD_AVX2)
-                sum = fr_gray_sum_avx2(in, npix); /* the image as it came */
-            else
-#endif
-            fr_colour(in, buf, npix, C, cs + start, m - start, &sum, heavy, level);
-            if (heavy) {
-                start = m;
-                in = buf;
+            if (heavy && !scratch) {
+                scratch = (uint8_t *)malloc((size_t)(h * w * C > 0 ? h * w * C : 1));
+                if (!scratch) {
+                    status = -1;
+                    goto done;
+                }
             }
-            c.mean = fr_mean_of_sum(sum, npix);
+            int64_t sum = 0;
+            for (int64_t y0 = 0; y0 < h; y0 += chunk) {
+                int64_t y1 = y0 + chunk < h ? y0 + chunk : h, part = 0;
+                const uint8_t *rows = fr_rows_get(&src, y0, y1, tmp, level);
+#if FR_X86
+                if (C == 3 && m == start && level >= FR_SIMD_AVX2)
+                    part = fr_gray_sum_avx2(rows, (y1 - y0) * w); /* the image as it came */
+                else
+#endif
+                fr_colour(rows, heavy ? scratch + y0 * w * C : tmp, (y1 - y0) * w, C, cs + start,
+                          m - start, &part, heavy, level);
+                sum += part;
+            }
+            if (heavy) { /* later steps start from the image so far */
+                src = fr_rows_direct(scratch, h, w, C);
+                start = m;
+            }
+            c.mean = fr_mean_of_sum(sum, h * w);
         }
         cs[m++] = c;
     }
-    fr_colour(in, buf, npix, C, cs + start, m - start, NULL, 1, level);
+    for (int64_t y0 = 0; y0 < h; y0 += chunk) {
+        int64_t y1 = y0 + chunk < h ? y0 + chunk : h, npix = (y1 - y0) * w;
+        if (!out.norm) {
+            uint8_t *o = (uint8_t *)out.data + y0 * w * C;
+            if (m > start)
+                fr_colour(fr_rows_get(&src, y0, y1, tmp, level), o, npix, C, cs + start, m - start,
+                          NULL, 1, level);
+            else if (src.direct)
+                memcpy(o, src.base.data + y0 * src.base.sy, (size_t)(npix * C));
+            else
+                fr_rows_get(&src, y0, y1, o, level); /* gathered straight into the output */
+            continue;
+        }
+        const uint8_t *rows = fr_rows_get(&src, y0, y1, tmp, level);
+        if (m > start) {
+            fr_colour(rows, tmp, npix, C, cs + start, m - start, NULL, 1, level);
+            rows = tmp;
+        }
+        int chw = out.norm->layout == FR_LAYOUT_CHW;
+        int64_t at = chw ? y0 * w : y0 * w * C;
+        void *dst = out.norm->half ? (void *)((uint16_t *)out.data + at) : (void *)((float *)out.data + at);
+        fr_normalize(rows, npix, C, out.norm, dst, h * w, level);
+    }
+done:
     if (cs != stack)
         free(cs);
+    free(tmp);
+    free(scratch);
+    return status;
 }
 
 static int fr_is_identity(const int32_t *tab, int64_t n, int64_t base_n)
@@ -1183,7 +1397,7 @@ FR_TARGET_AVX2 static void fr_copy_row_avx2(uint8_t *d, const uint8_t *s, int64_
  * flip with rows of at least 32 bytes (AVX2), a horizontal flip (rows of any
  * stride), and a colour step on a contiguous image.  Returns 1 when done,
  * 0 when fr_image_run must take its general path. */
-#if defined(__GNUC__) /* not inlined: GCC then wrongly warns that fr_colour_stage reads its steps uninitialized */
+#if defined(__GNUC__) /* not inlined: GCC then wrongly warns that fr_stage reads its steps uninitialized */
 __attribute__((noinline))
 #endif
 static int fr_lone_step(const fr_step *s, fr_view src, uint8_t *dst, int level)
@@ -1227,22 +1441,136 @@ static int fr_lone_step(const fr_step *s, fr_view src, uint8_t *dst, int level)
     if (s->kind == FR_IMG_GRAY && C == 3 && level >= FR_SIMD_AVX2)
         done = fr_gray3_avx2(src.data, dst, h * w);
 #endif
-    fr_colour_stage(src.data + done * C, dst + done * C, h * w - done, C, s, 1, level);
-    return 1;
+    fr_out rest = {dst + done * C, NULL};
+    if (done)  /* the last few pixels, as one row */
+        return fr_stage(fr_rows_direct(src.data + done * C, 1, h * w - done, C), s, 1, rest, level) == 0;
+    return fr_stage(fr_rows_direct(src.data, h, w, C), s, 1, rest, level) == 0;
 }
 
-/* Run steps[0..n) on src into dst (contiguous, the output shape of the
- * steps).  Returns 0, or -1 if memory ran out. */
-static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, int level)
+/* Gather `base` through the pending tables (h x w) into a new scratch
+ * buffer, which becomes the base, with identity tables.  Returns 0 or -1. */
+static int fr_flush_tables(fr_view *base, int32_t **ytab, int32_t **xtab, int64_t h, int64_t w,
+                           const uint8_t (*fills)[4], uint8_t **scratch, int *which, int level)
 {
-    if (n == 1 && fr_lone_step(steps, src, dst, level))
+    int64_t C = base->c;
+    fr_run *runs = (fr_run *)malloc((size_t)(w > 0 ? w : 1) * sizeof(fr_run));
+    free(scratch[*which]);
+    scratch[*which] = (uint8_t *)malloc((size_t)(h * w * C > 0 ? h * w * C : 1));
+    if (!runs || !scratch[*which]) {
+        free(runs);
+        return -1;
+    }
+    int64_t n_runs = fr_runs_from_table(*xtab, w, runs);
+    fr_gather(*base, *ytab, h, runs, n_runs, w, fills, scratch[*which], level);
+    free(runs);
+    base->data = scratch[*which];
+    *which ^= 1;
+    base->h = h;
+    base->w = w;
+    base->sy = w * C;
+    base->sx = C;
+    base->sc = 1;
+    free(*ytab);
+    free(*xtab);
+    *ytab = fr_identity_table(h);
+    *xtab = fr_identity_table(w);
+    return *ytab && *xtab ? 0 : -1;
+}
+
+/* A rotation step on the pending geometry.  Exact quarter turns: 180 degrees
+ * flips both tables; 90 and 270 degrees rewrite the base view (after
+ * gathering pending tables), so the next gather reads it rotated.  Other
+ * angles warp the base (gathered first unless the tables are the identity
+ * over a contiguous base) into the next buffer, or into dst when the
+ * rotation is the last step.  Returns 0, or -1 if memory ran out. */
+static int fr_rotate_step(const fr_step *s, int last, fr_view *base, int32_t **ytab,
+                          int32_t **xtab, int64_t *h, int64_t *w, const uint8_t (*fills)[4],
+                          uint8_t **scratch, int *which, uint8_t *dst, int *pending, int level)
+{
+    int q = (int)s->c;
+    int64_t C = base->c;
+    *pending = 1; /* the base (or its tables) still has to reach dst */
+    if (q == 0)
         return 0;
-    if (n == 1 && (steps[0].kind == FR_IMG_CROP || steps[0].kind == FR_IMG_VFLIP) &&
+    if (q == 2) {
+        int64_t nh, nw;
+        int32_t *ny = fr_axis_apply(*ytab, *h, FR_IMG_VFLIP, 0, 0, 0, 0, &nh);
+        int32_t *nx = fr_axis_apply(*xtab, *w, FR_IMG_HFLIP, 0, 0, 0, 0, &nw);
+        free(*ytab);
+        free(*xtab);
+        *ytab = ny;
+        *xtab = nx;
+        return ny && nx ? 0 : -1;
+    }
+    int identity = fr_is_identity(*ytab, *h, base->h) && fr_is_identity(*xtab, *w, base->w);
+    int contiguous = base->sc == 1 && base->sx == C && base->sy == *w * C;
+    if (!identity || (q < 0 && !contiguous))
+        if (fr_flush_tables(base, ytab, xtab, *h, *w, fills, scratch, which, level))
+            return -1;
+    if (q > 0) {
+        /* np.rot90: k = 1 reads (j, W-1-i), k = 3 reads (H-1-j, i) */
+        fr_view v = *base;
+        if (q == 1) {
+            v.data = base->data + (base->w - 1) * base->sx;
+            v.sy = -base->sx;
+            v.sx = base->sy;
+        } else {
+            v.data = base->data + (base->h - 1) * base->sy;
+            v.sy = base->sx;
+            v.sx = -base->sy;
+        }
+        v.h = base->w;
+        v.w = base->h;
+        *base = v;
+    } else {
+        fr_warp warp = s->warp;
+        uint8_t *target = dst;
+        if (!last) {
+            free(scratch[*which]);
+            target = scratch[*which] = (uint8_t *)malloc(
+                (size_t)(warp.oh * warp.ow * C > 0 ? warp.oh * warp.ow * C : 1));
+            if (!target)
+                return -1;
+            *which ^= 1;
+        }
+        warp.src = base->data;
+        warp.dst = target;
+        warp.C = C;
+        if (warp.oh > 0 && warp.ow > 0)
+            fr_warp_rows(&warp, 0, warp.oh, level);
+        base->data = target;
+        base->h = warp.oh;
+        base->w = warp.ow;
+        base->sy = warp.ow * C;
+        base->sx = C;
+        base->sc = 1;
+        *pending = !last; /* in dst: done */
+    }
+    *h = base->h;
+    *w = base->w;
+    free(*ytab);
+    free(*xtab);
+    *ytab = fr_identity_table(*h);
+    *xtab = fr_identity_table(*w);
+    return *ytab && *xtab ? 0 : -1;
+}
+
+/* Run steps[0..n) on src into out (contiguous, the output shape of the
+ * steps).  Consecutive geometry steps become tables; each run of colour
+ * steps that follows is one stage reading through them.  A stage followed
+ * by more geometry writes a scratch image; the last writes the output.
+ * Returns 0, or -1 if memory ran out. */
+static int fr_image_run_out(const fr_step *steps, int n, fr_view src, fr_out out, int level)
+{
+    if (!out.norm && n == 1 && fr_lone_step(steps, src, (uint8_t *)out.data, level))
+        return 0;
+    if (!out.norm && n == 1 && (steps[0].kind == FR_IMG_CROP || steps[0].kind == FR_IMG_VFLIP) &&
         src.sc == 1 && src.sx == src.c) {
         /* a lone crop or vertical flip: one copy per row, no tables */
         int crop = steps[0].kind == FR_IMG_CROP;
         int64_t h = crop ? steps[0].c : src.h, w = crop ? steps[0].d : src.w;
         int64_t row = w * src.c;
+        uint8_t *dst = (uint8_t *)out.data;
         const uint8_t *base = src.data + (crop ? steps[0].a * src.sy + steps[0].b * src.c : 0);
         for (int64_t y = 0; y < h; y++)
             memcpy(dst + y * row, base + (crop ? y : h - 1 - y) * src.sy, (size_t)row);
@@ -1256,14 +1584,26 @@ static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, 
     uint8_t (*fills)[4] = (uint8_t (*)[4])malloc((size_t)(n > 0 ? n : 1) * 4);
     int32_t *ytab = fr_identity_table(h), *xtab = fr_identity_table(w);
     fr_run *runs = NULL;
-    int pending = 1; /* the tables hold geometry not yet gathered into a buffer */
     if (!fills || !ytab || !xtab) {
         status = -1;
         goto done;
     }
     int k = 0;
-    while (k <= n) {
-        if (k < n && fr_is_geometry(steps[k].kind)) {
+    for (;;) {
+        for (; k < n && fr_is_geometry(steps[k].kind); k++) {
+            if (steps[k].kind == FR_IMG_ROTATE) {
+                /* the last step of a uint8 pipeline warps straight into the output */
+                int to_out = k + 1 == n && !out.norm, pending;
+                if (fr_rotate_step(steps + k, to_out, &base, &ytab, &xtab, &h, &w,
+                                   (const uint8_t (*)[4])fills, scratch, &which,
+                                   to_out ? (uint8_t *)out.data : NULL, &pending, level)) {
+                    status = -1;
+                    goto done;
+                }
+                if (!pending)
+                    goto done;
+                continue;
+            }
             const fr_step *s = steps + k;
             int32_t code = -1 - k;
             memcpy(fills[k], s->fill, 4);
@@ -1290,69 +1630,51 @@ static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, 
             if (nx != xtab) { free(xtab); xtab = nx; }
             h = nh;
             w = nw;
-            pending = 1;
-            k++;
-            continue;
         }
-        /* a colour stage, or the end: materialise the geometry first */
         int j = k;
         while (j < n && !fr_is_geometry(steps[j].kind))
             j++;
-        int more_geometry = j < n;
-        uint8_t *target = dst;
-        if (pending && more_geometry) {
-            free(scratch[which]);
+        int last = j == n;
+        free(runs);
+        runs = (fr_run *)malloc((size_t)(w > 0 ? w : 1) * sizeof(fr_run));
+        if (!runs) {
+            status = -1;
+            goto done;
+        }
+        fr_rows rows;
+        rows.base = base;
+        rows.ytab = ytab;
+        rows.runs = runs;
+        rows.n_runs = fr_runs_from_table(xtab, w, runs);
+        rows.h = h;
+        rows.w = w;
+        rows.fills = (const uint8_t (*)[4])fills;
+        rows.direct = fr_is_identity(ytab, h, base.h) && fr_is_identity(xtab, w, base.w) &&
+                      base.sc == 1 && base.sx == C && base.sy == w * C;
+        fr_out target = out;
+        if (!last) {
+            free(scratch[which]); /* the base of two stages ago */
             scratch[which] = (uint8_t *)malloc((size_t)(h * w * C > 0 ? h * w * C : 1));
             if (!scratch[which]) {
                 status = -1;
                 goto done;
             }
-            target = scratch[which];
+            target.data = scratch[which];
+            target.norm = NULL;
         }
-        if (pending && k < n && fr_is_identity(ytab, h, base.h) && fr_is_identity(xtab, w, base.w) &&
-            base.sc == 1 && base.sx == C && base.sy == w * C) {
-            /* no geometry to apply: the colour stage reads the base directly */
-            fr_colour_stage(base.data, target, h * w, C, steps + k, j - k, level);
-            base.data = target;
-            if (target != dst)
-                which ^= 1;
-            pending = 0;
-            k = j;
-            continue;
-        }
-        if (pending) {
-            free(runs);
-            runs = (fr_run *)malloc((size_t)(w > 0 ? w : 1) * sizeof(fr_run));
-            if (!runs) {
-                status = -1;
-                goto done;
-            }
-            int64_t n_runs = fr_runs_from_table(xtab, w, runs);
-            fr_gather(base, ytab, h, runs, n_runs, w, (const uint8_t (*)[4])fills, target, level);
-            if (target != dst) {
-                base.data = target;
-                which ^= 1;
-            } else {
-                base.data = dst;
-            }
-            base.h = h;
-            base.w = w;
-            base.sy = w * C;
-            base.sx = C;
-            base.sc = 1;
-            free(ytab);
-            free(xtab);
-            ytab = fr_identity_table(h);
-            xtab = fr_identity_table(w);
-            if (!ytab || !xtab) {
-                status = -1;
-                goto done;
-            }
-            pending = 0;
-        }
-        if (k == n)
+        status = fr_stage(rows, steps + k, j - k, target, level);
+        if (status || last)
             break;
-        fr_colour_stage(base.data, (uint8_t *)base.data, h * w, C, steps + k, j - k, level);
+        base = fr_rows_direct(scratch[which], h, w, C).base;
+        which ^= 1;
+        free(ytab);
+        free(xtab);
+        ytab = fr_identity_table(h);
+        xtab = fr_identity_table(w);
+        if (!ytab || !xtab) {
+            status = -1;
+            goto done;
+        }
         k = j;
     }
 done:
@@ -1365,13 +1687,31 @@ done:
     return status;
 }
 
+/* fr_image_run_out with uint8 output. */
+static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, int level)
+{
+    fr_out out;
+    out.data = dst;
+    out.norm = NULL;
+    return fr_image_run_out(steps, n, src, out, level);
+}
+
 /* ---- drawing the random parameters of a pipeline -------------------------- */
 
 /* An op of a random pipeline as passed from Python: FR_SPEC_WIDTH doubles. */
-enum { FR_OP_HFLIP = 1, FR_OP_VFLIP, FR_OP_RANDOM_CROP, FR_OP_CENTER_CROP, FR_OP_JITTER, FR_OP_GRAY };
+enum {
+    FR_OP_HFLIP = 1, FR_OP_VFLIP, FR_OP_RANDOM_CROP, FR_OP_CENTER_CROP, FR_OP_JITTER, FR_OP_GRAY,
+    FR_OP_NORMALIZE
+};
+enum { FR_OP_ROTATE = 32 };
+/* rotate spec: 2..3 degrees (lo, hi), 4 bilinear, 5 expand, 6 has center,
+ * 7..8 center (x, y), 10..13 fill per channel; record: 0 fired (1), 1 angle,
+ * 2..3 output (h, w), 4 quarter turns or -1. */
 #define FR_SPEC_WIDTH 24
 /* spec: 0 kind, 1 p, 2 size_h, 3 size_w, 4..7 pad l t r b, 8 pad_if_needed,
- * 9 mode, 10..13 fill, 14..21 jitter (lo, hi) for b c s h, 22 enabled bits */
+ * 9 mode, 10..13 fill, 14..21 jitter (lo, hi) for b c s h, 22 enabled bits;
+ * NORMALIZE (last, no draw): 1 scale, 2 layout, 3 half, 4..7 mean,
+ * 8..11 inv_std */
 #define FR_RECORD_WIDTH 16
 /* record: 0 fired, 1 top, 2 left, 3..6 pad l t r b, 7..10 factors b c s h,
  * 11..14 order (jitter op numbers 0..3, -1 if unused) */
@@ -1471,6 +1811,8 @@ static int fr_image_draw(const double *spec, int n_ops, uint64_t seed, uint64_t 
             fr_set_step(steps + ns++, FR_IMG_CROP, 0, top, left, ch, cw, 0.0, NULL);
             h = ch;
             w = cw;
+        } else if (kind == FR_OP_NORMALIZE) {
+            rec[0] = 1;
         } else if (kind == FR_OP_JITTER) {
             static const int kinds[4] = {FR_IMG_BRIGHTNESS, FR_IMG_CONTRAST, FR_IMG_SATURATION,
                                          FR_IMG_HUE};
@@ -1497,9 +1839,46 @@ static int fr_image_draw(const double *spec, int n_ops, uint64_t seed, uint64_t 
                 rec[11 + o++] = q;
                 fr_set_step(steps + ns++, kinds[q], 0, 0, 0, 0, 0, factor[q], NULL);
             }
+        } else if (kind == FR_OP_ROTATE) {
+            double angle = op[2] + fr_uniform(s, 0) * (op[3] - op[2]);
+            fr_step *st = steps + ns++;
+            fr_warp *wp = &st->warp;
+            memset(wp, 0, sizeof *wp);
+            int q = fr_rotation_setup(wp, angle, h, w, op[5] != 0.0, op[6] != 0.0 ? op + 7 : NULL);
+            wp->bilinear = op[4] != 0.0;
+            for (int c = 0; c < 4; c++) {
+                wp->fill[c] = (float)op[10 + c];
+                wp->fill8[c] = (uint8_t)fr_rintf(wp->fill[c]);
+            }
+            fr_set_step(st, FR_IMG_ROTATE, 0, wp->oh, wp->ow, q, 0, angle, NULL);
+            rec[0] = 1;
+            rec[1] = angle;
+            rec[2] = (double)wp->oh;
+            rec[3] = (double)wp->ow;
+            rec[4] = q;
+            h = wp->oh;
+            w = wp->ow;
         }
     }
     return ns;
+}
+
+/* The output stage of a pipeline whose last op is NORMALIZE: 1, else 0. */
+static int fr_norm_from_spec(const double *spec, int n_ops, fr_norm *nm)
+{
+    if (n_ops <= 0)
+        return 0;
+    const double *op = spec + (n_ops - 1) * FR_SPEC_WIDTH;
+    if ((int)op[0] != FR_OP_NORMALIZE)
+        return 0;
+    nm->scale = (float)op[1];
+    nm->layout = (int)op[2];
+    nm->half = (int)op[3];
+    for (int c = 0; c < 4; c++) {
+        nm->mean[c] = (float)op[4 + c];
+        nm->inv_std[c] = (float)op[8 + c];
+    }
+    return 1;
 }
 
 #endif

@@ -17,19 +17,25 @@ speed; other views are written through correctly).  ``out`` may be the
 input itself for ops that keep the shape; any other overlap is refused.
 """
 
+import math
 import numbers
 
 import numpy as np
 
 from fastreg import _image
 from fastreg._interop import accepts_tensors
-from fastreg._validate import check_count, check_image, check_image_out, check_real
+from fastreg._validate import check_count, check_image, check_out, check_real
 from fastreg.geometry import rotate
 from fastreg.mixing import cutmix, mix_labels, mixup
 
 # Step kinds (fr_image.h).
 HFLIP, VFLIP, CROP, PAD, BRIGHTNESS, CONTRAST, SATURATION, HUE, GRAY = range(1, 10)
 PADDING_MODES = {"constant": 0, "edge": 1, "reflect": 2, "symmetric": 3}
+# The normalizing output stage: its op kind in a pipeline spec (fr_image.h),
+# layouts and output dtypes.
+OP_NORMALIZE = 7
+LAYOUTS = ("CHW", "HWC")
+NORMALIZED_DTYPES = (np.dtype(np.float32), np.dtype(np.float16))
 
 __all__ = [
     "adjust_brightness",
@@ -42,6 +48,7 @@ __all__ = [
     "hflip",
     "mix_labels",
     "mixup",
+    "normalize",
     "pad",
     "rgb_to_grayscale",
     "rotate",
@@ -68,7 +75,7 @@ def _run(img, hwc, rows, out_hwc, out):
         result = np.empty(shape, dtype=np.uint8)
         _image.run_steps(hwc, result.reshape(out_hwc), steps)
         return result
-    shared = check_image_out(out, shape, [img])
+    shared = check_out(out, shape, np.uint8, [img])
     if not shared and out.flags.c_contiguous:
         _image.run_steps(hwc, out if out.ndim == 3 else out.reshape(out_hwc), steps)
         return out
@@ -411,9 +418,7 @@ def _rgb_to_grayscale(img, num_output_channels=1, *, out=None):
         return _run1(img, hwc, hwc.shape, out, GRAY)
     shape = (h, w, num_output_channels) if img.ndim == 3 or num_output_channels == 3 else (h, w)
     if out is not None:
-        check_image_out(out, shape, [img])
-        if np.shares_memory(out, img):
-            raise ValueError("out overlaps the input; pass a separate array")
+        check_out(out, shape, np.uint8, [img], in_place=False)
     if c == 1:
         result = np.repeat(hwc, 3, axis=2)
     else:
@@ -423,4 +428,122 @@ def _rgb_to_grayscale(img, num_output_channels=1, *, out=None):
     if out is None:
         return np.ascontiguousarray(result)
     np.copyto(out, result)
+    return out
+
+
+# ---- the normalizing output stage ----------------------------------------------------
+
+def _channel_values(name, values):
+    if isinstance(values, numbers.Real) and not isinstance(values, (bool, np.bool_)):
+        values = [values]
+    elif isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        raise TypeError(f"{name} must be a number or a sequence of numbers, got {type(values).__name__}")
+    if not 1 <= len(values) <= 4:
+        raise ValueError(f"{name} must have 1 to 4 values (one per channel), got {len(values)}")
+    values = tuple(check_real(f"{name}[{i}]", v) for i, v in enumerate(values))
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"{name} must be finite, got {values}")
+    return values
+
+
+def check_normalization(mean, std, layout, dtype, scale):
+    """Validated (mean, std, layout, dtype, scale) of a normalization."""
+    mean = _channel_values("mean", mean)
+    std = _channel_values("std", std)
+    if len(mean) > 1 and len(std) > 1 and len(mean) != len(std):
+        raise ValueError(f"mean and std must have the same number of values, got {len(mean)} and {len(std)}")
+    if any(v == 0 for v in std):
+        raise ValueError(f"std must be non-zero, got {std}")
+    if not isinstance(layout, str) or layout not in LAYOUTS:
+        raise ValueError(f"layout must be 'CHW' or 'HWC', got {layout!r}")
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt not in NORMALIZED_DTYPES:
+        raise TypeError(f"dtype must be float32 or float16, got {dtype!r}")
+    if not isinstance(scale, (bool, np.bool_)):
+        raise TypeError(f"scale must be a bool, got {type(scale).__name__}")
+    return mean, std, layout, dt, bool(scale)
+
+
+def check_normalization_channels(mean, std, channels, name):
+    """mean and std must have 1 value or one per channel of the image `name`."""
+    for label, values in (("mean", mean), ("std", std)):
+        if len(values) not in (1, channels):
+            raise ValueError(f"{label} has {len(values)} values but {name} has {channels} channels")
+
+
+def normalized_shape(h, w, c, ndim, layout):
+    """The output shape: (C, H, W) for CHW (a 2-D image gives (1, H, W));
+    for HWC the input's own shape."""
+    if layout == "CHW":
+        return (c, h, w)
+    return (h, w, c) if ndim == 3 else (h, w)
+
+
+def normalization_row(mean, std, layout, dtype, scale):
+    """The pipeline spec row (fr_image.h) of a normalization: the float32
+    scale, mean and reciprocal of std the kernels use."""
+    row = np.zeros(_image.SPEC_WIDTH, dtype=np.float64)
+    row[0] = OP_NORMALIZE
+    row[1] = np.float32(1.0 / 255.0) if scale else 1.0
+    row[2] = layout == "CHW"
+    row[3] = dtype == np.float16
+    for field, values in ((4, np.float32(mean)), (8, np.float32(1.0) / np.float32(std))):
+        row[field:field + 4] = np.resize(values, 4) if len(values) == 1 else np.pad(values, (0, 4 - len(values)))
+    return row
+
+
+@accepts_tensors
+def normalize(img, mean, std, *, layout="CHW", dtype="float32", scale=True, out=None):
+    """Convert a uint8 image to normalized floats, as ToDtype(scale=True) then
+    Normalize in torchvision.transforms.v2.
+
+    Each value becomes ``(x * float32(1/255) - mean[c]) * float32(1/std[c])``
+    in float32 (without `scale`, ``(x - mean[c]) * float32(1/std[c])``): within
+    1 ulp of dividing by std as torchvision does.  float16 output rounds that
+    float32 value to nearest even.  This is the stage
+    :class:`fastreg.transforms.Normalize` fuses into a pipeline.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8, HW or HWC with 1 to 4 channels, any strides (not modified).
+    mean, std : float or sequence of float
+        One value, or one per channel; finite; std non-zero.
+    layout : {"CHW", "HWC"}
+        CHW gives (C, H, W) (a 2-D image gives (1, H, W)); HWC keeps the
+        input's shape.
+    dtype : {"float32", "float16"}
+    scale : bool, default True
+        Scale 0..255 to 0..1 first.
+    out : numpy.ndarray, optional
+        Array of the output shape and dtype, not overlapping `img`.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> from fastreg import samples
+    >>> normalize(samples.load("astronaut"), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)).shape
+    (3, 256, 256)
+    """
+    hwc = check_image("img", img)
+    mean, std, layout, dtype, scale = check_normalization(mean, std, layout, dtype, scale)
+    h, w, c = hwc.shape
+    check_normalization_channels(mean, std, c, "img")
+    shape = normalized_shape(h, w, c, img.ndim, layout)
+    spec = normalization_row(mean, std, layout, dtype, scale)[None]
+    index = np.zeros(1, dtype=np.uint64)
+    if out is None:
+        out = np.empty(shape, dtype=dtype)
+    elif check_out(out, shape, dtype, [img], in_place=False) or not out.flags.c_contiguous:
+        tmp = np.empty(shape, dtype=dtype)
+        _image.run_pipeline([hwc], [tmp], spec, 0, 0, index)
+        np.copyto(out, tmp)
+        return out
+    _image.run_pipeline([hwc], [out], spec, 0, 0, index)
     return out

@@ -24,7 +24,7 @@ import numpy as np
 
 from fastreg import _geometry
 from fastreg._interop import accepts_tensors
-from fastreg._validate import check_real, check_separate_out
+from fastreg._validate import check_out, check_real
 
 INTERPOLATIONS = ("nearest", "bilinear")
 
@@ -41,20 +41,54 @@ def _check_image(img):
     return img
 
 
-def _check_fill(fill, channels):
-    """(float32 per channel, rounded bytes per channel)."""
-    if type(fill) in (int, float) and 0 <= fill <= 255:  # the common case, quickly
-        f32 = float(np.float32(fill))
-        return [f32] * channels, [round(f32)] * channels
+def check_fill_values(fill, counts=(1, 2, 3, 4)):
+    """The values of `fill` (one number, or a sequence of a length in
+    `counts`) as floats, each in [0, 255]."""
     if isinstance(fill, numbers.Real) and not isinstance(fill, (bool, np.bool_)):
         values = [fill]
     elif isinstance(fill, (str, bytes)) or not hasattr(fill, "__len__"):
         raise TypeError(f"fill must be a number or a sequence of numbers, got {type(fill).__name__}")
     else:
         values = list(fill)
-        if len(values) not in (1, channels):
-            raise ValueError(f"fill must have 1 or {channels} values (one per channel), got {len(values)}")
-    values = [check_real("fill", v, 0.0, 255.0) for v in values]
+        if len(values) not in counts:
+            counts = sorted(set(counts))
+            allowed = " or ".join(map(str, counts)) if len(counts) <= 2 else f"{counts[0]} to {counts[-1]}"
+            raise ValueError(f"fill must have {allowed} values (one per channel), got {len(values)}")
+    return [check_real("fill", v, 0.0, 255.0) for v in values]
+
+
+def check_interpolation(interpolation):
+    """One of INTERPOLATIONS."""
+    if not isinstance(interpolation, str) or interpolation not in INTERPOLATIONS:
+        raise ValueError(f"interpolation must be 'nearest' or 'bilinear', got {interpolation!r}")
+    return interpolation
+
+
+def check_expand(expand):
+    """A bool (Python or NumPy), as bool."""
+    if not isinstance(expand, (bool, np.bool_)):
+        raise TypeError(f"expand must be a bool, got {type(expand).__name__}")
+    return bool(expand)
+
+
+def check_center(center):
+    """None or a finite pair (x, y), as floats."""
+    if center is None:
+        return None
+    if isinstance(center, (str, bytes)) or not hasattr(center, "__len__") or len(center) != 2:
+        raise TypeError(f"center must be a pair (x, y) of numbers, got {center!r}")
+    center = (check_real("center", center[0]), check_real("center", center[1]))
+    if math.isinf(center[0]) or math.isinf(center[1]):
+        raise ValueError("center must be finite")
+    return center
+
+
+def _check_fill(fill, channels):
+    """(float32 per channel, rounded bytes per channel)."""
+    if type(fill) in (int, float) and 0 <= fill <= 255:  # the common case, quickly
+        f32 = float(np.float32(fill))
+        return [f32] * channels, [round(f32)] * channels
+    values = check_fill_values(fill, (1, channels))
     if len(values) == 1:
         values = values * channels
     f32 = np.array(values, np.float32).tolist()
@@ -176,17 +210,10 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
     angle = check_real("angle", angle)
     if math.isinf(angle):
         raise ValueError(f"angle must be finite, got {angle}")
-    if not isinstance(interpolation, str) or interpolation not in INTERPOLATIONS:
-        raise ValueError(f"interpolation must be 'nearest' or 'bilinear', got {interpolation!r}")
-    if not isinstance(expand, (bool, np.bool_)):
-        raise TypeError(f"expand must be a bool, got {type(expand).__name__}")
+    check_interpolation(interpolation)
+    check_expand(expand)
     H, W, C = hwc.shape
-    if center is not None:
-        if isinstance(center, (str, bytes)) or not hasattr(center, "__len__") or len(center) != 2:
-            raise TypeError(f"center must be a pair (x, y) of numbers, got {center!r}")
-        center = (check_real("center", center[0]), check_real("center", center[1]))
-        if math.isinf(center[0]) or math.isinf(center[1]):
-            raise ValueError("center must be finite")
+    center = check_center(center)
     fill32, fill8 = _check_fill(fill, C)
     k = _quarter_turns(angle, H, W, expand, center)
     if H == 0 or W == 0:  # empty: nothing to sample, the shape is kept
@@ -197,7 +224,10 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
     else:
         r, s, shape = rotation_map(angle, H, W, expand, center)
     out_shape = shape + img.shape[2:]
-    out = check_separate_out(out, out_shape, np.uint8, img, "img")
+    if out is None:
+        out = np.empty(out_shape, np.uint8)
+    else:
+        check_out(out, out_shape, np.uint8, [img], in_place=False, contiguous=True, source="img")
     if k is not None:
         np.copyto(out, np.rot90(img, k))
         return out

@@ -43,10 +43,20 @@ import numpy as np
 
 from fastreg import _mix, _random
 from fastreg._interop import accepts_tensors
-from fastreg._validate import check_count, check_real, check_separate_out, check_uint64
+from fastreg._validate import check_count, check_out, check_real, check_uint64
 from fastreg.random import DOMAINS
 
 _OPS = {"mixup": 1, "cutmix": 2}
+
+
+def _mixed_out(out, images):
+    """A new array for the mixed batch, or the validated `out`: every image is
+    read after others are written, so `out` may share no memory with them."""
+    if out is None:
+        return np.empty(images.shape, images.dtype)
+    check_out(out, images.shape, images.dtype, [images], in_place=False, contiguous=True,
+              source="images")
+    return out
 _GAMMA_WORD0 = 4
 _MAX_ATTEMPTS = 1 << 16
 
@@ -293,7 +303,7 @@ def mixup(images, lam, partner, out=None):
     n = images.shape[0]
     lam = _check_lam(lam, n)
     partner = _check_partner(partner, n)
-    out = check_separate_out(out, images.shape, images.dtype, images, "images")
+    out = _mixed_out(out, images)
     l, m = _float32_pair(lam)
     _mix.mixup_into(np.ascontiguousarray(images), out, l, m, partner)
     return out
@@ -323,7 +333,7 @@ def cutmix(images, box, partner, out=None):
     n, H, W = images.shape[:3]
     box = _check_box(box, n, H, W)
     partner = _check_partner(partner, n)
-    out = check_separate_out(out, images.shape, images.dtype, images, "images")
+    out = _mixed_out(out, images)
     _mix.cutmix_into(np.ascontiguousarray(images), out, box, partner)
     return out
 

@@ -12,7 +12,8 @@ pipeline's seed, word by word (``u(j)`` = word j as a double in [0, 1)):
   ``left = floor(u(1) * (W' - w + 1))`` over the padded size H' x W';
 - ColorJitter draws factor i (brightness, contrast, saturation, hue) as
   ``lo + u(i) * (hi - lo)`` and its order by a Fisher-Yates shuffle of
-  (0, 1, 2, 3) with ``j = floor(u(7 - i) * (i + 1))`` for i = 3, 2, 1.
+  (0, 1, 2, 3) with ``j = floor(u(7 - i) * (i + 1))`` for i = 3, 2, 1;
+- RandomRotation draws its angle (degrees) as ``lo + u(0) * (hi - lo)``.
 
 So image i's parameters depend only on (seed, epoch, index, place): the
 same for every thread count, batch split, worker count and call order.
@@ -20,16 +21,18 @@ same for every thread count, batch split, worker count and call order.
 in NumPy.
 """
 
+import math
 import numbers
 
 import numpy as np
 
 from fastreg import _image
 from fastreg import functional as F
+from fastreg import geometry as G
 from fastreg._interop import accepts_tensors
 from fastreg._validate import (
     check_image,
-    check_image_out,
+    check_out,
     check_outs_apart,
     check_probability,
     check_real,
@@ -44,15 +47,18 @@ __all__ = [
     "Compose",
     "CutMix",
     "MixUp",
+    "Normalize",
     "RandomCrop",
     "RandomGrayscale",
     "RandomHorizontalFlip",
+    "RandomRotation",
     "RandomVerticalFlip",
     "Transform",
 ]
 
 # Op kinds of a pipeline spec (fr_image.h).
 OP_HFLIP, OP_VFLIP, OP_RANDOM_CROP, OP_CENTER_CROP, OP_JITTER, OP_GRAY = range(1, 7)
+OP_ROTATE = 32
 JITTER_NAMES = ("brightness", "contrast", "saturation", "hue")
 _TWO64 = 1 << 64
 
@@ -64,6 +70,7 @@ class Transform:
     """
 
     colour = False  # needs 1 or 3 channels
+    size_varies = False  # the output size depends on the drawn parameters
 
     def spec_row(self):
         """This op's row of the pipeline spec (float64, SPEC_WIDTH)."""
@@ -118,7 +125,8 @@ def _spec(kind, **fields):
     row[0] = kind
     for key, value in fields.items():
         index = {"p": 1, "size": 2, "padding": 4, "pad_if_needed": 8, "mode": 9, "fill": 10,
-                 "ranges": 14, "enabled": 22}[key]
+                 "ranges": 14, "enabled": 22,
+                 "degrees": 2, "bilinear": 4, "expand": 5, "center": 6}[key]
         values = np.atleast_1d(np.asarray(value, dtype=np.float64)).ravel()
         row[index:index + len(values)] = values
     return row
@@ -335,6 +343,146 @@ class ColorJitter(Transform):
         return {n: getattr(self, n) for n in JITTER_NAMES}
 
 
+class Normalize(Transform):
+    """Convert to normalized floats: the output stage of a pipeline.
+
+    As ToDtype(float32, scale=True) then Normalize in
+    torchvision.transforms.v2, and ToTensor's CHW layout by default.  As the
+    last step of a :class:`Compose` it is fused: crops, flips and colour
+    steps are written straight into the float output, with no uint8 image
+    in between, and ``aug.batch`` fills an (N, C, H, W) array ready for a
+    model.  The arithmetic is :func:`fastreg.functional.normalize`'s.
+
+    Parameters
+    ----------
+    mean, std : float or sequence of float
+        One value, or one per channel; finite; std non-zero.
+    layout : {"CHW", "HWC"}
+        CHW gives (C, H, W) per image (a 2-D image gives (1, H, W)); HWC
+        keeps the image's shape.
+    dtype : {"float32", "float16"}
+    scale : bool, default True
+        Scale 0..255 to 0..1 first.
+
+    Examples
+    --------
+    >>> aug = Compose([RandomCrop(224), RandomHorizontalFlip(),
+    ...                Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
+    >>> x = aug.batch(imgs)                    # (N, 3, 224, 224) float32
+    """
+
+    def __init__(self, mean, std, *, layout="CHW", dtype="float32", scale=True):
+        self.mean, self.std, self.layout, self.dtype, self.scale = F.check_normalization(
+            mean, std, layout, dtype, scale)
+
+    def spec_row(self):
+        return F.normalization_row(self.mean, self.std, self.layout, self.dtype, self.scale)
+
+    def check_channels(self, c, name):
+        """ValueError unless mean and std (one value or one per channel) suit `c` channels."""
+        F.check_normalization_channels(self.mean, self.std, c, name)
+
+    def _args(self):
+        return {"mean": self.mean, "std": self.std, "layout": self.layout, "dtype": self.dtype.name,
+                "scale": self.scale}
+
+
+def _degrees(degrees):
+    """torchvision's forms: x >= 0 gives (-x, x); a pair (min, max) is taken as is."""
+    if isinstance(degrees, numbers.Real) and not isinstance(degrees, (bool, np.bool_)):
+        x = check_real("degrees", degrees)
+        if math.isinf(x) or x < 0:
+            raise ValueError(f"degrees must be a finite non-negative number, got {x}")
+        return (-x if x else 0.0, x)
+    if isinstance(degrees, (str, bytes)) or not hasattr(degrees, "__len__"):
+        raise TypeError(f"degrees must be a number or a (min, max) pair, got {type(degrees).__name__}")
+    if len(degrees) != 2:
+        raise ValueError(f"degrees must be a number or a (min, max) pair, got {len(degrees)} values")
+    lo, hi = (check_real(f"degrees[{i}]", v) for i, v in enumerate(degrees))
+    if not math.isfinite(hi - lo):
+        raise ValueError(f"degrees must be finite, with a finite max - min, got {(lo, hi)}")
+    if lo > hi:
+        raise ValueError(f"degrees must satisfy min <= max, got {(lo, hi)}")
+    return (lo, hi)
+
+
+class RandomRotation(Transform):
+    """Rotate by a random angle, as torchvision.transforms.v2.RandomRotation.
+
+    Parameters
+    ----------
+    degrees : float or (float, float)
+        x >= 0 gives angles uniform in (-x, x) degrees; a pair (min, max),
+        min <= max, gives angles in (min, max).  Counter-clockwise.
+    interpolation : {"nearest", "bilinear"}, default "nearest"
+    expand : bool, default False
+        Enlarge the output to hold the whole rotated image; its size then
+        depends on the drawn angle, so on the image's index and epoch.
+    center : (float, float), optional
+        Centre of rotation (x, y) in pixels; default the image centre.
+    fill : float or sequence of float, default 0
+        Value in [0, 255] for pixels from outside the image: one number or
+        one per channel (then the image must have that many channels).
+    seed : int, default 0
+        Seed when the transform is used alone (a Compose uses its own).
+
+    The image is rotated exactly as :func:`fastreg.functional.rotate` with
+    the drawn angle (``params(index)["angle"]``), including its exact
+    quarter turns.
+
+    Examples
+    --------
+    >>> aug = Compose([RandomRotation(30, "bilinear"), ColorJitter(0.4)], seed=1)
+    >>> y = aug(img, index=7)
+    >>> angle = aug.params(7)[0]["angle"]
+    """
+
+    def __init__(self, degrees, interpolation="nearest", expand=False, center=None, fill=0,
+                 *, seed=0):
+        self.degrees = _degrees(degrees)
+        self.interpolation = G.check_interpolation(interpolation)
+        self.expand = G.check_expand(expand)
+        self.center = G.check_center(center)
+        self._fill_values = G.check_fill_values(fill)
+        self.fill = fill if isinstance(fill, numbers.Real) else tuple(fill)
+        self.seed = _check_seed(seed)
+        self.size_varies = self.expand
+
+    def spec_row(self):
+        fill = self._fill_values * (4 if len(self._fill_values) == 1 else 1)
+        return _spec(OP_ROTATE, p=1.0, degrees=self.degrees,
+                     bilinear=self.interpolation == "bilinear", expand=self.expand,
+                     center=(1.0,) + self.center if self.center is not None else 0.0,
+                     fill=fill + [0.0] * (4 - len(fill)))
+
+    def output_size(self, h, w, record=None):
+        """(h, w) without `expand`; with it, the size in the draw's `record` row."""
+        if not self.expand:
+            return h, w
+        if record is None:
+            raise ValueError("the output size of RandomRotation(expand=True) depends on the "
+                             "drawn angle: pass index (and epoch)")
+        size = int(record[2]), int(record[3])
+        if h and w and not (size[0] and size[1]):
+            raise ValueError(f"the rotated canvas of a {h}x{w} image about center {self.center} "
+                             "has no finite size")
+        return size
+
+    def check_channels(self, c, name):
+        """ValueError unless `fill` (one value or one per channel) suits `c` channels."""
+        n = len(self._fill_values)
+        if n > 1 and n != c:
+            raise ValueError(f"fill of RandomRotation has {n} values (one per channel) but "
+                             f"{name} has {c} channels")
+
+    def describe(self, record, shape_known):
+        return {"angle": float(record[1])}
+
+    def _args(self):
+        return {"degrees": self.degrees, "interpolation": self.interpolation,
+                "expand": self.expand, "center": self.center, "fill": self.fill}
+
+
 def _flatten(transforms):
     for t in transforms:
         if isinstance(t, Compose):
@@ -375,10 +523,18 @@ class Compose(Transform):
         self._build()
 
     def _build(self):
+        norms = [k for k, t in enumerate(self.transforms) if isinstance(t, Normalize)]
+        if norms and norms != [len(self.transforms) - 1]:
+            raise ValueError("Normalize must be the last transform of a Compose, and only once")
+        self._norm = self.transforms[-1] if norms else None
+        self._dtype = self._norm.dtype if norms else np.dtype(np.uint8)
         rows = [t.spec_row() for t in self.transforms]
         self._spec = np.array(rows, dtype=np.float64).reshape(len(rows), _image.SPEC_WIDTH)
         self._channels = (1, 3) if any(t.colour for t in self.transforms) else (1, 2, 3, 4)
         self._shapes = {}  # (h, w) -> output (h, w), for sizes already checked
+        # with expand=True rotations the output size depends on (index, epoch): never cached
+        self._size_varies = any(t.size_varies for t in self.transforms)
+        self._channel_checks = [t for t in self.transforms if hasattr(t, "check_channels")]
 
     def __getstate__(self):
         return {"transforms": self.transforms, "seed": self.seed}
@@ -391,21 +547,52 @@ class Compose(Transform):
     def _compose(self):
         return self
 
-    def output_size(self, h, w):
-        for t in self.transforms:
-            h, w = t.output_size(h, w)
+    def output_size(self, h, w, *, index=None, epoch=0):
+        """Output (height, width) for an h x w input.
+
+        Parameters
+        ----------
+        h, w : int
+            Input height and width.
+        index, epoch : int, optional
+            The image's id and epoch.  Needed only when the size depends on
+            the drawn parameters (``RandomRotation(expand=True)``).
+
+        Returns
+        -------
+        (int, int)
+
+        Raises
+        ------
+        ValueError
+            If the pipeline cannot run on an h x w image, or `index` is
+            missing when the size depends on it.
+        """
+        records = None
+        if self._size_varies and index is not None:
+            records = _image.draw(self._spec, self.seed, check_uint64("epoch", epoch),
+                                  check_uint64("index", index), h, w)
+        for k, t in enumerate(self.transforms):
+            if t.size_varies:
+                h, w = t.output_size(h, w, None if records is None else records[k])
+            else:
+                h, w = t.output_size(h, w)
         return h, w
 
-    def _out_shape(self, hwc, ndim, name):
+    def _out_shape(self, hwc, ndim, name, index=0, epoch=0):
         h, w, c = hwc.shape
+        for t in self._channel_checks:
+            t.check_channels(c, name)
         size = self._shapes.get((h, w))
         if size is None:
             try:
-                size = self.output_size(h, w)
+                size = self.output_size(h, w, index=int(index), epoch=epoch)
             except ValueError as e:
                 raise ValueError(f"{name}: {e}") from None
-            if len(self._shapes) < 64:
+            if len(self._shapes) < 64 and not self._size_varies:
                 self._shapes[(h, w)] = size
+        if self._norm is not None:
+            return F.normalized_shape(size[0], size[1], c, ndim, self._norm.layout)
         return (size[0], size[1], c) if ndim == 3 else size
 
     @accepts_tensors
@@ -421,7 +608,8 @@ class Compose(Transform):
             The image's id (e.g. its dataset index), in [0, 2**64).
         epoch : int, default 0
         out : numpy.ndarray, optional
-            uint8 array of the output shape, not overlapping `img`.
+            Array of the output shape, not overlapping `img`: uint8, or the
+            dtype and layout of a final :class:`Normalize`.
 
         Returns
         -------
@@ -433,15 +621,14 @@ class Compose(Transform):
         if type(epoch) is not int or not 0 <= epoch < _TWO64:
             epoch = check_uint64("epoch", epoch)
         limit_in_loader_worker()
-        shape = self._out_shape(hwc, img.ndim, "img")
+        shape = self._out_shape(hwc, img.ndim, "img", index, epoch)
         if out is None:
-            out = np.empty(shape, dtype=np.uint8)
+            out = np.empty(shape, dtype=self._dtype)
             shared = False
         else:
-            shared = check_image_out(out, shape, [img])
+            shared = check_out(out, shape, self._dtype, [img])
         if not shared and out.flags.c_contiguous:
-            full = shape if len(shape) == 3 else (shape[0], shape[1], 1)
-            _image.run_pipeline([hwc], [out.reshape(full)], self._spec, self.seed, epoch,
+            _image.run_pipeline([hwc], [out], self._spec, self.seed, epoch,
                                 np.array([index], dtype=np.uint64))
             return out
         return self._run([hwc], [shape], np.array([index], dtype=np.uint64), epoch, [out])[0]
@@ -449,16 +636,15 @@ class Compose(Transform):
     def _run(self, hwcs, shapes, indices, epoch, outs):
         """Run the pipeline on validated images into `outs` (or new arrays)."""
         if outs is None:
-            outs = [np.empty(s, dtype=np.uint8) for s in shapes]
+            outs = [np.empty(s, dtype=self._dtype) for s in shapes]
         dsts, copies = [], []
         for k, (o, s) in enumerate(zip(outs, shapes)):
-            full = s if len(s) == 3 else (s[0], s[1], 1)
             if o.flags.c_contiguous and not np.may_share_memory(o, hwcs[k]):
-                dsts.append(o.reshape(full))
+                dsts.append(o)  # the kernels take C-contiguous outputs by their data
             else:
-                tmp = np.empty(full, dtype=np.uint8)
+                tmp = np.empty(s, dtype=self._dtype)
                 dsts.append(tmp)
-                copies.append((o, tmp.reshape(s)))
+                copies.append((o, tmp))
         _image.run_pipeline(hwcs, dsts, self._spec, self.seed, epoch, indices)
         for o, tmp in copies:
             np.copyto(o, tmp)
@@ -482,12 +668,14 @@ class Compose(Transform):
         epoch : int, default 0
         out : numpy.ndarray or list of numpy.ndarray, optional
             An array (N, h, w[, C]) when every output has the same shape, or
-            a list of per-image arrays; none may overlap the inputs.
+            a list of per-image arrays; none may overlap the inputs.  After
+            a final :class:`Normalize`, its dtype and layout: (N, C, h, w)
+            for CHW.
 
         Returns
         -------
         numpy.ndarray or list of numpy.ndarray
-            `out`, or a new (N, h, w[, C]) array.
+            `out`, or a new array.
         """
         limit_in_loader_worker()
         if isinstance(images, np.ndarray):
@@ -495,9 +683,11 @@ class Compose(Transform):
                 raise TypeError(f"images must have dtype uint8, got {images.dtype}")
             if images.ndim not in (3, 4):
                 raise ValueError(f"images must be an (N, H, W, C) or (N, H, W) array, got {images.ndim} dimensions")
-            # the images of one array share dtype and shape: the first one's checks hold for all
+            # the images of one array share dtype and shape: the first one's checks hold
+            # for all, and its output size too unless the size is drawn per image
             n = images.shape[0]
-            hwcs = [check_image("images", images[0], self._channels)] if n else []
+            hwcs = [check_image("images", images[i], self._channels)
+                    for i in range(n if self._size_varies else min(n, 1))]
             ndims = [images.ndim - 1] * n
             inputs = [images]
         elif isinstance(images, (list, tuple)):
@@ -517,8 +707,9 @@ class Compose(Transform):
             indices = np.array([check_uint64(f"indices[{i}]", v) for i, v in enumerate(indices)],
                                dtype=np.uint64)
         epoch = check_uint64("epoch", epoch)
-        shapes = [self._out_shape(h, d, f"images[{i}]") for i, (h, d) in enumerate(zip(hwcs, ndims))]
-        if isinstance(images, np.ndarray):
+        shapes = [self._out_shape(h, d, f"images[{i}]", indices[i], epoch)
+                  for i, (h, d) in enumerate(zip(hwcs, ndims))]
+        if len(shapes) < n:  # one array of images, one output size
             shapes *= n
         if out is None or isinstance(out, np.ndarray):
             if len(set(shapes)) > 1:
@@ -533,28 +724,27 @@ class Compose(Transform):
             else:
                 full = (0, 0, 0, 0)
             if out is None:
-                out = np.empty(full, dtype=np.uint8)
+                out = np.empty(full, dtype=self._dtype)
                 shared = False
             else:
-                check_image_out(out, full, [])
+                check_out(out, full, self._dtype)
                 shared = check_outs_apart([out], inputs, ["out"])
             if n and isinstance(images, np.ndarray) and not shared and out.flags.c_contiguous:
                 # one array in, one array out: the views are made in C, not one per image here
                 stack = images if images.ndim == 4 else images[..., None]
-                _image.run_stack(stack, out.reshape(n, full[1], full[2], -1), self._spec, self.seed,
-                                 epoch, indices)
+                _image.run_stack(stack, out, self._spec, self.seed, epoch, indices)
                 return out
             outs = [out[i] for i in range(n)]
         elif isinstance(out, list):
             if len(out) != n:
                 raise ValueError(f"out must have one array per image ({n}), got {len(out)}")
             for i, (o, s) in enumerate(zip(out, shapes)):
-                check_image_out(o, s, [], name=f"out[{i}]")
+                check_out(o, s, self._dtype, name=f"out[{i}]")
             shared = check_outs_apart(out, inputs, [f"out[{i}]" for i in range(n)])
             outs = out
         else:
             raise TypeError(f"out must be a numpy.ndarray or a list of arrays, got {type(out).__name__}")
-        if n and isinstance(images, np.ndarray):
+        if len(hwcs) < n:
             hwcs = [check_image("images", images[i], self._channels) for i in range(n)]
         if n:
             if shared:
@@ -580,7 +770,7 @@ class Compose(Transform):
         list of dict
             One dict per op, in pipeline order: ``op`` (its name), ``applied``
             (whether it fired), and its parameters (crop ``top``, ``left``,
-            ``padding``; jitter factors and ``order``).
+            ``padding``; jitter factors and ``order``; rotation ``angle``).
         """
         index = check_uint64("index", index)
         epoch = check_uint64("epoch", epoch)
@@ -590,7 +780,7 @@ class Compose(Transform):
                 raise ValueError(f"shape must be an image shape (H, W[, C]), got {shape!r}")
             h, w = int(shape[0]), int(shape[1])
             try:
-                self.output_size(h, w)
+                self.output_size(h, w, index=index, epoch=epoch)
             except ValueError as e:
                 raise ValueError(f"shape: {e}") from None
         else:

@@ -108,6 +108,24 @@ def test_hue_every_colour():
         hue_close(got, want)
 
 
+def test_hue_simd_levels_agree_on_every_max_min_pair():
+    """The AVX2 hue takes the value and p from the bytes themselves: check
+    every (max, min) pair, with the middle channel at both ends and between,
+    in every channel order, against the literal baseline formula."""
+    hi, lo = np.triu_indices(256)
+    hi, lo = hi.astype(np.uint8), lo.astype(np.uint8)
+    mid = ((hi.astype(int) + lo) // 2).astype(np.uint8)
+    pixels = []
+    for m in (lo, mid, hi):
+        for order in ((0, 1, 2), (1, 2, 0), (2, 0, 1), (0, 2, 1), (2, 1, 0), (1, 0, 2)):
+            pixels.append(np.stack([hi, m, lo], axis=-1)[:, order])
+    img = np.concatenate(pixels).reshape(-1, 64, 3)
+    for f in (-0.5, -0.13, 0.05, 0.37):
+        fast = F.adjust_hue(img, f)
+        with fastreg.simd("baseline"):
+            assert np.array_equal(F.adjust_hue(img, f), fast)
+
+
 def test_simd_baseline_equals_default():
     img = photo(67, 45, 3, seed=3)
     ops = [(F.adjust_brightness, 1.3), (F.adjust_contrast, 0.7), (F.adjust_saturation, 1.9),

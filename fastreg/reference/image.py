@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from fastreg.geometry import _quarter_turns, rotation_map
+from fastreg.reference import geometry as rg
 from fastreg.reference import random as rr
 
 IMAGE_DOMAIN = 1
@@ -239,9 +241,26 @@ def draw(transforms, seed, epoch, index, h, w):
                 d[key] = None if rng is None else rng[0] + u(i) * (rng[1] - rng[0])
             d["order"] = [JITTER[q] for q in perm if d[JITTER[q]] is not None]
             out.append(d)
+        elif name == "Normalize":
+            out.append({"op": name})
+        elif name == "RandomRotation":
+            lo, hi = t.degrees
+            angle = lo + u(0) * (hi - lo)
+            out.append({"op": name, "applied": True, "angle": angle})
+            h, w = rotated_size(angle, h, w, t.expand, t.center)
         else:
             raise TypeError(f"unknown transform {name}")
     return out
+
+
+def rotated_size(angle, h, w, expand, center):
+    """The (height, width) of an h x w image rotated by `angle` degrees."""
+    if h == 0 or w == 0:
+        return h, w
+    k = _quarter_turns(angle, h, w, expand, center)
+    if k is not None:
+        return (w, h) if k % 2 else (h, w)
+    return rotation_map(angle, h, w, expand, center)[2]
 
 
 _COLOUR = {"brightness": adjust_brightness, "contrast": adjust_contrast,
@@ -265,7 +284,27 @@ def apply(transforms, img, seed, epoch=0, index=0):
                 fill = t._fill4 if hasattr(t, "_fill4") else (0, 0, 0, 0)
                 x = pad(x, p["padding"], fill, t.padding_mode)
             x = crop(x, p["top"], p["left"], *t.size)
+        elif name == "RandomRotation":
+            if x.shape[0] and x.shape[1]:
+                fill = t._fill_values if len(t._fill_values) > 1 else t._fill_values[0]
+                x = rg.rotate(x, p["angle"], t.interpolation, t.expand, t.center, fill)
         elif name == "ColorJitter":
             for key in p["order"]:
                 x = _COLOUR[key](x, p[key])
+        elif name == "Normalize":
+            x = normalize(x, t.mean, t.std, t.layout, t.dtype, t.scale)
     return np.ascontiguousarray(x)
+
+
+def normalize(img, mean, std, layout="CHW", dtype=np.float32, scale=True):
+    """torchvision.transforms.v2's ToDtype(float32, scale) then Normalize:
+    ``(x * float32(1/255) - mean) / std`` in float32, then rounded to `dtype`;
+    CHW gives (C, H, W) (a 2-D image (1, H, W)), HWC keeps the shape."""
+    x = _hwc(img).astype(F32)
+    if scale:
+        x = x * F32(1.0 / 255.0)
+    y = (x - np.asarray(mean, F32)) / np.asarray(std, F32)
+    y = y.astype(dtype)
+    if layout == "CHW":
+        return np.ascontiguousarray(y.transpose(2, 0, 1))
+    return _back(y, img)
