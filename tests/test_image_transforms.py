@@ -3,6 +3,7 @@
 import pickle
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 import fastreg
@@ -93,6 +94,21 @@ def test_array_batch_equals_list_batch_for_every_layout_and_out():
     g_out = np.empty((4, 12, 16), np.uint8)
     assert flip.batch(g, out=g_out) is g_out
     assert np.array_equal(g_out, np.stack([flip(g[i], index=i) for i in range(4)]))
+
+
+def test_array_batch_with_sizes_drawn_per_image():
+    """Output sizes drawn per image (expanding rotation): an array batch checks
+    each image's own size, as a list batch does."""
+    aug = T.Compose([T.RandomRotation(30, expand=True)], seed=2)
+    imgs = batch_of(4, 20, 30)
+    shapes = [aug(imgs[i], index=i).shape for i in range(4)]
+    assert len(set(shapes)) > 1
+    with pytest.raises(ValueError, match="different sizes"):
+        aug.batch(imgs)
+    outs = [np.empty(s, np.uint8) for s in shapes]
+    assert aug.batch(imgs, out=outs) is outs
+    for i in range(4):
+        assert np.array_equal(outs[i], aug(imgs[i], index=i))
 
 
 def test_list_batch_of_different_sizes():
