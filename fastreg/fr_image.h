@@ -1394,9 +1394,9 @@ FR_TARGET_AVX2 static void fr_copy_row_avx2(uint8_t *d, const uint8_t *s, int64_
 
 /* One step on src into dst without the tables of fr_image_run, for the cases
  * that allow it, all with pixels stored contiguously: a crop or vertical
- * flip with rows of at least 32 bytes (AVX2), a horizontal flip (rows of any
- * stride), and a colour step on a contiguous image.  Returns 1 when done,
- * 0 when fr_image_run must take its general path. */
+ * flip (a copy per row, AVX2 for rows of at least 32 bytes), a horizontal
+ * flip (rows of any stride), and a colour step on a contiguous image.
+ * Returns 1 when done, 0 when fr_image_run must take its general path. */
 #if defined(__GNUC__) /* not inlined: GCC then wrongly warns that fr_stage reads its steps uninitialized */
 __attribute__((noinline))
 #endif
@@ -1405,20 +1405,24 @@ static int fr_lone_step(const fr_step *s, fr_view src, uint8_t *dst, int level)
     int64_t C = src.c, h = src.h, w = src.w;
     if (src.sc != 1 || src.sx != C)
         return 0;
-#if FR_X86
-    if ((s->kind == FR_IMG_CROP || s->kind == FR_IMG_VFLIP) && level >= FR_SIMD_AVX2) {
-        /* one copy per row, as fr_image_run's own lone path, without memcpy;
-         * the source is read in ascending order (the flip reverses the writes) */
+    if (s->kind == FR_IMG_CROP || s->kind == FR_IMG_VFLIP) {
+        /* one copy per row; the source is read in ascending order (the flip
+         * reverses the writes) */
         int flip = s->kind == FR_IMG_VFLIP;
         int64_t oh = flip ? h : s->c, row = (flip ? w : s->d) * C;
         const uint8_t *first = src.data + (flip ? 0 : s->a * src.sy + s->b * C);
-        if (row < 32)
-            return 0;
-        for (int64_t y = 0; y < oh; y++)
-            fr_copy_row_avx2(dst + (flip ? oh - 1 - y : y) * row, first + y * src.sy, row);
+        for (int64_t y = 0; y < oh; y++) {
+            uint8_t *d = dst + (flip ? oh - 1 - y : y) * row;
+#if FR_X86
+            if (level >= FR_SIMD_AVX2 && row >= 32) {
+                fr_copy_row_avx2(d, first + y * src.sy, row);
+                continue;
+            }
+#endif
+            memcpy(d, first + y * src.sy, (size_t)row);
+        }
         return 1;
     }
-#endif
     if (h == 0 || w == 0)
         return !fr_is_geometry(s->kind) || s->kind == FR_IMG_HFLIP; /* nothing to write */
     if (s->kind == FR_IMG_HFLIP) {
@@ -1564,18 +1568,6 @@ static int fr_image_run_out(const fr_step *steps, int n, fr_view src, fr_out out
 {
     if (!out.norm && n == 1 && fr_lone_step(steps, src, (uint8_t *)out.data, level))
         return 0;
-    if (!out.norm && n == 1 && (steps[0].kind == FR_IMG_CROP || steps[0].kind == FR_IMG_VFLIP) &&
-        src.sc == 1 && src.sx == src.c) {
-        /* a lone crop or vertical flip: one copy per row, no tables */
-        int crop = steps[0].kind == FR_IMG_CROP;
-        int64_t h = crop ? steps[0].c : src.h, w = crop ? steps[0].d : src.w;
-        int64_t row = w * src.c;
-        uint8_t *dst = (uint8_t *)out.data;
-        const uint8_t *base = src.data + (crop ? steps[0].a * src.sy + steps[0].b * src.c : 0);
-        for (int64_t y = 0; y < h; y++)
-            memcpy(dst + y * row, base + (crop ? y : h - 1 - y) * src.sy, (size_t)row);
-        return 0;
-    }
     int64_t C = src.c;
     int64_t h = src.h, w = src.w;
     fr_view base = src;
