@@ -343,7 +343,7 @@ static void fr_gather(fr_view base, const int32_t *ytab, int64_t h, const fr_run
 
 /* ---- colour: fused blocks in planar float lanes -------------------------- */
 
-#define FR_BLOCK 64
+#define FR_BLOCK 256
 
 typedef struct fr_colour_step_s {
     int kind;
@@ -364,21 +364,22 @@ FR_INLINE float fr_gray(float r, float g, float b)
     return fmaf(b, 0.114f, fmaf(g, 0.587f, r * 0.2989f));
 }
 
-FR_INLINE void fr_block_scale(float *x, float k)
+/* The block functions work on the first len lanes of their planes. */
+FR_INLINE void fr_block_scale(float *x, int len, float k)
 {
-    for (int i = 0; i < FR_BLOCK; i++)
+    for (int i = 0; i < len; i++)
         x[i] = fr_trunc(fr_clamp255(x[i] * k));
 }
 
-FR_INLINE void fr_block_blend_const(float *x, float ratio, float alpha, float other)
+FR_INLINE void fr_block_blend_const(float *x, int len, float ratio, float alpha, float other)
 {
-    for (int i = 0; i < FR_BLOCK; i++)
+    for (int i = 0; i < len; i++)
         x[i] = fr_trunc(fr_clamp255(fmaf(other, alpha, x[i] * ratio)));
 }
 
-FR_INLINE void fr_block_saturation(float *r, float *g, float *b, float ratio, float alpha)
+FR_INLINE void fr_block_saturation(float *r, float *g, float *b, int len, float ratio, float alpha)
 {
-    for (int i = 0; i < FR_BLOCK; i++) {
+    for (int i = 0; i < len; i++) {
         float gray = fr_trunc(fr_gray(r[i], g[i], b[i])); /* >= 0: floor == trunc */
         r[i] = fr_trunc(fr_clamp255(fmaf(gray, alpha, r[i] * ratio)));
         g[i] = fr_trunc(fr_clamp255(fmaf(gray, alpha, g[i] * ratio)));
@@ -386,9 +387,9 @@ FR_INLINE void fr_block_saturation(float *r, float *g, float *b, float ratio, fl
     }
 }
 
-FR_INLINE void fr_block_grayscale(float *r, float *g, float *b)
+FR_INLINE void fr_block_grayscale(float *r, float *g, float *b, int len)
 {
-    for (int i = 0; i < FR_BLOCK; i++) {
+    for (int i = 0; i < len; i++) {
         float gray = fr_trunc(fr_gray(r[i], g[i], b[i]));
         r[i] = gray;
         g[i] = gray;
@@ -398,10 +399,10 @@ FR_INLINE void fr_block_grayscale(float *r, float *g, float *b)
 
 FR_INLINE float fr_select(int cond, float a, float b) { return cond ? a : b; }
 
-FR_INLINE void fr_block_hue(float *R, float *G, float *B, float hue)
+FR_INLINE void fr_block_hue(float *R, float *G, float *B, int len, float hue)
 {
     const float k255 = (float)(1.0 / 255.0), k6 = (float)(1.0 / 6.0);
-    for (int i = 0; i < FR_BLOCK; i++) {
+    for (int i = 0; i < len; i++) {
         float r = R[i] * k255, g = G[i] * k255, b = B[i] * k255;
         float maxc = r > g ? r : g;
         maxc = maxc > b ? maxc : b;
@@ -521,47 +522,36 @@ FR_TARGET_AVX2 FR_INLINE void fr_hue8_avx2(__m256 *R, __m256 *G, __m256 *B, __m2
 #undef FR_ROUTE
 }
 
-FR_TARGET_AVX2 static void fr_block_hue_avx2(float *R, float *G, float *B, float hue)
-{
-    __m256 vhue = _mm256_set1_ps(hue);
-    for (int i = 0; i < FR_BLOCK; i += 8) {
-        __m256 r = _mm256_loadu_ps(R + i), g = _mm256_loadu_ps(G + i), b = _mm256_loadu_ps(B + i);
-        fr_hue8_avx2(&r, &g, &b, vhue);
-        _mm256_storeu_ps(R + i, r);
-        _mm256_storeu_ps(G + i, g);
-        _mm256_storeu_ps(B + i, b);
-    }
-}
 #endif
 
-typedef void (*fr_hue_fn)(float *R, float *G, float *B, float hue);
-
+/* A block of up to FR_BLOCK RGB pixels in planes: the steps run on the first
+ * len lanes (the pixel count rounded up to 8), and the sum contrast's mean
+ * needs covers the first m. */
 struct fr_colour_step_s;
-/* All steps on one block of planes (r, g, b). */
-typedef void (*fr_planes_fn)(float *r, float *g, float *b, const struct fr_colour_step_s *steps,
-                             int n);
+typedef void (*fr_planes_fn)(float *r, float *g, float *b, int len,
+                             const struct fr_colour_step_s *steps, int n);
+typedef int64_t (*fr_sum3_fn)(const float *r, const float *g, const float *b, int m);
 
-static void fr_block_hue_baseline(float *R, float *G, float *B, float hue)
+/* Moving m <= FR_BLOCK RGB pixels (C = 3, contiguous) between bytes and
+ * planes; a load zeroes the lanes from m up to the next multiple of 8, so
+ * the steps never compute on stale or uninitialised values. */
+typedef void (*fr_load3_fn)(const uint8_t *px, int m, float *r, float *g, float *b);
+typedef void (*fr_store3_fn)(uint8_t *px, int m, const float *r, const float *g, const float *b);
+
+FR_INLINE void fr_load3_scalar(const uint8_t *px, int m, float *r, float *g, float *b)
 {
-    fr_block_hue(R, G, B, hue);
-}
-
-/* Moving FR_BLOCK RGB pixels (C = 3, contiguous) between bytes and planes. */
-typedef void (*fr_load3_fn)(const uint8_t *px, float *r, float *g, float *b);
-typedef void (*fr_store3_fn)(uint8_t *px, const float *r, const float *g, const float *b);
-
-FR_INLINE void fr_load3_scalar(const uint8_t *px, float *r, float *g, float *b)
-{
-    for (int i = 0; i < FR_BLOCK; i++) {
+    for (int i = 0; i < m; i++) {
         r[i] = px[3 * i];
         g[i] = px[3 * i + 1];
         b[i] = px[3 * i + 2];
     }
+    for (int i = m; i < ((m + 7) & ~7); i++)
+        r[i] = g[i] = b[i] = 0.0f;
 }
 
-FR_INLINE void fr_store3_scalar(uint8_t *px, const float *r, const float *g, const float *b)
+FR_INLINE void fr_store3_scalar(uint8_t *px, int m, const float *r, const float *g, const float *b)
 {
-    for (int i = 0; i < FR_BLOCK; i++) {
+    for (int i = 0; i < m; i++) {
         px[3 * i] = (uint8_t)(int32_t)r[i];
         px[3 * i + 1] = (uint8_t)(int32_t)g[i];
         px[3 * i + 2] = (uint8_t)(int32_t)b[i];
@@ -601,18 +591,6 @@ FR_TARGET_AVX2 FR_INLINE void fr_store8_rgb(uint8_t *px, __m256 r, __m256 g, __m
     _mm_storel_epi64((__m128i *)(px + 16), _mm256_extracti128_si256(v, 1));
 }
 
-/* fr_store8_rgb of a gray image (r = g = b, in [0, 255]): one conversion,
- * one byte shuffle repeating each value three times, one lane join. */
-FR_TARGET_AVX2 FR_INLINE void fr_store8_gray3(uint8_t *px, __m256 v)
-{
-    const __m256i rep = _mm256_setr_epi8(0, 0, 0, 4, 4, 4, 8, 8, 8, 12, 12, 12, -1, -1, -1, -1,
-                                         0, 0, 0, 4, 4, 4, 8, 8, 8, 12, 12, 12, -1, -1, -1, -1);
-    __m256i w = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(_mm256_cvttps_epi32(v), rep),
-                                            _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7));
-    _mm_storeu_si128((__m128i *)px, _mm256_castsi256_si128(w));
-    _mm_storel_epi64((__m128i *)(px + 16), _mm256_extracti128_si256(w, 1));
-}
-
 /* fr_load8_rgb reading 32 bytes (8 past the pixels): one load, one lane
  * split and one shuffle per channel straight to 32-bit lanes. */
 FR_TARGET_AVX2 FR_INLINE void fr_load8_rgb32(const uint8_t *px, __m256 *r, __m256 *g, __m256 *b)
@@ -627,11 +605,12 @@ FR_TARGET_AVX2 FR_INLINE void fr_load8_rgb32(const uint8_t *px, __m256 *r, __m25
     *b = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, _mm256_add_epi8(mr, _mm256_add_epi8(one, one))));
 }
 
-FR_TARGET_AVX2 FR_INLINE void fr_load3_avx2(const uint8_t *px, float *r, float *g, float *b)
+FR_TARGET_AVX2 FR_INLINE void fr_load3_avx2(const uint8_t *px, int m, float *r, float *g, float *b)
 {
-    for (int i = 0; i < FR_BLOCK; i += 8) {
+    int i = 0;
+    for (; i + 8 <= m; i += 8) {
         __m256 vr, vg, vb;
-        if (i + 8 < FR_BLOCK)
+        if (i + 11 <= m) /* 32 bytes readable */
             fr_load8_rgb32(px + 3 * i, &vr, &vg, &vb);
         else
             fr_load8_rgb(px + 3 * i, &vr, &vg, &vb);
@@ -639,13 +618,16 @@ FR_TARGET_AVX2 FR_INLINE void fr_load3_avx2(const uint8_t *px, float *r, float *
         _mm256_storeu_ps(g + i, vg);
         _mm256_storeu_ps(b + i, vb);
     }
+    fr_load3_scalar(px + 3 * i, m - i, r + i, g + i, b + i);
 }
 
-FR_TARGET_AVX2 FR_INLINE void fr_store3_avx2(uint8_t *px, const float *r, const float *g,
+FR_TARGET_AVX2 FR_INLINE void fr_store3_avx2(uint8_t *px, int m, const float *r, const float *g,
                                              const float *b)
 {
-    for (int i = 0; i < FR_BLOCK; i += 8)
+    int i = 0;
+    for (; i + 8 <= m; i += 8)
         fr_store8_rgb(px + 3 * i, _mm256_loadu_ps(r + i), _mm256_loadu_ps(g + i), _mm256_loadu_ps(b + i));
+    fr_store3_scalar(px + 3 * i, m - i, r + i, g + i, b + i);
 }
 #endif
 
@@ -657,39 +639,39 @@ static inline int fr_per_byte_steps(const fr_colour_step *steps, int n)
     return 1;
 }
 
-/* Steps on planes r, g, b (g, b unused when planar == 0: r then holds
- * FR_BLOCK independent bytes). */
-FR_INLINE void fr_block_steps(float *r, float *g, float *b, int planar,
-                              const fr_colour_step *steps, int n, fr_hue_fn hue_fn)
+/* Steps on the first len lanes of planes r, g, b (g, b unused when
+ * planar == 0: r then holds independent bytes), one step at a time. */
+FR_INLINE void fr_block_steps(float *r, float *g, float *b, int planar, int len,
+                              const fr_colour_step *steps, int n)
 {
     for (int k = 0; k < n; k++) {
         const fr_colour_step *st = steps + k;
         switch (st->kind) {
         case FR_IMG_BRIGHTNESS:
-            fr_block_scale(r, st->ratio);
+            fr_block_scale(r, len, st->ratio);
             if (planar) {
-                fr_block_scale(g, st->ratio);
-                fr_block_scale(b, st->ratio);
+                fr_block_scale(g, len, st->ratio);
+                fr_block_scale(b, len, st->ratio);
             }
             break;
         case FR_IMG_CONTRAST:
-            fr_block_blend_const(r, st->ratio, st->alpha, st->mean);
+            fr_block_blend_const(r, len, st->ratio, st->alpha, st->mean);
             if (planar) {
-                fr_block_blend_const(g, st->ratio, st->alpha, st->mean);
-                fr_block_blend_const(b, st->ratio, st->alpha, st->mean);
+                fr_block_blend_const(g, len, st->ratio, st->alpha, st->mean);
+                fr_block_blend_const(b, len, st->ratio, st->alpha, st->mean);
             }
             break;
         case FR_IMG_SATURATION:
             if (planar)
-                fr_block_saturation(r, g, b, st->ratio, st->alpha);
+                fr_block_saturation(r, g, b, len, st->ratio, st->alpha);
             break;
         case FR_IMG_HUE:
             if (planar)
-                hue_fn(r, g, b, st->hue);
+                fr_block_hue(r, g, b, len, st->hue);
             break;
         case FR_IMG_GRAY:
             if (planar)
-                fr_block_grayscale(r, g, b);
+                fr_block_grayscale(r, g, b, len);
             break;
         default:
             break;
@@ -697,9 +679,18 @@ FR_INLINE void fr_block_steps(float *r, float *g, float *b, int planar,
     }
 }
 
-static void fr_planes_baseline(float *r, float *g, float *b, const fr_colour_step *steps, int n)
+static void fr_planes_baseline(float *r, float *g, float *b, int len, const fr_colour_step *steps,
+                               int n)
 {
-    fr_block_steps(r, g, b, 1, steps, n, fr_block_hue_baseline);
+    fr_block_steps(r, g, b, 1, len, steps, n);
+}
+
+static int64_t fr_sum3_baseline(const float *r, const float *g, const float *b, int m)
+{
+    int64_t total = 0;
+    for (int i = 0; i < m; i++)
+        total += (int32_t)fr_gray(r[i], g[i], b[i]);
+    return total;
 }
 
 /* Apply `n` colour steps to the pixels of buf (npix contiguous pixels of C
@@ -709,8 +700,8 @@ static void fr_planes_baseline(float *r, float *g, float *b, const fr_colour_ste
  * contrast) and 1-channel images run on the bytes as one flat plane. */
 FR_INLINE void fr_colour_body(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
                               const fr_colour_step *steps, int n, int64_t *sum, int write,
-                              fr_load3_fn load3,
-                              fr_store3_fn store3, fr_planes_fn planes)
+                              fr_load3_fn load3, fr_store3_fn store3, fr_planes_fn planes,
+                              fr_sum3_fn sum3)
 {
     float r[FR_BLOCK], g[FR_BLOCK], b[FR_BLOCK];
     int64_t total = 0;
@@ -730,7 +721,7 @@ FR_INLINE void fr_colour_body(const uint8_t *in, uint8_t *buf, int64_t npix, int
                 for (int i = 0; i < m; i++)
                     r[i] = pi[i];
             }
-            fr_block_steps(r, g, b, 0, steps, n, fr_block_hue_baseline);
+            fr_block_steps(r, g, b, 0, FR_BLOCK, steps, n);
             if (sum) {
                 int32_t part = 0;
                 for (int i = 0; i < m; i++)
@@ -752,36 +743,12 @@ FR_INLINE void fr_colour_body(const uint8_t *in, uint8_t *buf, int64_t npix, int
     }
     for (int64_t p0 = 0; p0 < npix; p0 += FR_BLOCK) {
         int m = npix - p0 < FR_BLOCK ? (int)(npix - p0) : FR_BLOCK;
-        const uint8_t *pi = in + p0 * 3;
-        uint8_t *px = buf + p0 * 3;
-        if (m == FR_BLOCK) {
-            load3(pi, r, g, b);
-        } else {
-            for (int i = 0; i < m; i++) {
-                r[i] = pi[i * 3];
-                g[i] = pi[i * 3 + 1];
-                b[i] = pi[i * 3 + 2];
-            }
-            for (int i = m; i < FR_BLOCK; i++)
-                r[i] = g[i] = b[i] = 0.0f;
-        }
-        planes(r, g, b, steps, n);
-        if (sum) {
-            int32_t part = 0;
-            for (int i = 0; i < FR_BLOCK; i++)
-                part += (int32_t)fr_gray(r[i], g[i], b[i]) & -(int32_t)(i < m);
-            total += part;
-        }
-        if (!write) {
-        } else if (m == FR_BLOCK) {
-            store3(px, r, g, b);
-        } else {
-            for (int i = 0; i < m; i++) {
-                px[i * 3] = (uint8_t)(int32_t)r[i];
-                px[i * 3 + 1] = (uint8_t)(int32_t)g[i];
-                px[i * 3 + 2] = (uint8_t)(int32_t)b[i];
-            }
-        }
+        load3(in + p0 * 3, m, r, g, b);
+        planes(r, g, b, (m + 7) & ~7, steps, n);
+        if (sum)
+            total += sum3(r, g, b, m);
+        if (write)
+            store3(buf + p0 * 3, m, r, g, b);
     }
     if (sum)
         *sum = total;
@@ -791,7 +758,7 @@ static void fr_colour_baseline(const uint8_t *in, uint8_t *buf, int64_t npix, in
                                const fr_colour_step *steps, int n, int64_t *sum, int write)
 {
     fr_colour_body(in, buf, npix, C, steps, n, sum, write, fr_load3_scalar, fr_store3_scalar,
-                   fr_planes_baseline);
+                   fr_planes_baseline, fr_sum3_baseline);
 }
 
 #if FR_X86
@@ -835,18 +802,11 @@ FR_TARGET_AVX2 static int64_t fr_flat_avx2(const uint8_t *in, uint8_t *buf, int6
     return i;
 }
 
-/* All colour steps on 8 RGB pixels at a time, kept in registers from the
- * byte load to the byte store.  Returns the number of pixels done (a
- * multiple of 8); the caller finishes the rest. */
+/* Clamp to [0, 255] and truncate, 8 lanes. */
 FR_TARGET_AVX2 FR_INLINE __m256 fr_clamp_trunc8(__m256 x)
 {
     x = _mm256_min_ps(_mm256_max_ps(x, _mm256_setzero_ps()), _mm256_set1_ps(255.0f));
     return _mm256_round_ps(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-}
-
-FR_TARGET_AVX2 FR_INLINE __m256 fr_clamp8(__m256 x)
-{
-    return _mm256_min_ps(_mm256_max_ps(x, _mm256_setzero_ps()), _mm256_set1_ps(255.0f));
 }
 
 FR_TARGET_AVX2 FR_INLINE __m256 fr_gray8(__m256 r, __m256 g, __m256 b)
@@ -856,118 +816,74 @@ FR_TARGET_AVX2 FR_INLINE __m256 fr_gray8(__m256 r, __m256 g, __m256 b)
     return _mm256_fmadd_ps(b, _mm256_set1_ps(0.114f), acc);
 }
 
-#define FR_REG_STEPS 16
 
-#define FR_CT(x) (exact ? fr_clamp_trunc8(x) : fr_clamp8(x))
-/* One colour step on 8 pixels in registers; with exact == 0 the truncation
- * is left to fr_store8_rgb's conversion (same bytes). */
-FR_TARGET_AVX2 FR_INLINE void fr_step8_avx2(const fr_colour_step *st, __m256 *r, __m256 *g, __m256 *b,
-                                            int exact)
+/* The steps on the first len lanes of a block of planes, one step at a
+ * time over the block: each loop keeps its constants in registers and has
+ * no dispatch inside, which beats running every step on 8 pixels at a time
+ * (the planes stay in L1). */
+#define FR_PLANES_LOOP(body)                                                              \
+    for (int i = 0; i < len; i += 8) {                                                    \
+        __m256 vr = _mm256_loadu_ps(r + i), vg = _mm256_loadu_ps(g + i);                  \
+        __m256 vb = _mm256_loadu_ps(b + i);                                               \
+        body;                                                                             \
+        _mm256_storeu_ps(r + i, vr);                                                      \
+        _mm256_storeu_ps(g + i, vg);                                                      \
+        _mm256_storeu_ps(b + i, vb);                                                      \
+    }
+FR_TARGET_AVX2 static void fr_planes_avx2(float *r, float *g, float *b, int len,
+                                          const fr_colour_step *steps, int n)
 {
-    __m256 ratio = _mm256_set1_ps(st->ratio), alpha = _mm256_set1_ps(st->alpha);
-    switch (st->kind) {
-    case FR_IMG_HUE:
-        fr_hue8_avx2(r, g, b, _mm256_set1_ps(st->hue));
-        break;
-    case FR_IMG_BRIGHTNESS:
-        *r = FR_CT(_mm256_mul_ps(*r, ratio));
-        *g = FR_CT(_mm256_mul_ps(*g, ratio));
-        *b = FR_CT(_mm256_mul_ps(*b, ratio));
-        break;
-    case FR_IMG_CONTRAST: {
-        __m256 other = _mm256_set1_ps(st->mean);
-        *r = FR_CT(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*r, ratio)));
-        *g = FR_CT(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*g, ratio)));
-        *b = FR_CT(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(*b, ratio)));
-        break;
-    }
-    case FR_IMG_SATURATION: {
-        __m256 gray = _mm256_round_ps(fr_gray8(*r, *g, *b), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-        *r = FR_CT(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*r, ratio)));
-        *g = FR_CT(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*g, ratio)));
-        *b = FR_CT(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(*b, ratio)));
-        break;
-    }
-    case FR_IMG_GRAY: { /* in [0, 255): the store's conversion truncates alike */
-        __m256 gray = fr_gray8(*r, *g, *b);
-        if (exact)
-            gray = _mm256_round_ps(gray, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-        *r = *g = *b = gray;
-        break;
-    }
-    default:
-        break;
+    for (int k = 0; k < n; k++) {
+        const fr_colour_step *st = steps + k;
+        const __m256 ratio = _mm256_set1_ps(st->ratio), alpha = _mm256_set1_ps(st->alpha);
+        const __m256 other = _mm256_set1_ps(st->mean), hue = _mm256_set1_ps(st->hue);
+        switch (st->kind) {
+        case FR_IMG_BRIGHTNESS:
+            FR_PLANES_LOOP(vr = fr_clamp_trunc8(_mm256_mul_ps(vr, ratio));
+                           vg = fr_clamp_trunc8(_mm256_mul_ps(vg, ratio));
+                           vb = fr_clamp_trunc8(_mm256_mul_ps(vb, ratio)))
+            break;
+        case FR_IMG_CONTRAST:
+            FR_PLANES_LOOP(vr = fr_clamp_trunc8(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(vr, ratio)));
+                           vg = fr_clamp_trunc8(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(vg, ratio)));
+                           vb = fr_clamp_trunc8(_mm256_fmadd_ps(other, alpha, _mm256_mul_ps(vb, ratio))))
+            break;
+        case FR_IMG_SATURATION:
+            FR_PLANES_LOOP(__m256 gray = _mm256_round_ps(fr_gray8(vr, vg, vb),
+                                                         _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+                           vr = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(vr, ratio)));
+                           vg = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(vg, ratio)));
+                           vb = fr_clamp_trunc8(_mm256_fmadd_ps(gray, alpha, _mm256_mul_ps(vb, ratio))))
+            break;
+        case FR_IMG_HUE:
+            FR_PLANES_LOOP(fr_hue8_avx2(&vr, &vg, &vb, hue))
+            break;
+        case FR_IMG_GRAY:
+            FR_PLANES_LOOP(vr = vg = vb = _mm256_round_ps(fr_gray8(vr, vg, vb),
+                                                          _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC))
+            break;
+        default:
+            break;
+        }
     }
 }
-#undef FR_CT
+#undef FR_PLANES_LOOP
 
-/* The steps on a block of planes: hue block by block, runs of other steps
- * fused 8 pixels at a time in registers. */
-FR_TARGET_AVX2 static void fr_planes_avx2(float *r, float *g, float *b, const fr_colour_step *steps,
-                                          int n)
+/* fr_sum3_baseline, 8 lanes at a time. */
+FR_TARGET_AVX2 static int64_t fr_sum3_avx2(const float *r, const float *g, const float *b, int m)
 {
-    int k = 0;
-    while (k < n) {
-        if (steps[k].kind == FR_IMG_HUE) {
-            fr_block_hue_avx2(r, g, b, steps[k].hue);
-            k++;
-            continue;
-        }
-        int j = k;
-        while (j < n && steps[j].kind != FR_IMG_HUE)
-            j++;
-        for (int i = 0; i < FR_BLOCK; i += 8) {
-            __m256 vr = _mm256_loadu_ps(r + i), vg = _mm256_loadu_ps(g + i), vb = _mm256_loadu_ps(b + i);
-            for (int q = k; q < j; q++)
-                fr_step8_avx2(steps + q, &vr, &vg, &vb, 1);
-            _mm256_storeu_ps(r + i, vr);
-            _mm256_storeu_ps(g + i, vg);
-            _mm256_storeu_ps(b + i, vb);
-        }
-        k = j;
-    }
-}
-
-FR_TARGET_AVX2 static int64_t fr_rgb_avx2(const uint8_t *in, uint8_t *out, int64_t npix,
-                                          const fr_colour_step *steps, int n, int64_t *sum,
-                                          int write)
-{
-    if (n > FR_REG_STEPS)
-        return 0;
-    for (int k = 0; k < n; k++)
-        if (steps[k].kind == FR_IMG_HUE) /* too many live values: the block path is faster */
-            return 0;
-    int64_t total = 0, i = 0;
-    int gray_last = n > 0 && steps[n - 1].kind == FR_IMG_GRAY;
-    while (i + 8 <= npix) {
-        /* int32 lanes hold at most 2**22 groups of 255 before they are added up */
-        int64_t stop = npix - i > ((int64_t)8 << 22) ? i + ((int64_t)8 << 22) : npix;
-        __m256i acc = _mm256_setzero_si256();
-        for (; i + 8 <= stop; i += 8) {
-            __m256 r, g, b;
-            if (i + 11 <= npix)
-                fr_load8_rgb32(in + 3 * i, &r, &g, &b);
-            else
-                fr_load8_rgb(in + 3 * i, &r, &g, &b);
-            for (int k = 0; k < n; k++)
-                fr_step8_avx2(steps + k, &r, &g, &b, sum != NULL || k + 1 < n);
-            if (sum)
-                acc = _mm256_add_epi32(acc, _mm256_cvttps_epi32(fr_gray8(r, g, b)));
-            if (write && gray_last)
-                fr_store8_gray3(out + 3 * i, r);
-            else if (write)
-                fr_store8_rgb(out + 3 * i, r, g, b);
-        }
-        if (sum) {
-            int32_t lanes[8];
-            _mm256_storeu_si256((__m256i *)lanes, acc);
-            for (int l = 0; l < 8; l++)
-                total += lanes[l];
-        }
-    }
-    if (sum)
-        *sum = total;
-    return i;
+    __m256i acc = _mm256_setzero_si256(); /* FR_BLOCK / 8 * 255 per lane at most */
+    int i = 0;
+    for (; i + 8 <= m; i += 8)
+        acc = _mm256_add_epi32(acc, _mm256_cvttps_epi32(fr_gray8(_mm256_loadu_ps(r + i),
+                                                                  _mm256_loadu_ps(g + i),
+                                                                  _mm256_loadu_ps(b + i))));
+    int32_t lanes[8];
+    _mm256_storeu_si256((__m256i *)lanes, acc);
+    int64_t total = 0;
+    for (int l = 0; l < 8; l++)
+        total += lanes[l];
+    return total + fr_sum3_baseline(r + i, g + i, b + i, m - i);
 }
 
 FR_TARGET_AVX2 static void fr_colour_avx2(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
@@ -979,22 +895,9 @@ FR_TARGET_AVX2 static void fr_colour_avx2(const uint8_t *in, uint8_t *buf, int64
         buf += done;
         npix = npix * C - done;
         C = 1;
-    } else if (C == 3) {
-        int64_t head = 0;
-        int64_t done = fr_rgb_avx2(in, buf, npix, steps, n, sum ? &head : NULL, write);
-        in += 3 * done;
-        buf += 3 * done;
-        npix -= done;
-        if (sum) {
-            int64_t rest = 0;
-            fr_colour_body(in, buf, npix, C, steps, n, &rest, write, fr_load3_avx2, fr_store3_avx2,
-                           fr_planes_avx2);
-            *sum = head + rest;
-            return;
-        }
     }
     fr_colour_body(in, buf, npix, C, steps, n, sum, write, fr_load3_avx2, fr_store3_avx2,
-                   fr_planes_avx2);
+                   fr_planes_avx2, fr_sum3_avx2);
 }
 
 FR_TARGET_AVX512 static void fr_colour_avx512(const uint8_t *in, uint8_t *buf, int64_t npix,

@@ -351,6 +351,27 @@ def test_lone_grayscale_and_contrast_every_length(npix):
                     assert np.array_equal(F.adjust_brightness(img, f), R.adjust_brightness(img, f))
 
 
+@pytest.mark.parametrize("npix", [1, 7, 8, 9, 255, 256, 257, 263, 511, 513, 2047, 2049, 2243])
+def test_planar_colour_blocks_every_length(npix):
+    """RGB colour steps run in blocks of planes with a partial last block and
+    a partial last group of 8; contrast after saturation sums the grayscale
+    over those planes: every kind of remainder, both levels."""
+    import fastreg.transforms as T
+    rng = np.random.default_rng(npix)
+    img = rng.integers(0, 256, (1, npix, 3), dtype=np.uint8)
+    for f in (0.4, 1.6):
+        want = R.adjust_saturation(img, f)
+        assert np.array_equal(F.adjust_saturation(img, f), want), (npix, f)
+        with fastreg.simd("baseline"):
+            assert np.array_equal(F.adjust_saturation(img, f), want), (npix, f)
+    aug = T.Compose([T.ColorJitter(saturation=(1.5, 1.5)), T.ColorJitter(contrast=(0.5, 0.5)),
+                     T.ColorJitter(brightness=(1.2, 1.2))])
+    want = R.apply(aug.transforms, img, aug.seed)
+    assert np.array_equal(aug(img), want)
+    with fastreg.simd("baseline"):
+        assert np.array_equal(aug(img), want)
+
+
 def test_grayscale_every_colour_lattice():
     """The byte-to-byte grayscale over a lattice of colours with the extremes."""
     v = np.unique(np.r_[np.arange(0, 256, 5), [1, 2, 3, 254, 255]]).astype(np.uint8)
