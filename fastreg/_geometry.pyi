@@ -10,4 +10,5 @@ def warp_into(
     fill: Sequence[float],
     fill8: Sequence[int],
     bilinear: bool,
+    masked: bool = ...,
 ) -> None: ...

@@ -24,6 +24,7 @@ cdef extern from "fr_geometry.h" nogil:
         float fill[4]
         uint8_t fill8[4]
         int bilinear
+        int masked
     void fr_warp_rows(const fr_warp *w, int64_t i0, int64_t i1, int level)
 
 # Output pixels per task (rounded to whole rows).
@@ -41,10 +42,11 @@ cdef void _warp_task(void *ctx, int64_t task) noexcept nogil:
     fr_warp_rows(&job.warp, i0, min(job.warp.oh, i0 + job.rows_per_task), job.level)
 
 
-def warp_into(cnp.ndarray src, cnp.ndarray dst, r, s, fill, fill8, bint bilinear):
+def warp_into(cnp.ndarray src, cnp.ndarray dst, r, s, fill, fill8, bint bilinear, bint masked=True):
     """dst (oh, ow, C) = src (H, W, C) sampled through the float32 map
     r = (r00, r10, r20, r01, r11, r21), s = (sx, ox, sy, oy); both uint8 and
-    C-contiguous, C in 1..4; fill: C float32 values, fill8: C bytes."""
+    C-contiguous, C in 1..4; fill: C float32 values, fill8: C bytes; without
+    `masked` (no fill given) bilinear pixels are not blended with the fill."""
     cdef Job job
     cdef int c
     job.warp.src = <const uint8_t *>cnp.PyArray_DATA(src)
@@ -57,6 +59,7 @@ def warp_into(cnp.ndarray src, cnp.ndarray dst, r, s, fill, fill8, bint bilinear
         job.warp.fill[c] = fill[c] if c < len(fill) else 0.0
         job.warp.fill8[c] = fill8[c] if c < len(fill8) else 0
     job.warp.bilinear = bilinear
+    job.warp.masked = masked
     job.rows_per_task = max(1, CHUNK_PIXELS // max(1, job.warp.ow))
     job.level = simd_level()
     cdef int64_t n_tasks = (job.warp.oh + job.rows_per_task - 1) // job.rows_per_task

@@ -13,7 +13,8 @@
  *   weights w00 = gy*gx, w01 = gy*fx, w10 = fy*gx, w11 = fy*fx, zero for a
  *   corner outside the image; v = (w00 a + w01 b) + (w10 c + w11 d),
  *   m = (w00 + w01) + (w10 + w11) (the weight that fell inside), and the
- *   result rint((v - fill) * m + fill), ties to even, in [0, 255].
+ *   result rint((v - fill) * m + fill), ties to even, in [0, 255]; without
+ *   a fill (torchvision's fill=None) m = 1 and fill = 0: rint(v).
  * Every SIMD level computes exactly these float32 operations. */
 #ifndef FR_GEOMETRY_H
 #define FR_GEOMETRY_H
@@ -35,6 +36,7 @@ typedef struct {
     float fill[4];       /* bilinear fill, per channel */
     uint8_t fill8[4];    /* nearest fill, per channel */
     int bilinear;
+    int masked;          /* 0: no fill given (bilinear blends outside corners as 0) */
 } fr_warp;
 
 FR_INLINE void fr_warp_coords(const fr_warp *w, int64_t i, int64_t j, float *ix, float *iy)
@@ -94,7 +96,7 @@ static inline void fr_warp_pixel(const fr_warp *w, int64_t i, int64_t j, uint8_t
         else
             wt[k] = 0.0f;
     }
-    float m = (wt[0] + wt[1]) + (wt[2] + wt[3]);
+    float m = w->masked ? (wt[0] + wt[1]) + (wt[2] + wt[3]) : 1.0f;
     for (int64_t c = 0; c < C; c++) {
         float v = (wt[0] * (float)p[0][c] + wt[1] * (float)p[1][c]) +
                   (wt[2] * (float)p[2][c] + wt[3] * (float)p[3][c]);
@@ -247,7 +249,8 @@ FR_TARGET_AVX2 FR_INLINE int fr_warp8_avx2(const fr_warp *w, int64_t i, int64_t 
     }
     __m256i p00 = FR_LOAD8(w->src, o00), p01 = FR_LOAD8(w->src, o01);
     __m256i p10 = FR_LOAD8(w->src, o10), p11 = FR_LOAD8(w->src, o11);
-    __m256 m = _mm256_add_ps(_mm256_add_ps(w00, w01), _mm256_add_ps(w10, w11));
+    __m256 m = w->masked ? _mm256_add_ps(_mm256_add_ps(w00, w01), _mm256_add_ps(w10, w11))
+                         : _mm256_set1_ps(1.0f);
     /* byte c of each dword -> its own dword */
     static const int8_t pick[4][16] = {
         {0, -1, -1, -1, 4, -1, -1, -1, 8, -1, -1, -1, 12, -1, -1, -1},

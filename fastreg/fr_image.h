@@ -1600,7 +1600,7 @@ enum {
 };
 enum { FR_OP_ROTATE = 32 };
 /* rotate spec: 2..3 degrees (lo, hi), 4 bilinear, 5 expand, 6 has center,
- * 7..8 center (x, y), 10..13 fill per channel; record: 0 fired (1), 1 angle,
+ * 7..8 center (x, y), 9 no fill (None), 10..13 fill per channel; record: 0 fired (1), 1 angle,
  * 2..3 output (h, w), 4 quarter turns or -1. */
 #define FR_SPEC_WIDTH 24
 /* spec: 0 kind, 1 p, 2 size_h, 3 size_w, 4..7 pad l t r b, 8 pad_if_needed,
@@ -1741,6 +1741,7 @@ static int fr_image_draw(const double *spec, int n_ops, uint64_t seed, uint64_t 
             memset(wp, 0, sizeof *wp);
             int q = fr_rotation_setup(wp, angle, h, w, op[5] != 0.0, op[6] != 0.0 ? op + 7 : NULL);
             wp->bilinear = op[4] != 0.0;
+            wp->masked = op[9] == 0.0;
             for (int c = 0; c < 4; c++) {
                 wp->fill[c] = (float)op[10 + c];
                 wp->fill8[c] = (uint8_t)fr_rintf(wp->fill[c]);

@@ -7,7 +7,9 @@ inverse map rounded to float32, and pixels that come from outside the image
 filled with `fill`.  Bilinear sampling blends with the share of the
 bilinear weight that fell inside the image, as torchvision's mask channel
 does: ``rint((v - fill) * m + fill)``; nearest rounds coordinates half to
-even.  Results are rounded half to even.  The exact float32 operations are
+even.  ``fill=None`` is torchvision's functional default: no mask, corners
+outside the image count as 0 (so the edges of a bilinear rotation differ
+from ``fill=0``, which torchvision's RandomRotation uses).  Results are rounded half to even.  The exact float32 operations are
 listed in fastreg/fr_geometry.h and reproduced by
 fastreg.reference.geometry.
 
@@ -84,15 +86,17 @@ def check_center(center):
 
 
 def _check_fill(fill, channels):
-    """(float32 per channel, rounded bytes per channel)."""
+    """(float32 per channel, rounded bytes per channel, whether a fill was given)."""
+    if fill is None:
+        return [0.0] * channels, [0] * channels, False
     if type(fill) in (int, float) and 0 <= fill <= 255:  # the common case, quickly
         f32 = float(np.float32(fill))
-        return [f32] * channels, [round(f32)] * channels
+        return [f32] * channels, [round(f32)] * channels, True
     values = check_fill_values(fill, (1, channels))
     if len(values) == 1:
         values = values * channels
     f32 = np.array(values, np.float32).tolist()
-    return f32, [round(v) for v in f32]  # torchvision rounds the float32 fill
+    return f32, [round(v) for v in f32], True  # torchvision rounds the float32 fill
 
 
 def _inverse_matrix(angle, cx, cy):
@@ -188,9 +192,10 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
     center : (float, float), optional
         Centre of rotation (x, y) in pixels, (0, 0) the top-left corner of
         the top-left pixel; default the image centre.
-    fill : float or sequence of float
+    fill : float, sequence of float or None
         Value in [0, 255] for pixels that come from outside the image: one
-        number or one per channel.
+        number or one per channel.  None (torchvision's functional default)
+        fills with 0 and does not blend bilinear edges with the fill.
     out : numpy.ndarray, optional
         uint8 C-contiguous array of the output shape, not overlapping `img`.
 
@@ -214,7 +219,7 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
     check_expand(expand)
     H, W, C = hwc.shape
     center = check_center(center)
-    fill32, fill8 = _check_fill(fill, C)
+    fill32, fill8, masked = _check_fill(fill, C)
     k = _quarter_turns(angle, H, W, expand, center)
     if H == 0 or W == 0:  # empty: nothing to sample, the shape is kept
         k = 0
@@ -233,7 +238,7 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
         return out
     src = np.ascontiguousarray(hwc)
     _geometry.warp_into(src, out.reshape(shape + (C,)), r, s, fill32, fill8,
-                        interpolation == "bilinear")
+                        interpolation == "bilinear", masked)
     return out
 
 

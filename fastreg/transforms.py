@@ -126,7 +126,7 @@ def _spec(kind, **fields):
     for key, value in fields.items():
         index = {"p": 1, "size": 2, "padding": 4, "pad_if_needed": 8, "mode": 9, "fill": 10,
                  "ranges": 14, "enabled": 22,
-                 "degrees": 2, "bilinear": 4, "expand": 5, "center": 6}[key]
+                 "degrees": 2, "bilinear": 4, "expand": 5, "center": 6, "no_fill": 9}[key]
         values = np.atleast_1d(np.asarray(value, dtype=np.float64)).ravel()
         row[index:index + len(values)] = values
     return row
@@ -420,9 +420,10 @@ class RandomRotation(Transform):
         depends on the drawn angle, so on the image's index and epoch.
     center : (float, float), optional
         Centre of rotation (x, y) in pixels; default the image centre.
-    fill : float or sequence of float, default 0
+    fill : float, sequence of float or None, default 0
         Value in [0, 255] for pixels from outside the image: one number or
-        one per channel (then the image must have that many channels).
+        one per channel (then the image must have that many channels); None
+        as in :func:`fastreg.functional.rotate`.
     seed : int, default 0
         Seed when the transform is used alone (a Compose uses its own).
 
@@ -443,8 +444,8 @@ class RandomRotation(Transform):
         self.interpolation = G.check_interpolation(interpolation)
         self.expand = G.check_expand(expand)
         self.center = G.check_center(center)
-        self._fill_values = G.check_fill_values(fill)
-        self.fill = fill if isinstance(fill, numbers.Real) else tuple(fill)
+        self._fill_values = [0.0] if fill is None else G.check_fill_values(fill)
+        self.fill = fill if fill is None or isinstance(fill, numbers.Real) else tuple(fill)
         self.seed = _check_seed(seed)
         self.size_varies = self.expand
 
@@ -453,7 +454,7 @@ class RandomRotation(Transform):
         return _spec(OP_ROTATE, p=1.0, degrees=self.degrees,
                      bilinear=self.interpolation == "bilinear", expand=self.expand,
                      center=(1.0,) + self.center if self.center is not None else 0.0,
-                     fill=fill + [0.0] * (4 - len(fill)))
+                     fill=fill + [0.0] * (4 - len(fill)), no_fill=self.fill is None)
 
     def output_size(self, h, w, record=None):
         """(h, w) without `expand`; with it, the size in the draw's `record` row."""

@@ -163,6 +163,16 @@ def test_normalize_accepts_tensors():
     assert isinstance(got, torch.Tensor) and np.array_equal(got.numpy(), F.normalize(img, *IMAGENET))
 
 
+def test_normalize_against_torchvision():
+    torch = pytest.importorskip("torch")
+    TF = pytest.importorskip("torchvision.transforms.v2.functional")
+    img = every_byte(3)
+    t = torch.from_numpy(img).permute(2, 0, 1).contiguous()
+    for mean, std in (IMAGENET, ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)), ((0.0, 0.1, 0.9), (2.0, 0.01, 0.3))):
+        want = TF.normalize(TF.to_dtype(t, torch.float32, scale=True), list(mean), list(std)).numpy()
+        assert_within_ulp(F.normalize(img, mean, std), want)
+
+
 @settings(max_examples=40, deadline=None)
 @given(h=st.integers(1, 40), w=st.integers(1, 70), c=st.sampled_from([1, 3]), crop=st.integers(1, 40),
        b=st.floats(0, 1), hue=st.floats(0, 0.5), layout=st.sampled_from(["CHW", "HWC"]),

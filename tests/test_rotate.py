@@ -221,3 +221,40 @@ def test_matches_torch_grid_sample(interpolation, angle, expand):
     diff = np.abs(got.astype(int) - want)
     assert diff.max() <= (0 if interpolation == "nearest" else 1)
     assert (diff == 0).mean() >= 0.999
+
+
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+def test_against_torchvision(interpolation):
+    torch = pytest.importorskip("torch")
+    TF = pytest.importorskip("torchvision.transforms.v2.functional")
+    from torchvision.transforms import InterpolationMode
+
+    mode = InterpolationMode.NEAREST if interpolation == "nearest" else InterpolationMode.BILINEAR
+    img = samples.load("astronaut")[40:140, 20:150]  # not square: quarter turns need expand
+    t = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).contiguous()
+    # torchvision's functional default is fill=None (fastreg's is 0, as RandomRotation's)
+    cases = [dict(angle=a, fill=None) for a in (30.0, -17.5, 90.0, 180.0, 271.3)]
+    cases += [dict(angle=33.0, expand=True, fill=0), dict(angle=90.0, expand=True, fill=None),
+              dict(angle=12.0, center=(10.0, 70.0), fill=0), dict(angle=-45.0, fill=[10, 200, 30]),
+              dict(angle=21.0, fill=7.5)]
+    for kw in cases:
+        want = TF.rotate(t, interpolation=mode, **kw).permute(1, 2, 0).numpy()
+        got = rotate(img, kw.pop("angle"), interpolation, **kw)
+        assert got.shape == want.shape, kw
+        diff = np.abs(got.astype(int) - want)
+        assert diff.max() <= (0 if interpolation == "nearest" else 1), kw
+        assert (diff == 0).mean() >= 0.999, kw
+
+
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+def test_without_fill_matches_reference(simd_level, interpolation):
+    """fill=None: no mask blend at the edges (bilinear), zeros outside."""
+    img = samples.load("coffee")[::3, ::2]
+    for angle in (30.0, -77.0):
+        got = rotate(img, angle, interpolation, fill=None)
+        assert np.array_equal(got, ref.rotate(img, angle, interpolation, fill=None))
+        masked = rotate(img, angle, interpolation, fill=0)
+        if interpolation == "bilinear":
+            assert not np.array_equal(got, masked)  # the edges are not darkened by the mask
+        else:
+            assert np.array_equal(got, masked)

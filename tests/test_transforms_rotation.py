@@ -42,6 +42,18 @@ def test_compose_equals_functional_rotate(interp, expand, shape):
         assert np.array_equal(got, R.apply(aug.transforms, img, 5, 2, i))
 
 
+@pytest.mark.parametrize("interp", ["nearest", "bilinear"])
+def test_without_fill(interp):
+    """fill=None as in functional.rotate: no mask blend at bilinear edges."""
+    img = image(37, 53, 3)
+    aug = T.Compose([T.RandomRotation(40, interp, fill=None)], seed=3)
+    assert repr(aug.transforms[0]).endswith("fill=None)")
+    for i in range(12):
+        want = F.rotate(img, aug.params(i)[0]["angle"], interp, fill=None)
+        assert np.array_equal(aug(img, index=i), want), i
+        assert np.array_equal(aug(img, index=i), R.apply(aug.transforms, img, 3, 0, i))
+
+
 @pytest.mark.parametrize("angle", [0.0, 90.0, 180.0, 270.0, -90.0, 450.0, -180.0, 360.0, 89.99])
 @pytest.mark.parametrize("shape", [(24, 24, 3), (19, 30, 3), (21, 1, 1), (1, 1, 2)])
 @pytest.mark.parametrize("expand", [False, True])

@@ -14,7 +14,8 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
     squeeze = img.ndim == 2
     x = img[:, :, None] if squeeze else img
     H, W, C = x.shape
-    fill = np.broadcast_to(np.asarray(fill, np.float64), (C,))
+    masked = fill is not None  # None: torchvision's functional default, no mask blend
+    fill = np.broadcast_to(np.asarray(0 if fill is None else fill, np.float64), (C,))
     (r00, r10, r20, r01, r11, r21), (sx, ox, sy, oy), (oh, ow) = rotation_map(
         angle, H, W, expand, center)
     f = np.float32
@@ -50,7 +51,7 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
             terms.append(wt[..., None] * take(xx, yy, ok))
             weights.append(wt)
         v = (terms[0] + terms[1]) + (terms[2] + terms[3])
-        m = (weights[0] + weights[1]) + (weights[2] + weights[3])
+        m = (weights[0] + weights[1]) + (weights[2] + weights[3]) if masked else np.ones_like(ix)
         fl = fill.astype(f)
         out = np.clip(np.rint((v - fl) * m[..., None] + fl), 0, 255)
     out = out.astype(np.uint8)

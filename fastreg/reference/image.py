@@ -287,6 +287,7 @@ def apply(transforms, img, seed, epoch=0, index=0):
         elif name == "RandomRotation":
             if x.shape[0] and x.shape[1]:
                 fill = t._fill_values if len(t._fill_values) > 1 else t._fill_values[0]
+                fill = None if t.fill is None else fill
                 x = rg.rotate(x, p["angle"], t.interpolation, t.expand, t.center, fill)
         elif name == "ColorJitter":
             for key in p["order"]:
