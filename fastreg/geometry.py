@@ -9,9 +9,9 @@ bilinear weight that fell inside the image, as torchvision's mask channel
 does: ``rint((v - fill) * m + fill)``; nearest rounds coordinates half to
 even.  ``fill=None`` is torchvision's functional default: no mask, corners
 outside the image count as 0 (so the edges of a bilinear rotation differ
-from ``fill=0``, which torchvision's RandomRotation uses).  Results are rounded half to even.  The exact float32 operations are
-listed in fastreg/fr_geometry.h and reproduced by
-fastreg.reference.geometry.
+from ``fill=0``, which torchvision's RandomRotation uses).  Results are
+rounded half to even.  The exact float32 operations are listed in
+fastreg/fr_geometry.h and reproduced by fastreg.reference.geometry.
 
 Multiples of 90 degrees (about the centre) are exact: 0 and 180 degrees
 always, 90 and 270 degrees when the image is square or `expand` is set --
