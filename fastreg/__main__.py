@@ -60,7 +60,7 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     d = sub.add_parser("demo", help="show the regularizers at work: pictures and a small training run")
     d.add_argument("--out", default=".", help="folder for the pictures (default: current folder)")
-    d.add_argument("--images", metavar="DIR", help="use the first PNG/JPEG of DIR instead of the samples")
+    d.add_argument("--images", metavar="DIR", help="use the PNG/JPEG images of DIR instead of the samples (the first is shown, the second is its mixing partner)")
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--epochs", type=int, default=60)
     d.add_argument("--train-size", type=int, default=300, help="digits used for training")

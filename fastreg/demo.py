@@ -74,8 +74,26 @@ def _fmt(value):
     return str(value)
 
 
-def contact_sheet(image, out_path, seed=0):
-    """One image under each transform, dropout and a full pipeline."""
+def _mixed_tiles(image, partner, seed):
+    """MixUp and CutMix of image with partner, for the first batch index whose
+    lambda is near 1/2 (so both images show)."""
+    batch, labels = np.stack([image, partner]), np.array([0, 1])
+    tiles = []
+    for title, mix in (("mixup", T.MixUp(alpha=1.0, num_classes=2, seed=seed)),
+                       ("cutmix", T.CutMix(alpha=1.0, num_classes=2, seed=seed))):
+        for index in range(64):
+            mixed, soft = mix(batch, labels, index=index)
+            if 0.35 <= soft[0, 0] <= 0.65:
+                break
+        tiles.append((title, mixed[0], f"batch index {index}: labels\n"
+                                        f"{soft[0, 0]:.2f} this, {soft[0, 1]:.2f} the other"))
+    return tiles
+
+
+def contact_sheet(image, out_path, seed=0, partner=None):
+    """One image under each transform, dropout, mixing with `partner` (an
+    image of the same size; default the image upside down) and a full
+    pipeline."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -94,6 +112,8 @@ def contact_sheet(image, out_path, seed=0):
         ("saturation", T.ColorJitter(saturation=0.9)),
         ("hue", T.ColorJitter(hue=0.3)),
         ("grayscale", T.RandomGrayscale(p=1.0)),
+        ("rotation, bilinear", T.RandomRotation(30, "bilinear")),
+        ("rotation, expand", T.RandomRotation(45, expand=True)),
     ]
     for k, (title, op) in enumerate(singles):
         aug = T.Compose([op], seed=seed)
@@ -108,10 +128,14 @@ def contact_sheet(image, out_path, seed=0):
     kept = ["".join(c for k, c in enumerate("RGB") if copies[n, :, :, k].any()) or "-" for n in range(4)]
     tiles.append(("channel dropout p=0.5", np.clip(mosaic * 0.5, 0, 1),
                   f"4 samples, kept channels:\n{' '.join(kept)} (shown x0.5)"))
+    if partner is None or partner.shape != image.shape:
+        partner = np.ascontiguousarray(image[::-1])
+    tiles += _mixed_tiles(image, partner, seed)
 
     pipeline = T.Compose([
         T.RandomCrop(crop, padding=crop // 8, padding_mode="reflect"),
         T.RandomHorizontalFlip(),
+        T.RandomRotation(10, "bilinear"),
         T.ColorJitter(0.4, 0.4, 0.4, 0.1),
         T.RandomGrayscale(p=0.2),
     ], seed=seed)
@@ -130,7 +154,7 @@ def contact_sheet(image, out_path, seed=0):
         ax.set_title(title, fontsize=10, fontweight="bold")
         ax.text(0.0, -0.03, caption, transform=ax.transAxes, ha="left", va="top", fontsize=7,
                 family="monospace")
-    fig.suptitle("fastreg: one photograph under each augmentation, dropout, and a full pipeline\n"
+    fig.suptitle("fastreg: one photograph under each augmentation, dropout, mixing, and a full pipeline\n"
                  f"{pipeline!r}", fontsize=9)
     fig.subplots_adjust(left=0.03, right=0.97, top=0.9, bottom=0.1, wspace=0.12, hspace=0.6)
     fig.savefig(out_path, dpi=90)
@@ -253,7 +277,8 @@ def run(out_dir=".", images_dir=None, seed=0, epochs=60, train_size=300):
 
     print("[1/3] augmentation contact sheet ...", flush=True)
     sheet = out / "fastreg_augmentations.png"
-    contact_sheet(_load_images(images_dir)[0], sheet, seed=seed)
+    images = _load_images(images_dir)
+    contact_sheet(images[0], sheet, seed=seed, partner=images[1] if len(images) > 1 else None)
     print(f"      wrote {sheet}")
 
     digits = datasets.load_digits()
