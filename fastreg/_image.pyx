@@ -322,7 +322,9 @@ cdef _run_batch_job(BatchJob *job, int64_t n):
             _run_image(job, 0)
         else:
             parallel_run(_run_image, job, n)
-    failed = any(job.status[i] != 0 for i in range(n))
+    cdef bint failed = False
+    for i in range(n):
+        failed = failed or job.status[i] != 0
     free(job.views)
     free(job.outs)
     free(job.status)
@@ -345,6 +347,84 @@ def run_pipeline(list srcs, list dsts, cnp.ndarray spec, uint64_t seed, uint64_t
         job.views[i] = _view(srcs[i])
         job.outs[i] = cnp.PyArray_DATA(dsts[i])
     _run_batch_job(&job, n)
+
+
+cdef extern from "Python.h":
+    unsigned long long PyLong_AsUnsignedLongLong(object x) except? <unsigned long long>-1
+
+
+cdef inline bint _plain_uint64(object x, uint64_t *v):
+    """Whether x is an int in [0, 2**64), stored in v (no exception either way)."""
+    if type(x) is not int or x < 0 or x >= _TWO64:
+        return False
+    v[0] = PyLong_AsUnsignedLongLong(x)
+    return True
+
+
+_TWO64 = 1 << 64
+
+
+def run_image(object img, object out, cnp.ndarray spec, uint64_t seed, object index, object epoch,
+              dict shapes, int channels, int out_type):
+    """The pipeline `spec` on one image when every argument has its common
+    form, checked here at C speed; else None, and nothing is written (the
+    caller then validates in full and reports what is wrong).
+
+    The common form: `img` a NumPy uint8 array (H, W) or (H, W, C) of any
+    strides whose channel count has its bit set in `channels`, with an entry
+    (H, W, C, ndim) in `shapes` (the output shape of a size already checked);
+    `index` and `epoch` ints in [0, 2**64); `out` None or a NumPy array of
+    that shape and type number `out_type`, C-contiguous, writable and apart
+    from `img`.  Returns `out`, or the new output array."""
+    cdef cnp.ndarray src, dst
+    cdef int nd
+    cdef int64_t c
+    cdef uint64_t ix, ep
+    cdef Py_ssize_t xlo, xhi, ylo, yhi
+    cdef fr_view v
+    if type(img) is not cnp.ndarray:
+        return None
+    src = <cnp.ndarray>img
+    nd = cnp.PyArray_NDIM(src)
+    if cnp.PyArray_TYPE(src) != cnp.NPY_UINT8 or (nd != 2 and nd != 3):
+        return None
+    if not _plain_uint64(index, &ix) or not _plain_uint64(epoch, &ep):
+        return None
+    c = cnp.PyArray_DIM(src, 2) if nd == 3 else 1
+    if c > 4 or not (channels >> c) & 1:
+        return None
+    shape = shapes.get((cnp.PyArray_DIM(src, 0), cnp.PyArray_DIM(src, 1), c, nd))
+    if shape is None:
+        return None
+    if out is None:
+        dst = np.empty(shape, dtype=cnp.PyArray_DescrFromType(out_type))
+    else:
+        if type(out) is not cnp.ndarray:
+            return None
+        dst = <cnp.ndarray>out
+        if (cnp.PyArray_TYPE(dst) != out_type or out.shape != shape
+                or not cnp.PyArray_IS_C_CONTIGUOUS(dst) or not cnp.PyArray_ISWRITEABLE(dst)):
+            return None
+        _extent(src, &xlo, &xhi)
+        _extent(dst, &ylo, &yhi)
+        if not (xhi <= ylo or yhi <= xlo or xlo == xhi or ylo == yhi):
+            return None
+    v.data = <const uint8_t *>cnp.PyArray_DATA(src)
+    v.h = cnp.PyArray_DIM(src, 0)
+    v.w = cnp.PyArray_DIM(src, 1)
+    v.c = c
+    v.sy = cnp.PyArray_STRIDE(src, 0)
+    v.sx = cnp.PyArray_STRIDE(src, 1)
+    v.sc = cnp.PyArray_STRIDE(src, 2) if nd == 3 else 1  # one channel: never stepped over
+    cdef BatchJob job = _batch_job(1, spec, seed, ep, _one_index)
+    job.indices = &ix
+    job.views[0] = v
+    job.outs[0] = cnp.PyArray_DATA(dst)
+    _run_batch_job(&job, 1)
+    return dst
+
+
+_one_index = np.zeros(1, dtype=np.uint64)
 
 
 def run_stack(cnp.ndarray srcs, cnp.ndarray dsts, cnp.ndarray spec, uint64_t seed, uint64_t epoch,

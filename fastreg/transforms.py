@@ -60,7 +60,6 @@ __all__ = [
 OP_HFLIP, OP_VFLIP, OP_RANDOM_CROP, OP_CENTER_CROP, OP_JITTER, OP_GRAY = range(1, 7)
 OP_ROTATE = 32
 JITTER_NAMES = ("brightness", "contrast", "saturation", "hue")
-_TWO64 = 1 << 64
 
 
 class Transform:
@@ -533,6 +532,8 @@ class Compose(Transform):
         self._spec = np.array(rows, dtype=np.float64).reshape(len(rows), _image.SPEC_WIDTH)
         self._channels = (1, 3) if any(t.colour for t in self.transforms) else (1, 2, 3, 4)
         self._shapes = {}  # (h, w) -> output (h, w), for sizes already checked
+        self._seen = {}  # (h, w, c, ndim) -> output shape, for run_image's fast path
+        self._channel_bits = sum(1 << c for c in self._channels)
         # with expand=True rotations the output size depends on (index, epoch): never cached
         self._size_varies = any(t.size_varies for t in self.transforms)
         self._channel_checks = [t for t in self.transforms if hasattr(t, "check_channels")]
@@ -596,7 +597,6 @@ class Compose(Transform):
             return F.normalized_shape(size[0], size[1], c, ndim, self._norm.layout)
         return (size[0], size[1], c) if ndim == 3 else size
 
-    @accepts_tensors
     def __call__(self, img, *, index=0, epoch=0, out=None):
         """Transform one image.
 
@@ -616,13 +616,21 @@ class Compose(Transform):
         -------
         numpy.ndarray
         """
+        # The common case (a NumPy image of a size seen before, plain ints, out
+        # of the right form) is checked and run in C; anything else, tensors
+        # included, takes the full path.
+        done = _image.run_image(img, out, self._spec, self.seed, index, epoch, self._seen,
+                                self._channel_bits, self._dtype.num)
+        return self._call(img, index, epoch, out) if done is None else done
+
+    @accepts_tensors
+    def _call(self, img, index, epoch, out):
         hwc = check_image("img", img, self._channels)
-        if type(index) is not int or not 0 <= index < _TWO64:
-            index = check_uint64("index", index)
-        if type(epoch) is not int or not 0 <= epoch < _TWO64:
-            epoch = check_uint64("epoch", epoch)
-        limit_in_loader_worker()
+        index = check_uint64("index", index)
+        epoch = check_uint64("epoch", epoch)
         shape = self._out_shape(hwc, img.ndim, "img", index, epoch)
+        if not self._size_varies and len(self._seen) < 64:
+            self._seen[hwc.shape + (img.ndim,)] = shape  # checked: the fast path may take it
         if out is None:
             out = np.empty(shape, dtype=self._dtype)
             shared = False

@@ -235,3 +235,34 @@ def test_empty_batches():
     assert aug.batch(np.zeros((0, 4, 4, 3), np.uint8)).shape == (0, 2, 2, 3)
     assert aug.batch(np.zeros((0, 4, 4), np.uint8)).shape == (0, 2, 2)
     assert aug.batch([]).shape == (0, 0, 0, 0)
+
+
+def test_call_forms_fast_and_full_agree():
+    """The C check of the common call form and the full path give the same
+    pixels; forms the check does not take (NumPy ints, 2-D images, strided
+    or overlapping outs, first sizes) take the full path, errors included."""
+    aug = T.Compose([T.RandomCrop(20, padding=2), T.RandomHorizontalFlip(), T.ColorJitter(0.3, 0.3)],
+                    seed=4)
+    imgs = batch_of(3, 24, 30)
+    want = [R.apply(aug.transforms, imgs[i], 4, 1, i) for i in range(3)]
+    for i in range(3):
+        assert np.array_equal(aug(imgs[i], index=i, epoch=1), want[i])  # first: full path
+        assert np.array_equal(aug(imgs[i], index=i, epoch=1), want[i])  # then: the C path
+        assert np.array_equal(aug(imgs[i], index=np.uint64(i), epoch=np.int32(1)), want[i])
+        out = np.zeros((20, 20, 3), np.uint8)
+        assert aug(imgs[i], index=i, epoch=1, out=out) is out and np.array_equal(out, want[i])
+        wide = np.zeros((20, 40, 3), np.uint8)
+        aug(imgs[i], index=i, epoch=1, out=wide[:, ::2])
+        assert np.array_equal(wide[:, ::2], want[i]) and not wide[:, 1::2].any()
+    gray = imgs[0, :, :, 0]
+    assert np.array_equal(aug(gray, index=2), aug(gray, index=2))
+    assert aug(gray, index=2).shape == (20, 20)
+    for bad, error in ((True, TypeError), (-1, ValueError), (2**64, ValueError), (1.0, TypeError)):
+        with pytest.raises(error, match="index"):
+            aug(imgs[0], index=bad)
+        with pytest.raises(error, match="epoch"):
+            aug(imgs[0], epoch=bad)
+    with pytest.raises(ValueError, match="out overlaps"):
+        aug(imgs[0], out=imgs[0][:20, :20])
+    again = pickle.loads(pickle.dumps(aug))
+    assert np.array_equal(again(imgs[1], index=1, epoch=1), want[1])
