@@ -306,6 +306,28 @@ def image_cases(quick=False):
                                         cv(cv_fn)))
         cases.append(Case(title, n, "img", contenders))
 
+    # small images, where the cost of each call shows: CIFAR's standard augmentation
+    small = [np.ascontiguousarray(img[::8, ::8]) for img in imgs] * 8  # 32x32x3 photographs
+
+    def fr_small():
+        aug = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip()])
+        return compose_per_image(aug, small, (32, 32, 3))
+
+    contenders = [Contender("fastreg", fr_small)]
+    if has_alb:
+        def alb_small():
+            import albumentations as A
+            import cv2 as cv
+            t = A.Compose([A.PadIfNeeded(40, 40, border_mode=cv.BORDER_CONSTANT, fill=0),
+                           A.RandomCrop(32, 32), A.HorizontalFlip()])
+
+            def run():
+                for img in small:
+                    t(image=img)
+            return run
+        contenders.append(Contender("albumentationsx", alb_small))
+    cases.append(Case("32x32: crop32 pad4 + hflip, per image", len(small), "img", contenders))
+
     batch_n = 64 if quick else 256
     stack = np.stack([imgs[i % n] for i in range(batch_n)])
 
