@@ -131,6 +131,42 @@ cdef inline int64_t _plain_count(object x) except? -2:
     return v
 
 
+cdef bint _plain_image(object img, int channels, fr_view *v):
+    """Whether img is a NumPy uint8 array (H, W) or (H, W, C) of any strides
+    whose channel count C has its bit set in `channels`; if so, v views it."""
+    if type(img) is not cnp.ndarray:
+        return False
+    cdef cnp.ndarray src = <cnp.ndarray>img
+    cdef int nd = cnp.PyArray_NDIM(src)
+    if cnp.PyArray_TYPE(src) != cnp.NPY_UINT8 or (nd != 2 and nd != 3):
+        return False
+    v.c = cnp.PyArray_DIM(src, 2) if nd == 3 else 1
+    if v.c > 4 or not (channels >> v.c) & 1:
+        return False
+    v.data = <const uint8_t *>cnp.PyArray_DATA(src)
+    v.h = cnp.PyArray_DIM(src, 0)
+    v.w = cnp.PyArray_DIM(src, 1)
+    v.sy = cnp.PyArray_STRIDE(src, 0)
+    v.sx = cnp.PyArray_STRIDE(src, 1)
+    v.sc = cnp.PyArray_STRIDE(src, 2) if nd == 3 else 1  # one channel: never stepped over
+    return True
+
+
+cdef bint _plain_out(object out, int out_type, tuple shape, cnp.ndarray src):
+    """Whether out is a NumPy array of type number out_type and `shape`,
+    C-contiguous, writable and apart from src."""
+    cdef Py_ssize_t xlo, xhi, ylo, yhi
+    if type(out) is not cnp.ndarray:
+        return False
+    cdef cnp.ndarray dst = <cnp.ndarray>out
+    if (cnp.PyArray_TYPE(dst) != out_type or out.shape != shape
+            or not cnp.PyArray_IS_C_CONTIGUOUS(dst) or not cnp.PyArray_ISWRITEABLE(dst)):
+        return False
+    _extent(src, &xlo, &xhi)
+    _extent(dst, &ylo, &yhi)
+    return xhi <= ylo or yhi <= xlo or xlo == xhi or ylo == yhi
+
+
 def try_one(object img, object out, int kind, object a=0, object b=0, object c=0, object d=0,
             object factor=0.0, int channels=0b11110):
     """One step without fill on `img` when every argument has its common form,
@@ -144,26 +180,15 @@ def try_one(object img, object out, int kind, object a=0, object b=0, object c=0
     height, width) ints with the window inside the image and not empty; for
     colour steps a float `factor` in range ([-0.5, 0.5] for HUE, else >= 0).
     Returns `out`, or the new output array when `out` is None."""
-    cdef cnp.ndarray src, dst
-    cdef int nd
-    cdef int64_t h, w, ch, top = 0, left = 0, oh, ow
+    cdef cnp.ndarray dst
+    cdef int64_t h, w, top = 0, left = 0, oh, ow
     cdef double f = 0.0
-    cdef cnp.npy_intp dims[3]
     cdef fr_view v
     cdef fr_step st
     cdef int status, level = simd_level()
-    cdef Py_ssize_t xlo, xhi, ylo, yhi
-    if type(img) is not cnp.ndarray:
+    if not _plain_image(img, channels, &v) or v.h == 0 or v.w == 0:
         return None
-    src = <cnp.ndarray>img
-    nd = cnp.PyArray_NDIM(src)
-    if cnp.PyArray_TYPE(src) != cnp.NPY_UINT8 or (nd != 2 and nd != 3):
-        return None
-    h = cnp.PyArray_DIM(src, 0)
-    w = cnp.PyArray_DIM(src, 1)
-    ch = cnp.PyArray_DIM(src, 2) if nd == 3 else 1
-    if h == 0 or w == 0 or ch > 4 or not (channels >> ch) & 1:
-        return None
+    h, w = v.h, v.w
     oh, ow = h, w
     if kind == FR_IMG_CROP:
         top = _plain_count(a)
@@ -178,31 +203,15 @@ def try_one(object img, object out, int kind, object a=0, object b=0, object c=0
         f = PyFloat_AS_DOUBLE(factor)
         if not (f >= -0.5 and f <= 0.5 if kind == FR_IMG_HUE else f >= 0.0):  # NaN fails both
             return None
-    dims[0] = oh
-    dims[1] = ow
-    dims[2] = ch
+    cdef tuple shape = (oh, ow)
+    if cnp.PyArray_NDIM(<cnp.ndarray>img) == 3:
+        shape = (oh, ow, v.c)
     if out is None:
-        dst = cnp.PyArray_EMPTY(nd, dims, cnp.NPY_UINT8, 0)
-    else:
-        if type(out) is not cnp.ndarray:
-            return None
+        dst = np.empty(shape, dtype=np.uint8)
+    elif _plain_out(out, cnp.NPY_UINT8, shape, img):
         dst = <cnp.ndarray>out
-        if (cnp.PyArray_TYPE(dst) != cnp.NPY_UINT8 or cnp.PyArray_NDIM(dst) != nd
-                or cnp.PyArray_DIM(dst, 0) != oh or cnp.PyArray_DIM(dst, 1) != ow
-                or (nd == 3 and cnp.PyArray_DIM(dst, 2) != ch)
-                or not cnp.PyArray_IS_C_CONTIGUOUS(dst) or not cnp.PyArray_ISWRITEABLE(dst)):
-            return None
-        _extent(src, &xlo, &xhi)
-        _extent(dst, &ylo, &yhi)
-        if not (xhi <= ylo or yhi <= xlo):
-            return None
-    v.data = <const uint8_t *>cnp.PyArray_DATA(src)
-    v.h = h
-    v.w = w
-    v.c = ch
-    v.sy = cnp.PyArray_STRIDE(src, 0)
-    v.sx = cnp.PyArray_STRIDE(src, 1)
-    v.sc = cnp.PyArray_STRIDE(src, 2) if nd == 3 else 1  # one channel: never stepped over
+    else:
+        return None
     st.kind = kind
     st.mode = 0
     st.a = top
@@ -376,46 +385,22 @@ def run_image(object img, object out, cnp.ndarray spec, uint64_t seed, object in
     `index` and `epoch` ints in [0, 2**64); `out` None or a NumPy array of
     that shape and type number `out_type`, C-contiguous, writable and apart
     from `img`.  Returns `out`, or the new output array."""
-    cdef cnp.ndarray src, dst
-    cdef int nd
-    cdef int64_t c
+    cdef cnp.ndarray dst
     cdef uint64_t ix, ep
-    cdef Py_ssize_t xlo, xhi, ylo, yhi
     cdef fr_view v
-    if type(img) is not cnp.ndarray:
-        return None
-    src = <cnp.ndarray>img
-    nd = cnp.PyArray_NDIM(src)
-    if cnp.PyArray_TYPE(src) != cnp.NPY_UINT8 or (nd != 2 and nd != 3):
+    if not _plain_image(img, channels, &v):
         return None
     if not _plain_uint64(index, &ix) or not _plain_uint64(epoch, &ep):
         return None
-    c = cnp.PyArray_DIM(src, 2) if nd == 3 else 1
-    if c > 4 or not (channels >> c) & 1:
-        return None
-    shape = shapes.get((cnp.PyArray_DIM(src, 0), cnp.PyArray_DIM(src, 1), c, nd))
+    shape = shapes.get((v.h, v.w, v.c, cnp.PyArray_NDIM(<cnp.ndarray>img)))
     if shape is None:
         return None
     if out is None:
         dst = np.empty(shape, dtype=cnp.PyArray_DescrFromType(out_type))
-    else:
-        if type(out) is not cnp.ndarray:
-            return None
+    elif _plain_out(out, out_type, shape, img):
         dst = <cnp.ndarray>out
-        if (cnp.PyArray_TYPE(dst) != out_type or out.shape != shape
-                or not cnp.PyArray_IS_C_CONTIGUOUS(dst) or not cnp.PyArray_ISWRITEABLE(dst)):
-            return None
-        _extent(src, &xlo, &xhi)
-        _extent(dst, &ylo, &yhi)
-        if not (xhi <= ylo or yhi <= xlo or xlo == xhi or ylo == yhi):
-            return None
-    v.data = <const uint8_t *>cnp.PyArray_DATA(src)
-    v.h = cnp.PyArray_DIM(src, 0)
-    v.w = cnp.PyArray_DIM(src, 1)
-    v.c = c
-    v.sy = cnp.PyArray_STRIDE(src, 0)
-    v.sx = cnp.PyArray_STRIDE(src, 1)
-    v.sc = cnp.PyArray_STRIDE(src, 2) if nd == 3 else 1  # one channel: never stepped over
+    else:
+        return None
     cdef BatchJob job = _batch_job(1, spec, seed, ep, _one_index)
     job.indices = &ix
     job.views[0] = v
