@@ -27,8 +27,10 @@ enum { FR_SIMD_BASELINE = 0, FR_SIMD_AVX2 = 1, FR_SIMD_AVX512 = 2 };
 
 #if defined(__GNUC__) || defined(__clang__)
 #define FR_INLINE static inline __attribute__((always_inline))
+#define FR_PREFETCH(p) __builtin_prefetch(p) /* a hint: never faults, changes no result */
 #else
 #define FR_INLINE static inline
+#define FR_PREFETCH(p) ((void)(p))
 #endif
 
 /* The best level this CPU supports. */
