@@ -320,14 +320,19 @@ def _one_step(kind, a=0, b=0, c=0, d=0, factor=0.0):
     return table
 
 
-def _colour(img, kind, factor, out):
+def _colour(img, kind, name, factor, out):
+    """A colour op: the common call form is checked and run in C, anything
+    else (tensors included) takes the full path."""
+    done = _image.try_one(img, out, kind, 0, 0, 0, 0, factor, _GRAY_OR_RGB)
+    return _colour_checked(img, kind, name, factor, out) if done is None else done
+
+
+@accepts_tensors
+def _colour_checked(img, kind, name, factor, out):
+    low, high = (-0.5, 0.5) if kind == HUE else (0.0, math.inf)
+    factor = check_real(name, factor, low, high)
     hwc = check_image("img", img, channels=(1, 3))
     return _run1(img, hwc, hwc.shape, out, kind, factor=factor)
-
-
-def check_factor(name, value):
-    """A colour factor: a real number >= 0, NaN refused."""
-    return check_real(name, value, 0.0)
 
 
 def adjust_brightness(img, brightness_factor, *, out=None):
@@ -341,13 +346,7 @@ def adjust_brightness(img, brightness_factor, *, out=None):
         >= 0; 1 keeps the image.
     out : numpy.ndarray, optional
     """
-    done = _image.try_one(img, out, BRIGHTNESS, 0, 0, 0, 0, brightness_factor, _GRAY_OR_RGB)
-    return _adjust_brightness(img, brightness_factor, out=out) if done is None else done
-
-
-@accepts_tensors
-def _adjust_brightness(img, brightness_factor, *, out=None):
-    return _colour(img, BRIGHTNESS, check_factor("brightness_factor", brightness_factor), out)
+    return _colour(img, BRIGHTNESS, "brightness_factor", brightness_factor, out)
 
 
 def adjust_contrast(img, contrast_factor, *, out=None):
@@ -355,37 +354,19 @@ def adjust_contrast(img, contrast_factor, *, out=None):
 
     Parameters as :func:`adjust_brightness`; `contrast_factor` >= 0.
     """
-    done = _image.try_one(img, out, CONTRAST, 0, 0, 0, 0, contrast_factor, _GRAY_OR_RGB)
-    return _adjust_contrast(img, contrast_factor, out=out) if done is None else done
-
-
-@accepts_tensors
-def _adjust_contrast(img, contrast_factor, *, out=None):
-    return _colour(img, CONTRAST, check_factor("contrast_factor", contrast_factor), out)
+    return _colour(img, CONTRAST, "contrast_factor", contrast_factor, out)
 
 
 def adjust_saturation(img, saturation_factor, *, out=None):
     """Blend with the floored grayscale image (torchvision v2); 1-channel
     images are returned unchanged.  `saturation_factor` >= 0."""
-    done = _image.try_one(img, out, SATURATION, 0, 0, 0, 0, saturation_factor, _GRAY_OR_RGB)
-    return _adjust_saturation(img, saturation_factor, out=out) if done is None else done
-
-
-@accepts_tensors
-def _adjust_saturation(img, saturation_factor, *, out=None):
-    return _colour(img, SATURATION, check_factor("saturation_factor", saturation_factor), out)
+    return _colour(img, SATURATION, "saturation_factor", saturation_factor, out)
 
 
 def adjust_hue(img, hue_factor, *, out=None):
     """Shift the hue by `hue_factor` turns, in [-0.5, 0.5], through float32
     HSV as torchvision v2; 1-channel images are returned unchanged."""
-    done = _image.try_one(img, out, HUE, 0, 0, 0, 0, hue_factor, _GRAY_OR_RGB)
-    return _adjust_hue(img, hue_factor, out=out) if done is None else done
-
-
-@accepts_tensors
-def _adjust_hue(img, hue_factor, *, out=None):
-    return _colour(img, HUE, check_real("hue_factor", hue_factor, -0.5, 0.5), out)
+    return _colour(img, HUE, "hue_factor", hue_factor, out)
 
 
 def rgb_to_grayscale(img, num_output_channels=1, *, out=None):
