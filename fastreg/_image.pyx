@@ -90,31 +90,6 @@ def run_steps(cnp.ndarray src, cnp.ndarray dst, cnp.ndarray steps):
         raise MemoryError("out of memory in an image kernel")
 
 
-def run_one(cnp.ndarray src, cnp.ndarray dst, int kind, int64_t a=0, int64_t b=0, int64_t c=0,
-            int64_t d=0, double factor=0.0):
-    """dst = one step without fill (kind, a, b, c, d, factor) applied to src;
-    as run_steps without building a table."""
-    cdef fr_step st
-    cdef double row[16]
-    cdef int i, status
-    for i in range(FR_STEP_WIDTH):
-        row[i] = 0.0
-    row[0] = kind
-    row[2] = a
-    row[3] = b
-    row[4] = c
-    row[5] = d
-    row[6] = factor
-    st = fr_step_from_row(row)
-    cdef fr_view v = _view(src)
-    cdef uint8_t *out = <uint8_t *>cnp.PyArray_DATA(dst)
-    cdef int level = simd_level()
-    with nogil:
-        status = fr_image_run(&st, 1, v, out, level)
-    if status != 0:
-        raise MemoryError("out of memory in an image kernel")
-
-
 cdef extern from "Python.h":
     long long PyLong_AsLongLongAndOverflow(object x, int *overflow) except? -1
     double PyFloat_AS_DOUBLE(object x)
@@ -241,14 +216,6 @@ cdef void _extent(cnp.ndarray x, Py_ssize_t *lo, Py_ssize_t *hi):
             end += (x.shape[k] - 1) * x.strides[k]
     lo[0] = start
     hi[0] = end + x.itemsize
-
-
-def apart(cnp.ndarray x, cnp.ndarray y):
-    """Whether the byte ranges spanned by x and y are disjoint (or empty)."""
-    cdef Py_ssize_t xlo, xhi, ylo, yhi
-    _extent(x, &xlo, &xhi)
-    _extent(y, &ylo, &yhi)
-    return xlo == xhi or ylo == yhi or xhi <= ylo or yhi <= xlo
 
 
 def draw(cnp.ndarray spec, uint64_t seed, uint64_t epoch, uint64_t index, int64_t h, int64_t w):

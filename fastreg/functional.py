@@ -85,24 +85,12 @@ def _run(img, hwc, rows, out_hwc, out):
     return out
 
 
-_U8 = np.dtype(np.uint8)
 _GRAY_OR_RGB = 1 << 1 | 1 << 3  # channel counts of the colour ops, as try_one's mask
 
 
 def _run1(img, hwc, out_hwc, out, kind, a=0, b=0, c=0, d=0, factor=0.0):
-    """One step without fill, as :func:`_run`; the common cases (no `out`,
-    or a C-contiguous writable `out` apart from the input) skip the step
-    table and the general checks."""
-    shape = out_hwc if img.ndim == 3 else out_hwc[:2]
-    if out is None:
-        result = np.empty(shape, dtype=np.uint8)
-        _image.run_one(hwc, result if img.ndim == 3 else result.reshape(out_hwc), kind, a, b, c, d,
-                       factor)
-        return result
-    if (type(out) is np.ndarray and out.dtype is _U8 and out.shape == shape
-            and out.flags.c_contiguous and out.flags.writeable and _image.apart(out, img)):
-        _image.run_one(hwc, out if out.ndim == 3 else out.reshape(out_hwc), kind, a, b, c, d, factor)
-        return out
+    """One step without fill, as :func:`_run` (the common call forms never
+    get here: _image.try_one runs them)."""
     return _run(img, hwc, _one_step(kind, a, b, c, d, factor), out_hwc, out)
 
 
