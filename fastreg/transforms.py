@@ -531,8 +531,9 @@ class Compose(Transform):
         rows = [t.spec_row() for t in self.transforms]
         self._spec = np.array(rows, dtype=np.float64).reshape(len(rows), _image.SPEC_WIDTH)
         self._channels = (1, 3) if any(t.colour for t in self.transforms) else (1, 2, 3, 4)
-        self._shapes = {}  # (h, w) -> output (h, w), for sizes already checked
-        self._seen = {}  # (h, w, c, ndim) -> output shape, for run_image's fast path
+        # (h, w, c, ndim) -> output shape, for inputs already checked (also read
+        # by run_image's fast path)
+        self._seen = {}
         self._channel_bits = sum(1 << c for c in self._channels)
         # with expand=True rotations the output size depends on (index, epoch): never cached
         self._size_varies = any(t.size_varies for t in self.transforms)
@@ -582,20 +583,24 @@ class Compose(Transform):
         return h, w
 
     def _out_shape(self, hwc, ndim, name, index=0, epoch=0):
+        key = hwc.shape + (ndim,)
+        shape = self._seen.get(key)
+        if shape is not None:
+            return shape
         h, w, c = hwc.shape
         for t in self._channel_checks:
             t.check_channels(c, name)
-        size = self._shapes.get((h, w))
-        if size is None:
-            try:
-                size = self.output_size(h, w, index=int(index), epoch=epoch)
-            except ValueError as e:
-                raise ValueError(f"{name}: {e}") from None
-            if len(self._shapes) < 64 and not self._size_varies:
-                self._shapes[(h, w)] = size
+        try:
+            size = self.output_size(h, w, index=int(index), epoch=epoch)
+        except ValueError as e:
+            raise ValueError(f"{name}: {e}") from None
         if self._norm is not None:
-            return F.normalized_shape(size[0], size[1], c, ndim, self._norm.layout)
-        return (size[0], size[1], c) if ndim == 3 else size
+            shape = F.normalized_shape(size[0], size[1], c, ndim, self._norm.layout)
+        else:
+            shape = (size[0], size[1], c) if ndim == 3 else size
+        if len(self._seen) < 64 and not self._size_varies:  # a drawn size is never kept
+            self._seen[key] = shape
+        return shape
 
     def __call__(self, img, *, index=0, epoch=0, out=None):
         """Transform one image.
@@ -629,8 +634,6 @@ class Compose(Transform):
         index = check_uint64("index", index)
         epoch = check_uint64("epoch", epoch)
         shape = self._out_shape(hwc, img.ndim, "img", index, epoch)
-        if not self._size_varies and len(self._seen) < 64:
-            self._seen[hwc.shape + (img.ndim,)] = shape  # checked: the fast path may take it
         if out is None:
             out = np.empty(shape, dtype=self._dtype)
             shared = False

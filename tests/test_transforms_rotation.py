@@ -159,7 +159,7 @@ def test_expand_sizes_vary_with_index():
     for i, s in enumerate(shapes):
         assert aug.output_size(30, 50, index=i) == s[:2]
         assert rotated(rot, imgs[i], i).shape == rot(imgs[i], index=i).shape
-    assert aug._shapes == {}  # never cached by input size
+    assert aug._seen == {}  # never cached by input size
     with pytest.raises(ValueError, match="index"):
         aug.output_size(30, 50)
     with pytest.raises(ValueError, match="different sizes"):
