@@ -264,7 +264,7 @@ cdef void _run_image(void *ctx, int64_t task) noexcept nogil:
 
 
 cdef BatchJob _batch_job(int64_t n, cnp.ndarray spec, uint64_t seed, uint64_t epoch,
-                         cnp.ndarray indices) except *:
+                         const uint64_t *indices) except *:
     """A job for n images, with its per-image arrays allocated (views and
     outputs left for the caller to fill)."""
     cdef BatchJob job
@@ -274,7 +274,7 @@ cdef BatchJob _batch_job(int64_t n, cnp.ndarray spec, uint64_t seed, uint64_t ep
     job.n_ops = spec.shape[0]
     job.seed = seed
     job.epoch = epoch
-    job.indices = <const uint64_t *>cnp.PyArray_DATA(indices)
+    job.indices = indices
     job.level = simd_level()
     job.has_norm = fr_norm_from_spec(job.spec, job.n_ops, &job.norm)
     job.views = <fr_view *>malloc(max(n, 1) * sizeof(fr_view))
@@ -317,7 +317,8 @@ def run_pipeline(list srcs, list dsts, cnp.ndarray spec, uint64_t seed, uint64_t
     uint8 (h, w, c), or float32/float16 in the layout of a last Normalize op;
     indices: uint64, one per image."""
     cdef int64_t n = len(srcs)
-    cdef BatchJob job = _batch_job(n, spec, seed, epoch, indices)
+    cdef BatchJob job = _batch_job(n, spec, seed, epoch,
+                                   <const uint64_t *>cnp.PyArray_DATA(indices))
     cdef int64_t i
     for i in range(n):
         job.views[i] = _view(srcs[i])
@@ -368,15 +369,11 @@ def run_image(object img, object out, cnp.ndarray spec, uint64_t seed, object in
         dst = <cnp.ndarray>out
     else:
         return None
-    cdef BatchJob job = _batch_job(1, spec, seed, ep, _one_index)
-    job.indices = &ix
+    cdef BatchJob job = _batch_job(1, spec, seed, ep, &ix)
     job.views[0] = v
     job.outs[0] = cnp.PyArray_DATA(dst)
     _run_batch_job(&job, 1)
     return dst
-
-
-_one_index = np.zeros(1, dtype=np.uint64)
 
 
 def run_stack(cnp.ndarray srcs, cnp.ndarray dsts, cnp.ndarray spec, uint64_t seed, uint64_t epoch,
@@ -385,7 +382,8 @@ def run_stack(cnp.ndarray srcs, cnp.ndarray dsts, cnp.ndarray spec, uint64_t see
     strides, dsts (n, ...) C-contiguous with dsts[i] as run_pipeline's, without
     a view per image."""
     cdef int64_t n = srcs.shape[0]
-    cdef BatchJob job = _batch_job(n, spec, seed, epoch, indices)
+    cdef BatchJob job = _batch_job(n, spec, seed, epoch,
+                                   <const uint64_t *>cnp.PyArray_DATA(indices))
     cdef int64_t i, out_step = dsts.strides[0]
     cdef fr_view v = _view(srcs, 1)
     for i in range(n):
