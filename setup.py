@@ -11,7 +11,7 @@ Environment overrides:
 
 import glob
 import os
-import sys
+import re
 import tempfile
 
 import numpy as np
@@ -69,16 +69,34 @@ class BuildExt(build_ext):
         super().build_extensions()
 
 
+INCLUDE = re.compile(r'^\s*(?:cdef extern from|#include)\s+"(fr_\w+\.h)"', re.M)
+
+
+def _headers(path, found=None):
+    """The fastreg headers `path` includes, directly or through other headers,
+    so that a change to any of them rebuilds the module (setuptools' depends)."""
+    found = set() if found is None else found
+    with open(path) as f:
+        for name in INCLUDE.findall(f.read()):
+            header = os.path.join("fastreg", name)
+            if header not in found:
+                found.add(header)
+                _headers(header, found)
+    return found
+
+
 def _extensions():
     modules = []
     for pyx in sorted(glob.glob(os.path.join("fastreg", "_*.pyx"))):
         name = "fastreg." + os.path.splitext(os.path.basename(pyx))[0]
+        pxd = glob.glob(os.path.join("fastreg", "_*.pxd"))
         modules.append(
             Extension(
                 name,
                 [pyx],
                 include_dirs=[np.get_include(), "fastreg"],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
+                depends=sorted(_headers(pyx) | set(pxd)),
             )
         )
     return cythonize(

@@ -12,3 +12,6 @@ def warp_into(
     bilinear: bool,
     masked: bool = ...,
 ) -> None: ...
+def rotation_setup(
+    angle: float, height: int, width: int, expand: bool, center: Sequence[float] | None
+) -> tuple[int, tuple[float, ...] | None, tuple[float, ...] | None, tuple[int, int]]: ...

@@ -1,7 +1,8 @@
 """Bridge to the image warp kernels (fr_geometry.h).
 
-fastreg.geometry validates every argument and computes the float32 inverse
-map; warp_into releases the GIL and splits the output into blocks of rows run
+fastreg.functional validates every argument; rotation_setup gives the
+float32 inverse map of a rotation (the kernels' own, fr_rotation_setup);
+warp_into releases the GIL and splits the output into blocks of rows run
 by the shared pool.  Each output pixel depends only on its position, so the
 split never changes results."""
 
@@ -26,6 +27,8 @@ cdef extern from "fr_geometry.h" nogil:
         int bilinear
         int masked
     void fr_warp_rows(const fr_warp *w, int64_t i0, int64_t i1, int level)
+    int fr_rotation_setup(fr_warp *w, double angle, int64_t H, int64_t W, int expand,
+                          const double *center)
 
 # Output pixels per task (rounded to whole rows).
 DEF CHUNK_PIXELS = 8192
@@ -67,3 +70,21 @@ def warp_into(cnp.ndarray src, cnp.ndarray dst, r, s, fill, fill8, bint bilinear
         return
     with nogil:
         parallel_run(_warp_task, &job, n_tasks)
+
+
+def rotation_setup(double angle, int64_t height, int64_t width, bint expand, center):
+    """The rotation of a height x width image by `angle` degrees about
+    `center` ((x, y) in pixels, or None for the image centre), as the
+    kernels compute it: (k, r, s, (oh, ow)) with k the quarter turns of an
+    exact rotation (np.rot90, then r and s are None) or -1, and
+    r = (r00, r10, r20, r01, r11, r21), s = (sx, ox, sy, oy) the float32
+    map warp_into takes."""
+    cdef fr_warp w
+    cdef double c[2]
+    if center is not None:
+        c[0], c[1] = center
+    cdef int k = fr_rotation_setup(&w, angle, height, width, expand, c if center is not None else NULL)
+    if k >= 0:
+        return k, None, None, (w.oh, w.ow)
+    return (k, (w.r00, w.r10, w.r20, w.r01, w.r11, w.r21), (w.sx, w.ox, w.sy, w.oy),
+            (w.oh, w.ow))

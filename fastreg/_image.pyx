@@ -1,8 +1,9 @@
-"""Bridge to the image kernels (fr_image.h).
+"""Bridge to the image executor (fr_image.h) and its families' kernels.
 
 fastreg.functional and fastreg.transforms validate every argument; the
 functions here take uint8 images as (h, w, c) arrays of any strides, outputs
-as C-contiguous arrays, and step or op tables as float64 arrays.  The GIL is
+as C-contiguous arrays, and step tables and pipeline specs (fr_image_ops.h)
+as float64 arrays.  OPS exports the kernels' op declarations.  The GIL is
 released around every kernel; a batch is split one image per task, so the
 split depends only on the data, never on the thread count."""
 
@@ -15,9 +16,6 @@ from libc.string cimport memset
 from fastreg._runtime cimport parallel_run, simd_level
 
 cnp.import_array()
-
-cdef extern from "fr_geometry.h" nogil:  # included by fr_image.h: listed so changes rebuild
-    pass
 
 cdef extern from "fr_image.h" nogil:
     ctypedef struct fr_step:
@@ -32,25 +30,77 @@ cdef extern from "fr_image.h" nogil:
     enum:
         FR_IMG_CROP
         FR_IMG_BRIGHTNESS
-        FR_IMG_HUE
     ctypedef struct fr_norm:
         int layout, half
     ctypedef struct fr_out:
         void *data
         const fr_norm *norm
+    ctypedef struct fr_field:
+        const char *name
+        int at, n
+        char type
+    ctypedef struct fr_op_def:
+        const char *name
+        int kind
+        const fr_field *spec
+        int n_spec, spec_len
+        const fr_field *record
+        int n_record, record_len
+        int max_steps
     int FR_STEP_WIDTH
-    int FR_SPEC_WIDTH
-    int FR_RECORD_WIDTH
+    int FR_OP_HEAD
     fr_step fr_step_from_row(const double *row)
     int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, int level)
     int fr_image_run_out(const fr_step *steps, int n, fr_view src, fr_out out, int level)
+    const fr_op_def *fr_op_at(int i)
+    int fr_spec_layout(const double *spec, int64_t len, int *n_ops, int64_t *record_len,
+                       int64_t *max_steps)
     int fr_image_draw(const double *spec, int n_ops, uint64_t seed, uint64_t epoch,
-                      uint64_t index, int64_t h, int64_t w, fr_step *steps, double *record)
+                      uint64_t index, int64_t h, int64_t w, fr_step *steps, double *record,
+                      int64_t *sizes)
     int fr_norm_from_spec(const double *spec, int n_ops, fr_norm *nm)
 
 STEP_WIDTH = FR_STEP_WIDTH
-SPEC_WIDTH = FR_SPEC_WIDTH
-RECORD_WIDTH = FR_RECORD_WIDTH
+OP_HEAD = FR_OP_HEAD
+
+
+cdef dict _fields(const fr_field *fields, int n):
+    return {fields[i].name.decode(): (fields[i].at, fields[i].n, chr(fields[i].type)) for i in range(n)}
+
+
+def _declarations():
+    """The op declarations of the kernels: {transform name: OpDeclaration}."""
+    cdef const fr_op_def *d
+    cdef int i = 0
+    ops = {}
+    while True:
+        d = fr_op_at(i)
+        if d == NULL:
+            return ops
+        ops[d.name.decode()] = OpDeclaration(d.kind, _fields(d.spec, d.n_spec), d.spec_len,
+                                             _fields(d.record, d.n_record), d.record_len,
+                                             d.max_steps)
+        i += 1
+
+
+class OpDeclaration:
+    """A random op as the kernels declare it (fr_image_ops.h): its kind, the
+    fields of its spec payload and of its record as {name: (first slot,
+    count, type)} (type "b" bool, "i" integer, "f" float), their lengths and
+    the most steps its draw writes."""
+
+    __slots__ = ("kind", "spec", "spec_len", "record", "record_len", "max_steps")
+
+    def __init__(self, kind, spec, spec_len, record, record_len, max_steps):
+        self.kind = kind
+        self.spec = spec
+        self.spec_len = spec_len
+        self.record = record
+        self.record_len = record_len
+        self.max_steps = max_steps
+
+
+OPS = _declarations()
 
 
 cdef fr_view _view(cnp.ndarray img, int first=0):
@@ -143,7 +193,7 @@ cdef bint _plain_out(object out, int out_type, tuple shape, cnp.ndarray src):
 
 
 def try_one(object img, object out, int kind, object a=0, object b=0, object c=0, object d=0,
-            object factor=0.0, int channels=0b11110):
+            object factor=0.0, int channels=0b11110, double low=0.0, double high=0.0):
     """One step without fill on `img` when every argument has its common form,
     checked here at C speed; else None, and nothing is written (the caller
     then validates in full and reports what is wrong).
@@ -153,7 +203,8 @@ def try_one(object img, object out, int kind, object a=0, object b=0, object c=0
     `channels`; `out` None or a NumPy uint8 array of the output shape,
     C-contiguous, writable and apart from `img`; for CROP, a..d (top, left,
     height, width) ints with the window inside the image and not empty; for
-    colour steps a float `factor` in range ([-0.5, 0.5] for HUE, else >= 0).
+    colour steps a float `factor` in [low, high], the range the caller's
+    full check applies (this path receives the rule, it does not restate it).
     Returns `out`, or the new output array when `out` is None."""
     cdef cnp.ndarray dst
     cdef int64_t h, w, top = 0, left = 0, oh, ow
@@ -176,7 +227,7 @@ def try_one(object img, object out, int kind, object a=0, object b=0, object c=0
         if type(factor) is not float:
             return None
         f = PyFloat_AS_DOUBLE(factor)
-        if not (f >= -0.5 and f <= 0.5 if kind == FR_IMG_HUE else f >= 0.0):  # NaN fails both
+        if not (f >= low and f <= high):  # NaN fails
             return None
     cdef tuple shape = (oh, ow)
     if cnp.PyArray_NDIM(<cnp.ndarray>img) == 3:
@@ -218,22 +269,43 @@ cdef void _extent(cnp.ndarray x, Py_ssize_t *lo, Py_ssize_t *hi):
     hi[0] = end + x.itemsize
 
 
+cdef int _layout(cnp.ndarray spec, int *n_ops, int64_t *record_len, int64_t *max_steps) except -1:
+    if fr_spec_layout(<const double *>cnp.PyArray_DATA(spec), spec.shape[0], n_ops, record_len,
+                      max_steps) != 0:
+        raise ValueError("spec is not a pipeline spec of known ops")
+    return 0
+
+
 def draw(cnp.ndarray spec, uint64_t seed, uint64_t epoch, uint64_t index, int64_t h, int64_t w):
-    """The record (float64, one row of RECORD_WIDTH per op) of one image."""
-    cdef int n_ops = spec.shape[0]
-    record = np.zeros((n_ops, FR_RECORD_WIDTH), dtype=np.float64)
-    cdef fr_step *cs = <fr_step *>malloc(max(4 * n_ops, 1) * sizeof(fr_step))
+    """The records of one h x w image (one float64 array per op, laid out as
+    its declaration's record fields) and the image sizes: an (n_ops + 1, 2)
+    int64 array, the size before each op and the output size."""
+    cdef int n_ops
+    cdef int64_t record_len, max_steps
+    _layout(spec, &n_ops, &record_len, &max_steps)
+    record = np.zeros(max(record_len, 1), dtype=np.float64)
+    sizes = np.zeros((n_ops + 1, 2), dtype=np.int64)
+    cdef fr_step *cs = <fr_step *>malloc(max(max_steps, 1) * sizeof(fr_step))
     if cs == NULL:
         raise MemoryError()
     fr_image_draw(<const double *>cnp.PyArray_DATA(spec), n_ops, seed, epoch, index, h, w, cs,
-                  <double *>cnp.PyArray_DATA(record))
+                  <double *>cnp.PyArray_DATA(record), <int64_t *>cnp.PyArray_DATA(sizes))
     free(cs)
-    return record
+    cdef const double *op = <const double *>cnp.PyArray_DATA(spec)
+    cdef int64_t at = 0
+    records = []
+    for _ in range(n_ops):
+        records.append(record[at:at + <int64_t>op[2]])
+        at += <int64_t>op[2]
+        op += FR_OP_HEAD + <int64_t>op[1]
+    return records, sizes
 
 
 cdef struct BatchJob:
     const double *spec
     int n_ops
+    int64_t record_len
+    int64_t max_steps
     uint64_t seed
     uint64_t epoch
     const uint64_t *indices
@@ -247,15 +319,15 @@ cdef struct BatchJob:
 
 cdef void _run_image(void *ctx, int64_t task) noexcept nogil:
     cdef BatchJob *job = <BatchJob *>ctx
-    cdef fr_step *cs = <fr_step *>malloc(max(4 * job.n_ops, 1) * sizeof(fr_step))
-    cdef double *record = <double *>malloc(max(job.n_ops, 1) * FR_RECORD_WIDTH * sizeof(double))
+    cdef fr_step *cs = <fr_step *>malloc(max(job.max_steps, 1) * sizeof(fr_step))
+    cdef double *record = <double *>malloc(max(job.record_len, 1) * sizeof(double))
     cdef int ns
     cdef fr_out out
     if cs == NULL or record == NULL:
         job.status[task] = -1
     else:
         ns = fr_image_draw(job.spec, job.n_ops, job.seed, job.epoch, job.indices[task],
-                           job.views[task].h, job.views[task].w, cs, record)
+                           job.views[task].h, job.views[task].w, cs, record, NULL)
         out.data = job.outs[task]
         out.norm = &job.norm if job.has_norm else NULL
         job.status[task] = fr_image_run_out(cs, ns, job.views[task], out, job.level)
@@ -271,7 +343,7 @@ cdef BatchJob _batch_job(int64_t n, cnp.ndarray spec, uint64_t seed, uint64_t ep
     cdef int64_t i
     memset(&job, 0, sizeof(job))
     job.spec = <const double *>cnp.PyArray_DATA(spec)
-    job.n_ops = spec.shape[0]
+    _layout(spec, &job.n_ops, &job.record_len, &job.max_steps)
     job.seed = seed
     job.epoch = epoch
     job.indices = indices

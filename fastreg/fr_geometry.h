@@ -357,11 +357,13 @@ static inline double fr_mod360(double a)
 
 /* The rotation of an H x W image by `angle` degrees (counter-clockwise, about
  * the centre or about center[0..1] in pixels when center is not NULL), as
- * fastreg.geometry computes it: sets w->H, W, oh, ow and, unless the rotation
- * is an exact quarter turn, the float32 map r00..r21, sx..oy
- * (geometry.rotation_map, _inverse_matrix and _expanded_size, operation for
- * operation).  Returns the quarter turns k for np.rot90 (0 for an empty
- * image; geometry._quarter_turns), or -1 when the image is resampled. */
+ * torchvision computes it: sets w->H, W, oh, ow and, unless the rotation is
+ * an exact quarter turn, the float32 map r00..r21, sx..oy.  The one owner of
+ * a rotation's geometry: functional.rotate reads it through
+ * fastreg._geometry.rotation_setup, RandomRotation's draw calls it, and
+ * fastreg.reference.geometry recomputes it in NumPy.  Returns the quarter
+ * turns k for np.rot90 (0 for an empty image), or -1 when the image is
+ * resampled. */
 static inline int fr_rotation_setup(fr_warp *w, double angle, int64_t H, int64_t W, int expand,
                                     const double *center)
 {

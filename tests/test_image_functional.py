@@ -9,6 +9,7 @@ from hypothesis import given, settings, strategies as st
 import fastreg
 import fastreg.functional as F
 import fastreg.reference.image as R
+from fastreg.functional._args import check_padding
 
 
 def photo(h, w, c, seed=0):
@@ -53,7 +54,7 @@ def test_geometry_matches_reference(img):
     for mode in ("constant", "edge", "reflect", "symmetric"):
         for padding in [(1, 2, 3, 4), (0, 5, 2, 0), (h - 1 if mode == "reflect" else h,) * 2]:
             got = F.pad(img, padding, fill=fill, padding_mode=mode)
-            pads = F.check_padding(padding)
+            pads = check_padding(padding)
             want = R.pad(img, pads, fill + (0,) * (4 - c), mode)
             assert np.array_equal(got, want), (mode, padding)
     assert np.array_equal(img, before)
@@ -421,29 +422,34 @@ def test_try_one_refuses_without_writing():
     """The C check returns None (and writes nothing) for every argument it does
     not take, so that the full checks report it."""
     from fastreg import _image
+    from fastreg.functional._args import FACTOR_RANGES
+    from fastreg.functional._steps import BRIGHTNESS, CONTRAST, CROP, HFLIP, HUE, SATURATION, VFLIP
 
     img = photo(6, 8, 3)
     out = np.full_like(img, 9)
     bad_calls = [
-        (img.astype(np.int16), out, F.HFLIP), (img[None], out, F.HFLIP), (img[:0], out[:0], F.HFLIP),
-        (img, out.astype(np.int16), F.HFLIP), (img, out[:, :-1], F.HFLIP), (img, out[:, ::-1], F.HFLIP),
-        (img, out.T.copy().T, F.HFLIP), (img, img, F.HFLIP), (img, out.tolist(), F.HFLIP),
-        (img.tolist(), out, F.HFLIP), (img[:, :, :2], out[:, :, :2], F.BRIGHTNESS, 0, 0, 0, 0, 1.0, 0b1010),
+        (img.astype(np.int16), out, HFLIP), (img[None], out, HFLIP), (img[:0], out[:0], HFLIP),
+        (img, out.astype(np.int16), HFLIP), (img, out[:, :-1], HFLIP), (img, out[:, ::-1], HFLIP),
+        (img, out.T.copy().T, HFLIP), (img, img, HFLIP), (img, out.tolist(), HFLIP),
+        (img.tolist(), out, HFLIP), (img[:, :, :2], out[:, :, :2], BRIGHTNESS, 0, 0, 0, 0, 1.0, 0b1010, 0.0, 2.0),
     ]
     ro = out.copy()
     ro.flags.writeable = False
-    bad_calls.append((img, ro, F.VFLIP))
+    bad_calls.append((img, ro, VFLIP))
     c_out = np.full((2, 3, 3), 9, np.uint8)
     for args in [(True, 0, 2, 3), (0, 0, 0, 3), (0, 0, 2, 0), (5, 0, 2, 3), (0, 6, 2, 3), (-1, 0, 2, 3),
                  (0, 0, 2.0, 3), (0, 1 << 70, 2, 3), (np.int64(0), 0, 2, 3)]:
-        bad_calls.append((img, c_out, F.CROP, *args))
-    for kind, f in [(F.BRIGHTNESS, -0.1), (F.BRIGHTNESS, float("nan")), (F.BRIGHTNESS, 1), (F.HUE, 0.6),
-                    (F.HUE, -0.51), (F.CONTRAST, True), (F.SATURATION, np.float64(1.0))]:
-        bad_calls.append((img, out, kind, 0, 0, 0, 0, f, 0b1010))
+        bad_calls.append((img, c_out, CROP, *args))
+    ranges = {kind: FACTOR_RANGES[name] for kind, name in
+              [(BRIGHTNESS, "brightness_factor"), (CONTRAST, "contrast_factor"),
+               (SATURATION, "saturation_factor"), (HUE, "hue_factor")]}
+    for kind, f in [(BRIGHTNESS, -0.1), (BRIGHTNESS, float("nan")), (BRIGHTNESS, 1), (HUE, 0.6),
+                    (HUE, -0.51), (CONTRAST, True), (SATURATION, np.float64(1.0))]:
+        bad_calls.append((img, out, kind, 0, 0, 0, 0, f, 0b1010, *ranges[kind]))
     for call in bad_calls:
         assert _image.try_one(*call) is None, call[2:]
     assert (out == 9).all() and (c_out == 9).all()
-    assert _image.try_one(img, c_out, F.CROP, 4, 5, 2, 3) is c_out
+    assert _image.try_one(img, c_out, CROP, 4, 5, 2, 3) is c_out
     assert np.array_equal(c_out, img[4:6, 5:8])
-    got = _image.try_one(img, None, F.HUE, 0, 0, 0, 0, -0.5, 0b1010)
+    got = _image.try_one(img, None, HUE, 0, 0, 0, 0, -0.5, 0b1010, *ranges[HUE])
     assert np.array_equal(got, F.adjust_hue(img.copy(), -0.5))

@@ -191,7 +191,7 @@ def torchvision_rotate(img, angle, mode, expand=False, fill=0.0):
     torch = pytest.importorskip("torch")
     from torch.nn.functional import grid_sample
 
-    from fastreg.geometry import _expanded_size, _inverse_matrix
+    from fastreg.reference.geometry import _expanded_size, _inverse_matrix
 
     H, W, C = img.shape
     theta = torch.tensor(_inverse_matrix(angle % 360, 0.0, 0.0), dtype=torch.float32).reshape(1, 2, 3)

@@ -1,16 +1,95 @@
-"""NumPy reference of fastreg.geometry.rotate: torchvision's rotate on uint8
-images, written with whole-array float32 operations in the order that
-fr_geometry.h documents."""
+"""NumPy reference of fastreg.functional.rotate: torchvision's rotate on
+uint8 images, written with whole-array float32 operations in the order that
+fr_geometry.h documents, with the inverse map and output size computed here
+from torchvision's formulas (the kernels compute their own)."""
+
+import math
 
 import numpy as np
 
-from fastreg.geometry import rotation_map
+
+def _inverse_matrix(angle, cx, cy):
+    """torchvision's inverse affine matrix of a rotation by `angle` degrees
+    about (cx, cy), measured from the image centre (float64)."""
+    rot = math.radians(-angle)
+    m = [math.cos(rot), math.sin(rot), 0.0, -math.sin(rot), math.cos(rot), 0.0]
+    m[2] += m[0] * -cx + m[1] * -cy
+    m[5] += m[3] * -cx + m[4] * -cy
+    m[2] += cx
+    m[5] += cy
+    return m
+
+
+def _expanded_size(theta, W, H):
+    """The canvas (width, height) holding the whole rotated image (float32,
+    with torchvision's 1e-4 tolerance)."""
+    f = np.float32
+    hw, hh = f(0.5 * W), f(0.5 * H)
+    xs = np.array([-hw, -hw, hw, hw], f)
+    ys = np.array([-hh, hh, hh, -hh], f)
+    px = (xs * theta[0] + ys * theta[1]) + theta[2]
+    py = (xs * theta[3] + ys * theta[4]) + theta[5]
+    lo = np.array([px.min(), py.min()], f) + np.array([hw, hh], f)
+    hi = np.array([px.max(), py.max()], f) + np.array([hw, hh], f)
+    tol, inv = f(1e-4), f(1e4)
+    cmax = np.ceil(np.trunc(hi * inv) * tol)
+    cmin = np.floor(np.trunc(lo * inv) * tol)
+    size = cmax - cmin
+    return int(size[0]), int(size[1])
+
+
+def rotation_map(angle, height, width, expand=False, center=None):
+    """The float32 inverse map of a rotation and the output size.
+
+    Parameters
+    ----------
+    angle : float
+        Degrees, counter-clockwise.
+    height, width : int
+        Source image size.
+    expand : bool
+        Size the output to hold the whole rotated image.
+    center : (float, float), optional
+        Centre of rotation (x, y) in pixels; default the image centre.
+
+    Returns
+    -------
+    r : tuple of 6 float
+        (r00, r10, r20, r01, r11, r21): the normalized grid coordinates of
+        output pixel (xg, yg) are gx = (xg r00 + yg r10) + r20 and
+        gy = (xg r01 + yg r11) + r21 (see fr_geometry.h).
+    s : tuple of 4 float
+        (sx, ox, sy, oy): source pixel ix = gx sx + ox, iy = gy sy + oy.
+    out_size : (int, int)
+        Output (height, width).
+    """
+    angle = angle % 360.0
+    cx, cy = (0.0, 0.0) if center is None else (center[0] - width * 0.5, center[1] - height * 0.5)
+    theta = np.array(_inverse_matrix(angle, cx, cy), np.float32)
+    ow, oh = _expanded_size(theta, width, height) if expand else (width, height)
+    hw, hh = 0.5 * width, 0.5 * height
+    r = (theta / np.array([hw, hw, hw, hh, hh, hh], np.float32)).tolist()
+    s = (np.array([width, width - 1, height, height - 1], np.float32) * np.float32(0.5)).tolist()
+    return (r[0], r[1], r[2], r[3], r[4], r[5]), tuple(s), (oh, ow)
+
+
+def quarter_turns(angle, H, W, expand, center):
+    """k for np.rot90 when the rotation is an exact quarter turn, else None."""
+    if center is not None:
+        return None
+    a = angle % 360.0
+    if a in (0.0, 180.0):
+        return int(a // 90)
+    if a in (90.0, 270.0) and (expand or H == W):
+        return int(a // 90)
+    return None
+
 
 
 def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=0):
-    a = angle % 360.0
-    if center is None and (a in (0.0, 180.0) or (a in (90.0, 270.0) and (expand or img.shape[0] == img.shape[1]))):
-        return np.rot90(img, int(a // 90)).copy()  # torchvision's exact quarter turns
+    k = quarter_turns(angle, img.shape[0], img.shape[1], expand, center)
+    if k is not None:
+        return np.rot90(img, k).copy()  # torchvision's exact quarter turns
     squeeze = img.ndim == 2
     x = img[:, :, None] if squeeze else img
     H, W, C = x.shape

@@ -13,7 +13,6 @@ import math
 
 import numpy as np
 
-from fastreg.geometry import _quarter_turns, rotation_map
 from fastreg.reference import geometry as rg
 from fastreg.reference import random as rr
 
@@ -202,8 +201,9 @@ JITTER = ("brightness", "contrast", "saturation", "hue")
 
 
 def draw(transforms, seed, epoch, index, h, w):
-    """The parameters of each op (dicts) for one h x w image, as
-    fastreg.transforms documents them; `transforms` is a flat list."""
+    """The parameters of each op (dicts) for one h x w image, as the kernels
+    document their draws (fastreg/fr_image_geometry.h, fr_image_colour.h),
+    named as Compose.params names them; `transforms` is a flat list."""
     out = []
     for k, t in enumerate(transforms):
         stream = rr.derive_stream(IMAGE_DOMAIN, epoch, index, k)
@@ -213,8 +213,9 @@ def draw(transforms, seed, epoch, index, h, w):
             out.append({"op": name, "applied": u(0) < t.p})
         elif name == "CenterCrop":
             ch, cw = t.size
-            out.append({"op": name, "top": int(round((h - ch) / 2.0)),
-                        "left": int(round((w - cw) / 2.0)), "padding": (0, 0, 0, 0)})
+            out.append({"op": name, "applied": True, "top": int(round((h - ch) / 2.0)),
+                        "left": int(round((w - cw) / 2.0)), "height": ch, "width": cw,
+                        "padding": (0, 0, 0, 0)})
             h, w = ch, cw
         elif name == "RandomCrop":
             ch, cw = t.size
@@ -226,9 +227,10 @@ def draw(transforms, seed, epoch, index, h, w):
             if t.pad_if_needed and pw < cw:
                 d = cw - pw
                 left, right, pw = left + d, right + d, pw + 2 * d
-            out.append({"op": name, "top": _index(u(0), ph - ch + 1) if ph > ch else 0,
+            out.append({"op": name, "applied": True,
+                        "top": _index(u(0), ph - ch + 1) if ph > ch else 0,
                         "left": _index(u(1), pw - cw + 1) if pw > cw else 0,
-                        "padding": (left, top, right, bottom)})
+                        "height": ch, "width": cw, "padding": (left, top, right, bottom)})
             h, w = ch, cw
         elif name == "ColorJitter":
             d = {"op": name}
@@ -246,8 +248,8 @@ def draw(transforms, seed, epoch, index, h, w):
         elif name == "RandomRotation":
             lo, hi = t.degrees
             angle = lo + u(0) * (hi - lo)
-            out.append({"op": name, "applied": True, "angle": angle})
             h, w = rotated_size(angle, h, w, t.expand, t.center)
+            out.append({"op": name, "applied": True, "angle": angle})
         else:
             raise TypeError(f"unknown transform {name}")
     return out
@@ -257,10 +259,10 @@ def rotated_size(angle, h, w, expand, center):
     """The (height, width) of an h x w image rotated by `angle` degrees."""
     if h == 0 or w == 0:
         return h, w
-    k = _quarter_turns(angle, h, w, expand, center)
+    k = rg.quarter_turns(angle, h, w, expand, center)
     if k is not None:
         return (w, h) if k % 2 else (h, w)
-    return rotation_map(angle, h, w, expand, center)[2]
+    return rg.rotation_map(angle, h, w, expand, center)[2]
 
 
 _COLOUR = {"brightness": adjust_brightness, "contrast": adjust_contrast,
@@ -281,14 +283,12 @@ def apply(transforms, img, seed, epoch=0, index=0):
             x = rgb_to_grayscale(x, _hwc(x).shape[2])
         elif name in ("RandomCrop", "CenterCrop"):
             if any(p["padding"]):
-                fill = t._fill4 if hasattr(t, "_fill4") else (0, 0, 0, 0)
+                fill = np.resize(np.asarray(t.fill, np.float64), 4).astype(np.uint8)
                 x = pad(x, p["padding"], fill, t.padding_mode)
             x = crop(x, p["top"], p["left"], *t.size)
         elif name == "RandomRotation":
             if x.shape[0] and x.shape[1]:
-                fill = t._fill_values if len(t._fill_values) > 1 else t._fill_values[0]
-                fill = None if t.fill is None else fill
-                x = rg.rotate(x, p["angle"], t.interpolation, t.expand, t.center, fill)
+                x = rg.rotate(x, p["angle"], t.interpolation, t.expand, t.center, t.fill)
         elif name == "ColorJitter":
             for key in p["order"]:
                 x = _COLOUR[key](x, p[key])

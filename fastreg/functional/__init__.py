@@ -1,0 +1,52 @@
+"""Deterministic image ops on uint8 images, with
+torchvision.transforms.v2.functional names and semantics.
+
+Images are NumPy uint8 arrays (or torch CPU tensors), HWC with 1 to 4
+channels or 2-D grayscale, of any strides; every op takes ``out=``.  The ops
+are grouped by family as torchvision's are, each family one module with its
+contract in its docstring:
+
+- geometry (``_geometry``): :func:`hflip`, :func:`vflip`, :func:`crop`,
+  :func:`center_crop`, :func:`pad`, :func:`rotate`;
+- colour (``_color``): :func:`adjust_brightness`, :func:`adjust_contrast`,
+  :func:`adjust_saturation`, :func:`adjust_hue`, :func:`rgb_to_grayscale`;
+- the output stage (``_misc``): :func:`normalize`;
+- mixing (fastreg.mixing): :func:`mixup`, :func:`cutmix`, :func:`mix_labels`.
+
+Each op runs in three hops: this function, its bridge (fastreg._image for
+the executor's steps, fastreg._geometry for the rotation warp) and its
+kernel (fastreg/fr_image_<family>.h, fastreg/fr_geometry.h).
+"""
+
+from fastreg.functional._color import (
+    adjust_brightness,
+    adjust_contrast,
+    adjust_hue,
+    adjust_saturation,
+    rgb_to_grayscale,
+)
+from fastreg.functional._geometry import center_crop, crop, hflip, pad, rotate, vflip
+from fastreg.functional._misc import normalize
+from fastreg.mixing import cutmix, mix_labels, mixup
+
+__all__ = [
+    "adjust_brightness",
+    "adjust_contrast",
+    "adjust_hue",
+    "adjust_saturation",
+    "center_crop",
+    "crop",
+    "cutmix",
+    "hflip",
+    "mix_labels",
+    "mixup",
+    "normalize",
+    "pad",
+    "rgb_to_grayscale",
+    "rotate",
+    "vflip",
+]
+
+
+def __dir__():
+    return __all__

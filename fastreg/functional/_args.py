@@ -1,0 +1,234 @@
+"""Parsers of the image API's arguments, shared by fastreg.functional and
+fastreg.transforms: one parser per argument kind, each raising TypeError for
+a wrong type and ValueError for a wrong value, with the argument's name.
+
+Rules that the C fast paths apply too (a colour factor's range, the channel
+counts of colour ops) are defined here once and passed to them.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+from fastreg._validate import check_count, check_real
+
+PADDING_MODES = {"constant": 0, "edge": 1, "reflect": 2, "symmetric": 3}
+INTERPOLATIONS = ("nearest", "bilinear")
+LAYOUTS = ("CHW", "HWC")
+NORMALIZED_DTYPES = (np.dtype(np.float32), np.dtype(np.float16))
+# The range of each colour op's factor (torchvision v2's checks).
+FACTOR_RANGES = {
+    "brightness_factor": (0.0, math.inf),
+    "contrast_factor": (0.0, math.inf),
+    "saturation_factor": (0.0, math.inf),
+    "hue_factor": (-0.5, 0.5),
+}
+COLOUR_CHANNELS = (1, 3)
+
+
+def _is_number(x):
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
+
+
+def check_size_pair(name, size):
+    """An int or a sequence of 1 or 2 ints, all > 0, as (height, width)."""
+    if isinstance(size, numbers.Integral) and not isinstance(size, (bool, np.bool_)):
+        size = (size, size)
+    try:
+        size = tuple(size)
+    except TypeError:
+        raise TypeError(f"{name} must be an int or a (height, width) pair, got {size!r}") from None
+    if len(size) == 1:
+        size = (size[0], size[0])
+    if len(size) != 2:
+        raise ValueError(f"{name} must be an int or a (height, width) pair, got {size!r}")
+    h, w = (check_count(name, s) for s in size)
+    if h == 0 or w == 0:
+        raise ValueError(f"{name} must be positive, got {size!r}")
+    return h, w
+
+
+def check_padding(padding, name="padding"):
+    """torchvision's padding forms: int, (all,), (left/right, top/bottom) or
+    (left, top, right, bottom).  Returns (left, top, right, bottom)."""
+    if isinstance(padding, numbers.Integral) and not isinstance(padding, (bool, np.bool_)):
+        padding = (padding,)
+    try:
+        padding = tuple(padding)
+    except TypeError:
+        raise TypeError(f"{name} must be an int or a sequence of 1, 2 or 4 ints, got {padding!r}") from None
+    values = tuple(check_count(name, p) for p in padding)
+    if len(values) == 1:
+        return values * 4
+    if len(values) == 2:
+        return (values[0], values[1], values[0], values[1])
+    if len(values) == 4:
+        return values
+    raise ValueError(f"{name} must have 1, 2 or 4 elements, got {len(values)}")
+
+
+def parse_fill(fill, counts=(1, 2, 3, 4), name="fill"):
+    """The values of `fill` (one number, or a sequence of a length in
+    `counts`: one per channel) as floats, each in [0, 255]."""
+    if _is_number(fill):
+        values = [fill]
+    elif isinstance(fill, (str, bytes)) or not hasattr(fill, "__len__"):
+        raise TypeError(f"{name} must be a number or a sequence of numbers, got {type(fill).__name__}")
+    else:
+        values = list(fill)
+        if len(values) not in counts:
+            counts = sorted(set(counts))
+            allowed = " or ".join(map(str, counts)) if len(counts) <= 2 else f"{counts[0]} to {counts[-1]}"
+            raise ValueError(f"{name} must have {allowed} values (one per channel), got {len(values)}")
+    return [check_real(name, v, 0.0, 255.0) for v in values]
+
+
+def fill_bytes(values):
+    """Four byte values for a constant pad from parse_fill's values (truncated;
+    one value fills every channel)."""
+    ints = [int(v) for v in values]
+    return tuple(ints * 4 if len(ints) == 1 else ints + [0] * (4 - len(ints)))
+
+
+def check_fill_channels(values, channels, name="fill", image="img"):
+    """ValueError unless `values` has one value or one per channel."""
+    if len(values) not in (1, channels):
+        raise ValueError(f"{name} has {len(values)} values (one per channel) but {image} has "
+                         f"{channels} channels")
+
+
+def check_padding_mode(mode, name="padding_mode"):
+    """One of PADDING_MODES."""
+    if not isinstance(mode, str):
+        raise TypeError(f"{name} must be a str, got {type(mode).__name__}")
+    if mode not in PADDING_MODES:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, PADDING_MODES))}; got {mode!r}")
+    return mode
+
+
+def check_pad_fits(padding, mode, h, w, name="padding"):
+    """reflect needs padding < the side, symmetric padding <= the side (as torch)."""
+    left, top, right, bottom = padding
+    if mode != "constant" and ((h == 0 and top + bottom) or (w == 0 and left + right)):
+        raise ValueError(f"{name} {padding}: {mode} padding needs a non-empty image, got {h}x{w}")
+    if mode == "reflect" and (max(left, right) >= w or max(top, bottom) >= h):
+        raise ValueError(f"{name} {padding} is too large for reflect padding of a {h}x{w} image "
+                         "(each pad must be smaller than that side)")
+    if mode == "symmetric" and (max(left, right) > w or max(top, bottom) > h):
+        raise ValueError(f"{name} {padding} is too large for symmetric padding of a {h}x{w} image "
+                         "(each pad must be at most that side)")
+
+
+def check_interpolation(interpolation):
+    """One of INTERPOLATIONS."""
+    if not isinstance(interpolation, str) or interpolation not in INTERPOLATIONS:
+        raise ValueError(f"interpolation must be 'nearest' or 'bilinear', got {interpolation!r}")
+    return interpolation
+
+
+def check_bool(name, value):
+    """A bool (Python or NumPy), as bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return bool(value)
+
+
+def check_center(center):
+    """None or a finite pair (x, y), as floats."""
+    if center is None:
+        return None
+    if isinstance(center, (str, bytes)) or not hasattr(center, "__len__") or len(center) != 2:
+        raise TypeError(f"center must be a pair (x, y) of numbers, got {center!r}")
+    center = (check_real("center", center[0]), check_real("center", center[1]))
+    if math.isinf(center[0]) or math.isinf(center[1]):
+        raise ValueError("center must be finite")
+    return center
+
+
+def check_angle(angle):
+    """A finite real number of degrees."""
+    angle = check_real("angle", angle)
+    if math.isinf(angle):
+        raise ValueError(f"angle must be finite, got {angle}")
+    return angle
+
+
+def check_degrees(degrees):
+    """torchvision's forms: x >= 0 gives (-x, x); a pair (min, max) is taken as is."""
+    if _is_number(degrees):
+        x = check_real("degrees", degrees)
+        if math.isinf(x) or x < 0:
+            raise ValueError(f"degrees must be a finite non-negative number, got {x}")
+        return (-x if x else 0.0, x)
+    if isinstance(degrees, (str, bytes)) or not hasattr(degrees, "__len__"):
+        raise TypeError(f"degrees must be a number or a (min, max) pair, got {type(degrees).__name__}")
+    if len(degrees) != 2:
+        raise ValueError(f"degrees must be a number or a (min, max) pair, got {len(degrees)} values")
+    lo, hi = (check_real(f"degrees[{i}]", v) for i, v in enumerate(degrees))
+    if not math.isfinite(hi - lo):
+        raise ValueError(f"degrees must be finite, with a finite max - min, got {(lo, hi)}")
+    if lo > hi:
+        raise ValueError(f"degrees must satisfy min <= max, got {(lo, hi)}")
+    return (lo, hi)
+
+
+def check_jitter_range(name, value, center, low, high, clip_first_on_zero):
+    """torchvision's ColorJitter argument forms; None when the op is a no-op."""
+    if _is_number(value):
+        value = check_real(name, value)
+        if value < 0:
+            raise ValueError(f"{name} must be non-negative, got {value}")
+        rng = [center - value, center + value]
+        if clip_first_on_zero:
+            rng[0] = max(rng[0], 0.0)
+    elif isinstance(value, (tuple, list)) and len(value) == 2:
+        rng = [check_real(f"{name}[{i}]", v) for i, v in enumerate(value)]
+    else:
+        raise TypeError(f"{name} must be a number or a (min, max) pair, got {value!r}")
+    if not low <= rng[0] <= rng[1] <= high:
+        raise ValueError(f"{name} range {tuple(rng)} must satisfy {low} <= min <= max <= {high}")
+    if rng[0] == rng[1] == center:
+        return None
+    return tuple(rng)
+
+
+def _channel_values(name, values):
+    if _is_number(values):
+        values = [values]
+    elif isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        raise TypeError(f"{name} must be a number or a sequence of numbers, got {type(values).__name__}")
+    if not 1 <= len(values) <= 4:
+        raise ValueError(f"{name} must have 1 to 4 values (one per channel), got {len(values)}")
+    values = tuple(check_real(f"{name}[{i}]", v) for i, v in enumerate(values))
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"{name} must be finite, got {values}")
+    return values
+
+
+def check_normalization(mean, std, layout, dtype, scale):
+    """Validated (mean, std, layout, dtype, scale) of a normalization."""
+    mean = _channel_values("mean", mean)
+    std = _channel_values("std", std)
+    if len(mean) > 1 and len(std) > 1 and len(mean) != len(std):
+        raise ValueError(f"mean and std must have the same number of values, got {len(mean)} and {len(std)}")
+    if any(v == 0 for v in std):
+        raise ValueError(f"std must be non-zero, got {std}")
+    if not isinstance(layout, str) or layout not in LAYOUTS:
+        raise ValueError(f"layout must be 'CHW' or 'HWC', got {layout!r}")
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt not in NORMALIZED_DTYPES:
+        raise TypeError(f"dtype must be float32 or float16, got {dtype!r}")
+    if not isinstance(scale, (bool, np.bool_)):
+        raise TypeError(f"scale must be a bool, got {type(scale).__name__}")
+    return mean, std, layout, dt, bool(scale)
+
+
+def check_normalization_channels(mean, std, channels, name):
+    """mean and std must have 1 value or one per channel of the image `name`."""
+    for label, values in (("mean", mean), ("std", std)):
+        if len(values) not in (1, channels):
+            raise ValueError(f"{label} has {len(values)} values but {name} has {channels} channels")

@@ -1,0 +1,190 @@
+"""Colour ops on uint8 images (torchvision.transforms.v2.functional names).
+
+Images are NumPy uint8 arrays (or torch CPU tensors) with 1 or 3 channels
+(RGB) or 2-D, of any strides.  The ops follow torchvision.transforms.v2 on
+uint8 tensors bit for bit: every step computes in float32, clamps to
+[0, 255] and truncates; a blend of image ``a`` with ``b`` at ratio ``r`` is
+``fma(b, float32(1 - r), a * float32(r))`` as PyTorch's vectorized ``add``
+computes it; grayscale is ``fma(B, 0.114, fma(G, 0.587, R * 0.2989))``
+truncated; hue goes through float32 HSV and back with ``* 255.999``
+truncation.  The contrast mean is ``float32(sum) / float32(count)`` of the
+floored grayscale (exact whenever the sum is below 2**24, as for 256x256
+images; PyTorch's float32 summation of larger images may differ in the last
+bit).
+
+Every op takes ``out=``: a uint8 array of the output shape (C-contiguous
+for speed; other views are written through correctly), which may be the
+input itself; any other overlap is refused.  The steps run in the executor
+(fastreg/fr_image_colour.h through fastreg._image); the common call form is
+checked and run in C (fastreg._image.try_one) with the ranges of
+fastreg.functional._args.FACTOR_RANGES.
+"""
+
+import numpy as np
+
+from fastreg import _image
+from fastreg._interop import accepts_tensors
+from fastreg._validate import check_image, check_out, check_real
+from fastreg.functional._args import COLOUR_CHANNELS, FACTOR_RANGES
+from fastreg.functional._steps import BRIGHTNESS, CONTRAST, GRAY, HUE, SATURATION, one_step, run, step, steps_table
+
+_CHANNEL_BITS = sum(1 << c for c in COLOUR_CHANNELS)  # try_one's channel mask
+
+
+def _colour(img, kind, name, factor, out):
+    """A colour op: the common call form is checked and run in C, anything
+    else (tensors included) takes the full path."""
+    low, high = FACTOR_RANGES[name]
+    done = _image.try_one(img, out, kind, 0, 0, 0, 0, factor, _CHANNEL_BITS, low, high)
+    return _colour_checked(img, kind, name, factor, out) if done is None else done
+
+
+@accepts_tensors
+def _colour_checked(img, kind, name, factor, out):
+    factor = check_real(name, factor, *FACTOR_RANGES[name])
+    hwc = check_image("img", img, channels=COLOUR_CHANNELS)
+    return run(img, hwc, one_step(kind, factor=factor), hwc.shape, out)
+
+
+_COLOUR_DOC = """{summary}
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8, (H, W) or (H, W, C) with C 1 or 3 (RGB), any strides.
+    {name} : float
+        {factor}
+    out : numpy.ndarray, optional
+        uint8 array of the same shape; may be `img` itself.
+
+    Returns
+    -------
+    numpy.ndarray
+        The adjusted image (`out` if given).
+
+    Raises
+    ------
+    TypeError
+        If `img` or `out` is not a uint8 array or `{name}` not a number.
+    ValueError
+        If `{name}` is NaN or out of range, `img` has 2 or 4 channels, or
+        `out` is wrong.
+
+    See Also
+    --------
+    fastreg.transforms.ColorJitter
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> {fn}(np.full((1, 1, 3), 100, np.uint8), {example}).ravel()
+    array({result}, dtype=uint8)
+    """
+
+
+def adjust_brightness(img, brightness_factor, *, out=None):
+    return _colour(img, BRIGHTNESS, "brightness_factor", brightness_factor, out)
+
+
+def adjust_contrast(img, contrast_factor, *, out=None):
+    return _colour(img, CONTRAST, "contrast_factor", contrast_factor, out)
+
+
+def adjust_saturation(img, saturation_factor, *, out=None):
+    return _colour(img, SATURATION, "saturation_factor", saturation_factor, out)
+
+
+def adjust_hue(img, hue_factor, *, out=None):
+    return _colour(img, HUE, "hue_factor", hue_factor, out)
+
+
+adjust_brightness.__doc__ = _COLOUR_DOC.format(
+    summary="``clamp(img * brightness_factor, 0, 255)``, truncated, as\n    "
+            "torchvision.transforms.v2.functional.adjust_brightness.",
+    name="brightness_factor", factor=">= 0; 1 keeps the image.", fn="adjust_brightness",
+    example="1.5", result="[150, 150, 150]")
+adjust_contrast.__doc__ = _COLOUR_DOC.format(
+    summary="Blend with the mean of the floored grayscale image, as\n    "
+            "torchvision.transforms.v2.functional.adjust_contrast.",
+    name="contrast_factor", factor=">= 0; 1 keeps the image, 0 gives the mean.",
+    fn="adjust_contrast", example="0.0", result="[99, 99, 99]")
+adjust_saturation.__doc__ = _COLOUR_DOC.format(
+    summary="Blend with the floored grayscale image, as\n    "
+            "torchvision.transforms.v2.functional.adjust_saturation; 1-channel\n    "
+            "images are returned unchanged.",
+    name="saturation_factor", factor=">= 0; 1 keeps the image, 0 gives grayscale.",
+    fn="adjust_saturation", example="0.0", result="[99, 99, 99]")
+adjust_hue.__doc__ = _COLOUR_DOC.format(
+    summary="Shift the hue through float32 HSV, as\n    "
+            "torchvision.transforms.v2.functional.adjust_hue; 1-channel images are\n    "
+            "returned unchanged.",
+    name="hue_factor", factor="Turns, in [-0.5, 0.5]; 0 keeps the image.", fn="adjust_hue",
+    example="0.25", result="[100, 100, 100]")
+
+
+def rgb_to_grayscale(img, num_output_channels=1, *, out=None):
+    """``0.2989 R + 0.587 G + 0.114 B``, truncated, as
+    torchvision.transforms.v2.functional.rgb_to_grayscale.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8, (H, W) or (H, W, C) with C 1 or 3 (a 1-channel image is
+        copied), any strides.
+    num_output_channels : {1, 3}
+    out : numpy.ndarray, optional
+        (H, W, num_output_channels), or (H, W) for a 2-D input with 1 output
+        channel.
+
+    Returns
+    -------
+    numpy.ndarray
+        The grayscale image (`out` if given).
+
+    Raises
+    ------
+    TypeError
+        If `img` or `out` is not a uint8 array.
+    ValueError
+        If `num_output_channels` is not 1 or 3, `img` has 2 or 4 channels,
+        or `out` is wrong.
+
+    See Also
+    --------
+    fastreg.transforms.RandomGrayscale
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rgb_to_grayscale(np.array([[[255, 0, 0]]], np.uint8)).ravel()
+    array([76], dtype=uint8)
+    """
+    if type(num_output_channels) is int and (num_output_channels == 1 or num_output_channels == 3):
+        # as many output channels as the input has: one step
+        done = _image.try_one(img, out, GRAY, 0, 0, 0, 0, 0.0, 1 << num_output_channels)
+        if done is not None:
+            return done
+    return _rgb_to_grayscale(img, num_output_channels, out=out)
+
+
+@accepts_tensors
+def _rgb_to_grayscale(img, num_output_channels=1, *, out=None):
+    hwc = check_image("img", img, channels=COLOUR_CHANNELS)
+    if isinstance(num_output_channels, bool) or num_output_channels not in (1, 3):
+        raise ValueError(f"num_output_channels must be 1 or 3, got {num_output_channels!r}")
+    h, w, c = hwc.shape
+    if c == num_output_channels:
+        return run(img, hwc, one_step(GRAY), hwc.shape, out)
+    shape = (h, w, num_output_channels) if img.ndim == 3 or num_output_channels == 3 else (h, w)
+    if out is not None:
+        check_out(out, shape, np.uint8, [img], in_place=False)
+    if c == 1:
+        result = np.repeat(hwc, 3, axis=2)
+    else:
+        full = np.empty((h, w, 3), dtype=np.uint8)
+        _image.run_steps(hwc, full, steps_table([step(GRAY)]))
+        result = full[:, :, :1] if img.ndim == 3 else full[:, :, 0]
+    if out is None:
+        return np.ascontiguousarray(result)
+    np.copyto(out, result)
+    return out

@@ -1,0 +1,361 @@
+"""Geometry ops on uint8 images: flips, crops, pads and rotation
+(torchvision.transforms.v2.functional names and semantics).
+
+Images are NumPy uint8 arrays (or torch CPU tensors), HWC with 1 to 4
+channels or 2-D, of any strides.  Every op takes ``out=``: an array of the
+output shape, not overlapping the input (flips may write in place).
+
+Flips, crops and pads run as per-axis index tables in the executor
+(fastreg/fr_image_geometry.h through fastreg._image.run_steps); the common
+call forms of flips and crops are checked and run in C (fastreg._image.try_one).
+
+Rotation follows torchvision's rotate on a uint8 tensor: counter-clockwise
+degrees about the image centre (or `center`), pixel centres at
+half-integers (grid_sample with align_corners=False), the inverse map
+rounded to float32 and pixels from outside the image filled with `fill`.
+Bilinear sampling blends with the share of the bilinear weight that fell
+inside the image, as torchvision's mask channel does:
+``rint((v - fill) * m + fill)``; nearest rounds coordinates half to even.
+``fill=None`` is torchvision's functional default: no mask, corners outside
+the image count as 0.  Results are rounded half to even.  The map and the
+output size come from the kernels (fastreg._geometry.rotation_setup, the
+same code the pipelines run); the float32 operations are listed in
+fastreg/fr_geometry.h and reproduced by fastreg.reference.geometry.
+Multiples of 90 degrees about the centre are exact: 0 and 180 degrees
+always, 90 and 270 degrees when the image is square or `expand` is set --
+the cases where torchvision takes its own exact path; they equal
+``np.rot90(img, k)``.
+"""
+
+import numpy as np
+
+from fastreg import _geometry, _image
+from fastreg._interop import accepts_tensors
+from fastreg._validate import check_count, check_image, check_out
+from fastreg.functional import _args
+from fastreg.functional._steps import CROP, HFLIP, PAD, VFLIP, one_step, run, step, steps_table
+
+
+def hflip(img, *, out=None):
+    """Flip left-right, as torchvision.transforms.v2.functional.horizontal_flip.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8, (H, W) or (H, W, C) with C in 1..4, any strides.
+    out : numpy.ndarray, optional
+        uint8 array of the same shape; may be `img` itself.
+
+    Returns
+    -------
+    numpy.ndarray
+        The flipped image (`out` if given).
+
+    Raises
+    ------
+    TypeError
+        If `img` or `out` is not a uint8 array.
+    ValueError
+        If a shape is wrong or `out` overlaps `img` other than exactly.
+
+    See Also
+    --------
+    vflip, fastreg.transforms.RandomHorizontalFlip
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> hflip(np.array([[1, 2, 3]], np.uint8))
+    array([[3, 2, 1]], dtype=uint8)
+    """
+    # The common case (a NumPy image and out of the right form) is checked
+    # and run in C; anything else, tensors included, takes the full path.
+    done = _image.try_one(img, out, HFLIP)
+    return _flip(img, out, HFLIP) if done is None else done
+
+
+def vflip(img, *, out=None):
+    """Flip upside down, as torchvision.transforms.v2.functional.vertical_flip.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8, (H, W) or (H, W, C) with C in 1..4, any strides.
+    out : numpy.ndarray, optional
+        uint8 array of the same shape; may be `img` itself.
+
+    Returns
+    -------
+    numpy.ndarray
+        The flipped image (`out` if given).
+
+    Raises
+    ------
+    TypeError
+        If `img` or `out` is not a uint8 array.
+    ValueError
+        If a shape is wrong or `out` overlaps `img` other than exactly.
+
+    See Also
+    --------
+    hflip, fastreg.transforms.RandomVerticalFlip
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> vflip(np.array([[1], [2]], np.uint8))
+    array([[2],
+           [1]], dtype=uint8)
+    """
+    done = _image.try_one(img, out, VFLIP)
+    return _flip(img, out, VFLIP) if done is None else done
+
+
+@accepts_tensors
+def _flip(img, out, kind):
+    hwc = check_image("img", img)
+    return run(img, hwc, one_step(kind), hwc.shape, out)
+
+
+def crop(img, top, left, height, width, *, out=None):
+    """The window ``img[top:top + height, left:left + width]``, copied
+    (torchvision.transforms.v2.functional.crop, for windows inside the image).
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8, (H, W) or (H, W, C) with C in 1..4, any strides.
+    top, left : int
+        Non-negative offsets in pixels.
+    height, width : int
+        Positive; the window must lie inside the image.
+    out : numpy.ndarray, optional
+        uint8 array of shape (height, width[, C]).
+
+    Returns
+    -------
+    numpy.ndarray
+        The window (`out` if given).
+
+    Raises
+    ------
+    TypeError
+        If `img` is not a uint8 array or an offset is not an integer.
+    ValueError
+        If the window is empty or leaves the image, or `out` is wrong.
+
+    See Also
+    --------
+    center_crop, pad, fastreg.transforms.RandomCrop
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> crop(np.arange(16, dtype=np.uint8).reshape(4, 4), 1, 2, 2, 2)
+    array([[ 6,  7],
+           [10, 11]], dtype=uint8)
+    """
+    done = _image.try_one(img, out, CROP, top, left, height, width)
+    return _crop(img, top, left, height, width, out=out) if done is None else done
+
+
+@accepts_tensors
+def _crop(img, top, left, height, width, *, out=None):
+    hwc = check_image("img", img)
+    top, left = check_count("top", top), check_count("left", left)
+    height, width = check_count("height", height), check_count("width", width)
+    if height == 0:
+        raise ValueError("height must be positive, got 0")
+    if width == 0:
+        raise ValueError("width must be positive, got 0")
+    h, w, c = hwc.shape
+    if top + height > h:
+        raise ValueError(f"top + height ({top} + {height}) exceeds the image height {h}")
+    if left + width > w:
+        raise ValueError(f"left + width ({left} + {width}) exceeds the image width {w}")
+    return run(img, hwc, one_step(CROP, top, left, height, width), (height, width, c), out)
+
+
+def center_offsets(h, w, height, width):
+    """torchvision's centre crop offsets: round((H - h) / 2) with Python's round."""
+    return int(round((h - height) / 2.0)), int(round((w - width) / 2.0))
+
+
+@accepts_tensors
+def center_crop(img, output_size, *, out=None):
+    """The centred window of `output_size`, as
+    torchvision.transforms.v2.functional.center_crop for sizes within the image.
+
+    The offsets are ``round((H - height) / 2)`` and ``round((W - width) / 2)``
+    with Python's round (half to even), as torchvision.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8, (H, W) or (H, W, C) with C in 1..4, any strides.
+    output_size : int or (int, int)
+        (height, width), positive, at most the image's.
+    out : numpy.ndarray, optional
+        uint8 array of shape (height, width[, C]).
+
+    Returns
+    -------
+    numpy.ndarray
+        The centred window (`out` if given).
+
+    Raises
+    ------
+    TypeError
+        If `img` is not a uint8 array or `output_size` not integers.
+    ValueError
+        If `output_size` is not positive or larger than the image.
+
+    See Also
+    --------
+    crop, fastreg.transforms.CenterCrop
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> center_crop(np.arange(9, dtype=np.uint8).reshape(3, 3), 1)
+    array([[4]], dtype=uint8)
+    """
+    hwc = check_image("img", img)
+    height, width = _args.check_size_pair("output_size", output_size)
+    h, w, c = hwc.shape
+    if height > h or width > w:
+        raise ValueError(f"output_size ({height}, {width}) is larger than the image ({h}, {w})")
+    top, left = center_offsets(h, w, height, width)
+    return run(img, hwc, one_step(CROP, top, left, height, width), (height, width, c), out)
+
+
+@accepts_tensors
+def pad(img, padding, fill=0, padding_mode="constant", *, out=None):
+    """Pad the borders, as torchvision.transforms.v2.functional.pad.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8, (H, W) or (H, W, C) with C in 1..4, any strides.
+    padding : int or sequence of int
+        One value for all sides, (left/right, top/bottom) or
+        (left, top, right, bottom), all >= 0, in pixels.
+    fill : int or sequence of int, default 0
+        Constant value in [0, 255]: one, or one per channel.
+    padding_mode : {"constant", "edge", "reflect", "symmetric"}
+        As numpy.pad's "constant", "edge", "reflect" and "symmetric";
+        reflect needs each pad smaller than its side, symmetric at most it.
+    out : numpy.ndarray, optional
+        uint8 array of the padded shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        The padded image (`out` if given).
+
+    Raises
+    ------
+    TypeError
+        If `img` is not a uint8 array or an argument has a wrong type.
+    ValueError
+        If a padding is negative or too large for its mode, `fill` is out
+        of range or has the wrong count, or `out` is wrong.
+
+    See Also
+    --------
+    crop, fastreg.transforms.RandomCrop
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pad(np.ones((1, 1), np.uint8), 1, fill=7)
+    array([[7, 7, 7],
+           [7, 1, 7],
+           [7, 7, 7]], dtype=uint8)
+    """
+    hwc = check_image("img", img)
+    padding = _args.check_padding(padding)
+    fill = _args.parse_fill(fill)
+    mode = _args.check_padding_mode(padding_mode)
+    h, w, c = hwc.shape
+    _args.check_fill_channels(fill, c)
+    _args.check_pad_fits(padding, mode, h, w)
+    left, top, right, bottom = padding
+    table = steps_table([step(PAD, _args.PADDING_MODES[mode], left, top, right, bottom, 0.0,
+                              _args.fill_bytes(fill))])
+    return run(img, hwc, table, (h + top + bottom, w + left + right, c), out)
+
+
+@accepts_tensors
+def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=0, out=None):
+    """Rotate a uint8 image counter-clockwise by `angle` degrees, as
+    torchvision.transforms.v2.functional.rotate.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8, HW or HWC with 1 to 4 channels (not modified).
+    angle : float
+        Degrees, counter-clockwise; finite.
+    interpolation : {"nearest", "bilinear"}
+    expand : bool
+        Enlarge the canvas to hold the whole rotated image (as torchvision).
+    center : (float, float), optional
+        Centre of rotation (x, y) in pixels, (0, 0) the top-left corner of
+        the top-left pixel; default the image centre.
+    fill : float, sequence of float or None
+        Value in [0, 255] for pixels that come from outside the image: one
+        number or one per channel.  None (torchvision's functional default)
+        fills with 0 and does not blend bilinear edges with the fill.
+    out : numpy.ndarray, optional
+        uint8 C-contiguous array of the output shape, not overlapping `img`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The rotated image (`out` if given): same shape as `img` unless
+        `expand`.
+
+    Raises
+    ------
+    TypeError
+        If `img` is not a uint8 array or an argument has a wrong type.
+    ValueError
+        If `angle` is not finite, `interpolation` unknown, `fill` out of
+        range or of the wrong count, or `out` is wrong.
+
+    See Also
+    --------
+    fastreg.transforms.RandomRotation
+
+    Examples
+    --------
+    >>> from fastreg import samples
+    >>> rotate(samples.load("astronaut"), 30, "bilinear").shape
+    (256, 256, 3)
+    """
+    hwc = check_image("img", img)
+    angle = _args.check_angle(angle)
+    _args.check_interpolation(interpolation)
+    expand = _args.check_bool("expand", expand)
+    H, W, C = hwc.shape
+    center = _args.check_center(center)
+    masked = fill is not None
+    values = _args.parse_fill(fill if masked else 0, (1, C))
+    fill32 = np.resize(np.array(values, np.float32), C).tolist()
+    fill8 = [round(v) for v in fill32]  # torchvision rounds the float32 fill
+    k, r, s, shape = _geometry.rotation_setup(angle, H, W, expand, center)
+    if expand and H and W and not (shape[0] and shape[1]):
+        raise ValueError(f"the rotated canvas of a {H}x{W} image about center {center} has no finite size")
+    out_shape = shape + img.shape[2:]
+    if out is None:
+        out = np.empty(out_shape, np.uint8)
+    else:
+        check_out(out, out_shape, np.uint8, [img], in_place=False, contiguous=True, source="img")
+    if k >= 0:
+        np.copyto(out, np.rot90(img, k))
+        return out
+    src = np.ascontiguousarray(hwc)
+    _geometry.warp_into(src, out.reshape(shape + (C,)), r, s, fill32, fill8,
+                        interpolation == "bilinear", masked)
+    return out

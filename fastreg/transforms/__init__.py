@@ -1,0 +1,49 @@
+"""Random image transforms with torchvision.transforms.v2 names and
+semantics, a Compose that runs a whole pipeline in compiled code, and a
+batch path that runs many images on all threads without the GIL.
+
+The transforms are grouped by family as torchvision's are, each family one
+module with its contract in its docstring: geometry (``_geometry``:
+:class:`RandomHorizontalFlip`, :class:`RandomVerticalFlip`,
+:class:`RandomCrop`, :class:`CenterCrop`, :class:`RandomRotation`), colour
+(``_color``: :class:`ColorJitter`, :class:`RandomGrayscale`), the output
+stage (``_misc``: :class:`Normalize`), mixing (fastreg.mixing:
+:class:`MixUp`, :class:`CutMix`) and the executor (``_compose``:
+:class:`Compose`, whose docstring states the randomness contract).
+
+Every random op is declared once by its kernel (its spec and record
+fields); ``transform.params(index, shape=img.shape)`` gives the arguments
+of the functional op that ``transform(img, index=index)`` applies.
+"""
+
+from fastreg.mixing import CutMix, MixUp
+from fastreg.transforms._color import ColorJitter, RandomGrayscale
+from fastreg.transforms._compose import Compose
+from fastreg.transforms._geometry import (
+    CenterCrop,
+    RandomCrop,
+    RandomHorizontalFlip,
+    RandomRotation,
+    RandomVerticalFlip,
+)
+from fastreg.transforms._misc import Normalize
+from fastreg.transforms._transform import Transform
+
+__all__ = [
+    "CenterCrop",
+    "ColorJitter",
+    "Compose",
+    "CutMix",
+    "MixUp",
+    "Normalize",
+    "RandomCrop",
+    "RandomGrayscale",
+    "RandomHorizontalFlip",
+    "RandomRotation",
+    "RandomVerticalFlip",
+    "Transform",
+]
+
+
+def __dir__():
+    return __all__

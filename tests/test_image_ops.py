@@ -1,0 +1,86 @@
+"""Every random op declared by the kernels: the transform applies the
+functional op with the parameters it reports, and its record fields are
+named after that functional's arguments."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import fastreg.functional as F
+import fastreg.transforms as T
+from fastreg import _image
+
+
+def image(h, w, c, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (h, w, c), dtype=np.uint8)
+
+
+def _jitter(img, t, p):
+    for name in p["order"]:
+        img = getattr(F, f"adjust_{name}")(img, p[name])
+    return img
+
+
+# For each declared op: transforms to try, the functional call from the
+# params, and the functionals whose arguments name its record fields.
+OPS = {
+    "RandomHorizontalFlip": ([T.RandomHorizontalFlip()],
+                             lambda img, t, p: F.hflip(img) if p["applied"] else img, [F.hflip]),
+    "RandomVerticalFlip": ([T.RandomVerticalFlip(0.7)],
+                           lambda img, t, p: F.vflip(img) if p["applied"] else img, [F.vflip]),
+    "RandomGrayscale": ([T.RandomGrayscale(0.6)],
+                        lambda img, t, p: F.rgb_to_grayscale(img, 3) if p["applied"] else img,
+                        [F.rgb_to_grayscale]),
+    "RandomCrop": ([T.RandomCrop(9), T.RandomCrop((14, 30), padding=(1, 2, 3, 4), fill=(5, 6, 7),
+                                                  pad_if_needed=True, padding_mode="edge")],
+                   lambda img, t, p: F.crop(F.pad(img, p["padding"], t.fill, t.padding_mode),
+                                            p["top"], p["left"], p["height"], p["width"]),
+                   [F.crop, F.pad]),
+    "CenterCrop": ([T.CenterCrop((7, 12))],
+                   lambda img, t, p: F.crop(img, p["top"], p["left"], p["height"], p["width"]),
+                   [F.crop, F.pad]),
+    "ColorJitter": ([T.ColorJitter(0.4, 0.4, 0.4, 0.1), T.ColorJitter(contrast=0.5, hue=0.3)],
+                    _jitter, []),
+    "RandomRotation": ([T.RandomRotation(40, "bilinear", fill=(1, 2, 3)),
+                        T.RandomRotation((-90, 90), expand=True, fill=None)],
+                       lambda img, t, p: F.rotate(img, p["angle"], t.interpolation, t.expand,
+                                                  t.center, t.fill),
+                       [F.rotate]),
+}
+
+
+def test_every_declared_random_op_is_checked_here():
+    assert set(_image.OPS) - {"Normalize"} == set(OPS)
+    for name, (transforms, _, _) in OPS.items():
+        assert all(t.op == name for t in transforms)
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_transform_is_functional_of_params(name, simd_level):
+    transforms, functional, _ = OPS[name]
+    img = image(13, 21, 3)
+    for t in transforms:
+        for index in range(12):
+            p = t.params(index, epoch=2, shape=img.shape)
+            want = functional(img, t, p)
+            assert np.array_equal(t(img, index=index, epoch=2), want), (t, index, p)
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_record_fields_are_functional_arguments(name):
+    transforms, _, functionals = OPS[name]
+    fields = set(transforms[0].params(0, shape=(13, 21, 3))) - {"op", "applied"}
+    assert fields <= set(_image.OPS[name].record)
+    if functionals:
+        args = set().union(*(inspect.signature(f).parameters for f in functionals))
+        assert fields <= args, fields - args
+
+
+def test_declarations_are_consistent():
+    for name, decl in _image.OPS.items():
+        for fields, length in ((decl.spec, decl.spec_len), (decl.record, decl.record_len)):
+            slots = sorted(s for at, n, _ in fields.values() for s in range(at, at + n))
+            assert slots == list(range(length)), name  # every slot named once
+            assert all(kind in "bif" for _, _, kind in fields.values())
+        assert decl.record["applied"] == (0, 1, "b")
