@@ -301,6 +301,30 @@ def draw(cnp.ndarray spec, uint64_t seed, uint64_t epoch, uint64_t index, int64_
     return records, sizes
 
 
+def draw_steps(cnp.ndarray spec, int64_t h, int64_t w):
+    """The step table (float64 rows of STEP_WIDTH, as run_steps takes) that
+    `spec` draws for an h x w image with seed, epoch and index 0: how a
+    functional op runs through its transform's draw (the one owner of its
+    shape arithmetic).  The ops must not rotate."""
+    cdef int n_ops, i, ns
+    cdef int64_t record_len, max_steps
+    _layout(spec, &n_ops, &record_len, &max_steps)
+    cdef double *record = <double *>malloc(max(record_len, 1) * sizeof(double))
+    cdef fr_step *cs = <fr_step *>malloc(max(max_steps, 1) * sizeof(fr_step))
+    if cs == NULL or record == NULL:
+        free(cs)
+        free(record)
+        raise MemoryError()
+    ns = fr_image_draw(<const double *>cnp.PyArray_DATA(spec), n_ops, 0, 0, 0, h, w, cs, record, NULL)
+    table = np.zeros((ns, FR_STEP_WIDTH), dtype=np.float64)
+    for i in range(ns):
+        table[i, :7] = (cs[i].kind, cs[i].mode, cs[i].a, cs[i].b, cs[i].c, cs[i].d, cs[i].factor)
+        table[i, 7:] = (cs[i].fill[0], cs[i].fill[1], cs[i].fill[2], cs[i].fill[3])
+    free(cs)
+    free(record)
+    return table
+
+
 cdef struct BatchJob:
     const double *spec
     int n_ops

@@ -12,7 +12,9 @@
  * Draws.  RandomCrop takes top = floor(u(0) * (H' - h + 1)) and
  * left = floor(u(1) * (W' - w + 1)) over the padded size H' x W'
  * (pad_if_needed pads each side by the shortfall first, as torchvision);
- * CenterCrop takes round((H' - h) / 2) half to even (Python's round);
+ * CenterCrop takes round((H' - h) / 2) half to even (Python's round), after
+ * padding a side smaller than the window with zeros to the window's size,
+ * (d // 2) before and ((d + 1) // 2) after, as torchvision v2's center_crop;
  * flips fire iff u(0) < p; RandomRotation's angle is lo + u(0) * (hi - lo),
  * its map and output size from fr_rotation_setup (fr_geometry.h), the one
  * owner of the rotation's geometry. */
@@ -373,6 +375,18 @@ static int fr_draw_crop(const double *spec, fr_stream s, int centre, int64_t *h,
     }
     int64_t top, left;
     if (centre) {
+        /* torchvision v2 pads a window larger than the image with zeros,
+         * the odd pixel after */
+        if (ch > ph) {
+            pt += (ch - ph) / 2;
+            pb += (ch - ph + 1) / 2;
+            ph = ch;
+        }
+        if (cw > pw) {
+            pl += (cw - pw) / 2;
+            pr += (cw - pw + 1) / 2;
+            pw = cw;
+        }
         top = fr_half_even(ph - ch);
         left = fr_half_even(pw - cw);
     } else {

@@ -188,6 +188,27 @@ def test_hypothesis_ops(h, w, c, b, k, s, hue, pads, mode, seed):
     assert np.array_equal(F.pad(img, pads, fill=9, padding_mode=mode), R.pad(img, pads, (9,) * 4, mode))
 
 
+@pytest.mark.parametrize("shape", [(5, 7, 3), (6, 6), (4, 9, 1), (1, 1, 4)])
+def test_center_crop_larger_than_the_image_pads_with_zeros(shape, simd_level):
+    img = photo(*shape[:2], shape[2], seed=4) if len(shape) == 3 else photo(*shape, 1, seed=4)[:, :, 0]
+    for size in [(8, 8), (9, 4), (3, 12), (6, 7), (2, 2)]:
+        got = F.center_crop(img, size)
+        assert np.array_equal(got, R.center_crop(img, *size)), size
+        assert got.shape[:2] == size and got.ndim == img.ndim
+        out = np.full_like(got, 3)
+        assert F.center_crop(img, size, out=out) is out and np.array_equal(out, got)
+
+
+def test_center_crop_larger_against_torchvision():
+    torch = pytest.importorskip("torch")
+    TF = pytest.importorskip("torchvision.transforms.v2.functional")
+    img = photo(7, 10, 3, seed=2)
+    t = torch.from_numpy(img).permute(2, 0, 1).contiguous()
+    for size in [(8, 8), (9, 4), (3, 13), (7, 11), (12, 15)]:
+        want = TF.center_crop(t, list(size)).permute(1, 2, 0).numpy()
+        assert np.array_equal(F.center_crop(img, size), want), size
+
+
 def test_against_torchvision():
     torch = pytest.importorskip("torch")
     TF = pytest.importorskip("torchvision.transforms.v2.functional")

@@ -33,6 +33,7 @@ from fastreg import _geometry, _image
 from fastreg._interop import accepts_tensors
 from fastreg._validate import check_count, check_image, check_out
 from fastreg.functional import _args
+from fastreg.functional._spec import encode
 from fastreg.functional._steps import CROP, HFLIP, PAD, VFLIP, one_step, run, step, steps_table
 
 
@@ -176,17 +177,14 @@ def _crop(img, top, left, height, width, *, out=None):
     return run(img, hwc, one_step(CROP, top, left, height, width), (height, width, c), out)
 
 
-def center_offsets(h, w, height, width):
-    """torchvision's centre crop offsets: round((H - h) / 2) with Python's round."""
-    return int(round((h - height) / 2.0)), int(round((w - width) / 2.0))
-
-
 @accepts_tensors
 def center_crop(img, output_size, *, out=None):
     """The centred window of `output_size`, as
-    torchvision.transforms.v2.functional.center_crop for sizes within the image.
+    torchvision.transforms.v2.functional.center_crop.
 
-    The offsets are ``round((H - height) / 2)`` and ``round((W - width) / 2)``
+    A side smaller than the window is first padded with zeros to the
+    window's size, ``d // 2`` pixels before and ``(d + 1) // 2`` after; then
+    the offsets are ``round((H - height) / 2)`` and ``round((W - width) / 2)``
     with Python's round (half to even), as torchvision.
 
     Parameters
@@ -194,7 +192,7 @@ def center_crop(img, output_size, *, out=None):
     img : numpy.ndarray
         uint8, (H, W) or (H, W, C) with C in 1..4, any strides.
     output_size : int or (int, int)
-        (height, width), positive, at most the image's.
+        (height, width), positive.
     out : numpy.ndarray, optional
         uint8 array of shape (height, width[, C]).
 
@@ -208,25 +206,29 @@ def center_crop(img, output_size, *, out=None):
     TypeError
         If `img` is not a uint8 array or `output_size` not integers.
     ValueError
-        If `output_size` is not positive or larger than the image.
+        If `output_size` is not positive or has more than two values, or
+        `out` is wrong.
 
     See Also
     --------
-    crop, fastreg.transforms.CenterCrop
+    crop : A window at given offsets.
+    fastreg.transforms.CenterCrop : The same window inside a pipeline.
 
     Examples
     --------
     >>> import numpy as np
     >>> center_crop(np.arange(9, dtype=np.uint8).reshape(3, 3), 1)
     array([[4]], dtype=uint8)
+    >>> center_crop(np.full((1, 1), 9, np.uint8), (2, 3))
+    array([[0, 9, 0],
+           [0, 0, 0]], dtype=uint8)
     """
     hwc = check_image("img", img)
     height, width = _args.check_size_pair("output_size", output_size)
     h, w, c = hwc.shape
-    if height > h or width > w:
-        raise ValueError(f"output_size ({height}, {width}) is larger than the image ({h}, {w})")
-    top, left = center_offsets(h, w, height, width)
-    return run(img, hwc, one_step(CROP, top, left, height, width), (height, width, c), out)
+    # the window (and any padding) is the CenterCrop draw's, the one owner of its arithmetic
+    steps = _image.draw_steps(encode("CenterCrop", size=(height, width)), h, w)
+    return run(img, hwc, steps, (height, width, c), out)
 
 
 @accepts_tensors

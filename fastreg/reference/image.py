@@ -60,7 +60,17 @@ def crop(img, top, left, height, width):
     return np.ascontiguousarray(img[top:top + height, left:left + width])
 
 
+def center_padding(h, w, height, width):
+    """torchvision v2's zero padding (left, top, right, bottom) of an h x w
+    image for a centred window larger than it."""
+    dh, dw = max(height - h, 0), max(width - w, 0)
+    return (dw // 2, dh // 2, (dw + 1) // 2, (dh + 1) // 2)
+
+
 def center_crop(img, height, width):
+    padding = center_padding(img.shape[0], img.shape[1], height, width)
+    if any(padding):
+        img = pad(img, padding)
     h, w = img.shape[:2]
     top, left = int(round((h - height) / 2.0)), int(round((w - width) / 2.0))
     return crop(img, top, left, height, width)
@@ -213,9 +223,11 @@ def draw(transforms, seed, epoch, index, h, w):
             out.append({"op": name, "applied": u(0) < t.p})
         elif name == "CenterCrop":
             ch, cw = t.size
-            out.append({"op": name, "applied": True, "top": int(round((h - ch) / 2.0)),
-                        "left": int(round((w - cw) / 2.0)), "height": ch, "width": cw,
-                        "padding": (0, 0, 0, 0)})
+            padding = center_padding(h, w, ch, cw)
+            ph, pw = h + padding[1] + padding[3], w + padding[0] + padding[2]
+            out.append({"op": name, "applied": True, "top": int(round((ph - ch) / 2.0)),
+                        "left": int(round((pw - cw) / 2.0)), "height": ch, "width": cw,
+                        "padding": padding})
             h, w = ch, cw
         elif name == "RandomCrop":
             ch, cw = t.size
@@ -283,7 +295,7 @@ def apply(transforms, img, seed, epoch=0, index=0):
             x = rgb_to_grayscale(x, _hwc(x).shape[2])
         elif name in ("RandomCrop", "CenterCrop"):
             if any(p["padding"]):
-                fill = np.resize(np.asarray(t.fill, np.float64), 4).astype(np.uint8)
+                fill = np.resize(np.asarray(getattr(t, "fill", 0), np.float64), 4).astype(np.uint8)
                 x = pad(x, p["padding"], fill, t.padding_mode)
             x = crop(x, p["top"], p["left"], *t.size)
         elif name == "RandomRotation":

@@ -56,10 +56,15 @@ class Compose(Transform):
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import ColorJitter, RandomCrop, RandomHorizontalFlip
+    >>> imgs = np.random.default_rng(0).integers(0, 256, (4, 256, 256, 3), dtype=np.uint8)
     >>> aug = Compose([RandomCrop(224), RandomHorizontalFlip(),
     ...                ColorJitter(0.4, 0.4, 0.4, 0.1)], seed=1)
-    >>> y = aug(img, index=7, epoch=2)
-    >>> ys = aug.batch(imgs, epoch=2)          # ys[i] == aug(imgs[i], index=i, epoch=2)
+    >>> y = aug(imgs[2], index=2, epoch=2)
+    >>> ys = aug.batch(imgs, epoch=2)
+    >>> bool((ys[2] == y).all())
+    True
     """
 
     def __init__(self, transforms, *, seed=0):

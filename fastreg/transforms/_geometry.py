@@ -163,8 +163,9 @@ class RandomCrop(Transform):
 
 
 class CenterCrop(Transform):
-    """Crop the centred window of `size`, as torchvision.transforms.v2.CenterCrop
-    for sizes within the image (a larger size is refused).
+    """Crop the centred window of `size`, as torchvision.transforms.v2.CenterCrop:
+    a side smaller than the window is padded with zeros first, as
+    :func:`fastreg.functional.center_crop`.
 
     Parameters
     ----------
@@ -174,18 +175,20 @@ class CenterCrop(Transform):
     Raises
     ------
     TypeError, ValueError
-        For a `size` of the wrong type or value; at call time, ValueError
-        naming the image when `size` is larger than it.
+        For a `size` of the wrong type or value.
 
     See Also
     --------
-    fastreg.functional.center_crop, RandomCrop
+    fastreg.functional.center_crop : The same window of one image.
+    RandomCrop : A window at random offsets.
 
     Examples
     --------
     >>> import numpy as np
     >>> CenterCrop(2)(np.zeros((4, 6), np.uint8)).shape
     (2, 2)
+    >>> CenterCrop(2).params(0, shape=(1, 3))
+    {'op': 'CenterCrop', 'applied': True, 'top': 0, 'left': 0, 'height': 2, 'width': 2, 'padding': (0, 0, 0, 1)}
     """
 
     op = "CenterCrop"
@@ -196,10 +199,6 @@ class CenterCrop(Transform):
 
     def spec_fields(self):
         return {"size": self.size}
-
-    def check_size(self, h, w, params):
-        if self.size[0] > h or self.size[1] > w:
-            raise ValueError(f"size {self.size} is larger than the image ({h}, {w})")
 
     def _args(self):
         return {"size": self.size}
