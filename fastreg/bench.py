@@ -27,6 +27,7 @@ class Case:
     unit: str
     contenders: list  # fastreg first
     threads: int = 1
+    summary: object = None  # optional (medians) -> a line printed under the table
 
 
 def have(module):
@@ -570,6 +571,151 @@ def rotate_cases(quick=False):
 
 
 
+CIFAR_MEAN, CIFAR_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
+
+
+class _TorchOpsCIFAR:
+    """Map-style CIFAR training set augmented per sample with torch ops, the
+    way torchvision.transforms.v2 does it: pad 4, random 32x32 crop, random
+    horizontal flip, to float in [0, 1], normalize (CHW)."""
+
+    def __init__(self, images, labels):
+        import torch
+        self.images = torch.from_numpy(images).permute(0, 3, 1, 2)  # CHW views, as v2 takes them
+        self.labels = torch.from_numpy(labels)
+        self.mean = torch.tensor(CIFAR_MEAN).view(3, 1, 1)
+        self.std = torch.tensor(CIFAR_STD).view(3, 1, 1)
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        import torch
+        padded = torch.nn.functional.pad(self.images[i], (4, 4, 4, 4))
+        top, left = torch.randint(0, 9, (2,)).tolist()
+        img = padded[:, top:top + 32, left:left + 32]
+        if torch.rand(()) < 0.5:
+            img = img.flip(-1)
+        return (img.float() / 255 - self.mean) / self.std, self.labels[i]
+
+
+class _TorchvisionCIFAR(_TorchOpsCIFAR):
+    """The same with torchvision.transforms.v2."""
+
+    def __init__(self, images, labels):
+        import torch
+        import torchvision.transforms.v2 as v2
+        super().__init__(images, labels)
+        self.transform = v2.Compose([v2.RandomCrop(32, padding=4), v2.RandomHorizontalFlip(),
+                                     v2.ToDtype(torch.float32, scale=True), v2.Normalize(CIFAR_MEAN, CIFAR_STD)])
+
+    def __getitem__(self, i):
+        return self.transform(self.images[i]), self.labels[i]
+
+
+def _cifar(n):
+    rng = np.random.default_rng(0)
+    return (rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8),
+            rng.integers(0, 10, n, dtype=np.int64))
+
+
+def _epoch_of(make_loader):
+    """A unit of work: one epoch of the loader `make_loader()` builds."""
+    def make():
+        loader = make_loader()
+
+        def run():
+            for _ in loader:
+                pass
+        return run
+    return make
+
+
+def loader_cases(quick=False):
+    """CIFAR training epochs (RandomCrop(32, padding=4) + flip + Normalize,
+    batch 256) end to end: fastreg.torch.Loader against AugmentedDataset in a
+    DataLoader, per sample and in whole batches, and torchvision per sample
+    (per-sample torch ops when torchvision is absent, named so); and how much
+    of the augmentation the Loader hides behind a training step."""
+    if not have("torch"):
+        return []
+    import torch
+    from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
+
+    import fastreg.transforms as T
+    from fastreg.torch import AugmentedDataset, Loader
+
+    n, batch = (2000 if quick else 20000), 256
+    images, labels = _cifar(n)
+    tensors = TensorDataset(torch.from_numpy(images), torch.from_numpy(labels))
+
+    def aug():
+        return T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(),
+                          T.Normalize(CIFAR_MEAN, CIFAR_STD)], seed=0)
+
+    def per_sample(dataset, workers):
+        return lambda: DataLoader(dataset, batch_size=batch, shuffle=True, num_workers=workers)
+
+    def whole_batches(workers):
+        def make():
+            ds = AugmentedDataset(tensors, aug())
+            return DataLoader(ds, batch_size=None, num_workers=workers,
+                              sampler=BatchSampler(RandomSampler(ds), batch, drop_last=False))
+        return make
+
+    peer, peer_name = ((_TorchvisionCIFAR, "torchvision") if have("torchvision")
+                       else (_TorchOpsCIFAR, "torch-ops(tv)"))  # a stand-in for torchvision
+    contenders = [
+        Contender("Loader", _epoch_of(lambda: Loader(tensors, aug(), batch_size=batch, shuffle=True))),
+        Contender("AugDS DL(0)", _epoch_of(per_sample(AugmentedDataset(tensors, aug()), 0))),
+        Contender("AugDS DL(2)", _epoch_of(per_sample(AugmentedDataset(tensors, aug()), 2))),
+        Contender("AugDS batches DL(0)", _epoch_of(whole_batches(0))),
+        Contender("AugDS batches DL(2)", _epoch_of(whole_batches(2))),
+        Contender(f"{peer_name} DL(0)", _epoch_of(per_sample(peer(images, labels), 0))),
+        Contender(f"{peer_name} DL(2)", _epoch_of(per_sample(peer(images, labels), 2))),
+    ]
+    cases = [Case(f"CIFAR epoch {n} imgs, batch {batch}", n, "img", contenders, threads=2)]
+
+    # a simulated training step: a fixed matrix product on one torch thread (about twice the
+    # augmentation time of a batch), its operands in cache
+    a = torch.randn(512, 512)
+
+    def train_step(x):
+        torch.mm(a, a)
+
+    def with_step(prefetch_factor):
+        def make():
+            torch.set_num_threads(1)
+            loader = Loader(tensors, aug(), batch_size=batch, shuffle=True, prefetch_factor=prefetch_factor)
+
+            def run():
+                for x, _ in loader:
+                    train_step(x)
+            return run
+        return make
+
+    def step_alone():
+        torch.set_num_threads(1)
+        batches = list(Loader(tensors, aug(), batch_size=batch, shuffle=True))
+
+        def run():
+            for x, _ in batches:
+                train_step(x)
+        return run
+
+    def hidden(medians):
+        overlapped, serial, step = (medians[c.name] for c in overlap)
+        return (f"{overlap_title}: the Loader's prefetch hides {(serial - overlapped) / (serial - step):.0%} "
+                "of the augmentation time behind the training step")
+
+    overlap = [Contender("Loader+step prefetch 2", with_step(2)),
+               Contender("Loader+step prefetch 0", with_step(0)),
+               Contender("step alone", step_alone)]
+    overlap_title = f"CIFAR epoch + a training step, batch {batch}"
+    cases.append(Case(overlap_title, n, "img", overlap, threads=2, summary=hidden))
+    return cases
+
+
 def _time(fn, repeat):
     times = []
     for _ in range(repeat):
@@ -630,4 +776,4 @@ def format_table(rows):
 
 
 ALL_CASES = {"dropout": dropout_cases, "gil": gil_cases, "sgd": sgd_cases, "image": image_cases,
-             "rotate": rotate_cases, "mixing": mixing_cases, "text": text_cases}
+             "rotate": rotate_cases, "mixing": mixing_cases, "text": text_cases, "loader": loader_cases}

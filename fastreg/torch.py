@@ -287,10 +287,15 @@ class AugmentedDataset(torch.utils.data.Dataset):
 
     @property
     def epoch(self):
+        """int : The epoch the samples are drawn for (set with :meth:`set_epoch`)."""
         return int(self._epoch)
 
     def set_epoch(self, epoch):
         """Draw the samples of `epoch` from now on, in every DataLoader worker.
+
+        The value is written to shared memory that the workers read for each
+        batch, so it reaches workers already started (persistent ones
+        included), whatever their start method.
 
         Parameters
         ----------
@@ -326,6 +331,9 @@ class AugmentedDataset(torch.utils.data.Dataset):
     def __getitem__(self, index):
         """One sample, or one whole batch when `index` is a list of ints.
 
+        A DataLoader with ``batch_size=None`` and a ``BatchSampler`` as its
+        sampler passes lists, and so receives whole batches.
+
         Parameters
         ----------
         index : int or list of int
@@ -344,6 +352,22 @@ class AugmentedDataset(torch.utils.data.Dataset):
         ValueError
             If `index` is an empty list, or the images of a batch give
             outputs of different shapes.
+
+        See Also
+        --------
+        fastreg.transforms.Compose.batch : The call that augments a batch.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fastreg.transforms as T
+        >>> from fastreg.torch import AugmentedDataset
+        >>> samples = [(np.zeros((8, 8, 3), np.uint8), label) for label in range(5)]
+        >>> ds = AugmentedDataset(samples, T.RandomHorizontalFlip())
+        >>> image, label = ds[2]
+        >>> images, labels = ds[[4, 0, 1]]
+        >>> images.shape, labels.tolist()
+        (torch.Size([3, 8, 8, 3]), [4, 0, 1])
         """
         if isinstance(index, (list, tuple)):
             if not index:
@@ -369,6 +393,10 @@ class AugmentedDataset(torch.utils.data.Dataset):
         list
             One augmented sample per index, as :meth:`__getitem__` gives it
             for an int.
+
+        See Also
+        --------
+        fastreg.transforms.Compose.batch : The call that augments the samples.
         """
         limit_in_loader_worker()
         indices = [int(i) for i in indices]
@@ -542,10 +570,14 @@ class Loader:
 
     @property
     def epoch(self):
+        """int : The epoch the next iteration draws (set with :meth:`set_epoch`)."""
         return self._epoch
 
     def set_epoch(self, epoch):
         """Draw the order and the augmentations of `epoch` in the next iteration.
+
+        The shuffle is torch's ``DistributedSampler`` with `seed` + `epoch`;
+        the augmentations are the transform's for `epoch`.
 
         Parameters
         ----------
@@ -577,11 +609,22 @@ class Loader:
         self._sampler.set_epoch(self._epoch)
 
     def __len__(self):
-        """The number of batches of an epoch for this `rank`."""
+        """The number of batches of an epoch for this `rank`.
+
+        Returns
+        -------
+        int
+        """
         return len(self._batches)
 
     def __iter__(self):
-        """The batches of the current epoch (their indices are drawn now)."""
+        """The batches of the current epoch; their indices are drawn now.
+
+        Returns
+        -------
+        iterator
+            Of ``images`` tensors, or of tuples ``(images, *fields)``.
+        """
         return self._run(list(self._batches), self._epoch)
 
     def _run(self, batches, epoch):
