@@ -253,3 +253,9 @@ def test_bad_epoch(epoch, error):
     with pytest.raises(error, match="epoch"):
         loader.set_epoch(epoch)
     assert loader.epoch == 3
+
+
+@pytest.mark.parametrize("dataset", [IMAGES[:0], []], ids=["array", "list"])
+def test_empty_dataset_gives_no_batches(dataset):
+    loader = Loader(dataset, pipeline(), batch_size=4)
+    assert len(loader) == 0 and list(loader) == []
