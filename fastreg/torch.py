@@ -463,7 +463,9 @@ class Loader:
         transform's own.
     num_replicas : int, default 1
         Number of processes the dataset is split over (distributed
-        training), at least 1.
+        training), at least 1.  Each gets ``ceil(N / num_replicas)``
+        samples, the last ones repeated from the start when needed, as
+        ``DistributedSampler`` does.
     rank : int, default 0
         This process's part, in [0, `num_replicas`).
     prefetch_factor : int, default 2
