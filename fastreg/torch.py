@@ -24,7 +24,7 @@ from torch.utils.data import BatchSampler, DistributedSampler, TensorDataset, de
 import fastreg
 from fastreg.threads import limit_in_loader_worker
 from fastreg.transforms import Transform
-from fastreg._validate import check_count, check_probability, check_uint64
+from fastreg._validate import check_count, check_flag, check_probability, check_uint64
 
 
 class _DropoutFunction(torch.autograd.Function):
@@ -137,12 +137,6 @@ def _check_int(name, value, low=0, high=_INT_LIMIT):
         shown = "2**63" if high == _INT_LIMIT else high
         raise ValueError(f"{name} must be in [{low}, {shown}), got {value}")
     return value
-
-
-def _check_bool(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
-    return bool(value)
 
 
 def _check_transform(transform):
@@ -542,14 +536,14 @@ class Loader:
                  num_replicas=1, rank=0, prefetch_factor=2, num_workers=1, load=None, pin_memory=False):
         self.transform = _check_transform(transform)
         self.batch_size = _check_int("batch_size", batch_size, low=1)
-        self.shuffle = _check_bool("shuffle", shuffle)
-        self.drop_last = _check_bool("drop_last", drop_last)
+        self.shuffle = check_flag("shuffle", shuffle)
+        self.drop_last = check_flag("drop_last", drop_last)
         self.seed = _check_int("seed", seed)
         self.num_replicas = _check_int("num_replicas", num_replicas, low=1)
         self.rank = _check_int("rank", rank, high=self.num_replicas)
         self.prefetch_factor = _check_int("prefetch_factor", prefetch_factor)
         self.num_workers = _check_int("num_workers", num_workers, low=1)
-        self.pin_memory = _check_bool("pin_memory", pin_memory)
+        self.pin_memory = check_flag("pin_memory", pin_memory)
         if load is not None and not callable(load):
             raise TypeError(f"load must be callable, got {type(load).__name__}")
         if load is None:
