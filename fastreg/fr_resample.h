@@ -1,0 +1,369 @@
+/* Separable resampling of uint8 HWC images: torch's uint8 CPU upsampling
+ * (UpSampleKernel.cpp) as torchvision.transforms.v2.functional.resize calls it.
+ *
+ * Weights.  Each axis gets a table: for output index i the first source
+ * index, the tap count and int16 weights.  They are computed in double, in
+ * torch's order (no fused multiply-add), with scale = in / out:
+ *   antialias (bilinear, bicubic): support = s * max(scale, 1) with s = 1
+ *     (triangle) or 2 (Keys cubic, a = -0.5); centre = scale (i + 0.5);
+ *     first = max((int64)(centre - support + 0.5), 0), last =
+ *     min((int64)(centre + support + 0.5), in); w_j = f((j + first - centre
+ *     + 0.5) / max(scale, 1)), divided by their sum.
+ *   no antialias: src = scale (i + 0.5) - 0.5 (clamped at 0 for bilinear),
+ *     index = min(floorf(src), in - 1), lambda = clamp(src - index, 0, 1),
+ *     taps f(j + 1 - s - lambda), j < 2s, with Keys a = -0.75 for bicubic;
+ *     taps that fall outside the image are added to the edge tap.
+ *   nearest: one tap of weight 1 at min(floorf(float(i) * fscale), in - 1)
+ *     (i >> 1 when out = 2 in; i when out = in), nearest-exact at
+ *     min(floorf((i + 0.5) * fscale), in - 1), fscale = float(in) / float(out).
+ * The precision p is the largest p <= 22 with (int)(0.5 + w_max 2^(p+1)) <
+ * 2^15 (w_max over the axis), and a weight w becomes (int)(w 2^p +- 0.5).
+ *
+ * Passes.  The horizontal pass runs first (skipped when the width is
+ * unchanged), then the vertical pass (skipped when the height is unchanged);
+ * each output is clamp((2^(p-1) + sum w_j x_j) >> p, 0, 255) in int32, so the
+ * horizontal result is a uint8 row, as in torch.  Every SIMD level computes
+ * the same integer sums.
+ *
+ * Interface for a pipeline.  fr_resample_axis_setup fills one axis table in
+ * caller memory (fr_resample_axis_bytes long); fr_resample_rows writes output
+ * rows [y0, y1) reading only the source rows they need, keeping horizontally
+ * resampled rows in a small ring (fr_resample_scratch_bytes long), so a
+ * caller can pull a band of rows at a time without a full intermediate image. */
+#ifndef FR_RESAMPLE_H
+#define FR_RESAMPLE_H
+
+#pragma GCC optimize("fp-contract=off")
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include "fr_simd.h"
+
+enum { FR_NEAREST = 0, FR_NEAREST_EXACT = 1, FR_BILINEAR = 2, FR_BICUBIC = 3 };
+
+typedef struct {
+    int64_t in_size, out_size;
+    int64_t taps;       /* weights stored per output index */
+    int precision;
+    int identity;       /* out == in: the pass is a copy */
+    int32_t *first;     /* [out_size] first source index */
+    int32_t *count;     /* [out_size] taps used (<= taps) */
+    int16_t *weight;    /* [out_size * taps], zero past count */
+} fr_resample_axis;
+
+typedef struct {
+    fr_resample_axis x, y;
+    int64_t C;          /* channels, 1..4 */
+} fr_resample_plan;
+
+/* Weights per output index along an axis (the table's row length). */
+static inline int64_t fr_resample_taps(int64_t in, int64_t out, int interp, int antialias)
+{
+    if (interp == FR_NEAREST || interp == FR_NEAREST_EXACT)
+        return 1;
+    int64_t size = interp == FR_BICUBIC ? 4 : 2;
+    if (!antialias)
+        return size;
+    double scale = (double)in / (double)out;
+    double support = scale >= 1.0 ? (size * 0.5) * scale : size * 0.5;
+    return (int64_t)ceil(support) * 2 + 1;
+}
+
+static inline int64_t fr_resample_axis_bytes(int64_t in, int64_t out, int interp, int antialias)
+{
+    int64_t taps = fr_resample_taps(in, out, interp, antialias);
+    /* first, count, weights, and taps doubles of scratch for one index */
+    return out * 8 + out * taps * 2 + taps * 8 + 16;
+}
+
+static inline double fr_resample_cubic(double x, double a)
+{
+    x = fabs(x);
+    if (x < 1.0)
+        return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
+    if (x < 2.0)
+        return ((a * x - 5.0 * a) * x + 8.0 * a) * x - 4.0 * a;
+    return 0.0;
+}
+
+static inline double fr_resample_filter(int interp, int antialias, double x)
+{
+    if (interp == FR_BICUBIC)
+        return fr_resample_cubic(x, antialias ? -0.5 : -0.75);
+    x = fabs(x);
+    return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+/* The double weights of output index i into w[0..taps); sets *first, *count;
+ * returns the running maximum torch takes over them. */
+static inline double fr_resample_weights(int64_t in, int64_t out, int interp, int antialias,
+                                         int64_t taps, int64_t i, double *w, int64_t *first,
+                                         int64_t *count)
+{
+    double scale = (double)in / (double)out;
+    double w_max = 0.0;
+    int64_t lo, n, j;
+    for (j = 0; j < taps; j++)
+        w[j] = 0.0;
+    if (antialias) {
+        int64_t size = interp == FR_BICUBIC ? 4 : 2;
+        double support = scale >= 1.0 ? (size * 0.5) * scale : size * 0.5;
+        double center = scale * (i + 0.5);
+        double invscale = scale >= 1.0 ? 1.0 / scale : 1.0;
+        double total = 0.0;
+        int64_t hi = (int64_t)(center + support + 0.5);
+        lo = (int64_t)(center - support + 0.5);
+        if (lo < 0)
+            lo = 0;
+        n = (hi < in ? hi : in) - lo;
+        n = n < 0 ? 0 : (n > taps ? taps : n);
+        for (j = 0; j < n; j++) {
+            w[j] = fr_resample_filter(interp, 1, (j + lo - center + 0.5) * invscale);
+            total += w[j];
+        }
+        if (total != 0.0)
+            for (j = 0; j < n; j++) {
+                w[j] /= total;
+                w_max = w[j] > w_max ? w[j] : w_max;
+            }
+    } else {
+        int cubic = interp == FR_BICUBIC;
+        int64_t half = taps / 2, k = 0;
+        double real = scale * (i + 0.5) - 0.5;
+        if (!cubic && real < 0.0)
+            real = 0.0;
+        int64_t index = (int64_t)floorf((float)real);
+        if (index > in - 1)
+            index = in - 1;
+        double lambda = real - index;
+        lambda = lambda < 0.0 ? 0.0 : (lambda > 1.0 ? 1.0 : lambda);
+        int64_t unbound = index - half + 1, hi = index + half + 1;
+        lo = unbound < 0 ? 0 : unbound;
+        n = (hi < in ? hi : in) - lo;
+        n = n < 0 ? 0 : (n > taps ? taps : n);
+        for (j = 0; j < taps; j++) {
+            double v = fr_resample_filter(interp, 0, (double)(j + 1 - half) - lambda);
+            if (unbound + j <= 0)
+                k = 0;
+            else if (unbound + j >= in - 1)
+                k = n - 1;
+            w[k] += v;
+            w_max = w[k] > w_max ? w[k] : w_max;
+            k++;
+        }
+    }
+    *first = lo;
+    *count = n;
+    return w_max;
+}
+
+static inline int64_t fr_resample_nearest(int64_t in, int64_t out, int interp, int64_t i)
+{
+    float fscale = (float)in / (float)out;
+    int64_t j;
+    if (interp == FR_NEAREST_EXACT)
+        j = (int64_t)floorf((float)((i + 0.5) * (double)fscale));
+    else if (out == in)
+        j = i;
+    else if (out == 2 * in)
+        j = i >> 1;
+    else
+        j = (int64_t)floorf((float)i * fscale);
+    return j < in - 1 ? j : in - 1;
+}
+
+/* Fill `a` for `in` source pixels resampled to `out` (both > 0), its tables
+ * laid out in `mem` (fr_resample_axis_bytes bytes, 8-byte aligned). */
+static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64_t out, int interp,
+                                          int antialias, void *mem)
+{
+    int64_t taps = fr_resample_taps(in, out, interp, antialias);
+    int64_t i, j, first, count;
+    a->in_size = in;
+    a->out_size = out;
+    a->taps = taps;
+    a->identity = in == out;
+    a->first = (int32_t *)mem;
+    a->count = a->first + out;
+    double *w = (double *)(a->count + out + (out & 1)); /* 8-byte aligned */
+    a->weight = (int16_t *)(w + taps);
+    if (interp == FR_NEAREST || interp == FR_NEAREST_EXACT) {
+        a->precision = 0;
+        for (i = 0; i < out; i++) {
+            a->first[i] = (int32_t)fr_resample_nearest(in, out, interp, i);
+            a->count[i] = 1;
+            a->weight[i] = 1;
+        }
+        return;
+    }
+    double w_max = 0.0;
+    for (i = 0; i < out; i++) { /* first pass: the largest weight */
+        double m = fr_resample_weights(in, out, interp, antialias, taps, i, w, &first, &count);
+        w_max = m > w_max ? m : w_max;
+    }
+    int p;
+    for (p = 0; p < 22; p++)
+        if ((int)(0.5 + w_max * (1 << (p + 1))) >= (1 << 15))
+            break;
+    a->precision = p;
+    for (i = 0; i < out; i++) { /* second pass: the same doubles, to int16 */
+        fr_resample_weights(in, out, interp, antialias, taps, i, w, &first, &count);
+        a->first[i] = (int32_t)first;
+        a->count[i] = (int32_t)count;
+        for (j = 0; j < taps; j++) {
+            double v = j < count ? w[j] * (1 << p) : 0.0;
+            a->weight[i * taps + j] = (int16_t)(v < 0 ? (int)(-0.5 + v) : (int)(0.5 + v));
+        }
+    }
+}
+
+/* Bytes of scratch fr_resample_rows needs: a ring of horizontally resampled
+ * rows (as many as the most vertical taps) and their row pointers. */
+static inline int64_t fr_resample_scratch_bytes(const fr_resample_plan *p)
+{
+    int64_t ring = p->y.identity || p->x.identity ? 0 : p->y.taps;
+    return ring * (p->x.out_size * p->C + 64) + p->y.taps * (int64_t)sizeof(void *) + 64;
+}
+
+/* ---- The two passes, written once over a lane count and compiled per level. */
+
+FR_INLINE int32_t fr_resample_clamp(int32_t v)
+{
+    return v < 0 ? 0 : (v > 255 ? 255 : v);
+}
+
+/* One horizontal output row of C channels (C a constant after inlining). */
+#define FR_RESAMPLE_HROW(C)                                                           \
+    for (int64_t x = 0; x < ax->out_size; x++) {                                      \
+        const uint8_t *s = src + (int64_t)ax->first[x] * (C);                          \
+        const int16_t *w = ax->weight + x * ax->taps;                                  \
+        int32_t acc[4] = {half, half, half, half};                                     \
+        for (int32_t k = 0; k < ax->count[x]; k++)                                     \
+            for (int c = 0; c < (C); c++)                                              \
+                acc[c] += (int32_t)w[k] * s[k * (C) + c];                              \
+        for (int c = 0; c < (C); c++)                                                  \
+            dst[x * (C) + c] = (uint8_t)fr_resample_clamp(acc[c] >> ax->precision);    \
+    }
+
+/* The vertical pass over n bytes: dst[i] = clamp((half + sum_k w[k] rows[k][i]) >> p). */
+#define FR_RESAMPLE_VROW(LANES)                                                       \
+    typedef int32_t vi_t __attribute__((vector_size(4 * (LANES))));                   \
+    typedef uint8_t vb_t __attribute__((vector_size(LANES)));                         \
+    int64_t i = 0;                                                                    \
+    while (n >= (LANES)) {                                                            \
+        if (i + (LANES) > n) /* the last block overlaps the one before */              \
+            i = n - (LANES);                                                          \
+        vi_t acc = (vi_t){0} + half;                                                  \
+        for (int k = 0; k < count; k++) {                                             \
+            vb_t b;                                                                   \
+            memcpy(&b, rows[k] + i, (LANES));                                         \
+            acc += __builtin_convertvector(b, vi_t) * (int32_t)w[k];                  \
+        }                                                                             \
+        acc >>= precision;                                                            \
+        acc &= (vi_t)(acc > 0);                                                       \
+        acc = (acc & ~(vi_t)(acc > 255)) | ((vi_t)(acc > 255) & 255);                 \
+        vb_t r = __builtin_convertvector(acc, vb_t);                                  \
+        memcpy(dst + i, &r, (LANES));                                                 \
+        i += (LANES);                                                                 \
+        if (i >= n)                                                                   \
+            return;                                                                   \
+    }                                                                                 \
+    for (; i < n; i++) {                                                              \
+        int32_t a = half;                                                             \
+        for (int k = 0; k < count; k++)                                               \
+            a += (int32_t)w[k] * rows[k][i];                                          \
+        dst[i] = (uint8_t)fr_resample_clamp(a >> precision);                          \
+    }
+
+#define FR_RESAMPLE_LEVEL(SUFFIX, TARGET, LANES)                                      \
+    TARGET static void fr_resample_hrow_##SUFFIX(const fr_resample_axis *ax, int64_t C, \
+                                                const uint8_t *src, uint8_t *dst)     \
+    {                                                                                 \
+        int32_t half = (1 << ax->precision) >> 1;                                     \
+        switch (C) {                                                                  \
+        case 1: FR_RESAMPLE_HROW(1) break;                                            \
+        case 2: FR_RESAMPLE_HROW(2) break;                                            \
+        case 3: FR_RESAMPLE_HROW(3) break;                                            \
+        default: FR_RESAMPLE_HROW(4) break;                                           \
+        }                                                                             \
+    }                                                                                 \
+    TARGET static void fr_resample_vrow_##SUFFIX(const uint8_t *const *rows,          \
+                                                const int16_t *w, int count,          \
+                                                int precision, uint8_t *dst, int64_t n) \
+    {                                                                                 \
+        int32_t half = (1 << precision) >> 1;                                         \
+        FR_RESAMPLE_VROW(LANES)                                                       \
+    }
+
+FR_RESAMPLE_LEVEL(base, , 16)
+#if FR_X86
+FR_RESAMPLE_LEVEL(avx2, FR_TARGET_AVX2, 32)
+FR_RESAMPLE_LEVEL(avx512, FR_TARGET_AVX512, 64)
+#endif
+
+typedef void (*fr_resample_hrow_fn)(const fr_resample_axis *, int64_t, const uint8_t *, uint8_t *);
+typedef void (*fr_resample_vrow_fn)(const uint8_t *const *, const int16_t *, int, int, uint8_t *,
+                                    int64_t);
+
+/* Output rows [y0, y1) of the plan: `src` points at the top-left pixel of
+ * the source box (pixels of C contiguous bytes, rows `src_stride` bytes
+ * apart), `dst` at output row 0 (rows `dst_stride` apart, pixels of C
+ * contiguous bytes); `scratch` holds fr_resample_scratch_bytes bytes. */
+static void fr_resample_rows(const fr_resample_plan *p, const uint8_t *src, int64_t src_stride,
+                             uint8_t *dst, int64_t dst_stride, int64_t y0, int64_t y1,
+                             uint8_t *scratch, int level)
+{
+    fr_resample_hrow_fn hrow = fr_resample_hrow_base;
+    fr_resample_vrow_fn vrow = fr_resample_vrow_base;
+#if FR_X86
+    if (level >= FR_SIMD_AVX512) {
+        hrow = fr_resample_hrow_avx512;
+        vrow = fr_resample_vrow_avx512;
+    } else if (level >= FR_SIMD_AVX2) {
+        hrow = fr_resample_hrow_avx2;
+        vrow = fr_resample_vrow_avx2;
+    }
+#else
+    (void)level;
+#endif
+    const fr_resample_axis *ax = &p->x, *ay = &p->y;
+    int64_t C = p->C, row_bytes = ax->out_size * C;
+    if (ay->identity) { /* one source row per output row */
+        for (int64_t y = y0; y < y1; y++) {
+            if (ax->identity)
+                memcpy(dst + y * dst_stride, src + y * src_stride, (size_t)row_bytes);
+            else
+                hrow(ax, C, src + y * src_stride, dst + y * dst_stride);
+        }
+        return;
+    }
+    const uint8_t **rows = (const uint8_t **)scratch;
+    uint8_t *ring = scratch + ((ay->taps * (int64_t)sizeof(void *) + 63) & ~(int64_t)63);
+    int64_t ring_rows = ay->taps, ring_pitch = row_bytes + 64;
+    int64_t done_lo = 0, done_hi = 0; /* source rows held in the ring */
+    for (int64_t y = y0; y < y1; y++) {
+        int64_t lo = ay->first[y], n = ay->count[y];
+        if (ax->identity) { /* vertical only: read the source rows in place */
+            for (int64_t k = 0; k < n; k++)
+                rows[k] = src + (lo + k) * src_stride;
+            vrow(rows, ay->weight + y * ay->taps, (int)n, ay->precision, dst + y * dst_stride,
+                 row_bytes);
+            continue;
+        }
+        if (lo < done_lo || lo >= done_hi)
+            done_lo = done_hi = lo; /* nothing reusable */
+        for (int64_t r = done_hi; r < lo + n; r++) {
+            hrow(ax, C, src + r * src_stride, ring + (r % ring_rows) * ring_pitch);
+        }
+        if (lo + n > done_hi)
+            done_hi = lo + n;
+        done_lo = lo;
+        for (int64_t k = 0; k < n; k++)
+            rows[k] = ring + ((lo + k) % ring_rows) * ring_pitch;
+        vrow(rows, ay->weight + y * ay->taps, (int)n, ay->precision, dst + y * dst_stride,
+             row_bytes);
+    }
+}
+
+#endif
