@@ -222,70 +222,220 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
  * rows (as many as the most vertical taps) and their row pointers. */
 static inline int64_t fr_resample_scratch_bytes(const fr_resample_plan *p)
 {
-    int64_t ring = p->y.identity || p->x.identity ? 0 : p->y.taps;
+    int64_t ring = p->y.identity || p->x.identity ? 0 : p->y.taps + 4;
     return ring * (p->x.out_size * p->C + 64) + p->y.taps * (int64_t)sizeof(void *) + 64;
 }
 
-/* ---- The two passes, written once over a lane count and compiled per level. */
+/* ---- The two passes, written once over a lane count and compiled per level.
+ *
+ * A thin layer per level gives int32 vectors of LANES lanes (one register):
+ * load LANES bytes widened to int32; pack four vectors back to bytes with
+ * unsigned saturation (which is the clamp to [0, 255]); load one 4-byte
+ * pixel from each of LANES / 4 rows; store C bytes of each of them.  The
+ * passes above it are the same code at every level. */
 
 FR_INLINE int32_t fr_resample_clamp(int32_t v)
 {
     return v < 0 ? 0 : (v > 255 ? 255 : v);
 }
 
-/* One horizontal output row of C channels (C a constant after inlining). */
-#define FR_RESAMPLE_HROW(C)                                                           \
-    for (int64_t x = 0; x < ax->out_size; x++) {                                      \
-        const uint8_t *s = src + (int64_t)ax->first[x] * (C);                          \
-        const int16_t *w = ax->weight + x * ax->taps;                                  \
-        int32_t acc[4] = {half, half, half, half};                                     \
-        for (int32_t k = 0; k < ax->count[x]; k++)                                     \
-            for (int c = 0; c < (C); c++)                                              \
-                acc[c] += (int32_t)w[k] * s[k * (C) + c];                              \
-        for (int c = 0; c < (C); c++)                                                  \
-            dst[x * (C) + c] = (uint8_t)fr_resample_clamp(acc[c] >> ax->precision);    \
-    }
+FR_INLINE uint32_t fr_resample_load32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
 
-/* The vertical pass over n bytes: dst[i] = clamp((half + sum_k w[k] rows[k][i]) >> p). */
-#define FR_RESAMPLE_VROW(LANES)                                                       \
-    typedef int32_t vi_t __attribute__((vector_size(4 * (LANES))));                   \
-    typedef uint8_t vb_t __attribute__((vector_size(LANES)));                         \
-    int64_t i = 0;                                                                    \
-    while (n >= (LANES)) {                                                            \
-        if (i + (LANES) > n) /* the last block overlaps the one before */              \
-            i = n - (LANES);                                                          \
-        vi_t acc = (vi_t){0} + half;                                                  \
-        for (int k = 0; k < count; k++) {                                             \
-            vb_t b;                                                                   \
-            memcpy(&b, rows[k] + i, (LANES));                                         \
-            acc += __builtin_convertvector(b, vi_t) * (int32_t)w[k];                  \
+typedef int32_t fr_vi4 __attribute__((vector_size(16)));
+
+#if FR_X86
+typedef int32_t fr_vi8 __attribute__((vector_size(32)));
+typedef int32_t fr_vi16 __attribute__((vector_size(64)));
+
+FR_INLINE fr_vi4 fr_rs_widen_base(__m128i x)
+{
+    __m128i z = _mm_setzero_si128();
+    return (fr_vi4)_mm_unpacklo_epi16(_mm_unpacklo_epi8(x, z), z);
+}
+FR_INLINE fr_vi4 fr_rs_load_base(const uint8_t *p)
+{
+    return fr_rs_widen_base(_mm_cvtsi32_si128((int)fr_resample_load32(p)));
+}
+FR_INLINE void fr_rs_pack_base(uint8_t *d, fr_vi4 a0, fr_vi4 a1, fr_vi4 a2, fr_vi4 a3)
+{
+    __m128i lo = _mm_packs_epi32((__m128i)a0, (__m128i)a1);
+    __m128i hi = _mm_packs_epi32((__m128i)a2, (__m128i)a3);
+    _mm_storeu_si128((__m128i *)d, _mm_packus_epi16(lo, hi));
+}
+FR_INLINE fr_vi4 fr_rs_loadpx_base(const uint8_t *const *s, int64_t off)
+{
+    return fr_rs_load_base(s[0] + off);
+}
+FR_INLINE void fr_rs_storepx_base(uint8_t *const *d, int64_t off, fr_vi4 a, int C)
+{
+    __m128i b = _mm_packs_epi32((__m128i)a, (__m128i)a);
+    uint32_t v = (uint32_t)_mm_cvtsi128_si32(_mm_packus_epi16(b, b));
+    memcpy(d[0] + off, &v, (size_t)C);
+}
+
+FR_TARGET_AVX2 FR_INLINE fr_vi8 fr_rs_load_avx2(const uint8_t *p)
+{
+    return (fr_vi8)_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
+}
+FR_TARGET_AVX2 FR_INLINE void fr_rs_pack_avx2(uint8_t *d, fr_vi8 a0, fr_vi8 a1, fr_vi8 a2, fr_vi8 a3)
+{
+    __m256i lo = _mm256_packs_epi32((__m256i)a0, (__m256i)a1);
+    __m256i hi = _mm256_packs_epi32((__m256i)a2, (__m256i)a3);
+    __m256i b = _mm256_packus_epi16(lo, hi); /* 4-byte groups in lane order 0 2 4 6 | 1 3 5 7 */
+    b = _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256((__m256i *)d, b);
+}
+FR_TARGET_AVX2 FR_INLINE fr_vi8 fr_rs_loadpx_avx2(const uint8_t *const *s, int64_t off)
+{
+    __m128i x = _mm_setr_epi32((int)fr_resample_load32(s[0] + off),
+                               (int)fr_resample_load32(s[1] + off), 0, 0);
+    return (fr_vi8)_mm256_cvtepu8_epi32(x);
+}
+FR_TARGET_AVX2 FR_INLINE void fr_rs_storepx_avx2(uint8_t *const *d, int64_t off, fr_vi8 a, int C)
+{
+    __m256i b = _mm256_packs_epi32((__m256i)a, (__m256i)a);
+    b = _mm256_packus_epi16(b, b);
+    uint32_t v0 = (uint32_t)_mm256_extract_epi32(b, 0), v1 = (uint32_t)_mm256_extract_epi32(b, 4);
+    memcpy(d[0] + off, &v0, (size_t)C);
+    memcpy(d[1] + off, &v1, (size_t)C);
+}
+
+FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_load_avx512(const uint8_t *p)
+{
+    return (fr_vi16)_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
+}
+FR_TARGET_AVX512 FR_INLINE __m128i fr_rs_narrow_avx512(fr_vi16 a)
+{
+    return _mm512_cvtusepi32_epi8(_mm512_max_epi32((__m512i)a, _mm512_setzero_si512()));
+}
+FR_TARGET_AVX512 FR_INLINE void fr_rs_pack_avx512(uint8_t *d, fr_vi16 a0, fr_vi16 a1, fr_vi16 a2,
+                                                  fr_vi16 a3)
+{
+    _mm_storeu_si128((__m128i *)d, fr_rs_narrow_avx512(a0));
+    _mm_storeu_si128((__m128i *)(d + 16), fr_rs_narrow_avx512(a1));
+    _mm_storeu_si128((__m128i *)(d + 32), fr_rs_narrow_avx512(a2));
+    _mm_storeu_si128((__m128i *)(d + 48), fr_rs_narrow_avx512(a3));
+}
+FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_loadpx_avx512(const uint8_t *const *s, int64_t off)
+{
+    __m128i x = _mm_setr_epi32((int)fr_resample_load32(s[0] + off), (int)fr_resample_load32(s[1] + off),
+                               (int)fr_resample_load32(s[2] + off), (int)fr_resample_load32(s[3] + off));
+    return (fr_vi16)_mm512_cvtepu8_epi32(x);
+}
+FR_TARGET_AVX512 FR_INLINE void fr_rs_storepx_avx512(uint8_t *const *d, int64_t off, fr_vi16 a, int C)
+{
+    uint32_t v[4];
+    _mm_storeu_si128((__m128i *)v, fr_rs_narrow_avx512(a));
+    for (int r = 0; r < 4; r++)
+        memcpy(d[r] + off, &v[r], (size_t)C);
+}
+#else /* portable C with the same results */
+FR_INLINE fr_vi4 fr_rs_load_base(const uint8_t *p)
+{
+    return (fr_vi4){p[0], p[1], p[2], p[3]};
+}
+FR_INLINE void fr_rs_pack_base(uint8_t *d, fr_vi4 a0, fr_vi4 a1, fr_vi4 a2, fr_vi4 a3)
+{
+    fr_vi4 a[4] = {a0, a1, a2, a3};
+    for (int j = 0; j < 16; j++)
+        d[j] = (uint8_t)fr_resample_clamp(a[j / 4][j % 4]);
+}
+FR_INLINE fr_vi4 fr_rs_loadpx_base(const uint8_t *const *s, int64_t off)
+{
+    return fr_rs_load_base(s[0] + off);
+}
+FR_INLINE void fr_rs_storepx_base(uint8_t *const *d, int64_t off, fr_vi4 a, int C)
+{
+    for (int c = 0; c < C; c++)
+        d[0][off + c] = (uint8_t)fr_resample_clamp(a[c]);
+}
+#endif
+
+/* Horizontal pass of LANES / 4 rows at once, C channels (a constant after
+ * inlining).  Pixels are read 4 bytes at a time, so output pixels whose
+ * taps reach the last 4 bytes of the row take the scalar loop. */
+#define FR_RESAMPLE_HROWS(SUFFIX, VI, LANES, C)                                       \
+    {                                                                                 \
+        int64_t x_end = ax->out_size;                                                 \
+        while (x_end > 0 &&                                                           \
+               (ax->first[x_end - 1] + ax->count[x_end - 1] - 1) * (C) + 4 > ax->in_size * (C)) \
+            x_end--;                                                                  \
+        for (int64_t x = 0; x < x_end; x++) {                                         \
+            int64_t off = (int64_t)ax->first[x] * (C);                                \
+            const int16_t *w = ax->weight + x * ax->taps;                             \
+            VI acc = (VI){0} + half;                                                  \
+            for (int32_t k = 0; k < ax->count[x]; k++)                                \
+                acc += fr_rs_loadpx_##SUFFIX(src, off + k * (C)) * (int32_t)w[k];     \
+            acc >>= ax->precision;                                                    \
+            fr_rs_storepx_##SUFFIX(dst, x * (C), acc, (C));                           \
         }                                                                             \
-        acc >>= precision;                                                            \
-        acc &= (vi_t)(acc > 0);                                                       \
-        acc = (acc & ~(vi_t)(acc > 255)) | ((vi_t)(acc > 255) & 255);                 \
-        vb_t r = __builtin_convertvector(acc, vb_t);                                  \
-        memcpy(dst + i, &r, (LANES));                                                 \
-        i += (LANES);                                                                 \
-        if (i >= n)                                                                   \
-            return;                                                                   \
-    }                                                                                 \
-    for (; i < n; i++) {                                                              \
-        int32_t a = half;                                                             \
-        for (int k = 0; k < count; k++)                                               \
-            a += (int32_t)w[k] * rows[k][i];                                          \
-        dst[i] = (uint8_t)fr_resample_clamp(a >> precision);                          \
+        for (int r = 0; r < (LANES) / 4; r++)                                         \
+            for (int64_t x = x_end; x < ax->out_size; x++) {                          \
+                const uint8_t *s = src[r] + (int64_t)ax->first[x] * (C);              \
+                const int16_t *w = ax->weight + x * ax->taps;                         \
+                for (int c = 0; c < (C); c++) {                                       \
+                    int32_t a = half;                                                 \
+                    for (int32_t k = 0; k < ax->count[x]; k++)                        \
+                        a += (int32_t)w[k] * s[k * (C) + c];                          \
+                    dst[r][x * (C) + c] = (uint8_t)fr_resample_clamp(a >> ax->precision); \
+                }                                                                     \
+            }                                                                         \
     }
 
-#define FR_RESAMPLE_LEVEL(SUFFIX, TARGET, LANES)                                      \
-    TARGET static void fr_resample_hrow_##SUFFIX(const fr_resample_axis *ax, int64_t C, \
-                                                const uint8_t *src, uint8_t *dst)     \
+/* Vertical pass over n bytes: dst[i] = clamp((half + sum_k w[k] rows[k][i]) >> p),
+ * four registers per step; the last step overlaps the one before. */
+#define FR_RESAMPLE_VROW(SUFFIX, VI, LANES)                                           \
+    {                                                                                 \
+        const int64_t step = 4 * (LANES);                                             \
+        int64_t i = 0;                                                                \
+        while (n >= step) {                                                           \
+            if (i + step > n)                                                         \
+                i = n - step;                                                         \
+            VI a0 = (VI){0} + half, a1 = a0, a2 = a0, a3 = a0;                        \
+            for (int k = 0; k < count; k++) {                                         \
+                const uint8_t *row = rows[k] + i;                                     \
+                int32_t wk = w[k];                                                    \
+                a0 += fr_rs_load_##SUFFIX(row) * wk;                                  \
+                a1 += fr_rs_load_##SUFFIX(row + (LANES)) * wk;                        \
+                a2 += fr_rs_load_##SUFFIX(row + 2 * (LANES)) * wk;                    \
+                a3 += fr_rs_load_##SUFFIX(row + 3 * (LANES)) * wk;                    \
+            }                                                                         \
+            fr_rs_pack_##SUFFIX(dst + i, a0 >> precision, a1 >> precision,            \
+                                a2 >> precision, a3 >> precision);                    \
+            i += step;                                                                \
+            if (i >= n)                                                               \
+                return;                                                               \
+        }                                                                             \
+        for (; i < n; i++) {                                                          \
+            int32_t a = half;                                                         \
+            for (int k = 0; k < count; k++)                                           \
+                a += (int32_t)w[k] * rows[k][i];                                      \
+            dst[i] = (uint8_t)fr_resample_clamp(a >> precision);                      \
+        }                                                                             \
+    }
+
+#define FR_RESAMPLE_LEVEL(SUFFIX, TARGET, VI, LANES)                                  \
+    TARGET static void fr_resample_hrows_##SUFFIX(const fr_resample_axis *ax, int64_t C, \
+                                                 const uint8_t *const *src_rows,      \
+                                                 uint8_t *const *dst_rows)            \
     {                                                                                 \
         int32_t half = (1 << ax->precision) >> 1;                                     \
+        const uint8_t *src[(LANES) / 4]; /* local copies: stores cannot change them */ \
+        uint8_t *dst[(LANES) / 4];                                                    \
+        for (int r = 0; r < (LANES) / 4; r++) {                                       \
+            src[r] = src_rows[r];                                                     \
+            dst[r] = dst_rows[r];                                                     \
+        }                                                                             \
         switch (C) {                                                                  \
-        case 1: FR_RESAMPLE_HROW(1) break;                                            \
-        case 2: FR_RESAMPLE_HROW(2) break;                                            \
-        case 3: FR_RESAMPLE_HROW(3) break;                                            \
-        default: FR_RESAMPLE_HROW(4) break;                                           \
+        case 1: FR_RESAMPLE_HROWS(SUFFIX, VI, LANES, 1) break;                        \
+        case 2: FR_RESAMPLE_HROWS(SUFFIX, VI, LANES, 2) break;                        \
+        case 3: FR_RESAMPLE_HROWS(SUFFIX, VI, LANES, 3) break;                        \
+        default: FR_RESAMPLE_HROWS(SUFFIX, VI, LANES, 4) break;                       \
         }                                                                             \
     }                                                                                 \
     TARGET static void fr_resample_vrow_##SUFFIX(const uint8_t *const *rows,          \
@@ -293,16 +443,20 @@ FR_INLINE int32_t fr_resample_clamp(int32_t v)
                                                 int precision, uint8_t *dst, int64_t n) \
     {                                                                                 \
         int32_t half = (1 << precision) >> 1;                                         \
-        FR_RESAMPLE_VROW(LANES)                                                       \
+        FR_RESAMPLE_VROW(SUFFIX, VI, LANES)                                           \
     }
 
-FR_RESAMPLE_LEVEL(base, , 16)
+FR_RESAMPLE_LEVEL(base, , fr_vi4, 4)
 #if FR_X86
-FR_RESAMPLE_LEVEL(avx2, FR_TARGET_AVX2, 32)
-FR_RESAMPLE_LEVEL(avx512, FR_TARGET_AVX512, 64)
+FR_RESAMPLE_LEVEL(avx2, FR_TARGET_AVX2, fr_vi8, 8)
+FR_RESAMPLE_LEVEL(avx512, FR_TARGET_AVX512, fr_vi16, 16)
 #endif
 
-typedef void (*fr_resample_hrow_fn)(const fr_resample_axis *, int64_t, const uint8_t *, uint8_t *);
+/* Rows the horizontal pass runs at once, at most. */
+#define FR_RESAMPLE_MAX_BATCH 4
+
+typedef void (*fr_resample_hrows_fn)(const fr_resample_axis *, int64_t, const uint8_t *const *,
+                                     uint8_t *const *);
 typedef void (*fr_resample_vrow_fn)(const uint8_t *const *, const int16_t *, int, int, uint8_t *,
                                     int64_t);
 
@@ -314,33 +468,48 @@ static void fr_resample_rows(const fr_resample_plan *p, const uint8_t *src, int6
                              uint8_t *dst, int64_t dst_stride, int64_t y0, int64_t y1,
                              uint8_t *scratch, int level)
 {
-    fr_resample_hrow_fn hrow = fr_resample_hrow_base;
+    fr_resample_hrows_fn hrows = fr_resample_hrows_base;
     fr_resample_vrow_fn vrow = fr_resample_vrow_base;
+    int batch = 1;
 #if FR_X86
     if (level >= FR_SIMD_AVX512) {
-        hrow = fr_resample_hrow_avx512;
+        hrows = fr_resample_hrows_avx512;
         vrow = fr_resample_vrow_avx512;
+        batch = 4;
     } else if (level >= FR_SIMD_AVX2) {
-        hrow = fr_resample_hrow_avx2;
+        hrows = fr_resample_hrows_avx2;
         vrow = fr_resample_vrow_avx2;
+        batch = 2;
     }
 #else
     (void)level;
 #endif
     const fr_resample_axis *ax = &p->x, *ay = &p->y;
     int64_t C = p->C, row_bytes = ax->out_size * C;
+    const uint8_t *in[FR_RESAMPLE_MAX_BATCH];
+    uint8_t *out[FR_RESAMPLE_MAX_BATCH];
     if (ay->identity) { /* one source row per output row */
-        for (int64_t y = y0; y < y1; y++) {
+        for (int64_t y = y0; y < y1; y += batch) {
+            for (int r = 0; r < batch; r++) { /* past y1: the last row again */
+                int64_t yr = y + r < y1 ? y + r : y1 - 1;
+                in[r] = src + yr * src_stride;
+                out[r] = dst + yr * dst_stride;
+            }
             if (ax->identity)
-                memcpy(dst + y * dst_stride, src + y * src_stride, (size_t)row_bytes);
+                for (int r = 0; r < batch && y + r < y1; r++)
+                    memcpy(out[r], in[r], (size_t)row_bytes);
             else
-                hrow(ax, C, src + y * src_stride, dst + y * dst_stride);
+                hrows(ax, C, in, out);
         }
         return;
     }
     const uint8_t **rows = (const uint8_t **)scratch;
     uint8_t *ring = scratch + ((ay->taps * (int64_t)sizeof(void *) + 63) & ~(int64_t)63);
-    int64_t ring_rows = ay->taps, ring_pitch = row_bytes + 64;
+    int64_t ring_rows = ay->taps + FR_RESAMPLE_MAX_BATCH, ring_pitch = row_bytes + 64;
+    int64_t band_end = 0; /* one past the last source row the band reads */
+    for (int64_t y = y0; y < y1; y++)
+        if (ay->first[y] + ay->count[y] > band_end)
+            band_end = ay->first[y] + ay->count[y];
     int64_t done_lo = 0, done_hi = 0; /* source rows held in the ring */
     for (int64_t y = y0; y < y1; y++) {
         int64_t lo = ay->first[y], n = ay->count[y];
@@ -353,11 +522,15 @@ static void fr_resample_rows(const fr_resample_plan *p, const uint8_t *src, int6
         }
         if (lo < done_lo || lo >= done_hi)
             done_lo = done_hi = lo; /* nothing reusable */
-        for (int64_t r = done_hi; r < lo + n; r++) {
-            hrow(ax, C, src + r * src_stride, ring + (r % ring_rows) * ring_pitch);
+        while (done_hi < lo + n) {
+            for (int r = 0; r < batch; r++) {
+                int64_t sr = done_hi + r < band_end ? done_hi + r : band_end - 1;
+                in[r] = src + sr * src_stride;
+                out[r] = ring + (sr % ring_rows) * ring_pitch;
+            }
+            hrows(ax, C, in, out);
+            done_hi = done_hi + batch < band_end ? done_hi + batch : band_end;
         }
-        if (lo + n > done_hi)
-            done_hi = lo + n;
         done_lo = lo;
         for (int64_t k = 0; k < n; k++)
             rows[k] = ring + ((lo + k) % ring_rows) * ring_pitch;
@@ -365,5 +538,6 @@ static void fr_resample_rows(const fr_resample_plan *p, const uint8_t *src, int6
              row_bytes);
     }
 }
+
 
 #endif
