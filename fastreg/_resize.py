@@ -149,8 +149,8 @@ def resize(img, size, interpolation="bilinear", max_size=None, antialias=True, *
     Parameters
     ----------
     img : numpy.ndarray
-        uint8, (H, W) or (H, W, C) with C in 1..4, any strides, H and W
-        positive (not modified).
+        Image of dtype uint8, (H, W) or (H, W, C) with C in 1..4, any
+        strides, H and W positive (not modified).
     size : int, sequence of int or None
         An int (or ``[int]``): the shorter side, the aspect kept with
         torchvision's rounding; ``(height, width)``: both sides; None: the
@@ -164,12 +164,13 @@ def resize(img, size, interpolation="bilinear", max_size=None, antialias=True, *
         Widen the bilinear or bicubic filter when downsampling (torchvision's
         default); ignored for the nearest modes.  None means False.
     out : numpy.ndarray, optional
-        uint8 array of the output shape, any strides, not overlapping `img`.
+        Array of dtype uint8 and the output shape, any strides, not
+        overlapping `img`.
 
     Returns
     -------
     numpy.ndarray
-        uint8 (height, width[, C]) (`out` if given).
+        The resized image, uint8 (height, width[, C]) (`out` if given).
 
     Raises
     ------
@@ -205,17 +206,17 @@ def resize(img, size, interpolation="bilinear", max_size=None, antialias=True, *
 @accepts_tensors
 def resized_crop(img, top, left, height, width, size, interpolation="bilinear", antialias=True, *,
                  out=None):
-    """Crop a uint8 image and resize the crop, as
-    torchvision.transforms.v2.functional.resized_crop.
+    """Crop a uint8 image and resize the crop.
 
-    The crop is read in place (no copy of the box); the result equals
+    As torchvision.transforms.v2.functional.resized_crop.  The crop is read in place (no copy of the box); the result equals
     ``resize(img[top:top + height, left:left + width], size, interpolation,
     antialias=antialias)`` bit for bit.
 
     Parameters
     ----------
     img : numpy.ndarray
-        uint8, (H, W) or (H, W, C) with C in 1..4, any strides (not modified).
+        Image of dtype uint8, (H, W) or (H, W, C) with C in 1..4, any
+        strides (not modified).
     top, left : int
         Non-negative offsets of the box.
     height, width : int
@@ -228,12 +229,13 @@ def resized_crop(img, top, left, height, width, size, interpolation="bilinear", 
     antialias : bool or None, default True
         As in `resize`.
     out : numpy.ndarray, optional
-        uint8 array of the output shape, any strides, not overlapping `img`.
+        Array of dtype uint8 and the output shape, any strides, not
+        overlapping `img`.
 
     Returns
     -------
     numpy.ndarray
-        uint8 (size_h, size_w[, C]) (`out` if given).
+        The resized crop, uint8 (size_h, size_w[, C]) (`out` if given).
 
     Raises
     ------
