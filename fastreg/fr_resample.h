@@ -229,10 +229,11 @@ static inline int64_t fr_resample_scratch_bytes(const fr_resample_plan *p)
 /* ---- The two passes, written once over a lane count and compiled per level.
  *
  * A thin layer per level gives int32 vectors of LANES lanes (one register):
- * load LANES bytes widened to int32; pack four vectors back to bytes with
- * unsigned saturation (which is the clamp to [0, 255]); load one 4-byte
- * pixel from each of LANES / 4 rows; store C bytes of each of them.  The
- * passes above it are the same code at every level. */
+ * load LANES bytes widened to int32; multiply them by an int16 weight
+ * (pmaddwd: exact); pack four vectors back to bytes with unsigned saturation
+ * (which is the clamp to [0, 255]); load one 4-byte pixel from each of
+ * LANES / 4 rows; store C bytes of each of them.  The passes below it are
+ * the same code at every level. */
 
 FR_INLINE int32_t fr_resample_clamp(int32_t v)
 {
@@ -257,6 +258,12 @@ FR_INLINE fr_vi4 fr_rs_widen_base(__m128i x)
     __m128i z = _mm_setzero_si128();
     return (fr_vi4)_mm_unpacklo_epi16(_mm_unpacklo_epi8(x, z), z);
 }
+/* Widened pixels times an int16 weight: each int32 lane holds a byte and a
+ * zero high half, so one pmaddwd against (w, 0) pairs is the exact product. */
+FR_INLINE fr_vi4 fr_rs_mul_base(fr_vi4 px, int16_t w)
+{
+    return (fr_vi4)_mm_madd_epi16((__m128i)px, _mm_set1_epi32((uint16_t)w));
+}
 FR_INLINE fr_vi4 fr_rs_load_base(const uint8_t *p)
 {
     return fr_rs_widen_base(_mm_cvtsi32_si128((int)fr_resample_load32(p)));
@@ -278,6 +285,10 @@ FR_INLINE void fr_rs_storepx_base(uint8_t *const *d, int64_t off, fr_vi4 a, int 
     memcpy(d[0] + off, &v, (size_t)C);
 }
 
+FR_TARGET_AVX2 FR_INLINE fr_vi8 fr_rs_mul_avx2(fr_vi8 px, int16_t w)
+{
+    return (fr_vi8)_mm256_madd_epi16((__m256i)px, _mm256_set1_epi32((uint16_t)w));
+}
 FR_TARGET_AVX2 FR_INLINE fr_vi8 fr_rs_load_avx2(const uint8_t *p)
 {
     return (fr_vi8)_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
@@ -305,6 +316,10 @@ FR_TARGET_AVX2 FR_INLINE void fr_rs_storepx_avx2(uint8_t *const *d, int64_t off,
     memcpy(d[1] + off, &v1, (size_t)C);
 }
 
+FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_mul_avx512(fr_vi16 px, int16_t w)
+{
+    return (fr_vi16)_mm512_madd_epi16((__m512i)px, _mm512_set1_epi32((uint16_t)w));
+}
 FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_load_avx512(const uint8_t *p)
 {
     return (fr_vi16)_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
@@ -335,6 +350,10 @@ FR_TARGET_AVX512 FR_INLINE void fr_rs_storepx_avx512(uint8_t *const *d, int64_t 
         memcpy(d[r] + off, &v[r], (size_t)C);
 }
 #else /* portable C with the same results */
+FR_INLINE fr_vi4 fr_rs_mul_base(fr_vi4 px, int16_t w)
+{
+    return px * (int32_t)w;
+}
 FR_INLINE fr_vi4 fr_rs_load_base(const uint8_t *p)
 {
     return (fr_vi4){p[0], p[1], p[2], p[3]};
@@ -370,7 +389,7 @@ FR_INLINE void fr_rs_storepx_base(uint8_t *const *d, int64_t off, fr_vi4 a, int 
             const int16_t *w = ax->weight + x * ax->taps;                             \
             VI acc = (VI){0} + half;                                                  \
             for (int32_t k = 0; k < ax->count[x]; k++)                                \
-                acc += fr_rs_loadpx_##SUFFIX(src, off + k * (C)) * (int32_t)w[k];     \
+                acc += fr_rs_mul_##SUFFIX(fr_rs_loadpx_##SUFFIX(src, off + k * (C)), w[k]); \
             acc >>= ax->precision;                                                    \
             fr_rs_storepx_##SUFFIX(dst, x * (C), acc, (C));                           \
         }                                                                             \
@@ -399,11 +418,11 @@ FR_INLINE void fr_rs_storepx_base(uint8_t *const *d, int64_t off, fr_vi4 a, int 
             VI a0 = (VI){0} + half, a1 = a0, a2 = a0, a3 = a0;                        \
             for (int k = 0; k < count; k++) {                                         \
                 const uint8_t *row = rows[k] + i;                                     \
-                int32_t wk = w[k];                                                    \
-                a0 += fr_rs_load_##SUFFIX(row) * wk;                                  \
-                a1 += fr_rs_load_##SUFFIX(row + (LANES)) * wk;                        \
-                a2 += fr_rs_load_##SUFFIX(row + 2 * (LANES)) * wk;                    \
-                a3 += fr_rs_load_##SUFFIX(row + 3 * (LANES)) * wk;                    \
+                int16_t wk = w[k];                                                    \
+                a0 += fr_rs_mul_##SUFFIX(fr_rs_load_##SUFFIX(row), wk);                \
+                a1 += fr_rs_mul_##SUFFIX(fr_rs_load_##SUFFIX(row + (LANES)), wk);      \
+                a2 += fr_rs_mul_##SUFFIX(fr_rs_load_##SUFFIX(row + 2 * (LANES)), wk);  \
+                a3 += fr_rs_mul_##SUFFIX(fr_rs_load_##SUFFIX(row + 3 * (LANES)), wk);  \
             }                                                                         \
             fr_rs_pack_##SUFFIX(dst + i, a0 >> precision, a1 >> precision,            \
                                 a2 >> precision, a3 >> precision);                    \
