@@ -29,8 +29,10 @@ cdef extern from "fr_resample.h" nogil:
                           uint8_t *scratch, int level)
 
 # Output pixels per band (rounded to whole rows): large enough that the
-# source rows shared by two bands are a small part of the work.
+# source rows shared by two bands are a small part of the work.  At most
+# MAX_BANDS bands, as each holds its own row ring.
 DEF BAND_PIXELS = 8192
+DEF MAX_BANDS = 64
 
 cdef struct Job:
     fr_resample_plan plan
@@ -69,7 +71,7 @@ def resample_into(cnp.ndarray src, cnp.ndarray dst, int interp, bint antialias):
         job.src = <const uint8_t *>cnp.PyArray_DATA(src)
         job.dst = <uint8_t *>cnp.PyArray_DATA(dst)
         job.src_stride, job.dst_stride = src.strides[0], dst.strides[0]
-        job.rows_per_task = max(1, BAND_PIXELS // ow)
+        job.rows_per_task = max(1, BAND_PIXELS // ow, (oh + MAX_BANDS - 1) // MAX_BANDS)
         job.level = simd_level()
         n_tasks = (oh + job.rows_per_task - 1) // job.rows_per_task
         job.scratch_bytes = (fr_resample_scratch_bytes(&job.plan) + 63) & ~63

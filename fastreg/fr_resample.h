@@ -42,6 +42,9 @@
 
 enum { FR_NEAREST = 0, FR_NEAREST_EXACT = 1, FR_BILINEAR = 2, FR_BICUBIC = 3 };
 
+/* Rows the horizontal pass runs at once, at most. */
+#define FR_RESAMPLE_MAX_BATCH 4
+
 typedef struct {
     int64_t in_size, out_size;
     int64_t taps;       /* weights stored per output index */
@@ -73,8 +76,9 @@ static inline int64_t fr_resample_taps(int64_t in, int64_t out, int interp, int 
 static inline int64_t fr_resample_axis_bytes(int64_t in, int64_t out, int interp, int antialias)
 {
     int64_t taps = fr_resample_taps(in, out, interp, antialias);
-    /* first, count, weights, and taps doubles of scratch for one index */
-    return out * 8 + out * taps * 2 + taps * 8 + 16;
+    /* first, count, weights, and taps doubles of scratch for one index,
+     * rounded to 8 bytes so that a second table can follow */
+    return (out * 8 + out * taps * 2 + taps * 8 + 16 + 7) & ~(int64_t)7;
 }
 
 static inline double fr_resample_cubic(double x, double a)
@@ -219,10 +223,10 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
 }
 
 /* Bytes of scratch fr_resample_rows needs: a ring of horizontally resampled
- * rows (as many as the most vertical taps) and their row pointers. */
+ * rows (the most vertical taps plus one batch) and their row pointers. */
 static inline int64_t fr_resample_scratch_bytes(const fr_resample_plan *p)
 {
-    int64_t ring = p->y.identity || p->x.identity ? 0 : p->y.taps + 4;
+    int64_t ring = p->y.identity || p->x.identity ? 0 : p->y.taps + FR_RESAMPLE_MAX_BATCH;
     return ring * (p->x.out_size * p->C + 64) + p->y.taps * (int64_t)sizeof(void *) + 64;
 }
 
@@ -470,9 +474,6 @@ FR_RESAMPLE_LEVEL(base, , fr_vi4, 4)
 FR_RESAMPLE_LEVEL(avx2, FR_TARGET_AVX2, fr_vi8, 8)
 FR_RESAMPLE_LEVEL(avx512, FR_TARGET_AVX512, fr_vi16, 16)
 #endif
-
-/* Rows the horizontal pass runs at once, at most. */
-#define FR_RESAMPLE_MAX_BATCH 4
 
 typedef void (*fr_resample_hrows_fn)(const fr_resample_axis *, int64_t, const uint8_t *const *,
                                      uint8_t *const *);

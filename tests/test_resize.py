@@ -100,6 +100,15 @@ def test_thread_counts_identical(mode):
             assert np.array_equal(F.resized_crop(img, 10, 20, 230, 200, (300, 224), mode), one)
 
 
+def test_many_bands():
+    # more output rows than bands: each band covers several rows of a tall output
+    img = image(40, 6, 3)
+    for n in (1, 2):
+        with fastreg.num_threads(n):
+            got = F.resize(img, (5000, 5), "bicubic")
+        assert np.array_equal(got, ref.resize_to(img, 5000, 5, "bicubic"))
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_resized_crop_is_crop_then_resize(simd_level, mode):
     img = np.tile(samples.load("astronaut"), (2, 2, 1))  # 512x512
