@@ -235,9 +235,9 @@ static inline int64_t fr_resample_scratch_bytes(const fr_resample_plan *p)
  * A thin layer per level gives int32 vectors of LANES lanes (one register):
  * load LANES bytes widened to int32; multiply them by an int16 weight
  * (pmaddwd: exact); pack four vectors back to bytes with unsigned saturation
- * (which is the clamp to [0, 255]); load one 4-byte pixel from each of
- * LANES / 4 rows; store C bytes of each of them.  The passes below it are
- * the same code at every level. */
+ * (which is the clamp to [0, 255]); load a 16-byte window from each of
+ * LANES / 4 rows and multiply-add two of its taps; store C bytes of each of
+ * them.  The passes below it are the same code at every level. */
 
 FR_INLINE int32_t fr_resample_clamp(int32_t v)
 {
@@ -252,6 +252,39 @@ FR_INLINE uint32_t fr_resample_load32(const uint8_t *p)
 }
 
 typedef int32_t fr_vi4 __attribute__((vector_size(16)));
+
+/* The horizontal pass reads a window of 16 bytes per row and turns it, two
+ * taps at a time, into int16 pairs (p[2j][c], p[2j+1][c]) for c = 0..3
+ * (zero past C), multiplied by the pair of weights (pmaddwd).  masks[j] is
+ * the byte shuffle for pair j of the window (-1: zero). */
+FR_INLINE int fr_rs_window_pairs(int C)
+{
+    return 16 / C / 2;
+}
+
+FR_INLINE void fr_rs_pair_masks(int C, int8_t masks[8][16])
+{
+    for (int j = 0; j < 8; j++)
+        for (int c = 0; c < 4; c++) {
+            int b0 = 2 * j * C + c, b1 = b0 + C;
+            masks[j][4 * c + 0] = (int8_t)(c < C && b0 < 16 ? b0 : -1);
+            masks[j][4 * c + 1] = -1;
+            masks[j][4 * c + 2] = (int8_t)(c < C && b1 < 16 ? b1 : -1);
+            masks[j][4 * c + 3] = -1;
+        }
+}
+
+/* One 128-bit lane of the pair shuffle and multiply in portable C, for the
+ * base level (SSE2 has no byte shuffle). */
+FR_INLINE void fr_rs_madd_pairs_c(const uint8_t *win, const int8_t *mask, int32_t pair, int32_t *out)
+{
+    int32_t w0 = (int16_t)(pair & 0xffff), w1 = (int16_t)((uint32_t)pair >> 16);
+    for (int c = 0; c < 4; c++) {
+        int32_t p0 = mask[4 * c] < 0 ? 0 : win[mask[4 * c]];
+        int32_t p1 = mask[4 * c + 2] < 0 ? 0 : win[mask[4 * c + 2]];
+        out[c] = p0 * w0 + p1 * w1;
+    }
+}
 
 #if FR_X86
 typedef int32_t fr_vi8 __attribute__((vector_size(32)));
@@ -278,10 +311,6 @@ FR_INLINE void fr_rs_pack_base(uint8_t *d, fr_vi4 a0, fr_vi4 a1, fr_vi4 a2, fr_v
     __m128i hi = _mm_packs_epi32((__m128i)a2, (__m128i)a3);
     _mm_storeu_si128((__m128i *)d, _mm_packus_epi16(lo, hi));
 }
-FR_INLINE fr_vi4 fr_rs_loadpx_base(const uint8_t *const *s, int64_t off)
-{
-    return fr_rs_load_base(s[0] + off);
-}
 FR_INLINE void fr_rs_storepx_base(uint8_t *const *d, int64_t off, fr_vi4 a, int C)
 {
     __m128i b = _mm_packs_epi32((__m128i)a, (__m128i)a);
@@ -304,12 +333,6 @@ FR_TARGET_AVX2 FR_INLINE void fr_rs_pack_avx2(uint8_t *d, fr_vi8 a0, fr_vi8 a1, 
     __m256i b = _mm256_packus_epi16(lo, hi); /* 4-byte groups in lane order 0 2 4 6 | 1 3 5 7 */
     b = _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
     _mm256_storeu_si256((__m256i *)d, b);
-}
-FR_TARGET_AVX2 FR_INLINE fr_vi8 fr_rs_loadpx_avx2(const uint8_t *const *s, int64_t off)
-{
-    __m128i x = _mm_setr_epi32((int)fr_resample_load32(s[0] + off),
-                               (int)fr_resample_load32(s[1] + off), 0, 0);
-    return (fr_vi8)_mm256_cvtepu8_epi32(x);
 }
 FR_TARGET_AVX2 FR_INLINE void fr_rs_storepx_avx2(uint8_t *const *d, int64_t off, fr_vi8 a, int C)
 {
@@ -340,18 +363,11 @@ FR_TARGET_AVX512 FR_INLINE void fr_rs_pack_avx512(uint8_t *d, fr_vi16 a0, fr_vi1
     _mm_storeu_si128((__m128i *)(d + 32), fr_rs_narrow_avx512(a2));
     _mm_storeu_si128((__m128i *)(d + 48), fr_rs_narrow_avx512(a3));
 }
-FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_loadpx_avx512(const uint8_t *const *s, int64_t off)
-{
-    __m128i x = _mm_setr_epi32((int)fr_resample_load32(s[0] + off), (int)fr_resample_load32(s[1] + off),
-                               (int)fr_resample_load32(s[2] + off), (int)fr_resample_load32(s[3] + off));
-    return (fr_vi16)_mm512_cvtepu8_epi32(x);
-}
 FR_TARGET_AVX512 FR_INLINE void fr_rs_storepx_avx512(uint8_t *const *d, int64_t off, fr_vi16 a, int C)
 {
-    uint32_t v[4];
-    _mm_storeu_si128((__m128i *)v, fr_rs_narrow_avx512(a));
-    for (int r = 0; r < 4; r++)
-        memcpy(d[r] + off, &v[r], (size_t)C);
+    __m128i v = fr_rs_narrow_avx512(a); /* row r's pixel in bytes 4r .. 4r + 3 */
+    for (int r = 0; r < 4; r++) /* masked byte stores write C bytes, never touch the others */
+        _mm_mask_storeu_epi8(d[r] + off - 4 * r, (__mmask16)(((1u << C) - 1) << (4 * r)), v);
 }
 #else /* portable C with the same results */
 FR_INLINE fr_vi4 fr_rs_mul_base(fr_vi4 px, int16_t w)
@@ -368,10 +384,6 @@ FR_INLINE void fr_rs_pack_base(uint8_t *d, fr_vi4 a0, fr_vi4 a1, fr_vi4 a2, fr_v
     for (int j = 0; j < 16; j++)
         d[j] = (uint8_t)fr_resample_clamp(a[j / 4][j % 4]);
 }
-FR_INLINE fr_vi4 fr_rs_loadpx_base(const uint8_t *const *s, int64_t off)
-{
-    return fr_rs_load_base(s[0] + off);
-}
 FR_INLINE void fr_rs_storepx_base(uint8_t *const *d, int64_t off, fr_vi4 a, int C)
 {
     for (int c = 0; c < C; c++)
@@ -379,21 +391,80 @@ FR_INLINE void fr_rs_storepx_base(uint8_t *const *d, int64_t off, fr_vi4 a, int 
 }
 #endif
 
+/* The base level's window: 16 bytes kept in memory. */
+typedef struct {
+    uint8_t b[16];
+} fr_rs_window_base_t;
+
+FR_INLINE fr_rs_window_base_t fr_rs_window_base(const uint8_t *const *s, int64_t off)
+{
+    fr_rs_window_base_t w;
+    memcpy(w.b, s[0] + off, 16);
+    return w;
+}
+
+FR_INLINE fr_vi4 fr_rs_madd_pairs_base(fr_rs_window_base_t win, const int8_t *mask, int32_t pair)
+{
+    int32_t out[4];
+    fr_rs_madd_pairs_c(win.b, mask, pair, out);
+    return (fr_vi4){out[0], out[1], out[2], out[3]};
+}
+
+#if FR_X86
+typedef __m256i fr_rs_window_avx2_t;
+typedef __m512i fr_rs_window_avx512_t;
+
+FR_TARGET_AVX2 FR_INLINE __m256i fr_rs_window_avx2(const uint8_t *const *s, int64_t off)
+{
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(s[0] + off))),
+                                   _mm_loadu_si128((const __m128i *)(s[1] + off)), 1);
+}
+FR_TARGET_AVX2 FR_INLINE fr_vi8 fr_rs_madd_pairs_avx2(__m256i win, const int8_t *mask, int32_t pair)
+{
+    __m256i m = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)mask));
+    return (fr_vi8)_mm256_madd_epi16(_mm256_shuffle_epi8(win, m), _mm256_set1_epi32(pair));
+}
+
+FR_TARGET_AVX512 FR_INLINE __m512i fr_rs_window_avx512(const uint8_t *const *s, int64_t off)
+{
+    __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(s[0] + off)));
+    v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(s[1] + off)), 1);
+    v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(s[2] + off)), 2);
+    return _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(s[3] + off)), 3);
+}
+FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_madd_pairs_avx512(__m512i win, const int8_t *mask, int32_t pair)
+{
+    __m512i m = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)mask));
+    return (fr_vi16)_mm512_madd_epi16(_mm512_shuffle_epi8(win, m), _mm512_set1_epi32(pair));
+}
+#endif
+
 /* Horizontal pass of LANES / 4 rows at once, C channels (a constant after
- * inlining).  Pixels are read 4 bytes at a time, so output pixels whose
- * taps reach the last 4 bytes of the row take the scalar loop. */
+ * inlining): per output pixel, 16-byte windows of its taps, two taps per
+ * multiply.  Output pixels whose windows would pass the end of the row take
+ * the scalar loop. */
 #define FR_RESAMPLE_HROWS(SUFFIX, VI, LANES, C)                                       \
     {                                                                                 \
+        const int pairs = fr_rs_window_pairs(C), span = 2 * pairs; /* taps per window */ \
+        int8_t masks[8][16];                                                          \
+        fr_rs_pair_masks((C), masks);                                                 \
         int64_t x_end = ax->out_size;                                                 \
-        while (x_end > 0 &&                                                           \
-               (ax->first[x_end - 1] + ax->count[x_end - 1] - 1) * (C) + 4 > ax->in_size * (C)) \
+        while (x_end > 0 && (ax->first[x_end - 1] + (ax->count[x_end - 1] - 1) / span * span) * (C) + 16 > \
+                                ax->in_size * (C))                                    \
             x_end--;                                                                  \
         for (int64_t x = 0; x < x_end; x++) {                                         \
             int64_t off = (int64_t)ax->first[x] * (C);                                \
             const int16_t *w = ax->weight + x * ax->taps;                             \
+            int32_t n = ax->count[x];                                                 \
             VI acc = (VI){0} + half;                                                  \
-            for (int32_t k = 0; k < ax->count[x]; k++)                                \
-                acc += fr_rs_mul_##SUFFIX(fr_rs_loadpx_##SUFFIX(src, off + k * (C)), w[k]); \
+            for (int32_t k0 = 0; k0 < n; k0 += span) {                                \
+                fr_rs_window_##SUFFIX##_t win = fr_rs_window_##SUFFIX(src, off + k0 * (C)); \
+                for (int j = 0; j < pairs && k0 + 2 * j < n; j++) {                   \
+                    int32_t k = k0 + 2 * j;                                           \
+                    uint32_t pair = (uint16_t)w[k] | (k + 1 < n ? (uint32_t)(uint16_t)w[k + 1] << 16 : 0u); \
+                    acc += fr_rs_madd_pairs_##SUFFIX(win, masks[j], (int32_t)pair);   \
+                }                                                                     \
+            }                                                                         \
             acc >>= ax->precision;                                                    \
             fr_rs_storepx_##SUFFIX(dst, x * (C), acc, (C));                           \
         }                                                                             \
