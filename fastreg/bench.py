@@ -613,7 +613,8 @@ def resize_cases(quick=False):
     """One thread, per image on photographs of 300x451 to 512x512:
     resized_crop to 224x224 with RandomResizedCrop-like boxes (bilinear,
     antialias) against torchvision v2 (or, without torchvision, torch's
-    interpolate called as torchvision calls it) and AlbumentationsX
+    interpolate called as torchvision calls it: the row "torch as
+    torchvision") and AlbumentationsX
     RandomResizedCrop (no antialias); resize(256) + centre crop 224 against
     torchvision and AlbumentationsX SmallestMaxSize + CenterCrop."""
     from fastreg import functional as F
@@ -693,14 +694,14 @@ def resize_cases(quick=False):
         crop.append(Contender("torchvision v2", tv_crop))
         evals.append(Contender("torchvision v2", tv_eval))
     elif have("torch"):
-        crop.append(Contender("torch interpolate (as torchvision)", torch_crop))
-        evals.append(Contender("torch interpolate (as torchvision)", torch_eval))
+        crop.append(Contender("torch as torchvision", torch_crop))
+        evals.append(Contender("torch as torchvision", torch_eval))
     if have("albumentations"):
         crop.append(Contender("albumentationsx", alb(
             lambda A: A.RandomResizedCrop(size=(224, 224), p=1.0))))
         evals.append(Contender("albumentationsx", alb(
             lambda A: A.Compose([A.SmallestMaxSize(max_size=256), A.CenterCrop(224, 224)]))))
-    return [Case("resized_crop 224 bilinear+antialias (RRC box)", n, "img", crop, threads=1),
+    return [Case("resized_crop 224 bilinear AA (RRC box)", n, "img", crop, threads=1),
             Case("resize(256) + center crop 224", n, "img", evals, threads=1)]
 
 
