@@ -9,7 +9,7 @@ cimport numpy as cnp
 from libc.stdint cimport uint8_t, int64_t
 from libc.stdlib cimport malloc, free
 
-from fastreg._runtime cimport parallel_run, simd_level
+from fastreg._runtime cimport num_threads, parallel_run, simd_level
 
 cnp.import_array()
 
@@ -28,9 +28,11 @@ cdef extern from "fr_resample.h" nogil:
                           uint8_t *dst, int64_t dst_stride, int64_t y0, int64_t y1,
                           uint8_t *scratch, int level)
 
-# Output pixels per band (rounded to whole rows): large enough that the
-# source rows shared by two bands are a small part of the work.  At most
-# MAX_BANDS bands, as each holds its own row ring.
+# Bands per thread: a few, so that threads finish together, each large
+# enough that the source rows two bands share are a small part of the work;
+# at least BAND_PIXELS output pixels per band.  At most MAX_BANDS bands, as
+# each holds its own row ring.
+DEF BANDS_PER_THREAD = 4
 DEF BAND_PIXELS = 8192
 DEF MAX_BANDS = 64
 
@@ -60,7 +62,7 @@ def resample_into(cnp.ndarray src, cnp.ndarray dst, int interp, bint antialias):
     cdef int64_t h = src.shape[0], w = src.shape[1], oh = dst.shape[0], ow = dst.shape[1]
     cdef int64_t x_bytes = fr_resample_axis_bytes(w, ow, interp, antialias)
     cdef int64_t y_bytes = fr_resample_axis_bytes(h, oh, interp, antialias)
-    cdef int64_t n_tasks
+    cdef int64_t n_tasks, bands
     cdef uint8_t *tables = <uint8_t *>malloc(x_bytes + y_bytes)
     if tables == NULL:
         raise MemoryError()
@@ -71,7 +73,8 @@ def resample_into(cnp.ndarray src, cnp.ndarray dst, int interp, bint antialias):
         job.src = <const uint8_t *>cnp.PyArray_DATA(src)
         job.dst = <uint8_t *>cnp.PyArray_DATA(dst)
         job.src_stride, job.dst_stride = src.strides[0], dst.strides[0]
-        job.rows_per_task = max(1, BAND_PIXELS // ow, (oh + MAX_BANDS - 1) // MAX_BANDS)
+        bands = min(MAX_BANDS, BANDS_PER_THREAD * num_threads())
+        job.rows_per_task = max(1, BAND_PIXELS // ow, (oh + bands - 1) // bands)
         job.level = simd_level()
         n_tasks = (oh + job.rows_per_task - 1) // job.rows_per_task
         job.scratch_bytes = (fr_resample_scratch_bytes(&job.plan) + 63) & ~63

@@ -76,9 +76,9 @@ static inline int64_t fr_resample_taps(int64_t in, int64_t out, int interp, int 
 static inline int64_t fr_resample_axis_bytes(int64_t in, int64_t out, int interp, int antialias)
 {
     int64_t taps = fr_resample_taps(in, out, interp, antialias);
-    /* first, count, weights, and taps doubles of scratch for one index,
-     * rounded to 8 bytes so that a second table can follow */
-    return (out * 8 + out * taps * 2 + taps * 8 + 16 + 7) & ~(int64_t)7;
+    /* first, count, int16 weights and their doubles (kept between the two
+     * passes of the setup), rounded to 8 bytes so that a second table can follow */
+    return (out * 8 + out * taps * 10 + 16 + 7) & ~(int64_t)7;
 }
 
 static inline double fr_resample_cubic(double x, double a)
@@ -183,7 +183,7 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
                                           int antialias, void *mem)
 {
     int64_t taps = fr_resample_taps(in, out, interp, antialias);
-    int64_t i, j, first, count;
+    int64_t i, first, count;
     a->in_size = in;
     a->out_size = out;
     a->taps = taps;
@@ -191,7 +191,7 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
     a->first = (int32_t *)mem;
     a->count = a->first + out;
     double *w = (double *)(a->count + out + (out & 1)); /* 8-byte aligned */
-    a->weight = (int16_t *)(w + taps);
+    a->weight = (int16_t *)(w + out * taps);
     if (interp == FR_NEAREST || interp == FR_NEAREST_EXACT) {
         a->precision = 0;
         for (i = 0; i < out; i++) {
@@ -202,23 +202,21 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
         return;
     }
     double w_max = 0.0;
-    for (i = 0; i < out; i++) { /* first pass: the largest weight */
-        double m = fr_resample_weights(in, out, interp, antialias, taps, i, w, &first, &count);
+    for (i = 0; i < out; i++) { /* first pass: the doubles and the largest weight */
+        double m = fr_resample_weights(in, out, interp, antialias, taps, i, w + i * taps, &first,
+                                       &count);
         w_max = m > w_max ? m : w_max;
+        a->first[i] = (int32_t)first;
+        a->count[i] = (int32_t)count;
     }
     int p;
     for (p = 0; p < 22; p++)
         if ((int)(0.5 + w_max * (1 << (p + 1))) >= (1 << 15))
             break;
     a->precision = p;
-    for (i = 0; i < out; i++) { /* second pass: the same doubles, to int16 */
-        fr_resample_weights(in, out, interp, antialias, taps, i, w, &first, &count);
-        a->first[i] = (int32_t)first;
-        a->count[i] = (int32_t)count;
-        for (j = 0; j < taps; j++) {
-            double v = j < count ? w[j] * (1 << p) : 0.0;
-            a->weight[i * taps + j] = (int16_t)(v < 0 ? (int)(-0.5 + v) : (int)(0.5 + v));
-        }
+    for (i = 0; i < out * taps; i++) { /* second pass: to int16 (zero past the count) */
+        double v = i % taps < a->count[i / taps] ? w[i] * (1 << p) : 0.0;
+        a->weight[i] = (int16_t)(v < 0 ? (int)(-0.5 + v) : (int)(0.5 + v));
     }
 }
 
