@@ -47,12 +47,13 @@ enum { FR_NEAREST = 0, FR_NEAREST_EXACT = 1, FR_BILINEAR = 2, FR_BICUBIC = 3 };
 
 typedef struct {
     int64_t in_size, out_size;
-    int64_t taps;       /* weights stored per output index */
+    int64_t taps;       /* filter taps per output index, at most */
+    int64_t stride;     /* weights stored per output index: taps rounded up to a pair */
     int precision;
     int identity;       /* out == in: the pass is a copy */
     int32_t *first;     /* [out_size] first source index */
     int32_t *count;     /* [out_size] taps used (<= taps) */
-    int16_t *weight;    /* [out_size * taps], zero past count */
+    int16_t *weight;    /* [out_size * stride], zero past count */
 } fr_resample_axis;
 
 typedef struct {
@@ -78,7 +79,7 @@ static inline int64_t fr_resample_axis_bytes(int64_t in, int64_t out, int interp
     int64_t taps = fr_resample_taps(in, out, interp, antialias);
     /* first, count, int16 weights and their doubles (kept between the two
      * passes of the setup), rounded to 8 bytes so that a second table can follow */
-    return (out * 8 + out * taps * 10 + 16 + 7) & ~(int64_t)7;
+    return (out * 8 + out * taps * 8 + out * (taps + 1) * 2 + 16 + 7) & ~(int64_t)7;
 }
 
 static inline double fr_resample_cubic(double x, double a)
@@ -187,6 +188,7 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
     a->in_size = in;
     a->out_size = out;
     a->taps = taps;
+    a->stride = (taps + 1) & ~(int64_t)1;
     a->identity = in == out;
     a->first = (int32_t *)mem;
     a->count = a->first + out;
@@ -197,7 +199,8 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
         for (i = 0; i < out; i++) {
             a->first[i] = (int32_t)fr_resample_nearest(in, out, interp, i);
             a->count[i] = 1;
-            a->weight[i] = 1;
+            a->weight[2 * i] = 1;
+            a->weight[2 * i + 1] = 0;
         }
         return;
     }
@@ -214,8 +217,9 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
         if ((int)(0.5 + w_max * (1 << (p + 1))) >= (1 << 15))
             break;
     a->precision = p;
-    for (i = 0; i < out * taps; i++) { /* second pass: to int16 (zero past the count) */
-        double v = i % taps < a->count[i / taps] ? w[i] * (1 << p) : 0.0;
+    for (i = 0; i < out * a->stride; i++) { /* second pass: to int16, zero past the count */
+        int64_t o = i / a->stride, j = i % a->stride;
+        double v = j < a->count[o] ? w[o * taps + j] * (1 << p) : 0.0;
         a->weight[i] = (int16_t)(v < 0 ? (int)(-0.5 + v) : (int)(0.5 + v));
     }
 }
@@ -274,9 +278,10 @@ FR_INLINE void fr_rs_pair_masks(int C, int8_t masks[8][16])
 
 /* One 128-bit lane of the pair shuffle and multiply in portable C, for the
  * base level (SSE2 has no byte shuffle). */
-FR_INLINE void fr_rs_madd_pairs_c(const uint8_t *win, const int8_t *mask, int32_t pair, int32_t *out)
+FR_INLINE void fr_rs_madd_pairs_c(const uint8_t *win, const int8_t *mask, const int16_t *w,
+                                   int32_t *out)
 {
-    int32_t w0 = (int16_t)(pair & 0xffff), w1 = (int16_t)((uint32_t)pair >> 16);
+    int32_t w0 = w[0], w1 = w[1];
     for (int c = 0; c < 4; c++) {
         int32_t p0 = mask[4 * c] < 0 ? 0 : win[mask[4 * c]];
         int32_t p1 = mask[4 * c + 2] < 0 ? 0 : win[mask[4 * c + 2]];
@@ -401,11 +406,19 @@ FR_INLINE fr_rs_window_base_t fr_rs_window_base(const uint8_t *const *s, int64_t
     return w;
 }
 
-FR_INLINE fr_vi4 fr_rs_madd_pairs_base(fr_rs_window_base_t win, const int8_t *mask, int32_t pair)
+FR_INLINE fr_vi4 fr_rs_madd_pairs_base(fr_rs_window_base_t win, const int8_t *mask, const int16_t *w)
 {
     int32_t out[4];
-    fr_rs_madd_pairs_c(win.b, mask, pair, out);
+    fr_rs_madd_pairs_c(win.b, mask, w, out);
     return (fr_vi4){out[0], out[1], out[2], out[3]};
+}
+
+/* Two int16 weights as one int32 (a pmaddwd operand). */
+FR_INLINE int32_t fr_rs_pair(const int16_t *w)
+{
+    int32_t v;
+    memcpy(&v, w, 4);
+    return v;
 }
 
 #if FR_X86
@@ -417,10 +430,10 @@ FR_TARGET_AVX2 FR_INLINE __m256i fr_rs_window_avx2(const uint8_t *const *s, int6
     return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(s[0] + off))),
                                    _mm_loadu_si128((const __m128i *)(s[1] + off)), 1);
 }
-FR_TARGET_AVX2 FR_INLINE fr_vi8 fr_rs_madd_pairs_avx2(__m256i win, const int8_t *mask, int32_t pair)
+FR_TARGET_AVX2 FR_INLINE fr_vi8 fr_rs_madd_pairs_avx2(__m256i win, const int8_t *mask, const int16_t *w)
 {
     __m256i m = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)mask));
-    return (fr_vi8)_mm256_madd_epi16(_mm256_shuffle_epi8(win, m), _mm256_set1_epi32(pair));
+    return (fr_vi8)_mm256_madd_epi16(_mm256_shuffle_epi8(win, m), _mm256_set1_epi32(fr_rs_pair(w)));
 }
 
 FR_TARGET_AVX512 FR_INLINE __m512i fr_rs_window_avx512(const uint8_t *const *s, int64_t off)
@@ -430,10 +443,11 @@ FR_TARGET_AVX512 FR_INLINE __m512i fr_rs_window_avx512(const uint8_t *const *s, 
     v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(s[2] + off)), 2);
     return _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(s[3] + off)), 3);
 }
-FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_madd_pairs_avx512(__m512i win, const int8_t *mask, int32_t pair)
+FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_madd_pairs_avx512(__m512i win, const int8_t *mask,
+                                                        const int16_t *w)
 {
     __m512i m = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)mask));
-    return (fr_vi16)_mm512_madd_epi16(_mm512_shuffle_epi8(win, m), _mm512_set1_epi32(pair));
+    return (fr_vi16)_mm512_madd_epi16(_mm512_shuffle_epi8(win, m), _mm512_set1_epi32(fr_rs_pair(w)));
 }
 #endif
 
@@ -452,15 +466,13 @@ FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_madd_pairs_avx512(__m512i win, const in
             x_end--;                                                                  \
         for (int64_t x = 0; x < x_end; x++) {                                         \
             int64_t off = (int64_t)ax->first[x] * (C);                                \
-            const int16_t *w = ax->weight + x * ax->taps;                             \
+            const int16_t *w = ax->weight + x * ax->stride;                           \
             int32_t n = ax->count[x];                                                 \
             VI acc = (VI){0} + half;                                                  \
             for (int32_t k0 = 0; k0 < n; k0 += span) {                                \
                 fr_rs_window_##SUFFIX##_t win = fr_rs_window_##SUFFIX(src, off + k0 * (C)); \
                 for (int j = 0; j < pairs && k0 + 2 * j < n; j++) {                   \
-                    int32_t k = k0 + 2 * j;                                           \
-                    uint32_t pair = (uint16_t)w[k] | (k + 1 < n ? (uint32_t)(uint16_t)w[k + 1] << 16 : 0u); \
-                    acc += fr_rs_madd_pairs_##SUFFIX(win, masks[j], (int32_t)pair);   \
+                    acc += fr_rs_madd_pairs_##SUFFIX(win, masks[j], w + k0 + 2 * j);  \
                 }                                                                     \
             }                                                                         \
             acc >>= ax->precision;                                                    \
@@ -469,7 +481,7 @@ FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_madd_pairs_avx512(__m512i win, const in
         for (int r = 0; r < (LANES) / 4; r++)                                         \
             for (int64_t x = x_end; x < ax->out_size; x++) {                          \
                 const uint8_t *s = src[r] + (int64_t)ax->first[x] * (C);              \
-                const int16_t *w = ax->weight + x * ax->taps;                         \
+                const int16_t *w = ax->weight + x * ax->stride;                       \
                 for (int c = 0; c < (C); c++) {                                       \
                     int32_t a = half;                                                 \
                     for (int32_t k = 0; k < ax->count[x]; k++)                        \
@@ -605,7 +617,7 @@ static void fr_resample_rows(const fr_resample_plan *p, const uint8_t *src, int6
         if (ax->identity) { /* vertical only: read the source rows in place */
             for (int64_t k = 0; k < n; k++)
                 rows[k] = src + (lo + k) * src_stride;
-            vrow(rows, ay->weight + y * ay->taps, (int)n, ay->precision, dst + y * dst_stride,
+            vrow(rows, ay->weight + y * ay->stride, (int)n, ay->precision, dst + y * dst_stride,
                  row_bytes);
             continue;
         }
@@ -623,7 +635,7 @@ static void fr_resample_rows(const fr_resample_plan *p, const uint8_t *src, int6
         done_lo = lo;
         for (int64_t k = 0; k < n; k++)
             rows[k] = ring + ((lo + k) % ring_rows) * ring_pitch;
-        vrow(rows, ay->weight + y * ay->taps, (int)n, ay->precision, dst + y * dst_stride,
+        vrow(rows, ay->weight + y * ay->stride, (int)n, ay->precision, dst + y * dst_stride,
              row_bytes);
     }
 }
