@@ -29,7 +29,10 @@
  * caller memory (fr_resample_axis_bytes long); fr_resample_rows writes output
  * rows [y0, y1) reading only the source rows they need, keeping horizontally
  * resampled rows in a small ring (fr_resample_scratch_bytes long), so a
- * caller can pull a band of rows at a time without a full intermediate image. */
+ * caller can pull a band of rows at a time without a full intermediate image.
+ * Output columns [x0, x1) alone (a crop of the resized image) come from a
+ * copy of the x table with first, count and weight advanced by x0 (weight by
+ * x0 * stride) and out_size = x1 - x0. */
 #ifndef FR_RESAMPLE_H
 #define FR_RESAMPLE_H
 
