@@ -441,10 +441,11 @@ FR_TARGET_AVX2 FR_INLINE fr_vi8 fr_rs_madd_pairs_avx2(__m256i win, const int8_t 
 
 FR_TARGET_AVX512 FR_INLINE __m512i fr_rs_window_avx512(const uint8_t *const *s, int64_t off)
 {
-    __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(s[0] + off)));
-    v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(s[1] + off)), 1);
-    v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(s[2] + off)), 2);
-    return _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(s[3] + off)), 3);
+    /* merge-masked broadcasts from memory: loads and blends, no shuffle port */
+    __m512i v = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(s[0] + off)));
+    v = _mm512_mask_broadcast_i32x4(v, 0x00f0, _mm_loadu_si128((const __m128i *)(s[1] + off)));
+    v = _mm512_mask_broadcast_i32x4(v, 0x0f00, _mm_loadu_si128((const __m128i *)(s[2] + off)));
+    return _mm512_mask_broadcast_i32x4(v, 0xf000, _mm_loadu_si128((const __m128i *)(s[3] + off)));
 }
 FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_madd_pairs_avx512(__m512i win, const int8_t *mask,
                                                         const int16_t *w)
