@@ -67,8 +67,9 @@ def resample_into(cnp.ndarray src, cnp.ndarray dst, int interp, bint antialias):
     if tables == NULL:
         raise MemoryError()
     try:
-        fr_resample_axis_setup(&job.plan.x, w, ow, interp, antialias, tables)
-        fr_resample_axis_setup(&job.plan.y, h, oh, interp, antialias, tables + x_bytes)
+        with nogil:
+            fr_resample_axis_setup(&job.plan.x, w, ow, interp, antialias, tables)
+            fr_resample_axis_setup(&job.plan.y, h, oh, interp, antialias, tables + x_bytes)
         job.plan.C = src.shape[2]
         job.src = <const uint8_t *>cnp.PyArray_DATA(src)
         job.dst = <uint8_t *>cnp.PyArray_DATA(dst)
