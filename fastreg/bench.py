@@ -716,6 +716,141 @@ def loader_cases(quick=False):
     return cases
 
 
+def resize_photos(n=4):
+    """Photographs of 300x451 to 512x512 pixels (scikit-image's chelsea,
+    coffee, astronaut, ... when installed, else synthetic scenes of those
+    sizes)."""
+    out = []
+    if have("skimage"):
+        import skimage.data as data
+        for name in ["chelsea", "coffee", "astronaut", "immunohistochemistry", "rocket"]:
+            img = np.asarray(getattr(data, name)())
+            if img.ndim == 3 and max(img.shape[:2]) <= 640:
+                out.append(np.ascontiguousarray(img[..., :3]))
+    sizes = [(300, 451), (512, 512), (400, 600), (427, 640)]
+    for img in photos(n, 512)[len(out):n]:
+        h, w = sizes[len(out) % len(sizes)]
+        out.append(np.ascontiguousarray(np.resize(img, (h, w, 3))))
+    return out[:n]
+
+
+def random_resized_boxes(imgs, seed=0, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)):
+    """One (top, left, height, width) per image, drawn with torchvision's
+    RandomResizedCrop formulas (10 tries, then the central fallback)."""
+    import math
+    rng = np.random.default_rng(seed)
+    boxes = []
+    for img in imgs:
+        h, w = img.shape[:2]
+        for _ in range(10):
+            area = h * w * rng.uniform(*scale)
+            aspect = math.exp(rng.uniform(math.log(ratio[0]), math.log(ratio[1])))
+            bw, bh = int(round(math.sqrt(area * aspect))), int(round(math.sqrt(area / aspect)))
+            if 0 < bw <= w and 0 < bh <= h:
+                boxes.append((int(rng.integers(0, h - bh + 1)), int(rng.integers(0, w - bw + 1)), bh, bw))
+                break
+        else:
+            side = min(h, w)
+            boxes.append(((h - side) // 2, (w - side) // 2, side, side))
+    return boxes
+
+
+def resize_cases(quick=False):
+    """One thread, per image on photographs of 300x451 to 512x512:
+    resized_crop to 224x224 with RandomResizedCrop-like boxes (bilinear,
+    antialias) against torchvision v2 (or, without torchvision, torch's
+    interpolate called as torchvision calls it: the row "torch as
+    torchvision") and AlbumentationsX
+    RandomResizedCrop (no antialias); resize(256) + centre crop 224 against
+    torchvision and AlbumentationsX SmallestMaxSize + CenterCrop."""
+    from fastreg import functional as F
+
+    imgs = resize_photos(2 if quick else 4)
+    boxes = random_resized_boxes(imgs)
+    n = len(imgs)
+
+    def each(run1):
+        def run():
+            for k in range(n):
+                run1(k)
+        return run
+
+    def fr_crop():
+        out = np.empty((224, 224, 3), np.uint8)
+        return each(lambda k: F.resized_crop(imgs[k], *boxes[k], (224, 224), out=out))
+
+    def fr_eval():
+        mids = [np.empty(F.resize(im, 256).shape, np.uint8) for im in imgs]
+        out = np.empty((224, 224, 3), np.uint8)
+
+        def run1(k):
+            F.center_crop(F.resize(imgs[k], 256, out=mids[k]), 224, out=out)
+        return each(run1)
+
+    def tensors():
+        import torch
+        torch.set_num_threads(1)
+        return [torch.from_numpy(im).permute(2, 0, 1) for im in imgs]
+
+    def tv_crop():
+        import torchvision.transforms.v2.functional as TF
+        ts = tensors()
+        return each(lambda k: TF.resized_crop(ts[k], *boxes[k], [224, 224], antialias=True))
+
+    def tv_eval():
+        import torchvision.transforms.v2.functional as TF
+        ts = tensors()
+        return each(lambda k: TF.center_crop(TF.resize(ts[k], 256, antialias=True), [224, 224]))
+
+    def torch_crop():  # torchvision's call of interpolate on a uint8 CHW tensor
+        import torch
+        ts = tensors()
+
+        def run1(k):
+            top, left, bh, bw = boxes[k]
+            t = ts[k][None, :, top:top + bh, left:left + bw]
+            torch.nn.functional.interpolate(t, size=[224, 224], mode="bilinear",
+                                            align_corners=False, antialias=True)
+        return each(run1)
+
+    def torch_eval():
+        import torch
+        ts = tensors()
+        sizes = [F.resize(im, 256).shape[:2] for im in imgs]
+
+        def run1(k):
+            r = torch.nn.functional.interpolate(ts[k][None], size=list(sizes[k]), mode="bilinear",
+                                                align_corners=False, antialias=True)
+            h, w = sizes[k]
+            r[..., (h - 224) // 2:(h - 224) // 2 + 224, (w - 224) // 2:(w - 224) // 2 + 224].contiguous()
+        return each(run1)
+
+    def alb(make):
+        def build():
+            import albumentations as A
+            import cv2
+            cv2.setNumThreads(1)
+            t = make(A)
+            return each(lambda k: t(image=imgs[k]))
+        return build
+
+    crop = [Contender("fastreg", fr_crop)]
+    evals = [Contender("fastreg", fr_eval)]
+    if have("torchvision"):
+        crop.append(Contender("torchvision v2", tv_crop))
+        evals.append(Contender("torchvision v2", tv_eval))
+    elif have("torch"):
+        crop.append(Contender("torch as torchvision", torch_crop))
+        evals.append(Contender("torch as torchvision", torch_eval))
+    if have("albumentations"):
+        crop.append(Contender("albumentationsx", alb(
+            lambda A: A.RandomResizedCrop(size=(224, 224), p=1.0))))
+        evals.append(Contender("albumentationsx", alb(
+            lambda A: A.Compose([A.SmallestMaxSize(max_size=256), A.CenterCrop(224, 224)]))))
+    return [Case("resized_crop 224 bilinear AA (RRC box)", n, "img", crop, threads=1),
+            Case("resize(256) + center crop 224", n, "img", evals, threads=1)]
+
+
 def _time(fn, repeat):
     times = []
     for _ in range(repeat):
@@ -776,4 +911,5 @@ def format_table(rows):
 
 
 ALL_CASES = {"dropout": dropout_cases, "gil": gil_cases, "sgd": sgd_cases, "image": image_cases,
-             "rotate": rotate_cases, "mixing": mixing_cases, "text": text_cases, "loader": loader_cases}
+             "rotate": rotate_cases, "mixing": mixing_cases, "text": text_cases, "loader": loader_cases,
+             "resize": resize_cases}

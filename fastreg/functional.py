@@ -27,6 +27,7 @@ from fastreg._interop import accepts_tensors
 from fastreg._validate import check_count, check_image, check_out, check_real
 from fastreg.geometry import rotate
 from fastreg.mixing import cutmix, mix_labels, mixup
+from fastreg._resize import resize, resized_crop  # noqa: F401  (resampling family)
 
 # Step kinds (fr_image.h).
 HFLIP, VFLIP, CROP, PAD, BRIGHTNESS, CONTRAST, SATURATION, HUE, GRAY = range(1, 10)
