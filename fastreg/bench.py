@@ -851,6 +851,106 @@ def resize_cases(quick=False):
             Case("resize(256) + center crop 224", n, "img", evals, threads=1)]
 
 
+def recipe_cases(quick=False):
+    """torchvision's ImageNet presets as pipelines, on photographs of 300x451
+    to 512x512, per image on one thread: RandomResizedCrop(224) and
+    Resize(256) + CenterCrop(224) against torchvision v2 on uint8 tensors
+    and AlbumentationsX (RandomResizedCrop without antialias; SmallestMaxSize
+    + CenterCrop); RandomResizedCrop + flip + ColorJitter + Normalize +
+    RandomErasing to float CHW against AlbumentationsX's nearest equivalent
+    (with CoarseDropout); and that pipeline's batch of 256 on two threads
+    against one."""
+    import fastreg.transforms as T
+
+    imgs = resize_photos(2 if quick else 4)
+    n = len(imgs)
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+    def per_image(make_aug, out_shape, dtype=np.uint8):
+        return lambda: compose_per_image(make_aug(), imgs, out_shape, dtype)
+
+    def train():
+        return T.Compose([T.RandomResizedCrop(224), T.RandomHorizontalFlip(),
+                          T.ColorJitter(0.4, 0.4, 0.4, 0.1), T.Normalize(mean, std),
+                          T.RandomErasing(0.25)])
+
+    def torchvision(make):
+        def build():
+            import torch
+            import torchvision.transforms.v2 as v2
+            torch.set_num_threads(1)
+            t = make(v2)
+            ts = [torch.from_numpy(im).permute(2, 0, 1).contiguous() for im in imgs]
+
+            def run():
+                for x in ts:
+                    t(x)
+            return run
+        return build
+
+    def alb(make):
+        def build():
+            import albumentations as A
+            import cv2
+            cv2.setNumThreads(1)
+            t = make(A)
+
+            def run():
+                for im in imgs:
+                    t(image=im)
+            return run
+        return build
+
+    rrc = [Contender("fastreg", per_image(lambda: T.Compose([T.RandomResizedCrop(224)]), (224, 224, 3)))]
+    evals = [Contender("fastreg", per_image(lambda: T.Compose([T.Resize(256), T.CenterCrop(224)]),
+                                            (224, 224, 3)))]
+    full = [Contender("fastreg", per_image(train, (3, 224, 224), np.float32))]
+    if have("torchvision"):
+        rrc.append(Contender("torchvision v2", torchvision(lambda v2: v2.RandomResizedCrop(224, antialias=True))))
+        evals.append(Contender("torchvision v2", torchvision(
+            lambda v2: v2.Compose([v2.Resize(256, antialias=True), v2.CenterCrop(224)]))))
+    elif have("torch"):  # torchvision's calls of interpolate, with its box sampling
+        def torch_rrc():
+            import torch
+            torch.set_num_threads(1)
+            ts = [torch.from_numpy(im).permute(2, 0, 1)[None] for im in imgs]
+            seeds = iter(range(1 << 62))
+
+            def run():
+                for t, (top, left, bh, bw) in zip(ts, random_resized_boxes(imgs, next(seeds))):
+                    torch.nn.functional.interpolate(t[..., top:top + bh, left:left + bw], size=[224, 224],
+                                                    mode="bilinear", align_corners=False, antialias=True)
+            return run
+        rrc.append(Contender("torch interpolate (as torchvision)", torch_rrc))
+    if have("albumentations"):
+        rrc.append(Contender("albumentationsx", alb(lambda A: A.RandomResizedCrop(size=(224, 224), p=1.0))))
+        evals.append(Contender("albumentationsx", alb(
+            lambda A: A.Compose([A.SmallestMaxSize(max_size=256), A.CenterCrop(224, 224)]))))
+        if have("torch"):
+            def alb_train(A):
+                from albumentations.pytorch import ToTensorV2
+                return A.Compose([A.RandomResizedCrop(size=(224, 224)), A.HorizontalFlip(),
+                                  A.ColorJitter(brightness_range=(0.6, 1.4), contrast_range=(0.6, 1.4),
+                                                saturation_range=(0.6, 1.4), hue_range=(-0.1, 0.1), p=1),
+                                  A.Normalize(mean, std), A.CoarseDropout(p=0.25), ToTensorV2()])
+            full.append(Contender("albumentationsx", alb(alb_train)))
+
+    batch_n = 64 if quick else 256
+    sources = [imgs[i % n] for i in range(batch_n)]
+
+    def fr_batch():
+        aug = train()
+        out = np.empty((batch_n, 3, 224, 224), np.float32)
+        epoch = iter(range(1 << 62))
+        return lambda: aug.batch(sources, epoch=next(epoch), out=out)
+
+    two = [Contender("fastreg 2 threads", fr_batch), Contender("fastreg 1 thread", fr_batch)]
+    return [Case("RandomResizedCrop(224), per image", n, "img", rrc),
+            Case("Resize(256) + CenterCrop(224), per image", n, "img", evals),
+            Case("RRC+flip+jitter+Normalize+Erasing(.25)", n, "img", full),
+            Case(f"that train batch of {batch_n}, 2 threads vs 1", batch_n, "img", two, threads=2)]
+
+
 def _time(fn, repeat):
     times = []
     for _ in range(repeat):
@@ -912,4 +1012,4 @@ def format_table(rows):
 
 ALL_CASES = {"dropout": dropout_cases, "gil": gil_cases, "sgd": sgd_cases, "image": image_cases,
              "rotate": rotate_cases, "mixing": mixing_cases, "text": text_cases, "loader": loader_cases,
-             "resize": resize_cases}
+             "resize": resize_cases, "recipes": recipe_cases}

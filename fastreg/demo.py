@@ -114,6 +114,8 @@ def contact_sheet(image, out_path, seed=0, partner=None):
         ("grayscale", T.RandomGrayscale(p=1.0)),
         ("rotation, bilinear", T.RandomRotation(30, "bilinear")),
         ("rotation, expand", T.RandomRotation(45, expand=True)),
+        ("random resized crop", T.RandomResizedCrop((h, w))),
+        ("random erasing", T.RandomErasing(p=1.0, value=(124, 116, 104))),
     ]
     for k, (title, op) in enumerate(singles):
         aug = T.Compose([op], seed=seed)
