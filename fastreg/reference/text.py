@@ -37,9 +37,9 @@ class Stream:
 
 
 def count_n(count, frac, L):
-    """Per-sequence n: `count`, or max(1, round(frac * L)) when frac > 0."""
+    """Per-sequence n: `count`, or the EDA paper's max(1, int(frac * L)) when frac > 0."""
     if frac > 0:
-        return max(1, round(frac * L))
+        return max(1, int(frac * L))
     return count
 
 
