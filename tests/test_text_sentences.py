@@ -392,3 +392,15 @@ def test_bad_back_translation():
         text.BackTranslation(stand_in_forward, lambda t: [[]] * len(t))(["a"])
     with pytest.raises(TypeError, match="texts"):
         text.BackTranslation(stand_in_forward, stand_in_backward)(["a", 1])
+
+
+def test_demo_prints_sentences_before_and_after(capsys):
+    from fastreg import demo
+
+    pairs = demo.text_examples(seed=0)
+    printed = capsys.readouterr().out
+    assert [a for a, _ in pairs] == demo.SENTENCES
+    assert pairs == demo.text_examples(seed=0)
+    assert any(a != b for a, b in pairs) and all(b for _, b in pairs)
+    for a, b in pairs:
+        assert f"before: {a}" in printed and f"after:  {b}" in printed
