@@ -446,7 +446,9 @@ typedef struct fr_text_strings {
 
 typedef struct {
     int64_t start, len; /* bytes of the sentence */
-    uint8_t punct, space_before, space_after;
+    uint64_t key[3];    /* a word of up to 24 bytes, lowered and zero-padded, and its hash: */
+    uint64_t hash;      /* looked up after the whole sentence is split (see fr_text_split) */
+    uint8_t punct, space_before, space_after, pending;
 } fr_text_span;
 
 /* Byte classes: 0 whitespace, 1 word byte, 2 punctuation. */
@@ -464,27 +466,41 @@ typedef struct fr_text_slot {
     int32_t len;
 } fr_text_slot;
 
-/* Hash of a word given as n bytes in 8-byte chunks, zero-padded. */
+/* Hash of a word given as n bytes in 8-byte chunks, zero-padded: the chunks
+ * times distinct odd constants (independent multiplies), summed and mixed. */
 FR_INLINE uint64_t fr_text_hash(const uint64_t *chunk, int64_t n)
 {
-    uint64_t h = (uint64_t)n * FR_GOLDEN_GAMMA;
+    static const uint64_t odd[FR_TEXT_MAX_WORD / 8] = {
+        UINT64_C(0x9e3779b97f4a7c15), UINT64_C(0xbf58476d1ce4e5b9), UINT64_C(0x94d049bb133111eb),
+        UINT64_C(0xff51afd7ed558ccd), UINT64_C(0xc4ceb9fe1a85ec53), UINT64_C(0xd6e8feb86659fd93),
+        UINT64_C(0xa0761d6478bd642f), UINT64_C(0xe7037ed1a0b428db)};
+    uint64_t h = (uint64_t)n;
     for (int64_t i = 0; i < (n + 7) / 8; i++)
-        h = fr_mix64(h + chunk[i]);
-    return h;
+        h += chunk[i] * odd[i];
+    return fr_mix64(h);
 }
 
-/* The number of the word of n bytes held in chunk (lowercase, zero-padded
- * to at least FR_TEXT_KEY chunks), or -1. */
-static inline int64_t fr_text_find_word(const fr_text_strings *t, const uint64_t *chunk, int64_t n)
+/* Whether bytes from .. n-1 of the word in chunk equal word[from .. n). */
+static inline int fr_text_tail_equal(const uint64_t *chunk, const char *word, int64_t from, int64_t n)
 {
-    for (uint64_t h = fr_text_hash(chunk, n);; h++) {
+    for (int64_t at = from; at < n; at++)
+        if ((uint8_t)(chunk[at >> 3] >> (8 * (at & 7))) != (uint8_t)word[at])
+            return 0;
+    return 1;
+}
+
+/* The number of the word of n bytes held in chunk (lowercase, byte `at` in
+ * bits 8 (at % 8) of chunk[at / 8], zero-padded to at least FR_TEXT_KEY
+ * chunks) with hash h, or -1. */
+static inline int64_t fr_text_find_word(const fr_text_strings *t, uint64_t h, const uint64_t *chunk, int64_t n)
+{
+    for (;; h++) {
         const fr_text_slot *slot = &t->slots[h & t->slot_mask];
         if (slot->id < 0)
             return -1;
         if (slot->len == n && slot->key[0] == chunk[0] && slot->key[1] == chunk[1] && slot->key[2] == chunk[2] &&
             (n <= 8 * FR_TEXT_KEY ||
-             memcmp(t->words + t->word_offsets[slot->id] + 8 * FR_TEXT_KEY, (const char *)chunk + 8 * FR_TEXT_KEY,
-                    (size_t)(n - 8 * FR_TEXT_KEY)) == 0))
+             fr_text_tail_equal(chunk, t->words + t->word_offsets[slot->id], 8 * FR_TEXT_KEY, n)))
             return slot->id;
     }
 }
@@ -499,7 +515,8 @@ static void fr_text_hash_words(const char *words, const int64_t *word_offsets, i
     for (int64_t w = 0; w < n_words; w++) {
         int64_t a = word_offsets[w], n = word_offsets[w + 1] - a;
         memset(chunk, 0, sizeof chunk);
-        memcpy(chunk, words + a, (size_t)n);
+        for (int64_t at = 0; at < n; at++) /* the layout fr_text_split builds */
+            chunk[at >> 3] |= (uint64_t)(uint8_t)words[a + at] << (8 * (at & 7));
         uint64_t h = fr_text_hash(chunk, n);
         while (slots[h & (uint64_t)(n_slots - 1)].id >= 0)
             h++;
@@ -510,53 +527,93 @@ static void fr_text_hash_words(const char *words, const int64_t *word_offsets, i
     }
 }
 
-/* Splits sentence i into w->tok / w->flag and its spans. */
-static void fr_text_split(const fr_text_job *job, fr_text_work *w, fr_text_span *span, int64_t i)
+/* A task's small direct-mapped cache of lookups (len -1: empty; id -1: not
+ * a listed word): frequent words, stop words first, then never reach the
+ * large table, whose slots mostly miss the processor's caches. */
+#define FR_TEXT_CACHE 1024
+
+/* Splits sentence i into w->tok and its spans.  Words of up to 24 bytes
+ * not in the cache are looked up in a second pass, after their slots were
+ * prefetched: the lookups of a sentence then wait for memory together, not
+ * one by one. */
+static void fr_text_split(const fr_text_job *job, fr_text_work *w, fr_text_span *span, fr_text_slot *cache,
+                          int64_t i)
 {
     const fr_text_strings *t = job->strings;
     const uint8_t *s = (const uint8_t *)t->text + t->text_offsets[i];
     int64_t nb = t->text_offsets[i + 1] - t->text_offsets[i] - 1, k = 0, q = 0;
     uint64_t chunk[FR_TEXT_MAX_WORD / 8 + FR_TEXT_KEY];
-    uint8_t *low = (uint8_t *)chunk;
     while (q < nb) {
         uint8_t c = fr_text_class[s[q]];
         if (c == 0) {
             q++;
             continue;
         }
-        int64_t a = q, id;
+        fr_text_span *sp = &span[k];
+        int64_t a = q, id = t->punct_id;
+        sp->pending = 0;
         if (c == 2) {
             q++;
-            id = t->punct_id;
         } else {
-            /* the word's bytes, lowered, into chunk while they fit */
-            for (;; q++) {
-                if (q < nb && fr_text_class[s[q]] != 1 &&
-                    !(s[q] == '\'' && q + 1 < nb && fr_text_class[s[q + 1]] == 1))
+            /* the word's bytes, lowered, into 8-byte chunks while they fit (built
+             * in a register: byte stores read back as words would stall) */
+            uint64_t cur = 0;
+            for (; q < nb; q++) {
+                uint64_t b = s[q];
+                if (fr_text_class[b] != 1 && !(b == '\'' && q + 1 < nb && fr_text_class[s[q + 1]] == 1))
                     break;
-                if (q >= nb)
-                    break;
-                if (q - a < FR_TEXT_MAX_WORD)
-                    low[q - a] = (uint8_t)(s[q] - 'A' < 26u ? s[q] + 32 : s[q]);
+                int64_t at = q - a;
+                if (at < FR_TEXT_MAX_WORD) {
+                    cur |= (b - 'A' < 26u ? b + 32 : b) << (8 * (at & 7));
+                    if ((at & 7) == 7) {
+                        chunk[at >> 3] = cur;
+                        cur = 0;
+                    }
+                }
             }
-            id = t->oov_id;
             int64_t n = q - a;
+            id = t->oov_id;
             if (n <= FR_TEXT_MAX_WORD) {
-                int64_t padded = n > 8 * FR_TEXT_KEY ? (n + 7) / 8 : FR_TEXT_KEY;
-                memset(low + n, 0, (size_t)(8 * padded - n));
-                int64_t found = fr_text_find_word(t, chunk, n);
-                id = found >= 0 ? found : id;
+                int64_t used = (n + 7) / 8, padded = used > FR_TEXT_KEY ? used : FR_TEXT_KEY;
+                if (n & 7)
+                    chunk[n >> 3] = cur;
+                for (int64_t z = used; z < padded; z++)
+                    chunk[z] = 0;
+                uint64_t h = fr_text_hash(chunk, n);
+                const fr_text_slot *hit = &cache[h & (FR_TEXT_CACHE - 1)];
+                if (hit->len == n && hit->key[0] == chunk[0] && hit->key[1] == chunk[1] && hit->key[2] == chunk[2]) {
+                    id = hit->id >= 0 ? hit->id : id;
+                } else if (n <= 8 * FR_TEXT_KEY) {
+                    memcpy(sp->key, chunk, sizeof sp->key);
+                    sp->hash = h;
+                    sp->pending = 1;
+                    __builtin_prefetch(&t->slots[h & t->slot_mask]);
+                } else {
+                    int64_t found = fr_text_find_word(t, h, chunk, n);
+                    id = found >= 0 ? found : id;
+                }
             }
         }
-        span[k].start = a;
-        span[k].len = q - a;
-        span[k].punct = c == 2;
-        span[k].space_before = a == 0 || fr_text_class[s[a - 1]] == 0;
-        span[k].space_after = q == nb || fr_text_class[s[q]] == 0;
+        sp->start = a;
+        sp->len = q - a;
+        sp->punct = c == 2;
+        sp->space_before = a == 0 || fr_text_class[s[a - 1]] == 0;
+        sp->space_after = q == nb || fr_text_class[s[q]] == 0;
         w->tok[k] = (int64_t)((uint64_t)id | (uint64_t)(k + 1) << 32);
         k++;
     }
     w->len = k;
+    for (int64_t j = 0; j < k; j++) {
+        if (span[j].pending) {
+            int64_t found = fr_text_find_word(t, span[j].hash, span[j].key, span[j].len);
+            if (found >= 0)
+                w->tok[j] = (int64_t)((uint64_t)found | (uint64_t)(j + 1) << 32);
+            fr_text_slot *entry = &cache[span[j].hash & (FR_TEXT_CACHE - 1)];
+            memcpy(entry->key, span[j].key, sizeof entry->key);
+            entry->len = (int32_t)span[j].len;
+            entry->id = (int32_t)found;
+        }
+    }
 }
 
 /* Writes the tokens of w, joined, at dst; returns the bytes written. */
@@ -660,7 +717,7 @@ static void fr_text_task(void *ctx, int64_t task)
     /* one block: tok, tok2, pos (cap each), aux (4 cap + 5), flag, flag2 (cap bytes each),
      * and in text mode the spans (cap) */
     size_t ints = ((size_t)(7 * cap + 5) * sizeof(int64_t) + 2 * (size_t)cap + 7) / 8 * 8;
-    size_t spans = t ? (size_t)cap * sizeof(fr_text_span) : 0;
+    size_t spans = t ? (size_t)cap * sizeof(fr_text_span) + FR_TEXT_CACHE * sizeof(fr_text_slot) : 0;
     int64_t *block = (int64_t *)malloc(ints + spans);
     char *buf = t ? (char *)malloc((size_t)(t->out_bound[last] - t->out_bound[first]) + 1) : NULL;
     if (!block || (t && !buf)) {
@@ -677,10 +734,13 @@ static void fr_text_task(void *ctx, int64_t task)
     w.flag = (uint8_t *)(block + 7 * cap + 5);
     w.flag2 = w.flag + cap;
     if (t) {
-        fr_text_span *span = (fr_text_span *)((char *)block + ints);
+        fr_text_slot *cache = (fr_text_slot *)((char *)block + ints);
+        fr_text_span *span = (fr_text_span *)(cache + FR_TEXT_CACHE);
+        for (int64_t e = 0; e < FR_TEXT_CACHE; e++)
+            cache[e].len = -1;
         int64_t used = 0;
         for (int64_t i = first; i < last; i++) {
-            fr_text_split(job, &w, span, i);
+            fr_text_split(job, &w, span, cache, i);
             fr_text_pipeline(job, &w, i);
             t->out_start[i] = used;
             job->out_len[i] = fr_text_join(job, &w, span, i, buf + used);

@@ -176,10 +176,11 @@ class _Batch:
             self.kind = _kind_of(batch[0]) if batch else "arrays"
             if self.kind is None:
                 raise TypeError(f"{_BATCH_FORMS}; batch[0] is a {type(batch[0]).__name__}")
-            for i, x in enumerate(batch):
-                if _kind_of(x) != self.kind:
-                    raise TypeError(f"batch[{i}] must be a {type(batch[0]).__name__} like batch[0] "
-                                    f"(one form per batch), got {type(x).__name__}")
+            if len(set(map(type, batch))) > 1:  # one pass in C; the loop only to name the culprit
+                for i, x in enumerate(batch):
+                    if _kind_of(x) != self.kind:
+                        raise TypeError(f"batch[{i}] must be a {type(batch[0]).__name__} like batch[0] "
+                                        f"(one form per batch), got {type(x).__name__}")
             getattr(self, "_take_" + self.kind)(batch)
         else:
             raise TypeError(f"{_BATCH_FORMS}, got {type(batch).__name__}")
@@ -190,14 +191,16 @@ class _Batch:
 
     def _take_arrays(self, arrays):
         dtypes = [a.dtype for a in arrays]
-        for i, a in enumerate(arrays):
-            if a.dtype not in _INT_DTYPES:
-                raise TypeError(f"batch[{i}] must have an integer dtype, got {a.dtype}")
-            if a.ndim != 1:
-                raise ValueError(f"batch[{i}] must be 1-D, got shape {a.shape}")
-            if a.dtype == np.uint64 and a.size and int(a.max()) > _INT64_MAX:
-                raise ValueError(f"batch[{i}] holds values past 2**63 - 1")
-        kind = np.int32 if all(d == np.int32 for d in dtypes) else np.int64
+        kinds = set(dtypes)
+        if not kinds <= _INT_DTYPES or {a.ndim for a in arrays} - {1} or np.dtype(np.uint64) in kinds:
+            for i, a in enumerate(arrays):  # name the culprit
+                if a.dtype not in _INT_DTYPES:
+                    raise TypeError(f"batch[{i}] must have an integer dtype, got {a.dtype}")
+                if a.ndim != 1:
+                    raise ValueError(f"batch[{i}] must be 1-D, got shape {a.shape}")
+                if a.dtype == np.uint64 and a.size and int(a.max()) > _INT64_MAX:
+                    raise ValueError(f"batch[{i}] holds values past 2**63 - 1")
+        kind = np.int32 if kinds == {np.dtype(np.int32)} else np.int64
         self._set_lengths([a.shape[0] for a in arrays])
         self.values = np.concatenate(arrays, dtype=kind, casting="unsafe") if arrays else np.empty(0, kind)
         self.dtypes = dtypes
