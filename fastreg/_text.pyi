@@ -1,7 +1,7 @@
 import numpy as np
 
 def run_pipeline(
-    values: np.ndarray,
+    values: np.ndarray | list[np.ndarray],
     offsets: np.ndarray,
     indices: np.ndarray | None,
     out: np.ndarray,
@@ -35,5 +35,6 @@ def run_text(
     oov_id: int,
     punct_id: int,
 ) -> bytes | None: ...
+def all_contiguous(arrays: list[np.ndarray]) -> bool: ...
 def hash_words(words: np.ndarray, word_offsets: np.ndarray) -> np.ndarray: ...
 def pack(src: np.ndarray, src_offsets: np.ndarray, dst: np.ndarray, dst_offsets: np.ndarray) -> None: ...

@@ -10,7 +10,7 @@ import numpy as np
 cimport numpy as cnp
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.stdint cimport int32_t, uint8_t, uint64_t, int64_t
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport calloc, free, malloc
 
 from fastreg._runtime cimport parallel_run
 
@@ -31,6 +31,7 @@ cdef extern from "fr_text.h" nogil:
         uint64_t threshold
     ctypedef struct fr_text_job:
         const void *values
+        const void **seq_ptrs
         int is64
         const int64_t *offsets
         const uint64_t *indices
@@ -124,16 +125,19 @@ cdef void _fill_job(fr_text_job *job, cnp.ndarray offsets, object indices, cnp.n
     job.lut_size = lut.shape[0]
     job.id_mask = <uint64_t>-1
     job.strings = NULL
+    job.values = NULL
+    job.seq_ptrs = NULL
     job.failed = 0
 
 
-def run_pipeline(cnp.ndarray values, cnp.ndarray offsets, object indices, cnp.ndarray out,
+def run_pipeline(object values, cnp.ndarray offsets, object indices, cnp.ndarray out,
                  cnp.ndarray bound, cnp.ndarray out_len, list stages, cnp.ndarray syn_offsets,
                  cnp.ndarray syn_values, cnp.ndarray protected, cnp.ndarray lut, uint64_t seed,
                  uint64_t epoch, bint text_ids=False):
     """Run `stages` on every sequence of (values, offsets).
 
-    values: int32 or int64; offsets, bound: int64 (n + 1); indices: uint64 (n)
+    values: int32 or int64, or a list of C-contiguous arrays of one of them
+    (sequence i is values[i], read in place); offsets, bound: int64 (n + 1); indices: uint64 (n)
     or None; out: dtype of values, bound[-1] elements; out_len: int64 (n),
     written; stages: up to 4 (op, count, frac, threshold) tuples;
     syn_offsets (vocab + 1) and syn_values: CSR, both int32 or both int64;
@@ -144,17 +148,37 @@ def run_pipeline(cnp.ndarray values, cnp.ndarray offsets, object indices, cnp.nd
     Sequence i is written at out[bound[i]:] and its length to out_len[i].
     Returns False if scratch memory could not be allocated."""
     cdef fr_text_job job
+    cdef Py_ssize_t i
     _fill_job(&job, offsets, indices, bound, out_len, stages, syn_offsets, syn_values, protected, lut,
               seed, epoch)
-    job.values = cnp.PyArray_DATA(values)
-    job.is64 = values.dtype == np.int64
+    job.values = NULL
+    job.seq_ptrs = NULL
+    if isinstance(values, list):
+        job.is64 = values[0].dtype == np.int64
+        job.seq_ptrs = <const void **>malloc(len(values) * sizeof(void *))
+        if job.seq_ptrs == NULL:
+            return False
+        for i in range(len(values)):
+            job.seq_ptrs[i] = cnp.PyArray_DATA(<cnp.ndarray>values[i])
+    else:
+        job.values = cnp.PyArray_DATA(<cnp.ndarray>values)
+        job.is64 = values.dtype == np.int64
     job.offsets = _i64(offsets)
     job.out = cnp.PyArray_DATA(out)
     if text_ids:
         job.id_mask = 0xffffffff
     with nogil:
         parallel_run(<fr_task_fn>fr_text_task, &job, (job.n_seq + SEQS_PER_TASK - 1) // SEQS_PER_TASK)
+    free(job.seq_ptrs)
     return not job.failed
+
+
+def all_contiguous(list arrays):
+    """Whether every array of `arrays` (numpy arrays) is C-contiguous."""
+    for a in arrays:
+        if not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a):
+            return False
+    return True
 
 
 def run_text(bytes text, cnp.ndarray text_offsets, cnp.ndarray out_bound, object indices,

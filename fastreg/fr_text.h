@@ -42,8 +42,9 @@ typedef struct {
 } fr_text_stage;
 
 typedef struct {
-    /* the batch */
+    /* the batch: one array, or (when seq_ptrs is not NULL) one array per sequence */
     const void *values; /* int32 or int64 */
+    const void **seq_ptrs;
     int is64;
     const int64_t *offsets;  /* n_seq + 1 */
     const uint64_t *indices; /* n_seq dataset indices, or NULL for 0 .. n_seq-1 */
@@ -650,14 +651,14 @@ static int64_t fr_text_join(const fr_text_job *job, const fr_text_work *w, const
 static void fr_text_load_ids(const fr_text_job *job, fr_text_work *w, int64_t i)
 {
     int64_t start = job->offsets[i], len = job->offsets[i + 1] - start;
+    const char *src = job->seq_ptrs ? (const char *)job->seq_ptrs[i]
+                                    : (const char *)job->values + start * (job->is64 ? 8 : 4);
     if (job->is64) {
-        const int64_t *src = (const int64_t *)job->values + start;
-        for (int64_t k = 0; k < len; k++)
-            w->tok[k] = src[k];
+        memcpy(w->tok, src, (size_t)len * sizeof(int64_t));
     } else {
-        const int32_t *src = (const int32_t *)job->values + start;
+        const int32_t *src32 = (const int32_t *)src;
         for (int64_t k = 0; k < len; k++)
-            w->tok[k] = src[k];
+            w->tok[k] = src32[k];
     }
     w->len = len;
 }

@@ -202,8 +202,11 @@ class _Batch:
                     raise ValueError(f"batch[{i}] holds values past 2**63 - 1")
         kind = np.int32 if kinds == {np.dtype(np.int32)} else np.int64
         self._set_lengths([a.shape[0] for a in arrays])
-        self.values = np.concatenate(arrays, dtype=kind, casting="unsafe") if arrays else np.empty(0, kind)
         self.dtypes = dtypes
+        if arrays and len(kinds) == 1 and kind == dtypes[0] and _text.all_contiguous(arrays):
+            self.values = arrays  # the kernels read each array in place
+        else:
+            self.values = np.concatenate(arrays, dtype=kind, casting="unsafe") if arrays else np.empty(0, kind)
 
     def _take_lists(self, lists):
         self._set_lengths([len(x) for x in lists])
@@ -395,6 +398,7 @@ class SynonymTable:
         Parameters
         ----------
         mapping : Mapping[int, Iterable[int]]
+            Each id and its candidate ids.
         vocab_size : int, optional
             Ids must lie in ``[0, vocab_size)``; by default one past the
             largest id in `mapping`.
@@ -469,8 +473,19 @@ class SynonymTable:
         return self._values
 
     def synonyms_of(self, token):
-        """The candidates of `token` (an empty array when it has none); of a
-        word (str, for a table with words), the list of its synonyms."""
+        """The candidates of a token id, or the synonyms of a word.
+
+        Parameters
+        ----------
+        token : int or str
+            An id, or a word (for a table with words; matched in ASCII
+            lowercase).
+
+        Returns
+        -------
+        numpy.ndarray or list of str
+            The candidate ids (empty when it has none), or the words.
+        """
         if isinstance(token, str):
             table = _check_word_table(self)
             t = table._word_numbers().get(_ascii_lower(token))
@@ -481,13 +496,29 @@ class SynonymTable:
         return self._values[self._offsets[token]:self._offsets[token + 1]]
 
     def to_dict(self):
-        """``{id: [candidates]}`` for the ids that have candidates."""
+        """The table as a dict.
+
+        Returns
+        -------
+        dict
+            ``{id: [candidates]}`` for the ids that have candidates.
+        """
         counts = np.diff(self._offsets)
         return {int(t): self.synonyms_of(t).tolist() for t in np.flatnonzero(counts)}
 
     def without(self, protected):
         """The same table with the ids in `protected` removed from every
-        candidate list (cached per set of ids)."""
+        candidate list (cached per set of ids).
+
+        Parameters
+        ----------
+        protected : collection of int
+            Ids never offered as candidates.
+
+        Returns
+        -------
+        SynonymTable
+        """
         protected = _check_protected(protected)[0]
         key = protected.tobytes()
         table = self._filtered.get(key)
@@ -520,6 +551,7 @@ class SynonymTable:
         Parameters
         ----------
         mapping : Mapping[str, Iterable[str]]
+            Each word and its synonyms.
 
         Returns
         -------
@@ -614,6 +646,7 @@ class SynonymTable:
         Parameters
         ----------
         path : str or os.PathLike
+            The ``.npz`` file.
 
         Returns
         -------
@@ -644,6 +677,7 @@ class SynonymTable:
         Parameters
         ----------
         path : str or os.PathLike
+            Where to write; NumPy adds ``.npz`` if missing.
         """
         offsets, values = self._kernel_arrays()
         arrays = {"offsets": offsets, "values": values}
@@ -762,17 +796,20 @@ def _run(batch, stages, table, protected, seed, epoch, indices, stop_words=None,
         table = table.without(protected)
     values, offsets = batch.values, batch.offsets
     if not stages or batch.n == 0:
-        return batch.give_back(values.copy(), offsets.copy())
+        flat = np.concatenate(values) if isinstance(values, list) else values.copy()
+        return batch.give_back(flat, offsets.copy())
     values, offsets = _run_ids(values, offsets, stages, table, protected, seed, epoch, indices)
     return batch.give_back(values, offsets)
 
 
 def _run_ids(values, offsets, stages, table, protected, seed, epoch, indices, text_ids=False):
-    """(values, offsets) after `stages`, on a non-empty batch."""
+    """(values, offsets) after `stages`, on a non-empty batch; `values` is
+    one array or a list of contiguous arrays of one dtype."""
     n = offsets.shape[0] - 1
+    dtype = values[0].dtype if isinstance(values, list) else values.dtype
     inserted, _ = _growth(stages, np.diff(offsets), n)
     bound = _cumulative(np.diff(offsets) + inserted)
-    work = np.empty(int(bound[-1]), dtype=values.dtype)
+    work = np.empty(int(bound[-1]), dtype=dtype)
     out_len = np.empty(n, dtype=np.int64)
     syn_offsets, syn_values = table._kernel_arrays()
     if not _text.run_pipeline(values, offsets, indices, work, bound, out_len, stages, syn_offsets,
@@ -781,7 +818,7 @@ def _run_ids(values, offsets, stages, table, protected, seed, epoch, indices, te
     new_offsets = _cumulative(out_len)
     if new_offsets[-1] == bound[-1]:
         return work, new_offsets
-    out = np.empty(int(new_offsets[-1]), dtype=values.dtype)
+    out = np.empty(int(new_offsets[-1]), dtype=dtype)
     _text.pack(work, bound, out, new_offsets)
     return out, new_offsets
 
@@ -994,8 +1031,9 @@ _COMMON_DOC = """seed : int
     protected : collection of int or str, default ()
         Ids (for token ids) and words (for sentences, matched in ASCII
         lowercase) that are never deleted, replaced or swapped and keep
-        their order.
-    tokenizer : callable, optional
+        their order."""
+
+_TOKENIZER_DOC = """tokenizer : callable, optional
         For sentences: str -> list of str, instead of the built-in split
         into words and punctuation; the tokens are joined with spaces."""
 
@@ -1033,6 +1071,7 @@ def random_deletion(batch, p, *, seed, epoch=0, indices=None, protected=(), toke
     p : float
         Deletion probability in [0, 1].
     {common}
+    {tokenizer}
 
     Returns
     -------
@@ -1043,7 +1082,7 @@ def random_deletion(batch, p, *, seed, epoch=0, indices=None, protected=(), toke
 
     See Also
     --------
-    EDA : the four ops in a pipeline.
+    EDA : The four ops in a pipeline.
 
     Examples
     --------
@@ -1071,6 +1110,7 @@ def random_swap(batch, n, *, seed, epoch=0, indices=None, protected=(), tokenize
         ``max(1, floor(n * L))`` with L the unprotected tokens of the sequence
         (the EDA paper's ``max(1, int(alpha * len))``).
     {common}
+    {tokenizer}
 
     Returns
     -------
@@ -1081,7 +1121,7 @@ def random_swap(batch, n, *, seed, epoch=0, indices=None, protected=(), tokenize
 
     See Also
     --------
-    EDA : the four ops in a pipeline.
+    EDA : The four ops in a pipeline.
 
     Examples
     --------
@@ -1109,6 +1149,7 @@ def random_insertion(batch, n, synonyms=None, *, seed, epoch=0, indices=None, pr
     {synonyms}
     {common}
     {stop}
+    {tokenizer}
 
     Returns
     -------
@@ -1119,7 +1160,7 @@ def random_insertion(batch, n, synonyms=None, *, seed, epoch=0, indices=None, pr
 
     See Also
     --------
-    EDA : the four ops in a pipeline.
+    EDA : The four ops in a pipeline.
 
     Examples
     --------
@@ -1146,6 +1187,7 @@ def synonym_replacement(batch, n, synonyms=None, *, seed, epoch=0, indices=None,
     {synonyms}
     {common}
     {stop}
+    {tokenizer}
 
     Returns
     -------
@@ -1156,7 +1198,7 @@ def synonym_replacement(batch, n, synonyms=None, *, seed, epoch=0, indices=None,
 
     See Also
     --------
-    EDA : the four ops in a pipeline.
+    EDA : The four ops in a pipeline.
 
     Examples
     --------
@@ -1169,7 +1211,8 @@ def synonym_replacement(batch, n, synonyms=None, *, seed, epoch=0, indices=None,
 
 for _fn in (random_deletion, random_swap, random_insertion, synonym_replacement):
     _fn.__doc__ = (_fn.__doc__ or "").replace("{common}", _COMMON_DOC).replace("{batch}", _BATCH_DOC) \
-        .replace("{synonyms}", _SYNONYMS_DOC).replace("{stop}", _STOP_DOC).replace("{raises}", _RAISES_DOC)
+        .replace("{synonyms}", _SYNONYMS_DOC).replace("{stop}", _STOP_DOC).replace("{raises}", _RAISES_DOC) \
+        .replace("{tokenizer}", _TOKENIZER_DOC)
 
 
 class EDA:
@@ -1209,6 +1252,7 @@ class EDA:
         For sentences: str -> list of str instead of the built-in split; the
         tokens are joined with spaces.
     seed : int, default 0
+        In [0, 2**64).
 
     Raises
     ------
@@ -1219,8 +1263,11 @@ class EDA:
 
     See Also
     --------
-    random_deletion, random_swap, random_insertion, synonym_replacement
-    BackTranslation : paraphrases from translation models.
+    random_deletion : EDA's random deletion alone.
+    random_swap : EDA's random swap alone.
+    random_insertion : EDA's random insertion alone.
+    synonym_replacement : EDA's synonym replacement alone.
+    BackTranslation : Paraphrases from translation models.
 
     Examples
     --------
@@ -1253,6 +1300,7 @@ class EDA:
         Returns
         -------
         list of tuple
+            (op, count, frac, threshold) per stage, as the kernels read them.
         """
         stages = []
         if with_synonyms and self.alpha_sr > 0:
@@ -1273,6 +1321,7 @@ class EDA:
         batch : list of str, list of lists of int, list of numpy.ndarray or tuple (values, offsets)
             See :mod:`fastreg.text`.
         epoch : int, default 0
+            In [0, 2**64); use a new epoch for every pass over the data.
         indices : array_like of int, optional
             Dataset indices of the sequences; by default 0 .. N-1.
 
@@ -1311,10 +1360,12 @@ class BackTranslation:
     Parameters
     ----------
     forward, backward : callable
-        list of str -> list of (str or list of str), one entry per input.
+        Translators: list of str -> list of (str or list of str), one entry
+        per input.
     batch_size : int, default 32
         Sentences per call of a translator.
     seed : int, default 0
+        In [0, 2**64).
 
     Raises
     ------
@@ -1325,7 +1376,7 @@ class BackTranslation:
 
     See Also
     --------
-    EDA : word-level augmentation without a model.
+    EDA : Word-level augmentation without a model.
 
     Examples
     --------
@@ -1372,7 +1423,9 @@ class BackTranslation:
         Parameters
         ----------
         texts : list of str
+            The sentences.
         epoch : int, default 0
+            In [0, 2**64).
         indices : array_like of int, optional
             Dataset indices of the sentences; by default 0 .. N-1.
 
