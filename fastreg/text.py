@@ -232,17 +232,20 @@ class _Batch:
             if top > np.iinfo(d).max:
                 raise ValueError(f"synonyms holds ids up to {top}, which do not fit the batch dtype {d}")
 
-    def give_back(self, values, offsets):
+    def give_back(self, values, offsets, stops=None):
+        """Results in the caller's form: sequence i is values[offsets[i]:offsets[i + 1]],
+        or values[offsets[i]:stops[i]] when `stops` is given (not for pairs)."""
         if self.kind == "pair":
             return like_input(values, self.tensors), like_input(offsets, self.tensors)
-        bounds = offsets.tolist()
+        starts = offsets.tolist()
+        stops = starts[1:] if stops is None else stops.tolist()
         if self.kind == "lists":
             flat = values.tolist()
-            return [flat[a:b] for a, b in zip(bounds, bounds[1:])]
+            return [flat[a:b] for a, b in zip(starts, stops)]
         if all(d == values.dtype for d in self.dtypes):
-            parts = [values[a:b] for a, b in zip(bounds, bounds[1:])]
+            parts = [values[a:b] for a, b in zip(starts, stops)]
         else:
-            parts = [values[a:b].astype(d) for a, b, d in zip(bounds, bounds[1:], self.dtypes)]
+            parts = [values[a:b].astype(d) for a, b, d in zip(starts, stops, self.dtypes)]
         if self.tensors:
             return [like_input(p, True) for p in parts]
         return parts
@@ -798,13 +801,17 @@ def _run(batch, stages, table, protected, seed, epoch, indices, stop_words=None,
     if not stages or batch.n == 0:
         flat = np.concatenate(values) if isinstance(values, list) else values.copy()
         return batch.give_back(flat, offsets.copy())
-    values, offsets = _run_ids(values, offsets, stages, table, protected, seed, epoch, indices)
-    return batch.give_back(values, offsets)
+    if batch.kind == "pair":
+        return batch.give_back(*_run_ids(values, offsets, stages, table, protected, seed, epoch, indices))
+    # other forms are views (or copies) of each sequence: no packing into one buffer
+    return batch.give_back(*_run_ids(values, offsets, stages, table, protected, seed, epoch, indices,
+                                     packed=False))
 
 
-def _run_ids(values, offsets, stages, table, protected, seed, epoch, indices, text_ids=False):
-    """(values, offsets) after `stages`, on a non-empty batch; `values` is
-    one array or a list of contiguous arrays of one dtype."""
+def _run_ids(values, offsets, stages, table, protected, seed, epoch, indices, text_ids=False, packed=True):
+    """(values, offsets) after `stages`, on a non-empty batch, or unpacked
+    (work, starts, stops) with sequence i at work[starts[i]:stops[i]];
+    `values` is one array or a list of contiguous arrays of one dtype."""
     n = offsets.shape[0] - 1
     dtype = values[0].dtype if isinstance(values, list) else values.dtype
     inserted, _ = _growth(stages, np.diff(offsets), n)
@@ -815,6 +822,8 @@ def _run_ids(values, offsets, stages, table, protected, seed, epoch, indices, te
     if not _text.run_pipeline(values, offsets, indices, work, bound, out_len, stages, syn_offsets,
                               syn_values, protected, _flag_table(table, protected), seed, epoch, text_ids):
         raise MemoryError("not enough memory for the text augmentation scratch buffers")
+    if not packed:
+        return work, bound[:-1], bound[:-1] + out_len
     new_offsets = _cumulative(out_len)
     if new_offsets[-1] == bound[-1]:
         return work, new_offsets
