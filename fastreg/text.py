@@ -111,8 +111,9 @@ class _Batch:
     """A validated batch and how to give results back in the caller's form.
 
     ``kind`` is "text" (``texts``: the list of str), or one of "pair",
-    "arrays", "lists" with contiguous ``values`` (int32 or int64) and int64
-    ``offsets``."""
+    "arrays", "lists" with int64 ``offsets`` and ``values``: one contiguous
+    int32 or int64 array, or the caller's list of contiguous arrays of one
+    of those dtypes, which the kernels read in place."""
 
     def __init__(self, batch):
         self.tensors = False  # give results back as torch tensors
