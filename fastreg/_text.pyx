@@ -137,9 +137,9 @@ def run_pipeline(object values, cnp.ndarray offsets, object indices, cnp.ndarray
     """Run `stages` on every sequence of (values, offsets).
 
     values: int32 or int64, or a list of C-contiguous arrays of one of them
-    (sequence i is values[i], read in place); offsets, bound: int64 (n + 1); indices: uint64 (n)
-    or None; out: dtype of values, bound[-1] elements; out_len: int64 (n),
-    written; stages: up to 4 (op, count, frac, threshold) tuples;
+    (sequence i is values[i], read in place); offsets, bound: int64 (n + 1);
+    indices: uint64 (n) or None; out: dtype of values, bound[-1] elements;
+    out_len: int64 (n), written; stages: up to 4 (op, count, frac, threshold) tuples;
     syn_offsets (vocab + 1) and syn_values: CSR, both int32 or both int64;
     protected: sorted int64;
     lut: uint8 flags of the ids 0 .. len(lut)-1 (1 protected, 2 has synonyms);
@@ -151,8 +151,6 @@ def run_pipeline(object values, cnp.ndarray offsets, object indices, cnp.ndarray
     cdef Py_ssize_t i
     _fill_job(&job, offsets, indices, bound, out_len, stages, syn_offsets, syn_values, protected, lut,
               seed, epoch)
-    job.values = NULL
-    job.seq_ptrs = NULL
     if isinstance(values, list):
         job.is64 = values[0].dtype == np.int64
         job.seq_ptrs = <const void **>malloc(len(values) * sizeof(void *))
@@ -201,8 +199,8 @@ def run_text(bytes text, cnp.ndarray text_offsets, cnp.ndarray out_bound, object
     cdef int64_t n_tasks, i, total = 0
     cdef cnp.ndarray out_len = np.empty(text_offsets.shape[0] - 1, dtype=np.int64)
     cdef cnp.ndarray out_start = np.empty(text_offsets.shape[0] - 1, dtype=np.int64)
-    cdef cnp.ndarray dst_offsets
-    cdef int64_t[::1] lens = out_len
+    cdef cnp.ndarray dst_offsets = np.empty(text_offsets.shape[0], dtype=np.int64)
+    cdef int64_t[::1] lens = out_len, dst = dst_offsets
     _fill_job(&job, text_offsets, indices, bound, out_len, stages, syn_offsets, syn_values, protected,
               lut, seed, epoch)
     job.id_mask = 0xffffffff
@@ -226,11 +224,10 @@ def run_text(bytes text, cnp.ndarray text_offsets, cnp.ndarray out_bound, object
             parallel_run(<fr_task_fn>fr_text_task, &job, n_tasks)
         if job.failed:
             return None
-        dst_offsets = np.empty(job.n_seq + 1, dtype=np.int64)
         for i in range(job.n_seq):
-            dst_offsets[i] = total
+            dst[i] = total
             total += lens[i] + 1
-        dst_offsets[job.n_seq] = total
+        dst[job.n_seq] = total
         out = PyBytes_FromStringAndSize(NULL, total - 1 if total else 0)
         gather.job = &job
         gather.dst = PyBytes_AS_STRING(out)

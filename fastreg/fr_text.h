@@ -1,7 +1,8 @@
-/* Text augmentation kernels on token-id sequences: random deletion, random
- * swap, random insertion and synonym replacement (EDA, Wei and Zou 2019),
- * run as a pipeline of up to four stages over every sequence of a ragged
- * batch.
+/* Text augmentation kernels on token-id sequences and on sentences: random
+ * deletion, random swap, random insertion and synonym replacement (EDA, Wei
+ * and Zou 2019), run as a pipeline of up to four stages over every sequence
+ * of a ragged batch.  Sentences are split into tokens, run as ids and joined
+ * again here (text mode, below).
  *
  * Randomness.  Stage `op` of sequence `index` draws from the stream
  *     fr_stream_make(seed, derive(derive(derive(2, epoch), index), op))
@@ -420,8 +421,9 @@ static int64_t fr_text_stage_n(const fr_text_stage *st, int64_t L)
  * (don't, O'Neill); every other byte that is not ASCII whitespace is a
  * punctuation token of its own.  A word's id is its number in the word list
  * (matched after lowering ASCII letters, through an open-addressing hash
- * whose slots hold the words' first 24 bytes) or oov_id; a punctuation token's id is punct_id (protected).  Token
- * k of the sentence is held as id | (k + 1) << 32, so it is written back
+ * whose slots hold the words' first 24 bytes) or oov_id; a punctuation
+ * token's id is punct_id (protected).  Token k of the sentence is held as
+ * id | (k + 1) << 32 (job->id_mask keeps the id), so it is written back
  * exactly as it was; synonyms come in as bare ids and are written as their
  * word.
  *
