@@ -617,13 +617,7 @@ def random_insertion(batch, n, synonyms=None, *, seed, epoch=0, indices=None, pr
 
     Parameters
     ----------
-    {batch}
-    n : int or float
-        As in :func:`random_swap`.
-    {synonyms}
-    {common}
-    {stop}
-    {tokenizer}
+    {synonym_op_parameters}
 
     Returns
     -------
@@ -655,13 +649,7 @@ def synonym_replacement(batch, n, synonyms=None, *, seed, epoch=0, indices=None,
 
     Parameters
     ----------
-    {batch}
-    n : int or float
-        As in :func:`random_swap`.
-    {synonyms}
-    {common}
-    {stop}
-    {tokenizer}
+    {synonym_op_parameters}
 
     Returns
     -------
@@ -683,8 +671,17 @@ def synonym_replacement(batch, n, synonyms=None, *, seed, epoch=0, indices=None,
                        tokenizer)
 
 
+_SYNONYM_OP_DOC = """{batch}
+    n : int or float
+        As in :func:`random_swap`.
+    {synonyms}
+    {common}
+    {stop}
+    {tokenizer}"""
+
 for _fn in (random_deletion, random_swap, random_insertion, synonym_replacement):
-    _fn.__doc__ = (_fn.__doc__ or "").replace("{common}", _COMMON_DOC).replace("{batch}", _BATCH_DOC) \
+    _fn.__doc__ = (_fn.__doc__ or "").replace("{synonym_op_parameters}", _SYNONYM_OP_DOC) \
+        .replace("{common}", _COMMON_DOC).replace("{batch}", _BATCH_DOC) \
         .replace("{synonyms}", _SYNONYMS_DOC).replace("{stop}", _STOP_DOC).replace("{raises}", _RAISES_DOC) \
         .replace("{tokenizer}", _TOKENIZER_DOC)
 
