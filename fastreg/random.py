@@ -66,8 +66,9 @@ def derive_stream(domain, *parts):
     return _random.derive_stream(domain, *parts)
 
 
-# Stream domains of the op families (dropout uses its `step` as the stream).
-DOMAINS = {"image": 1, "text": 2, "mix": 3}
+# Stream domains of the op families (dropout uses its `step` as the stream);
+# "call" derives the indices of calls made without one (fastreg._calls).
+DOMAINS = {"image": 1, "text": 2, "mix": 3, "call": 4}
 
 
 def uniform(seed, stream, start, count):

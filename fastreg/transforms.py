@@ -17,6 +17,11 @@ pipeline's seed, word by word (``u(j)`` = word j as a double in [0, 1)):
 
 So image i's parameters depend only on (seed, epoch, index, place): the
 same for every thread count, batch split, worker count and call order.
+
+Calls without ``index`` draw anew on every call: call n of a pipeline uses an index derived from n and the
+DataLoader worker (see ``fastreg._calls``), reproducible from the seed in
+one process and different in every worker.  Pass ``index=`` (the dataset
+index) to get the same pixels whatever the worker count.
 ``Compose.params`` shows them; ``fastreg.reference.image`` recomputes them
 in NumPy.
 """
@@ -27,6 +32,7 @@ import numbers
 import numpy as np
 
 from fastreg import _image
+from fastreg._calls import CallCounter
 from fastreg import functional as F
 from fastreg import geometry as G
 from fastreg._interop import accepts_tensors
@@ -94,7 +100,7 @@ class Transform:
         state.pop("_pipeline", None)
         return state
 
-    def __call__(self, img, *, index=0, epoch=0, out=None):
+    def __call__(self, img, *, index=None, epoch=0, out=None):
         """Transform one image: see :meth:`Compose.__call__`."""
         return self._compose()(img, index=index, epoch=epoch, out=out)
 
@@ -512,7 +518,7 @@ class Compose(Transform):
     >>> aug = Compose([RandomCrop(224), RandomHorizontalFlip(),
     ...                ColorJitter(0.4, 0.4, 0.4, 0.1)], seed=1)
     >>> y = aug(img, index=7, epoch=2)
-    >>> ys = aug.batch(imgs, epoch=2)          # ys[i] == aug(imgs[i], index=i, epoch=2)
+    >>> ys = aug.batch(imgs, indices=ids, epoch=2)   # ys[i] == aug(imgs[i], index=ids[i], epoch=2)
     """
 
     def __init__(self, transforms, *, seed=0):
@@ -538,6 +544,7 @@ class Compose(Transform):
         # with expand=True rotations the output size depends on (index, epoch): never cached
         self._size_varies = any(t.size_varies for t in self.transforms)
         self._channel_checks = [t for t in self.transforms if hasattr(t, "check_channels")]
+        self._calls = CallCounter()
 
     def __getstate__(self):
         return {"transforms": self.transforms, "seed": self.seed}
@@ -602,7 +609,7 @@ class Compose(Transform):
             self._seen[key] = shape
         return shape
 
-    def __call__(self, img, *, index=0, epoch=0, out=None):
+    def __call__(self, img, *, index=None, epoch=0, out=None):
         """Transform one image.
 
         Parameters
@@ -610,9 +617,14 @@ class Compose(Transform):
         img : numpy.ndarray
             uint8, (H, W) or (H, W, C), any strides; C in 1..4, or 1 or 3
             when the pipeline has colour ops.
-        index : int, default 0
-            The image's id (e.g. its dataset index), in [0, 2**64).
+        index : int, optional
+            The image's id (e.g. its dataset index), in [0, 2**64): the
+            draws are a pure function of (seed, epoch, index), the same in
+            every worker.  Without it every call draws anew (call n of this
+            object in this process and DataLoader worker; see the module
+            notes), as torchvision's transforms do.
         epoch : int, default 0
+            In [0, 2**64).
         out : numpy.ndarray, optional
             Array of the output shape, not overlapping `img`: uint8, or the
             dtype and layout of a final :class:`Normalize`.
@@ -621,6 +633,8 @@ class Compose(Transform):
         -------
         numpy.ndarray
         """
+        if index is None:
+            index = self._calls.next_index()
         # The common case (a NumPy image of a size seen before, plain ints, out
         # of the right form) is checked and run in C; anything else, tensors
         # included, takes the full path.
@@ -676,7 +690,11 @@ class Compose(Transform):
             uint8 NHWC (or NHW) array of any strides, or a list of images,
             possibly of different sizes.
         indices : sequence of int, optional
-            One id per image (default 0, 1, ..., N - 1).
+            One id per image (e.g. dataset indices), each in [0, 2**64).
+            Default: the positions 0, 1, ..., N - 1, so a batch holding the
+            whole dataset needs only a new `epoch` each epoch; pass the
+            dataset indices of a mini-batch, else its draws repeat those of
+            every other mini-batch of the same epoch.
         epoch : int, default 0
         out : numpy.ndarray or list of numpy.ndarray, optional
             An array (N, h, w[, C]) when every output has the same shape, or

@@ -1,0 +1,44 @@
+"""Stream ids for random calls made without an index.
+
+An object called without ``index`` numbers its calls
+0, 1, 2, ... and call ``n`` uses the index
+
+    ``derive_stream(DOMAINS["call"], worker, worker_seed, n)``
+
+where ``(worker, worker_seed)`` is ``(id + 1, seed)`` of
+``torch.utils.data.get_worker_info()`` inside a DataLoader worker and
+``(0, 0)`` elsewhere.  So successive calls draw anew, a process repeats its
+draws from the same seed, and two workers (or two epochs of re-created
+workers, whose seeds differ) never draw the same.  These indices are 64-bit
+hashes in their own domain, not small dataset positions, so they do not meet
+the streams of calls that pass ``index=`` -- the way to be reproducible
+across worker counts.
+"""
+
+import itertools
+import sys
+
+from fastreg import _random
+from fastreg.random import DOMAINS
+
+
+def _worker():
+    """(worker id + 1, worker seed) in a DataLoader worker, else (0, 0); never imports torch."""
+    data = sys.modules.get("torch.utils.data")
+    info = data.get_worker_info() if data is not None else None
+    return (0, 0) if info is None else (info.id + 1, info.seed)
+
+
+class CallCounter:
+    """The calls of one object made without an index (thread-safe)."""
+
+    def __init__(self):
+        self._count = itertools.count()
+
+    def __reduce__(self):  # a copy (e.g. in a spawned worker) counts from 0 again
+        return CallCounter, ()
+
+    def next_index(self):
+        """The index for the next call without one."""
+        worker, worker_seed = _worker()
+        return _random.derive_stream(DOMAINS["call"], worker, worker_seed, next(self._count))
