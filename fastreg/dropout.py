@@ -22,7 +22,7 @@ back through the view, so in-place calls always modify the caller's array.
 import numpy as np
 
 from fastreg import _dropout
-from fastreg._interop import as_array, like_input
+from fastreg._interop import as_array, like_input, needs_graph
 from fastreg._validate import (
     check_float_array,
     check_out,
@@ -125,6 +125,12 @@ def dropout(x, p, *, seed, step=0, out=None):
     numpy.ndarray
         `out`, or a new array.
     """
+    if out is None and needs_graph(x):
+        # keep the graph: the backward regenerates the mask from (seed, step)
+        from fastreg.torch import _DropoutFunction
+
+        p, seed, step = _check_common(p, seed, step)
+        return _DropoutFunction.apply(x, p, seed, step)
     return _out_of_place("x", x, p, seed, step, out)
 
 
