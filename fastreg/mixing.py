@@ -44,7 +44,7 @@ import numpy as np
 from fastreg import _mix, _random
 from fastreg._calls import CallCounter
 from fastreg._interop import accepts_tensors
-from fastreg._validate import check_count, check_out, check_real, check_uint64
+from fastreg._validate import channels_first_hint, check_count, check_out, check_real, check_uint64, not_an_array
 from fastreg.random import DOMAINS
 
 _OPS = {"mixup": 1, "cutmix": 2}
@@ -194,11 +194,14 @@ def _check_alpha(alpha):
 
 def _check_images(images):
     if not isinstance(images, np.ndarray):
-        raise TypeError(f"images must be a numpy.ndarray, got {type(images).__name__}")
+        raise not_an_array("images", images)
     if images.dtype not in (np.uint8, np.float32):
         raise TypeError(f"images must have dtype uint8 or float32, got {images.dtype}")
     if images.ndim != 4:
         raise ValueError(f"images must be an NHWC batch (4 dimensions), got shape {images.shape}")
+    if images.shape[1] in (1, 3) and images.shape[3] not in (1, 2, 3, 4):
+        raise ValueError(f"images must be an NHWC batch, got shape {images.shape}"
+                         + channels_first_hint("images", images.shape[1:], (1, 3), batch=True))
     return images
 
 

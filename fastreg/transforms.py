@@ -43,6 +43,8 @@ from fastreg._validate import (
     check_probability,
     check_real,
     check_uint64,
+    not_an_array,
+    wrong_image_dtype,
 )
 from fastreg.mixing import CutMix, MixUp
 from fastreg.threads import limit_in_loader_worker
@@ -710,13 +712,13 @@ class Compose(Transform):
         limit_in_loader_worker()
         if isinstance(images, np.ndarray):
             if images.dtype != np.uint8:
-                raise TypeError(f"images must have dtype uint8, got {images.dtype}")
+                raise wrong_image_dtype("images", images.dtype)
             if images.ndim not in (3, 4):
                 raise ValueError(f"images must be an (N, H, W, C) or (N, H, W) array, got {images.ndim} dimensions")
             # the images of one array share dtype and shape: the first one's checks hold
             # for all, and its output size too unless the size is drawn per image
             n = images.shape[0]
-            hwcs = [check_image("images", images[i], self._channels)
+            hwcs = [check_image("images", images[i], self._channels, batch=True)
                     for i in range(n if self._size_varies else min(n, 1))]
             ndims = [images.ndim - 1] * n
             inputs = [images]
@@ -726,7 +728,7 @@ class Compose(Transform):
             inputs = list(images)
             n = len(hwcs)
         else:
-            raise TypeError(f"images must be a numpy.ndarray or a list of arrays, got {type(images).__name__}")
+            raise not_an_array("images", images, "numpy.ndarray or a list of arrays")
         if indices is None:
             indices = np.arange(n, dtype=np.uint64)
         else:
@@ -775,7 +777,7 @@ class Compose(Transform):
         else:
             raise TypeError(f"out must be a numpy.ndarray or a list of arrays, got {type(out).__name__}")
         if len(hwcs) < n:
-            hwcs = [check_image("images", images[i], self._channels) for i in range(n)]
+            hwcs = [check_image("images", images[i], self._channels, batch=True) for i in range(n)]
         if n:
             if shared:
                 tmps = self._run(hwcs, shapes, indices, epoch, None)
