@@ -46,3 +46,4 @@ def pytest_terminal_summary(terminalreporter):
     if rows:
         terminalreporter.write_sep("=", "fastreg time ratios (fastreg/x below 1: fastreg faster)")
         terminalreporter.write_line(bench.format_table(rows))
+        terminalreporter.write_line(bench.TABLE_FOOTER)
