@@ -1,7 +1,6 @@
 """Build and run-time configuration: SIMD level, threads, version."""
 
 import contextlib
-import importlib.metadata
 import importlib.util
 import os
 import platform
@@ -40,6 +39,8 @@ def optional_versions():
     dict
         ``{module: version or None}`` for the modules of ``OPTIONAL``.
     """
+    import importlib.metadata  # here: it costs import time that most programs never use
+
     found = {}
     for module, dists, _ in OPTIONAL:
         version = None
