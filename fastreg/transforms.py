@@ -80,15 +80,52 @@ class Transform:
     size_varies = False  # the output size depends on the drawn parameters
 
     def spec_row(self):
-        """This op's row of the pipeline spec (float64, SPEC_WIDTH)."""
+        """Encode this op as its row of a pipeline spec.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64 row of ``fastreg._image.SPEC_WIDTH`` values, the layout
+            fr_image.h reads.
+        """
         raise NotImplementedError
 
     def output_size(self, h, w):
-        """Output (height, width) for an h x w input; ValueError if it cannot run."""
+        """Give the output (height, width) for an h x w input.
+
+        Parameters
+        ----------
+        h, w : int
+            Input height and width in pixels.
+
+        Returns
+        -------
+        (int, int)
+            Output height and width in pixels.
+
+        Raises
+        ------
+        ValueError
+            If the op cannot run on an h x w image.
+        """
         return h, w
 
     def describe(self, record, shape_known):
-        """The drawn parameters of one image as a dict, from its record row."""
+        """Turn the draw record of one image into its parameters.
+
+        Parameters
+        ----------
+        record : numpy.ndarray
+            This op's float64 record row, as the C draw fills it.
+        shape_known : bool
+            Whether the draw saw the image's real shape (offsets are None
+            otherwise).
+
+        Returns
+        -------
+        dict
+            The drawn parameters, named as the functional's arguments.
+        """
         return {"applied": bool(record[0])}
 
     def _compose(self):
@@ -103,15 +140,73 @@ class Transform:
         return state
 
     def __call__(self, img, *, index=None, epoch=0, out=None):
-        """Transform one image: see :meth:`Compose.__call__`."""
+        """Transform one image, as ``Compose([self], seed=self.seed)`` does.
+
+        Parameters
+        ----------
+        img : numpy.ndarray or torch.Tensor
+            uint8 image, (H, W) or (H, W, C) channels last, any strides.
+        index : int, optional
+            The image's id (e.g. its dataset index), in [0, 2**64).  Without
+            it every call draws anew (see :meth:`Compose.__call__`).
+        epoch : int, default 0
+            In [0, 2**64).
+        out : numpy.ndarray or torch.Tensor, optional
+            uint8 array of the output shape, not overlapping `img`.
+
+        Returns
+        -------
+        numpy.ndarray or torch.Tensor
+            `out`, or a new uint8 array (a tensor when `img` is one).
+
+        See Also
+        --------
+        Compose.__call__ : The errors raised, in full.
+        """
         return self._compose()(img, index=index, epoch=epoch, out=out)
 
     def batch(self, images, *, indices=None, epoch=0, out=None):
-        """Transform a batch on all threads: see :meth:`Compose.batch`."""
+        """Transform a batch on all threads, as ``Compose([self], seed=self.seed)`` does.
+
+        Parameters
+        ----------
+        images : numpy.ndarray or list of numpy.ndarray
+            uint8 NHWC (or NHW) array, or a list of images.
+        indices : sequence of int, optional
+            One id per image; default the positions 0 .. N - 1.
+        epoch : int, default 0
+            In [0, 2**64).
+        out : numpy.ndarray or list of numpy.ndarray, optional
+            Output array, or one array per image.
+
+        Returns
+        -------
+        numpy.ndarray or list of numpy.ndarray
+            `out`, or a new array.
+
+        See Also
+        --------
+        Compose.batch : The details and errors.
+        """
         return self._compose().batch(images, indices=indices, epoch=epoch, out=out)
 
     def params(self, index, epoch=0, shape=None):
-        """The parameters drawn for one image: see :meth:`Compose.params`."""
+        """Give the parameters drawn for one image.
+
+        Parameters
+        ----------
+        index : int
+            The image's id, in [0, 2**64).
+        epoch : int, default 0
+            In [0, 2**64).
+        shape : tuple, optional
+            The input image's shape; crop offsets are None without it.
+
+        Returns
+        -------
+        dict
+            ``applied`` and the drawn parameters (see :meth:`Compose.params`).
+        """
         return self._compose().params(index, epoch=epoch, shape=shape)[0]
 
     def _args(self):
@@ -160,27 +255,96 @@ class _Flip(Transform):
 class RandomHorizontalFlip(_Flip):
     """Flip left-right with probability `p`.
 
+    As torchvision.transforms.v2.RandomHorizontalFlip; the flip is
+    :func:`fastreg.functional.hflip`.
+
     Parameters
     ----------
     p : float, default 0.5
-        In [0, 1].
+        Probability of the flip, in [0, 1].
     seed : int, default 0
-        Seed when the transform is used alone (a Compose uses its own).
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
+
+    Raises
+    ------
+    TypeError
+        If `p` is not a real number or `seed` not an integer.
+    ValueError
+        If `p` is outside [0, 1] or `seed` outside [0, 2**64).
+
+    See Also
+    --------
+    RandomVerticalFlip, Compose
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import RandomHorizontalFlip
+    >>> img = np.arange(6, dtype=np.uint8).reshape(2, 3)
+    >>> RandomHorizontalFlip(p=1.0)(img)
+    array([[2, 1, 0],
+           [5, 4, 3]], dtype=uint8)
     """
 
     kind = OP_HFLIP
 
 
 class RandomVerticalFlip(_Flip):
-    """Flip upside down with probability `p`.  Parameters as
-    :class:`RandomHorizontalFlip`."""
+    """Flip upside down with probability `p`.
+
+    As torchvision.transforms.v2.RandomVerticalFlip; the flip is
+    :func:`fastreg.functional.vflip`.
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Probability of the flip, in [0, 1].
+    seed : int, default 0
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
+
+    Raises
+    ------
+    TypeError
+        If `p` is not a real number or `seed` not an integer.
+    ValueError
+        If `p` is outside [0, 1] or `seed` outside [0, 2**64).
+
+    See Also
+    --------
+    RandomHorizontalFlip, Compose
+    """
 
     kind = OP_VFLIP
 
 
 class RandomGrayscale(_Flip):
-    """Convert to grayscale (kept at the input's channel count) with
-    probability `p` (default 0.1); 1-channel images are unchanged."""
+    """Convert to grayscale with probability `p`, keeping the channel count.
+
+    As torchvision.transforms.v2.RandomGrayscale: a 3-channel image becomes
+    three equal channels of :func:`fastreg.functional.rgb_to_grayscale`;
+    1-channel images are unchanged.
+
+    Parameters
+    ----------
+    p : float, default 0.1
+        Probability of the conversion, in [0, 1].
+    seed : int, default 0
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
+
+    Raises
+    ------
+    TypeError
+        If `p` is not a real number or `seed` not an integer.
+    ValueError
+        If `p` is outside [0, 1] or `seed` outside [0, 2**64).
+
+    See Also
+    --------
+    ColorJitter, Compose
+    """
 
     kind = OP_GRAY
     colour = True
@@ -210,9 +374,35 @@ class RandomCrop(Transform):
     fill : int or sequence of int, default 0
         Constant padding value(s), in [0, 255].
     padding_mode : {"constant", "edge", "reflect", "symmetric"}
+        How to pad, as :func:`fastreg.functional.pad`.
     seed : int, default 0
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
 
-    The offsets are uniform over all valid positions.
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If a size is not positive, a padding negative, a fill outside
+        [0, 255] or the mode unknown; when run, if the (padded) image is
+        smaller than `size`.
+
+    See Also
+    --------
+    fastreg.functional.crop, fastreg.functional.pad, CenterCrop
+
+    Notes
+    -----
+    As torchvision.transforms.v2.RandomCrop: the offsets are uniform over all
+    valid positions of the padded image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import RandomCrop
+    >>> RandomCrop(24, padding=4, padding_mode="reflect")(np.zeros((32, 32, 3), np.uint8)).shape
+    (24, 24, 3)
     """
 
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant",
@@ -261,9 +451,27 @@ class RandomCrop(Transform):
 
 
 class CenterCrop(RandomCrop):
-    """Crop the centred window of `size` (int or (height, width)); a size
-    larger than the image is refused.  Offsets as
-    :func:`fastreg.functional.center_crop`."""
+    """Crop the centred window of `size`.
+
+    As torchvision.transforms.v2.CenterCrop for sizes within the image (a
+    larger size is refused); offsets as :func:`fastreg.functional.center_crop`.
+
+    Parameters
+    ----------
+    size : int or (int, int)
+        Output (height, width) in pixels, > 0; one int for a square.
+
+    Raises
+    ------
+    TypeError
+        If `size` is not integers.
+    ValueError
+        If `size` is not positive; when run, if it is larger than the image.
+
+    See Also
+    --------
+    RandomCrop, fastreg.functional.center_crop
+    """
 
     def __init__(self, size):
         super().__init__(size)
@@ -313,11 +521,38 @@ class ColorJitter(Transform):
         x gives factors uniform in [max(0, 1 - x), 1 + x]; a pair (min, max),
         0 <= min <= max, is taken as is.
     hue : float or (float, float), default 0
-        x in [0, 0.5] gives shifts uniform in [-x, x]; a pair within
+        x in [0, 0.5] gives shifts uniform in [-x, x] turns; a pair within
         [-0.5, 0.5].
     seed : int, default 0
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
 
-    Each colour step follows :mod:`fastreg.functional` (torchvision v2 on uint8).
+    Raises
+    ------
+    TypeError
+        If an argument is neither a number nor a (min, max) pair.
+    ValueError
+        If a value is negative, or a range leaves its bounds.
+
+    See Also
+    --------
+    fastreg.functional.adjust_brightness, fastreg.functional.adjust_contrast
+    fastreg.functional.adjust_saturation, fastreg.functional.adjust_hue
+
+    Notes
+    -----
+    As torchvision.transforms.v2.ColorJitter: the factors are drawn from
+    their ranges and the four steps applied in a random order, each as
+    :mod:`fastreg.functional` does it (torchvision v2 on uint8 tensors).
+    Needs 1- or 3-channel images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import ColorJitter
+    >>> jitter = ColorJitter(0.4, 0.4, 0.4, 0.1, seed=3)
+    >>> sorted(jitter.params(0))
+    ['applied', 'brightness', 'contrast', 'hue', 'op', 'order', 'saturation']
     """
 
     colour = True
@@ -373,9 +608,13 @@ class Normalize(Transform):
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip
+    >>> imgs = np.zeros((4, 256, 256, 3), np.uint8)
     >>> aug = Compose([RandomCrop(224), RandomHorizontalFlip(),
     ...                Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
-    >>> x = aug.batch(imgs)                    # (N, 3, 224, 224) float32
+    >>> aug.batch(imgs).shape                  # float32, ready for a model
+    (4, 3, 224, 224)
     """
 
     def __init__(self, mean, std, *, layout="CHW", dtype="float32", scale=True):
@@ -386,7 +625,20 @@ class Normalize(Transform):
         return F.normalization_row(self.mean, self.std, self.layout, self.dtype, self.scale)
 
     def check_channels(self, c, name):
-        """ValueError unless mean and std (one value or one per channel) suit `c` channels."""
+        """Check that mean and std (one value or one per channel) suit `c` channels.
+
+        Parameters
+        ----------
+        c : int
+            The image's channel count.
+        name : str
+            The image argument's name, for the message.
+
+        Raises
+        ------
+        ValueError
+            If mean or std has several values and not `c`.
+        """
         F.check_normalization_channels(self.mean, self.std, c, name)
 
     def _args(self):
@@ -432,16 +684,33 @@ class RandomRotation(Transform):
         one per channel (then the image must have that many channels); None
         as in :func:`fastreg.functional.rotate`.
     seed : int, default 0
-        Seed when the transform is used alone (a Compose uses its own).
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
 
-    The image is rotated exactly as :func:`fastreg.functional.rotate` with
-    the drawn angle (``params(index)["angle"]``), including its exact
-    quarter turns.
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If `degrees` is negative, infinite or a reversed pair,
+        `interpolation` unknown, or a fill outside [0, 255].
+
+    See Also
+    --------
+    fastreg.functional.rotate : The rotation with a given angle.
+
+    Notes
+    -----
+    As torchvision.transforms.v2.RandomRotation on uint8 tensors.  The image
+    is rotated exactly as :func:`fastreg.functional.rotate` with the drawn
+    angle (``params(index)["angle"]``), including its exact quarter turns.
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import ColorJitter, Compose, RandomRotation
     >>> aug = Compose([RandomRotation(30, "bilinear"), ColorJitter(0.4)], seed=1)
-    >>> y = aug(img, index=7)
+    >>> y = aug(np.zeros((32, 32, 3), np.uint8), index=7)
     >>> angle = aug.params(7)[0]["angle"]
     """
 
@@ -464,7 +733,26 @@ class RandomRotation(Transform):
                      fill=fill + [0.0] * (4 - len(fill)), no_fill=self.fill is None)
 
     def output_size(self, h, w, record=None):
-        """(h, w) without `expand`; with it, the size in the draw's `record` row."""
+        """Give the output (height, width) for an h x w input.
+
+        Parameters
+        ----------
+        h, w : int
+            Input height and width in pixels.
+        record : numpy.ndarray, optional
+            The draw's record row; needed with `expand`, whose size depends
+            on the angle.
+
+        Returns
+        -------
+        (int, int)
+            (h, w) without `expand`; with it, the size in `record`.
+
+        Raises
+        ------
+        ValueError
+            If `expand` is set and `record` is missing.
+        """
         if not self.expand:
             return h, w
         if record is None:
@@ -477,7 +765,20 @@ class RandomRotation(Transform):
         return size
 
     def check_channels(self, c, name):
-        """ValueError unless `fill` (one value or one per channel) suits `c` channels."""
+        """Check that `fill` (one value or one per channel) suits `c` channels.
+
+        Parameters
+        ----------
+        c : int
+            The image's channel count.
+        name : str
+            The image argument's name, for the message.
+
+        Raises
+        ------
+        ValueError
+            If `fill` has several values and not `c`.
+        """
         n = len(self._fill_values)
         if n > 1 and n != c:
             raise ValueError(f"fill of RandomRotation has {n} values (one per channel) but "
@@ -512,11 +813,33 @@ class Compose(Transform):
     Parameters
     ----------
     transforms : sequence of Transform
+        The steps, in order; a :class:`Normalize` may only come last.
     seed : int, default 0
-        In [0, 2**64).
+        In [0, 2**64): every draw of the pipeline derives from it.
+
+    Raises
+    ------
+    TypeError
+        If `transforms` holds anything but fastreg transforms.
+    ValueError
+        If a Normalize is not last.
+
+    See Also
+    --------
+    fastreg.functional : The same steps with explicit parameters.
+
+    Notes
+    -----
+    torchvision.transforms.v2.Compose's role; each step has its
+    torchvision.transforms.v2 namesake's semantics on uint8 images.
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import ColorJitter, Compose, RandomCrop, RandomHorizontalFlip
+    >>> img = np.zeros((256, 256, 3), np.uint8)
+    >>> imgs = np.zeros((4, 256, 256, 3), np.uint8)
+    >>> ids = [10, 11, 12, 13]
     >>> aug = Compose([RandomCrop(224), RandomHorizontalFlip(),
     ...                ColorJitter(0.4, 0.4, 0.4, 0.1)], seed=1)
     >>> y = aug(img, index=7, epoch=2)
@@ -573,6 +896,7 @@ class Compose(Transform):
         Returns
         -------
         (int, int)
+            Output height and width in pixels.
 
         Raises
         ------
@@ -627,13 +951,27 @@ class Compose(Transform):
             notes), as torchvision's transforms do.
         epoch : int, default 0
             In [0, 2**64).
-        out : numpy.ndarray, optional
+        out : numpy.ndarray or torch.Tensor, optional
             Array of the output shape, not overlapping `img`: uint8, or the
             dtype and layout of a final :class:`Normalize`.
 
         Returns
         -------
-        numpy.ndarray
+        numpy.ndarray or torch.Tensor
+            `out`, or a new array: uint8 of the output size, or the final
+            Normalize's dtype and layout; a tensor when `img` is one.
+
+        Raises
+        ------
+        TypeError
+            If `img` is not a uint8 array or CPU tensor (a PIL image needs
+            ``np.asarray``), `out` has another dtype, or `index` or `epoch`
+            is not an integer.
+        ValueError
+            If `img` has another layout or channel count (a CHW tensor needs
+            ``img.permute(1, 2, 0)``) or is too small for a step, `out` has
+            another shape or overlaps `img`, or `index` or `epoch` is
+            outside [0, 2**64).
         """
         if index is None:
             index = self._calls.next_index()
@@ -698,6 +1036,7 @@ class Compose(Transform):
             dataset indices of a mini-batch, else its draws repeat those of
             every other mini-batch of the same epoch.
         epoch : int, default 0
+            In [0, 2**64).
         out : numpy.ndarray or list of numpy.ndarray, optional
             An array (N, h, w[, C]) when every output has the same shape, or
             a list of per-image arrays; none may overlap the inputs.  After
@@ -707,7 +1046,16 @@ class Compose(Transform):
         Returns
         -------
         numpy.ndarray or list of numpy.ndarray
-            `out`, or a new array.
+            `out`, or a new array (tensors when the inputs are tensors).
+
+        Raises
+        ------
+        TypeError
+            As :meth:`__call__`, for any image or output.
+        ValueError
+            As :meth:`__call__`, or if `indices` or a list `out` does not
+            have one entry per image, or the outputs differ in size and `out`
+            is not a list.
         """
         limit_in_loader_worker()
         if isinstance(images, np.ndarray):
@@ -792,7 +1140,10 @@ class Compose(Transform):
 
         Parameters
         ----------
-        index, epoch : int
+        index : int
+            The image's id, in [0, 2**64).
+        epoch : int, default 0
+            In [0, 2**64).
         shape : tuple, optional
             The input image's shape; crop offsets depend on it and are None
             without it.
