@@ -266,6 +266,7 @@ class SynonymTable:
         Parameters
         ----------
         mapping : Mapping[int, Iterable[int]]
+            Token id -> its candidate replacement ids, all >= 0.
         vocab_size : int, optional
             Ids must lie in ``[0, vocab_size)``; by default one past the
             largest id in `mapping`.
@@ -273,6 +274,7 @@ class SynonymTable:
         Returns
         -------
         SynonymTable
+            The table.
 
         Raises
         ------
@@ -340,20 +342,48 @@ class SynonymTable:
         return self._values
 
     def synonyms_of(self, token):
-        """The candidates of `token` (an empty array when it has none)."""
+        """Give the candidates of `token`.
+
+        Parameters
+        ----------
+        token : int
+            A token id.
+
+        Returns
+        -------
+        numpy.ndarray
+            Read-only int64 view of its candidates (empty when it has none).
+        """
         token = operator.index(token)
         if not 0 <= token < self.vocab_size:
             return self._values[:0]
         return self._values[self._offsets[token]:self._offsets[token + 1]]
 
     def to_dict(self):
-        """``{id: [candidates]}`` for the ids that have candidates."""
+        """Convert back to a mapping.
+
+        Returns
+        -------
+        dict
+            ``{id: [candidates]}`` for the ids that have candidates.
+        """
         counts = np.diff(self._offsets)
         return {int(t): self.synonyms_of(t).tolist() for t in np.flatnonzero(counts)}
 
     def without(self, protected):
-        """The same table with the ids in `protected` removed from every
-        candidate list (cached per set of ids)."""
+        """Remove the ids in `protected` from every candidate list.
+
+        Parameters
+        ----------
+        protected : collection of int
+            Ids never to propose as replacements.
+
+        Returns
+        -------
+        SynonymTable
+            The filtered table (this one when nothing changes; cached per set
+            of ids).
+        """
         protected = _check_protected(protected)
         key = protected.tobytes()
         table = self._filtered.get(key)
@@ -520,7 +550,8 @@ def random_deletion(batch, p, *, seed, epoch=0, indices=None, protected=()):
     Parameters
     ----------
     batch : tuple (values, offsets) or list of numpy.ndarray
-        See the module documentation.
+        Token ids: a ragged pair (1-D int32/int64 values, N + 1 offsets) or
+        a list of 1-D integer arrays (tensors too); not modified.
     p : float
         Deletion probability in [0, 1].
     {common}
@@ -533,9 +564,30 @@ def random_deletion(batch, p, *, seed, epoch=0, indices=None, protected=()):
     Raises
     ------
     TypeError
-        A malformed batch, non-integer values, a non-numeric `p`.
+        If the batch is malformed or not integers, `p` is not a number, or
+        `seed`, `epoch` or `indices` are not integers.
     ValueError
-        Malformed offsets, `p` outside [0, 1].
+        If the offsets are malformed, `p` is outside [0, 1], `indices` does
+        not have one entry per sequence, or `seed`, `epoch` or an index is
+        outside [0, 2**64).
+
+    See Also
+    --------
+    EDA : The four ops in the paper's pipeline.
+
+    Notes
+    -----
+    Random deletion of EDA (Wei and Zou 2019, "EDA: Easy Data Augmentation
+    Techniques for Boosting Performance on Text Classification Tasks").
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastreg
+    >>> batch = [np.array([101, 7, 8, 9, 102])]
+    >>> out = fastreg.text.random_deletion(batch, 0.5, seed=0, protected=(101, 102))
+    >>> int(out[0][0]), int(out[0][-1])
+    (101, 102)
     """
     batch, seed, epoch, indices, protected = _prepare(batch, seed, epoch, indices, protected)
     p = check_probability("p", p)
@@ -552,6 +604,8 @@ def random_swap(batch, n, *, seed, epoch=0, indices=None, protected=()):
     Parameters
     ----------
     batch : tuple (values, offsets) or list of numpy.ndarray
+        Token ids: a ragged pair (1-D int32/int64 values, N + 1 offsets) or
+        a list of 1-D integer arrays (tensors too); not modified.
     n : int or float
         Swaps per sequence: an integer >= 0, or a float in (0, 1) meaning
         ``max(1, round(n * L))`` with L the unprotected tokens of the sequence.
@@ -561,6 +615,33 @@ def random_swap(batch, n, *, seed, epoch=0, indices=None, protected=()):
     -------
     tuple or list
         The augmented batch, in the form of `batch` (lengths unchanged).
+
+    Raises
+    ------
+    TypeError
+        If the batch is malformed or not integers, `n` is not a number,
+        `synonyms` is not a table or mapping of ids, or `seed`, `epoch` or
+        `indices` are not integers.
+    ValueError
+        If the offsets are malformed, `n` is negative or a fraction outside
+        (0, 1), `indices` does not have one entry per sequence, or `seed`,
+        `epoch` or an index is outside [0, 2**64).
+
+    See Also
+    --------
+    EDA : The four ops in the paper's pipeline.
+
+    Notes
+    -----
+    Random swap of EDA (Wei and Zou 2019).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastreg
+    >>> out = fastreg.text.random_swap([np.array([1, 2, 3, 4])], 1, seed=0)
+    >>> sorted(out[0].tolist())
+    [1, 2, 3, 4]
     """
     return _counted_op("swap", batch, n, None, seed, epoch, indices, protected)
 
@@ -577,8 +658,10 @@ def random_insertion(batch, n, synonyms, *, seed, epoch=0, indices=None, protect
     Parameters
     ----------
     batch : tuple (values, offsets) or list of numpy.ndarray
+        Token ids: a ragged pair (1-D int32/int64 values, N + 1 offsets) or
+        a list of 1-D integer arrays (tensors too); not modified.
     n : int or float
-        As in :func:`random_swap`.
+        Insertions per sequence, as `n` of :func:`random_swap`.
     synonyms : SynonymTable or dict
         ``{id: [candidate ids]}`` dicts go through :meth:`SynonymTable.from_dict`.
     {common}
@@ -587,6 +670,33 @@ def random_insertion(batch, n, synonyms, *, seed, epoch=0, indices=None, protect
     -------
     tuple or list
         The augmented batch, in the form of `batch`.
+
+    Raises
+    ------
+    TypeError
+        If the batch is malformed or not integers, `n` is not a number,
+        `synonyms` is not a table or mapping of ids, or `seed`, `epoch` or
+        `indices` are not integers.
+    ValueError
+        If the offsets are malformed, `n` is negative or a fraction outside
+        (0, 1), `indices` does not have one entry per sequence, or `seed`,
+        `epoch` or an index is outside [0, 2**64).
+
+    See Also
+    --------
+    EDA : The four ops in the paper's pipeline.
+
+    Notes
+    -----
+    Random insertion of EDA (Wei and Zou 2019).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastreg
+    >>> out = fastreg.text.random_insertion([np.array([1, 2, 3])], 2, {2: [20]}, seed=0)
+    >>> len(out[0])
+    5
     """
     return _counted_op("insertion", batch, n, _check_synonyms(synonyms), seed, epoch, indices, protected)
 
@@ -601,8 +711,10 @@ def synonym_replacement(batch, n, synonyms, *, seed, epoch=0, indices=None, prot
     Parameters
     ----------
     batch : tuple (values, offsets) or list of numpy.ndarray
+        Token ids: a ragged pair (1-D int32/int64 values, N + 1 offsets) or
+        a list of 1-D integer arrays (tensors too); not modified.
     n : int or float
-        As in :func:`random_swap`.
+        Replacements per sequence, as `n` of :func:`random_swap`.
     synonyms : SynonymTable or dict
         As in :func:`random_insertion`.
     {common}
@@ -611,6 +723,34 @@ def synonym_replacement(batch, n, synonyms, *, seed, epoch=0, indices=None, prot
     -------
     tuple or list
         The augmented batch, in the form of `batch` (lengths unchanged).
+
+    Raises
+    ------
+    TypeError
+        If the batch is malformed or not integers, `n` is not a number,
+        `synonyms` is not a table or mapping of ids, or `seed`, `epoch` or
+        `indices` are not integers.
+    ValueError
+        If the offsets are malformed, `n` is negative or a fraction outside
+        (0, 1), `indices` does not have one entry per sequence, or `seed`,
+        `epoch` or an index is outside [0, 2**64).
+
+    See Also
+    --------
+    EDA : The four ops in the paper's pipeline.
+
+    Notes
+    -----
+    Synonym replacement of EDA (Wei and Zou 2019), on token ids with the
+    caller's synonym table in place of WordNet.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastreg
+    >>> out = fastreg.text.synonym_replacement([np.array([1, 2, 3])], 1, {2: [20]}, seed=0)
+    >>> out[0].tolist()
+    [1, 20, 3]
     """
     return _counted_op("replacement", batch, n, _check_synonyms(synonyms), seed, epoch, indices, protected)
 
@@ -644,13 +784,41 @@ class EDA:
     p_rd : float, default 0.1
         Deletion probability in [0, 1].
     synonyms : SynonymTable or dict, optional
+        Candidate replacements per id, for replacement and insertion
+        (without it only swap and deletion run).
     protected : collection of int, default ()
+        Ids that are never deleted, replaced or swapped (padding, [CLS],
+        [SEP], ...).
     seed : int, default 0
+        In [0, 2**64).
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If an alpha or `p_rd` is outside [0, 1], or `seed` outside
+        [0, 2**64).
+
+    See Also
+    --------
+    random_deletion, random_swap, random_insertion, synonym_replacement
+
+    Notes
+    -----
+    Wei and Zou 2019, "EDA: Easy Data Augmentation Techniques for Boosting
+    Performance on Text Classification Tasks", on token ids.
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from fastreg.text import EDA
+    >>> values = np.array([101, 5, 6, 7, 102, 101, 8, 5, 102], np.int32)
+    >>> offsets = np.array([0, 5, 9])
     >>> eda = EDA(synonyms={5: [7, 9]}, protected=(0, 101, 102), seed=3)
-    >>> values, offsets = eda((values, offsets), epoch=1)
+    >>> values2, offsets2 = eda((values, offsets), epoch=1, indices=[17, 4])
+    >>> len(offsets2)
+    3
     """
 
     def __init__(self, alpha_sr=0.1, alpha_ri=0.1, alpha_rs=0.1, p_rd=0.1, synonyms=None,
@@ -664,7 +832,14 @@ class EDA:
         self.seed = check_uint64("seed", seed)
 
     def stages(self):
-        """The pipeline as (op, count, frac, threshold) tuples, in order."""
+        """List the enabled ops in the order they run.
+
+        Returns
+        -------
+        list of tuple
+            One (op, count, frac, threshold) per enabled op: its number in
+            ``OPS``, and the count, fraction or deletion threshold it uses.
+        """
         stages = []
         if self.synonyms is not None and self.alpha_sr > 0:
             stages.append((OPS["replacement"], 0, self.alpha_sr, 0))
@@ -682,14 +857,29 @@ class EDA:
         Parameters
         ----------
         batch : tuple (values, offsets) or list of numpy.ndarray
+            Token ids: a ragged pair (1-D int32/int64 values, N + 1 offsets) or
+            a list of 1-D integer arrays (tensors too); not modified.
         epoch : int, default 0
+            In [0, 2**64); use a new epoch for every pass over the data.
         indices : array_like of int, optional
-            Dataset indices of the sequences; by default 0 .. N-1.
+            Dataset indices of the sequences, in [0, 2**64).  Default: the
+            positions 0 .. N-1, right for a batch that is the whole dataset;
+            give a mini-batch its dataset indices, else its draws repeat
+            those of every other mini-batch of the epoch.
 
         Returns
         -------
         tuple or list
             The augmented batch, in the form of `batch`.
+
+        Raises
+        ------
+        TypeError
+            If the batch is malformed or not integers, or `epoch` or
+            `indices` are not integers.
+        ValueError
+            If the offsets are malformed, `indices` does not have one entry
+            per sequence, or `epoch` or an index is outside [0, 2**64).
         """
         batch, seed, epoch, indices, protected = _prepare(batch, self.seed, epoch, indices,
                                                           self.protected)
