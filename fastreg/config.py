@@ -64,6 +64,13 @@ def set_simd(level):
     level : {"auto", "baseline", "avx2", "avx512"}
         "auto" is the best level the CPU supports.  Every level gives
         bit-identical results; "baseline" is the portable C path.
+
+    Raises
+    ------
+    TypeError
+        If `level` is not a str.
+    ValueError
+        If `level` is unknown or beyond this CPU.
     """
     if not isinstance(level, str):
         raise TypeError(f"level must be a str, got {type(level).__name__}")
@@ -77,13 +84,37 @@ def set_simd(level):
 
 
 def get_simd():
-    """The SIMD level kernels use now ("baseline", "avx2" or "avx512")."""
+    """Give the SIMD level kernels use now.
+
+    Returns
+    -------
+    str
+        "baseline", "avx2" or "avx512".
+    """
     return _runtime.get_simd()
 
 
 @contextlib.contextmanager
 def simd(level):
-    """Context manager: use SIMD level `level` inside the block."""
+    """Use SIMD level `level` inside a with block, and the previous one after it.
+
+    Parameters
+    ----------
+    level : {"auto", "baseline", "avx2", "avx512"}
+        As in :func:`set_simd`.
+
+    Yields
+    ------
+    None
+        Control, with the level set.
+
+    Raises
+    ------
+    TypeError
+        If `level` is not a str.
+    ValueError
+        If `level` is unknown or beyond this CPU.
+    """
     previous = get_simd()
     set_simd(level)
     try:

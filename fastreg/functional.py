@@ -828,7 +828,9 @@ def normalize(img, mean, std, *, layout="CHW", dtype="float32", scale=True, out=
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray or torch.Tensor
+        `out`, or a new float array: (C, H, W) for CHW (a 2-D image gives
+        (1, H, W)), else `img`'s shape; a tensor when `img` is one.
 
     Examples
     --------

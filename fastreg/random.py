@@ -60,6 +60,7 @@ def derive_stream(domain, *parts):
     Returns
     -------
     int
+        The stream id, in [0, 2**64).
     """
     domain = check_uint64("domain", domain)
     parts = [check_uint64(f"parts[{i}]", part) for i, part in enumerate(parts)]
@@ -70,6 +71,8 @@ def derive_stream(domain, *parts):
 # "call" derives the indices of calls made without one (fastreg._calls).
 DOMAINS = {"image": 1, "text": 2, "mix": 3, "call": 4}
 
+__all__ = ["DOMAINS", "bits", "derive_stream", "uniform"]
+
 
 def uniform(seed, stream, start, count):
     """Doubles in [0, 1): word j gives (word >> 11) * 2**-53.
@@ -79,6 +82,7 @@ def uniform(seed, stream, start, count):
     seed, stream, start : int
         In [0, 2**64); `start` is a word index.
     count : int
+        How many values, >= 0.
 
     Returns
     -------
