@@ -56,6 +56,11 @@ __all__ = [
 ]
 
 
+def __dir__():  # dir() and tab completion list the public names only
+    return list(__all__)
+
+
+
 def step(kind, mode=0, a=0, b=0, c=0, d=0, factor=0.0, fill=(0, 0, 0, 0)):
     """One row of a step table (see fr_image.h)."""
     return [kind, mode, a, b, c, d, factor, *fill]

@@ -244,3 +244,8 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
 
 
 __all__ = ["rotate", "rotation_map"]
+
+
+def __dir__():  # dir() and tab completion list the public names only
+    return list(__all__)
+

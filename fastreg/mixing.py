@@ -534,3 +534,8 @@ class CutMix(_Mixer):
 
 
 __all__ = ["MixUp", "CutMix", "mixup", "cutmix", "mix_labels", "draw_params"]
+
+
+def __dir__():  # dir() and tab completion list the public names only
+    return list(__all__)
+

@@ -74,6 +74,11 @@ DOMAINS = {"image": 1, "text": 2, "mix": 3, "call": 4}
 __all__ = ["DOMAINS", "bits", "derive_stream", "uniform"]
 
 
+def __dir__():  # dir() and tab completion list the public names only
+    return list(__all__)
+
+
+
 def uniform(seed, stream, start, count):
     """Doubles in [0, 1): word j gives (word >> 11) * 2**-53.
 

@@ -45,6 +45,11 @@ from fastreg.threads import limit_in_loader_worker
 __all__ = ["EDA", "SynonymTable", "random_deletion", "random_insertion", "random_swap",
            "synonym_replacement"]
 
+
+def __dir__():  # dir() and tab completion list the public names only
+    return list(__all__)
+
+
 OPS = {"deletion": 1, "swap": 2, "insertion": 3, "replacement": 4}
 _TWO32 = 1 << 32
 _INT64_MAX = (1 << 63) - 1

@@ -16,6 +16,12 @@ import fastreg
 from fastreg.threads import limit_in_loader_worker
 from fastreg._validate import check_probability, check_uint64
 
+__all__ = ["AugmentedDataset", "Dropout", "SGD"]
+
+
+def __dir__():  # dir() and tab completion list the public names only
+    return list(__all__)
+
 
 class _DropoutFunction(torch.autograd.Function):
     @staticmethod

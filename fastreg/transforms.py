@@ -64,6 +64,11 @@ __all__ = [
     "Transform",
 ]
 
+
+def __dir__():  # dir() and tab completion list the public names only
+    return list(__all__)
+
+
 # Op kinds of a pipeline spec (fr_image.h).
 OP_HFLIP, OP_VFLIP, OP_RANDOM_CROP, OP_CENTER_CROP, OP_JITTER, OP_GRAY = range(1, 7)
 OP_ROTATE = 32
