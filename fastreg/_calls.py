@@ -16,6 +16,7 @@ across worker counts.
 """
 
 import itertools
+import os
 import sys
 
 from fastreg import _random
@@ -29,6 +30,20 @@ def _worker():
     return (0, 0) if info is None else (info.id + 1, info.seed)
 
 
+# derive_stream(DOMAINS["call"], worker, worker_seed) of this process, derived
+# on first use: a process is one worker for its whole life.  A forked child
+# (a DataLoader worker) derives its own; a spawned one starts without.
+_process_stream = None
+
+
+def _forget_process_stream():
+    global _process_stream
+    _process_stream = None
+
+
+os.register_at_fork(after_in_child=_forget_process_stream)
+
+
 class CallCounter:
     """The calls of one object made without an index (thread-safe)."""
 
@@ -40,5 +55,7 @@ class CallCounter:
 
     def next_index(self):
         """The index for the next call without one."""
-        worker, worker_seed = _worker()
-        return _random.derive_stream(DOMAINS["call"], worker, worker_seed, next(self._count))
+        global _process_stream
+        if _process_stream is None:
+            _process_stream = _random.derive_stream(DOMAINS["call"], *_worker())
+        return _random.derive_stream(_process_stream, next(self._count))
