@@ -108,9 +108,9 @@ def not_an_array(name, x, what="numpy.ndarray"):
     return TypeError(f"{name} must be a {what}, got {kind}")
 
 
-def wrong_image_dtype(name, dtype, expected="uint8"):
-    """The TypeError for an image of the wrong dtype, saying how to convert floats."""
-    message = f"{name} must have dtype {expected}, got {dtype}"
+def wrong_image_dtype(name, dtype):
+    """The TypeError for an image that is not uint8, saying how to convert floats."""
+    message = f"{name} must have dtype uint8, got {dtype}"
     if np.dtype(dtype).kind == "f":
         message += (f"; fastreg's image ops take uint8 images (0..255, as torchvision's uint8 path): "
                     f"convert floats in [0, 1] with ({name} * 255).round().clip(0, 255) then "

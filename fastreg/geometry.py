@@ -26,7 +26,13 @@ import numpy as np
 
 from fastreg import _geometry
 from fastreg._interop import accepts_tensors
-from fastreg._validate import channels_first_hint, check_out, check_real, not_an_array, wrong_image_dtype
+from fastreg._validate import (
+    channels_first_hint,
+    check_out,
+    check_real,
+    not_an_array,
+    wrong_image_dtype,
+)
 
 INTERPOLATIONS = ("nearest", "bilinear")
 
@@ -248,4 +254,3 @@ __all__ = ["rotate", "rotation_map"]
 
 def __dir__():  # dir() and tab completion list the public names only
     return list(__all__)
-

@@ -44,7 +44,14 @@ import numpy as np
 from fastreg import _mix, _random
 from fastreg._calls import CallCounter
 from fastreg._interop import accepts_tensors
-from fastreg._validate import channels_first_hint, check_count, check_out, check_real, check_uint64, not_an_array
+from fastreg._validate import (
+    channels_first_hint,
+    check_count,
+    check_out,
+    check_real,
+    check_uint64,
+    not_an_array,
+)
 from fastreg.random import DOMAINS
 
 _OPS = {"mixup": 1, "cutmix": 2}
@@ -538,4 +545,3 @@ __all__ = ["MixUp", "CutMix", "mixup", "cutmix", "mix_labels", "draw_params"]
 
 def __dir__():  # dir() and tab completion list the public names only
     return list(__all__)
-
