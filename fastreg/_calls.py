@@ -1,11 +1,13 @@
 """Stream ids for random calls made without an index.
 
-An object called without ``index`` numbers its calls
+An object called without ``index`` (a batch without ``indices``) numbers
+its calls
 0, 1, 2, ... and call ``n`` uses the index
 
     ``derive_stream(DOMAINS["call"], worker, worker_seed, n)``
 
-where ``(worker, worker_seed)`` is ``(id + 1, seed)`` of
+(item i of a batch call takes that index + i, modulo 2**64), where
+``(worker, worker_seed)`` is ``(id + 1, seed)`` of
 ``torch.utils.data.get_worker_info()`` inside a DataLoader worker and
 ``(0, 0)`` elsewhere.  So successive calls draw anew, a process repeats its
 draws from the same seed, and two workers (or two epochs of re-created
@@ -18,6 +20,8 @@ across worker counts.
 import itertools
 import os
 import sys
+
+import numpy as np
 
 from fastreg import _random
 from fastreg.random import DOMAINS
@@ -59,3 +63,7 @@ class CallCounter:
         if _process_stream is None:
             _process_stream = _random.derive_stream(DOMAINS["call"], *_worker())
         return _random.derive_stream(_process_stream, next(self._count))
+
+    def next_indices(self, n):
+        """Indices for the next call on `n` items: the call's index + 0 .. n-1 (mod 2**64)."""
+        return np.uint64(self.next_index()) + np.arange(n, dtype=np.uint64)

@@ -38,6 +38,7 @@ import operator
 import numpy as np
 
 from fastreg import _text
+from fastreg._calls import CallCounter
 from fastreg._interop import arrays_from, like_input
 from fastreg._validate import check_probability, check_uint64
 from fastreg.threads import limit_in_loader_worker
@@ -835,6 +836,7 @@ class EDA:
         self.synonyms = None if synonyms is None else _check_synonyms(synonyms)
         self.protected = _check_protected(protected)
         self.seed = check_uint64("seed", seed)
+        self._calls = CallCounter()
 
     def stages(self):
         """List the enabled ops in the order they run.
@@ -867,10 +869,12 @@ class EDA:
         epoch : int, default 0
             In [0, 2**64); use a new epoch for every pass over the data.
         indices : array_like of int, optional
-            Dataset indices of the sequences, in [0, 2**64).  Default: the
-            positions 0 .. N-1, right for a batch that is the whole dataset;
-            give a mini-batch its dataset indices, else its draws repeat
-            those of every other mini-batch of the epoch.
+            Dataset indices of the sequences, in [0, 2**64): a sequence's
+            result then depends only on (seed, epoch, index).  Without them
+            every call draws anew: call n of this object in this process and
+            DataLoader worker takes indices derived from n (see
+            :mod:`fastreg.transforms`), reproducible from the seed in one
+            process.
 
         Returns
         -------
@@ -886,8 +890,11 @@ class EDA:
             If the offsets are malformed, `indices` does not have one entry
             per sequence, or `epoch` or an index is outside [0, 2**64).
         """
+        auto = indices is None
         batch, seed, epoch, indices, protected = _prepare(batch, self.seed, epoch, indices,
                                                           self.protected)
+        if auto:
+            indices = self._calls.next_indices(batch.n)
         return _run(batch, self.stages(), self.synonyms, protected, seed, epoch, indices)
 
     def __repr__(self):

@@ -18,7 +18,8 @@ pipeline's seed, word by word (``u(j)`` = word j as a double in [0, 1)):
 So image i's parameters depend only on (seed, epoch, index, place): the
 same for every thread count, batch split, worker count and call order.
 
-Calls without ``index`` draw anew on every call: call n of a pipeline uses an index derived from n and the
+Calls without ``index`` (``batch`` without ``indices``) draw anew on every
+call: call n of a pipeline uses an index derived from n and the
 DataLoader worker (see ``fastreg._calls``), reproducible from the seed in
 one process and different in every worker.  Pass ``index=`` (the dataset
 index) to get the same pixels whatever the worker count.
@@ -178,7 +179,7 @@ class Transform:
         images : numpy.ndarray or list of numpy.ndarray
             uint8 NHWC (or NHW) array, or a list of images.
         indices : sequence of int, optional
-            One id per image; default the positions 0 .. N - 1.
+            One id per image; without them every call draws anew.
         epoch : int, default 0
             In [0, 2**64).
         out : numpy.ndarray or list of numpy.ndarray, optional
@@ -1035,11 +1036,10 @@ class Compose(Transform):
             uint8 NHWC (or NHW) array of any strides, or a list of images,
             possibly of different sizes.
         indices : sequence of int, optional
-            One id per image (e.g. dataset indices), each in [0, 2**64).
-            Default: the positions 0, 1, ..., N - 1, so a batch holding the
-            whole dataset needs only a new `epoch` each epoch; pass the
-            dataset indices of a mini-batch, else its draws repeat those of
-            every other mini-batch of the same epoch.
+            One id per image (e.g. dataset indices), each in [0, 2**64): the
+            same pixels as ``aug(images[i], index=indices[i])`` in every
+            worker.  Without them every call draws anew, as
+            :meth:`__call__` without `index`.
         epoch : int, default 0
             In [0, 2**64).
         out : numpy.ndarray or list of numpy.ndarray, optional
@@ -1083,7 +1083,7 @@ class Compose(Transform):
         else:
             raise not_an_array("images", images, "numpy.ndarray or a list of arrays")
         if indices is None:
-            indices = np.arange(n, dtype=np.uint64)
+            indices = self._calls.next_indices(n)
         else:
             if isinstance(indices, (str, bytes)) or not hasattr(indices, "__len__"):
                 raise TypeError("indices must be a sequence of integers")

@@ -115,3 +115,28 @@ def test_dataloader_workers_draw_differently(context):
     assert distinct(results)  # without the worker in the key, workers 0 and 1 would pair up
     second_epoch = [x.numpy() for x in loader]   # new workers, new base seed
     assert distinct(results + second_epoch)
+
+
+def test_batches_without_indices_draw_anew_reproducibly():
+    imgs = np.stack([image()] * 3)
+    aug = pipeline()
+    calls = [aug.batch(imgs) for _ in range(3)]
+    assert distinct([c[0] for c in calls]) and distinct(list(calls[0]))
+    again = pipeline()
+    assert all(np.array_equal(c, again.batch(imgs)) for c in calls)
+    explicit = aug.batch(imgs, indices=[0, 1, 2])
+    assert not any(np.array_equal(c[0], e) for c in calls for e in explicit)
+
+
+def test_eda_without_indices_draws_anew_reproducibly():
+    from fastreg import text
+
+    batch = [np.arange(1, 40)] * 2
+    eda = text.EDA(0, 0, 0.3, 0.2, seed=4)
+    calls = [eda(batch) for _ in range(3)]
+    firsts = [c[0].tobytes() for c in calls]
+    assert len(set(firsts)) == 3 and calls[0][0].tobytes() != calls[0][1].tobytes()
+    again = text.EDA(0, 0, 0.3, 0.2, seed=4)
+    assert all(np.array_equal(c[0], again(batch)[0]) for c in calls)
+    explicit = eda(batch, indices=[0, 1])
+    assert not any(np.array_equal(c[0], e) for c in calls for e in explicit)
