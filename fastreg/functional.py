@@ -188,7 +188,8 @@ def hflip(img, *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of the shape of `img`; a tensor when `img` is one.
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img`
+        is one.
 
     Raises
     ------
@@ -233,7 +234,8 @@ def vflip(img, *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of the shape of `img`; a tensor when `img` is one.
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img`
+        is one.
 
     Raises
     ------
@@ -290,7 +292,8 @@ def crop(img, top, left, height, width, *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of (height, width[, C]); a tensor when `img` is one.
+        `out`, or a new uint8 array of (height, width[, C]); a tensor when
+        `img` is one.
 
     Raises
     ------
@@ -299,8 +302,9 @@ def crop(img, top, left, height, width, *, out=None):
         dtype, or an offset or size is not an integer.
     ValueError
         If `img` has another layout or channel count (a CHW tensor needs
-        ``img.permute(1, 2, 0)``), an offset or size is negative, a size is 0, the window leaves the image, or `out` has another shape, is
-        read-only or overlaps `img` other than being it.
+        ``img.permute(1, 2, 0)``), an offset or size is negative, a size is 0,
+        the window leaves the image, or `out` has another shape, is read-only
+        or overlaps `img` other than being it.
 
     See Also
     --------
@@ -363,7 +367,8 @@ def center_crop(img, output_size, *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of (height, width[, C]); a tensor when `img` is one.
+        `out`, or a new uint8 array of (height, width[, C]); a tensor when
+        `img` is one.
 
     Raises
     ------
@@ -372,8 +377,9 @@ def center_crop(img, output_size, *, out=None):
         dtype, or `output_size` is not integers.
     ValueError
         If `img` has another layout or channel count (a CHW tensor needs
-        ``img.permute(1, 2, 0)``), `output_size` is not positive or larger than the image, or `out` has another shape, is
-        read-only or overlaps `img` other than being it.
+        ``img.permute(1, 2, 0)``), `output_size` is not positive or larger than
+        the image, or `out` has another shape, is read-only or overlaps `img`
+        other than being it.
 
     See Also
     --------
@@ -421,7 +427,8 @@ def pad(img, padding, fill=0, padding_mode="constant", *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of (H + top + bottom, W + left + right[, C]); a tensor when `img` is one.
+        `out`, or a new uint8 array of (H + top + bottom, W + left + right[,
+        C]); a tensor when `img` is one.
 
     Raises
     ------
@@ -430,8 +437,10 @@ def pad(img, padding, fill=0, padding_mode="constant", *, out=None):
         dtype, or `padding` or `fill` is not integers.
     ValueError
         If `img` has another layout or channel count (a CHW tensor needs
-        ``img.permute(1, 2, 0)``), a pad is negative or too large for its mode, `fill` is outside [0, 255] or has neither 1 nor C values, `padding_mode` is unknown, or `out` has another shape, is
-        read-only or overlaps `img` other than being it.
+        ``img.permute(1, 2, 0)``), a pad is negative or too large for its mode,
+        `fill` is outside [0, 255] or has neither 1 nor C values,
+        `padding_mode` is unknown, or `out` has another shape, is read-only or
+        overlaps `img` other than being it.
 
     See Also
     --------
@@ -502,7 +511,8 @@ def adjust_brightness(img, brightness_factor, *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of the shape of `img`; a tensor when `img` is one.
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img`
+        is one.
 
     Raises
     ------
@@ -511,8 +521,9 @@ def adjust_brightness(img, brightness_factor, *, out=None):
         dtype, or `brightness_factor` is not a real number.
     ValueError
         If `img` has another layout or channel count (a CHW tensor needs
-        ``img.permute(1, 2, 0)``), `brightness_factor` is outside its range or NaN, or `out` has another shape, is
-        read-only or overlaps `img` other than being it.
+        ``img.permute(1, 2, 0)``), `brightness_factor` is outside its range or
+        NaN, or `out` has another shape, is read-only or overlaps `img` other
+        than being it.
 
     See Also
     --------
@@ -549,7 +560,8 @@ def adjust_contrast(img, contrast_factor, *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of the shape of `img`; a tensor when `img` is one.
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img`
+        is one.
 
     Raises
     ------
@@ -558,8 +570,9 @@ def adjust_contrast(img, contrast_factor, *, out=None):
         dtype, or `contrast_factor` is not a real number.
     ValueError
         If `img` has another layout or channel count (a CHW tensor needs
-        ``img.permute(1, 2, 0)``), `contrast_factor` is outside its range or NaN, or `out` has another shape, is
-        read-only or overlaps `img` other than being it.
+        ``img.permute(1, 2, 0)``), `contrast_factor` is outside its range or
+        NaN, or `out` has another shape, is read-only or overlaps `img` other
+        than being it.
 
     See Also
     --------
@@ -594,7 +607,8 @@ def adjust_saturation(img, saturation_factor, *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of the shape of `img`; a tensor when `img` is one.
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img`
+        is one.
 
     Raises
     ------
@@ -603,8 +617,9 @@ def adjust_saturation(img, saturation_factor, *, out=None):
         dtype, or `saturation_factor` is not a real number.
     ValueError
         If `img` has another layout or channel count (a CHW tensor needs
-        ``img.permute(1, 2, 0)``), `saturation_factor` is outside its range or NaN, or `out` has another shape, is
-        read-only or overlaps `img` other than being it.
+        ``img.permute(1, 2, 0)``), `saturation_factor` is outside its range or
+        NaN, or `out` has another shape, is read-only or overlaps `img` other
+        than being it.
 
     See Also
     --------
@@ -640,7 +655,8 @@ def adjust_hue(img, hue_factor, *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of the shape of `img`; a tensor when `img` is one.
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img`
+        is one.
 
     Raises
     ------
@@ -649,8 +665,9 @@ def adjust_hue(img, hue_factor, *, out=None):
         dtype, or `hue_factor` is not a real number.
     ValueError
         If `img` has another layout or channel count (a CHW tensor needs
-        ``img.permute(1, 2, 0)``), `hue_factor` is outside its range or NaN, or `out` has another shape, is
-        read-only or overlaps `img` other than being it.
+        ``img.permute(1, 2, 0)``), `hue_factor` is outside its range or NaN, or
+        `out` has another shape, is read-only or overlaps `img` other than
+        being it.
 
     See Also
     --------
@@ -687,7 +704,8 @@ def rgb_to_grayscale(img, num_output_channels=1, *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of (H, W, num_output_channels) (or (H, W) for a 2-D input and 1 channel); a tensor when `img` is one.
+        `out`, or a new uint8 array of (H, W, num_output_channels) (or (H, W)
+        for a 2-D input and 1 channel); a tensor when `img` is one.
 
     Raises
     ------
@@ -696,8 +714,9 @@ def rgb_to_grayscale(img, num_output_channels=1, *, out=None):
         dtype.
     ValueError
         If `img` has another layout or channel count (a CHW tensor needs
-        ``img.permute(1, 2, 0)``), `num_output_channels` is neither 1 nor 3, or `out` has another shape, is
-        read-only or overlaps `img` other than being it.
+        ``img.permute(1, 2, 0)``), `num_output_channels` is neither 1 nor 3, or
+        `out` has another shape, is read-only or overlaps `img` other than
+        being it.
 
     See Also
     --------

@@ -131,7 +131,8 @@ def test_strided_batch_and_grayscale_batches():
     aug = pipeline()
     big = batch_of(6, 80, 104)
     view = big[:, ::2, ::2]
-    assert np.array_equal(aug.batch(view, indices=np.arange(len(view))), aug.batch(np.ascontiguousarray(view), indices=np.arange(len(np.ascontiguousarray(view)))))
+    ids = np.arange(len(view))
+    assert np.array_equal(aug.batch(view, indices=ids), aug.batch(np.ascontiguousarray(view), indices=ids))
     gray_aug = T.Compose([T.RandomCrop(10), T.RandomHorizontalFlip(), T.ColorJitter(0.5, 0.5, 0.5, 0.2),
                           T.RandomGrayscale(0.5)], seed=4)
     g = batch_of(5, 16, 18, 1)[..., 0]
@@ -185,12 +186,13 @@ def test_pickle_repr_and_nesting():
     aug = pipeline()
     clone = pickle.loads(pickle.dumps(aug))
     imgs = batch_of(3)
-    assert np.array_equal(clone.batch(imgs, indices=np.arange(len(imgs))), aug.batch(imgs, indices=np.arange(len(imgs))))
+    ids = np.arange(len(imgs))
+    assert np.array_equal(clone.batch(imgs, indices=ids), aug.batch(imgs, indices=ids))
     assert clone == aug
     text = repr(aug)
     assert "RandomCrop(size=(32, 32)" in text and "seed=7" in text and "ColorJitter(" in text
     nested = T.Compose([T.Compose(aug.transforms[:2]), *aug.transforms[2:]], seed=7)
-    assert np.array_equal(nested.batch(imgs, indices=np.arange(len(imgs))), aug.batch(imgs, indices=np.arange(len(imgs))))
+    assert np.array_equal(nested.batch(imgs, indices=ids), aug.batch(imgs, indices=ids))
     for t in aug.transforms:
         assert pickle.loads(pickle.dumps(t)) == t
 
