@@ -1,8 +1,7 @@
 """Stream ids for random calls made without an index.
 
 An object called without ``index`` (a batch without ``indices``) numbers
-its calls
-0, 1, 2, ... and call ``n`` uses the index
+its calls 0, 1, 2, ... and call ``n`` uses the index
 
     ``derive_stream(DOMAINS["call"], worker, worker_seed, n)``
 
@@ -11,7 +10,7 @@ its calls
 ``torch.utils.data.get_worker_info()`` inside a DataLoader worker and
 ``(0, 0)`` elsewhere.  So successive calls draw anew, a process repeats its
 draws from the same seed, and two workers (or two epochs of re-created
-workers, whose seeds differ) never draw the same.  These indices are 64-bit
+workers, whose seeds differ) draw differently.  These indices are 64-bit
 hashes in their own domain, not small dataset positions, so they do not meet
 the streams of calls that pass ``index=`` -- the way to be reproducible
 across worker counts.

@@ -17,14 +17,17 @@ pipeline's seed, word by word (``u(j)`` = word j as a double in [0, 1)):
 
 So image i's parameters depend only on (seed, epoch, index, place): the
 same for every thread count, batch split, worker count and call order.
-
-Calls without ``index`` (``batch`` without ``indices``) draw anew on every
-call: call n of a pipeline uses an index derived from n and the
-DataLoader worker (see ``fastreg._calls``), reproducible from the seed in
-one process and different in every worker.  Pass ``index=`` (the dataset
-index) to get the same pixels whatever the worker count.
 ``Compose.params`` shows them; ``fastreg.reference.image`` recomputes them
 in NumPy.
+
+Calls without ``index`` (``batch`` without ``indices``) draw anew on every
+call, as torchvision's transforms do: call n of an object uses the index
+``derive_stream(DOMAINS["call"], worker, worker_seed, n)`` (image i of a
+batch call that index + i, modulo 2**64), with ``(worker, worker_seed)``
+the ``(id + 1, seed)`` of ``torch.utils.data.get_worker_info()`` inside a
+DataLoader worker and ``(0, 0)`` elsewhere.  The draws repeat from the seed
+in one process and differ in every worker; pass ``index=`` (the dataset
+index) to get the same pixels whatever the worker count.
 """
 
 import math

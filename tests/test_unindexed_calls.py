@@ -140,3 +140,16 @@ def test_eda_without_indices_draws_anew_reproducibly():
     assert all(np.array_equal(c[0], again(batch)[0]) for c in calls)
     explicit = eda(batch, indices=[0, 1])
     assert not any(np.array_equal(c[0], e) for c in calls for e in explicit)
+
+
+def test_the_documented_index_of_a_call():
+    from fastreg.random import DOMAINS, derive_stream
+
+    img = image()
+    aug = pipeline()
+    for n in range(3):
+        want = pipeline()(img, index=derive_stream(DOMAINS["call"], 0, 0, n), epoch=2)
+        assert np.array_equal(aug(img, epoch=2), want)
+    base = derive_stream(DOMAINS["call"], 0, 0, 3)
+    want = pipeline().batch(np.stack([img] * 2), indices=[base, base + 1])
+    assert np.array_equal(aug.batch(np.stack([img] * 2)), want)
