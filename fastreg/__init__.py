@@ -28,7 +28,7 @@ from fastreg.text import (
     synonym_replacement,
 )
 from fastreg.optim import SGD, clip_grad_norm_, l2_penalty, sgd_step_
-from fastreg import functional, random, text, transforms
+from fastreg import functional, random, samples, text, transforms
 
 __all__ = [
     "Dropout",
@@ -51,6 +51,7 @@ __all__ = [
     "random_deletion",
     "random_insertion",
     "random_swap",
+    "samples",
     "set_num_threads",
     "set_simd",
     "sgd_step_",
@@ -60,3 +61,7 @@ __all__ = [
     "text",
     "transforms",
 ]
+
+
+def __dir__():  # dir() and tab completion list the public names only
+    return [*__all__, "__version__"]

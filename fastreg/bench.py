@@ -991,15 +991,43 @@ def rows_for(case, medians):
 
 
 def format_table(rows):
-    header = f"{'case':<44} {'contender':<20} {'median ms':>10} {'throughput':>14} {'fastreg/x':>10} {'x/fastreg':>10}"
-    lines = [header, "-" * len(header)]
+    """The rows as a text table; fastreg's own row of a case shows no ratio,
+    and a case whose peers are all missing says so."""
+    by_case = {}
     for r in rows:
-        lines.append(
-            f"{r['case']:<44.44} {r['contender']:<20.20} {r['median_ms']:>10.3f} "
-            f"{r['throughput']:>10.3g} {r['unit'].split('/')[0]:<3} "
-            f"{r['fastreg_time_ratio']:>10.2f} {r['speedup_of_fastreg']:>10.2f}"
-        )
+        by_case.setdefault(r["case"], []).append(r)
+    case_width = max([len("case")] + [len(title) for title in by_case])
+    contender_width = max([len("contender")] + [len(r["contender"]) for r in rows])
+    header = (f"{'case':<{case_width}}  {'contender':<{contender_width}} {'median ms':>10} "
+              f"{'throughput':>14} {'fastreg/x':>10} {'x/fastreg':>10}")
+    lines = [header, "-" * len(header)]
+    for title, case_rows in by_case.items():
+        for k, r in enumerate(case_rows):
+            ratios = (f"{r['fastreg_time_ratio']:>10.2f} {r['speedup_of_fastreg']:>10.2f}" if k
+                      else f"{'':>10} {'':>10}" if len(case_rows) > 1 else "  (no peer installed)")
+            lines.append(
+                f"{title if k == 0 else '':<{case_width}}  {r['contender']:<{contender_width}} "
+                f"{r['median_ms']:>10.3f} {r['throughput']:>10.3g} {r['unit'].split('/')[0]:<3} {ratios}")
     return "\n".join(lines)
+
+
+TABLE_FOOTER = ("fastreg/x: fastreg's time over the contender's (below 1: fastreg is faster).\n"
+                "x/fastreg: the contender's time over fastreg's, how many times faster fastreg is "
+                "(above 1: fastreg is faster).")
+
+
+def missing_peers_note():
+    """A line naming the peer libraries that are not installed (their rows
+    are left out) and how to install them; '' when all are there."""
+    from fastreg.config import BENCH_PEERS, OPTIONAL, optional_versions
+
+    versions = optional_versions()
+    missing = [m for m in BENCH_PEERS if versions[m] is None]
+    if not missing:
+        return ""
+    packages = ", ".join(dists[0] for module, dists, _ in OPTIONAL if module in missing)
+    return (f"peers not installed, so their rows are skipped: {packages}. Install them with "
+            'pip install "fastreg[bench]" (from a clone: pip install -e ".[bench]")')
 
 
 ALL_CASES = {"dropout": dropout_cases, "gil": gil_cases, "sgd": sgd_cases, "image": image_cases,

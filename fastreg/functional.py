@@ -57,6 +57,11 @@ __all__ = [
 ]
 
 
+def __dir__():  # dir() and tab completion list the public names only
+    return list(__all__)
+
+
+
 def step(kind, mode=0, a=0, b=0, c=0, d=0, factor=0.0, fill=(0, 0, 0, 0)):
     """One row of a step table (see fr_image.h)."""
     return [kind, mode, a, b, c, d, factor, *fill]
@@ -171,18 +176,44 @@ def check_pad_fits(padding, mode, h, w, name="padding"):
 
 
 def hflip(img, *, out=None):
-    """Flip left-right.
+    """Flip left-right, as torchvision.transforms.v2.functional.horizontal_flip.
 
     Parameters
     ----------
-    img : numpy.ndarray
-        uint8, (H, W) or (H, W, C) with C in 1..4, any strides.
-    out : numpy.ndarray, optional
-        uint8 array of the same shape.
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C in 1..4 (channels last), any
+        strides.
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, the shape of `img`; may be `img` itself (in place).
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img`
+        is one.
+
+    Raises
+    ------
+    TypeError
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype.
+    ValueError
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), or `out` has another shape, is
+        read-only or overlaps `img` other than being it.
+
+    See Also
+    --------
+    vflip : Flip upside down.
+    fastreg.transforms.RandomHorizontalFlip : The random transform.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.functional import hflip
+    >>> hflip(np.arange(6, dtype=np.uint8).reshape(2, 3))
+    array([[2, 1, 0],
+           [5, 4, 3]], dtype=uint8)
     """
     # The common case (a NumPy image and out of the right form) is checked
     # and run in C; anything else, tensors included, takes the full path.
@@ -191,7 +222,45 @@ def hflip(img, *, out=None):
 
 
 def vflip(img, *, out=None):
-    """Flip upside down.  Parameters as :func:`hflip`."""
+    """Flip upside down, as torchvision.transforms.v2.functional.vertical_flip.
+
+    Parameters
+    ----------
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C in 1..4 (channels last), any
+        strides.
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, the shape of `img`; may be `img` itself (in place).
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img`
+        is one.
+
+    Raises
+    ------
+    TypeError
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype.
+    ValueError
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), or `out` has another shape, is
+        read-only or overlaps `img` other than being it.
+
+    See Also
+    --------
+    hflip : Flip left-right.
+    fastreg.transforms.RandomVerticalFlip : The random transform.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.functional import vflip
+    >>> vflip(np.arange(4, dtype=np.uint8).reshape(2, 2))
+    array([[2, 3],
+           [0, 1]], dtype=uint8)
+    """
     done = _image.try_one(img, out, VFLIP)
     return _flip(img, out, VFLIP) if done is None else done
 
@@ -203,22 +272,53 @@ def _flip(img, out, kind):
 
 
 def crop(img, top, left, height, width, *, out=None):
-    """The window ``img[top:top + height, left:left + width]``, copied.
+    """Copy the window ``img[top:top + height, left:left + width]``.
+
+    As torchvision.transforms.v2.functional.crop for windows inside the
+    image (fastreg refuses the rest; pad first with :func:`pad`).
 
     Parameters
     ----------
-    img : numpy.ndarray
-        uint8 image.
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C in 1..4 (channels last), any
+        strides.
     top, left : int
-        Non-negative offsets.
+        Offsets of the window in pixels, >= 0.
     height, width : int
-        Positive; the window must lie inside the image.
-    out : numpy.ndarray, optional
-        uint8 array of shape (height, width[, C]).
+        Size of the window in pixels, > 0; the window must lie inside the
+        image.
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, (height, width[, C]) as `img`'s layout; not overlapping `img`.
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of (height, width[, C]); a tensor when
+        `img` is one.
+
+    Raises
+    ------
+    TypeError
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype, or an offset or size is not an integer.
+    ValueError
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), an offset or size is negative, a size is 0,
+        the window leaves the image, or `out` has another shape, is read-only
+        or overlaps `img` other than being it.
+
+    See Also
+    --------
+    center_crop : The centred window.
+    fastreg.transforms.RandomCrop : A random window.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.functional import crop
+    >>> crop(np.arange(16, dtype=np.uint8).reshape(4, 4), 1, 2, 2, 2)
+    array([[ 6,  7],
+           [10, 11]], dtype=uint8)
     """
     done = _image.try_one(img, out, CROP, top, left, height, width)
     return _crop(img, top, left, height, width, out=out) if done is None else done
@@ -248,11 +348,52 @@ def center_offsets(h, w, height, width):
 
 @accepts_tensors
 def center_crop(img, output_size, *, out=None):
-    """The centred window of `output_size` (int or (height, width)).
+    """Copy the centred window of `output_size`.
 
     The offsets are ``round((H - height) / 2)`` and ``round((W - width) / 2)``
-    with Python's round (half to even), as torchvision.  A size larger than
-    the image is refused.
+    with Python's round (half to even), as
+    torchvision.transforms.v2.functional.center_crop.  A size larger than
+    the image is refused (torchvision pads instead).
+
+    Parameters
+    ----------
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C in 1..4 (channels last), any
+        strides.
+    output_size : int or (int, int)
+        (height, width) of the window in pixels, > 0; one int for a square.
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, (height, width[, C]) as `img`'s layout; not overlapping `img`.
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of (height, width[, C]); a tensor when
+        `img` is one.
+
+    Raises
+    ------
+    TypeError
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype, or `output_size` is not integers.
+    ValueError
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), `output_size` is not positive or larger than
+        the image, or `out` has another shape, is read-only or overlaps `img`
+        other than being it.
+
+    See Also
+    --------
+    crop : A window at given offsets.
+    fastreg.transforms.CenterCrop : The same as a transform.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.functional import center_crop
+    >>> center_crop(np.arange(16, dtype=np.uint8).reshape(4, 4), 2)
+    array([[ 5,  6],
+           [ 9, 10]], dtype=uint8)
     """
     hwc = check_image("img", img)
     height, width = _check_size_pair("output_size", output_size)
@@ -265,12 +406,13 @@ def center_crop(img, output_size, *, out=None):
 
 @accepts_tensors
 def pad(img, padding, fill=0, padding_mode="constant", *, out=None):
-    """Pad the borders.
+    """Pad the borders, as torchvision.transforms.v2.functional.pad.
 
     Parameters
     ----------
-    img : numpy.ndarray
-        uint8 image.
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C in 1..4 (channels last), any
+        strides.
     padding : int or sequence of int
         One value for all sides, (left/right, top/bottom) or
         (left, top, right, bottom), all >= 0.
@@ -279,11 +421,38 @@ def pad(img, padding, fill=0, padding_mode="constant", *, out=None):
     padding_mode : {"constant", "edge", "reflect", "symmetric"}
         As numpy.pad's "constant", "edge", "reflect" and "symmetric";
         reflect needs each pad smaller than its side, symmetric at most it.
-    out : numpy.ndarray, optional
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, (H + top + bottom, W + left + right[, C]); not overlapping
+        `img`.
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of (H + top + bottom, W + left + right[,
+        C]); a tensor when `img` is one.
+
+    Raises
+    ------
+    TypeError
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype, or `padding` or `fill` is not integers.
+    ValueError
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), a pad is negative or too large for its mode,
+        `fill` is outside [0, 255] or has neither 1 nor C values,
+        `padding_mode` is unknown, or `out` has another shape, is read-only or
+        overlaps `img` other than being it.
+
+    See Also
+    --------
+    fastreg.transforms.RandomCrop : Pads, then crops a random window.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.functional import pad
+    >>> pad(np.array([[1, 2]], np.uint8), (1, 0), padding_mode="edge")
+    array([[1, 1, 2, 2]], dtype=uint8)
     """
     hwc = check_image("img", img)
     padding = check_padding(padding)
@@ -325,50 +494,241 @@ def _colour_checked(img, kind, name, factor, out):
 
 
 def adjust_brightness(img, brightness_factor, *, out=None):
-    """``clamp(img * brightness_factor, 0, 255)``, truncated (torchvision v2).
+    """Scale the brightness: ``img * brightness_factor``, clamped to [0, 255], truncated.
+
+    As torchvision.transforms.v2.functional.adjust_brightness on a uint8 tensor, bit
+    for bit (computed in float32).
 
     Parameters
     ----------
-    img : numpy.ndarray
-        uint8, 1 or 3 channels (or 2-D).
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C 1 or 3 (RGB, channels last),
+        any strides.
     brightness_factor : float
-        >= 0; 1 keeps the image.
-    out : numpy.ndarray, optional
+        >= 0; 0 gives black, 1 keeps the image.
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, the shape of `img`; may be `img` itself (in place).
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img`
+        is one.
+
+    Raises
+    ------
+    TypeError
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype, or `brightness_factor` is not a real number.
+    ValueError
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), `brightness_factor` is outside its range or
+        NaN, or `out` has another shape, is read-only or overlaps `img` other
+        than being it.
+
+    See Also
+    --------
+    fastreg.transforms.ColorJitter : Random brightness, contrast, saturation and hue.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.functional import adjust_brightness
+    >>> adjust_brightness(np.array([[10, 200]], np.uint8), 1.5)
+    array([[ 15, 255]], dtype=uint8)
     """
     return _colour(img, BRIGHTNESS, "brightness_factor", brightness_factor, out)
 
 
 def adjust_contrast(img, contrast_factor, *, out=None):
-    """Blend with the mean of the floored grayscale image (torchvision v2).
+    """Scale the contrast: blend with the mean of the image's floored grayscale.
 
-    Parameters as :func:`adjust_brightness`; `contrast_factor` >= 0.
+    ``mean + contrast_factor * (img - mean)`` with the mean of
+    :func:`rgb_to_grayscale` (floored) over the image, clamped and truncated,
+    as torchvision.transforms.v2.functional.adjust_contrast on a uint8 tensor,
+    bit for bit.
+
+    Parameters
+    ----------
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C 1 or 3 (RGB, channels last),
+        any strides.
+    contrast_factor : float
+        >= 0; 0 gives the mean grey, 1 keeps the image.
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, the shape of `img`; may be `img` itself (in place).
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img`
+        is one.
+
+    Raises
+    ------
+    TypeError
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype, or `contrast_factor` is not a real number.
+    ValueError
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), `contrast_factor` is outside its range or
+        NaN, or `out` has another shape, is read-only or overlaps `img` other
+        than being it.
+
+    See Also
+    --------
+    fastreg.transforms.ColorJitter : Random brightness, contrast, saturation and hue.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.functional import adjust_contrast
+    >>> adjust_contrast(np.array([[10, 200]], np.uint8), 0.0)
+    array([[105, 105]], dtype=uint8)
     """
     return _colour(img, CONTRAST, "contrast_factor", contrast_factor, out)
 
 
 def adjust_saturation(img, saturation_factor, *, out=None):
-    """Blend with the floored grayscale image (torchvision v2); 1-channel
-    images are returned unchanged.  `saturation_factor` >= 0."""
+    """Scale the saturation: blend each pixel with its floored grayscale value.
+
+    As torchvision.transforms.v2.functional.adjust_saturation on a uint8 tensor,
+    bit for bit; a 1-channel image is returned unchanged (copied, or into `out`).
+
+    Parameters
+    ----------
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C 1 or 3 (RGB, channels last),
+        any strides.
+    saturation_factor : float
+        >= 0; 0 gives grayscale, 1 keeps the image.
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, the shape of `img`; may be `img` itself (in place).
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img`
+        is one.
+
+    Raises
+    ------
+    TypeError
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype, or `saturation_factor` is not a real number.
+    ValueError
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), `saturation_factor` is outside its range or
+        NaN, or `out` has another shape, is read-only or overlaps `img` other
+        than being it.
+
+    See Also
+    --------
+    fastreg.transforms.ColorJitter : Random brightness, contrast, saturation and hue.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.functional import adjust_saturation
+    >>> adjust_saturation(np.array([[[200, 100, 0]]], np.uint8), 0.0)
+    array([[[118, 118, 118]]], dtype=uint8)
+    """
     return _colour(img, SATURATION, "saturation_factor", saturation_factor, out)
 
 
 def adjust_hue(img, hue_factor, *, out=None):
-    """Shift the hue by `hue_factor` turns, in [-0.5, 0.5], through float32
-    HSV as torchvision v2; 1-channel images are returned unchanged."""
+    """Shift the hue by `hue_factor` turns of the colour wheel.
+
+    Through float32 HSV and back with ``* 255.999`` truncation, as
+    torchvision.transforms.v2.functional.adjust_hue on a uint8 tensor (within 1,
+    equal on nearly every pixel); a 1-channel image is returned unchanged.
+
+    Parameters
+    ----------
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C 1 or 3 (RGB, channels last),
+        any strides.
+    hue_factor : float
+        In [-0.5, 0.5], in turns (0.5 is 180 degrees); 0 keeps the image.
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, the shape of `img`; may be `img` itself (in place).
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img`
+        is one.
+
+    Raises
+    ------
+    TypeError
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype, or `hue_factor` is not a real number.
+    ValueError
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), `hue_factor` is outside its range or NaN, or
+        `out` has another shape, is read-only or overlaps `img` other than
+        being it.
+
+    See Also
+    --------
+    fastreg.transforms.ColorJitter : Random brightness, contrast, saturation and hue.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.functional import adjust_hue
+    >>> adjust_hue(np.array([[[255, 0, 0]]], np.uint8), 1 / 3)
+    array([[[  0, 255,   0]]], dtype=uint8)
+    """
     return _colour(img, HUE, "hue_factor", hue_factor, out)
 
 
 def rgb_to_grayscale(img, num_output_channels=1, *, out=None):
-    """``0.2989 R + 0.587 G + 0.114 B``, truncated (torchvision v2).
+    """Convert to grayscale: ``0.2989 R + 0.587 G + 0.114 B``, truncated.
+
+    As torchvision.transforms.v2.functional.rgb_to_grayscale on a uint8
+    tensor, bit for bit.
 
     Parameters
     ----------
-    img : numpy.ndarray
-        uint8, 1 or 3 channels (a 1-channel image is copied).
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C 1 or 3 (RGB, channels last),
+        any strides.
+        A 1-channel image is copied.
     num_output_channels : {1, 3}
-    out : numpy.ndarray, optional
-        (H, W, num_output_channels), or (H, W) for a 2-D input with 1 output
-        channel.
+        Channels of the result (3: the grey value repeated).
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, (H, W, num_output_channels), or (H, W) for a 2-D input with 1
+        output channel.
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of (H, W, num_output_channels) (or (H, W)
+        for a 2-D input and 1 channel); a tensor when `img` is one.
+
+    Raises
+    ------
+    TypeError
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype.
+    ValueError
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), `num_output_channels` is neither 1 nor 3, or
+        `out` has another shape, is read-only or overlaps `img` other than
+        being it.
+
+    See Also
+    --------
+    fastreg.transforms.RandomGrayscale : The random transform.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.functional import rgb_to_grayscale
+    >>> rgb_to_grayscale(np.array([[[200, 100, 0]]], np.uint8))
+    array([[[118]]], dtype=uint8)
     """
     if type(num_output_channels) is int and (num_output_channels == 1 or num_output_channels == 3):
         # as many output channels as the input has: one step
@@ -493,7 +853,9 @@ def normalize(img, mean, std, *, layout="CHW", dtype="float32", scale=True, out=
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray or torch.Tensor
+        `out`, or a new float array: (C, H, W) for CHW (a 2-D image gives
+        (1, H, W)), else `img`'s shape; a tensor when `img` is one.
 
     Examples
     --------

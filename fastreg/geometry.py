@@ -26,20 +26,27 @@ import numpy as np
 
 from fastreg import _geometry
 from fastreg._interop import accepts_tensors
-from fastreg._validate import check_out, check_real
+from fastreg._validate import (
+    channels_first_hint,
+    check_out,
+    check_real,
+    not_an_array,
+    wrong_image_dtype,
+)
 
 INTERPOLATIONS = ("nearest", "bilinear")
 
 
 def _check_image(img):
     if not isinstance(img, np.ndarray):
-        raise TypeError(f"img must be a numpy.ndarray, got {type(img).__name__}")
+        raise not_an_array("img", img)
     if img.dtype != np.uint8:
-        raise TypeError(f"img must have dtype uint8, got {img.dtype}")
+        raise wrong_image_dtype("img", img.dtype)
     if img.ndim == 2:
         return img[:, :, None]
     if img.ndim != 3 or not 1 <= img.shape[2] <= 4:
-        raise ValueError(f"img must be HW or HWC with 1 to 4 channels, got shape {img.shape}")
+        raise ValueError(f"img must be HW or HWC with 1 to 4 channels, got shape {img.shape}"
+                         + channels_first_hint("img", img.shape, (1, 2, 3, 4)))
     return img
 
 
@@ -243,3 +250,7 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
 
 
 __all__ = ["rotate", "rotation_map"]
+
+
+def __dir__():  # dir() and tab completion list the public names only
+    return list(__all__)

@@ -136,6 +136,10 @@ def sgd_step_(params, grads, momentum_buffers=None, *, lr, momentum=0.0, dampeni
 
     Examples
     --------
+    >>> import numpy as np
+    >>> import fastreg
+    >>> params = [np.ones((4, 3), np.float32), np.zeros(4, np.float32)]
+    >>> grads = [np.ones_like(p) for p in params]
     >>> bufs = fastreg.sgd_step_(params, grads, lr=0.1, momentum=0.9, weight_decay=5e-4)
     >>> bufs = fastreg.sgd_step_(params, grads, bufs, lr=0.1, momentum=0.9, weight_decay=5e-4)
     """
@@ -174,8 +178,20 @@ class SGD:
         and any of the hyper-parameters below, which override the defaults
         for that group (the usual way to exclude biases and norm weights
         from weight decay).
-    lr, momentum, dampening, weight_decay, nesterov, decoupled_weight_decay, maximize
-        Defaults of every group, as in :func:`sgd_step_`.
+    lr : float
+        Learning rate, >= 0.
+    momentum : float, default 0
+        Momentum factor, >= 0.
+    dampening : float, default 0
+        Dampening of the momentum.
+    weight_decay : float, default 0
+        L2 penalty factor (coupled, as torch), >= 0.
+    nesterov : bool, default False
+        Nesterov momentum (needs momentum > 0 and no dampening).
+    decoupled_weight_decay : bool, default False
+        Multiply p by ``1 - lr * weight_decay`` instead (AdamW-style).
+    maximize : bool, default False
+        Ascend instead of descend.
 
     Attributes
     ----------
@@ -187,11 +203,33 @@ class SGD:
         One entry per parameter in the order of :meth:`step` (None until
         its first step with momentum).
 
+    Raises
+    ------
+    TypeError
+        If `params` is not a list of arrays or groups, or a value has the
+        wrong type.
+    ValueError
+        If `params` is empty, a group has unknown keys, or a hyper-parameter
+        is out of range (as :func:`sgd_step_`).
+
+    See Also
+    --------
+    sgd_step_ : The functional form, with the update written out.
+    fastreg.torch.SGD : The same as a torch.optim.Optimizer.
+
+    Notes
+    -----
+    The semantics of torch.optim.SGD, hyper-parameters as defaults of every
+    group.
+
     Examples
     --------
+    >>> import numpy as np
+    >>> import fastreg
+    >>> weights, biases = [np.ones((4, 3), np.float32)], [np.zeros(4, np.float32)]
     >>> opt = fastreg.SGD([{"params": weights}, {"params": biases, "weight_decay": 0.0}],
     ...                   lr=0.1, momentum=0.9, weight_decay=5e-4)
-    >>> opt.step(weight_grads + bias_grads)
+    >>> opt.step([np.ones((4, 3), np.float32), np.ones(4, np.float32)])
     >>> opt.param_groups[0]["lr"] = 0.01
     """
 
@@ -213,8 +251,21 @@ class SGD:
             self.add_param_group(group)
 
     def add_param_group(self, group):
-        """Add a parameter group (a dict with ``"params"`` and optional
-        hyper-parameters; missing ones are taken from :attr:`defaults`)."""
+        """Add a parameter group.
+
+        Parameters
+        ----------
+        group : dict
+            ``"params"`` (a list of arrays, or one array) and any
+            hyper-parameters; missing ones are taken from :attr:`defaults`.
+
+        Raises
+        ------
+        TypeError
+            If `group` is not a dict or holds bad arrays.
+        ValueError
+            If it has no ``"params"``, unknown keys or bad values.
+        """
         if not isinstance(group, dict):
             raise TypeError(f"a parameter group must be a dict, got {type(group).__name__}")
         if "params" not in group:
@@ -318,6 +369,17 @@ class SGD:
         The groups must have the same sizes; buffers are copied (and cast to
         their parameter's dtype).  Everything is checked before anything
         changes.
+
+        Parameters
+        ----------
+        state_dict : dict
+            What :meth:`state_dict` returned: ``"state"`` and
+            ``"param_groups"``, in torch's layout.
+
+        Raises
+        ------
+        ValueError
+            If its structure, group sizes or buffer shapes do not match.
         """
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
             raise ValueError("state_dict must be a dict with keys 'state' and 'param_groups'")
@@ -367,7 +429,7 @@ def _arrays(name, arrays, writes=False):
 
 
 def l2_penalty(params, weight_decay):
-    """The L2 penalty ``0.5 * weight_decay * sum(p ** 2)`` over every array.
+    """Compute the L2 penalty ``0.5 * weight_decay * sum(p ** 2)`` over every array.
 
     The squares are accumulated in float64 in a fixed order (per task of
     about 64 KiB, then the tasks in order): the same value for every thread
@@ -376,13 +438,39 @@ def l2_penalty(params, weight_decay):
     Parameters
     ----------
     params : list of numpy.ndarray, or one array
-        float16, float32 or float64, any layout.
+        float16, float32 or float64, any layout (CPU tensors too, detached or
+        under torch.no_grad(): the result is a number outside any graph).
     weight_decay : float
         >= 0, finite.
 
     Returns
     -------
     float
+        The penalty, accumulated in float64.
+
+    Raises
+    ------
+    TypeError
+        If an entry is not a float array.
+    ValueError
+        If `weight_decay` is negative or not finite, or a tensor requires
+        grad while autograd records.
+
+    See Also
+    --------
+    SGD : Applies the same decay in its update.
+
+    Notes
+    -----
+    The L2 regularisation term whose gradient is torch.optim.SGD's coupled
+    ``weight_decay * p``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastreg
+    >>> fastreg.l2_penalty([np.full(4, 2.0, np.float32)], 0.5)
+    4.0
     """
     weight_decay = _check_finite("weight_decay", weight_decay)
     return 0.5 * weight_decay * _sgd.sum_powers(_arrays("params", params), "params", 2.0)

@@ -26,6 +26,12 @@ from fastreg.threads import limit_in_loader_worker
 from fastreg.transforms import Transform
 from fastreg._validate import check_count, check_flag, check_probability, check_uint64
 
+__all__ = ["AugmentedDataset", "Dropout", "SGD"]
+
+
+def __dir__():  # dir() and tab completion list the public names only
+    return list(__all__)
+
 
 class _DropoutFunction(torch.autograd.Function):
     @staticmethod
@@ -51,9 +57,35 @@ class Dropout(torch.nn.Module):
     Parameters
     ----------
     p : float, default 0.5
+        Drop probability in [0, 1].
     seed : int, default 0
+        In [0, 2**64).
     inplace : bool, default False
         Overwrite the input when it does not require grad.
+
+    Raises
+    ------
+    TypeError
+        If `p` is not a number or `seed` not an integer.
+    ValueError
+        If `p` is outside [0, 1] or `seed` outside [0, 2**64).
+
+    See Also
+    --------
+    fastreg.dropout : The function, which keeps the graph the same way.
+
+    Notes
+    -----
+    torch.nn.Dropout's semantics (Srivastava et al. 2014) with fastreg's
+    masks.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import fastreg.torch
+    >>> layer = fastreg.torch.Dropout(0.5, seed=1)
+    >>> x = torch.ones(4, 8, requires_grad=True)
+    >>> layer(x).sum().backward()
     """
 
     def __init__(self, p=0.5, *, seed=0, inplace=False):
@@ -64,6 +96,19 @@ class Dropout(torch.nn.Module):
         self.register_buffer("step", torch.zeros((), dtype=torch.int64))
 
     def forward(self, x):
+        """Drop elements of `x` with a fresh step, or pass it through in eval mode.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            float16, float32 or float64 CPU tensor, any shape.
+
+        Returns
+        -------
+        torch.Tensor
+            A new tensor in the autograd graph (or `x` itself when in place,
+            in eval mode or with p = 0).
+        """
         if not self.training or self.p == 0.0:
             return x
         step = int(self.step)
@@ -73,6 +118,13 @@ class Dropout(torch.nn.Module):
         return _DropoutFunction.apply(x, self.p, self.seed, step)
 
     def extra_repr(self):
+        """Describe the settings in the module's repr.
+
+        Returns
+        -------
+        str
+            ``p=..., seed=..., inplace=...``.
+        """
         return f"p={self.p}, seed={self.seed}, inplace={self.inplace}"
 
 
@@ -87,10 +139,30 @@ class SGD(torch.optim.Optimizer):
     Parameters
     ----------
     params : iterable of tensors or of dicts (parameter groups)
+        Dense float32/float64 CPU parameters, or groups of them with their
+        own hyper-parameters.
     lr : float
-    momentum, dampening, weight_decay : float, default 0
-    nesterov, decoupled_weight_decay, maximize : bool, default False
-        As in :func:`fastreg.sgd_step_`.
+        Learning rate, >= 0.
+    momentum : float, default 0
+        Momentum factor.
+    dampening : float, default 0
+        Dampening of the momentum.
+    weight_decay : float, default 0
+        L2 penalty factor.
+    nesterov : bool, default False
+        Nesterov momentum.
+    decoupled_weight_decay : bool, default False
+        Multiply p by ``1 - lr * weight_decay`` instead (AdamW-style).
+    maximize : bool, default False
+        Ascend instead of descend.
+
+    See Also
+    --------
+    fastreg.sgd_step_ : The update, written out.
+
+    Notes
+    -----
+    torch.optim.SGD's semantics and state layout.
     """
 
     def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
@@ -102,7 +174,25 @@ class SGD(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        """Update every parameter that has a gradient; returns the closure's loss."""
+        """Update every parameter that has a gradient.
+
+        Parameters
+        ----------
+        closure : callable, optional
+            Re-evaluates the model and returns the loss (run with grad
+            enabled), as for torch optimizers.
+
+        Returns
+        -------
+        object
+            The closure's loss, or None without a closure.
+
+        Raises
+        ------
+        ValueError
+            If a parameter or gradient is not a dense CPU tensor, or the
+            update's checks fail (as :func:`fastreg.sgd_step_`).
+        """
         loss = None
         if closure is not None:
             with torch.enable_grad():
@@ -281,7 +371,7 @@ class AugmentedDataset(torch.utils.data.Dataset):
 
     @property
     def epoch(self):
-        """int : The epoch the samples are drawn for (set with :meth:`set_epoch`)."""
+        """The epoch the samples are drawn for, an int (set with :meth:`set_epoch`)."""
         return int(self._epoch)
 
     def set_epoch(self, epoch):
@@ -566,7 +656,7 @@ class Loader:
 
     @property
     def epoch(self):
-        """int : The epoch the next iteration draws (set with :meth:`set_epoch`)."""
+        """The epoch the next iteration draws, an int (set with :meth:`set_epoch`)."""
         return self._epoch
 
     def set_epoch(self, epoch):

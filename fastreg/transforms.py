@@ -19,6 +19,15 @@ So image i's parameters depend only on (seed, epoch, index, place): the
 same for every thread count, batch split, worker count and call order.
 ``Compose.params`` shows them; ``fastreg.reference.image`` recomputes them
 in NumPy.
+
+Calls without ``index`` (``batch`` without ``indices``) draw anew on every
+call, as torchvision's transforms do: call n of an object uses the index
+``derive_stream(DOMAINS["call"], worker, worker_seed, n)`` (image i of a
+batch call that index + i, modulo 2**64), with ``(worker, worker_seed)``
+the ``(id + 1, seed)`` of ``torch.utils.data.get_worker_info()`` inside a
+DataLoader worker and ``(0, 0)`` elsewhere.  The draws repeat from the seed
+in one process and differ in every worker; pass ``index=`` (the dataset
+index) to get the same pixels whatever the worker count.
 """
 
 import math
@@ -27,6 +36,7 @@ import numbers
 import numpy as np
 
 from fastreg import _image
+from fastreg._calls import CallCounter
 from fastreg import functional as F
 from fastreg import geometry as G
 from fastreg._interop import accepts_tensors
@@ -37,6 +47,8 @@ from fastreg._validate import (
     check_probability,
     check_real,
     check_uint64,
+    not_an_array,
+    wrong_image_dtype,
 )
 from fastreg.mixing import CutMix, MixUp
 from fastreg.threads import limit_in_loader_worker
@@ -56,6 +68,11 @@ __all__ = [
     "Transform",
 ]
 
+
+def __dir__():  # dir() and tab completion list the public names only
+    return list(__all__)
+
+
 # Op kinds of a pipeline spec (fr_image.h).
 OP_HFLIP, OP_VFLIP, OP_RANDOM_CROP, OP_CENTER_CROP, OP_JITTER, OP_GRAY = range(1, 7)
 OP_ROTATE = 32
@@ -72,15 +89,52 @@ class Transform:
     size_varies = False  # the output size depends on the drawn parameters
 
     def spec_row(self):
-        """This op's row of the pipeline spec (float64, SPEC_WIDTH)."""
+        """Encode this op as its row of a pipeline spec.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64 row of ``fastreg._image.SPEC_WIDTH`` values, the layout
+            fr_image.h reads.
+        """
         raise NotImplementedError
 
     def output_size(self, h, w):
-        """Output (height, width) for an h x w input; ValueError if it cannot run."""
+        """Give the output (height, width) for an h x w input.
+
+        Parameters
+        ----------
+        h, w : int
+            Input height and width in pixels.
+
+        Returns
+        -------
+        (int, int)
+            Output height and width in pixels.
+
+        Raises
+        ------
+        ValueError
+            If the op cannot run on an h x w image.
+        """
         return h, w
 
     def describe(self, record, shape_known):
-        """The drawn parameters of one image as a dict, from its record row."""
+        """Turn the draw record of one image into its parameters.
+
+        Parameters
+        ----------
+        record : numpy.ndarray
+            This op's float64 record row, as the C draw fills it.
+        shape_known : bool
+            Whether the draw saw the image's real shape (offsets are None
+            otherwise).
+
+        Returns
+        -------
+        dict
+            The drawn parameters, named as the functional's arguments.
+        """
         return {"applied": bool(record[0])}
 
     def _compose(self):
@@ -94,16 +148,74 @@ class Transform:
         state.pop("_pipeline", None)
         return state
 
-    def __call__(self, img, *, index=0, epoch=0, out=None):
-        """Transform one image: see :meth:`Compose.__call__`."""
+    def __call__(self, img, *, index=None, epoch=0, out=None):
+        """Transform one image, as ``Compose([self], seed=self.seed)`` does.
+
+        Parameters
+        ----------
+        img : numpy.ndarray or torch.Tensor
+            uint8 image, (H, W) or (H, W, C) channels last, any strides.
+        index : int, optional
+            The image's id (e.g. its dataset index), in [0, 2**64).  Without
+            it every call draws anew (see :meth:`Compose.__call__`).
+        epoch : int, default 0
+            In [0, 2**64).
+        out : numpy.ndarray or torch.Tensor, optional
+            uint8 array of the output shape, not overlapping `img`.
+
+        Returns
+        -------
+        numpy.ndarray or torch.Tensor
+            `out`, or a new uint8 array (a tensor when `img` is one).
+
+        See Also
+        --------
+        Compose.__call__ : The errors raised, in full.
+        """
         return self._compose()(img, index=index, epoch=epoch, out=out)
 
     def batch(self, images, *, indices=None, epoch=0, out=None):
-        """Transform a batch on all threads: see :meth:`Compose.batch`."""
+        """Transform a batch on all threads, as ``Compose([self], seed=self.seed)`` does.
+
+        Parameters
+        ----------
+        images : numpy.ndarray or list of numpy.ndarray
+            uint8 NHWC (or NHW) array, or a list of images.
+        indices : sequence of int, optional
+            One id per image; without them every call draws anew.
+        epoch : int, default 0
+            In [0, 2**64).
+        out : numpy.ndarray or list of numpy.ndarray, optional
+            Output array, or one array per image.
+
+        Returns
+        -------
+        numpy.ndarray or list of numpy.ndarray
+            `out`, or a new array.
+
+        See Also
+        --------
+        Compose.batch : The details and errors.
+        """
         return self._compose().batch(images, indices=indices, epoch=epoch, out=out)
 
     def params(self, index, epoch=0, shape=None):
-        """The parameters drawn for one image: see :meth:`Compose.params`."""
+        """Give the parameters drawn for one image.
+
+        Parameters
+        ----------
+        index : int
+            The image's id, in [0, 2**64).
+        epoch : int, default 0
+            In [0, 2**64).
+        shape : tuple, optional
+            The input image's shape; crop offsets are None without it.
+
+        Returns
+        -------
+        dict
+            ``applied`` and the drawn parameters (see :meth:`Compose.params`).
+        """
         return self._compose().params(index, epoch=epoch, shape=shape)[0]
 
     def _args(self):
@@ -152,27 +264,96 @@ class _Flip(Transform):
 class RandomHorizontalFlip(_Flip):
     """Flip left-right with probability `p`.
 
+    As torchvision.transforms.v2.RandomHorizontalFlip; the flip is
+    :func:`fastreg.functional.hflip`.
+
     Parameters
     ----------
     p : float, default 0.5
-        In [0, 1].
+        Probability of the flip, in [0, 1].
     seed : int, default 0
-        Seed when the transform is used alone (a Compose uses its own).
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
+
+    Raises
+    ------
+    TypeError
+        If `p` is not a real number or `seed` not an integer.
+    ValueError
+        If `p` is outside [0, 1] or `seed` outside [0, 2**64).
+
+    See Also
+    --------
+    RandomVerticalFlip, Compose
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import RandomHorizontalFlip
+    >>> img = np.arange(6, dtype=np.uint8).reshape(2, 3)
+    >>> RandomHorizontalFlip(p=1.0)(img)
+    array([[2, 1, 0],
+           [5, 4, 3]], dtype=uint8)
     """
 
     kind = OP_HFLIP
 
 
 class RandomVerticalFlip(_Flip):
-    """Flip upside down with probability `p`.  Parameters as
-    :class:`RandomHorizontalFlip`."""
+    """Flip upside down with probability `p`.
+
+    As torchvision.transforms.v2.RandomVerticalFlip; the flip is
+    :func:`fastreg.functional.vflip`.
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Probability of the flip, in [0, 1].
+    seed : int, default 0
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
+
+    Raises
+    ------
+    TypeError
+        If `p` is not a real number or `seed` not an integer.
+    ValueError
+        If `p` is outside [0, 1] or `seed` outside [0, 2**64).
+
+    See Also
+    --------
+    RandomHorizontalFlip, Compose
+    """
 
     kind = OP_VFLIP
 
 
 class RandomGrayscale(_Flip):
-    """Convert to grayscale (kept at the input's channel count) with
-    probability `p` (default 0.1); 1-channel images are unchanged."""
+    """Convert to grayscale with probability `p`, keeping the channel count.
+
+    As torchvision.transforms.v2.RandomGrayscale: a 3-channel image becomes
+    three equal channels of :func:`fastreg.functional.rgb_to_grayscale`;
+    1-channel images are unchanged.
+
+    Parameters
+    ----------
+    p : float, default 0.1
+        Probability of the conversion, in [0, 1].
+    seed : int, default 0
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
+
+    Raises
+    ------
+    TypeError
+        If `p` is not a real number or `seed` not an integer.
+    ValueError
+        If `p` is outside [0, 1] or `seed` outside [0, 2**64).
+
+    See Also
+    --------
+    ColorJitter, Compose
+    """
 
     kind = OP_GRAY
     colour = True
@@ -202,9 +383,35 @@ class RandomCrop(Transform):
     fill : int or sequence of int, default 0
         Constant padding value(s), in [0, 255].
     padding_mode : {"constant", "edge", "reflect", "symmetric"}
+        How to pad, as :func:`fastreg.functional.pad`.
     seed : int, default 0
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
 
-    The offsets are uniform over all valid positions.
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If a size is not positive, a padding negative, a fill outside
+        [0, 255] or the mode unknown; when run, if the (padded) image is
+        smaller than `size`.
+
+    See Also
+    --------
+    fastreg.functional.crop, fastreg.functional.pad, CenterCrop
+
+    Notes
+    -----
+    As torchvision.transforms.v2.RandomCrop: the offsets are uniform over all
+    valid positions of the padded image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import RandomCrop
+    >>> RandomCrop(24, padding=4, padding_mode="reflect")(np.zeros((32, 32, 3), np.uint8)).shape
+    (24, 24, 3)
     """
 
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant",
@@ -253,9 +460,27 @@ class RandomCrop(Transform):
 
 
 class CenterCrop(RandomCrop):
-    """Crop the centred window of `size` (int or (height, width)); a size
-    larger than the image is refused.  Offsets as
-    :func:`fastreg.functional.center_crop`."""
+    """Crop the centred window of `size`.
+
+    As torchvision.transforms.v2.CenterCrop for sizes within the image (a
+    larger size is refused); offsets as :func:`fastreg.functional.center_crop`.
+
+    Parameters
+    ----------
+    size : int or (int, int)
+        Output (height, width) in pixels, > 0; one int for a square.
+
+    Raises
+    ------
+    TypeError
+        If `size` is not integers.
+    ValueError
+        If `size` is not positive; when run, if it is larger than the image.
+
+    See Also
+    --------
+    RandomCrop, fastreg.functional.center_crop
+    """
 
     def __init__(self, size):
         super().__init__(size)
@@ -305,11 +530,38 @@ class ColorJitter(Transform):
         x gives factors uniform in [max(0, 1 - x), 1 + x]; a pair (min, max),
         0 <= min <= max, is taken as is.
     hue : float or (float, float), default 0
-        x in [0, 0.5] gives shifts uniform in [-x, x]; a pair within
+        x in [0, 0.5] gives shifts uniform in [-x, x] turns; a pair within
         [-0.5, 0.5].
     seed : int, default 0
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
 
-    Each colour step follows :mod:`fastreg.functional` (torchvision v2 on uint8).
+    Raises
+    ------
+    TypeError
+        If an argument is neither a number nor a (min, max) pair.
+    ValueError
+        If a value is negative, or a range leaves its bounds.
+
+    See Also
+    --------
+    fastreg.functional.adjust_brightness, fastreg.functional.adjust_contrast
+    fastreg.functional.adjust_saturation, fastreg.functional.adjust_hue
+
+    Notes
+    -----
+    As torchvision.transforms.v2.ColorJitter: the factors are drawn from
+    their ranges and the four steps applied in a random order, each as
+    :mod:`fastreg.functional` does it (torchvision v2 on uint8 tensors).
+    Needs 1- or 3-channel images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import ColorJitter
+    >>> jitter = ColorJitter(0.4, 0.4, 0.4, 0.1, seed=3)
+    >>> sorted(jitter.params(0))
+    ['applied', 'brightness', 'contrast', 'hue', 'op', 'order', 'saturation']
     """
 
     colour = True
@@ -365,9 +617,13 @@ class Normalize(Transform):
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip
+    >>> imgs = np.zeros((4, 256, 256, 3), np.uint8)
     >>> aug = Compose([RandomCrop(224), RandomHorizontalFlip(),
     ...                Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
-    >>> x = aug.batch(imgs)                    # (N, 3, 224, 224) float32
+    >>> aug.batch(imgs).shape                  # float32, ready for a model
+    (4, 3, 224, 224)
     """
 
     def __init__(self, mean, std, *, layout="CHW", dtype="float32", scale=True):
@@ -378,7 +634,20 @@ class Normalize(Transform):
         return F.normalization_row(self.mean, self.std, self.layout, self.dtype, self.scale)
 
     def check_channels(self, c, name):
-        """ValueError unless mean and std (one value or one per channel) suit `c` channels."""
+        """Check that mean and std (one value or one per channel) suit `c` channels.
+
+        Parameters
+        ----------
+        c : int
+            The image's channel count.
+        name : str
+            The image argument's name, for the message.
+
+        Raises
+        ------
+        ValueError
+            If mean or std has several values and not `c`.
+        """
         F.check_normalization_channels(self.mean, self.std, c, name)
 
     def _args(self):
@@ -424,16 +693,33 @@ class RandomRotation(Transform):
         one per channel (then the image must have that many channels); None
         as in :func:`fastreg.functional.rotate`.
     seed : int, default 0
-        Seed when the transform is used alone (a Compose uses its own).
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
 
-    The image is rotated exactly as :func:`fastreg.functional.rotate` with
-    the drawn angle (``params(index)["angle"]``), including its exact
-    quarter turns.
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If `degrees` is negative, infinite or a reversed pair,
+        `interpolation` unknown, or a fill outside [0, 255].
+
+    See Also
+    --------
+    fastreg.functional.rotate : The rotation with a given angle.
+
+    Notes
+    -----
+    As torchvision.transforms.v2.RandomRotation on uint8 tensors.  The image
+    is rotated exactly as :func:`fastreg.functional.rotate` with the drawn
+    angle (``params(index)["angle"]``), including its exact quarter turns.
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import ColorJitter, Compose, RandomRotation
     >>> aug = Compose([RandomRotation(30, "bilinear"), ColorJitter(0.4)], seed=1)
-    >>> y = aug(img, index=7)
+    >>> y = aug(np.zeros((32, 32, 3), np.uint8), index=7)
     >>> angle = aug.params(7)[0]["angle"]
     """
 
@@ -456,7 +742,26 @@ class RandomRotation(Transform):
                      fill=fill + [0.0] * (4 - len(fill)), no_fill=self.fill is None)
 
     def output_size(self, h, w, record=None):
-        """(h, w) without `expand`; with it, the size in the draw's `record` row."""
+        """Give the output (height, width) for an h x w input.
+
+        Parameters
+        ----------
+        h, w : int
+            Input height and width in pixels.
+        record : numpy.ndarray, optional
+            The draw's record row; needed with `expand`, whose size depends
+            on the angle.
+
+        Returns
+        -------
+        (int, int)
+            (h, w) without `expand`; with it, the size in `record`.
+
+        Raises
+        ------
+        ValueError
+            If `expand` is set and `record` is missing.
+        """
         if not self.expand:
             return h, w
         if record is None:
@@ -469,7 +774,20 @@ class RandomRotation(Transform):
         return size
 
     def check_channels(self, c, name):
-        """ValueError unless `fill` (one value or one per channel) suits `c` channels."""
+        """Check that `fill` (one value or one per channel) suits `c` channels.
+
+        Parameters
+        ----------
+        c : int
+            The image's channel count.
+        name : str
+            The image argument's name, for the message.
+
+        Raises
+        ------
+        ValueError
+            If `fill` has several values and not `c`.
+        """
         n = len(self._fill_values)
         if n > 1 and n != c:
             raise ValueError(f"fill of RandomRotation has {n} values (one per channel) but "
@@ -504,15 +822,37 @@ class Compose(Transform):
     Parameters
     ----------
     transforms : sequence of Transform
+        The steps, in order; a :class:`Normalize` may only come last.
     seed : int, default 0
-        In [0, 2**64).
+        In [0, 2**64): every draw of the pipeline derives from it.
+
+    Raises
+    ------
+    TypeError
+        If `transforms` holds anything but fastreg transforms.
+    ValueError
+        If a Normalize is not last.
+
+    See Also
+    --------
+    fastreg.functional : The same steps with explicit parameters.
+
+    Notes
+    -----
+    torchvision.transforms.v2.Compose's role; each step has its
+    torchvision.transforms.v2 namesake's semantics on uint8 images.
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import ColorJitter, Compose, RandomCrop, RandomHorizontalFlip
+    >>> img = np.zeros((256, 256, 3), np.uint8)
+    >>> imgs = np.zeros((4, 256, 256, 3), np.uint8)
+    >>> ids = [10, 11, 12, 13]
     >>> aug = Compose([RandomCrop(224), RandomHorizontalFlip(),
     ...                ColorJitter(0.4, 0.4, 0.4, 0.1)], seed=1)
     >>> y = aug(img, index=7, epoch=2)
-    >>> ys = aug.batch(imgs, epoch=2)          # ys[i] == aug(imgs[i], index=i, epoch=2)
+    >>> ys = aug.batch(imgs, indices=ids, epoch=2)   # ys[i] == aug(imgs[i], index=ids[i], epoch=2)
     """
 
     def __init__(self, transforms, *, seed=0):
@@ -538,6 +878,7 @@ class Compose(Transform):
         # with expand=True rotations the output size depends on (index, epoch): never cached
         self._size_varies = any(t.size_varies for t in self.transforms)
         self._channel_checks = [t for t in self.transforms if hasattr(t, "check_channels")]
+        self._calls = CallCounter()
 
     def __getstate__(self):
         return {"transforms": self.transforms, "seed": self.seed}
@@ -564,6 +905,7 @@ class Compose(Transform):
         Returns
         -------
         (int, int)
+            Output height and width in pixels.
 
         Raises
         ------
@@ -602,7 +944,7 @@ class Compose(Transform):
             self._seen[key] = shape
         return shape
 
-    def __call__(self, img, *, index=0, epoch=0, out=None):
+    def __call__(self, img, *, index=None, epoch=0, out=None):
         """Transform one image.
 
         Parameters
@@ -610,17 +952,38 @@ class Compose(Transform):
         img : numpy.ndarray
             uint8, (H, W) or (H, W, C), any strides; C in 1..4, or 1 or 3
             when the pipeline has colour ops.
-        index : int, default 0
-            The image's id (e.g. its dataset index), in [0, 2**64).
+        index : int, optional
+            The image's id (e.g. its dataset index), in [0, 2**64): the
+            draws are a pure function of (seed, epoch, index), the same in
+            every worker.  Without it every call draws anew (call n of this
+            object in this process and DataLoader worker; see the module
+            notes), as torchvision's transforms do.
         epoch : int, default 0
-        out : numpy.ndarray, optional
+            In [0, 2**64).
+        out : numpy.ndarray or torch.Tensor, optional
             Array of the output shape, not overlapping `img`: uint8, or the
             dtype and layout of a final :class:`Normalize`.
 
         Returns
         -------
-        numpy.ndarray
+        numpy.ndarray or torch.Tensor
+            `out`, or a new array: uint8 of the output size, or the final
+            Normalize's dtype and layout; a tensor when `img` is one.
+
+        Raises
+        ------
+        TypeError
+            If `img` is not a uint8 array or CPU tensor (a PIL image needs
+            ``np.asarray``), `out` has another dtype, or `index` or `epoch`
+            is not an integer.
+        ValueError
+            If `img` has another layout or channel count (a CHW tensor needs
+            ``img.permute(1, 2, 0)``) or is too small for a step, `out` has
+            another shape or overlaps `img`, or `index` or `epoch` is
+            outside [0, 2**64).
         """
+        if index is None:
+            index = self._calls.next_index()
         # The common case (a NumPy image of a size seen before, plain ints, out
         # of the right form) is checked and run in C; anything else, tensors
         # included, takes the full path.
@@ -676,8 +1039,12 @@ class Compose(Transform):
             uint8 NHWC (or NHW) array of any strides, or a list of images,
             possibly of different sizes.
         indices : sequence of int, optional
-            One id per image (default 0, 1, ..., N - 1).
+            One id per image (e.g. dataset indices), each in [0, 2**64): the
+            same pixels as ``aug(images[i], index=indices[i])`` in every
+            worker.  Without them every call draws anew, as
+            :meth:`__call__` without `index`.
         epoch : int, default 0
+            In [0, 2**64).
         out : numpy.ndarray or list of numpy.ndarray, optional
             An array (N, h, w[, C]) when every output has the same shape, or
             a list of per-image arrays; none may overlap the inputs.  After
@@ -687,18 +1054,27 @@ class Compose(Transform):
         Returns
         -------
         numpy.ndarray or list of numpy.ndarray
-            `out`, or a new array.
+            `out`, or a new array (tensors when the inputs are tensors).
+
+        Raises
+        ------
+        TypeError
+            As :meth:`__call__`, for any image or output.
+        ValueError
+            As :meth:`__call__`, or if `indices` or a list `out` does not
+            have one entry per image, or the outputs differ in size and `out`
+            is not a list.
         """
         limit_in_loader_worker()
         if isinstance(images, np.ndarray):
             if images.dtype != np.uint8:
-                raise TypeError(f"images must have dtype uint8, got {images.dtype}")
+                raise wrong_image_dtype("images", images.dtype)
             if images.ndim not in (3, 4):
                 raise ValueError(f"images must be an (N, H, W, C) or (N, H, W) array, got {images.ndim} dimensions")
             # the images of one array share dtype and shape: the first one's checks hold
             # for all, and its output size too unless the size is drawn per image
             n = images.shape[0]
-            hwcs = [check_image("images", images[i], self._channels)
+            hwcs = [check_image("images", images[i], self._channels, batch=True)
                     for i in range(n if self._size_varies else min(n, 1))]
             ndims = [images.ndim - 1] * n
             inputs = [images]
@@ -708,9 +1084,9 @@ class Compose(Transform):
             inputs = list(images)
             n = len(hwcs)
         else:
-            raise TypeError(f"images must be a numpy.ndarray or a list of arrays, got {type(images).__name__}")
+            raise not_an_array("images", images, "numpy.ndarray or a list of arrays")
         if indices is None:
-            indices = np.arange(n, dtype=np.uint64)
+            indices = self._calls.next_indices(n)
         else:
             if isinstance(indices, (str, bytes)) or not hasattr(indices, "__len__"):
                 raise TypeError("indices must be a sequence of integers")
@@ -757,7 +1133,7 @@ class Compose(Transform):
         else:
             raise TypeError(f"out must be a numpy.ndarray or a list of arrays, got {type(out).__name__}")
         if len(hwcs) < n:
-            hwcs = [check_image("images", images[i], self._channels) for i in range(n)]
+            hwcs = [check_image("images", images[i], self._channels, batch=True) for i in range(n)]
         if n:
             if shared:
                 tmps = self._run(hwcs, shapes, indices, epoch, None)
@@ -772,7 +1148,10 @@ class Compose(Transform):
 
         Parameters
         ----------
-        index, epoch : int
+        index : int
+            The image's id, in [0, 2**64).
+        epoch : int, default 0
+            In [0, 2**64).
         shape : tuple, optional
             The input image's shape; crop offsets depend on it and are None
             without it.
