@@ -236,7 +236,7 @@ def adamw_step_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs=None, *, s
     Parameters
     ----------
     params : list of numpy.ndarray
-        float32 or float64, writable, C-contiguous, all distinct and not
+        Float32 or float64, writable, C-contiguous, all distinct and not
         overlapping: updated in place.  torch CPU tensors are viewed
         zero-copy.
     grads : list of numpy.ndarray or None
@@ -291,8 +291,8 @@ def adamw_step_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs=None, *, s
 
     See Also
     --------
-    AdamW : the same update as an optimizer with parameter groups.
-    param_groups : groups without weight decay for biases and norm weights.
+    AdamW : The same update as an optimizer with parameter groups.
+    param_groups : Groups without weight decay for biases and norm weights.
 
     Examples
     --------
@@ -301,7 +301,7 @@ def adamw_step_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs=None, *, s
     >>> grads = [np.full((4, 3), 0.5, np.float32), np.ones(3, np.float32)]
     >>> m, v, _ = fastreg.adamw_step_(params, grads, None, None, step=1, lr=1e-3)
     >>> m, v, _ = fastreg.adamw_step_(params, grads, m, v, step=2, lr=1e-3)
-    >>> print(params[1])
+    >>> print(params[1].round(6))  # two steps of about lr each, against the gradient
     [-0.002 -0.002 -0.002]
     """
     hyper = _adamw_hyper(lr, betas, eps, weight_decay, amsgrad, maximize)
@@ -369,7 +369,8 @@ def param_groups(named_parameters, weight_decay, no_decay=()):
 
     See Also
     --------
-    AdamW, SGD
+    AdamW : Adam with decoupled weight decay over parameter groups.
+    SGD : SGD with momentum over parameter groups.
 
     Examples
     --------
@@ -547,9 +548,9 @@ class _Optimizer:
         return loaded
 
     def load_state_dict(self, state_dict):
-        """Restore hyper-parameters and states from :meth:`state_dict` (or
-        torch's optimizer of the same name).
+        """Restore hyper-parameters and states from a :meth:`state_dict`.
 
+        Also from torch's optimizer of the same name.
         The groups must have the same sizes; states are copied (and cast to
         their parameter's dtype).  Everything is checked before anything
         changes.
@@ -663,8 +664,10 @@ class SGD(_Optimizer):
 
 
 class AdamW(_Optimizer):
-    """Adam with decoupled weight decay over NumPy arrays, with the semantics
-    of ``torch.optim.AdamW`` (see :func:`adamw_step_`).
+    """Adam with decoupled weight decay over NumPy arrays (``torch.optim.AdamW``).
+
+    The semantics and arithmetic of :func:`adamw_step_`, over parameter
+    groups, one fused call per step.
 
     Parameters
     ----------
@@ -673,9 +676,13 @@ class AdamW(_Optimizer):
         and any of the hyper-parameters below, which override the defaults
         for that group (see :func:`param_groups`).
     lr : float, default 1e-3
+        Learning rate of every group, >= 0.
     betas : (float, float), default (0.9, 0.999)
+        Decay rates of the moments, each in [0, 1).
     eps : float, default 1e-8
+        Added to the denominator, >= 0.
     weight_decay : float, default 1e-2
+        Decoupled weight decay, >= 0.
     amsgrad, maximize : bool, default False
         Defaults of every group, as in :func:`adamw_step_`.
 
@@ -685,6 +692,13 @@ class AdamW(_Optimizer):
         Editable between steps (learning-rate schedules): each has
         ``"params"`` and every hyper-parameter.
     defaults : dict
+        The hyper-parameters given to the constructor.
+
+    See Also
+    --------
+    adamw_step_ : The step as a function over lists of arrays.
+    param_groups : Groups without weight decay for biases and norm weights.
+    fastreg.torch.AdamW : The same as a ``torch.optim.Optimizer``.
 
     Notes
     -----
@@ -693,10 +707,6 @@ class AdamW(_Optimizer):
     ``exp_avg_sq`` and, with amsgrad, ``max_exp_avg_sq``) starts at zero on
     its first step.  :meth:`state_dict` uses torch's layout and names, with
     NumPy arrays and an int ``step``.
-
-    See Also
-    --------
-    adamw_step_, param_groups, fastreg.torch.AdamW
 
     Examples
     --------

@@ -122,8 +122,9 @@ class SGD(torch.optim.Optimizer):
 
 
 class AdamW(torch.optim.Optimizer):
-    """``torch.optim.AdamW`` semantics, one fused fastreg call per step over
-    every parameter group.
+    """``torch.optim.AdamW`` semantics, one fused fastreg call per step.
+
+    The call covers every parameter group.
 
     Parameters, gradients and states are CPU tensors viewed without copies.
     The state has torch's names and types (``step`` a float32 scalar tensor,
@@ -145,7 +146,9 @@ class AdamW(torch.optim.Optimizer):
     weight_decay : float, default 1e-2
         Decoupled weight decay, >= 0.
     amsgrad : bool, default False
+        Normalise by the running maximum of the second moment.
     maximize : bool, default False
+        Ascend: the gradient is negated.
 
     Raises
     ------
@@ -155,8 +158,8 @@ class AdamW(torch.optim.Optimizer):
 
     See Also
     --------
-    fastreg.AdamW : the same over NumPy arrays.
-    fastreg.param_groups : groups without weight decay for biases and norm weights.
+    fastreg.AdamW : The same over NumPy arrays.
+    fastreg.param_groups : Groups without weight decay for biases and norm weights.
 
     Examples
     --------
