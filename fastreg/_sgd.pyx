@@ -87,8 +87,7 @@ cdef extern from "fr_sgd.h" nogil:
     int64_t fr_sgd_tasks(const fr_sgd_job *job) noexcept
     void fr_sgd_task(void *ctx, int64_t t) noexcept
     int fr_range_conflict(fr_range *r, fr_range *tmp, int64_t n, fr_range *a, fr_range *b) noexcept
-    void fr_stream_floor_f32(float *p, const float *g, float *b, int64_t n) noexcept
-    void fr_stream_floor_adamw_f32(float *p, const float *g, float *m, float *v, int64_t n) noexcept
+    void fr_stream_floor_f32(float *p, const float *g, float *b, float *c, int64_t n) noexcept
 
 # Virtual bytes (of parameters) per task: big arrays split, small ones grouped.
 DEF CHUNK_BYTES = 65536
@@ -732,40 +731,16 @@ cdef inline float *_floor_ptr(object x, bint writable, int64_t n) except NULL:
     return <float *>cnp.PyArray_DATA(<cnp.ndarray>x)
 
 
-def stream_floor(list params, list grads, list bufs):
+def stream_floor(list params, list grads, list bufs, list more=None):
     """The memory floor of an SGD step with momentum, for benchmarks: for
     every float32 array, p += g and b += g (3 reads, 2 writes, one add
-    each), on one thread, with only the checks that keep it memory-safe."""
+    each); with `more` (the floor of an AdamW step) also c += g for its
+    arrays (4 reads, 3 writes).  One thread, with only the checks that keep
+    it memory-safe."""
     cdef Py_ssize_t n = PyList_GET_SIZE(params), i
-    if PyList_GET_SIZE(grads) != n or PyList_GET_SIZE(bufs) != n:
-        raise ValueError("params, grads and bufs must have the same length")
-    cdef float **ptr = <float **>PyMem_Malloc((3 * n + 1) * sizeof(float *))
-    cdef int64_t *size = <int64_t *>PyMem_Malloc((n + 1) * sizeof(int64_t))
-    try:
-        if ptr == NULL or size == NULL:
-            raise MemoryError()
-        for i in range(n):
-            p = <object>PyList_GET_ITEM(params, i)
-            ptr[3 * i] = _floor_ptr(p, True, -1)
-            size[i] = cnp.PyArray_SIZE(<cnp.ndarray>p)
-            ptr[3 * i + 1] = _floor_ptr(<object>PyList_GET_ITEM(grads, i), False, size[i])
-            ptr[3 * i + 2] = _floor_ptr(<object>PyList_GET_ITEM(bufs, i), True, size[i])
-        with nogil:
-            for i in range(n):
-                fr_stream_floor_f32(ptr[3 * i], ptr[3 * i + 1], ptr[3 * i + 2], size[i])
-    finally:
-        PyMem_Free(ptr)
-        PyMem_Free(size)
-
-
-
-def stream_floor_adamw(list params, list grads, list exp_avgs, list exp_avg_sqs):
-    """The memory floor of an AdamW step, for benchmarks: for every float32
-    array, p += g, m += g and v += g (4 reads, 3 writes, one add each), on
-    one thread, with only the checks that keep it memory-safe."""
-    cdef Py_ssize_t n = PyList_GET_SIZE(params), i
-    if PyList_GET_SIZE(grads) != n or PyList_GET_SIZE(exp_avgs) != n or PyList_GET_SIZE(exp_avg_sqs) != n:
-        raise ValueError("params, grads, exp_avgs and exp_avg_sqs must have the same length")
+    if (PyList_GET_SIZE(grads) != n or PyList_GET_SIZE(bufs) != n
+            or (more is not None and PyList_GET_SIZE(more) != n)):
+        raise ValueError("params, grads and the states must have the same length")
     cdef float **ptr = <float **>PyMem_Malloc((4 * n + 1) * sizeof(float *))
     cdef int64_t *size = <int64_t *>PyMem_Malloc((n + 1) * sizeof(int64_t))
     try:
@@ -776,12 +751,13 @@ def stream_floor_adamw(list params, list grads, list exp_avgs, list exp_avg_sqs)
             ptr[4 * i] = _floor_ptr(p, True, -1)
             size[i] = cnp.PyArray_SIZE(<cnp.ndarray>p)
             ptr[4 * i + 1] = _floor_ptr(<object>PyList_GET_ITEM(grads, i), False, size[i])
-            ptr[4 * i + 2] = _floor_ptr(<object>PyList_GET_ITEM(exp_avgs, i), True, size[i])
-            ptr[4 * i + 3] = _floor_ptr(<object>PyList_GET_ITEM(exp_avg_sqs, i), True, size[i])
+            ptr[4 * i + 2] = _floor_ptr(<object>PyList_GET_ITEM(bufs, i), True, size[i])
+            ptr[4 * i + 3] = (NULL if more is None
+                              else _floor_ptr(<object>PyList_GET_ITEM(more, i), True, size[i]))
         with nogil:
             for i in range(n):
-                fr_stream_floor_adamw_f32(ptr[4 * i], ptr[4 * i + 1], ptr[4 * i + 2],
-                                          ptr[4 * i + 3], size[i])
+                fr_stream_floor_f32(ptr[4 * i], ptr[4 * i + 1], ptr[4 * i + 2], ptr[4 * i + 3],
+                                    size[i])
     finally:
         PyMem_Free(ptr)
         PyMem_Free(size)

@@ -384,6 +384,19 @@ def _float_arrays(shapes, seed, packed=False):
     return out
 
 
+def _torch_fused_step(name, params, grads, **hyper):
+    """The step of torch.optim.<name>(fused=True) on one thread over tensors
+    viewing `params` and `grads`, its state made by a first step."""
+    import torch
+    torch.set_num_threads(1)
+    tparams = [torch.nn.Parameter(torch.from_numpy(a)) for a in params]
+    for p, g in zip(tparams, grads):
+        p.grad = torch.from_numpy(g)
+    opt = getattr(torch.optim, name)(tparams, fused=True, **hyper)
+    opt.step()
+    return opt.step
+
+
 def _sgd_contenders(shapes, with_flat=False, packed=False):
     """fastreg.sgd_step_, the 3-read/2-write floor and torch's fused SGD on
     float32 arrays of `shapes` (momentum 0.9, weight decay 5e-4, steady
@@ -412,17 +425,20 @@ def _sgd_contenders(shapes, with_flat=False, packed=False):
         contenders.append(Contender("fastreg 1-elem arrays",
                                     lambda: fastreg_step([(1,)] * len(shapes))))
     if have("torch"):
-        def torch_fused():
-            import torch
-            torch.set_num_threads(1)
-            params = [torch.nn.Parameter(torch.from_numpy(a)) for a in _float_arrays(shapes, 0, packed)]
-            for p, g in zip(params, _float_arrays(shapes, 1, packed)):
-                p.grad = torch.from_numpy(g)
-            opt = torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=wd, fused=True)
-            opt.step()
-            return opt.step
-        contenders.append(Contender("torch SGD fused", torch_fused))
+        contenders.append(Contender("torch SGD fused", lambda: _torch_fused_step(
+            "SGD", _float_arrays(shapes, 0, packed), _float_arrays(shapes, 1, packed),
+            lr=lr, momentum=momentum, weight_decay=wd)))
     return contenders
+
+
+def _optimizer_shapes(quick):
+    """The shapes of the optimizer cases: a ResNet-50 (halved when quick), its
+    element count, and 2,000 (quick: 200) arrays of 1,000."""
+    shapes = resnet50_shapes()
+    if quick:
+        shapes = [tuple(max(1, d // 2) for d in s) for s in shapes]
+    n = sum(int(np.prod(s)) for s in shapes)
+    return shapes, n, [(1000,)] * (200 if quick else 2000)
 
 
 def sgd_cases(quick=False):
@@ -432,11 +448,7 @@ def sgd_cases(quick=False):
     and two threads against one on the model.  In the many-array case,
     "fastreg 1-elem arrays" times 2,000 one-element arrays: its time over
     2,000 is the per-array overhead of a call."""
-    shapes = resnet50_shapes()
-    if quick:
-        shapes = [tuple(max(1, d // 2) for d in s) for s in shapes]
-    n = sum(int(np.prod(s)) for s in shapes)
-    many = [(1000,)] * (200 if quick else 2000)
+    shapes, n, many = _optimizer_shapes(quick)
     cases = [
         Case(f"sgd_step_ resnet50 {len(shapes)} arrays n={n}", n, "elem", _sgd_contenders(shapes)),
         Case(f"sgd_step_ {len(many)} arrays of 1000", len(many), "array",
@@ -461,27 +473,18 @@ def _adamw_contenders(shapes, packed=False):
             np.abs(x, out=x)
         return params, grads, m, v
 
-    def fastreg_step(shapes=shapes):
+    def fastreg_step():
         params, grads, m, v = state(0)
         return lambda: fastreg.adamw_step_(params, grads, m, v, step=10, lr=1e-3)
 
     def floor():
         params, grads, m, v = state(0)
-        return lambda: _sgd.stream_floor_adamw(params, grads, m, v)
+        return lambda: _sgd.stream_floor(params, grads, m, v)
 
     contenders = [Contender("fastreg", fastreg_step), Contender("floor 4r/3w stream", floor)]
     if have("torch"):
-        def torch_fused():
-            import torch
-            torch.set_num_threads(1)
-            params, grads, m, v = state(0)
-            tparams = [torch.nn.Parameter(torch.from_numpy(a)) for a in params]
-            for p, g in zip(tparams, grads):
-                p.grad = torch.from_numpy(g)
-            opt = torch.optim.AdamW(tparams, lr=1e-3, fused=True)
-            opt.step()
-            return opt.step
-        contenders.append(Contender("torch AdamW fused", torch_fused))
+        contenders.append(Contender("torch AdamW fused", lambda: _torch_fused_step(
+            "AdamW", *state(0)[:2], lr=1e-3)))
     return contenders
 
 
@@ -490,11 +493,7 @@ def adamw_cases(quick=False):
     elements) and on 2,000 arrays of 1,000 elements, against the
     4-read/3-write memory floor and torch.optim.AdamW(fused=True), one
     thread; and two threads against one on the model."""
-    shapes = resnet50_shapes()
-    if quick:
-        shapes = [tuple(max(1, d // 2) for d in s) for s in shapes]
-    n = sum(int(np.prod(s)) for s in shapes)
-    many = [(1000,)] * (200 if quick else 2000)
+    shapes, n, many = _optimizer_shapes(quick)
     cases = [
         Case(f"adamw_step_ resnet50 {len(shapes)} arrays n={n}", n, "elem",
              _adamw_contenders(shapes)),

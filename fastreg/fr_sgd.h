@@ -665,28 +665,25 @@ static int64_t fr_sgd_tasks(const fr_sgd_job *job)
 }
 
 /* ---- the memory floor ----------------------------------------------------
- * Reads p, g, b and writes p, b with one add each: what any SGD step with
- * momentum must move at least.  Benchmarks only. */
+ * Reads p, g and the states b (and c) and writes p, b (and c) with one add
+ * each: what any SGD step with momentum (AdamW step, with c) must move at
+ * least.  Benchmarks only. */
 static void fr_stream_floor_f32(float *FR_RESTRICT p, const float *FR_RESTRICT g,
-                                float *FR_RESTRICT b, int64_t n)
+                                float *FR_RESTRICT b, float *FR_RESTRICT c, int64_t n)
 {
+    if (c == NULL) {
+        for (int64_t i = 0; i < n; i++) {
+            float gi = g[i];
+            p[i] = p[i] + gi;
+            b[i] = b[i] + gi;
+        }
+        return;
+    }
     for (int64_t i = 0; i < n; i++) {
         float gi = g[i];
         p[i] = p[i] + gi;
         b[i] = b[i] + gi;
-    }
-}
-
-/* Reads p, g, m, v and writes p, m, v with one add each: what any AdamW step
- * must move at least.  Benchmarks only. */
-static void fr_stream_floor_adamw_f32(float *FR_RESTRICT p, const float *FR_RESTRICT g,
-                                      float *FR_RESTRICT m, float *FR_RESTRICT v, int64_t n)
-{
-    for (int64_t i = 0; i < n; i++) {
-        float gi = g[i];
-        p[i] = p[i] + gi;
-        m[i] = m[i] + gi;
-        v[i] = v[i] + gi;
+        c[i] = c[i] + gi;
     }
 }
 

@@ -419,8 +419,8 @@ class _Optimizer:
     per-parameter state (``_STATE``, torch's names), validates a group's
     hyper-parameters (``_group_hyper``) and runs :meth:`step`."""
 
-    _KEYS = ()
-    _STATE = ()
+    _KEYS: tuple[str, ...] = ()
+    _STATE: tuple[str, ...] = ()
 
     def __init__(self, params, defaults):
         self.defaults = defaults
