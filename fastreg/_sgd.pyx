@@ -272,6 +272,25 @@ cdef struct GroupFlags:
     bint nesterov
 
 
+cdef void _run_update(int op, const fr_sgd_entry *entries, int64_t n_entries,
+                      const fr_sgd_hyper *hyper, const fr_adamw_coef *coefs) noexcept:
+    """Run update `op` (SGD with `hyper`, AdamW with `coefs`) over the checked
+    entries, without the GIL, on the pool."""
+    cdef fr_sgd_job job
+    job.op = op
+    job.level = simd_level()
+    job.entries = entries
+    job.n_entries = n_entries
+    job.chunk = CHUNK_BYTES
+    job.hyper = hyper
+    job.adamw = coefs
+    job.power = 0.0
+    job.scale = 1.0
+    job.partials = NULL
+    with nogil:
+        parallel_run(fr_sgd_task, &job, fr_sgd_tasks(&job))
+
+
 cdef int _fill_hyper(fr_sgd_hyper *h, GroupFlags *f, tuple hp) except -1:
     """hp = (lr, momentum, dampening, weight_decay, nesterov, decoupled, maximize), validated."""
     cdef double lr = hp[0], wd = hp[3]
@@ -324,7 +343,6 @@ def sgd_step(list params, list grads, list bufs, list hypers, list group_ends):
     cdef cnp.ndarray pa, ga, ba
     cdef list keep = []
     cdef list new_bufs = []
-    cdef fr_sgd_job job
     try:
         ranges = _take_ranges(3 * n)
         tmp = ranges + 3 * n + 1
@@ -395,16 +413,7 @@ def sgd_step(list params, list grads, list bufs, list hypers, list group_ends):
             if pending[k] >= 0:
                 entries[pending[k]].b = <char *>cnp.PyArray_DATA(ba)
             new_bufs.append((i, ba))
-        job.op = FR_OP_SGD
-        job.level = simd_level()
-        job.entries = entries
-        job.n_entries = n_entries
-        job.chunk = CHUNK_BYTES
-        job.hyper = hyper
-        job.adamw = NULL
-        job.partials = NULL
-        with nogil:
-            parallel_run(fr_sgd_task, &job, fr_sgd_tasks(&job))
+        _run_update(FR_OP_SGD, entries, n_entries, hyper, NULL)
         for i, ba in new_bufs:
             bufs[i] = ba
     finally:
@@ -479,7 +488,6 @@ def adamw_step(list params, list grads, list exp_avgs, list exp_avg_sqs, list ma
     cdef list new_states = []  # (state list, index, entry or -1, role, array)
     cdef list states = [exp_avgs, exp_avg_sqs, max_exp_avg_sqs]
     cdef char *ptr[3]
-    cdef fr_sgd_job job
     try:
         ranges = _take_ranges(5 * n)
         tmp = ranges + 5 * n + 1
@@ -552,16 +560,7 @@ def adamw_step(list params, list grads, list exp_avgs, list exp_avg_sqs, list ma
                 elif s == 1: entries[<int64_t>e].v = ptr[0]
                 else: entries[<int64_t>e].vmax = ptr[0]
             new_states[k] = (lst, i, x)
-        job.op = FR_OP_ADAMW
-        job.level = simd_level()
-        job.entries = entries
-        job.n_entries = n_entries
-        job.chunk = CHUNK_BYTES
-        job.hyper = NULL
-        job.adamw = coefs
-        job.partials = NULL
-        with nogil:
-            parallel_run(fr_sgd_task, &job, fr_sgd_tasks(&job))
+        _run_update(FR_OP_ADAMW, entries, n_entries, NULL, coefs)
         for lst, i, x in new_states:
             lst[i] = x
         if steps is not None:

@@ -275,17 +275,15 @@ typedef FR_VEC(int64_t, 64) fr_i64x8;
 #define FR_SQRT_fr_f64x4(x) ((fr_f64x4)_mm256_sqrt_pd((__m256d)(x)))
 #define FR_SQRT_fr_f32x16(x) ((fr_f32x16)_mm512_sqrt_ps((__m512)(x)))
 #define FR_SQRT_fr_f64x8(x) ((fr_f64x8)_mm512_sqrt_pd((__m512d)(x)))
-#elif FR_VECTOR_EXT
-static inline fr_f32x4 FR_SQRT_fr_f32x4(fr_f32x4 x)
-{
-    for (int l = 0; l < 4; l++) x[l] = __builtin_sqrtf(x[l]);
-    return x;
-}
-static inline fr_f64x2 FR_SQRT_fr_f64x2(fr_f64x2 x)
-{
-    for (int l = 0; l < 2; l++) x[l] = __builtin_sqrt(x[l]);
-    return x;
-}
+#elif FR_VECTOR_EXT /* lane by lane: the baseline's only width off x86 */
+#define FR_LANE_SQRT(V, T, SQRT)                                                       \
+    static inline V FR_SQRT_##V(V x)                                                   \
+    {                                                                                  \
+        for (int l = 0; l < (int)(sizeof(V) / sizeof(T)); l++) x[l] = SQRT(x[l]);      \
+        return x;                                                                      \
+    }
+FR_LANE_SQRT(fr_f32x4, float, __builtin_sqrtf)
+FR_LANE_SQRT(fr_f64x2, double, __builtin_sqrt)
 #endif
 
 /* x = maximum(x, v), NaN if either is: on vectors through a lane mask. */
