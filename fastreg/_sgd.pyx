@@ -485,7 +485,7 @@ def adamw_step(list params, list grads, list exp_avgs, list exp_avg_sqs, list ma
     cdef object p, g, x
     cdef cnp.ndarray pa, ga
     cdef list keep = []
-    cdef list new_states = []  # (state list, index, entry or -1, role, array)
+    cdef list new_states = []  # (state list, index, entry or -1, role), then (list, index, array)
     cdef list states = [exp_avgs, exp_avg_sqs, max_exp_avg_sqs]
     cdef char *ptr[3]
     try:

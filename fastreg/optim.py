@@ -28,15 +28,15 @@ operations; at step ``t`` (counted from 1), in the parameter dtype::
     bc2_sqrt = (1 - beta2 ** t) ** 0.5
     p = p - step_size * m / (sqrt(s) / bc2_sqrt + eps)
 
-(torch's lerp computes ``g - (g - m) * beta1`` when ``1 - beta1 >= 0.5``,
-and so does fastreg).  The states ``m``, ``v`` and ``vmax`` start at zero.
+(torch's lerp computes ``g - (g - m) * (1 - w)`` instead when its weight
+``w = 1 - beta1`` is >= 0.5, and so does fastreg).  The states ``m``, ``v`` and ``vmax`` start at zero.
 Against torch the results agree to float32 rounding, not bit for bit: torch
 fuses the multiply-adds of ``lerp_`` and ``addcmul_`` and its vector square
 root is not exact-rounded, while fastreg rounds every operation once.
 
 Arithmetic.  Element by element in the parameter dtype, with one rounding per
-multiply and per add and never a fused multiply-add, in the order written
-above; the hyper-parameters are rounded once to the parameter dtype.  float16
+multiply, add, division and square root and never a fused multiply-add, in
+the order written above; the hyper-parameters are rounded once to the parameter dtype.  float16
 gradients of float32 parameters are widened to float32 (mixed precision).  The
 results are bit-identical for every thread count and SIMD level, and to the
 NumPy reference ``fastreg.reference.optim``.
