@@ -73,7 +73,7 @@ typedef struct {
 
 /* AdamW coefficients of one (group, step), in float64 as torch computes them
  * in Python; each kernel rounds them once to the parameter dtype. */
-typedef struct fr_adamw_coef {
+typedef struct {
     double decay;      /* 1 - lr * weight_decay */
     double weight;     /* lerp weight of exp_avg: 1 - beta1 */
     double beta2;
@@ -81,12 +81,12 @@ typedef struct fr_adamw_coef {
     double step_size;  /* lr / (1 - beta1 ** step) */
     double bc2_sqrt;   /* (1 - beta2 ** step) ** 0.5 */
     double eps;
-    int variant;       /* FR_ADAMW_* flags */
+    int variant;       /* FR_ADAMW_AMSGRAD | FR_ADAMW_MAXIMIZE; the kernel adds SMALL */
 } fr_adamw_coef;
 
 /* AdamW variant flags.  SMALL: the lerp weight is < 0.5, so torch's lerp
  * computes m + w * (g - m), else g - (g - m) * (1 - w). */
-enum { FR_ADAMW_AMSGRAD = 1, FR_ADAMW_MAXIMIZE = 2, FR_ADAMW_SMALL = 4, FR_ADAMW_VARIANTS = 8 };
+enum { FR_ADAMW_AMSGRAD = 1, FR_ADAMW_MAXIMIZE = 2, FR_ADAMW_SMALL = 4 };
 
 typedef struct {
     int op;
@@ -95,7 +95,7 @@ typedef struct {
     int64_t n_entries;
     int64_t chunk;           /* virtual bytes per task */
     const fr_sgd_hyper *hyper;      /* FR_OP_SGD: one row per group */
-    const struct fr_adamw_coef *adamw; /* FR_OP_ADAMW: one row per (group, step) */
+    const fr_adamw_coef *adamw;     /* FR_OP_ADAMW: one row per (group, step) */
     double power;            /* FR_OP_SUMPOW */
     double scale;            /* FR_OP_SCALE */
     double *partials;        /* reductions: one per task */
