@@ -277,16 +277,9 @@ cdef void _run_update(int op, const fr_sgd_entry *entries, int64_t n_entries,
     """Run update `op` (SGD with `hyper`, AdamW with `coefs`) over the checked
     entries, without the GIL, on the pool."""
     cdef fr_sgd_job job
-    job.op = op
-    job.level = simd_level()
-    job.entries = entries
-    job.n_entries = n_entries
-    job.chunk = CHUNK_BYTES
+    _job(&job, entries, n_entries, op)
     job.hyper = hyper
     job.adamw = coefs
-    job.power = 0.0
-    job.scale = 1.0
-    job.partials = NULL
     with nogil:
         parallel_run(fr_sgd_task, &job, fr_sgd_tasks(&job))
 
@@ -640,11 +633,12 @@ cdef list _collect(Arrays *out, list arrays, str name, bint writable, bint allow
     return keep
 
 
-cdef void _job(fr_sgd_job *job, Arrays *arrays, int op) noexcept:
+cdef void _job(fr_sgd_job *job, const fr_sgd_entry *entries, int64_t n_entries, int op) noexcept:
+    """A job of `op` over the entries, with neutral parameters."""
     job.op = op
     job.level = simd_level()
-    job.entries = arrays.entries
-    job.n_entries = arrays.n_entries
+    job.entries = entries
+    job.n_entries = n_entries
     job.chunk = CHUNK_BYTES
     job.hyper = NULL
     job.adamw = NULL
@@ -661,7 +655,7 @@ cdef double[::1] _partials(list arrays, str name, bint writable, int op, double 
     cdef int64_t n_tasks
     keep = _collect(&a, arrays, name, writable, True)
     try:
-        _job(&job, &a, op)
+        _job(&job, a.entries, a.n_entries, op)
         job.power = power
         n_tasks = fr_sgd_tasks(&job)
         part = np.zeros(n_tasks + 1, dtype=np.float64)
@@ -713,7 +707,7 @@ def scale_(list arrays, str name, double scale):
     cdef Arrays a
     _collect(&a, arrays, name, True, True)
     try:
-        _job(&job, &a, FR_OP_SCALE)
+        _job(&job, a.entries, a.n_entries, FR_OP_SCALE)
         job.scale = scale
         with nogil:
             parallel_run(fr_sgd_task, &job, fr_sgd_tasks(&job))
