@@ -85,8 +85,42 @@ def check_float_array(name, x):
 
 
 def check_writable(name, x):
+    """`x` can hold a result: writable, and no two of its elements share
+    memory (as in a zero-stride, ``expand`` or ``as_strided`` view)."""
     if not x.flags.writeable:
         raise ValueError(f"{name} is read-only; an in-place operation needs a writable array")
+    if has_internal_overlap(x):
+        raise ValueError(f"{name} has elements that share memory (a zero-stride, expand or "
+                         "as_strided view) and cannot hold a result; pass an array of its own")
+
+
+# Beyond this many elements an ambiguous layout is refused rather than checked
+# element by element (the check would need 8 bytes per element).
+_EXACT_OVERLAP_LIMIT = 1 << 22
+
+
+def has_internal_overlap(x):
+    """Whether two elements of the array `x` may share memory.  Contiguous
+    arrays cannot; otherwise each axis (by increasing stride, size-1 axes
+    aside) must step past everything the smaller axes span.  A layout that
+    fails this test (interleaved axes) is settled by sorting the element
+    addresses, or counted as overlapping past _EXACT_OVERLAP_LIMIT elements."""
+    if x.flags.c_contiguous or x.flags.f_contiguous or x.size <= 1:
+        return False
+    axes = sorted((abs(s), n) for s, n in zip(x.strides, x.shape) if n > 1)
+    span = x.itemsize
+    for stride, n in axes:
+        if stride < span:
+            break
+        span += stride * (n - 1)
+    else:
+        return False
+    if axes[0][0] == 0 or x.size > _EXACT_OVERLAP_LIMIT:
+        return True
+    offsets = np.zeros((), dtype=np.int64)
+    for stride, n in axes:
+        offsets = np.add.outer(offsets, np.arange(n, dtype=np.int64) * stride)
+    return bool((np.diff(np.sort(offsets, axis=None)) < x.itemsize).any())
 
 
 def same_memory(a, b):
