@@ -179,6 +179,20 @@ def check_out(out, shape, dtype, inputs=(), name="out", *, in_place=True, contig
     return shared
 
 
+def check_apart(arrays, names):
+    """No two of `arrays` (outputs of one call) share memory."""
+    spans = sorted((*_byte_bounds(a), k) for k, a in enumerate(arrays) if a.size)
+    open_spans = []  # (end, index) of the arrays whose bytes reach past the current start
+    for lo, hi, j in spans:
+        open_spans = [(end, i) for end, i in open_spans if end > lo]
+        for _, i in open_spans:
+            if np.shares_memory(arrays[i], arrays[j]):
+                first, second = sorted((i, j))
+                raise ValueError(f"{names[first]} and {names[second]} share memory; each output "
+                                 "needs its own array")
+        open_spans.append((hi, j))
+
+
 def _byte_bounds(a):
     from numpy.lib.array_utils import byte_bounds
     return byte_bounds(a)
