@@ -205,7 +205,7 @@ def _check_partner(partner, n):
     if partner is None:
         return (np.arange(n, dtype=np.int64) - 1) % max(n, 1)
     p = np.asarray(partner)
-    if p.dtype.kind not in "iu" or p.dtype == np.bool_:
+    if (p.dtype.kind not in "iu" or p.dtype == np.bool_) and p.size:  # [] is float64
         raise TypeError(f"partner must hold integers, got dtype {p.dtype}")
     if p.shape != (n,):
         raise ValueError(f"partner must have shape ({n},), got {p.shape}")

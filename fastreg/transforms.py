@@ -292,6 +292,8 @@ def _jitter_range(name, value, center, low, high, clip_first_on_zero):
         raise TypeError(f"{name} must be a number or a (min, max) pair, got {value!r}")
     if not low <= rng[0] <= rng[1] <= high:
         raise ValueError(f"{name} range {tuple(rng)} must satisfy {low} <= min <= max <= {high}")
+    if math.isinf(rng[1]):  # an infinite factor turns pixels into NaN
+        raise ValueError(f"{name} must be finite, got {value!r}")
     if rng[0] == rng[1] == center:
         return None
     return tuple(rng)
