@@ -6,7 +6,7 @@ the message naming the argument -- with every input untouched, or gives the
 correct result: the result of the same call on a plain C-contiguous copy
 (those are checked against the NumPy references in the family's own tests).
 Sizes past 2**31 elements are checked on strided views over small buffers
-(marked huge: the sanitizer run leaves them out)."""
+(marked slow: the sanitizer run leaves them out)."""
 
 import math
 
@@ -247,7 +247,7 @@ def huge_image():
     return as_strided(base, (65536, 32768, 3), (21, 3, 1), writeable=False)
 
 
-@pytest.mark.huge
+@pytest.mark.slow
 def test_crops_past_2_31_elements():
     img = huge_image()
     h, w, _ = img.shape
@@ -260,7 +260,7 @@ def test_crops_past_2_31_elements():
     assert np.array_equal(crop(img), img[top:top + 8, left:left + 8])
 
 
-@pytest.mark.huge
+@pytest.mark.slow
 def test_dropout_mask_past_2_31_elements():
     """The packed mask of 2**31 + 64 elements: its last bytes are the stream's
     positions past 2**31 (the same bits as a mask's tail computed alone)."""
