@@ -130,7 +130,8 @@ cdef bint _plain_image(object img, int channels, fr_view *v):
 
 cdef bint _plain_out(object out, int out_type, tuple shape, cnp.ndarray src):
     """Whether out is a NumPy array of type number out_type and `shape`,
-    C-contiguous, writable and apart from src."""
+    C-contiguous (so no two of its elements share memory), writable and
+    apart from src."""
     cdef Py_ssize_t xlo, xhi, ylo, yhi
     if type(out) is not cnp.ndarray:
         return False
