@@ -257,7 +257,7 @@ def test_without_fill_matches_reference(simd_level, interpolation):
 # centres on pixel corners, pixel centres and the image centre: the samples
 # that fall exactly between two source pixels.
 QUARTER_ANGLES = [0.0, 90.0, -90.0, 180.0, 270.0, -270.0, 450.0, -180.0, 360.0]
-QUARTER_SHAPES = [(6, 3), (3, 6), (7, 4), (8, 8), (9, 9), (5, 1), (12, 7), (24, 25), (224, 225)]
+QUARTER_SHAPES = [(6, 3), (3, 6), (7, 4), (8, 8), (9, 9), (5, 1), (12, 7), (24, 25)]
 QUARTER_CENTERS = [None, (1.5, 2.0), (2.0, 3.5), (2.5, 2.5), (0.0, 0.0)]
 
 
@@ -319,7 +319,7 @@ def test_quarter_turns_match_reference(simd_level, angle, shape):
 
 
 @pytest.mark.parametrize("angle", QUARTER_ANGLES + [89.9, 30.0, -45.0])
-@pytest.mark.parametrize("shape", QUARTER_SHAPES)
+@pytest.mark.parametrize("shape", QUARTER_SHAPES + [(224, 225)])
 def test_quarter_turns_against_torchvision(angle, shape):
     torch = pytest.importorskip("torch")
     TF = pytest.importorskip("torchvision.transforms.v2.functional")
