@@ -26,10 +26,13 @@ echo "+ CFLAGS='$flags' $python setup.py build_ext --inplace"
 grep -q "building with the pthread pool" "$work/build.log" || {
     echo "sanitize: the build has no thread pool" >&2; exit 1; }
 
-# Python itself is not instrumented: the ASan runtime must be loaded first.
+# Python itself is not instrumented: the ASan runtime must be loaded first,
+# and libstdc++ with it, or ASan cannot find the real __cxa_throw and aborts
+# on the first C++ exception of an extension (torch's errors).
 libasan=$("$cc" -print-file-name=libasan.so)
+libstdcxx=$("$cc" -print-file-name=libstdc++.so)
 [ -f "$libasan" ] || { echo "sanitize: $cc has no libasan.so" >&2; exit 1; }
-export LD_PRELOAD="$libasan"
+export LD_PRELOAD="$libasan $libstdcxx"
 # Python's own allocations are never freed at exit: leaks are not reported.
 export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:allocator_may_return_null=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
