@@ -9,6 +9,7 @@ split depends only on the data, never on the thread count."""
 import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport uint8_t, uint64_t, int64_t
+from libc.float cimport DBL_MAX
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset
 
@@ -129,7 +130,8 @@ cdef bint _plain_image(object img, int channels, fr_view *v):
 
 cdef bint _plain_out(object out, int out_type, tuple shape, cnp.ndarray src):
     """Whether out is a NumPy array of type number out_type and `shape`,
-    C-contiguous, writable and apart from src."""
+    C-contiguous (so no two of its elements share memory), writable and
+    apart from src."""
     cdef Py_ssize_t xlo, xhi, ylo, yhi
     if type(out) is not cnp.ndarray:
         return False
@@ -153,7 +155,8 @@ def try_one(object img, object out, int kind, object a=0, object b=0, object c=0
     `channels`; `out` None or a NumPy uint8 array of the output shape,
     C-contiguous, writable and apart from `img`; for CROP, a..d (top, left,
     height, width) ints with the window inside the image and not empty; for
-    colour steps a float `factor` in range ([-0.5, 0.5] for HUE, else >= 0).
+    colour steps a float `factor` in range ([-0.5, 0.5] for HUE, else finite
+    and >= 0).
     Returns `out`, or the new output array when `out` is None."""
     cdef cnp.ndarray dst
     cdef int64_t h, w, top = 0, left = 0, oh, ow
@@ -176,7 +179,7 @@ def try_one(object img, object out, int kind, object a=0, object b=0, object c=0
         if type(factor) is not float:
             return None
         f = PyFloat_AS_DOUBLE(factor)
-        if not (f >= -0.5 and f <= 0.5 if kind == FR_IMG_HUE else f >= 0.0):  # NaN fails both
+        if not (f >= -0.5 and f <= 0.5 if kind == FR_IMG_HUE else 0.0 <= f <= DBL_MAX):  # NaN fails both
             return None
     cdef tuple shape = (oh, ow)
     if cnp.PyArray_NDIM(<cnp.ndarray>img) == 3:

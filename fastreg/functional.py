@@ -489,6 +489,8 @@ def _colour(img, kind, name, factor, out):
 def _colour_checked(img, kind, name, factor, out):
     low, high = (-0.5, 0.5) if kind == HUE else (0.0, math.inf)
     factor = check_real(name, factor, low, high)
+    if math.isinf(factor):  # inf * 0 is NaN: no pixel value
+        raise ValueError(f"{name} must be finite, got {factor}")
     hwc = check_image("img", img, channels=(1, 3))
     return _run1(img, hwc, hwc.shape, out, kind, factor=factor)
 

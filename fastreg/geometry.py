@@ -10,13 +10,17 @@ does: ``rint((v - fill) * m + fill)``; nearest rounds coordinates half to
 even.  ``fill=None`` is torchvision's functional default: no mask, corners
 outside the image count as 0 (so the edges of a bilinear rotation differ
 from ``fill=0``, which torchvision's RandomRotation uses).  Results are
-rounded half to even.  The exact float32 operations are listed in
-fastreg/fr_geometry.h and reproduced by fastreg.reference.geometry.
+rounded half to even.  The exact float32 operations, including the fused
+multiply-adds PyTorch runs on x86-64, are listed in fastreg/fr_geometry.h
+and reproduced by fastreg.reference.geometry: a sample exactly between two
+source pixels (odd H - W at 90 degrees, a half-integer centre) is resolved
+as torchvision resolves it.
 
 Multiples of 90 degrees (about the centre) are exact: 0 and 180 degrees
 always, 90 and 270 degrees when the image is square or `expand` is set --
 the cases where torchvision takes its own exact path; they equal
-``np.rot90(img, k)``.
+``np.rot90(img, k)`` and, wherever the warp would give the same canvas,
+the warp's bits.  Other multiples of 90 degrees are warped.
 """
 
 import math
@@ -155,9 +159,11 @@ def rotation_map(angle, height, width, expand=False, center=None):
     r : tuple of 6 float
         (r00, r10, r20, r01, r11, r21): the normalized grid coordinates of
         output pixel (xg, yg) are gx = (xg r00 + yg r10) + r20 and
-        gy = (xg r01 + yg r11) + r21 (see fr_geometry.h).
+        gy = (xg r01 + yg r11) + r21, the sums fused on outputs of 67 or
+        more pixels (see fr_geometry.h).
     s : tuple of 4 float
-        (sx, ox, sy, oy): source pixel ix = gx sx + ox, iy = gy sy + oy.
+        (sx, ox, sy, oy): source pixel ix = fma(gx + 1, sx, ox),
+        iy = fma(gy + 1, sy, oy).
     out_size : (int, int)
         Output (height, width).
     """
@@ -167,7 +173,7 @@ def rotation_map(angle, height, width, expand=False, center=None):
     ow, oh = _expanded_size(theta, width, height) if expand else (width, height)
     hw, hh = 0.5 * width, 0.5 * height
     r = (theta / np.array([hw, hw, hw, hh, hh, hh], np.float32)).tolist()
-    s = (np.array([width, width - 1, height, height - 1], np.float32) * np.float32(0.5)).tolist()
+    s = (np.array([width, -1, height, -1], np.float32) * np.float32(0.5)).tolist()
     return (r[0], r[1], r[2], r[3], r[4], r[5]), tuple(s), (oh, ow)
 
 

@@ -41,6 +41,7 @@ from fastreg import functional as F
 from fastreg import geometry as G
 from fastreg._interop import accepts_tensors
 from fastreg._validate import (
+    check_apart,
     check_image,
     check_out,
     check_outs_apart,
@@ -516,6 +517,8 @@ def _jitter_range(name, value, center, low, high, clip_first_on_zero):
         raise TypeError(f"{name} must be a number or a (min, max) pair, got {value!r}")
     if not low <= rng[0] <= rng[1] <= high:
         raise ValueError(f"{name} range {tuple(rng)} must satisfy {low} <= min <= max <= {high}")
+    if math.isinf(rng[1]):  # an infinite factor turns pixels into NaN
+        raise ValueError(f"{name} must be finite, got {value!r}")
     if rng[0] == rng[1] == center:
         return None
     return tuple(rng)
@@ -1128,7 +1131,9 @@ class Compose(Transform):
                 raise ValueError(f"out must have one array per image ({n}), got {len(out)}")
             for i, (o, s) in enumerate(zip(out, shapes)):
                 check_out(o, s, self._dtype, name=f"out[{i}]")
-            shared = check_outs_apart(out, inputs, [f"out[{i}]" for i in range(n)])
+            names = [f"out[{i}]" for i in range(n)]
+            check_apart(out, names)
+            shared = check_outs_apart(out, inputs, names)
             outs = out
         else:
             raise TypeError(f"out must be a numpy.ndarray or a list of arrays, got {type(out).__name__}")
