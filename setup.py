@@ -5,13 +5,18 @@ portable (no ``-march=native``): AVX2 and AVX-512 code paths are compiled with
 per-function ``target`` attributes and chosen at run time.
 
 Environment overrides:
-  FASTREG_THREADS=0   build without the pthread pool (kernels run single-threaded)
+  FASTREG_THREADS=0   build without the pthread pool (kernels run single-threaded);
+                      otherwise a compiler without pthreads stops the build
   FASTREG_DEBUG=1     compile with -O0 -g
+  CFLAGS, LDFLAGS     added to every compile and link, the pthread probe's too
+                      (tools/sanitize.sh passes -fsanitize=address,undefined)
 """
 
 import glob
 import os
 import re
+import shlex
+import sys
 import tempfile
 
 import numpy as np
@@ -20,18 +25,23 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 
-def _compiler_accepts(compiler, flags, source):
-    """Whether `compiler` compiles and links `source` with `flags`."""
+def _compile_error(compiler, flags, source):
+    """None if `compiler` compiles and links `source` with `flags`, else the
+    error.  The link adds CFLAGS and LDFLAGS as the extensions' link does
+    (the executable linker takes neither by itself), so a probe under
+    sanitizer flags links their runtime as the real build does."""
+    link_flags = flags + shlex.split(os.environ.get("LDFLAGS", "")) + shlex.split(
+        os.environ.get("CFLAGS", ""))
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "probe.c")
         with open(path, "w") as f:
             f.write(source)
         try:
             objects = compiler.compile([path], output_dir=tmp, extra_postargs=flags)
-            compiler.link_executable(objects, os.path.join(tmp, "probe"), extra_postargs=flags)
-        except Exception:
-            return False
-    return True
+            compiler.link_executable(objects, os.path.join(tmp, "probe"), extra_postargs=link_flags)
+        except Exception as err:
+            return str(err) or type(err).__name__
+    return None
 
 
 PTHREAD_PROBE = """
@@ -49,11 +59,15 @@ class BuildExt(build_ext):
         wanted = os.environ.get("FASTREG_THREADS", "1") != "0"
         threads = False
         if wanted and compiler_type == "unix":
-            threads = _compiler_accepts(self.compiler, ["-pthread"], PTHREAD_PROBE)
+            error = _compile_error(self.compiler, ["-pthread"], PTHREAD_PROBE)
+            if error:
+                sys.exit(f"fastreg: the pthread probe failed to compile or link ({error}); fix the "
+                         "compiler flags, or set FASTREG_THREADS=0 to build single-threaded kernels")
+            threads = True
         if threads:
             print("fastreg: building with the pthread pool (multithreaded kernels)")
         else:
-            reason = "FASTREG_THREADS=0" if not wanted else "no pthreads found"
+            reason = "FASTREG_THREADS=0" if not wanted else f"no pthreads with {compiler_type}"
             print(f"fastreg: WARNING building without threads ({reason}); kernels run single-threaded")
         debug = os.environ.get("FASTREG_DEBUG", "0") == "1"
         for ext in self.extensions:

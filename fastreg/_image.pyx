@@ -179,7 +179,8 @@ cdef bint _plain_image(object img, int channels, fr_view *v):
 
 cdef bint _plain_out(object out, int out_type, tuple shape, cnp.ndarray src):
     """Whether out is a NumPy array of type number out_type and `shape`,
-    C-contiguous, writable and apart from src."""
+    C-contiguous (so no two of its elements share memory), writable and
+    apart from src."""
     cdef Py_ssize_t xlo, xhi, ylo, yhi
     if type(out) is not cnp.ndarray:
         return False
@@ -203,8 +204,9 @@ def try_one(object img, object out, int kind, object a=0, object b=0, object c=0
     `channels`; `out` None or a NumPy uint8 array of the output shape,
     C-contiguous, writable and apart from `img`; for CROP, a..d (top, left,
     height, width) ints with the window inside the image and not empty; for
-    colour steps a float `factor` in [low, high], the range the caller's
-    full check applies (this path receives the rule, it does not restate it).
+    colour steps a float `factor` in [low, high], the (finite) range the
+    caller's full check applies (this path receives the rule, it does not
+    restate it).
     Returns `out`, or the new output array when `out` is None."""
     cdef cnp.ndarray dst
     cdef int64_t h, w, top = 0, left = 0, oh, ow

@@ -92,8 +92,42 @@ def check_float_array(name, x):
 
 
 def check_writable(name, x):
+    """`x` can hold a result: writable, and no two of its elements share
+    memory (as in a zero-stride, ``expand`` or ``as_strided`` view)."""
     if not x.flags.writeable:
         raise ValueError(f"{name} is read-only; an in-place operation needs a writable array")
+    if has_internal_overlap(x):
+        raise ValueError(f"{name} has elements that share memory (a zero-stride, expand or "
+                         "as_strided view) and cannot hold a result; pass an array of its own")
+
+
+# Beyond this many elements an ambiguous layout is refused rather than checked
+# element by element (the check would need 8 bytes per element).
+_EXACT_OVERLAP_LIMIT = 1 << 22
+
+
+def has_internal_overlap(x):
+    """Whether two elements of the array `x` may share memory.  Contiguous
+    arrays cannot; otherwise each axis (by increasing stride, size-1 axes
+    aside) must step past everything the smaller axes span.  A layout that
+    fails this test (interleaved axes) is settled by sorting the element
+    addresses, or counted as overlapping past _EXACT_OVERLAP_LIMIT elements."""
+    if x.flags.c_contiguous or x.flags.f_contiguous or x.size <= 1:
+        return False
+    axes = sorted((abs(s), n) for s, n in zip(x.strides, x.shape) if n > 1)
+    span = x.itemsize
+    for stride, n in axes:
+        if stride < span:
+            break
+        span += stride * (n - 1)
+    else:
+        return False
+    if axes[0][0] == 0 or x.size > _EXACT_OVERLAP_LIMIT:
+        return True
+    offsets = np.zeros((), dtype=np.int64)
+    for stride, n in axes:
+        offsets = np.add.outer(offsets, np.arange(n, dtype=np.int64) * stride)
+    return bool((np.diff(np.sort(offsets, axis=None)) < x.itemsize).any())
 
 
 def same_memory(a, b):
@@ -183,6 +217,20 @@ def check_out(out, shape, dtype, inputs=(), name="out", *, in_place=True, contig
             alternative = " or the input itself" if in_place else ""
             raise ValueError(f"{name} overlaps {source}; pass a separate array{alternative}")
     return shared
+
+
+def check_apart(arrays, names):
+    """No two of `arrays` (outputs of one call) share memory."""
+    spans = sorted((*_byte_bounds(a), k) for k, a in enumerate(arrays) if a.size)
+    open_spans = []  # (end, index) of the arrays whose bytes reach past the current start
+    for lo, hi, j in spans:
+        open_spans = [(end, i) for end, i in open_spans if end > lo]
+        for _, i in open_spans:
+            if np.shares_memory(arrays[i], arrays[j]):
+                first, second = sorted((i, j))
+                raise ValueError(f"{names[first]} and {names[second]} share memory; each output "
+                                 "needs its own array")
+        open_spans.append((hi, j))
 
 
 def _byte_bounds(a):

@@ -2,17 +2,25 @@
  *
  * Output pixel (i, j) of an oh x ow image reads the source at
  *     xg = j - (ow - 1) / 2,  yg = i - (oh - 1) / 2
- *     gx = (xg * r00 + yg * r10) + r20,   gy = (xg * r01 + yg * r11) + r21
- *     ix = gx * sx + ox,                  iy = gy * sy + oy
- * in float32, each operation rounded (no fused multiply-add), where sx = W/2,
- * ox = (W-1)/2 (pixel centres, grid_sample with align_corners=False).
+ *     gx = (xg * r00 + yg * r10) + r20         (fewer than 67 output pixels)
+ *     gx = fma(yg, r10, xg * r00) + r20        (67 or more)
+ *     ix = fma(gx + 1, sx, ox)
+ * and the same for gy (r01, r11, r21) and iy (sy, oy), in float32, each
+ * operation rounded, where sx = W/2 and ox = -1/2 (pixel centres,
+ * grid_sample with align_corners=False).  These are the operations PyTorch
+ * runs on x86-64: torchvision's grid is a bmm that PyTorch computes with a
+ * plain loop below 400 multiply-adds (6 per pixel) and with BLAS, which
+ * fuses them, above; grid_sample's unnormalize and its bilinear sum compile
+ * to fused multiply-adds.  A sample exactly between two source pixels (odd
+ * H - W at 90 degrees, a half-integer centre) goes the way the last bit of
+ * these operations sends it, so any other order differs from torchvision.
  *
  * nearest: (rint(ix), rint(iy)) with ties to even; outside the image the
  *   pixel is `fill8`.
  * bilinear: x0 = floor(ix), fx = ix - x0, gx = 1 - fx (same for y); corner
  *   weights w00 = gy*gx, w01 = gy*fx, w10 = fy*gx, w11 = fy*fx, zero for a
- *   corner outside the image; v = (w00 a + w01 b) + (w10 c + w11 d),
- *   m = (w00 + w01) + (w10 + w11) (the weight that fell inside), and the
+ *   corner outside the image; v = fma(d, w11, fma(c, w10, fma(b, w01, a w00))),
+ *   m = ((w00 + w01) + w10) + w11 (the weight that fell inside), and the
  *   result rint((v - fill) * m + fill), ties to even, in [0, 255]; without
  *   a fill (torchvision's fill=None) m = 1 and fill = 0: rint(v).
  * Every SIMD level computes exactly these float32 operations. */
@@ -39,14 +47,26 @@ typedef struct {
     int masked;          /* 0: no fill given (bilinear blends outside corners as 0) */
 } fr_warp;
 
+/* Whether the grid's products are fused (PyTorch's bmm through BLAS). */
+FR_INLINE int fr_warp_fused(const fr_warp *w)
+{
+    return 6 * w->oh * w->ow >= 400;
+}
+
 FR_INLINE void fr_warp_coords(const fr_warp *w, int64_t i, int64_t j, float *ix, float *iy)
 {
     float xg = (float)j - (float)(w->ow - 1) * 0.5f;
     float yg = (float)i - (float)(w->oh - 1) * 0.5f;
-    float gx = (xg * w->r00 + yg * w->r10) + w->r20;
-    float gy = (xg * w->r01 + yg * w->r11) + w->r21;
-    *ix = gx * w->sx + w->ox;
-    *iy = gy * w->sy + w->oy;
+    float gx, gy;
+    if (fr_warp_fused(w)) {
+        gx = fmaf(yg, w->r10, xg * w->r00) + w->r20;
+        gy = fmaf(yg, w->r11, xg * w->r01) + w->r21;
+    } else {
+        gx = (xg * w->r00 + yg * w->r10) + w->r20;
+        gy = (xg * w->r01 + yg * w->r11) + w->r21;
+    }
+    *ix = fmaf(gx + 1.0f, w->sx, w->ox);
+    *iy = fmaf(gy + 1.0f, w->sy, w->oy);
 }
 
 /* floor and rint (ties to even) of a float32, exact, without library calls. */
@@ -96,10 +116,10 @@ static inline void fr_warp_pixel(const fr_warp *w, int64_t i, int64_t j, uint8_t
         else
             wt[k] = 0.0f;
     }
-    float m = w->masked ? (wt[0] + wt[1]) + (wt[2] + wt[3]) : 1.0f;
+    float m = w->masked ? ((wt[0] + wt[1]) + wt[2]) + wt[3] : 1.0f;
     for (int64_t c = 0; c < C; c++) {
-        float v = (wt[0] * (float)p[0][c] + wt[1] * (float)p[1][c]) +
-                  (wt[2] * (float)p[2][c] + wt[3] * (float)p[3][c]);
+        float v = fmaf((float)p[3][c], wt[3],
+                       fmaf((float)p[2][c], wt[2], fmaf((float)p[1][c], wt[1], (float)p[0][c] * wt[0])));
         float r = fr_rintf((v - w->fill[c]) * m + w->fill[c]);
         out[c] = (uint8_t)(r > 255.0f ? 255.0f : (r < 0.0f ? 0.0f : r));
     }
@@ -187,14 +207,19 @@ FR_TARGET_AVX2 FR_INLINE int fr_warp8_avx2(const fr_warp *w, int64_t i, int64_t 
                                             _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7)),
                               _mm256_set1_ps((float)(w->ow - 1) * 0.5f));
     __m256 yg = _mm256_set1_ps((float)i - (float)(w->oh - 1) * 0.5f);
-    __m256 gx = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(xg, _mm256_set1_ps(w->r00)),
-                                            _mm256_mul_ps(yg, _mm256_set1_ps(w->r10))),
-                              _mm256_set1_ps(w->r20));
-    __m256 gy = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(xg, _mm256_set1_ps(w->r01)),
-                                            _mm256_mul_ps(yg, _mm256_set1_ps(w->r11))),
-                              _mm256_set1_ps(w->r21));
-    __m256 ix = _mm256_add_ps(_mm256_mul_ps(gx, _mm256_set1_ps(w->sx)), _mm256_set1_ps(w->ox));
-    __m256 iy = _mm256_add_ps(_mm256_mul_ps(gy, _mm256_set1_ps(w->sy)), _mm256_set1_ps(w->oy));
+    __m256 xr00 = _mm256_mul_ps(xg, _mm256_set1_ps(w->r00)), xr01 = _mm256_mul_ps(xg, _mm256_set1_ps(w->r01));
+    __m256 gx, gy;
+    if (fr_warp_fused(w)) {
+        gx = _mm256_fmadd_ps(yg, _mm256_set1_ps(w->r10), xr00);
+        gy = _mm256_fmadd_ps(yg, _mm256_set1_ps(w->r11), xr01);
+    } else {
+        gx = _mm256_add_ps(xr00, _mm256_mul_ps(yg, _mm256_set1_ps(w->r10)));
+        gy = _mm256_add_ps(xr01, _mm256_mul_ps(yg, _mm256_set1_ps(w->r11)));
+    }
+    gx = _mm256_add_ps(gx, _mm256_set1_ps(w->r20));
+    gy = _mm256_add_ps(gy, _mm256_set1_ps(w->r21));
+    __m256 ix = _mm256_fmadd_ps(_mm256_add_ps(gx, one), _mm256_set1_ps(w->sx), _mm256_set1_ps(w->ox));
+    __m256 iy = _mm256_fmadd_ps(_mm256_add_ps(gy, one), _mm256_set1_ps(w->sy), _mm256_set1_ps(w->oy));
     const __m256i limit = _mm256_set1_epi32((int)(w->H * w->W * w->C - 3));
     const __m256i cvec = _mm256_set1_epi32(C), wvec = _mm256_set1_epi32((int)w->W);
 
@@ -271,7 +296,7 @@ FR_TARGET_AVX2 FR_INLINE int fr_warp8_avx2(const fr_warp *w, int64_t i, int64_t 
     }
     __m256i p00 = FR_LOAD8(w->src, o00), p01 = FR_LOAD8(w->src, o01);
     __m256i p10 = FR_LOAD8(w->src, o10), p11 = FR_LOAD8(w->src, o11);
-    __m256 m = w->masked ? _mm256_add_ps(_mm256_add_ps(w00, w01), _mm256_add_ps(w10, w11))
+    __m256 m = w->masked ? _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(w00, w01), w10), w11)
                          : _mm256_set1_ps(1.0f);
     /* byte c of each dword -> its own dword */
     static const int8_t pick[4][16] = {
@@ -286,8 +311,7 @@ FR_TARGET_AVX2 FR_INLINE int fr_warp8_avx2(const fr_warp *w, int64_t i, int64_t 
         __m256 b = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(p01, sel));
         __m256 d = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(p10, sel));
         __m256 e = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(p11, sel));
-        __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(w00, a), _mm256_mul_ps(w01, b)),
-                                 _mm256_add_ps(_mm256_mul_ps(w10, d), _mm256_mul_ps(w11, e)));
+        __m256 v = _mm256_fmadd_ps(e, w11, _mm256_fmadd_ps(d, w10, _mm256_fmadd_ps(b, w01, _mm256_mul_ps(a, w00))));
         /* (v - 0) * m + 0 is v * m exactly (v >= 0) */
         __m256 f = _mm256_set1_ps(w->fill[c]);
         __m256 r = w->fill[c] == 0.0f ? _mm256_mul_ps(v, m)
@@ -425,9 +449,9 @@ static inline int fr_rotation_setup(fr_warp *w, double angle, int64_t H, int64_t
     w->r11 = t[4] / hh;
     w->r21 = t[5] / hh;
     w->sx = (float)W * 0.5f;
-    w->ox = (float)(W - 1) * 0.5f;
+    w->ox = -0.5f;
     w->sy = (float)H * 0.5f;
-    w->oy = (float)(H - 1) * 0.5f;
+    w->oy = -0.5f;
     return -1;
 }
 

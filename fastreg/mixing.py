@@ -93,7 +93,8 @@ def _below(word, n):
 
 def _log_gamma_draw(alpha, words, pos):
     """log of a Gamma(alpha) draw from uniforms at word positions pos, pos + 1, ...;
-    returns (log value, next position)."""
+    returns (log value, next position, log of the uniform that shrinks a draw
+    for alpha < 1, else 0)."""
     a = alpha if alpha >= 1.0 else alpha + 1.0
     d = a - 1.0 / 3.0
     c = 1.0 / math.sqrt(9.0 * d)
@@ -114,15 +115,19 @@ def _log_gamma_draw(alpha, words, pos):
         if math.log(u3) < 0.5 * z * z + d - d * v + d * math.log(v):
             break
     log_x = math.log(d * v)
+    log_u = 0.0
     if alpha < 1.0:
-        log_x += math.log(uniform()) / alpha
-    return log_x, pos
+        log_u = math.log(uniform())
+        log_x += log_u / alpha
+    return log_x, pos, log_u
 
 
 def _beta_draw(alpha, words):
-    log_x, pos = _log_gamma_draw(alpha, words, _GAMMA_WORD0)
-    log_y, _ = _log_gamma_draw(alpha, words, pos)
+    log_x, pos, log_ux = _log_gamma_draw(alpha, words, _GAMMA_WORD0)
+    log_y, _, log_uy = _log_gamma_draw(alpha, words, pos)
     t = log_y - log_x
+    if math.isnan(t):  # alpha below ~2e-307: both logs overflowed to -inf; the shrink decides
+        t = (log_uy - log_ux) / alpha
     return 0.0 if t > 700.0 else 1.0 / (1.0 + math.exp(t))
 
 
@@ -216,7 +221,7 @@ def _check_partner(partner, n):
     if partner is None:
         return (np.arange(n, dtype=np.int64) - 1) % max(n, 1)
     p = np.asarray(partner)
-    if p.dtype.kind not in "iu" or p.dtype == np.bool_:
+    if (p.dtype.kind not in "iu" or p.dtype == np.bool_) and p.size:  # [] is float64
         raise TypeError(f"partner must hold integers, got dtype {p.dtype}")
     if p.shape != (n,):
         raise ValueError(f"partner must have shape ({n},), got {p.shape}")

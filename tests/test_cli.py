@@ -22,6 +22,7 @@ def test_info():
         assert word in r.stdout
 
 
+@pytest.mark.slow
 def test_bench_quick_json_has_every_row(tmp_path):
     path = tmp_path / "bench.json"
     r = run_cli("bench", "--quick", "--json", str(path))
@@ -42,6 +43,7 @@ def test_bench_rejects_unknown_group():
     assert r.returncode != 0 and "nonsense" in r.stderr
 
 
+@pytest.mark.slow
 def test_demo_end_to_end_small(tmp_path):
     pytest.importorskip("matplotlib")
     pytest.importorskip("sklearn")
@@ -57,6 +59,7 @@ def test_demo_end_to_end_small(tmp_path):
         assert 0.3 < acc["test"] <= 1.0 and 0.3 < acc["train"] <= 1.0
 
 
+@pytest.mark.slow
 def test_demo_command_with_user_images(tmp_path):
     pytest.importorskip("matplotlib")
     pytest.importorskip("sklearn")

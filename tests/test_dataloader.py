@@ -48,7 +48,7 @@ def collect(loader):
 
 
 @pytest.mark.filterwarnings("ignore:This DataLoader will create")  # 4 workers on 2 cores, on purpose
-@pytest.mark.parametrize("context", ["fork", "spawn"])
+@pytest.mark.parametrize("context", ["fork", pytest.param("spawn", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("workers", [0, 1, 2, 4])
 def test_same_samples_for_every_worker_count_and_start_method(expected, workers, context):
     dataset = AugmentedDataset(raw_dataset(), pipeline(), epoch=EPOCH)
@@ -100,7 +100,7 @@ def _worker_init_two_threads(worker_id):
     fastreg.set_num_threads(2)
 
 
-@pytest.mark.parametrize("context", ["fork", "spawn"])
+@pytest.mark.parametrize("context", ["fork", pytest.param("spawn", marks=pytest.mark.slow)])
 def test_workers_use_one_thread_unless_told(monkeypatch, context):
     monkeypatch.delenv("FASTREG_NUM_THREADS", raising=False)
     with fastreg.num_threads(2):

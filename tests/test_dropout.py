@@ -373,6 +373,7 @@ def test_zero_size_is_a_no_op(shape):
     assert fastreg.drop_path_(x, 0.5, seed=1) is x
 
 
+@pytest.mark.slow
 def test_more_than_two_to_the_31_positions():
     # 64-bit indexing: positions past 2**31 (and 2**32) follow the stream.
     n = 2**32 + 40

@@ -27,6 +27,7 @@ def test_every_compiled_module_has_a_stub():
         assert (PACKAGE / (module.split(".")[1] + ".pyi")).exists(), module
 
 
+@pytest.mark.slow
 def test_stubs_match_runtime():
     result = subprocess.run(
         [sys.executable, "-m", "mypy.stubtest", *compiled_modules(),

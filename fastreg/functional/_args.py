@@ -20,11 +20,12 @@ INTERPOLATIONS = ("nearest", "bilinear")  # of a rotation
 RESAMPLE_INTERPOLATIONS = {"nearest": 0, "nearest-exact": 1, "bilinear": 2, "bicubic": 3}
 LAYOUTS = ("CHW", "HWC")
 NORMALIZED_DTYPES = (np.dtype(np.float32), np.dtype(np.float16))
-# The range of each colour op's factor (torchvision v2's checks).
+# The range of each colour op's factor (torchvision v2's checks; finite: an
+# infinite factor gives NaN pixels).
 FACTOR_RANGES = {
-    "brightness_factor": (0.0, math.inf),
-    "contrast_factor": (0.0, math.inf),
-    "saturation_factor": (0.0, math.inf),
+    "brightness_factor": (0.0, sys.float_info.max),
+    "contrast_factor": (0.0, sys.float_info.max),
+    "saturation_factor": (0.0, sys.float_info.max),
     "hue_factor": (-0.5, 0.5),
 }
 COLOUR_CHANNELS = (1, 3)
@@ -191,6 +192,8 @@ def check_jitter_range(name, value, center, low, high, clip_first_on_zero):
         raise TypeError(f"{name} must be a number or a (min, max) pair, got {value!r}")
     if not low <= rng[0] <= rng[1] <= high:
         raise ValueError(f"{name} range {tuple(rng)} must satisfy {low} <= min <= max <= {high}")
+    if math.isinf(rng[1]):  # an infinite factor turns pixels into NaN
+        raise ValueError(f"{name} must be finite, got {value!r}")
     if rng[0] == rng[1] == center:
         return None
     return tuple(rng)

@@ -20,6 +20,8 @@ checked and run in C (fastreg._image.try_one) with the ranges of
 fastreg.functional._args.FACTOR_RANGES.
 """
 
+import math
+
 import numpy as np
 
 from fastreg import _image
@@ -41,6 +43,9 @@ def _colour(img, kind, name, factor, out):
 
 @accepts_tensors
 def _colour_checked(img, kind, name, factor, out):
+    factor = check_real(name, factor)
+    if math.isinf(factor):  # inf * 0 is NaN: no pixel value
+        raise ValueError(f"{name} must be finite, got {factor}")
     factor = check_real(name, factor, *FACTOR_RANGES[name])
     hwc = check_image("img", img, channels=COLOUR_CHANNELS)
     return run(img, hwc, one_step(kind, factor=factor), hwc.shape, out)

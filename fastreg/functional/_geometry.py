@@ -20,11 +20,15 @@ inside the image, as torchvision's mask channel does:
 the image count as 0.  Results are rounded half to even.  The map and the
 output size come from the kernels (fastreg._geometry.rotation_setup, the
 same code the pipelines run); the float32 operations are listed in
-fastreg/fr_geometry.h and reproduced by fastreg.reference.geometry.
-Multiples of 90 degrees about the centre are exact: 0 and 180 degrees
-always, 90 and 270 degrees when the image is square or `expand` is set --
-the cases where torchvision takes its own exact path; they equal
-``np.rot90(img, k)``.
+fastreg/fr_geometry.h (including the fused multiply-adds PyTorch runs on
+x86-64) and reproduced by fastreg.reference.geometry: a sample exactly
+between two source pixels (odd H - W at 90 degrees, a half-integer centre)
+is resolved as torchvision resolves it.  Multiples of 90 degrees about the
+centre are exact: 0 and 180 degrees always, 90 and 270 degrees when the
+image is square or `expand` is set -- the cases where torchvision takes its
+own exact path; they equal ``np.rot90(img, k)`` and, wherever the warp
+would give the same canvas, the warp's bits.  Other multiples of 90 degrees
+are warped.
 """
 
 import numpy as np

@@ -1,7 +1,8 @@
 """NumPy reference of fastreg.functional.rotate: torchvision's rotate on
-uint8 images, written with whole-array float32 operations in the order that
-fr_geometry.h documents, with the inverse map and output size computed here
-from torchvision's formulas (the kernels compute their own)."""
+uint8 images, written with whole-array float32 operations (fused
+multiply-adds where fr_geometry.h documents them) in the order it
+documents, with the inverse map and output size computed here from
+torchvision's formulas (the kernels compute their own)."""
 
 import math
 
@@ -57,9 +58,11 @@ def rotation_map(angle, height, width, expand=False, center=None):
     r : tuple of 6 float
         (r00, r10, r20, r01, r11, r21): the normalized grid coordinates of
         output pixel (xg, yg) are gx = (xg r00 + yg r10) + r20 and
-        gy = (xg r01 + yg r11) + r21 (see fr_geometry.h).
+        gy = (xg r01 + yg r11) + r21, the sums fused on outputs of 67 or
+        more pixels (see fr_geometry.h).
     s : tuple of 4 float
-        (sx, ox, sy, oy): source pixel ix = gx sx + ox, iy = gy sy + oy.
+        (sx, ox, sy, oy): source pixel ix = fma(gx + 1, sx, ox),
+        iy = fma(gy + 1, sy, oy).
     out_size : (int, int)
         Output (height, width).
     """
@@ -69,7 +72,7 @@ def rotation_map(angle, height, width, expand=False, center=None):
     ow, oh = _expanded_size(theta, width, height) if expand else (width, height)
     hw, hh = 0.5 * width, 0.5 * height
     r = (theta / np.array([hw, hw, hw, hh, hh, hh], np.float32)).tolist()
-    s = (np.array([width, width - 1, height, height - 1], np.float32) * np.float32(0.5)).tolist()
+    s = (np.array([width, -1, height, -1], np.float32) * np.float32(0.5)).tolist()
     return (r[0], r[1], r[2], r[3], r[4], r[5]), tuple(s), (oh, ow)
 
 
@@ -97,13 +100,19 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
     fill = np.broadcast_to(np.asarray(0 if fill is None else fill, np.float64), (C,))
     (r00, r10, r20, r01, r11, r21), (sx, ox, sy, oy), (oh, ow) = rotation_map(
         angle, H, W, expand, center)
+    from fastreg.reference.image import fma32  # (that module imports this one)
+
     f = np.float32
     xg = np.arange(ow, dtype=f) - f(ow - 1) * f(0.5)
     yg = (np.arange(oh, dtype=f) - f(oh - 1) * f(0.5))[:, None]
-    gx = (xg * f(r00) + yg * f(r10)) + f(r20)
-    gy = (xg * f(r01) + yg * f(r11)) + f(r21)
-    ix = gx * f(sx) + f(ox)
-    iy = gy * f(sy) + f(oy)
+    if 6 * oh * ow >= 400:  # PyTorch's bmm through BLAS: fused
+        gx = fma32(yg, f(r10), xg * f(r00)) + f(r20)
+        gy = fma32(yg, f(r11), xg * f(r01)) + f(r21)
+    else:
+        gx = (xg * f(r00) + yg * f(r10)) + f(r20)
+        gy = (xg * f(r01) + yg * f(r11)) + f(r21)
+    ix = fma32(gx + f(1), f(sx), f(ox))
+    iy = fma32(gy + f(1), f(sy), f(oy))
 
     def inside(xx, yy):
         return (xx >= 0) & (xx <= W - 1) & (yy >= 0) & (yy <= H - 1)
@@ -127,10 +136,12 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
         for xx, yy, wt in corners:
             ok = inside(xx, yy)
             wt = np.where(ok, wt, f(0))
-            terms.append(wt[..., None] * take(xx, yy, ok))
+            terms.append((take(xx, yy, ok), wt[..., None]))
             weights.append(wt)
-        v = (terms[0] + terms[1]) + (terms[2] + terms[3])
-        m = (weights[0] + weights[1]) + (weights[2] + weights[3]) if masked else np.ones_like(ix)
+        v = terms[0][0] * terms[0][1]
+        for value, weight in terms[1:]:
+            v = fma32(value, weight, v)
+        m = ((weights[0] + weights[1]) + weights[2]) + weights[3] if masked else np.ones_like(ix)
         fl = fill.astype(f)
         out = np.clip(np.rint((v - fl) * m[..., None] + fl), 0, 255)
     out = out.astype(np.uint8)

@@ -38,16 +38,20 @@ def log_gamma(alpha, seed, stream, pos):
             if math.log(u3) < 0.5 * z * z + d - d * v + d * math.log(v):
                 break
     g = math.log(d * v)
+    shrink = 0.0
     if alpha < 1.0:
-        g += math.log(float(uniforms(seed, stream, pos, 1)[0])) / alpha
+        shrink = math.log(float(uniforms(seed, stream, pos, 1)[0]))
+        g += shrink / alpha
         pos += 1
-    return g, pos
+    return g, pos, shrink
 
 
 def beta(alpha, seed, stream):
-    gx, pos = log_gamma(alpha, seed, stream, 4)
-    gy, _ = log_gamma(alpha, seed, stream, pos)
+    gx, pos, sx = log_gamma(alpha, seed, stream, 4)
+    gy, _, sy = log_gamma(alpha, seed, stream, pos)
     t = gy - gx
+    if math.isnan(t):  # both -inf (alpha below ~2e-307): the shrinking uniforms decide
+        t = (sy - sx) / alpha
     return 0.0 if t > 700.0 else 1.0 / (1.0 + math.exp(t))
 
 

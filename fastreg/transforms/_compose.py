@@ -34,6 +34,7 @@ from fastreg import _image
 from fastreg._interop import accepts_tensors
 from fastreg._calls import CallCounter
 from fastreg._validate import (
+    check_apart,
     check_image,
     check_out,
     check_outs_apart,
@@ -389,7 +390,9 @@ class Compose(Transform):
                 raise ValueError(f"out must have one array per image ({n}), got {len(out)}")
             for i, (o, s) in enumerate(zip(out, shapes)):
                 check_out(o, s, self._dtype, name=f"out[{i}]")
-            shared = check_outs_apart(out, inputs, [f"out[{i}]" for i in range(n)])
+            names = [f"out[{i}]" for i in range(n)]
+            check_apart(out, names)
+            shared = check_outs_apart(out, inputs, names)
             outs = out
         else:
             raise TypeError(f"out must be a numpy.ndarray or a list of arrays, got {type(out).__name__}")
