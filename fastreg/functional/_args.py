@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from fastreg._validate import check_count, check_real
+from fastreg._validate import check_count, check_flag, check_real
 
 PADDING_MODES = {"constant": 0, "edge": 1, "reflect": 2, "symmetric": 3}
 INTERPOLATIONS = ("nearest", "bilinear")  # of a rotation
@@ -129,13 +129,6 @@ def check_interpolation(interpolation):
     if not isinstance(interpolation, str) or interpolation not in INTERPOLATIONS:
         raise ValueError(f"interpolation must be 'nearest' or 'bilinear', got {interpolation!r}")
     return interpolation
-
-
-def check_bool(name, value):
-    """A bool (Python or NumPy), as bool."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
-    return bool(value)
 
 
 def check_center(center):
@@ -258,7 +251,7 @@ def check_antialias(antialias):
     """A bool (None means False, as torchvision)."""
     if antialias is None:
         return False
-    return check_bool("antialias", antialias)
+    return check_flag("antialias", antialias)
 
 
 def check_positive(name, value):

@@ -35,7 +35,7 @@ import numpy as np
 
 from fastreg import _geometry, _image
 from fastreg._interop import accepts_tensors
-from fastreg._validate import check_count, check_image, check_out
+from fastreg._validate import check_count, check_flag, check_image, check_out
 from fastreg.functional import _args
 from fastreg.functional._spec import encode
 from fastreg.functional._steps import CROP, HFLIP, PAD, VFLIP, one_step, run, step, steps_table
@@ -368,7 +368,7 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
     hwc = check_image("img", img)
     angle = _args.check_angle(angle)
     _args.check_interpolation(interpolation)
-    expand = _args.check_bool("expand", expand)
+    expand = check_flag("expand", expand)
     H, W, C = hwc.shape
     center = _args.check_center(center)
     masked = fill is not None

@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from fastreg._validate import check_probability
+from fastreg._validate import check_flag, check_probability
 from fastreg.functional import _args
 from fastreg.transforms._transform import Transform, check_seed
 
@@ -81,7 +81,7 @@ class RandomErasing(Transform):
         else:
             self._values = _args.channel_values("value", value)
         self.value = value if value is None or isinstance(value, (str, numbers.Real)) else tuple(value)
-        self.inplace = _args.check_bool("inplace", inplace)
+        self.inplace = check_flag("inplace", inplace)
         self.seed = check_seed(seed)
 
     def _spec_fields(self):

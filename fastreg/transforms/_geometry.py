@@ -17,7 +17,7 @@ Normalize (fastreg/fr_image.h).
 import math
 import numbers
 
-from fastreg._validate import check_probability
+from fastreg._validate import check_flag, check_probability
 from fastreg.functional import _args
 from fastreg.functional._args import check_size_pair
 from fastreg.transforms._transform import Transform, check_seed
@@ -282,7 +282,7 @@ class RandomRotation(Transform):
                  *, seed=0):
         self.degrees = _args.check_degrees(degrees)
         self.interpolation = _args.check_interpolation(interpolation)
-        self.expand = _args.check_bool("expand", expand)
+        self.expand = check_flag("expand", expand)
         self.center = _args.check_center(center)
         self._fill = None if fill is None else _args.parse_fill(fill)
         self.fill = fill if fill is None or isinstance(fill, numbers.Real) else tuple(fill)
