@@ -280,8 +280,9 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
     /* the candidates, and the valid gaps: gap q is valid unless both its
      * neighbours are protected (or missing) */
     uint8_t before = FR_TOK_PROTECTED;
+    int64_t *pos = w->pos;
     for (int64_t q = 0; q < len; q++) {
-        w->pos[C] = q;
+        pos[C] = q;
         C += (f[q] & (FR_TOK_PROTECTED | FR_TOK_HAS_SYN)) == FR_TOK_HAS_SYN;
         gap[G0] = q;
         G0 += !(before & f[q] & FR_TOK_PROTECTED);
@@ -355,9 +356,9 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
             }
         }
     }
-    const int64_t *tok = w->tok;
-    int64_t *tok2 = w->tok2, o = 0, q = 0;
-    uint8_t *flag2 = w->flag2;
+    const int64_t *__restrict tok = w->tok;
+    int64_t *__restrict tok2 = w->tok2, o = 0, q = 0;
+    uint8_t *__restrict flag2 = w->flag2;
     for (int64_t v = 0; v <= n; v++) {
         for (int64_t end = v < n ? at[v] : len; q < end; q++, o++) {
             tok2[o] = tok[q];
