@@ -171,20 +171,23 @@ static inline int64_t fr_text_collect(fr_text_work *w, uint8_t mask, uint8_t wan
     return m;
 }
 
-/* The flags of w's tokens; returns how many are unprotected. */
-static int64_t fr_text_set_flags(const fr_text_job *job, fr_text_work *w)
+/* Copies the n tokens of src (int32 when is32, else int64) into w with
+ * their flags; returns how many are unprotected. */
+FR_INLINE int64_t fr_text_take(const fr_text_job *job, fr_text_work *w, const void *src, int is32, int64_t n)
 {
     const uint8_t *lut = job->lut;
     uint64_t lut_size = (uint64_t)job->lut_size, id_mask = job->id_mask;
-    const int64_t *tok = w->tok;
+    int64_t *tok = w->tok, L = 0;
     uint8_t *flag = w->flag;
-    int64_t L = 0, len = w->len;
-    for (int64_t k = 0; k < len; k++) {
-        uint64_t id = (uint64_t)tok[k] & id_mask;
-        uint8_t f = id < lut_size ? lut[id] : fr_text_flags(job, tok[k]);
+    for (int64_t k = 0; k < n; k++) {
+        int64_t t = is32 ? ((const int32_t *)src)[k] : ((const int64_t *)src)[k];
+        uint64_t id = (uint64_t)t & id_mask;
+        uint8_t f = id < lut_size ? lut[id] : fr_text_flags(job, t);
+        tok[k] = t;
         flag[k] = f;
         L += !(f & FR_TOK_PROTECTED);
     }
+    w->len = n;
     return L;
 }
 
@@ -679,21 +682,15 @@ static int64_t fr_text_join(const fr_text_job *job, const fr_text_work *w, const
     return o;
 }
 
-/* Loads sequence i of a token-id batch into w. */
-static void fr_text_load_ids(const fr_text_job *job, fr_text_work *w, int64_t i)
+/* Loads sequence i of a token-id batch into w, with its flags; returns
+ * how many tokens are unprotected. */
+static int64_t fr_text_load_ids(const fr_text_job *job, fr_text_work *w, int64_t i)
 {
     int64_t start = job->offsets[i], len = job->offsets[i + 1] - start;
     const char *src = job->seq_ptrs ? (const char *)job->seq_ptrs[i]
                                     : (const char *)job->values + start * (job->is64 ? 8 : 4);
-    if (job->is64) {
-        memcpy(w->tok, src, (size_t)len * sizeof(int64_t));
-    } else {
-        const int32_t *src32 = (const int32_t *)src;
-        int64_t *tok = w->tok;
-        for (int64_t k = 0; k < len; k++)
-            tok[k] = src32[k];
-    }
-    w->len = len;
+    /* one loop per dtype */
+    return job->is64 ? fr_text_take(job, w, src, 0, len) : fr_text_take(job, w, src, 1, len);
 }
 
 /* Stores w as sequence i of a token-id batch; returns its length. */
@@ -711,10 +708,10 @@ static int64_t fr_text_store_ids(const fr_text_job *job, const fr_text_work *w, 
     return w->len;
 }
 
-/* Runs the pipeline on the sequence loaded in w (sequence i of the batch). */
-static void fr_text_pipeline(const fr_text_job *job, fr_text_work *w, int64_t i)
+/* Runs the pipeline on the sequence loaded in w (sequence i of the batch,
+ * with L unprotected tokens). */
+static void fr_text_pipeline(const fr_text_job *job, fr_text_work *w, int64_t i, int64_t L)
 {
-    int64_t L = fr_text_set_flags(job, w);
     if (L == 0)
         return;
     uint64_t index = job->indices ? job->indices[i] : (uint64_t)i;
@@ -772,7 +769,7 @@ static void fr_text_task(void *ctx, int64_t task)
         int64_t used = 0;
         for (int64_t i = first; i < last; i++) {
             fr_text_split(job, &w, span, cache, i);
-            fr_text_pipeline(job, &w, i);
+            fr_text_pipeline(job, &w, i, fr_text_take(job, &w, w.tok, 0, w.len));
             t->out_start[i] = used;
             job->out_len[i] = fr_text_join(job, &w, span, i, buf + used);
             used += job->out_len[i];
@@ -780,8 +777,7 @@ static void fr_text_task(void *ctx, int64_t task)
         t->task_buf[task] = buf;
     } else {
         for (int64_t i = first; i < last; i++) {
-            fr_text_load_ids(job, &w, i);
-            fr_text_pipeline(job, &w, i);
+            fr_text_pipeline(job, &w, i, fr_text_load_ids(job, &w, i));
             job->out_len[i] = fr_text_store_ids(job, &w, i);
         }
     }
