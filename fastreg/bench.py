@@ -165,6 +165,7 @@ def python_eda(sequences, synonyms, rng, key=None, protected=frozenset(), alpha_
     key = key or (lambda w: w)
     out = []
     for words in sequences:
+        words = list(words)  # the inputs are used again
         num_words = sum(1 for w in words if w not in protected)
         n_sr = max(1, int(alpha_sr * num_words))
         n_ri = max(1, int(alpha_ri * num_words))

@@ -133,6 +133,7 @@ def test_plain_python_eda_baseline():
     seqs = [[101, 5, 6, 7, 8, 9, 102]] * 50
     out = bench.python_eda(seqs, {5: [15], 6: [16, 17], 8: [18]}, rng, protected=frozenset({101, 102}))
     assert len(out) == 50 and any(o != seqs[0] for o in out)
+    assert seqs[0] == [101, 5, 6, 7, 8, 9, 102]  # inputs untouched
     for o in out:
         assert [t for t in o if t in (101, 102)] == [101, 102] and len(o) > 2
         assert set(o) <= {101, 102, 5, 6, 7, 8, 9, 15, 16, 17, 18}
