@@ -28,7 +28,10 @@ def measure(benchmark):
         threads = 1 if "1 thread" in contender.name else case.threads
         benchmark.group = case.title
         with fastreg.num_threads(min(threads, fastreg.threads.available_cores())):
-            benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=1)
+            if contender.max_repeat is None:
+                benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=1)
+            else:
+                benchmark.pedantic(fn, rounds=min(rounds, contender.max_repeat), iterations=1, warmup_rounds=0)
         if benchmark.stats is not None:
             _MEDIANS[case.title][contender.name] = benchmark.stats.stats.median
             _CASES[case.title] = case

@@ -171,12 +171,46 @@ def run_pipeline(object values, cnp.ndarray offsets, object indices, cnp.ndarray
     return not job.failed
 
 
-def all_contiguous(list arrays):
-    """Whether every array of `arrays` (numpy arrays) is C-contiguous."""
-    for a in arrays:
-        if not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a):
-            return False
-    return True
+def scan_arrays(list arrays):
+    """Lengths and layout of a list of numpy arrays, in one pass: (offsets,
+    dtype, contiguous).  offsets: int64 cumulative lengths along the first
+    axis; dtype: the arrays' one dtype when they share it (native byte order)
+    and are all 1-D, else None; contiguous: whether all are C-contiguous."""
+    cdef Py_ssize_t i, n = len(arrays)
+    cdef cnp.ndarray offsets = np.empty(n + 1, dtype=np.int64)
+    cdef int64_t *o = <int64_t *>cnp.PyArray_DATA(offsets)
+    cdef cnp.ndarray a
+    cdef int type0 = -1
+    cdef bint same = True, contiguous = True
+    o[0] = 0
+    for i in range(n):
+        a = <cnp.ndarray>arrays[i]
+        o[i + 1] = o[i] + (cnp.PyArray_DIM(a, 0) if cnp.PyArray_NDIM(a) else 1)
+        if i == 0:
+            type0 = cnp.PyArray_TYPE(a)
+        same = same and cnp.PyArray_NDIM(a) == 1 and cnp.PyArray_TYPE(a) == type0 and cnp.PyArray_ISNOTSWAPPED(a)
+        contiguous = contiguous and cnp.PyArray_IS_C_CONTIGUOUS(a)
+    return offsets, (arrays[0].dtype if n and same else None), contiguous
+
+
+def views(cnp.ndarray values, cnp.ndarray starts, cnp.ndarray stops):
+    """[values[starts[i]:stops[i]] for every i] (values: 1-D, C-contiguous,
+    native byte order; starts, stops: int64), built without Python slicing."""
+    cdef Py_ssize_t i, n = starts.shape[0]
+    cdef const int64_t *a = _i64(starts)
+    cdef const int64_t *b = _i64(stops)
+    cdef char *data = <char *>cnp.PyArray_DATA(values)
+    cdef int typenum = cnp.PyArray_TYPE(values)
+    cdef Py_ssize_t itemsize = cnp.PyArray_ITEMSIZE(values)
+    cdef cnp.npy_intp length
+    cdef cnp.ndarray view
+    cdef list out = [None] * n
+    for i in range(n):
+        length = b[i] - a[i]
+        view = cnp.PyArray_SimpleNewFromData(1, &length, typenum, data + a[i] * itemsize)
+        cnp.set_array_base(view, values)
+        out[i] = view
+    return out
 
 
 def run_text(bytes text, cnp.ndarray text_offsets, cnp.ndarray out_bound, object indices,

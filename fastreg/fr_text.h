@@ -83,7 +83,7 @@ typedef struct {
     int64_t *tok, *tok2; /* the sequence, and a second buffer to rebuild it into */
     uint8_t *flag, *flag2;
     int64_t *pos;        /* candidate positions */
-    int64_t *aux;        /* 4 * cap + 5: insertion bookkeeping */
+    int64_t *aux;        /* 6 * cap + 8: insertion bookkeeping */
     int64_t len;
 } fr_text_work;
 
@@ -161,12 +161,46 @@ static inline int64_t fr_text_pick_synonym(const fr_text_job *job, int64_t t, fr
 /* Positions whose flags equal `want` under `mask`, in order, into w->pos. */
 static inline int64_t fr_text_collect(fr_text_work *w, uint8_t mask, uint8_t want)
 {
-    int64_t m = 0;
-    for (int64_t i = 0; i < w->len; i++) {
-        w->pos[m] = i;
-        m += (w->flag[i] & mask) == want;
+    /* locals: a byte store may alias any field of w */
+    int64_t m = 0, len = w->len, *pos = w->pos;
+    const uint8_t *flag = w->flag;
+    for (int64_t i = 0; i < len; i++) {
+        pos[m] = i;
+        m += (flag[i] & mask) == want;
     }
     return m;
+}
+
+/* Copies the n tokens of src (int32 when is32, else int64) into w with
+ * their flags; returns how many are unprotected. */
+FR_INLINE int64_t fr_text_take(const fr_text_job *job, fr_text_work *w, const void *src, int is32, int64_t n)
+{
+    const uint8_t *lut = job->lut;
+    uint64_t lut_size = (uint64_t)job->lut_size, id_mask = job->id_mask;
+    int64_t *tok = w->tok, L = 0;
+    uint8_t *flag = w->flag;
+    for (int64_t k = 0; k < n; k++) {
+        int64_t t = is32 ? ((const int32_t *)src)[k] : ((const int64_t *)src)[k];
+        uint64_t id = (uint64_t)t & id_mask;
+        uint8_t f = id < lut_size ? lut[id] : fr_text_flags(job, t);
+        tok[k] = t;
+        flag[k] = f;
+        L += !(f & FR_TOK_PROTECTED);
+    }
+    w->len = n;
+    return L;
+}
+
+/* Makes tok2/flag2, holding `len` tokens, the sequence. */
+static inline void fr_text_flip(fr_text_work *w, int64_t len)
+{
+    int64_t *tok = w->tok;
+    uint8_t *flag = w->flag;
+    w->tok = w->tok2;
+    w->flag = w->flag2;
+    w->tok2 = tok;
+    w->flag2 = flag;
+    w->len = len;
 }
 
 /* Synonym replacement: k = min(n, m) distinct positions among the m that hold
@@ -177,38 +211,40 @@ static inline int64_t fr_text_collect(fr_text_work *w, uint8_t mask, uint8_t wan
 static void fr_text_replace(const fr_text_job *job, fr_text_work *w, fr_stream s, int64_t n)
 {
     int64_t m = fr_text_collect(w, FR_TOK_PROTECTED | FR_TOK_HAS_SYN, FR_TOK_HAS_SYN);
-    int64_t k = n < m ? n : m;
+    int64_t k = n < m ? n : m, *pos = w->pos, *tok = w->tok;
+    uint8_t *flag = w->flag;
     uint64_t j = 0;
     for (int64_t i = 0; i < k; i++) {
         int64_t r = i + fr_text_below(s, j++, m - i);
-        int64_t p = w->pos[r];
-        w->pos[r] = w->pos[i];
-        w->pos[i] = p;
-        int64_t t = fr_text_pick_synonym(job, w->tok[p], s, j++);
-        w->tok[p] = t;
-        w->flag[p] = fr_text_flags(job, t); /* never protected: the table holds no protected ids */
+        int64_t p = pos[r];
+        pos[r] = pos[i];
+        pos[i] = p;
+        int64_t t = fr_text_pick_synonym(job, tok[p], s, j++);
+        tok[p] = t;
+        flag[p] = fr_text_flags(job, t); /* never protected: the table holds no protected ids */
     }
 }
 
-/* Appends the tokens of bucket b (a linked list) to tok2/flag2 at *o. */
-static inline void fr_text_emit_bucket(const fr_text_job *job, fr_text_work *w, const int64_t *head,
-                                       const int64_t *next, const int64_t *node, int64_t b, int64_t *o)
+/* Step i of an insertion (words 3i, 3i+1, 3i+2): the new token into *t and
+ * its flags into *f, and the number of the valid gap it goes into, among the
+ * G valid gaps of the current sequence; a new token with synonyms becomes
+ * candidate number *C. */
+FR_INLINE int64_t fr_text_insert_draw(const fr_text_job *job, const fr_text_work *w, fr_stream s, int64_t i,
+                                      int64_t C0, int64_t *C, int64_t *extra, int64_t G, int64_t *t, uint8_t *f)
 {
-    for (int64_t k = head[b]; k >= 0; k = next[k]) {
-        w->tok2[*o] = node[k];
-        w->flag2[(*o)++] = fr_text_flags(job, node[k]);
-    }
+    uint64_t j = 3 * (uint64_t)i;
+    int64_t r = fr_text_below(s, j, *C);
+    int64_t src = r < C0 ? w->tok[w->pos[r]] : extra[r - C0];
+    *t = fr_text_pick_synonym(job, src, s, j + 1);
+    *f = fr_text_flags(job, *t);
+    if (*f & FR_TOK_HAS_SYN)
+        extra[(*C)++ - C0] = *t;
+    return fr_text_below(s, j + 2, G);
 }
 
-/* Appends the input tokens q0 .. q-1 to tok2/flag2 at *o. */
-static inline void fr_text_emit_run(fr_text_work *w, int64_t q0, int64_t q, int64_t *o)
-{
-    memcpy(w->tok2 + *o, w->tok + q0, (size_t)(q - q0) * sizeof(int64_t));
-    memcpy(w->flag2 + *o, w->flag + q0, (size_t)(q - q0));
-    *o += q - q0;
-}
-
-#define FR_TEXT_FEW_BUCKETS 32
+/* Insertions up to this many keep their places in a sorted array (O(n) per
+ * step, in cache and branch-free); more use a Fenwick tree (O(log len)). */
+#define FR_TEXT_FEW_INSERTS 128
 
 /* Random insertion, n times.  Step i draws, from words 3i, 3i+1, 3i+2:
  * - the source: number below(C) of the C candidates, which are the
@@ -223,114 +259,120 @@ static inline void fr_text_emit_run(fr_text_work *w, int64_t q0, int64_t q, int6
  * insertion into a valid gap of the input leaves the gaps on both sides of
  * the new token valid: the valid gaps of the current sequence are, bucket by
  * bucket, the j + 1 gaps around the j tokens inserted so far into each valid
- * gap of the input.  A Fenwick tree over the bucket weights j + 1 finds the
- * bucket and the place inside it in O(log len), and the buckets are linked
- * lists merged with the input at the end.  No candidate: no change. */
+ * gap of the input.
+ * - Few insertions: the new tokens are kept in sequence order with key
+ *   bucket + (number of new tokens before it).  A new token lies before gap
+ *   r of the current sequence iff its key is below r, so a token inserted
+ *   at gap r goes to place u = #(keys < r) with key r, and the keys after it
+ *   grow by one.
+ * - Many: a Fenwick tree over the bucket weights j + 1 finds the bucket and
+ *   the place inside it, and each bucket is a linked list.
+ * Both end with the new tokens in sequence order, each with the input token
+ * it goes before, merged with the input in one pass.  No candidate: no
+ * change. */
 static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s, int64_t n)
 {
-    int64_t len = w->len, C = fr_text_collect(w, FR_TOK_PROTECTED | FR_TOK_HAS_SYN, FR_TOK_HAS_SYN);
-    if (C == 0 || n <= 0)
-        return;
+    int64_t len = w->len, C = 0, G0 = 0;
     const uint8_t *f = w->flag;
-    int64_t C0 = C, G0 = 0;
-    int64_t *fen = w->aux;              /* 2 len + 3: Fenwick tree over the buckets, 1-based,
-                                         * padded to 2 top with INT64_MAX for a branchless descent */
-    int64_t *head = fen + 2 * len + 3;  /* len + 1: first inserted node of each bucket */
-    int64_t *gap = head + len + 1;      /* len + 1: the input gap of each bucket */
-    int64_t *next = gap + len + 1;      /* n: next node in the bucket */
-    int64_t *node = next + n;           /* n: token of each node */
-    int64_t *bucket = node + n;         /* n: bucket of each node */
-    int64_t *extra = bucket + n;        /* n: inserted candidates */
-    /* gap q is valid unless both its neighbours are protected (or missing) */
-    gap[G0] = 0;
-    G0 += !(f[0] & FR_TOK_PROTECTED);
-    for (int64_t q = 1; q < len; q++) {
+    int64_t *gap = w->aux;                        /* len + 1: the input gap of each bucket */
+    int64_t *extra = gap + len + 1;               /* n: inserted candidates */
+    int64_t *node = extra + n;                    /* n: the new tokens in sequence order */
+    int64_t *at = node + n;                       /* n: the input token each goes before */
+    uint8_t *node_flag = (uint8_t *)(at + n);     /* n bytes */
+    int64_t *more = at + n + n / 8 + 1;           /* Fenwick: 3 len + 5 + 2.125 n */
+    /* the candidates, and the valid gaps: gap q is valid unless both its
+     * neighbours are protected (or missing) */
+    uint8_t before = FR_TOK_PROTECTED;
+    int64_t *pos = w->pos;
+    for (int64_t q = 0; q < len; q++) {
+        pos[C] = q;
+        C += (f[q] & (FR_TOK_PROTECTED | FR_TOK_HAS_SYN)) == FR_TOK_HAS_SYN;
         gap[G0] = q;
-        G0 += !(f[q - 1] & f[q] & FR_TOK_PROTECTED);
+        G0 += !(before & f[q] & FR_TOK_PROTECTED);
+        before = f[q];
     }
     gap[G0] = len;
-    G0 += !(f[len - 1] & FR_TOK_PROTECTED);
-    int64_t top = 1;
-    while (top * 2 <= G0)
-        top *= 2;
-    for (int64_t b = 1; b <= G0; b++)
-        fen[b] = b & -b;
-    for (int64_t b = G0 + 1; b < 2 * top; b++)
-        fen[b] = INT64_MAX;
-    for (int64_t b = 0; b < G0; b++)
-        head[b] = -1;
-    for (int64_t i = 0; i < n; i++) {
-        uint64_t j = 3 * (uint64_t)i;
-        int64_t r = fr_text_below(s, j, C);
-        int64_t src = r < C0 ? w->tok[w->pos[r]] : extra[r - C0];
-        int64_t t = fr_text_pick_synonym(job, src, s, j + 1);
-        int64_t rem = fr_text_below(s, j + 2, G0 + i), b = 0;
-        for (int64_t step = top; step; step >>= 1) {
-            int64_t v = fen[b + step], take = v <= rem;
-            b += take ? step : 0;
-            rem -= take ? v : 0;
-        }
-        for (int64_t k = b + 1; k <= G0; k += k & -k)
-            fen[k] += 1;
-        node[i] = t;
-        bucket[i] = b;
-        if (rem == 0) {
-            next[i] = head[b];
-            head[b] = i;
-        } else {
-            int64_t p = head[b];
-            while (--rem)
-                p = next[p];
-            next[i] = next[p];
-            next[p] = i;
-        }
-        if (fr_text_flags(job, t) & FR_TOK_HAS_SYN)
-            extra[C++ - C0] = t;
-    }
-    /* Merge: the input runs between the filled buckets, then each bucket's
-     * list.  With few filled buckets, only those are visited (sorted). */
-    int64_t few[FR_TEXT_FEW_BUCKETS], n_few = 0;
-    for (int64_t i = 0; i < n && n_few <= FR_TEXT_FEW_BUCKETS; i++) {
-        int64_t b = bucket[i], seen = 0;
-        for (int64_t u = 0; u < n_few; u++)
-            seen |= few[u] == b;
-        if (!seen) {
-            if (n_few == FR_TEXT_FEW_BUCKETS) {
-                n_few++;
-                break;
+    G0 += !(before & FR_TOK_PROTECTED);
+    if (C == 0 || n <= 0)
+        return;
+    int64_t C0 = C, t;
+    uint8_t tf;
+    if (n <= FR_TEXT_FEW_INSERTS) {
+        int64_t *key = at;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t r = fr_text_insert_draw(job, w, s, i, C0, &C, extra, G0 + i, &t, &tf), u = 0;
+            for (int64_t v = 0; v < i; v++)
+                u += key[v] < r;
+            for (int64_t v = i; v > u; v--) {
+                key[v] = key[v - 1] + 1;
+                node[v] = node[v - 1];
+                node_flag[v] = node_flag[v - 1];
             }
-            int64_t u = n_few++;
-            while (u > 0 && few[u - 1] > b) {
-                few[u] = few[u - 1];
-                u--;
-            }
-            few[u] = b;
+            key[u] = r;
+            node[u] = t;
+            node_flag[u] = tf;
         }
-    }
-    int64_t o = 0, q0 = 0;
-    if (n_few <= FR_TEXT_FEW_BUCKETS) {
-        for (int64_t u = 0; u < n_few; u++) {
-            fr_text_emit_run(w, q0, gap[few[u]], &o);
-            q0 = gap[few[u]];
-            fr_text_emit_bucket(job, w, head, next, node, few[u], &o);
-        }
+        for (int64_t v = 0; v < n; v++)
+            at[v] = gap[key[v] - v];
     } else {
+        int64_t *fen = more;                  /* 2 len + 3: Fenwick tree over the buckets, 1-based,
+                                               * padded to 2 top with INT64_MAX for a branchless descent */
+        int64_t *head = fen + 2 * len + 3;    /* len + 1: first inserted token of each bucket */
+        int64_t *next = head + len + 1;       /* n: next in the bucket */
+        int64_t *tok = next + n;              /* n: in insertion order */
+        uint8_t *tok_flag = (uint8_t *)(tok + n);      /* n bytes */
+        int64_t top = 1;
+        while (top * 2 <= G0)
+            top *= 2;
+        for (int64_t b = 1; b <= G0; b++)
+            fen[b] = b & -b;
+        for (int64_t b = G0 + 1; b < 2 * top; b++)
+            fen[b] = INT64_MAX;
+        for (int64_t b = 0; b < G0; b++)
+            head[b] = -1;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t rem = fr_text_insert_draw(job, w, s, i, C0, &C, extra, G0 + i, &tok[i], &tok_flag[i]), b = 0;
+            for (int64_t step = top; step; step >>= 1) {
+                int64_t v = fen[b + step], take = v <= rem;
+                b += take ? step : 0;
+                rem -= take ? v : 0;
+            }
+            for (int64_t k = b + 1; k <= G0; k += k & -k)
+                fen[k] += 1;
+            if (rem == 0) {
+                next[i] = head[b];
+                head[b] = i;
+            } else {
+                int64_t p = head[b];
+                while (--rem)
+                    p = next[p];
+                next[i] = next[p];
+                next[p] = i;
+            }
+        }
+        int64_t v = 0;
         for (int64_t b = 0; b < G0; b++) {
-            if (head[b] >= 0) {
-                fr_text_emit_run(w, q0, gap[b], &o);
-                q0 = gap[b];
-                fr_text_emit_bucket(job, w, head, next, node, b, &o);
+            for (int64_t k = head[b]; k >= 0; k = next[k], v++) {
+                node[v] = tok[k];
+                node_flag[v] = tok_flag[k];
+                at[v] = gap[b];
             }
         }
     }
-    fr_text_emit_run(w, q0, len, &o);
-    int64_t *tt = w->tok;
-    uint8_t *ff = w->flag;
-    w->tok = w->tok2;
-    w->flag = w->flag2;
-    w->tok2 = tt;
-    w->flag2 = ff;
-    w->len = o;
+    const int64_t *__restrict tok = w->tok;
+    int64_t *__restrict tok2 = w->tok2, o = 0, q = 0;
+    uint8_t *__restrict flag2 = w->flag2;
+    for (int64_t v = 0; v <= n; v++) {
+        for (int64_t end = v < n ? at[v] : len; q < end; q++, o++) {
+            tok2[o] = tok[q];
+            flag2[o] = f[q];
+        }
+        if (v < n) {
+            tok2[o] = node[v];
+            flag2[o++] = node_flag[v];
+        }
+    }
+    fr_text_flip(w, o);
 }
 
 /* Random swap, n times: with the m unprotected positions (fixed by swaps),
@@ -341,16 +383,19 @@ static void fr_text_swap(fr_text_work *w, fr_stream s, int64_t n)
     int64_t m = fr_text_collect(w, FR_TOK_PROTECTED, 0);
     if (m < 2)
         return;
+    const int64_t *pos = w->pos;
+    int64_t *tok = w->tok;
+    uint8_t *flag = w->flag;
     for (int64_t i = 0; i < n; i++) {
         int64_t a = fr_text_below(s, 2 * (uint64_t)i, m);
         int64_t b = fr_text_below(s, 2 * (uint64_t)i + 1, m - 1);
         b += b >= a;
-        int64_t pa = w->pos[a], pb = w->pos[b], t = w->tok[pa];
-        uint8_t f = w->flag[pa];
-        w->tok[pa] = w->tok[pb];
-        w->flag[pa] = w->flag[pb];
-        w->tok[pb] = t;
-        w->flag[pb] = f;
+        int64_t pa = pos[a], pb = pos[b], t = tok[pa];
+        uint8_t f = flag[pa];
+        tok[pa] = tok[pb];
+        flag[pa] = flag[pb];
+        tok[pb] = t;
+        flag[pb] = f;
     }
 }
 
@@ -360,48 +405,36 @@ static void fr_text_swap(fr_text_work *w, fr_stream s, int64_t n)
  * unprotected tokens is kept. */
 static void fr_text_delete(fr_text_work *w, fr_stream s, uint64_t threshold)
 {
-    int64_t len = w->len, kept_free = 0, m = 0;
-    uint8_t *keep = (uint8_t *)w->pos; /* free scratch: len bytes */
-    const uint8_t *f = w->flag;
-    int64_t i = 0;
-    for (; i + 1 < len; i += 2) {
-        uint64_t word = fr_word(s, (uint64_t)i >> 1);
-        int free0 = !(f[i] & FR_TOK_PROTECTED), free1 = !(f[i + 1] & FR_TOK_PROTECTED);
-        uint8_t k0 = !free0 | ((word & 0xffffffffu) >= threshold);
-        uint8_t k1 = !free1 | ((word >> 32) >= threshold);
-        keep[i] = k0;
-        keep[i + 1] = k1;
-        m += free0 + free1;
-        kept_free += (k0 & free0) + (k1 & free1);
-    }
-    if (i < len) {
-        int free0 = !(f[i] & FR_TOK_PROTECTED);
-        uint8_t k0 = !free0 | ((fr_word(s, (uint64_t)i >> 1) & 0xffffffffu) >= threshold);
-        keep[i] = k0;
-        m += free0;
-        kept_free += k0 & free0;
-    }
-    if (m == 0)
-        return;
-    if (kept_free == 0) {
-        int64_t r = fr_text_below(s, (uint64_t)len, m);
-        for (int64_t i = 0;; i++) {
-            if (!(w->flag[i] & FR_TOK_PROTECTED)) {
-                if (r == 0) {
-                    keep[i] = 1;
-                    break;
-                }
-                r--;
-            }
+    const int64_t *tok = w->tok;
+    const uint8_t *flag = w->flag;
+    int64_t *tok2 = w->tok2, len = w->len, keep_at = -1;
+    uint8_t *flag2 = w->flag2;
+    for (;;) {
+        /* the kept tokens into tok2, in one pass; keep_at: also keep that one */
+        int64_t o = 0, m = 0, kept_free = 0;
+        uint64_t word = 0;
+        for (int64_t i = 0; i < len; i++) {
+            if (!(i & 1))
+                word = fr_word(s, (uint64_t)i >> 1);
+            int64_t free_ = !(flag[i] & FR_TOK_PROTECTED);
+            int64_t keep = !free_ | ((word >> (32 * (i & 1)) & 0xffffffffu) >= threshold) | (i == keep_at);
+            tok2[o] = tok[i];
+            flag2[o] = flag[i];
+            o += keep;
+            m += free_;
+            kept_free += keep & free_;
         }
+        if (m == 0)
+            return;
+        if (kept_free > 0) {
+            fr_text_flip(w, o);
+            return;
+        }
+        int64_t r = fr_text_below(s, (uint64_t)len, m);
+        for (keep_at = 0;; keep_at++)
+            if (!(flag[keep_at] & FR_TOK_PROTECTED) && r-- == 0)
+                break;
     }
-    int64_t o = 0;
-    for (int64_t i = 0; i < len; i++) {
-        w->tok[o] = w->tok[i];
-        w->flag[o] = w->flag[i];
-        o += keep[i];
-    }
-    w->len = o;
 }
 
 static int64_t fr_text_stage_n(const fr_text_stage *st, int64_t L)
@@ -649,20 +682,15 @@ static int64_t fr_text_join(const fr_text_job *job, const fr_text_work *w, const
     return o;
 }
 
-/* Loads sequence i of a token-id batch into w. */
-static void fr_text_load_ids(const fr_text_job *job, fr_text_work *w, int64_t i)
+/* Loads sequence i of a token-id batch into w, with its flags; returns
+ * how many tokens are unprotected. */
+static int64_t fr_text_load_ids(const fr_text_job *job, fr_text_work *w, int64_t i)
 {
     int64_t start = job->offsets[i], len = job->offsets[i + 1] - start;
     const char *src = job->seq_ptrs ? (const char *)job->seq_ptrs[i]
                                     : (const char *)job->values + start * (job->is64 ? 8 : 4);
-    if (job->is64) {
-        memcpy(w->tok, src, (size_t)len * sizeof(int64_t));
-    } else {
-        const int32_t *src32 = (const int32_t *)src;
-        for (int64_t k = 0; k < len; k++)
-            w->tok[k] = src32[k];
-    }
-    w->len = len;
+    /* one loop per dtype */
+    return job->is64 ? fr_text_take(job, w, src, 0, len) : fr_text_take(job, w, src, 1, len);
 }
 
 /* Stores w as sequence i of a token-id batch; returns its length. */
@@ -673,20 +701,17 @@ static int64_t fr_text_store_ids(const fr_text_job *job, const fr_text_work *w, 
         memcpy((int64_t *)job->out + at, w->tok, (size_t)w->len * sizeof(int64_t));
     } else {
         int32_t *dst = (int32_t *)job->out + at;
-        for (int64_t k = 0; k < w->len; k++)
-            dst[k] = (int32_t)w->tok[k];
+        const int64_t *tok = w->tok;
+        for (int64_t k = 0, len = w->len; k < len; k++)
+            dst[k] = (int32_t)tok[k];
     }
     return w->len;
 }
 
-/* Runs the pipeline on the sequence loaded in w (sequence i of the batch). */
-static void fr_text_pipeline(const fr_text_job *job, fr_text_work *w, int64_t i)
+/* Runs the pipeline on the sequence loaded in w (sequence i of the batch,
+ * with L unprotected tokens). */
+static void fr_text_pipeline(const fr_text_job *job, fr_text_work *w, int64_t i, int64_t L)
 {
-    int64_t L = 0;
-    for (int64_t k = 0; k < w->len; k++) {
-        w->flag[k] = fr_text_flags(job, w->tok[k]);
-        L += !(w->flag[k] & FR_TOK_PROTECTED);
-    }
     if (L == 0)
         return;
     uint64_t index = job->indices ? job->indices[i] : (uint64_t)i;
@@ -717,9 +742,9 @@ static void fr_text_task(void *ctx, int64_t task)
         int64_t c = job->bound[i + 1] - job->bound[i];
         cap = c > cap ? c : cap;
     }
-    /* one block: tok, tok2, pos (cap each), aux (4 cap + 5), flag, flag2 (cap bytes each),
+    /* one block: tok, tok2, pos (cap each), aux (6 cap + 8), flag, flag2 (cap bytes each),
      * and in text mode the spans (cap) */
-    size_t ints = ((size_t)(7 * cap + 5) * sizeof(int64_t) + 2 * (size_t)cap + 7) / 8 * 8;
+    size_t ints = ((size_t)(9 * cap + 8) * sizeof(int64_t) + 2 * (size_t)cap + 7) / 8 * 8;
     size_t spans = t ? (size_t)cap * sizeof(fr_text_span) + FR_TEXT_CACHE * sizeof(fr_text_slot) : 0;
     int64_t *block = (int64_t *)malloc(ints + spans);
     char *buf = t ? (char *)malloc((size_t)(t->out_bound[last] - t->out_bound[first]) + 1) : NULL;
@@ -734,7 +759,7 @@ static void fr_text_task(void *ctx, int64_t task)
     w.tok2 = block + cap;
     w.pos = block + 2 * cap;
     w.aux = block + 3 * cap;
-    w.flag = (uint8_t *)(block + 7 * cap + 5);
+    w.flag = (uint8_t *)(block + 9 * cap + 8);
     w.flag2 = w.flag + cap;
     if (t) {
         fr_text_slot *cache = (fr_text_slot *)((char *)block + ints);
@@ -744,7 +769,7 @@ static void fr_text_task(void *ctx, int64_t task)
         int64_t used = 0;
         for (int64_t i = first; i < last; i++) {
             fr_text_split(job, &w, span, cache, i);
-            fr_text_pipeline(job, &w, i);
+            fr_text_pipeline(job, &w, i, fr_text_take(job, &w, w.tok, 0, w.len));
             t->out_start[i] = used;
             job->out_len[i] = fr_text_join(job, &w, span, i, buf + used);
             used += job->out_len[i];
@@ -752,8 +777,7 @@ static void fr_text_task(void *ctx, int64_t task)
         t->task_buf[task] = buf;
     } else {
         for (int64_t i = first; i < last; i++) {
-            fr_text_load_ids(job, &w, i);
-            fr_text_pipeline(job, &w, i);
+            fr_text_pipeline(job, &w, i, fr_text_load_ids(job, &w, i));
             job->out_len[i] = fr_text_store_ids(job, &w, i);
         }
     }

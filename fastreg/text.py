@@ -157,9 +157,8 @@ class _Batch:
         self.texts = texts
 
     def _take_arrays(self, arrays):
-        dtypes = [a.dtype for a in arrays]
-        kinds = set(dtypes)
-        if not kinds <= _INT_DTYPES or {a.ndim for a in arrays} - {1} or np.dtype(np.uint64) in kinds:
+        self.offsets, dtype, contiguous = _text.scan_arrays(arrays)  # one pass in C
+        if dtype is None or dtype not in _INT_DTYPES or dtype == np.uint64:
             for i, a in enumerate(arrays):  # name the culprit
                 if a.dtype not in _INT_DTYPES:
                     raise TypeError(f"batch[{i}] must have an integer dtype, got {a.dtype}")
@@ -167,10 +166,9 @@ class _Batch:
                     raise ValueError(f"batch[{i}] must be 1-D, got shape {a.shape}")
                 if a.dtype == np.uint64 and a.size and int(a.max()) > _INT64_MAX:
                     raise ValueError(f"batch[{i}] holds values past 2**63 - 1")
-        kind = np.int32 if kinds == {np.dtype(np.int32)} else np.int64
-        self._set_lengths([a.shape[0] for a in arrays])
-        self.dtypes = dtypes
-        if arrays and len(kinds) == 1 and kind == dtypes[0] and _text.all_contiguous(arrays):
+        self.dtypes = [dtype] if dtype is not None else [a.dtype for a in arrays]
+        kind = np.int32 if set(self.dtypes) == {np.dtype(np.int32)} else np.int64
+        if arrays and dtype == kind and contiguous:
             self.values = arrays  # the kernels read each array in place
         else:
             self.values = np.concatenate(arrays, dtype=kind, casting="unsafe") if arrays else np.empty(0, kind)
@@ -204,15 +202,15 @@ class _Batch:
         or values[offsets[i]:stops[i]] when `stops` is given (not for pairs)."""
         if self.kind == "pair":
             return like_input(values, self.tensors), like_input(offsets, self.tensors)
-        starts = offsets.tolist()
-        stops = starts[1:] if stops is None else stops.tolist()
+        if stops is None:
+            offsets, stops = offsets[:-1], offsets[1:]
         if self.kind == "lists":
             flat = values.tolist()
-            return [flat[a:b] for a, b in zip(starts, stops)]
-        if all(d == values.dtype for d in self.dtypes):
-            parts = [values[a:b] for a, b in zip(starts, stops)]
+            return [flat[a:b] for a, b in zip(offsets.tolist(), stops.tolist())]
+        if len(self.dtypes) == 1:  # views of one buffer
+            parts = _text.views(values.astype(self.dtypes[0], copy=False), offsets, stops)
         else:
-            parts = [values[a:b].astype(d) for a, b, d in zip(starts, stops, self.dtypes)]
+            parts = [values[a:b].astype(d) for a, b, d in zip(offsets.tolist(), stops.tolist(), self.dtypes)]
         if self.tensors:
             return [like_input(p, True) for p in parts]
         return parts

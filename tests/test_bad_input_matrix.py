@@ -91,9 +91,9 @@ APIS = [
     Api("mixup", lambda x: F.mixup(x, 0.3, [1, 2, 3, 0][:len(x)]), batch, "images"),
     Api("cutmix", lambda x: F.cutmix(x, [[1, 2, 5, 6]] * len(x), [1, 2, 3, 0][:len(x)]), batch,
         "images", sizes=("box",)),
-    Api("MixUp", lambda x: T.MixUp(1.0, num_classes=3, seed=1)(x, np.arange(len(x)) % 3), batch,
+    Api("MixUp", lambda x: T.MixUp(1.0, num_classes=3, seed=1)(x, np.arange(len(x)) % 3, index=0), batch,
         "images", sizes=("labels",)),
-    Api("CutMix", lambda x: T.CutMix(1.0, num_classes=3, seed=1)(x, np.arange(len(x)) % 3), batch,
+    Api("CutMix", lambda x: T.CutMix(1.0, num_classes=3, seed=1)(x, np.arange(len(x)) % 3, index=0), batch,
         "images", sizes=("labels",)),
     Api("random_deletion", lambda x: TX.random_deletion([x], 0.3, seed=1),
         lambda: RNG.integers(0, 50, 12), "batch[0]", bad_dtype=np.float32),
@@ -254,7 +254,7 @@ def test_crops_past_2_31_elements():
     assert np.array_equal(F.crop(img, h - 3, w - 5, 3, 5), img[h - 3:, w - 5:])
     assert np.array_equal(F.center_crop(img, 6), img[h // 2 - 3:h // 2 + 3, w // 2 - 3:w // 2 + 3])
     aug = T.Compose([T.CenterCrop(4), T.RandomHorizontalFlip(p=1.0)])
-    assert np.array_equal(aug(img), img[h // 2 - 2:h // 2 + 2, w // 2 - 2:w // 2 + 2][:, ::-1])
+    assert np.array_equal(aug(img, index=0), img[h // 2 - 2:h // 2 + 2, w // 2 - 2:w // 2 + 2][:, ::-1])
     crop = T.RandomCrop(8, seed=1)
     top, left = (crop.params(0, shape=img.shape)[k] for k in ("top", "left"))
     assert np.array_equal(crop(img, index=0), img[top:top + 8, left:left + 8])

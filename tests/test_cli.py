@@ -1,6 +1,7 @@
 """The command line: info, bench --quick --json, and the demo end to end."""
 
 import json
+import random
 import subprocess
 import sys
 
@@ -127,3 +128,17 @@ def test_demo_captions_break_between_words():
             for value in op.values():
                 for name in value if isinstance(value, list) else []:
                     assert name in words, (name, caption)
+
+
+def test_plain_python_eda_baseline():
+    # the bench's plain-Python EDA keeps protected ids in order and changes the rest
+    rng = random.Random(0)
+    seqs = [[101, 5, 6, 7, 8, 9, 102]] * 50
+    out = bench.python_eda(seqs, {5: [15], 6: [16, 17], 8: [18]}, rng, protected=frozenset({101, 102}))
+    assert len(out) == 50 and any(o != seqs[0] for o in out)
+    assert seqs[0] == [101, 5, 6, 7, 8, 9, 102]  # inputs untouched
+    for o in out:
+        assert [t for t in o if t in (101, 102)] == [101, 102] and len(o) > 2
+        assert set(o) <= {101, 102, 5, 6, 7, 8, 9, 15, 16, 17, 18}
+    texts = bench.python_eda_sentences(["The quick brown fox, and the dog."] * 20, {"quick": ["fast"]}, rng)
+    assert all(isinstance(t, str) and t for t in texts)

@@ -115,6 +115,31 @@ def test_list_form_matches_reference(name):
     assert sequences(out) == sequences(ragged)
 
 
+@pytest.mark.parametrize("dtype", [np.int16, np.int32, np.int64, np.uint32])
+@pytest.mark.parametrize("strided", [False, True])
+def test_list_of_arrays_of_one_dtype(dtype, strided):
+    # int32 and int64 arrays are read in place, others converted; results are
+    # views of one new buffer in the input dtype, sequence by sequence
+    values, offsets = make_batch(9, dtype=np.int64)
+    seqs = [np.repeat(values[a:b], 2)[::2] if strided else values[a:b].copy()
+            for a, b in zip(offsets[:-1], offsets[1:])]
+    seqs = [s.astype(dtype, copy=False) for s in seqs]
+    before = [s.copy() for s in seqs]
+    eda = text.EDA(0.3, 0.3, 0.3, 0.3, synonyms=TABLE, protected=PROTECTED, seed=2)
+    out = eda(seqs, epoch=1, indices=np.arange(len(seqs)))
+    expected = ref.eda(before, alpha_sr=0.3, alpha_ri=0.3, alpha_rs=0.3, p_rd=0.3, synonyms=TABLE,
+                       protected=PROTECTED, seed=2, epoch=1)
+    assert_same(out, expected)
+    for x, y in zip(seqs, before):
+        np.testing.assert_array_equal(x, y)
+    assert all(o.flags.c_contiguous and o.flags.writeable for o in out)
+    assert not any(np.shares_memory(o, s) for o, s in zip(out, seqs))
+    k = next(i for i, o in enumerate(out) if o.size)
+    assert out[k].base is not None and all(o.base is out[k].base for o in out if o.size)
+    out[k][:] = 7  # the views do not overlap: the others keep their tokens
+    assert_same(out[k + 1:], expected[k + 1:])
+
+
 @pytest.mark.parametrize("alphas", [(0.1, 0.1, 0.1, 0.1), (0.5, 0.3, 0.2, 0.4), (1.0, 1.0, 1.0, 1.0),
                                     (0.0, 0.2, 0.0, 0.3), (0.0, 0.0, 0.0, 0.0)])
 @pytest.mark.parametrize("dtype", [np.int32, np.int64])
@@ -239,9 +264,10 @@ def test_insertion_adds_exactly_n():
             assert all(t not in PROTECTED for t in inserted)
 
 
-@pytest.mark.parametrize("n", [20, 50, 0.9])
-def test_many_insertions_match_reference(n):
-    batch = make_batch(28, n=40, max_len=120)
+@pytest.mark.parametrize("n,max_len", [(20, 120), (50, 120), (0.9, 120), (128, 150), (129, 150), (0.95, 300)])
+def test_many_insertions_match_reference(n, max_len):
+    # up to 128 insertions keep a sorted array of places, more a Fenwick tree
+    batch = make_batch(28, n=12 if max_len > 120 else 40, max_len=max_len)
     kw = dict(seed=3, protected=PROTECTED)
     assert_same(text.random_insertion(batch, n, TABLE, **kw), ref.random_insertion(batch, n, TABLE, **kw))
 
