@@ -48,6 +48,9 @@ enum { FR_NEAREST = 0, FR_NEAREST_EXACT = 1, FR_BILINEAR = 2, FR_BICUBIC = 3 };
 /* Rows the horizontal pass runs at once, at most. */
 #define FR_RESAMPLE_MAX_BATCH 8
 
+/* Bytes of a row's end the horizontal pass copies to read past it, at most. */
+#define FR_RESAMPLE_TAIL 128
+
 typedef struct {
     int64_t in_size, out_size;
     int64_t taps;       /* filter taps per output index, at most */
@@ -460,35 +463,53 @@ FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_madd_pairs_avx512(__m512i win, const in
 }
 #endif
 
-/* Horizontal pass of 2 * LANES / 4 rows at once (two registers of LANES / 4
+/* Output pixels [X0, X1) of 2 * LANES / 4 rows (two registers of LANES / 4
  * rows that share each weight and mask load), C channels (a constant after
- * inlining): per output pixel, 16-byte windows of its taps, two taps per
- * multiply.  Output pixels whose windows would pass the end of the row take
- * the scalar loop. */
+ * inlining), reading the rows S shifted by BASE bytes: per output pixel,
+ * 16-byte windows of its taps, two taps per multiply. */
+#define FR_RESAMPLE_HPIXELS(SUFFIX, VI, C, S, BASE, X0, X1)                           \
+    for (int64_t x = (X0); x < (X1); x++) {                                           \
+        int64_t off = (int64_t)first[x] * (C) - (BASE);                               \
+        const int16_t *w = weight + x * stride;                                       \
+        int32_t n = count[x];                                                         \
+        VI acc0 = (VI){0} + half, acc1 = acc0;                                        \
+        for (int32_t k0 = 0; k0 < n; k0 += span) {                                    \
+            fr_rs_window_##SUFFIX##_t win0 = fr_rs_window_##SUFFIX((S), off + k0 * (C)); \
+            fr_rs_window_##SUFFIX##_t win1 = fr_rs_window_##SUFFIX((S) + G, off + k0 * (C)); \
+            for (int j = 0; j < pairs && k0 + 2 * j < n; j++) {                       \
+                acc0 += fr_rs_madd_pairs_##SUFFIX(win0, masks[j], w + k0 + 2 * j);    \
+                acc1 += fr_rs_madd_pairs_##SUFFIX(win1, masks[j], w + k0 + 2 * j);    \
+            }                                                                         \
+        }                                                                             \
+        fr_rs_storepx_##SUFFIX(dst, x * (C), acc0 >> precision, (C));                 \
+        fr_rs_storepx_##SUFFIX(dst + G, x * (C), acc1 >> precision, (C));             \
+    }
+
+/* Horizontal pass of 2 * LANES / 4 rows.  Output pixels whose windows would
+ * pass the end of the row read a zero-padded copy of the row's end instead
+ * (when it fits FR_RESAMPLE_TAIL bytes; past that, a scalar loop). */
 #define FR_RESAMPLE_HROWS(SUFFIX, VI, LANES, C)                                       \
     {                                                                                 \
         const int span = fr_rs_window_span(C), pairs = (span + 1) / 2;                \
         int8_t masks[8][16];                                                          \
         fr_rs_pair_masks((C), masks);                                                 \
-        int64_t x_end = out_size;                                                     \
+        int64_t x_end = out_size, row_end = in_size * (C), tail_base = row_end;       \
         while (x_end > 0 && (first[x_end - 1] + (count[x_end - 1] - 1) / span * span) * (C) + 16 > \
-                                in_size * (C))                                        \
+                                row_end)                                              \
             x_end--;                                                                  \
-        for (int64_t x = 0; x < x_end; x++) {                                         \
-            int64_t off = (int64_t)first[x] * (C);                                    \
-            const int16_t *w = weight + x * stride;                                   \
-            int32_t n = count[x];                                                     \
-            VI acc0 = (VI){0} + half, acc1 = acc0;                                    \
-            for (int32_t k0 = 0; k0 < n; k0 += span) {                                \
-                fr_rs_window_##SUFFIX##_t win0 = fr_rs_window_##SUFFIX(src, off + k0 * (C)); \
-                fr_rs_window_##SUFFIX##_t win1 = fr_rs_window_##SUFFIX(src + G, off + k0 * (C)); \
-                for (int j = 0; j < pairs && k0 + 2 * j < n; j++) {                   \
-                    acc0 += fr_rs_madd_pairs_##SUFFIX(win0, masks[j], w + k0 + 2 * j); \
-                    acc1 += fr_rs_madd_pairs_##SUFFIX(win1, masks[j], w + k0 + 2 * j); \
-                }                                                                     \
+        FR_RESAMPLE_HPIXELS(SUFFIX, VI, C, src, 0, 0, x_end)                          \
+        for (int64_t x = x_end; x < out_size; x++)                                    \
+            tail_base = first[x] * (C) < tail_base ? first[x] * (C) : tail_base;      \
+        if (row_end - tail_base + 16 <= FR_RESAMPLE_TAIL) {                           \
+            uint8_t buf[2 * G][FR_RESAMPLE_TAIL];                                     \
+            const uint8_t *tail[2 * G];                                               \
+            for (int r = 0; r < 2 * G; r++) {                                         \
+                memcpy(buf[r], src[r] + tail_base, (size_t)(row_end - tail_base));    \
+                memset(buf[r] + row_end - tail_base, 0, (size_t)(FR_RESAMPLE_TAIL - row_end + tail_base)); \
+                tail[r] = buf[r];                                                     \
             }                                                                         \
-            fr_rs_storepx_##SUFFIX(dst, x * (C), acc0 >> precision, (C));             \
-            fr_rs_storepx_##SUFFIX(dst + G, x * (C), acc1 >> precision, (C));         \
+            FR_RESAMPLE_HPIXELS(SUFFIX, VI, C, tail, tail_base, x_end, out_size)      \
+            x_end = out_size;                                                         \
         }                                                                             \
         for (int r = 0; r < 2 * G; r++)                                               \
             for (int64_t x = x_end; x < out_size; x++) {                              \
