@@ -287,6 +287,22 @@ FR_INLINE void fr_rs_pair_masks(int C, int8_t masks[8][16])
         }
 }
 
+/* Four output pixels of a row leave the horizontal pass as 16 bytes, each
+ * pixel as 4 bytes (channels past C are zero); fr_rs_put4 writes them as 4
+ * pixels of C bytes, and compact is the byte shuffle that does the same in
+ * a register (-1 past 4 C bytes). */
+FR_INLINE void fr_rs_put4(uint8_t *d, const uint8_t *px, int C)
+{
+    for (int p = 0; p < 4; p++)
+        memcpy(d + p * C, px + 4 * p, (size_t)C);
+}
+
+FR_INLINE void fr_rs_compact_mask(int C, int8_t compact[16])
+{
+    for (int j = 0; j < 16; j++)
+        compact[j] = (int8_t)(j < 4 * C ? j / C * 4 + j % C : -1);
+}
+
 /* One 128-bit lane of the pair shuffle and multiply in portable C, for the
  * base level (SSE2 has no byte shuffle). */
 FR_INLINE void fr_rs_madd_pairs_c(const uint8_t *win, const int8_t *mask, const int16_t *w,
@@ -330,6 +346,18 @@ FR_INLINE void fr_rs_storepx_base(uint8_t *const *d, int64_t off, fr_vi4 a, int 
     uint32_t v = (uint32_t)_mm_cvtsi128_si32(_mm_packus_epi16(b, b));
     memcpy(d[0] + off, &v, (size_t)C);
 }
+/* Pixels x..x+3 (a0..a3) of the register's rows, packed with saturation
+ * (the clamp to [0, 255]); `full`: 16 bytes may be written from off. */
+FR_INLINE void fr_rs_store4_base(uint8_t *const *d, int64_t off, fr_vi4 a0, fr_vi4 a1, fr_vi4 a2,
+                                 fr_vi4 a3, int C, const int8_t *compact, int full)
+{
+    uint8_t px[16];
+    (void)compact;
+    (void)full;
+    _mm_storeu_si128((__m128i *)px, _mm_packus_epi16(_mm_packs_epi32((__m128i)a0, (__m128i)a1),
+                                                     _mm_packs_epi32((__m128i)a2, (__m128i)a3)));
+    fr_rs_put4(d[0] + off, px, C);
+}
 
 FR_TARGET_AVX2 FR_INLINE void fr_rs_madd_rows_avx2(const uint8_t *r0, const uint8_t *r1, int32_t w01,
                                                    fr_vi8 acc[4])
@@ -355,6 +383,23 @@ FR_TARGET_AVX2 FR_INLINE void fr_rs_storepx_avx2(uint8_t *const *d, int64_t off,
     uint32_t v0 = (uint32_t)_mm256_extract_epi32(b, 0), v1 = (uint32_t)_mm256_extract_epi32(b, 4);
     memcpy(d[0] + off, &v0, (size_t)C);
     memcpy(d[1] + off, &v1, (size_t)C);
+}
+FR_TARGET_AVX2 FR_INLINE void fr_rs_store4_avx2(uint8_t *const *d, int64_t off, fr_vi8 a0, fr_vi8 a1,
+                                                fr_vi8 a2, fr_vi8 a3, int C, const int8_t *compact,
+                                                int full)
+{
+    __m256i b = _mm256_packus_epi16(_mm256_packs_epi32((__m256i)a0, (__m256i)a1),
+                                    _mm256_packs_epi32((__m256i)a2, (__m256i)a3));
+    b = _mm256_shuffle_epi8(b, _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)compact)));
+    if (full) {
+        _mm_storeu_si128((__m128i *)(d[0] + off), _mm256_castsi256_si128(b));
+        _mm_storeu_si128((__m128i *)(d[1] + off), _mm256_extracti128_si256(b, 1));
+    } else {
+        uint8_t px[32];
+        _mm256_storeu_si256((__m256i *)px, b);
+        memcpy(d[0] + off, px, (size_t)(4 * C));
+        memcpy(d[1] + off, px + 16, (size_t)(4 * C));
+    }
 }
 
 FR_TARGET_AVX512 FR_INLINE void fr_rs_madd_rows_avx512(const uint8_t *r0, const uint8_t *r1,
@@ -384,6 +429,18 @@ FR_TARGET_AVX512 FR_INLINE void fr_rs_storepx_avx512(uint8_t *const *d, int64_t 
     for (int r = 0; r < 4; r++) /* masked byte stores write C bytes, never touch the others */
         _mm_mask_storeu_epi8(d[r] + off - 4 * r, (__mmask16)(((1u << C) - 1) << (4 * r)), v);
 }
+FR_TARGET_AVX512 FR_INLINE void fr_rs_store4_avx512(uint8_t *const *d, int64_t off, fr_vi16 a0,
+                                                    fr_vi16 a1, fr_vi16 a2, fr_vi16 a3, int C,
+                                                    const int8_t *compact, int full)
+{
+    (void)full; /* masked stores write 4 C bytes per row, never more */
+    __m512i b = _mm512_packus_epi16(_mm512_packs_epi32((__m512i)a0, (__m512i)a1),
+                                    _mm512_packs_epi32((__m512i)a2, (__m512i)a3));
+    b = _mm512_shuffle_epi8(b, _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)compact)));
+    __mmask64 m = ((__mmask64)1 << (4 * C)) - 1;
+    for (int r = 0; r < 4; r++)
+        _mm512_mask_storeu_epi8(d[r] + off - 16 * r, m << (16 * r), b);
+}
 #else /* portable C with the same results (the SSE2 lane order is the byte order) */
 FR_INLINE void fr_rs_madd_rows_base(const uint8_t *r0, const uint8_t *r1, int32_t w01, fr_vi4 acc[4])
 {
@@ -402,6 +459,17 @@ FR_INLINE void fr_rs_storepx_base(uint8_t *const *d, int64_t off, fr_vi4 a, int 
 {
     for (int c = 0; c < C; c++)
         d[0][off + c] = (uint8_t)fr_resample_clamp(a[c]);
+}
+FR_INLINE void fr_rs_store4_base(uint8_t *const *d, int64_t off, fr_vi4 a0, fr_vi4 a1, fr_vi4 a2,
+                                 fr_vi4 a3, int C, const int8_t *compact, int full)
+{
+    fr_vi4 a[4] = {a0, a1, a2, a3};
+    uint8_t px[16];
+    (void)compact;
+    (void)full;
+    for (int j = 0; j < 16; j++)
+        px[j] = (uint8_t)fr_resample_clamp(a[j / 4][j % 4]);
+    fr_rs_put4(d[0] + off, px, C);
 }
 #endif
 
@@ -463,26 +531,49 @@ FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_madd_pairs_avx512(__m512i win, const in
 }
 #endif
 
-/* Output pixels [X0, X1) of 2 * LANES / 4 rows (two registers of LANES / 4
- * rows that share each weight and mask load), C channels (a constant after
- * inlining), reading the rows S shifted by BASE bytes: per output pixel,
+/* Output pixel X of 2 * LANES / 4 rows (two registers of LANES / 4 rows that
+ * share each weight and mask load) into ACC0 and ACC1, C channels (a
+ * constant after inlining), reading the rows S shifted by BASE bytes:
  * 16-byte windows of its taps, two taps per multiply. */
-#define FR_RESAMPLE_HPIXELS(SUFFIX, VI, C, S, BASE, X0, X1)                           \
-    for (int64_t x = (X0); x < (X1); x++) {                                           \
-        int64_t off = (int64_t)first[x] * (C) - (BASE);                               \
-        const int16_t *w = weight + x * stride;                                       \
-        int32_t n = count[x];                                                         \
-        VI acc0 = (VI){0} + half, acc1 = acc0;                                        \
+#define FR_RESAMPLE_HPIXEL(SUFFIX, VI, C, S, BASE, X, ACC0, ACC1)                     \
+    {                                                                                 \
+        int64_t off = (int64_t)first[X] * (C) - (BASE);                               \
+        const int16_t *w = weight + (X) * stride;                                     \
+        int32_t n = count[X];                                                         \
+        ACC0 = (VI){0} + half;                                                        \
+        ACC1 = ACC0;                                                                  \
         for (int32_t k0 = 0; k0 < n; k0 += span) {                                    \
             fr_rs_window_##SUFFIX##_t win0 = fr_rs_window_##SUFFIX((S), off + k0 * (C)); \
             fr_rs_window_##SUFFIX##_t win1 = fr_rs_window_##SUFFIX((S) + G, off + k0 * (C)); \
             for (int j = 0; j < pairs && k0 + 2 * j < n; j++) {                       \
-                acc0 += fr_rs_madd_pairs_##SUFFIX(win0, masks[j], w + k0 + 2 * j);    \
-                acc1 += fr_rs_madd_pairs_##SUFFIX(win1, masks[j], w + k0 + 2 * j);    \
+                ACC0 += fr_rs_madd_pairs_##SUFFIX(win0, masks[j], w + k0 + 2 * j);    \
+                ACC1 += fr_rs_madd_pairs_##SUFFIX(win1, masks[j], w + k0 + 2 * j);    \
             }                                                                         \
         }                                                                             \
-        fr_rs_storepx_##SUFFIX(dst, x * (C), acc0 >> precision, (C));                 \
-        fr_rs_storepx_##SUFFIX(dst + G, x * (C), acc1 >> precision, (C));             \
+        ACC0 >>= precision;                                                           \
+        ACC1 >>= precision;                                                           \
+    }
+
+/* Output pixels [X0, X1): four at a time, packed and stored together. */
+#define FR_RESAMPLE_HPIXELS(SUFFIX, VI, C, S, BASE, X0, X1)                           \
+    {                                                                                 \
+        int64_t x = (X0);                                                             \
+        for (; x + 4 <= (X1); x += 4) {                                               \
+            VI a0, a1, a2, a3, b0, b1, b2, b3;                                        \
+            FR_RESAMPLE_HPIXEL(SUFFIX, VI, C, S, BASE, x, a0, b0)                     \
+            FR_RESAMPLE_HPIXEL(SUFFIX, VI, C, S, BASE, x + 1, a1, b1)                 \
+            FR_RESAMPLE_HPIXEL(SUFFIX, VI, C, S, BASE, x + 2, a2, b2)                 \
+            FR_RESAMPLE_HPIXEL(SUFFIX, VI, C, S, BASE, x + 3, a3, b3)                 \
+            int full = x * (C) + 16 <= out_size * (C);                                \
+            fr_rs_store4_##SUFFIX(dst, x * (C), a0, a1, a2, a3, (C), compact, full);  \
+            fr_rs_store4_##SUFFIX(dst + G, x * (C), b0, b1, b2, b3, (C), compact, full); \
+        }                                                                             \
+        for (; x < (X1); x++) {                                                       \
+            VI a0, b0;                                                                \
+            FR_RESAMPLE_HPIXEL(SUFFIX, VI, C, S, BASE, x, a0, b0)                     \
+            fr_rs_storepx_##SUFFIX(dst, x * (C), a0, (C));                            \
+            fr_rs_storepx_##SUFFIX(dst + G, x * (C), b0, (C));                        \
+        }                                                                             \
     }
 
 /* Horizontal pass of 2 * LANES / 4 rows.  Output pixels whose windows would
@@ -491,8 +582,9 @@ FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_madd_pairs_avx512(__m512i win, const in
 #define FR_RESAMPLE_HROWS(SUFFIX, VI, LANES, C)                                       \
     {                                                                                 \
         const int span = fr_rs_window_span(C), pairs = (span + 1) / 2;                \
-        int8_t masks[8][16];                                                          \
+        int8_t masks[8][16], compact[16];                                             \
         fr_rs_pair_masks((C), masks);                                                 \
+        fr_rs_compact_mask((C), compact);                                             \
         int64_t x_end = out_size, row_end = in_size * (C), tail_base = row_end;       \
         while (x_end > 0 && (first[x_end - 1] + (count[x_end - 1] - 1) / span * span) * (C) + 16 > \
                                 row_end)                                              \
