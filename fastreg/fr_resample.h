@@ -578,7 +578,8 @@ FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_madd_pairs_avx512(__m512i win, const in
 
 /* Horizontal pass of 2 * LANES / 4 rows.  Output pixels whose windows would
  * pass the end of the row read a zero-padded copy of the row's end instead
- * (when it fits FR_RESAMPLE_TAIL bytes; past that, a scalar loop). */
+ * (when their windows start in the last FR_RESAMPLE_TAIL bytes; else a scalar
+ * loop). */
 #define FR_RESAMPLE_HROWS(SUFFIX, VI, LANES, C)                                       \
     {                                                                                 \
         const int span = fr_rs_window_span(C), pairs = (span + 1) / 2;                \
@@ -592,15 +593,21 @@ FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_madd_pairs_avx512(__m512i win, const in
         FR_RESAMPLE_HPIXELS(SUFFIX, VI, C, src, 0, 0, x_end)                          \
         for (int64_t x = x_end; x < out_size; x++)                                    \
             tail_base = first[x] * (C) < tail_base ? first[x] * (C) : tail_base;      \
-        if (row_end - tail_base + 16 <= FR_RESAMPLE_TAIL) {                           \
-            uint8_t buf[2 * G][FR_RESAMPLE_TAIL];                                     \
+        /* the copy: the row's last FR_RESAMPLE_TAIL bytes (a fixed size: no      \
+         * library call), or the whole row when shorter, then 16 zeros */         \
+        int64_t copy_base = row_end > FR_RESAMPLE_TAIL ? row_end - FR_RESAMPLE_TAIL : 0; \
+        if (x_end < out_size && tail_base >= copy_base) {                             \
+            uint8_t buf[2 * G][FR_RESAMPLE_TAIL + 16];                                \
             const uint8_t *tail[2 * G];                                               \
             for (int r = 0; r < 2 * G; r++) {                                         \
-                memcpy(buf[r], src[r] + tail_base, (size_t)(row_end - tail_base));    \
-                memset(buf[r] + row_end - tail_base, 0, (size_t)(FR_RESAMPLE_TAIL - row_end + tail_base)); \
+                if (row_end - copy_base == FR_RESAMPLE_TAIL)                          \
+                    memcpy(buf[r], src[r] + copy_base, FR_RESAMPLE_TAIL);             \
+                else                                                                  \
+                    memcpy(buf[r], src[r], (size_t)row_end);                          \
+                memset(buf[r] + row_end - copy_base, 0, 16);                          \
                 tail[r] = buf[r];                                                     \
             }                                                                         \
-            FR_RESAMPLE_HPIXELS(SUFFIX, VI, C, tail, tail_base, x_end, out_size)      \
+            FR_RESAMPLE_HPIXELS(SUFFIX, VI, C, tail, copy_base, x_end, out_size)      \
             x_end = out_size;                                                         \
         }                                                                             \
         for (int r = 0; r < 2 * G; r++)                                               \
