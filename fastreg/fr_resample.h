@@ -243,11 +243,16 @@ static inline int64_t fr_resample_scratch_bytes(const fr_resample_plan *p)
 /* ---- The two passes, written once over a lane count and compiled per level.
  *
  * A thin layer per level gives int32 vectors of LANES lanes (one register):
- * load LANES bytes widened to int32; multiply them by an int16 weight
- * (pmaddwd: exact); pack four vectors back to bytes with unsigned saturation
- * (which is the clamp to [0, 255]); load a 16-byte window from each of
- * LANES / 4 rows and multiply-add two of its taps; store C bytes of each of
- * them.  The passes below it are the same code at every level. */
+ * multiply-add a register of bytes from each of two rows by a pair of int16
+ * weights (pmaddwd: exact) into four vectors; pack four vectors back to
+ * bytes with saturation (which is the clamp to [0, 255]); load a 16-byte
+ * window from each of LANES / 4 rows and multiply-add two of its taps; store
+ * one or four pixels of C bytes of each of those rows.  The passes below it
+ * are the same code at every level.
+ *
+ * One pmaddwd does two taps: of LANES output bytes in the vertical pass; of
+ * one output pixel's C channels in each of LANES / 4 rows in the horizontal
+ * pass (4 lanes per pixel, C used). */
 
 FR_INLINE int32_t fr_resample_clamp(int32_t v)
 {
