@@ -259,13 +259,6 @@ FR_INLINE int32_t fr_resample_clamp(int32_t v)
     return v < 0 ? 0 : (v > 255 ? 255 : v);
 }
 
-FR_INLINE uint32_t fr_resample_load32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
 typedef int32_t fr_vi4 __attribute__((vector_size(16)));
 
 /* The horizontal pass reads a window of 16 bytes per row, span = 16 / C
