@@ -28,10 +28,11 @@ cdef extern from "fr_resample.h" nogil:
                           uint8_t *dst, int64_t dst_stride, int64_t y0, int64_t y1,
                           uint8_t *scratch, int level)
 
-# Bands per thread: a few, so that threads finish together, each large
-# enough that the source rows two bands share are a small part of the work;
-# at least BAND_PIXELS output pixels per band.  At most MAX_BANDS bands, as
-# each holds its own row ring.
+# Bands per thread when there are several threads: a few, so that threads
+# finish together, each large enough that the source rows two bands share
+# (and the rows a band's last batch computes in vain) are a small part of the
+# work; at least BAND_PIXELS output pixels per band.  One thread runs one
+# band.  At most MAX_BANDS bands, as each holds its own row ring.
 DEF BANDS_PER_THREAD = 4
 DEF BAND_PIXELS = 8192
 DEF MAX_BANDS = 64
@@ -74,7 +75,7 @@ def resample_into(cnp.ndarray src, cnp.ndarray dst, int interp, bint antialias):
         job.src = <const uint8_t *>cnp.PyArray_DATA(src)
         job.dst = <uint8_t *>cnp.PyArray_DATA(dst)
         job.src_stride, job.dst_stride = src.strides[0], dst.strides[0]
-        bands = min(MAX_BANDS, BANDS_PER_THREAD * num_threads())
+        bands = 1 if num_threads() == 1 else min(MAX_BANDS, BANDS_PER_THREAD * num_threads())
         job.rows_per_task = max(1, BAND_PIXELS // ow, (oh + bands - 1) // bands)
         job.level = simd_level()
         n_tasks = (oh + job.rows_per_task - 1) // job.rows_per_task

@@ -46,7 +46,10 @@
 enum { FR_NEAREST = 0, FR_NEAREST_EXACT = 1, FR_BILINEAR = 2, FR_BICUBIC = 3 };
 
 /* Rows the horizontal pass runs at once, at most. */
-#define FR_RESAMPLE_MAX_BATCH 4
+#define FR_RESAMPLE_MAX_BATCH 8
+
+/* Bytes of a row's end the horizontal pass copies to read past it, at most. */
+#define FR_RESAMPLE_TAIL 128
 
 typedef struct {
     int64_t in_size, out_size;
@@ -220,10 +223,12 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
         if ((int)(0.5 + w_max * (1 << (p + 1))) >= (1 << 15))
             break;
     a->precision = p;
-    for (i = 0; i < out * a->stride; i++) { /* second pass: to int16, zero past the count */
-        int64_t o = i / a->stride, j = i % a->stride;
-        double v = j < a->count[o] ? w[o * taps + j] * (1 << p) : 0.0;
-        a->weight[i] = (int16_t)(v < 0 ? (int)(-0.5 + v) : (int)(0.5 + v));
+    for (i = 0; i < out; i++) { /* second pass: to int16, zero past the count */
+        int16_t *row = a->weight + i * a->stride;
+        for (int64_t j = 0; j < a->stride; j++) {
+            double v = j < a->count[i] ? w[i * taps + j] * (1 << p) : 0.0;
+            row[j] = (int16_t)(v < 0 ? (int)(-0.5 + v) : (int)(0.5 + v));
+        }
     }
 }
 
@@ -238,45 +243,62 @@ static inline int64_t fr_resample_scratch_bytes(const fr_resample_plan *p)
 /* ---- The two passes, written once over a lane count and compiled per level.
  *
  * A thin layer per level gives int32 vectors of LANES lanes (one register):
- * load LANES bytes widened to int32; multiply them by an int16 weight
- * (pmaddwd: exact); pack four vectors back to bytes with unsigned saturation
- * (which is the clamp to [0, 255]); load a 16-byte window from each of
- * LANES / 4 rows and multiply-add two of its taps; store C bytes of each of
- * them.  The passes below it are the same code at every level. */
+ * multiply-add a register of bytes from each of two rows by a pair of int16
+ * weights (pmaddwd: exact) into four vectors; pack four vectors back to
+ * bytes with saturation (which is the clamp to [0, 255]); load a 16-byte
+ * window from each of LANES / 4 rows and multiply-add two of its taps; store
+ * one or four pixels of C bytes of each of those rows.  The passes below it
+ * are the same code at every level.
+ *
+ * One pmaddwd does two taps: of LANES output bytes in the vertical pass; of
+ * one output pixel's C channels in each of LANES / 4 rows in the horizontal
+ * pass (4 lanes per pixel, C used). */
 
 FR_INLINE int32_t fr_resample_clamp(int32_t v)
 {
     return v < 0 ? 0 : (v > 255 ? 255 : v);
 }
 
-FR_INLINE uint32_t fr_resample_load32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
 typedef int32_t fr_vi4 __attribute__((vector_size(16)));
 
-/* The horizontal pass reads a window of 16 bytes per row and turns it, two
- * taps at a time, into int16 pairs (p[2j][c], p[2j+1][c]) for c = 0..3
- * (zero past C), multiplied by the pair of weights (pmaddwd).  masks[j] is
- * the byte shuffle for pair j of the window (-1: zero). */
-FR_INLINE int fr_rs_window_pairs(int C)
+/* The horizontal pass reads a window of 16 bytes per row, span = 16 / C
+ * whole pixels (5 for RGB), and turns it, two taps at a time, into int16
+ * pairs (p[2j][c], p[2j+1][c]) for c = 0..3 (zero past C, and zero for a
+ * pixel past the span, which the next window holds), multiplied by the pair
+ * of weights (pmaddwd).  masks[j] is the byte shuffle for pair j of the
+ * window (-1: zero). */
+FR_INLINE int fr_rs_window_span(int C)
 {
-    return 16 / C / 2;
+    return 16 / C;
 }
 
 FR_INLINE void fr_rs_pair_masks(int C, int8_t masks[8][16])
 {
+    int end = fr_rs_window_span(C) * C;
     for (int j = 0; j < 8; j++)
         for (int c = 0; c < 4; c++) {
             int b0 = 2 * j * C + c, b1 = b0 + C;
-            masks[j][4 * c + 0] = (int8_t)(c < C && b0 < 16 ? b0 : -1);
+            masks[j][4 * c + 0] = (int8_t)(c < C && b0 < end ? b0 : -1);
             masks[j][4 * c + 1] = -1;
-            masks[j][4 * c + 2] = (int8_t)(c < C && b1 < 16 ? b1 : -1);
+            masks[j][4 * c + 2] = (int8_t)(c < C && b1 < end ? b1 : -1);
             masks[j][4 * c + 3] = -1;
         }
+}
+
+/* Four output pixels of a row leave the horizontal pass as 16 bytes, each
+ * pixel as 4 bytes (channels past C are zero); fr_rs_put4 writes them as 4
+ * pixels of C bytes, and compact is the byte shuffle that does the same in
+ * a register (-1 past 4 C bytes). */
+FR_INLINE void fr_rs_put4(uint8_t *d, const uint8_t *px, int C)
+{
+    for (int p = 0; p < 4; p++)
+        memcpy(d + p * C, px + 4 * p, (size_t)C);
+}
+
+FR_INLINE void fr_rs_compact_mask(int C, int8_t compact[16])
+{
+    for (int j = 0; j < 16; j++)
+        compact[j] = (int8_t)(j < 4 * C ? j / C * 4 + j % C : -1);
 }
 
 /* One 128-bit lane of the pair shuffle and multiply in portable C, for the
@@ -296,25 +318,24 @@ FR_INLINE void fr_rs_madd_pairs_c(const uint8_t *win, const int8_t *mask, const 
 typedef int32_t fr_vi8 __attribute__((vector_size(32)));
 typedef int32_t fr_vi16 __attribute__((vector_size(64)));
 
-FR_INLINE fr_vi4 fr_rs_widen_base(__m128i x)
+/* Two rows' registers of bytes as (r0[i], r1[i]) int16 pairs in four int32
+ * vectors, times the weight pair (w0, w1) (pmaddwd: exact).  The unpacks
+ * stay inside 128-bit lanes, so the lane-local packs of fr_rs_pack undo them
+ * and the bytes come back in order. */
+FR_INLINE void fr_rs_madd_rows_base(const uint8_t *r0, const uint8_t *r1, int32_t w01, fr_vi4 acc[4])
 {
-    __m128i z = _mm_setzero_si128();
-    return (fr_vi4)_mm_unpacklo_epi16(_mm_unpacklo_epi8(x, z), z);
+    __m128i a = _mm_loadu_si128((const __m128i *)r0), b = _mm_loadu_si128((const __m128i *)r1);
+    __m128i z = _mm_setzero_si128(), w = _mm_set1_epi32(w01);
+    __m128i lo = _mm_unpacklo_epi8(a, b), hi = _mm_unpackhi_epi8(a, b);
+    acc[0] += (fr_vi4)_mm_madd_epi16(_mm_unpacklo_epi8(lo, z), w);
+    acc[1] += (fr_vi4)_mm_madd_epi16(_mm_unpackhi_epi8(lo, z), w);
+    acc[2] += (fr_vi4)_mm_madd_epi16(_mm_unpacklo_epi8(hi, z), w);
+    acc[3] += (fr_vi4)_mm_madd_epi16(_mm_unpackhi_epi8(hi, z), w);
 }
-/* Widened pixels times an int16 weight: each int32 lane holds a byte and a
- * zero high half, so one pmaddwd against (w, 0) pairs is the exact product. */
-FR_INLINE fr_vi4 fr_rs_mul_base(fr_vi4 px, int16_t w)
+FR_INLINE void fr_rs_pack_base(uint8_t *d, const fr_vi4 a[4])
 {
-    return (fr_vi4)_mm_madd_epi16((__m128i)px, _mm_set1_epi32((uint16_t)w));
-}
-FR_INLINE fr_vi4 fr_rs_load_base(const uint8_t *p)
-{
-    return fr_rs_widen_base(_mm_cvtsi32_si128((int)fr_resample_load32(p)));
-}
-FR_INLINE void fr_rs_pack_base(uint8_t *d, fr_vi4 a0, fr_vi4 a1, fr_vi4 a2, fr_vi4 a3)
-{
-    __m128i lo = _mm_packs_epi32((__m128i)a0, (__m128i)a1);
-    __m128i hi = _mm_packs_epi32((__m128i)a2, (__m128i)a3);
+    __m128i lo = _mm_packs_epi32((__m128i)a[0], (__m128i)a[1]);
+    __m128i hi = _mm_packs_epi32((__m128i)a[2], (__m128i)a[3]);
     _mm_storeu_si128((__m128i *)d, _mm_packus_epi16(lo, hi));
 }
 FR_INLINE void fr_rs_storepx_base(uint8_t *const *d, int64_t off, fr_vi4 a, int C)
@@ -323,22 +344,35 @@ FR_INLINE void fr_rs_storepx_base(uint8_t *const *d, int64_t off, fr_vi4 a, int 
     uint32_t v = (uint32_t)_mm_cvtsi128_si32(_mm_packus_epi16(b, b));
     memcpy(d[0] + off, &v, (size_t)C);
 }
+/* Pixels x..x+3 (a0..a3) of the register's rows, packed with saturation
+ * (the clamp to [0, 255]); `full`: 16 bytes may be written from off. */
+FR_INLINE void fr_rs_store4_base(uint8_t *const *d, int64_t off, fr_vi4 a0, fr_vi4 a1, fr_vi4 a2,
+                                 fr_vi4 a3, int C, const int8_t *compact, int full)
+{
+    uint8_t px[16];
+    (void)compact;
+    (void)full;
+    _mm_storeu_si128((__m128i *)px, _mm_packus_epi16(_mm_packs_epi32((__m128i)a0, (__m128i)a1),
+                                                     _mm_packs_epi32((__m128i)a2, (__m128i)a3)));
+    fr_rs_put4(d[0] + off, px, C);
+}
 
-FR_TARGET_AVX2 FR_INLINE fr_vi8 fr_rs_mul_avx2(fr_vi8 px, int16_t w)
+FR_TARGET_AVX2 FR_INLINE void fr_rs_madd_rows_avx2(const uint8_t *r0, const uint8_t *r1, int32_t w01,
+                                                   fr_vi8 acc[4])
 {
-    return (fr_vi8)_mm256_madd_epi16((__m256i)px, _mm256_set1_epi32((uint16_t)w));
+    __m256i a = _mm256_loadu_si256((const __m256i *)r0), b = _mm256_loadu_si256((const __m256i *)r1);
+    __m256i z = _mm256_setzero_si256(), w = _mm256_set1_epi32(w01);
+    __m256i lo = _mm256_unpacklo_epi8(a, b), hi = _mm256_unpackhi_epi8(a, b);
+    acc[0] += (fr_vi8)_mm256_madd_epi16(_mm256_unpacklo_epi8(lo, z), w);
+    acc[1] += (fr_vi8)_mm256_madd_epi16(_mm256_unpackhi_epi8(lo, z), w);
+    acc[2] += (fr_vi8)_mm256_madd_epi16(_mm256_unpacklo_epi8(hi, z), w);
+    acc[3] += (fr_vi8)_mm256_madd_epi16(_mm256_unpackhi_epi8(hi, z), w);
 }
-FR_TARGET_AVX2 FR_INLINE fr_vi8 fr_rs_load_avx2(const uint8_t *p)
+FR_TARGET_AVX2 FR_INLINE void fr_rs_pack_avx2(uint8_t *d, const fr_vi8 a[4])
 {
-    return (fr_vi8)_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
-}
-FR_TARGET_AVX2 FR_INLINE void fr_rs_pack_avx2(uint8_t *d, fr_vi8 a0, fr_vi8 a1, fr_vi8 a2, fr_vi8 a3)
-{
-    __m256i lo = _mm256_packs_epi32((__m256i)a0, (__m256i)a1);
-    __m256i hi = _mm256_packs_epi32((__m256i)a2, (__m256i)a3);
-    __m256i b = _mm256_packus_epi16(lo, hi); /* 4-byte groups in lane order 0 2 4 6 | 1 3 5 7 */
-    b = _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-    _mm256_storeu_si256((__m256i *)d, b);
+    __m256i lo = _mm256_packs_epi32((__m256i)a[0], (__m256i)a[1]);
+    __m256i hi = _mm256_packs_epi32((__m256i)a[2], (__m256i)a[3]);
+    _mm256_storeu_si256((__m256i *)d, _mm256_packus_epi16(lo, hi));
 }
 FR_TARGET_AVX2 FR_INLINE void fr_rs_storepx_avx2(uint8_t *const *d, int64_t off, fr_vi8 a, int C)
 {
@@ -348,26 +382,44 @@ FR_TARGET_AVX2 FR_INLINE void fr_rs_storepx_avx2(uint8_t *const *d, int64_t off,
     memcpy(d[0] + off, &v0, (size_t)C);
     memcpy(d[1] + off, &v1, (size_t)C);
 }
-
-FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_mul_avx512(fr_vi16 px, int16_t w)
+FR_TARGET_AVX2 FR_INLINE void fr_rs_store4_avx2(uint8_t *const *d, int64_t off, fr_vi8 a0, fr_vi8 a1,
+                                                fr_vi8 a2, fr_vi8 a3, int C, const int8_t *compact,
+                                                int full)
 {
-    return (fr_vi16)_mm512_madd_epi16((__m512i)px, _mm512_set1_epi32((uint16_t)w));
+    __m256i b = _mm256_packus_epi16(_mm256_packs_epi32((__m256i)a0, (__m256i)a1),
+                                    _mm256_packs_epi32((__m256i)a2, (__m256i)a3));
+    b = _mm256_shuffle_epi8(b, _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)compact)));
+    if (full) {
+        _mm_storeu_si128((__m128i *)(d[0] + off), _mm256_castsi256_si128(b));
+        _mm_storeu_si128((__m128i *)(d[1] + off), _mm256_extracti128_si256(b, 1));
+    } else {
+        uint8_t px[32];
+        _mm256_storeu_si256((__m256i *)px, b);
+        memcpy(d[0] + off, px, (size_t)(4 * C));
+        memcpy(d[1] + off, px + 16, (size_t)(4 * C));
+    }
 }
-FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_load_avx512(const uint8_t *p)
+
+FR_TARGET_AVX512 FR_INLINE void fr_rs_madd_rows_avx512(const uint8_t *r0, const uint8_t *r1,
+                                                       int32_t w01, fr_vi16 acc[4])
 {
-    return (fr_vi16)_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
+    __m512i a = _mm512_loadu_si512(r0), b = _mm512_loadu_si512(r1);
+    __m512i z = _mm512_setzero_si512(), w = _mm512_set1_epi32(w01);
+    __m512i lo = _mm512_unpacklo_epi8(a, b), hi = _mm512_unpackhi_epi8(a, b);
+    acc[0] += (fr_vi16)_mm512_madd_epi16(_mm512_unpacklo_epi8(lo, z), w);
+    acc[1] += (fr_vi16)_mm512_madd_epi16(_mm512_unpackhi_epi8(lo, z), w);
+    acc[2] += (fr_vi16)_mm512_madd_epi16(_mm512_unpacklo_epi8(hi, z), w);
+    acc[3] += (fr_vi16)_mm512_madd_epi16(_mm512_unpackhi_epi8(hi, z), w);
+}
+FR_TARGET_AVX512 FR_INLINE void fr_rs_pack_avx512(uint8_t *d, const fr_vi16 a[4])
+{
+    __m512i lo = _mm512_packs_epi32((__m512i)a[0], (__m512i)a[1]);
+    __m512i hi = _mm512_packs_epi32((__m512i)a[2], (__m512i)a[3]);
+    _mm512_storeu_si512(d, _mm512_packus_epi16(lo, hi));
 }
 FR_TARGET_AVX512 FR_INLINE __m128i fr_rs_narrow_avx512(fr_vi16 a)
 {
     return _mm512_cvtusepi32_epi8(_mm512_max_epi32((__m512i)a, _mm512_setzero_si512()));
-}
-FR_TARGET_AVX512 FR_INLINE void fr_rs_pack_avx512(uint8_t *d, fr_vi16 a0, fr_vi16 a1, fr_vi16 a2,
-                                                  fr_vi16 a3)
-{
-    _mm_storeu_si128((__m128i *)d, fr_rs_narrow_avx512(a0));
-    _mm_storeu_si128((__m128i *)(d + 16), fr_rs_narrow_avx512(a1));
-    _mm_storeu_si128((__m128i *)(d + 32), fr_rs_narrow_avx512(a2));
-    _mm_storeu_si128((__m128i *)(d + 48), fr_rs_narrow_avx512(a3));
 }
 FR_TARGET_AVX512 FR_INLINE void fr_rs_storepx_avx512(uint8_t *const *d, int64_t off, fr_vi16 a, int C)
 {
@@ -375,18 +427,29 @@ FR_TARGET_AVX512 FR_INLINE void fr_rs_storepx_avx512(uint8_t *const *d, int64_t 
     for (int r = 0; r < 4; r++) /* masked byte stores write C bytes, never touch the others */
         _mm_mask_storeu_epi8(d[r] + off - 4 * r, (__mmask16)(((1u << C) - 1) << (4 * r)), v);
 }
-#else /* portable C with the same results */
-FR_INLINE fr_vi4 fr_rs_mul_base(fr_vi4 px, int16_t w)
+FR_TARGET_AVX512 FR_INLINE void fr_rs_store4_avx512(uint8_t *const *d, int64_t off, fr_vi16 a0,
+                                                    fr_vi16 a1, fr_vi16 a2, fr_vi16 a3, int C,
+                                                    const int8_t *compact, int full)
 {
-    return px * (int32_t)w;
+    (void)full; /* masked stores write 4 C bytes per row, never more */
+    __m512i b = _mm512_packus_epi16(_mm512_packs_epi32((__m512i)a0, (__m512i)a1),
+                                    _mm512_packs_epi32((__m512i)a2, (__m512i)a3));
+    b = _mm512_shuffle_epi8(b, _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)compact)));
+    __mmask64 m = ((__mmask64)1 << (4 * C)) - 1;
+    for (int r = 0; r < 4; r++)
+        _mm512_mask_storeu_epi8(d[r] + off - 16 * r, m << (16 * r), b);
 }
-FR_INLINE fr_vi4 fr_rs_load_base(const uint8_t *p)
+#else /* portable C with the same results (the SSE2 lane order is the byte order) */
+FR_INLINE void fr_rs_madd_rows_base(const uint8_t *r0, const uint8_t *r1, int32_t w01, fr_vi4 acc[4])
 {
-    return (fr_vi4){p[0], p[1], p[2], p[3]};
+    int16_t w[2];
+    memcpy(w, &w01, 4);
+    for (int q = 0; q < 4; q++)
+        for (int l = 0; l < 4; l++)
+            acc[q][l] += (int32_t)w[0] * r0[4 * q + l] + (int32_t)w[1] * r1[4 * q + l];
 }
-FR_INLINE void fr_rs_pack_base(uint8_t *d, fr_vi4 a0, fr_vi4 a1, fr_vi4 a2, fr_vi4 a3)
+FR_INLINE void fr_rs_pack_base(uint8_t *d, const fr_vi4 a[4])
 {
-    fr_vi4 a[4] = {a0, a1, a2, a3};
     for (int j = 0; j < 16; j++)
         d[j] = (uint8_t)fr_resample_clamp(a[j / 4][j % 4]);
 }
@@ -394,6 +457,17 @@ FR_INLINE void fr_rs_storepx_base(uint8_t *const *d, int64_t off, fr_vi4 a, int 
 {
     for (int c = 0; c < C; c++)
         d[0][off + c] = (uint8_t)fr_resample_clamp(a[c]);
+}
+FR_INLINE void fr_rs_store4_base(uint8_t *const *d, int64_t off, fr_vi4 a0, fr_vi4 a1, fr_vi4 a2,
+                                 fr_vi4 a3, int C, const int8_t *compact, int full)
+{
+    fr_vi4 a[4] = {a0, a1, a2, a3};
+    uint8_t px[16];
+    (void)compact;
+    (void)full;
+    for (int j = 0; j < 16; j++)
+        px[j] = (uint8_t)fr_resample_clamp(a[j / 4][j % 4]);
+    fr_rs_put4(d[0] + off, px, C);
 }
 #endif
 
@@ -455,48 +529,102 @@ FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_madd_pairs_avx512(__m512i win, const in
 }
 #endif
 
-/* Horizontal pass of LANES / 4 rows at once, C channels (a constant after
- * inlining): per output pixel, 16-byte windows of its taps, two taps per
- * multiply.  Output pixels whose windows would pass the end of the row take
- * the scalar loop. */
+/* Output pixel X of 2 * LANES / 4 rows (two registers of LANES / 4 rows that
+ * share each weight and mask load) into ACC0 and ACC1, C channels (a
+ * constant after inlining), reading the rows S shifted by BASE bytes:
+ * 16-byte windows of its taps, two taps per multiply. */
+#define FR_RESAMPLE_HPIXEL(SUFFIX, VI, C, S, BASE, X, ACC0, ACC1)                     \
+    {                                                                                 \
+        int64_t off = (int64_t)first[X] * (C) - (BASE);                               \
+        const int16_t *w = weight + (X) * stride;                                     \
+        int32_t n = count[X];                                                         \
+        ACC0 = (VI){0} + half;                                                        \
+        ACC1 = ACC0;                                                                  \
+        for (int32_t k0 = 0; k0 < n; k0 += span) {                                    \
+            fr_rs_window_##SUFFIX##_t win0 = fr_rs_window_##SUFFIX((S), off + k0 * (C)); \
+            fr_rs_window_##SUFFIX##_t win1 = fr_rs_window_##SUFFIX((S) + G, off + k0 * (C)); \
+            for (int j = 0; j < pairs && k0 + 2 * j < n; j++) {                       \
+                ACC0 += fr_rs_madd_pairs_##SUFFIX(win0, masks[j], w + k0 + 2 * j);    \
+                ACC1 += fr_rs_madd_pairs_##SUFFIX(win1, masks[j], w + k0 + 2 * j);    \
+            }                                                                         \
+        }                                                                             \
+        ACC0 >>= precision;                                                           \
+        ACC1 >>= precision;                                                           \
+    }
+
+/* Output pixels [X0, X1): four at a time, packed and stored together. */
+#define FR_RESAMPLE_HPIXELS(SUFFIX, VI, C, S, BASE, X0, X1)                           \
+    {                                                                                 \
+        int64_t x = (X0);                                                             \
+        for (; x + 4 <= (X1); x += 4) {                                               \
+            VI a0, a1, a2, a3, b0, b1, b2, b3;                                        \
+            FR_RESAMPLE_HPIXEL(SUFFIX, VI, C, S, BASE, x, a0, b0)                     \
+            FR_RESAMPLE_HPIXEL(SUFFIX, VI, C, S, BASE, x + 1, a1, b1)                 \
+            FR_RESAMPLE_HPIXEL(SUFFIX, VI, C, S, BASE, x + 2, a2, b2)                 \
+            FR_RESAMPLE_HPIXEL(SUFFIX, VI, C, S, BASE, x + 3, a3, b3)                 \
+            int full = x * (C) + 16 <= out_size * (C);                                \
+            fr_rs_store4_##SUFFIX(dst, x * (C), a0, a1, a2, a3, (C), compact, full);  \
+            fr_rs_store4_##SUFFIX(dst + G, x * (C), b0, b1, b2, b3, (C), compact, full); \
+        }                                                                             \
+        for (; x < (X1); x++) {                                                       \
+            VI a0, b0;                                                                \
+            FR_RESAMPLE_HPIXEL(SUFFIX, VI, C, S, BASE, x, a0, b0)                     \
+            fr_rs_storepx_##SUFFIX(dst, x * (C), a0, (C));                            \
+            fr_rs_storepx_##SUFFIX(dst + G, x * (C), b0, (C));                        \
+        }                                                                             \
+    }
+
+/* Horizontal pass of 2 * LANES / 4 rows.  Output pixels whose windows would
+ * pass the end of the row read a zero-padded copy of the row's end instead
+ * (when their windows start in the last FR_RESAMPLE_TAIL bytes; else a scalar
+ * loop). */
 #define FR_RESAMPLE_HROWS(SUFFIX, VI, LANES, C)                                       \
     {                                                                                 \
-        const int pairs = fr_rs_window_pairs(C), span = 2 * pairs; /* taps per window */ \
-        int8_t masks[8][16];                                                          \
+        const int span = fr_rs_window_span(C), pairs = (span + 1) / 2;                \
+        int8_t masks[8][16], compact[16];                                             \
         fr_rs_pair_masks((C), masks);                                                 \
-        int64_t x_end = ax->out_size;                                                 \
-        while (x_end > 0 && (ax->first[x_end - 1] + (ax->count[x_end - 1] - 1) / span * span) * (C) + 16 > \
-                                ax->in_size * (C))                                    \
+        fr_rs_compact_mask((C), compact);                                             \
+        int64_t x_end = out_size, row_end = in_size * (C), tail_base = row_end;       \
+        while (x_end > 0 && (first[x_end - 1] + (count[x_end - 1] - 1) / span * span) * (C) + 16 > \
+                                row_end)                                              \
             x_end--;                                                                  \
-        for (int64_t x = 0; x < x_end; x++) {                                         \
-            int64_t off = (int64_t)ax->first[x] * (C);                                \
-            const int16_t *w = ax->weight + x * ax->stride;                           \
-            int32_t n = ax->count[x];                                                 \
-            VI acc = (VI){0} + half;                                                  \
-            for (int32_t k0 = 0; k0 < n; k0 += span) {                                \
-                fr_rs_window_##SUFFIX##_t win = fr_rs_window_##SUFFIX(src, off + k0 * (C)); \
-                for (int j = 0; j < pairs && k0 + 2 * j < n; j++) {                   \
-                    acc += fr_rs_madd_pairs_##SUFFIX(win, masks[j], w + k0 + 2 * j);  \
-                }                                                                     \
+        FR_RESAMPLE_HPIXELS(SUFFIX, VI, C, src, 0, 0, x_end)                          \
+        for (int64_t x = x_end; x < out_size; x++)                                    \
+            tail_base = first[x] * (C) < tail_base ? first[x] * (C) : tail_base;      \
+        /* the copy: the row's last FR_RESAMPLE_TAIL bytes (a fixed size: no      \
+         * library call), or the whole row when shorter, then 16 zeros */         \
+        int64_t copy_base = row_end > FR_RESAMPLE_TAIL ? row_end - FR_RESAMPLE_TAIL : 0; \
+        if (x_end < out_size && tail_base >= copy_base) {                             \
+            uint8_t buf[2 * G][FR_RESAMPLE_TAIL + 16];                                \
+            const uint8_t *tail[2 * G];                                               \
+            for (int r = 0; r < 2 * G; r++) {                                         \
+                if (row_end - copy_base == FR_RESAMPLE_TAIL)                          \
+                    memcpy(buf[r], src[r] + copy_base, FR_RESAMPLE_TAIL);             \
+                else                                                                  \
+                    memcpy(buf[r], src[r], (size_t)row_end);                          \
+                memset(buf[r] + row_end - copy_base, 0, 16);                          \
+                tail[r] = buf[r];                                                     \
             }                                                                         \
-            acc >>= ax->precision;                                                    \
-            fr_rs_storepx_##SUFFIX(dst, x * (C), acc, (C));                           \
+            FR_RESAMPLE_HPIXELS(SUFFIX, VI, C, tail, copy_base, x_end, out_size)      \
+            x_end = out_size;                                                         \
         }                                                                             \
-        for (int r = 0; r < (LANES) / 4; r++)                                         \
-            for (int64_t x = x_end; x < ax->out_size; x++) {                          \
-                const uint8_t *s = src[r] + (int64_t)ax->first[x] * (C);              \
-                const int16_t *w = ax->weight + x * ax->stride;                       \
+        for (int r = 0; r < 2 * G; r++)                                               \
+            for (int64_t x = x_end; x < out_size; x++) {                              \
+                const uint8_t *s = src[r] + (int64_t)first[x] * (C);                  \
+                const int16_t *w = weight + x * stride;                               \
                 for (int c = 0; c < (C); c++) {                                       \
                     int32_t a = half;                                                 \
-                    for (int32_t k = 0; k < ax->count[x]; k++)                        \
+                    for (int32_t k = 0; k < count[x]; k++)                            \
                         a += (int32_t)w[k] * s[k * (C) + c];                          \
-                    dst[r][x * (C) + c] = (uint8_t)fr_resample_clamp(a >> ax->precision); \
+                    dst[r][x * (C) + c] = (uint8_t)fr_resample_clamp(a >> precision); \
                 }                                                                     \
             }                                                                         \
     }
 
 /* Vertical pass over n bytes: dst[i] = clamp((half + sum_k w[k] rows[k][i]) >> p),
- * four registers per step; the last step overlaps the one before. */
+ * a register of bytes per step, two rows per multiply (an odd last row is
+ * paired with itself under the zero weight past the count); the last step
+ * overlaps the one before. */
 #define FR_RESAMPLE_VROW(SUFFIX, VI, LANES)                                           \
     {                                                                                 \
         const int64_t step = 4 * (LANES);                                             \
@@ -504,17 +632,14 @@ FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_madd_pairs_avx512(__m512i win, const in
         while (n >= step) {                                                           \
             if (i + step > n)                                                         \
                 i = n - step;                                                         \
-            VI a0 = (VI){0} + half, a1 = a0, a2 = a0, a3 = a0;                        \
-            for (int k = 0; k < count; k++) {                                         \
-                const uint8_t *row = rows[k] + i;                                     \
-                int16_t wk = w[k];                                                    \
-                a0 += fr_rs_mul_##SUFFIX(fr_rs_load_##SUFFIX(row), wk);                \
-                a1 += fr_rs_mul_##SUFFIX(fr_rs_load_##SUFFIX(row + (LANES)), wk);      \
-                a2 += fr_rs_mul_##SUFFIX(fr_rs_load_##SUFFIX(row + 2 * (LANES)), wk);  \
-                a3 += fr_rs_mul_##SUFFIX(fr_rs_load_##SUFFIX(row + 3 * (LANES)), wk);  \
+            VI acc[4] = {(VI){0} + half, (VI){0} + half, (VI){0} + half, (VI){0} + half}; \
+            for (int k = 0; k < count; k += 2) {                                      \
+                const uint8_t *r1 = rows[k + 1 < count ? k + 1 : k];                  \
+                fr_rs_madd_rows_##SUFFIX(rows[k] + i, r1 + i, fr_rs_pair(w + k), acc); \
             }                                                                         \
-            fr_rs_pack_##SUFFIX(dst + i, a0 >> precision, a1 >> precision,            \
-                                a2 >> precision, a3 >> precision);                    \
+            for (int q = 0; q < 4; q++)                                               \
+                acc[q] >>= precision;                                                 \
+            fr_rs_pack_##SUFFIX(dst + i, acc);                                        \
             i += step;                                                                \
             if (i >= n)                                                               \
                 return;                                                               \
@@ -532,10 +657,16 @@ FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_madd_pairs_avx512(__m512i win, const in
                                                  const uint8_t *const *src_rows,      \
                                                  uint8_t *const *dst_rows)            \
     {                                                                                 \
-        int32_t half = (1 << ax->precision) >> 1;                                     \
-        const uint8_t *src[(LANES) / 4]; /* local copies: stores cannot change them */ \
-        uint8_t *dst[(LANES) / 4];                                                    \
-        for (int r = 0; r < (LANES) / 4; r++) {                                       \
+        enum { G = (LANES) / 4 }; /* rows per register */                             \
+        /* local copies: the byte stores cannot change them */                        \
+        const int32_t *first = ax->first, *count = ax->count;                         \
+        const int16_t *weight = ax->weight;                                           \
+        const int64_t in_size = ax->in_size, out_size = ax->out_size, stride = ax->stride; \
+        const int precision = ax->precision;                                          \
+        const int32_t half = (1 << precision) >> 1;                                   \
+        const uint8_t *src[2 * G];                                                    \
+        uint8_t *dst[2 * G];                                                          \
+        for (int r = 0; r < 2 * G; r++) {                                             \
             src[r] = src_rows[r];                                                     \
             dst[r] = dst_rows[r];                                                     \
         }                                                                             \
@@ -575,16 +706,16 @@ static void fr_resample_rows(const fr_resample_plan *p, const uint8_t *src, int6
 {
     fr_resample_hrows_fn hrows = fr_resample_hrows_base;
     fr_resample_vrow_fn vrow = fr_resample_vrow_base;
-    int batch = 1;
+    int batch = 2;
 #if FR_X86
     if (level >= FR_SIMD_AVX512) {
         hrows = fr_resample_hrows_avx512;
         vrow = fr_resample_vrow_avx512;
-        batch = 4;
+        batch = 8;
     } else if (level >= FR_SIMD_AVX2) {
         hrows = fr_resample_hrows_avx2;
         vrow = fr_resample_vrow_avx2;
-        batch = 2;
+        batch = 4;
     }
 #else
     (void)level;

@@ -19,6 +19,10 @@ trap 'rm -rf "$work"' EXIT
 (cd "$root" && git ls-files -co --exclude-standard -z) | (cd "$root" && xargs -0 tar -cf - --) |
     (cd "$work" && tar -xf -)
 
+"$python" -c "import Cython, setuptools" 2>/dev/null || {
+    echo "sanitize: the build needs Cython and setuptools: pip install 'Cython>=3.1' 'setuptools>=64'" >&2
+    exit 1; }
+
 flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g"
 echo "+ CFLAGS='$flags' $python setup.py build_ext --inplace"
 (cd "$work" && CC="$cc" CFLAGS="$flags" LDFLAGS="$flags" \
