@@ -120,12 +120,10 @@ static int fr_stage(fr_rows src, const fr_step *steps, int n, fr_out out, int le
             for (int64_t y0 = 0; y0 < h; y0 += chunk) {
                 int64_t y1 = y0 + chunk < h ? y0 + chunk : h, part = 0;
                 const uint8_t *rows = fr_rows_get(&src, y0, y1, tmp, level);
-#if FR_X86
-                if (C == 3 && m == start && level >= FR_SIMD_AVX2)
-                    part = fr_gray_sum_avx2(rows, (y1 - y0) * w); /* the image as it came */
+                if (C == 3 && m == start)
+                    part = fr_gray_sum(rows, (y1 - y0) * w, level); /* the image as it came */
                 else
-#endif
-                fr_colour(rows, heavy ? scratch + y0 * w * C : tmp, (y1 - y0) * w, C, cs + start,
+                    fr_colour(rows, heavy ? scratch + y0 * w * C : tmp, (y1 - y0) * w, C, cs + start,
                           m - start, &part, heavy, level);
                 sum += part;
             }
@@ -219,15 +217,12 @@ static int fr_lone_step(const fr_step *s, fr_view src, uint8_t *dst, int level)
     }
     if (fr_is_geometry(s->kind) || src.sy != w * C)
         return 0;
-    int64_t done = 0;
-#if FR_X86
-    if (s->kind == FR_IMG_GRAY && C == 3 && level >= FR_SIMD_AVX2)
-        done = fr_gray3_avx2(src.data, dst, h * w);
-#endif
-    fr_out rest = {dst + done * C, NULL};
-    if (done)  /* the last few pixels, as one row */
-        return fr_stage(fr_rows_direct(src.data + done * C, 1, h * w - done, C), s, 1, rest, level) == 0;
-    return fr_stage(fr_rows_direct(src.data, h, w, C), s, 1, rest, level) == 0;
+    if (s->kind == FR_IMG_GRAY && C == 3) {
+        fr_gray3(src.data, dst, h * w, level);
+        return 1;
+    }
+    fr_out out = {dst, NULL};
+    return fr_stage(fr_rows_direct(src.data, h, w, C), s, 1, out, level) == 0;
 }
 
 /* Gather `base` through the pending tables (h x w) into a new scratch
