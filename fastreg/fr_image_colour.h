@@ -67,7 +67,8 @@ FR_INLINE void fr_store3_scalar(uint8_t *px, int m, const float *r, const float 
 }
 
 /* L RGB pixels (3 L bytes) to and from planes of lanes: fr_load_rgb_L may
- * read 8 bytes past them when `over` says they are readable. */
+ * read up to 16 bytes past them when `over` says they are readable (callers
+ * pass whether 6 more pixels follow). */
 FR_INLINE void fr_load_rgb_4(const uint8_t *px, int over, fr_f32x4 *r, fr_f32x4 *g, fr_f32x4 *b)
 {
     (void)over;
@@ -146,16 +147,28 @@ FR_TARGET_AVX2 FR_INLINE void fr_store_rgb_8(uint8_t *px, fr_f32x8 r, fr_f32x8 g
     fr_store8_rgb(px, (__m256)r, (__m256)g, (__m256)b);
 }
 
-/* 16 pixels as two groups of 8 joined in one register. */
+/* 16 pixels: with 16 bytes readable past them, one 64-byte load whose
+ * 128-bit lanes get 4 pixels each (12 bytes, by a dword permute), then one
+ * byte shuffle per channel straight to 32-bit lanes; otherwise two groups
+ * of 8 joined in one register. */
 FR_TARGET_AVX512 FR_INLINE void fr_load_rgb_16(const uint8_t *px, int over, fr_f32x16 *r,
                                                fr_f32x16 *g, fr_f32x16 *b)
 {
+    if (over) {
+        const __m512i mr = _mm512_set4_epi32((int)0xffffff09, (int)0xffffff06, (int)0xffffff03,
+                                             (int)0xffffff00);
+        const __m512i one = _mm512_set1_epi32(1);
+        __m512i v = _mm512_permutexvar_epi32(
+            _mm512_setr_epi32(0, 1, 2, 2, 3, 4, 5, 5, 6, 7, 8, 8, 9, 10, 11, 11),
+            _mm512_loadu_si512((const void *)px));
+        *r = (fr_f32x16)_mm512_cvtepi32_ps(_mm512_shuffle_epi8(v, mr));
+        *g = (fr_f32x16)_mm512_cvtepi32_ps(_mm512_shuffle_epi8(v, _mm512_add_epi8(mr, one)));
+        *b = (fr_f32x16)_mm512_cvtepi32_ps(_mm512_shuffle_epi8(v, _mm512_add_epi8(mr, _mm512_add_epi8(one, one))));
+        return;
+    }
     __m256 r0, g0, b0, r1, g1, b1;
     fr_load8_rgb32(px, &r0, &g0, &b0);
-    if (over)
-        fr_load8_rgb32(px + 24, &r1, &g1, &b1);
-    else
-        fr_load8_rgb(px + 24, &r1, &g1, &b1);
+    fr_load8_rgb(px + 24, &r1, &g1, &b1);
     *r = (fr_f32x16)_mm512_insertf32x8(_mm512_castps256_ps512(r0), r1, 1);
     *g = (fr_f32x16)_mm512_insertf32x8(_mm512_castps256_ps512(g0), g1, 1);
     *b = (fr_f32x16)_mm512_insertf32x8(_mm512_castps256_ps512(b0), b1, 1);
@@ -201,12 +214,14 @@ static inline int fr_per_byte_steps(const fr_colour_step *steps, int n)
 /* Apply `n` colour steps to npix contiguous pixels of C channels (C = 1 or
  * 3) from `in` to `buf` (which may be `in`), unless write == 0.  With sum
  * != NULL, *sum gets the sum over pixels of the floored grayscale (C = 3)
- * or value (C = 1) after the steps.  Steps acting on each byte alone
- * (brightness, contrast) and 1-channel images run on the bytes as one flat
- * plane; RGB runs in blocks of FR_BLOCK pixels in planes. */
+ * or value (C = 1) after the steps.  With reverse != 0 (C = 3) the pixels
+ * are read in reverse order (a horizontal flip read in place).  Steps
+ * acting on each byte alone (brightness, contrast) and 1-channel images run
+ * on the bytes as one flat plane; RGB runs in blocks of FR_BLOCK pixels in
+ * planes. */
 #define FR_COLOUR_BODY(L)                                                                     \
     do {                                                                                      \
-        if (C == 1 || (!sum && fr_per_byte_steps(steps, n))) {                                \
+        if (!reverse && (C == 1 || (!sum && fr_per_byte_steps(steps, n)))) {                  \
             fr_flat_##L(in, buf, npix * C, steps, n, sum, write);                             \
             return;                                                                           \
         }                                                                                     \
@@ -214,7 +229,10 @@ static inline int fr_per_byte_steps(const fr_colour_step *steps, int n)
         int64_t total = 0;                                                                    \
         for (int64_t p0 = 0; p0 < npix; p0 += FR_BLOCK) {                                     \
             int m = npix - p0 < FR_BLOCK ? (int)(npix - p0) : FR_BLOCK;                       \
-            fr_load3_##L(in + p0 * 3, m, r, g, b);                                            \
+            if (reverse)                                                                      \
+                fr_load3_reversed_##L(in + (npix - p0 - m) * 3, m, r, g, b);                  \
+            else                                                                              \
+                fr_load3_##L(in + p0 * 3, m, r, g, b);                                        \
             fr_planes_##L(r, g, b, FR_ROUND_LANES(m), steps, n);                              \
             if (sum)                                                                          \
                 total += fr_sum3_##L(r, g, b, m);                                             \
@@ -226,20 +244,22 @@ static inline int fr_per_byte_steps(const fr_colour_step *steps, int n)
     } while (0)
 
 static void fr_colour_4(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
-                        const fr_colour_step *steps, int n, int64_t *sum, int write)
+                        const fr_colour_step *steps, int n, int64_t *sum, int write, int reverse)
 {
     FR_COLOUR_BODY(4);
 }
 
 #if FR_X86
 FR_TARGET_AVX2 static void fr_colour_8(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
-                                       const fr_colour_step *steps, int n, int64_t *sum, int write)
+                                       const fr_colour_step *steps, int n, int64_t *sum, int write,
+                                       int reverse)
 {
     FR_COLOUR_BODY(8);
 }
 
 FR_TARGET_AVX512 static void fr_colour_16(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
-                                          const fr_colour_step *steps, int n, int64_t *sum, int write)
+                                          const fr_colour_step *steps, int n, int64_t *sum, int write,
+                                          int reverse)
 {
     FR_COLOUR_BODY(16);
 }
@@ -248,20 +268,21 @@ FR_TARGET_AVX512 static void fr_colour_16(const uint8_t *in, uint8_t *buf, int64
 
 /* Colour steps from `in` to `buf` at a SIMD level (fr_colour_L above). */
 static void fr_colour(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
-                      const fr_colour_step *steps, int n, int64_t *sum, int write, int level)
+                      const fr_colour_step *steps, int n, int64_t *sum, int write, int reverse,
+                      int level)
 {
 #if FR_X86
     if (level >= FR_SIMD_AVX512) {
-        fr_colour_16(in, buf, npix, C, steps, n, sum, write);
+        fr_colour_16(in, buf, npix, C, steps, n, sum, write, reverse);
         return;
     }
     if (level >= FR_SIMD_AVX2) {
-        fr_colour_8(in, buf, npix, C, steps, n, sum, write);
+        fr_colour_8(in, buf, npix, C, steps, n, sum, write, reverse);
         return;
     }
 #endif
     (void)level;
-    fr_colour_4(in, buf, npix, C, steps, n, sum, write);
+    fr_colour_4(in, buf, npix, C, steps, n, sum, write, reverse);
 }
 
 /* Sum over npix RGB pixels of the floored grayscale, read from the bytes. */

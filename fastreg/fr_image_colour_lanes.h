@@ -10,7 +10,10 @@
 #define FR_FN(name) FR_CAT(name, FR_CAT(_, FR_L))
 #define VF FR_CAT(fr_f32x, FR_L)
 #define VI FR_CAT(fr_i32x, FR_L)
+#define VM FR_CAT(fr_m, FR_L)
 #define V_SEL FR_CAT(fr_sel, FR_L)
+#define V_EQ FR_CAT(fr_eq, FR_L)
+#define V_BIT FR_CAT(fr_bit, FR_L)
 #define V_MIN FR_CAT(fr_min, FR_L)
 #define V_MAX FR_CAT(fr_max, FR_L)
 #define V_TRUNC FR_CAT(fr_trunc, FR_L)
@@ -21,6 +24,7 @@
 #define V_STORE_U8 FR_CAT(fr_store_u8_, FR_L)
 #define V_LOAD_RGB FR_CAT(fr_load_rgb_, FR_L)
 #define V_STORE_RGB FR_CAT(fr_store_rgb_, FR_L)
+#define V_REVERSE FR_CAT(fr_reverse, FR_L)
 
 FR_TGT FR_INLINE VF FR_FN(fr_ld)(const float *p)
 {
@@ -84,10 +88,10 @@ FR_TGT FR_INLINE void FR_FN(fr_hue)(VF *R, VF *G, VF *B, VF hue)
     VF cr = maxc - mn * (float)(1.0 / 255.0);
     VF s = cr / V_MAX(maxc, tiny);
     VF d = (maxc - md * (float)(1.0 / 255.0)) / V_MAX(cr, tiny);
-    VI is_r = r == mx, is_g = g == mx;
+    VM is_r = V_EQ(r, mx), is_g = V_EQ(g, mx);
     VF off = V_SEL(is_r, (VF){}, V_SEL(is_g, (VF){} + 2.0f, (VF){} + 4.0f));
     VF first = V_SEL(is_r, b, V_SEL(is_g, r, g));
-    VI first_min = first == mn;
+    VM first_min = V_EQ(first, mn);
     VF h = (V_SEL(first_min, one, d) + off) - V_SEL(first_min, d, one);
     h = h * (float)(1.0 / 6.0) + 1.0f;
     h = h - V_TRUNC(h); /* h in [5/6, 2): fmod(h, 1) exactly */
@@ -98,13 +102,11 @@ FR_TGT FR_INLINE void FR_FN(fr_hue)(VF *R, VF *G, VF *B, VF hue)
     VF f = h6 - fi;
     VI route = V_LOOKUP8(routes, __builtin_convertvector(fi, VI));
     VF sxf = s * f, oms = 1.0f - s;
-    VF mid = V_SEL(route >> 31, 1.0f - sxf, sxf + oms) * maxc;
+    VF mid = V_SEL(V_BIT(route, 31), 1.0f - sxf, sxf + oms) * maxc;
     VF mo = V_TRUNC(mid * 255.999f);
-#define FR_ROUTE(bit) ((route << (31 - (bit))) >> 31)
-    *R = V_SEL(FR_ROUTE(30), mx, V_SEL(FR_ROUTE(29), mo, mn));
-    *G = V_SEL(FR_ROUTE(28), mx, V_SEL(FR_ROUTE(27), mo, mn));
-    *B = V_SEL(FR_ROUTE(26), mx, V_SEL(FR_ROUTE(25), mo, mn));
-#undef FR_ROUTE
+    *R = V_SEL(V_BIT(route, 30), mx, V_SEL(V_BIT(route, 29), mo, mn));
+    *G = V_SEL(V_BIT(route, 28), mx, V_SEL(V_BIT(route, 27), mo, mn));
+    *B = V_SEL(V_BIT(route, 26), mx, V_SEL(V_BIT(route, 25), mo, mn));
 }
 
 /* The steps on the first len lanes (a multiple of FR_LANES_MAX) of a block
@@ -180,12 +182,33 @@ FR_TGT static void FR_FN(fr_load3)(const uint8_t *px, int m, float *r, float *g,
     int i = 0;
     for (; i + FR_L <= m; i += FR_L) {
         VF vr, vg, vb;
-        V_LOAD_RGB(px + 3 * i, i + FR_L + 3 <= m, &vr, &vg, &vb);
+        V_LOAD_RGB(px + 3 * i, i + FR_L + 6 <= m, &vr, &vg, &vb);
         FR_FN(fr_st)(r + i, vr);
         FR_FN(fr_st)(g + i, vg);
         FR_FN(fr_st)(b + i, vb);
     }
     fr_load3_scalar(px + 3 * i, m - i, r + i, g + i, b + i);
+    for (i = m; i < FR_ROUND_LANES(m); i++)
+        r[i] = g[i] = b[i] = 0.0f;
+}
+
+/* fr_load3 of the mirror image: lane j gets pixel m - 1 - j (a flipped
+ * row read in ascending order, lanes reversed in registers). */
+FR_TGT static void FR_FN(fr_load3_reversed)(const uint8_t *px, int m, float *r, float *g, float *b)
+{
+    int i = 0;
+    for (; i + FR_L <= m; i += FR_L) {
+        VF vr, vg, vb;
+        V_LOAD_RGB(px + 3 * i, i + FR_L + 6 <= m, &vr, &vg, &vb);
+        FR_FN(fr_st)(r + m - i - FR_L, V_REVERSE(vr));
+        FR_FN(fr_st)(g + m - i - FR_L, V_REVERSE(vg));
+        FR_FN(fr_st)(b + m - i - FR_L, V_REVERSE(vb));
+    }
+    for (; i < m; i++) {
+        r[m - 1 - i] = px[3 * i];
+        g[m - 1 - i] = px[3 * i + 1];
+        b[m - 1 - i] = px[3 * i + 2];
+    }
     for (i = m; i < FR_ROUND_LANES(m); i++)
         r[i] = g[i] = b[i] = 0.0f;
 }
@@ -272,7 +295,7 @@ FR_TGT static int64_t FR_FN(fr_gray_sum)(const uint8_t *in, int64_t npix)
         VI acc = (VI){};
         for (; i + FR_L <= stop; i += FR_L) {
             VF r, g, b;
-            V_LOAD_RGB(in + 3 * i, i + FR_L + 3 <= npix, &r, &g, &b);
+            V_LOAD_RGB(in + 3 * i, i + FR_L + 6 <= npix, &r, &g, &b);
             acc += __builtin_convertvector(FR_FN(fr_gray)(r, g, b), VI);
         }
         for (int l = 0; l < FR_L; l++)
@@ -289,7 +312,7 @@ FR_TGT static void FR_FN(fr_gray3)(const uint8_t *in, uint8_t *out, int64_t npix
     int64_t i = 0;
     for (; i + FR_L <= npix; i += FR_L) {
         VF r, g, b;
-        V_LOAD_RGB(in + 3 * i, i + FR_L + 3 <= npix, &r, &g, &b);
+        V_LOAD_RGB(in + 3 * i, i + FR_L + 6 <= npix, &r, &g, &b);
         VF gray = V_TRUNC(FR_FN(fr_gray)(r, g, b));
         V_STORE_RGB(out + 3 * i, gray, gray, gray);
     }
@@ -302,7 +325,10 @@ FR_TGT static void FR_FN(fr_gray3)(const uint8_t *in, uint8_t *out, int64_t npix
 #undef FR_FN
 #undef VF
 #undef VI
+#undef VM
 #undef V_SEL
+#undef V_EQ
+#undef V_BIT
 #undef V_MIN
 #undef V_MAX
 #undef V_TRUNC
@@ -313,3 +339,4 @@ FR_TGT static void FR_FN(fr_gray3)(const uint8_t *in, uint8_t *out, int64_t npix
 #undef V_STORE_U8
 #undef V_LOAD_RGB
 #undef V_STORE_RGB
+#undef V_REVERSE

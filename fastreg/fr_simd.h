@@ -44,8 +44,11 @@ enum { FR_SIMD_BASELINE = 0, FR_SIMD_AVX2 = 1, FR_SIMD_AVX512 = 2 };
  *   fr_min/fr_max   the smaller/larger lane (no NaN, no signed zeros here);
  *   fr_trunc/floor  integer parts, for |x| < 2**31;
  *   fr_fma          a * b + c with one rounding;
- *   fr_sel          mask ? yes : no, with mask lanes 0 or -1;
+ *   fr_eq, fr_bit   masks (fr_mL): a == b per lane; bit `bit` of an
+ *                   integer lane set;
+ *   fr_sel          mask ? yes : no;
  *   fr_lookup8      t[i] per lane for i in 0..7;
+ *   fr_reverse      the lanes in reverse order;
  *   fr_load_u8/fr_store_u8  L bytes to and from lanes (stored values are
  *                           integral, in [0, 255]). */
 #if defined(__GNUC__) || defined(__clang__)
@@ -56,11 +59,14 @@ enum { FR_SIMD_BASELINE = 0, FR_SIMD_AVX2 = 1, FR_SIMD_AVX512 = 2 };
 typedef float fr_f32x4 __attribute__((vector_size(16)));
 typedef int32_t fr_i32x4 __attribute__((vector_size(16)));
 typedef uint8_t fr_u8x4 __attribute__((vector_size(4)));
+typedef fr_i32x4 fr_m4; /* lanes 0 or -1 */
 
 FR_INLINE fr_f32x4 fr_sel4(fr_i32x4 m, fr_f32x4 yes, fr_f32x4 no)
 {
     return (fr_f32x4)((m & (fr_i32x4)yes) | (~m & (fr_i32x4)no));
 }
+FR_INLINE fr_m4 fr_eq4(fr_f32x4 a, fr_f32x4 b) { return a == b; }
+FR_INLINE fr_m4 fr_bit4(fr_i32x4 x, int bit) { return (x & (int32_t)(1u << bit)) != 0; }
 FR_INLINE fr_f32x4 fr_min4(fr_f32x4 a, fr_f32x4 b) { return fr_sel4(a < b, a, b); }
 FR_INLINE fr_f32x4 fr_max4(fr_f32x4 a, fr_f32x4 b) { return fr_sel4(a > b, a, b); }
 FR_INLINE fr_f32x4 fr_trunc4(fr_f32x4 x)
@@ -95,6 +101,7 @@ FR_INLINE fr_i32x4 fr_lookup8_4(const int32_t *t, fr_i32x4 i)
 {
     return (fr_i32x4){t[i[0]], t[i[1]], t[i[2]], t[i[3]]};
 }
+FR_INLINE fr_f32x4 fr_reverse4(fr_f32x4 x) { return __builtin_shuffle(x, (fr_i32x4){3, 2, 1, 0}); }
 FR_INLINE fr_f32x4 fr_load_u8_4(const uint8_t *p)
 {
     fr_u8x4 v;
@@ -116,10 +123,18 @@ typedef int32_t fr_i32x16 __attribute__((vector_size(64)));
 
 #define FR_ROUND_TRUNC (_MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC)
 #define FR_ROUND_FLOOR (_MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
-FR_TARGET_AVX2 FR_INLINE fr_f32x8 fr_sel8(fr_i32x8 m, fr_f32x8 yes, fr_f32x8 no)
+typedef fr_i32x8 fr_m8; /* the sign bit of each lane */
+typedef __mmask16 fr_m16;
+
+FR_TARGET_AVX2 FR_INLINE fr_f32x8 fr_sel8(fr_m8 m, fr_f32x8 yes, fr_f32x8 no)
 {
     return (fr_f32x8)_mm256_blendv_ps((__m256)no, (__m256)yes, (__m256)m);
 }
+FR_TARGET_AVX2 FR_INLINE fr_m8 fr_eq8(fr_f32x8 a, fr_f32x8 b)
+{
+    return (fr_m8)_mm256_cmp_ps((__m256)a, (__m256)b, _CMP_EQ_OQ);
+}
+FR_TARGET_AVX2 FR_INLINE fr_m8 fr_bit8(fr_i32x8 x, int bit) { return x << (31 - bit); }
 FR_TARGET_AVX2 FR_INLINE fr_f32x8 fr_min8(fr_f32x8 a, fr_f32x8 b) { return (fr_f32x8)_mm256_min_ps((__m256)a, (__m256)b); }
 FR_TARGET_AVX2 FR_INLINE fr_f32x8 fr_max8(fr_f32x8 a, fr_f32x8 b) { return (fr_f32x8)_mm256_max_ps((__m256)a, (__m256)b); }
 FR_TARGET_AVX2 FR_INLINE fr_f32x8 fr_trunc8(fr_f32x8 x) { return (fr_f32x8)_mm256_round_ps((__m256)x, FR_ROUND_TRUNC); }
@@ -132,6 +147,10 @@ FR_TARGET_AVX2 FR_INLINE fr_i32x8 fr_lookup8_8(const int32_t *t, fr_i32x8 i)
 {
     return (fr_i32x8)_mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)t), (__m256i)i);
 }
+FR_TARGET_AVX2 FR_INLINE fr_f32x8 fr_reverse8(fr_f32x8 x)
+{
+    return (fr_f32x8)_mm256_permutevar8x32_ps((__m256)x, _mm256_setr_epi32(7, 6, 5, 4, 3, 2, 1, 0));
+}
 FR_TARGET_AVX2 FR_INLINE fr_f32x8 fr_load_u8_8(const uint8_t *p)
 {
     return (fr_f32x8)_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p)));
@@ -143,10 +162,18 @@ FR_TARGET_AVX2 FR_INLINE void fr_store_u8_8(uint8_t *p, fr_f32x8 x)
     _mm_storel_epi64((__m128i *)p, _mm_packus_epi16(w, w));
 }
 
-/* AVX-512: selects as bitwise selects (one vpternlogd). */
-FR_TARGET_AVX512 FR_INLINE fr_f32x16 fr_sel16(fr_i32x16 m, fr_f32x16 yes, fr_f32x16 no)
+/* AVX-512: masks in mask registers. */
+FR_TARGET_AVX512 FR_INLINE fr_f32x16 fr_sel16(fr_m16 m, fr_f32x16 yes, fr_f32x16 no)
 {
-    return (fr_f32x16)((m & (fr_i32x16)yes) | (~m & (fr_i32x16)no));
+    return (fr_f32x16)_mm512_mask_blend_ps(m, (__m512)no, (__m512)yes);
+}
+FR_TARGET_AVX512 FR_INLINE fr_m16 fr_eq16(fr_f32x16 a, fr_f32x16 b)
+{
+    return _mm512_cmp_ps_mask((__m512)a, (__m512)b, _CMP_EQ_OQ);
+}
+FR_TARGET_AVX512 FR_INLINE fr_m16 fr_bit16(fr_i32x16 x, int bit)
+{
+    return _mm512_test_epi32_mask((__m512i)x, _mm512_set1_epi32((int32_t)(1u << bit)));
 }
 FR_TARGET_AVX512 FR_INLINE fr_f32x16 fr_min16(fr_f32x16 a, fr_f32x16 b) { return (fr_f32x16)_mm512_min_ps((__m512)a, (__m512)b); }
 FR_TARGET_AVX512 FR_INLINE fr_f32x16 fr_max16(fr_f32x16 a, fr_f32x16 b) { return (fr_f32x16)_mm512_max_ps((__m512)a, (__m512)b); }
@@ -160,6 +187,11 @@ FR_TARGET_AVX512 FR_INLINE fr_i32x16 fr_lookup8_16(const int32_t *t, fr_i32x16 i
 {
     __m512i table = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)t));
     return (fr_i32x16)_mm512_permutexvar_epi32((__m512i)i, table);
+}
+FR_TARGET_AVX512 FR_INLINE fr_f32x16 fr_reverse16(fr_f32x16 x)
+{
+    return (fr_f32x16)_mm512_permutexvar_ps(
+        _mm512_setr_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), (__m512)x);
 }
 FR_TARGET_AVX512 FR_INLINE fr_f32x16 fr_load_u8_16(const uint8_t *p)
 {
