@@ -6,7 +6,8 @@
  * ops' declarations and draws: fr_image_geometry.h (flips, crops, pads as
  * per-axis tables; rotation through the warp of fr_geometry.h),
  * fr_image_colour.h (fused colour steps), fr_image_normalize.h (the float
- * output stage).  This file holds what joins them:
+ * output stage), fr_image_erase.h (erasing a box of the output).  This file
+ * holds what joins them:
  *
  *   - consecutive geometry steps are composed into one lookup table per axis,
  *     so a crop, a pad and a flip together cost one gather pass;
@@ -30,6 +31,7 @@
 #include "fr_image_geometry.h"
 #include "fr_image_colour.h"
 #include "fr_image_normalize.h"
+#include "fr_image_erase.h"
 
 /* ---- stages ----------------------------------------------------------------- */
 
@@ -392,7 +394,7 @@ static int fr_rotate_step(const fr_step *s, int last, fr_view *base, int32_t **y
  * steps that follows is one stage reading through them.  A stage followed
  * by more geometry writes a scratch image; the last writes the output.
  * Returns 0, or -1 if memory ran out. */
-static int fr_image_run_out(const fr_step *steps, int n, fr_view src, fr_out out, int level)
+static int fr_image_run_steps(const fr_step *steps, int n, fr_view src, fr_out out, int level)
 {
     if (!out.norm && n == 1 && fr_lone_step(steps, src, (uint8_t *)out.data, level))
         return 0;
@@ -507,6 +509,17 @@ done:
     return status;
 }
 
+/* fr_image_run_steps, and a last erase step on the output it wrote. */
+static int fr_image_run_out(const fr_step *steps, int n, fr_view src, fr_out out, int level)
+{
+    if (n == 0 || steps[n - 1].kind != FR_IMG_ERASE)
+        return fr_image_run_steps(steps, n, src, out, level);
+    int status = fr_image_run_steps(steps, n - 1, src, out, level);
+    if (status == 0)
+        fr_erase_box(steps + n - 1, out, src.c);
+    return status;
+}
+
 /* fr_image_run_out with uint8 output. */
 static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, int level)
 {
@@ -526,6 +539,7 @@ static const struct {
     {fr_geometry_ops, FR_COUNT(fr_geometry_ops)},
     {fr_colour_ops, FR_COUNT(fr_colour_ops)},
     {fr_normalize_ops, FR_COUNT(fr_normalize_ops)},
+    {fr_erase_ops, FR_COUNT(fr_erase_ops)},
 };
 
 /* The i-th declaration over all families (NULL past the last). */
@@ -603,18 +617,18 @@ static int fr_image_draw(const double *spec, int n_ops, uint64_t seed, uint64_t 
     return ns;
 }
 
-/* The output stage of a pipeline whose last op is Normalize: 1, else 0. */
+/* The output stage of a pipeline with a Normalize op (its last, but for a
+ * RandomErasing of its output): 1, else 0. */
 static int fr_norm_from_spec(const double *spec, int n_ops, fr_norm *nm)
 {
-    const double *last = NULL;
     for (int k = 0; k < n_ops; k++) {
-        last = spec;
+        if ((int)spec[0] == FR_OP_NORMALIZE) {
+            fr_norm_from_payload(spec + FR_OP_HEAD, nm);
+            return 1;
+        }
         spec += FR_OP_HEAD + (int64_t)spec[1];
     }
-    if (!last || (int)last[0] != FR_OP_NORMALIZE)
-        return 0;
-    fr_norm_from_payload(last + FR_OP_HEAD, nm);
-    return 1;
+    return 0;
 }
 
 #endif

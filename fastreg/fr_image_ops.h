@@ -44,6 +44,8 @@ enum {
 /* A rotation: a = output height, b = output width, c = quarter turns
  * (0..3, exact) or -1 (resampled through `warp`, set up by fr_rotation_setup). */
 enum { FR_IMG_ROTATE = 32 };
+/* An erase: the last step of a pipeline, applied to its output (fr_erase). */
+enum { FR_IMG_ERASE = 40 };
 enum { FR_PAD_CONSTANT = 0, FR_PAD_EDGE, FR_PAD_REFLECT, FR_PAD_SYMMETRIC };
 
 /* A step as passed from Python: a row of FR_STEP_WIDTH doubles
@@ -51,12 +53,23 @@ enum { FR_PAD_CONSTANT = 0, FR_PAD_EDGE, FR_PAD_REFLECT, FR_PAD_SYMMETRIC };
  * CROP: a=top b=left c=height d=width.  PAD: a=left b=top c=right d=bottom. */
 #define FR_STEP_WIDTH 11
 
+/* An erase of the output's box a = top, b = left, c = height, d = width
+ * (fr_image_erase.h): the output is height x width; bytes come from fill,
+ * floats from `values`, or standard normal values drawn from `noise`. */
+typedef struct {
+    int64_t height, width;
+    float values[4];
+    int random;
+    fr_stream noise;
+} fr_erase;
+
 typedef struct {
     int kind, mode;
     int64_t a, b, c, d;
     double factor;
     uint8_t fill[4];
-    fr_warp warp; /* FR_IMG_ROTATE only */
+    fr_warp warp;   /* FR_IMG_ROTATE only */
+    fr_erase erase; /* FR_IMG_ERASE only */
 } fr_step;
 
 static inline fr_step fr_step_from_row(const double *row)
@@ -107,7 +120,7 @@ enum {
     FR_OP_HFLIP = 1, FR_OP_VFLIP, FR_OP_RANDOM_CROP, FR_OP_CENTER_CROP, FR_OP_JITTER, FR_OP_GRAY,
     FR_OP_NORMALIZE
 };
-enum { FR_OP_ROTATE = 32 };
+enum { FR_OP_ROTATE = 32, FR_OP_ERASE = 40 };
 
 /* The header of an op in a spec: kind, payload length, record length, most steps. */
 #define FR_OP_HEAD 4

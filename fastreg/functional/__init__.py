@@ -11,13 +11,15 @@ contract in its docstring:
 - colour (``_color``): :func:`adjust_brightness`, :func:`adjust_contrast`,
   :func:`adjust_saturation`, :func:`adjust_hue`, :func:`rgb_to_grayscale`;
 - the output stage (``_misc``): :func:`normalize`;
-- mixing (fastreg.mixing): :func:`mixup`, :func:`cutmix`, :func:`mix_labels`.
+- erasing and mixing (``_augment``; fastreg.mixing): :func:`erase`,
+  :func:`mixup`, :func:`cutmix`, :func:`mix_labels`.
 
 Each op runs in three hops: this function, its bridge (fastreg._image for
 the executor's steps, fastreg._geometry for the rotation warp) and its
 kernel (fastreg/fr_image_<family>.h, fastreg/fr_geometry.h).
 """
 
+from fastreg.functional._augment import erase
 from fastreg.functional._color import (
     adjust_brightness,
     adjust_contrast,
@@ -37,6 +39,7 @@ __all__ = [
     "center_crop",
     "crop",
     "cutmix",
+    "erase",
     "hflip",
     "mix_labels",
     "mixup",

@@ -193,7 +193,7 @@ def check_jitter_range(name, value, center, low, high, clip_first_on_zero):
     return tuple(rng)
 
 
-def _channel_values(name, values):
+def channel_values(name, values):
     if _is_number(values):
         values = [values]
     elif isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
@@ -208,8 +208,8 @@ def _channel_values(name, values):
 
 def check_normalization(mean, std, layout, dtype, scale):
     """Validated (mean, std, layout, dtype, scale) of a normalization."""
-    mean = _channel_values("mean", mean)
-    std = _channel_values("std", std)
+    mean = channel_values("mean", mean)
+    std = channel_values("std", std)
     if len(mean) > 1 and len(std) > 1 and len(mean) != len(std):
         raise ValueError(f"mean and std must have the same number of values, got {len(mean)} and {len(std)}")
     if any(v == 0 for v in std):

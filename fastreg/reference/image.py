@@ -257,6 +257,8 @@ def draw(transforms, seed, epoch, index, h, w):
             out.append(d)
         elif name == "Normalize":
             out.append({"op": name})
+        elif name == "RandomErasing":
+            out.append(dict(op=name, **erasing_box(u, h, w, t.p, t.scale, t.ratio)))
         elif name == "RandomRotation":
             lo, hi = t.degrees
             angle = lo + u(0) * (hi - lo)
@@ -306,7 +308,51 @@ def apply(transforms, img, seed, epoch=0, index=0):
                 x = _COLOUR[key](x, p[key])
         elif name == "Normalize":
             x = normalize(x, t.mean, t.std, t.layout, t.dtype, t.scale)
+        elif name == "RandomErasing" and p["applied"]:
+            stream = rr.derive_stream(IMAGE_DOMAIN, epoch, index, len(transforms) - 1)
+            x = erase(x, p["i"], p["j"], p["h"], p["w"], t.value, lambda j: uniform(seed, stream, j),
+                      chw=x.dtype != np.uint8 and t_layout(transforms) == "CHW")
     return np.ascontiguousarray(x)
+
+
+def t_layout(transforms):
+    """The layout of a pipeline's Normalize (CHW without one)."""
+    return next((t.layout for t in transforms if type(t).__name__ == "Normalize"), "CHW")
+
+
+def erasing_box(u, h, w, p, scale, ratio):
+    """torchvision's RandomErasing box for an h x w image from the words
+    u(j) as fastreg/fr_image_erase.h reads them: {applied, i, j, h, w}."""
+    none = {"applied": False, "i": 0, "j": 0, "h": 0, "w": 0}
+    if not u(0) < p:
+        return none
+    area, lr0, lr1 = float(h) * float(w), math.log(ratio[0]), math.log(ratio[1])
+    for a in range(10):
+        target = area * (scale[0] + u(1 + 2 * a) * (scale[1] - scale[0]))
+        aspect = math.exp(lr0 + u(2 + 2 * a) * (lr1 - lr0))
+        eh, ew = round(math.sqrt(target * aspect)), round(math.sqrt(target / aspect))
+        if eh < h and ew < w:
+            return {"applied": True, "i": _index(u(21), h - eh + 1), "j": _index(u(22), w - ew + 1),
+                    "h": eh, "w": ew}
+    return none
+
+
+def erase(x, i, j, h, w, value, u, chw):
+    """x with its box erased: value one number, one per channel, or "random"
+    (Box-Muller normals from words 64 + 2k, 65 + 2k for value k of the
+    [C, h, w] box, as fastreg/fr_image_erase.h)."""
+    x = x.copy()
+    view = x if chw else (x[None] if x.ndim == 2 else np.moveaxis(x, 2, 0))
+    box = view[:, i:i + h, j:j + w]
+    if value == "random":
+        k = np.arange(box.size).reshape(box.shape)
+        noise = [math.sqrt(-2.0 * math.log(1.0 - u(64 + 2 * n))) * math.cos(6.283185307179586 * u(65 + 2 * n))
+                 for n in k.ravel()]
+        box[...] = np.array(noise, np.float32).reshape(box.shape)
+    else:
+        values = np.resize(np.asarray(value, np.float64), box.shape[0])[:, None, None]
+        box[...] = values.astype(np.uint8 if x.dtype == np.uint8 else np.float32)
+    return x
 
 
 def normalize(img, mean, std, layout="CHW", dtype=np.float32, scale=True):

@@ -7,8 +7,9 @@ module with its contract in its docstring: geometry (``_geometry``:
 :class:`RandomHorizontalFlip`, :class:`RandomVerticalFlip`,
 :class:`RandomCrop`, :class:`CenterCrop`, :class:`RandomRotation`), colour
 (``_color``: :class:`ColorJitter`, :class:`RandomGrayscale`), the output
-stage (``_misc``: :class:`Normalize`), mixing (fastreg.mixing:
-:class:`MixUp`, :class:`CutMix`) and the executor (``_compose``:
+stage (``_misc``: :class:`Normalize`), erasing and mixing (``_augment``:
+:class:`RandomErasing`; fastreg.mixing: :class:`MixUp`, :class:`CutMix`)
+and the executor (``_compose``:
 :class:`Compose`, whose docstring states the randomness contract).
 
 Every random op is declared once by its kernel (its spec and record
@@ -17,6 +18,7 @@ of the functional op that ``transform(img, index=index)`` applies.
 """
 
 from fastreg.mixing import CutMix, MixUp
+from fastreg.transforms._augment import RandomErasing
 from fastreg.transforms._color import ColorJitter, RandomGrayscale
 from fastreg.transforms._compose import Compose
 from fastreg.transforms._geometry import (
@@ -37,6 +39,7 @@ __all__ = [
     "MixUp",
     "Normalize",
     "RandomCrop",
+    "RandomErasing",
     "RandomGrayscale",
     "RandomHorizontalFlip",
     "RandomRotation",

@@ -26,6 +26,7 @@ from fastreg._validate import check_image, check_out, check_outs_apart, check_ui
 from fastreg.functional._misc import normalized_shape
 from fastreg.functional._spec import decode
 from fastreg.threads import limit_in_loader_worker
+from fastreg.transforms._augment import RandomErasing
 from fastreg.transforms._misc import Normalize
 from fastreg.transforms._transform import Transform, check_seed
 
@@ -75,10 +76,17 @@ class Compose(Transform):
         self._build()
 
     def _build(self):
+        erasing = [k for k, t in enumerate(self.transforms) if isinstance(t, RandomErasing)]
+        if erasing and erasing != [len(self.transforms) - 1]:
+            raise ValueError("RandomErasing must be the last transform of a Compose, and only once")
+        last = len(self.transforms) - 1 - len(erasing)  # the place of the output stage
         norms = [k for k, t in enumerate(self.transforms) if isinstance(t, Normalize)]
-        if norms and norms != [len(self.transforms) - 1]:
-            raise ValueError("Normalize must be the last transform of a Compose, and only once")
-        self._norm = self.transforms[-1] if norms else None
+        if norms and norms != [last]:
+            raise ValueError("Normalize must be the last transform of a Compose (but for a "
+                             "RandomErasing of its output), and only once")
+        self._norm = self.transforms[last] if norms else None
+        if erasing and self._norm is None:
+            self.transforms[-1].check_uint8()
         self._dtype = self._norm.dtype if norms else np.dtype(np.uint8)
         self._spec = np.concatenate([t.spec() for t in self.transforms] + [np.zeros(0)])
         self._channels = (1, 3) if any(t.colour for t in self.transforms) else (1, 2, 3, 4)
