@@ -86,7 +86,43 @@ FR_INLINE void fr_store_rgb_4(uint8_t *px, fr_f32x4 r, fr_f32x4 g, fr_f32x4 b)
     }
 }
 
+/* L gray pixels (integral lanes in [0, 255]) stored as 3 L bytes, each
+ * value three times. */
+FR_INLINE void fr_store_gray3_4(uint8_t *px, fr_f32x4 v)
+{
+    for (int i = 0; i < 4; i++)
+        px[3 * i] = px[3 * i + 1] = px[3 * i + 2] = (uint8_t)(int32_t)v[i];
+}
+
 #if FR_X86
+/* The 16 bytes of x repeated three times each, as 48 bytes (one byte
+ * shuffle per 16 bytes stored); `n` of 8 or 16 bytes. */
+FR_TARGET_AVX2 FR_INLINE void fr_triple_bytes(uint8_t *px, __m128i x, int n)
+{
+    const __m128i e0 = _mm_setr_epi8(0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5);
+    const __m128i e1 = _mm_setr_epi8(5, 5, 6, 6, 6, 7, 7, 7, 8, 8, 8, 9, 9, 9, 10, 10);
+    const __m128i e2 = _mm_setr_epi8(10, 11, 11, 11, 12, 12, 12, 13, 13, 13, 14, 14, 14, 15, 15, 15);
+    _mm_storeu_si128((__m128i *)px, _mm_shuffle_epi8(x, e0));
+    if (n == 8) {
+        _mm_storel_epi64((__m128i *)(px + 16), _mm_shuffle_epi8(x, e1));
+        return;
+    }
+    _mm_storeu_si128((__m128i *)(px + 16), _mm_shuffle_epi8(x, e1));
+    _mm_storeu_si128((__m128i *)(px + 32), _mm_shuffle_epi8(x, e2));
+}
+
+FR_TARGET_AVX2 FR_INLINE void fr_store_gray3_8(uint8_t *px, fr_f32x8 v)
+{
+    __m256i i = _mm256_cvttps_epi32((__m256)v);
+    __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
+    fr_triple_bytes(px, _mm_packus_epi16(w, w), 8);
+}
+
+FR_TARGET_AVX512 FR_INLINE void fr_store_gray3_16(uint8_t *px, fr_f32x16 v)
+{
+    fr_triple_bytes(px, _mm512_cvtepi32_epi8(_mm512_cvttps_epi32((__m512)v)), 16);
+}
+
 /* 8 pixels (24 bytes) at a time: two overlapping 16-byte loads, byte
  * shuffles to planes, widening to float; the way back packs and shuffles. */
 FR_TARGET_AVX2 FR_INLINE void fr_load8_rgb(const uint8_t *px, __m256 *r, __m256 *g, __m256 *b)

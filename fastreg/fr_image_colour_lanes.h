@@ -223,14 +223,17 @@ FR_TGT static void FR_FN(fr_store3)(uint8_t *px, int m, const float *r, const fl
 }
 
 /* A brightness or contrast step on flat lanes (others act on 1-channel
- * images as the identity). */
-FR_TGT FR_INLINE VF FR_FN(fr_flat_step)(VF v, const fr_colour_step *st)
+ * images as the identity).  The last step before a store only clamps at
+ * 0: the store truncates and saturates. */
+FR_TGT FR_INLINE VF FR_FN(fr_flat_step)(VF v, const fr_colour_step *st, int last)
 {
     if (st->kind == FR_IMG_BRIGHTNESS)
-        return FR_FN(fr_clamp_trunc)(v * st->ratio);
-    if (st->kind == FR_IMG_CONTRAST)
-        return FR_FN(fr_clamp_trunc)(V_FMA((VF){} + st->mean, (VF){} + st->alpha, v * st->ratio));
-    return v;
+        v = v * st->ratio;
+    else if (st->kind == FR_IMG_CONTRAST)
+        v = V_FMA((VF){} + st->mean, (VF){} + st->alpha, v * st->ratio);
+    else
+        return v;
+    return last ? V_MAX(v, (VF){}) : FR_FN(fr_clamp_trunc)(v);
 }
 
 /* Brightness and contrast on nb flat bytes (every byte a lane), from in
@@ -245,10 +248,11 @@ FR_TGT static void FR_FN(fr_flat)(const uint8_t *in, uint8_t *buf, int64_t nb,
             VF v0 = V_LOAD_U8(in + i), v1 = V_LOAD_U8(in + i + FR_L);
             VF v2 = V_LOAD_U8(in + i + 2 * FR_L), v3 = V_LOAD_U8(in + i + 3 * FR_L);
             for (int k = 0; k < n; k++) {
-                v0 = FR_FN(fr_flat_step)(v0, steps + k);
-                v1 = FR_FN(fr_flat_step)(v1, steps + k);
-                v2 = FR_FN(fr_flat_step)(v2, steps + k);
-                v3 = FR_FN(fr_flat_step)(v3, steps + k);
+                int last = k == n - 1;
+                v0 = FR_FN(fr_flat_step)(v0, steps + k, last);
+                v1 = FR_FN(fr_flat_step)(v1, steps + k, last);
+                v2 = FR_FN(fr_flat_step)(v2, steps + k, last);
+                v3 = FR_FN(fr_flat_step)(v3, steps + k, last);
             }
             V_STORE_U8(buf + i, v0);
             V_STORE_U8(buf + i + FR_L, v1);
@@ -267,7 +271,7 @@ FR_TGT static void FR_FN(fr_flat)(const uint8_t *in, uint8_t *buf, int64_t nb,
         }
         VF v = V_LOAD_U8(src);
         for (int k = 0; k < n; k++)
-            v = FR_FN(fr_flat_step)(v, steps + k);
+            v = FR_FN(fr_flat_step)(v, steps + k, 0);
         if (sum)
             for (int l = 0; l < m; l++)
                 total += (int32_t)v[l];
@@ -313,8 +317,7 @@ FR_TGT static void FR_FN(fr_gray3)(const uint8_t *in, uint8_t *out, int64_t npix
     for (; i + FR_L <= npix; i += FR_L) {
         VF r, g, b;
         V_LOAD_RGB(in + 3 * i, i + FR_L + 6 <= npix, &r, &g, &b);
-        VF gray = V_TRUNC(FR_FN(fr_gray)(r, g, b));
-        V_STORE_RGB(out + 3 * i, gray, gray, gray);
+        FR_CAT(fr_store_gray3_, FR_L)(out + 3 * i, FR_FN(fr_gray)(r, g, b));
     }
     for (; i < npix; i++) {
         uint8_t gray = (uint8_t)(int32_t)fr_gray(in[3 * i], in[3 * i + 1], in[3 * i + 2]);

@@ -49,8 +49,8 @@ enum { FR_SIMD_BASELINE = 0, FR_SIMD_AVX2 = 1, FR_SIMD_AVX512 = 2 };
  *   fr_sel          mask ? yes : no;
  *   fr_lookup8      t[i] per lane for i in 0..7;
  *   fr_reverse      the lanes in reverse order;
- *   fr_load_u8/fr_store_u8  L bytes to and from lanes (stored values are
- *                           integral, in [0, 255]). */
+ *   fr_load_u8/fr_store_u8  L bytes to and from lanes; a store takes lanes
+ *                           >= 0, truncates them and saturates at 255. */
 #if defined(__GNUC__) || defined(__clang__)
 #define FR_VECTORS 1
 #define FR_CAT_(a, b) a##b
@@ -110,7 +110,7 @@ FR_INLINE fr_f32x4 fr_load_u8_4(const uint8_t *p)
 }
 FR_INLINE void fr_store_u8_4(uint8_t *p, fr_f32x4 x)
 {
-    fr_u8x4 v = __builtin_convertvector(__builtin_convertvector(x, fr_i32x4), fr_u8x4);
+    fr_u8x4 v = __builtin_convertvector(__builtin_convertvector(fr_min4(x, (fr_f32x4){} + 255.0f), fr_i32x4), fr_u8x4);
     memcpy(p, &v, 4);
 }
 #endif
@@ -157,7 +157,7 @@ FR_TARGET_AVX2 FR_INLINE fr_f32x8 fr_load_u8_8(const uint8_t *p)
 }
 FR_TARGET_AVX2 FR_INLINE void fr_store_u8_8(uint8_t *p, fr_f32x8 x)
 {
-    __m256i i = _mm256_cvttps_epi32((__m256)x);
+    __m256i i = _mm256_cvttps_epi32(_mm256_min_ps((__m256)x, _mm256_set1_ps(255.0f)));
     __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
     _mm_storel_epi64((__m128i *)p, _mm_packus_epi16(w, w));
 }
@@ -199,7 +199,8 @@ FR_TARGET_AVX512 FR_INLINE fr_f32x16 fr_load_u8_16(const uint8_t *p)
 }
 FR_TARGET_AVX512 FR_INLINE void fr_store_u8_16(uint8_t *p, fr_f32x16 x)
 {
-    _mm_storeu_si128((__m128i *)p, _mm512_cvtepi32_epi8(_mm512_cvttps_epi32((__m512)x)));
+    /* beyond 2**31 the conversion gives 0x80000000, which saturates too */
+    _mm_storeu_si128((__m128i *)p, _mm512_cvtusepi32_epi8(_mm512_cvttps_epi32((__m512)x)));
 }
 #endif
 
