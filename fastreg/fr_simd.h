@@ -123,6 +123,27 @@ typedef int32_t fr_i32x16 __attribute__((vector_size(64)));
 
 #define FR_ROUND_TRUNC (_MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC)
 #define FR_ROUND_FLOOR (_MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
+
+/* min, max, trunc, floor and fma of one width: L lanes, register type T,
+ * intrinsic prefix P, rounding intrinsic ROUND (round or roundscale). */
+#define FR_VEC_ARITH(L, T, P, ROUND, TGT)                                                       \
+    TGT FR_INLINE fr_f32x##L fr_min##L(fr_f32x##L a, fr_f32x##L b)                              \
+    {                                                                                           \
+        return (fr_f32x##L)P##_min_ps((T)a, (T)b);                                              \
+    }                                                                                           \
+    TGT FR_INLINE fr_f32x##L fr_max##L(fr_f32x##L a, fr_f32x##L b)                              \
+    {                                                                                           \
+        return (fr_f32x##L)P##_max_ps((T)a, (T)b);                                              \
+    }                                                                                           \
+    TGT FR_INLINE fr_f32x##L fr_trunc##L(fr_f32x##L x) { return (fr_f32x##L)ROUND((T)x, FR_ROUND_TRUNC); } \
+    TGT FR_INLINE fr_f32x##L fr_floor##L(fr_f32x##L x) { return (fr_f32x##L)ROUND((T)x, FR_ROUND_FLOOR); } \
+    TGT FR_INLINE fr_f32x##L fr_fma##L(fr_f32x##L a, fr_f32x##L b, fr_f32x##L c)                \
+    {                                                                                           \
+        return (fr_f32x##L)P##_fmadd_ps((T)a, (T)b, (T)c);                                      \
+    }
+FR_VEC_ARITH(8, __m256, _mm256, _mm256_round_ps, FR_TARGET_AVX2)
+FR_VEC_ARITH(16, __m512, _mm512, _mm512_roundscale_ps, FR_TARGET_AVX512)
+#undef FR_VEC_ARITH
 typedef fr_i32x8 fr_m8; /* the sign bit of each lane */
 typedef __mmask16 fr_m16;
 
@@ -135,14 +156,6 @@ FR_TARGET_AVX2 FR_INLINE fr_m8 fr_eq8(fr_f32x8 a, fr_f32x8 b)
     return (fr_m8)_mm256_cmp_ps((__m256)a, (__m256)b, _CMP_EQ_OQ);
 }
 FR_TARGET_AVX2 FR_INLINE fr_m8 fr_bit8(fr_i32x8 x, int bit) { return x << (31 - bit); }
-FR_TARGET_AVX2 FR_INLINE fr_f32x8 fr_min8(fr_f32x8 a, fr_f32x8 b) { return (fr_f32x8)_mm256_min_ps((__m256)a, (__m256)b); }
-FR_TARGET_AVX2 FR_INLINE fr_f32x8 fr_max8(fr_f32x8 a, fr_f32x8 b) { return (fr_f32x8)_mm256_max_ps((__m256)a, (__m256)b); }
-FR_TARGET_AVX2 FR_INLINE fr_f32x8 fr_trunc8(fr_f32x8 x) { return (fr_f32x8)_mm256_round_ps((__m256)x, FR_ROUND_TRUNC); }
-FR_TARGET_AVX2 FR_INLINE fr_f32x8 fr_floor8(fr_f32x8 x) { return (fr_f32x8)_mm256_round_ps((__m256)x, FR_ROUND_FLOOR); }
-FR_TARGET_AVX2 FR_INLINE fr_f32x8 fr_fma8(fr_f32x8 a, fr_f32x8 b, fr_f32x8 c)
-{
-    return (fr_f32x8)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
-}
 FR_TARGET_AVX2 FR_INLINE fr_i32x8 fr_lookup8_8(const int32_t *t, fr_i32x8 i)
 {
     return (fr_i32x8)_mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)t), (__m256i)i);
@@ -174,14 +187,6 @@ FR_TARGET_AVX512 FR_INLINE fr_m16 fr_eq16(fr_f32x16 a, fr_f32x16 b)
 FR_TARGET_AVX512 FR_INLINE fr_m16 fr_bit16(fr_i32x16 x, int bit)
 {
     return _mm512_test_epi32_mask((__m512i)x, _mm512_set1_epi32((int32_t)(1u << bit)));
-}
-FR_TARGET_AVX512 FR_INLINE fr_f32x16 fr_min16(fr_f32x16 a, fr_f32x16 b) { return (fr_f32x16)_mm512_min_ps((__m512)a, (__m512)b); }
-FR_TARGET_AVX512 FR_INLINE fr_f32x16 fr_max16(fr_f32x16 a, fr_f32x16 b) { return (fr_f32x16)_mm512_max_ps((__m512)a, (__m512)b); }
-FR_TARGET_AVX512 FR_INLINE fr_f32x16 fr_trunc16(fr_f32x16 x) { return (fr_f32x16)_mm512_roundscale_ps((__m512)x, FR_ROUND_TRUNC); }
-FR_TARGET_AVX512 FR_INLINE fr_f32x16 fr_floor16(fr_f32x16 x) { return (fr_f32x16)_mm512_roundscale_ps((__m512)x, FR_ROUND_FLOOR); }
-FR_TARGET_AVX512 FR_INLINE fr_f32x16 fr_fma16(fr_f32x16 a, fr_f32x16 b, fr_f32x16 c)
-{
-    return (fr_f32x16)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
 }
 FR_TARGET_AVX512 FR_INLINE fr_i32x16 fr_lookup8_16(const int32_t *t, fr_i32x16 i)
 {
