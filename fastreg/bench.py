@@ -27,6 +27,7 @@ class Case:
     unit: str
     contenders: list  # fastreg first
     threads: int = 1
+    summary: object = None  # optional (medians) -> a line printed under the table
 
 
 def have(module):
@@ -570,6 +571,286 @@ def rotate_cases(quick=False):
 
 
 
+CIFAR_MEAN, CIFAR_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
+
+
+class _TorchOpsCIFAR:
+    """Map-style CIFAR training set augmented per sample with torch ops, the
+    way torchvision.transforms.v2 does it: pad 4, random 32x32 crop, random
+    horizontal flip, to float in [0, 1], normalize (CHW)."""
+
+    def __init__(self, images, labels):
+        import torch
+        self.images = torch.from_numpy(images).permute(0, 3, 1, 2)  # CHW views, as v2 takes them
+        self.labels = torch.from_numpy(labels)
+        self.mean = torch.tensor(CIFAR_MEAN).view(3, 1, 1)
+        self.std = torch.tensor(CIFAR_STD).view(3, 1, 1)
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        import torch
+        padded = torch.nn.functional.pad(self.images[i], (4, 4, 4, 4))
+        top, left = torch.randint(0, 9, (2,)).tolist()
+        img = padded[:, top:top + 32, left:left + 32]
+        if torch.rand(()) < 0.5:
+            img = img.flip(-1)
+        return (img.float() / 255 - self.mean) / self.std, self.labels[i]
+
+
+class _TorchvisionCIFAR(_TorchOpsCIFAR):
+    """The same with torchvision.transforms.v2."""
+
+    def __init__(self, images, labels):
+        import torch
+        import torchvision.transforms.v2 as v2
+        super().__init__(images, labels)
+        self.transform = v2.Compose([v2.RandomCrop(32, padding=4), v2.RandomHorizontalFlip(),
+                                     v2.ToDtype(torch.float32, scale=True), v2.Normalize(CIFAR_MEAN, CIFAR_STD)])
+
+    def __getitem__(self, i):
+        return self.transform(self.images[i]), self.labels[i]
+
+
+def _cifar(n):
+    rng = np.random.default_rng(0)
+    return (rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8),
+            rng.integers(0, 10, n, dtype=np.int64))
+
+
+def _epoch_of(make_loader):
+    """A unit of work: one epoch of the loader `make_loader()` builds."""
+    def make():
+        loader = make_loader()
+
+        def run():
+            for _ in loader:
+                pass
+        return run
+    return make
+
+
+def loader_cases(quick=False):
+    """CIFAR training epochs (RandomCrop(32, padding=4) + flip + Normalize,
+    batch 256) end to end: fastreg.torch.Loader against AugmentedDataset in a
+    DataLoader, per sample and in whole batches, and torchvision per sample
+    (per-sample torch ops when torchvision is absent, named so); and how much
+    of the augmentation the Loader hides behind a training step."""
+    if not have("torch"):
+        return []
+    import torch
+    from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
+
+    import fastreg.transforms as T
+    from fastreg.torch import AugmentedDataset, Loader
+
+    n, batch = (2000 if quick else 20000), 256
+    images, labels = _cifar(n)
+    tensors = TensorDataset(torch.from_numpy(images), torch.from_numpy(labels))
+
+    def aug():
+        return T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(),
+                          T.Normalize(CIFAR_MEAN, CIFAR_STD)], seed=0)
+
+    def per_sample(dataset, workers):
+        return lambda: DataLoader(dataset, batch_size=batch, shuffle=True, num_workers=workers)
+
+    def whole_batches(workers):
+        def make():
+            ds = AugmentedDataset(tensors, aug())
+            return DataLoader(ds, batch_size=None, num_workers=workers,
+                              sampler=BatchSampler(RandomSampler(ds), batch, drop_last=False))
+        return make
+
+    peer, peer_name = ((_TorchvisionCIFAR, "torchvision") if have("torchvision")
+                       else (_TorchOpsCIFAR, "torch-ops(tv)"))  # a stand-in for torchvision
+    contenders = [
+        Contender("Loader", _epoch_of(lambda: Loader(tensors, aug(), batch_size=batch, shuffle=True))),
+        Contender("AugDS DL(0)", _epoch_of(per_sample(AugmentedDataset(tensors, aug()), 0))),
+        Contender("AugDS DL(2)", _epoch_of(per_sample(AugmentedDataset(tensors, aug()), 2))),
+        Contender("AugDS batches DL(0)", _epoch_of(whole_batches(0))),
+        Contender("AugDS batches DL(2)", _epoch_of(whole_batches(2))),
+        Contender(f"{peer_name} DL(0)", _epoch_of(per_sample(peer(images, labels), 0))),
+        Contender(f"{peer_name} DL(2)", _epoch_of(per_sample(peer(images, labels), 2))),
+    ]
+    cases = [Case(f"CIFAR epoch {n} imgs, batch {batch}", n, "img", contenders, threads=2)]
+
+    # a simulated training step: a fixed matrix product on one torch thread (about twice the
+    # augmentation time of a batch), its operands in cache
+    a = torch.randn(512, 512)
+
+    def train_step(x):
+        torch.mm(a, a)
+
+    def with_step(prefetch_factor):
+        def make():
+            torch.set_num_threads(1)
+            loader = Loader(tensors, aug(), batch_size=batch, shuffle=True, prefetch_factor=prefetch_factor)
+
+            def run():
+                for x, _ in loader:
+                    train_step(x)
+            return run
+        return make
+
+    def step_alone():
+        torch.set_num_threads(1)
+        batches = list(Loader(tensors, aug(), batch_size=batch, shuffle=True))
+
+        def run():
+            for x, _ in batches:
+                train_step(x)
+        return run
+
+    def hidden(medians):
+        overlapped, serial, step = (medians[c.name] for c in overlap)
+        return (f"{overlap_title}: prefetch hides {(serial - overlapped) / (serial - step):.0%} of the time "
+                "augmentation adds to the loop without it, (prefetch 0 - prefetch 2) / (prefetch 0 - step alone)")
+
+    overlap = [Contender("Loader+step prefetch 2", with_step(2)),
+               Contender("Loader+step prefetch 0", with_step(0)),
+               Contender("step alone", step_alone)]
+    overlap_title = f"CIFAR epoch + a training step, batch {batch}"
+    cases.append(Case(overlap_title, n, "img", overlap, threads=2, summary=hidden))
+    return cases
+
+
+def resize_photos(n=4):
+    """Photographs of 300x451 to 512x512 pixels (scikit-image's chelsea,
+    coffee, astronaut, ... when installed, else synthetic scenes of those
+    sizes)."""
+    out = []
+    if have("skimage"):
+        import skimage.data as data
+        for name in ["chelsea", "coffee", "astronaut", "immunohistochemistry", "rocket"]:
+            img = np.asarray(getattr(data, name)())
+            if img.ndim == 3 and max(img.shape[:2]) <= 640:
+                out.append(np.ascontiguousarray(img[..., :3]))
+    sizes = [(300, 451), (512, 512), (400, 600), (427, 640)]
+    for img in photos(n, 512)[len(out):n]:
+        h, w = sizes[len(out) % len(sizes)]
+        out.append(np.ascontiguousarray(np.resize(img, (h, w, 3))))
+    return out[:n]
+
+
+def random_resized_boxes(imgs, seed=0, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)):
+    """One (top, left, height, width) per image, drawn with torchvision's
+    RandomResizedCrop formulas (10 tries, then the central fallback)."""
+    import math
+    rng = np.random.default_rng(seed)
+    boxes = []
+    for img in imgs:
+        h, w = img.shape[:2]
+        for _ in range(10):
+            area = h * w * rng.uniform(*scale)
+            aspect = math.exp(rng.uniform(math.log(ratio[0]), math.log(ratio[1])))
+            bw, bh = int(round(math.sqrt(area * aspect))), int(round(math.sqrt(area / aspect)))
+            if 0 < bw <= w and 0 < bh <= h:
+                boxes.append((int(rng.integers(0, h - bh + 1)), int(rng.integers(0, w - bw + 1)), bh, bw))
+                break
+        else:
+            side = min(h, w)
+            boxes.append(((h - side) // 2, (w - side) // 2, side, side))
+    return boxes
+
+
+def resize_cases(quick=False):
+    """One thread, per image on photographs of 300x451 to 512x512:
+    resized_crop to 224x224 with RandomResizedCrop-like boxes (bilinear,
+    antialias) against torchvision v2 (or, without torchvision, torch's
+    interpolate called as torchvision calls it: the row "torch as
+    torchvision") and AlbumentationsX
+    RandomResizedCrop (no antialias); resize(256) + centre crop 224 against
+    torchvision and AlbumentationsX SmallestMaxSize + CenterCrop."""
+    from fastreg import functional as F
+
+    imgs = resize_photos(2 if quick else 4)
+    boxes = random_resized_boxes(imgs)
+    n = len(imgs)
+
+    def each(run1):
+        def run():
+            for k in range(n):
+                run1(k)
+        return run
+
+    def fr_crop():
+        out = np.empty((224, 224, 3), np.uint8)
+        return each(lambda k: F.resized_crop(imgs[k], *boxes[k], (224, 224), out=out))
+
+    def fr_eval():
+        mids = [np.empty(F.resize(im, 256).shape, np.uint8) for im in imgs]
+        out = np.empty((224, 224, 3), np.uint8)
+
+        def run1(k):
+            F.center_crop(F.resize(imgs[k], 256, out=mids[k]), 224, out=out)
+        return each(run1)
+
+    def tensors():
+        import torch
+        torch.set_num_threads(1)
+        return [torch.from_numpy(im).permute(2, 0, 1) for im in imgs]
+
+    def tv_crop():
+        import torchvision.transforms.v2.functional as TF
+        ts = tensors()
+        return each(lambda k: TF.resized_crop(ts[k], *boxes[k], [224, 224], antialias=True))
+
+    def tv_eval():
+        import torchvision.transforms.v2.functional as TF
+        ts = tensors()
+        return each(lambda k: TF.center_crop(TF.resize(ts[k], 256, antialias=True), [224, 224]))
+
+    def torch_crop():  # torchvision's call of interpolate on a uint8 CHW tensor
+        import torch
+        ts = tensors()
+
+        def run1(k):
+            top, left, bh, bw = boxes[k]
+            t = ts[k][None, :, top:top + bh, left:left + bw]
+            torch.nn.functional.interpolate(t, size=[224, 224], mode="bilinear",
+                                            align_corners=False, antialias=True)
+        return each(run1)
+
+    def torch_eval():
+        import torch
+        ts = tensors()
+        sizes = [F.resize(im, 256).shape[:2] for im in imgs]
+
+        def run1(k):
+            r = torch.nn.functional.interpolate(ts[k][None], size=list(sizes[k]), mode="bilinear",
+                                                align_corners=False, antialias=True)
+            h, w = sizes[k]
+            r[..., (h - 224) // 2:(h - 224) // 2 + 224, (w - 224) // 2:(w - 224) // 2 + 224].contiguous()
+        return each(run1)
+
+    def alb(make):
+        def build():
+            import albumentations as A
+            import cv2
+            cv2.setNumThreads(1)
+            t = make(A)
+            return each(lambda k: t(image=imgs[k]))
+        return build
+
+    crop = [Contender("fastreg", fr_crop)]
+    evals = [Contender("fastreg", fr_eval)]
+    if have("torchvision"):
+        crop.append(Contender("torchvision v2", tv_crop))
+        evals.append(Contender("torchvision v2", tv_eval))
+    elif have("torch"):
+        crop.append(Contender("torch as torchvision", torch_crop))
+        evals.append(Contender("torch as torchvision", torch_eval))
+    if have("albumentations"):
+        crop.append(Contender("albumentationsx", alb(
+            lambda A: A.RandomResizedCrop(size=(224, 224), p=1.0))))
+        evals.append(Contender("albumentationsx", alb(
+            lambda A: A.Compose([A.SmallestMaxSize(max_size=256), A.CenterCrop(224, 224)]))))
+    return [Case("resized_crop 224 bilinear AA (RRC box)", n, "img", crop, threads=1),
+            Case("resize(256) + center crop 224", n, "img", evals, threads=1)]
+
+
 def _time(fn, loops):
     """Seconds per call of fn, over `loops` calls in a row."""
     start = time.perf_counter()
@@ -649,4 +930,5 @@ def format_table(rows):
 
 
 ALL_CASES = {"dropout": dropout_cases, "gil": gil_cases, "sgd": sgd_cases, "image": image_cases,
-             "rotate": rotate_cases, "mixing": mixing_cases, "text": text_cases}
+             "rotate": rotate_cases, "mixing": mixing_cases, "text": text_cases, "loader": loader_cases,
+             "resize": resize_cases}

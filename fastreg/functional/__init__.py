@@ -10,6 +10,7 @@ contract in its docstring:
   :func:`center_crop`, :func:`pad`, :func:`rotate`;
 - colour (``_color``): :func:`adjust_brightness`, :func:`adjust_contrast`,
   :func:`adjust_saturation`, :func:`adjust_hue`, :func:`rgb_to_grayscale`;
+- resampling (``_resize``): :func:`resize`, :func:`resized_crop`;
 - the output stage (``_misc``): :func:`normalize`;
 - erasing and mixing (``_augment``; fastreg.mixing): :func:`erase`,
   :func:`mixup`, :func:`cutmix`, :func:`mix_labels`.
@@ -29,6 +30,7 @@ from fastreg.functional._color import (
 )
 from fastreg.functional._geometry import center_crop, crop, hflip, pad, rotate, vflip
 from fastreg.functional._misc import normalize
+from fastreg.functional._resize import resize, resized_crop
 from fastreg.mixing import cutmix, mix_labels, mixup
 
 __all__ = [
@@ -45,6 +47,8 @@ __all__ = [
     "mixup",
     "normalize",
     "pad",
+    "resize",
+    "resized_crop",
     "rgb_to_grayscale",
     "rotate",
     "vflip",
