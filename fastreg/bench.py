@@ -132,30 +132,122 @@ def text_batch(n_seq, seed=0, vocab=30522, min_len=32, max_len=256):
     return (values, offsets), table, (0, 101, 102)
 
 
+def english_sentences(n, seed=0, min_words=8, max_words=40):
+    """`n` English-like sentences of 8 to 40 words: stop words (45%) and words
+    of the shipped synonym table (3 to 8 letters, a fixed sample of 5,000),
+    capitalized, with commas now and then and a full stop."""
+    import fastreg.text
+
+    rng = np.random.default_rng(seed)
+    table = [w for w in fastreg.text.english_synonyms().words if 3 <= len(w) <= 8]
+    content = [table[i] for i in rng.choice(len(table), 5000, replace=False)]
+    stop = sorted(fastreg.text.STOP_WORDS)
+    out = []
+    for length in rng.integers(min_words, max_words + 1, n):
+        is_stop = rng.random(length) < 0.45
+        picks = rng.integers(0, 1 << 30, length)
+        words = [stop[p % len(stop)] if s else content[p % len(content)] for s, p in zip(is_stop, picks)]
+        words[0] = words[0].capitalize()
+        comma = rng.random(length) < 0.06
+        out.append(" ".join(w + "," if c else w for w, c in zip(words[:-1], comma)) + " " + words[-1] + ".")
+    return out
+
+
+def python_eda(sentences, synonyms, stop_words, rng, alpha_sr=0.1, alpha_ri=0.1, alpha_rs=0.1, p_rd=0.1):
+    """EDA the way the paper's eda.py does it, in plain Python, one augmented
+    sentence per input with the four ops in turn: the same split into words
+    and punctuation as fastreg, `synonyms` a dict word -> list of words,
+    `rng` a random.Random."""
+    import re
+
+    token = re.compile(r"[0-9A-Za-z_\u0080-\U0010ffff]+(?:'[0-9A-Za-z_\u0080-\U0010ffff]+)*|[^ \t\n\v\f\r]")
+    out = []
+    for sentence in sentences:
+        words = token.findall(sentence)
+        num_words = len(words)
+        n_sr = max(1, int(alpha_sr * num_words))
+        n_ri = max(1, int(alpha_ri * num_words))
+        n_rs = max(1, int(alpha_rs * num_words))
+        # synonym replacement: distinct words, shuffled, every occurrence replaced
+        candidates = list({w for w in words if w.lower() not in stop_words and w.lower() in synonyms})
+        rng.shuffle(candidates)
+        for w in candidates[:n_sr]:
+            new = rng.choice(synonyms[w.lower()])
+            words = [new if x == w else x for x in words]
+        # random insertion: a synonym of a random word (up to 10 tries) at a random place
+        for _ in range(n_ri):
+            for _ in range(10):
+                cands = synonyms.get(words[rng.randrange(len(words))].lower())
+                if cands:
+                    words.insert(rng.randrange(len(words) + 1), rng.choice(cands))
+                    break
+        # random swap
+        if len(words) > 1:
+            for _ in range(n_rs):
+                a, b = rng.sample(range(len(words)), 2)
+                words[a], words[b] = words[b], words[a]
+        # random deletion, keeping one word
+        kept = [w for w in words if rng.random() > p_rd]
+        out.append(" ".join(kept or [rng.choice(words)]))
+    return out
+
+
 def text_cases(quick=False):
-    """EDA (default alphas) on 10,000 sequences of 32 to 256 tokens against the
-    plain-Python reference drawing the same stream, and 2 threads against 1."""
+    """EDA (default alphas): 20,000 English sentences, strings in and out,
+    against a plain-Python EDA as the paper's eda.py does it with the same
+    synonyms; 10,000 sequences of 32 to 256 token ids, as a ragged pair and as
+    a list of arrays, against the plain-Python reference drawing the same
+    stream; 2 threads against 1."""
+    import random
+
     import fastreg.text
     from fastreg.reference import text as ref
 
+    n_sent = 2000 if quick else 20000
+    sentences = english_sentences(n_sent)
+    table = fastreg.text.english_synonyms()
+    stop = fastreg.text.STOP_WORDS
+    synonyms = {w: [c for c in table.synonyms_of(w) if c not in stop] for w in table.words if w not in stop}
+    synonyms = {w: cands for w, cands in synonyms.items() if cands}
+    words = sum(len(s.split()) for s in sentences)
+
+    def fastreg_sentences():
+        eda = fastreg.text.EDA(seed=1)
+        epoch = iter(range(1 << 62))
+        return lambda: eda(sentences, epoch=next(epoch))
+
+    def plain_python_sentences():
+        rng = random.Random(1)
+        return lambda: python_eda(sentences, synonyms, stop, rng)
+
+    title = f"EDA {n_sent} English sentences, str"
+    cases = [Case(title, words, "word", [Contender("fastreg", fastreg_sentences),
+                                         Contender("plain-Python eda.py", plain_python_sentences)])]
+
     n_seq = 1000 if quick else 10000
-    batch, table, protected = text_batch(n_seq)
+    batch, ids, protected = text_batch(n_seq)
+    arrays = [batch[0][batch[1][i]:batch[1][i + 1]].copy() for i in range(n_seq)]
     tokens = int(batch[1][-1])
 
-    def fastreg_eda():
-        eda = fastreg.text.EDA(synonyms=table, protected=protected, seed=1)
-        epoch = iter(range(1 << 62))
-        return lambda: eda(batch, epoch=next(epoch))
+    def fastreg_eda(data):
+        def make():
+            eda = fastreg.text.EDA(synonyms=ids, protected=protected, seed=1)
+            epoch = iter(range(1 << 62))
+            return lambda: eda(data, epoch=next(epoch))
+        return make
 
-    def python_reference():
-        epoch = iter(range(1 << 62))
-        return lambda: ref.eda(batch, synonyms=table, protected=protected, seed=1, epoch=next(epoch))
+    def python_reference(data):
+        def make():
+            epoch = iter(range(1 << 62))
+            return lambda: ref.eda(data, synonyms=ids, protected=protected, seed=1, epoch=next(epoch))
+        return make
 
-    title = f"EDA {n_seq} seqs of 32-256 tokens"
-    cases = [Case(title, tokens, "tok", [Contender("fastreg", fastreg_eda),
-                                          Contender("plain-Python reference", python_reference)])]
-    two = [Contender("fastreg 2 threads", fastreg_eda), Contender("fastreg 1 thread", fastreg_eda)]
-    cases.append(Case(f"{title}, 2 threads vs 1", tokens, "tok", two, threads=2))
+    for form, data in (("pair", batch), ("list of arrays", arrays)):
+        title = f"EDA {n_seq} seqs of 32-256 ids, {form}"
+        cases.append(Case(title, tokens, "tok", [Contender("fastreg", fastreg_eda(data)),
+                                                  Contender("plain-Python reference", python_reference(data))]))
+        two = [Contender("fastreg 2 threads", fastreg_eda(data)), Contender("fastreg 1 thread", fastreg_eda(data))]
+        cases.append(Case(f"{title}, 2 threads vs 1", tokens, "tok", two, threads=2))
     return cases
 
 
@@ -851,6 +943,106 @@ def resize_cases(quick=False):
             Case("resize(256) + center crop 224", n, "img", evals, threads=1)]
 
 
+def recipe_cases(quick=False):
+    """torchvision's ImageNet presets as pipelines, on photographs of 300x451
+    to 512x512, per image on one thread: RandomResizedCrop(224) and
+    Resize(256) + CenterCrop(224) against torchvision v2 on uint8 tensors
+    and AlbumentationsX (RandomResizedCrop without antialias; SmallestMaxSize
+    + CenterCrop); RandomResizedCrop + flip + ColorJitter + Normalize +
+    RandomErasing to float CHW against AlbumentationsX's nearest equivalent
+    (with CoarseDropout); and that pipeline's batch of 256 on two threads
+    against one."""
+    import fastreg.transforms as T
+
+    imgs = resize_photos(2 if quick else 4)
+    n = len(imgs)
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+    def per_image(make_aug, out_shape, dtype=np.uint8):
+        return lambda: compose_per_image(make_aug(), imgs, out_shape, dtype)
+
+    def train():
+        return T.Compose([T.RandomResizedCrop(224), T.RandomHorizontalFlip(),
+                          T.ColorJitter(0.4, 0.4, 0.4, 0.1), T.Normalize(mean, std),
+                          T.RandomErasing(0.25)])
+
+    def torchvision(make):
+        def build():
+            import torch
+            import torchvision.transforms.v2 as v2
+            torch.set_num_threads(1)
+            t = make(v2)
+            ts = [torch.from_numpy(im).permute(2, 0, 1).contiguous() for im in imgs]
+
+            def run():
+                for x in ts:
+                    t(x)
+            return run
+        return build
+
+    def alb(make):
+        def build():
+            import albumentations as A
+            import cv2
+            cv2.setNumThreads(1)
+            t = make(A)
+
+            def run():
+                for im in imgs:
+                    t(image=im)
+            return run
+        return build
+
+    rrc = [Contender("fastreg", per_image(lambda: T.Compose([T.RandomResizedCrop(224)]), (224, 224, 3)))]
+    evals = [Contender("fastreg", per_image(lambda: T.Compose([T.Resize(256), T.CenterCrop(224)]),
+                                            (224, 224, 3)))]
+    full = [Contender("fastreg", per_image(train, (3, 224, 224), np.float32))]
+    if have("torchvision"):
+        rrc.append(Contender("torchvision v2", torchvision(lambda v2: v2.RandomResizedCrop(224, antialias=True))))
+        evals.append(Contender("torchvision v2", torchvision(
+            lambda v2: v2.Compose([v2.Resize(256, antialias=True), v2.CenterCrop(224)]))))
+    elif have("torch"):  # torchvision's calls of interpolate, with its box sampling
+        def torch_rrc():
+            import torch
+            torch.set_num_threads(1)
+            ts = [torch.from_numpy(im).permute(2, 0, 1)[None] for im in imgs]
+            seeds = iter(range(1 << 62))
+
+            def run():
+                for t, (top, left, bh, bw) in zip(ts, random_resized_boxes(imgs, next(seeds))):
+                    torch.nn.functional.interpolate(t[..., top:top + bh, left:left + bw], size=[224, 224],
+                                                    mode="bilinear", align_corners=False, antialias=True)
+            return run
+        rrc.append(Contender("torch interpolate (as torchvision)", torch_rrc))
+    if have("albumentations"):
+        rrc.append(Contender("albumentationsx", alb(lambda A: A.RandomResizedCrop(size=(224, 224), p=1.0))))
+        evals.append(Contender("albumentationsx", alb(
+            lambda A: A.Compose([A.SmallestMaxSize(max_size=256), A.CenterCrop(224, 224)]))))
+        if have("torch"):
+            def alb_train(A):
+                from albumentations.pytorch import ToTensorV2
+                return A.Compose([A.RandomResizedCrop(size=(224, 224)), A.HorizontalFlip(),
+                                  A.ColorJitter(brightness_range=(0.6, 1.4), contrast_range=(0.6, 1.4),
+                                                saturation_range=(0.6, 1.4), hue_range=(-0.1, 0.1), p=1),
+                                  A.Normalize(mean, std), A.CoarseDropout(p=0.25), ToTensorV2()])
+            full.append(Contender("albumentationsx", alb(alb_train)))
+
+    batch_n = 64 if quick else 256
+    sources = [imgs[i % n] for i in range(batch_n)]
+
+    def fr_batch():
+        aug = train()
+        out = np.empty((batch_n, 3, 224, 224), np.float32)
+        epoch = iter(range(1 << 62))
+        return lambda: aug.batch(sources, epoch=next(epoch), out=out)
+
+    two = [Contender("fastreg 2 threads", fr_batch), Contender("fastreg 1 thread", fr_batch)]
+    return [Case("RandomResizedCrop(224), per image", n, "img", rrc),
+            Case("Resize(256) + CenterCrop(224), per image", n, "img", evals),
+            Case("RRC+flip+jitter+Normalize+Erasing(.25)", n, "img", full),
+            Case(f"that train batch of {batch_n}, 2 threads vs 1", batch_n, "img", two, threads=2)]
+
+
 def _time(fn, loops):
     """Seconds per call of fn, over `loops` calls in a row."""
     start = time.perf_counter()
@@ -931,4 +1123,4 @@ def format_table(rows):
 
 ALL_CASES = {"dropout": dropout_cases, "gil": gil_cases, "sgd": sgd_cases, "image": image_cases,
              "rotate": rotate_cases, "mixing": mixing_cases, "text": text_cases, "loader": loader_cases,
-             "resize": resize_cases}
+             "resize": resize_cases, "recipes": recipe_cases}

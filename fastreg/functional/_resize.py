@@ -19,91 +19,30 @@ with ``max_size`` scales the longer side to ``max_size``.  ``(h, w)`` sets
 both.  An output of the input's size is a copy.
 """
 
-import numbers
-import sys
-
 import numpy as np
 
-from fastreg import _resample
+from fastreg import _image, _resample
 from fastreg._interop import accepts_tensors
 from fastreg._validate import check_count, check_image, check_out
-
-# Interpolation names, as the kernel numbers them (fr_resample.h).
-INTERPOLATIONS = {"nearest": 0, "nearest-exact": 1, "bilinear": 2, "bicubic": 3}
-
-
-def check_interpolation(interpolation):
-    """The kernel's number of `interpolation`: one of INTERPOLATIONS or the
-    torchvision InterpolationMode of the same name (torchvision is never
-    imported here: a mode can only exist if the caller imported it)."""
-    functional = sys.modules.get("torchvision.transforms.functional")
-    mode = getattr(functional, "InterpolationMode", None)
-    if mode is not None and isinstance(interpolation, mode):
-        interpolation = interpolation.value
-    if isinstance(interpolation, str) and interpolation in INTERPOLATIONS:
-        return INTERPOLATIONS[interpolation]
-    names = ", ".join(repr(n) for n in INTERPOLATIONS)
-    raise ValueError(f"interpolation must be one of {names}, got {interpolation!r}")
-
-
-def check_antialias(antialias):
-    """A bool (None means False, as torchvision)."""
-    if antialias is None:
-        return False
-    if not isinstance(antialias, (bool, np.bool_)):
-        raise TypeError(f"antialias must be a bool, got {type(antialias).__name__}")
-    return bool(antialias)
-
-
-def _positive(name, value):
-    value = check_count(name, value)
-    if value == 0:
-        raise ValueError(f"{name} must be positive, got 0")
-    return value
-
-
-def check_size(size, max_size=None):
-    """`size` as a tuple: (short,) for a shorter side, (h, w), or () for
-    size=None; and `max_size` checked against it."""
-    if size is None:
-        shape = ()
-    elif isinstance(size, numbers.Integral) and not isinstance(size, (bool, np.bool_)):
-        shape = (size,)
-    elif isinstance(size, (str, bytes)) or not hasattr(size, "__len__"):
-        raise TypeError(f"size must be an int or a sequence of 1 or 2 ints, got {type(size).__name__}")
-    else:
-        shape = tuple(size)
-        if len(shape) not in (1, 2):
-            raise ValueError(f"size must have 1 or 2 values, got {len(shape)}")
-    shape = tuple(_positive("size", s) for s in shape)
-    if max_size is None:
-        if not shape:
-            raise ValueError("size=None needs max_size")
-        return shape, None
-    if len(shape) == 2:
-        raise ValueError("max_size is only allowed when size is an int (the shorter side) or None")
-    max_size = _positive("max_size", max_size)
-    if shape and max_size <= shape[0]:
-        raise ValueError(f"max_size ({max_size}) must be greater than the requested shorter side "
-                         f"size ({shape[0]})")
-    return shape, max_size
+from fastreg.functional._args import (
+    RESAMPLE_INTERPOLATIONS,
+    check_antialias,
+    check_positive,
+    check_resample_interpolation,
+    check_resize_size,
+)
+from fastreg.functional._spec import encode
 
 
 def output_size(height, width, size, max_size=None):
     """torchvision's resized (height, width) of a `height` x `width` image for
-    a checked `size` (a tuple from check_size) and `max_size`."""
-    if len(size) == 2:
-        return size
-    short, long = (width, height) if width <= height else (height, width)
-    if not size:
-        new_short, new_long = int(max_size * short / long), max_size
-    else:
-        new_short, new_long = size[0], int(size[0] * long / short)
-        if max_size is not None and new_long > max_size:
-            new_short, new_long = int(max_size * new_short / new_long), max_size
-    if new_short == 0:
+    a checked `size` (a tuple from check_resize_size) and `max_size`, as the
+    Resize draw computes it (fastreg/fr_image_geometry.h, its one owner)."""
+    spec = encode("Resize", size=(tuple(size) + (0, 0))[:2], max_size=max_size or 0)
+    new = tuple(_image.draw(spec, 0, 0, 0, height, width)[1][-1].tolist())
+    if not (new[0] and new[1]):
         raise ValueError(f"size {size} gives an empty output for a {height}x{width} image")
-    return (new_long, new_short) if width <= height else (new_short, new_long)
+    return new
 
 
 def _unit_pixels(a):
@@ -196,8 +135,8 @@ def resize(img, size, interpolation="bilinear", max_size=None, antialias=True, *
     (93, 120, 3)
     """
     hwc = _check_source(img)
-    size, max_size = check_size(size, max_size)
-    interp = check_interpolation(interpolation)
+    size, max_size = check_resize_size(size, max_size)
+    interp = RESAMPLE_INTERPOLATIONS[check_resample_interpolation(interpolation)]
     antialias = check_antialias(antialias)
     shape = output_size(hwc.shape[0], hwc.shape[1], size, max_size)
     return _resample_box(img, hwc, shape, interp, antialias, out)
@@ -259,14 +198,14 @@ def resized_crop(img, top, left, height, width, size, interpolation="bilinear", 
     """
     hwc = check_image("img", img)
     top, left = check_count("top", top), check_count("left", left)
-    height, width = _positive("height", height), _positive("width", width)
+    height, width = check_positive("height", height), check_positive("width", width)
     h, w = hwc.shape[:2]
     if top + height > h:
         raise ValueError(f"top + height ({top} + {height}) exceeds the image height {h}")
     if left + width > w:
         raise ValueError(f"left + width ({left} + {width}) exceeds the image width {w}")
-    size, _ = check_size(size)
-    interp = check_interpolation(interpolation)
+    size, _ = check_resize_size(size)
+    interp = RESAMPLE_INTERPOLATIONS[check_resample_interpolation(interpolation)]
     antialias = check_antialias(antialias)
     shape = output_size(height, width, size)
     box = hwc[top:top + height, left:left + width]
