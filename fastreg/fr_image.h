@@ -12,9 +12,10 @@
  *   - consecutive geometry steps are composed into one lookup table per axis,
  *     so a crop, a pad and a flip together cost one gather pass;
  *   - consecutive colour steps run fused in one stage reading through those
- *     tables, chunk of rows by chunk of rows; a contrast step needs the mean
- *     of the grayscale image at its place, which costs one extra read pass
- *     (no rewrite); a final Normalize is that stage's output;
+ *     tables, chunk of rows by chunk of rows (a crop or a horizontal flip
+ *     of RGB rows is read in place: fr_rows_in_place); a contrast step needs
+ *     the mean of the grayscale image at its place, which costs one extra
+ *     read pass (no rewrite); a final Normalize is that stage's output;
  *   - a rotation warps its (gathered) source; an exact quarter turn only
  *     rewrites the view or the tables; a resampling (Resize,
  *     RandomResizedCrop) reads its box of the source in place when no

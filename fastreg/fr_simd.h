@@ -84,9 +84,14 @@ FR_INLINE fr_f32x4 fr_floor4(fr_f32x4 x)
  * to odd: an inexact sum s becomes the odd one of its two neighbours on the
  * side of the exact sum, (s | 1) away from zero or ((s - 1) | 1) towards
  * it (s is never 0 when inexact); masks come from float64 comparisons only,
- * which SSE2 has. */
+ * which SSE2 has.  A build for a target with a hardware FMA (aarch64) uses
+ * that instead. */
 FR_INLINE fr_f32x4 fr_fma4(fr_f32x4 a, fr_f32x4 b, fr_f32x4 c)
 {
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA) /* a hardware FMA: one instruction per lane */
+    return (fr_f32x4){__builtin_fmaf(a[0], b[0], c[0]), __builtin_fmaf(a[1], b[1], c[1]),
+                      __builtin_fmaf(a[2], b[2], c[2]), __builtin_fmaf(a[3], b[3], c[3])};
+#else
     typedef double f64x4 __attribute__((vector_size(32)));
     typedef int64_t i64x4 __attribute__((vector_size(32)));
     f64x4 cd = __builtin_convertvector(c, f64x4);
@@ -96,6 +101,7 @@ FR_INLINE fr_f32x4 fr_fma4(fr_f32x4 a, fr_f32x4 b, fr_f32x4 c)
     i64x4 inexact = e != 0.0, towards_zero = (e > 0.0) ^ (s > 0.0);
     i64x4 bits = ((i64x4)s + (inexact & towards_zero)) | (inexact & 1);
     return __builtin_convertvector((f64x4)bits, fr_f32x4);
+#endif
 }
 FR_INLINE fr_i32x4 fr_lookup8_4(const int32_t *t, fr_i32x4 i)
 {
