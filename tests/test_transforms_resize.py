@@ -149,13 +149,13 @@ class TestRandomResizedCrop:
         ref = np.stack([aug(imgs[i], index=i) for i in range(9)])
         for threads in (1, 2, 3):
             with fastreg.num_threads(threads):
-                assert np.array_equal(aug.batch(imgs), ref)
-        a, b = aug.batch(imgs[:4]), aug.batch(imgs[4:], indices=range(4, 9))
+                assert np.array_equal(aug.batch(imgs, indices=range(9)), ref)
+        a, b = aug.batch(imgs[:4], indices=range(4)), aug.batch(imgs[4:], indices=range(4, 9))
         assert np.array_equal(np.concatenate([a, b]), ref)
         with fastreg.simd("baseline"):
-            assert np.array_equal(aug.batch(imgs), ref)
+            assert np.array_equal(aug.batch(imgs, indices=range(9)), ref)
         strided = np.ascontiguousarray(imgs[:, ::-1, ::2])[:, ::-1]  # negative row strides
-        assert np.array_equal(aug.batch(strided), np.stack([aug(strided[i], index=i) for i in range(9)]))
+        assert np.array_equal(aug.batch(strided, indices=range(9)), np.stack([aug(strided[i], index=i) for i in range(9)]))
 
     def test_against_torchvision(self):
         torch = pytest.importorskip("torch")
