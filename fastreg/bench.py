@@ -1130,33 +1130,51 @@ def recipe_cases(quick=False):
             Case(f"that train batch of {batch_n}, 2 threads vs 1", batch_n, "img", two, threads=2)]
 
 
-def _time(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+def _time(fn, loops):
+    """Seconds per call of fn, over `loops` calls in a row."""
+    start = time.perf_counter()
+    for _ in range(loops):
         fn()
-        times.append(time.perf_counter() - start)
-    return times
+    return (time.perf_counter() - start) / loops
 
 
-def run_case(case, repeat=15, progress=None):
-    """Time the contenders of `case` round-robin; returns {name: median seconds}."""
+def _loops_for(fn, min_seconds):
+    """Calls of fn that take at least min_seconds in a row (at least 1)."""
+    loops = 1
+    while True:
+        elapsed = _time(fn, loops) * loops
+        if elapsed >= min_seconds or loops >= 1 << 20:
+            return loops
+        loops *= 2 if elapsed <= 0 else max(2, min(10, int(min_seconds / elapsed) + 1))
+
+
+def run_case(case, repeat=15, progress=None, min_seconds=0.02):
+    """Time the contenders of `case` round-robin; returns {name: median seconds
+    per call}.  Each sample repeats a contender's call until it lasts
+    min_seconds (as timeit's autorange): on a loaded machine a short sample
+    taken right after a long one is often descheduled, and samples of one
+    length see the same share of that noise whoever the contender is."""
     import fastreg
 
     fns = {}
     for c in case.contenders:
         fns[c.name] = c.make()
     samples = {name: [] for name in fns}
-    for c in case.contenders:  # warm up
-        if c.max_repeat is None:
-            fns[c.name]()
+    loops = {}
+
+    def threads_of(c):
+        threads = 1 if "1 thread" in c.name else case.threads
+        return min(threads, fastreg.threads.available_cores()) or 1
+
+    for c in case.contenders:  # warm up and size the samples (slow baselines: one call a sample)
+        with fastreg.num_threads(threads_of(c)):
+            loops[c.name] = 1 if c.max_repeat is not None else _loops_for(fns[c.name], min_seconds)
     for r in range(repeat):
         for c in case.contenders:
             if c.max_repeat is not None and r >= c.max_repeat:
                 continue
-            threads = 1 if "1 thread" in c.name else case.threads
-            with fastreg.num_threads(min(threads, fastreg.threads.available_cores()) or 1):
-                samples[c.name] += _time(fns[c.name], 1)
+            with fastreg.num_threads(threads_of(c)):
+                samples[c.name].append(_time(fns[c.name], loops[c.name]))
         if progress:
             progress(r + 1, repeat)
     return {name: float(np.median(t)) for name, t in samples.items()}

@@ -12,9 +12,10 @@
  *   - consecutive geometry steps are composed into one lookup table per axis,
  *     so a crop, a pad and a flip together cost one gather pass;
  *   - consecutive colour steps run fused in one stage reading through those
- *     tables, chunk of rows by chunk of rows; a contrast step needs the mean
- *     of the grayscale image at its place, which costs one extra read pass
- *     (no rewrite); a final Normalize is that stage's output;
+ *     tables, chunk of rows by chunk of rows (a crop or a horizontal flip
+ *     of RGB rows is read in place: fr_rows_in_place); a contrast step needs
+ *     the mean of the grayscale image at its place, which costs one extra
+ *     read pass (no rewrite); a final Normalize is that stage's output;
  *   - a rotation warps its (gathered) source; an exact quarter turn only
  *     rewrites the view or the tables; a resampling (Resize,
  *     RandomResizedCrop) reads its box of the source in place when no
@@ -61,6 +62,62 @@ static const uint8_t *fr_rows_get(const fr_rows *src, int64_t y0, int64_t y1, ui
     fr_gather(src->base, src->ytab + y0, y1 - y0, src->runs, src->n_runs, src->w, src->fills, tmp,
               level);
     return tmp;
+}
+
+/* The first source pixel of row y when rows [y0, y1) can be read in place
+ * by the colour pass: RGB pixels contiguous in the base, those rows in it
+ * (no fill), and the x table one forward or reversed run (a crop, a
+ * horizontal flip or both); else NULL.  *reverse tells a reversed run,
+ * whose pixels are then read from the leftmost. */
+static const uint8_t *fr_rows_in_place(const fr_rows *src, int64_t y0, int64_t y1, int *reverse)
+{
+    const fr_view *b = &src->base;
+    if (src->direct || b->c != 3 || b->sc != 1 || b->sx != 3 || src->n_runs != 1 ||
+        src->runs[0].kind == 0)
+        return NULL;
+    for (int64_t y = y0; y < y1; y++)
+        if (src->ytab[y] < 0)
+            return NULL;
+    *reverse = src->runs[0].kind < 0;
+    return b->data + (src->runs[0].src - (*reverse ? src->w - 1 : 0)) * 3;
+}
+
+/* fr_colour of rows [y0, y1) of src into dst (contiguous rows): read in
+ * place (fr_rows_in_place) row by row, else gathered into tmp first. */
+static void fr_rows_colour(const fr_rows *src, int64_t y0, int64_t y1, uint8_t *dst,
+                           const fr_colour_step *steps, int n, int64_t *sum, int write,
+                           uint8_t *tmp, int level)
+{
+    int64_t w = src->w, C = src->base.c;
+    int reverse;
+    const uint8_t *first = fr_rows_in_place(src, y0, y1, &reverse);
+    if (!first) {
+        fr_colour(fr_rows_get(src, y0, y1, tmp, level), dst, (y1 - y0) * w, C, steps, n, sum,
+                  write, 0, level);
+        return;
+    }
+    int64_t total = 0, part = 0;
+    for (int64_t y = y0; y < y1; y++) {
+        fr_colour(first + src->ytab[y] * src->base.sy, dst + (y - y0) * w * C, w, C, steps, n,
+                  sum ? &part : NULL, write, reverse, level);
+        total += part;
+    }
+    if (sum)
+        *sum = total;
+}
+
+/* The sum over rows [y0, y1) of src (RGB) of the floored grayscale, read
+ * in place when possible (the order of the pixels does not matter). */
+static int64_t fr_rows_gray_sum(const fr_rows *src, int64_t y0, int64_t y1, uint8_t *tmp, int level)
+{
+    int reverse;
+    const uint8_t *first = fr_rows_in_place(src, y0, y1, &reverse);
+    if (!first)
+        return fr_gray_sum(fr_rows_get(src, y0, y1, tmp, level), (y1 - y0) * src->w, level);
+    int64_t total = 0;
+    for (int64_t y = y0; y < y1; y++)
+        total += fr_gray_sum(first + src->ytab[y] * src->base.sy, src->w, level);
+    return total;
 }
 
 static fr_rows fr_rows_direct(const uint8_t *data, int64_t h, int64_t w, int64_t C)
@@ -123,14 +180,11 @@ static int fr_stage(fr_rows src, const fr_step *steps, int n, fr_out out, int le
             int64_t sum = 0;
             for (int64_t y0 = 0; y0 < h; y0 += chunk) {
                 int64_t y1 = y0 + chunk < h ? y0 + chunk : h, part = 0;
-                const uint8_t *rows = fr_rows_get(&src, y0, y1, tmp, level);
-#if FR_X86
-                if (C == 3 && m == start && level >= FR_SIMD_AVX2)
-                    part = fr_gray_sum_avx2(rows, (y1 - y0) * w); /* the image as it came */
+                if (C == 3 && m == start)
+                    part = fr_rows_gray_sum(&src, y0, y1, tmp, level); /* the image as it came */
                 else
-#endif
-                fr_colour(rows, heavy ? scratch + y0 * w * C : tmp, (y1 - y0) * w, C, cs + start,
-                          m - start, &part, heavy, level);
+                    fr_rows_colour(&src, y0, y1, heavy ? scratch + y0 * w * C : tmp, cs + start,
+                                   m - start, &part, heavy, tmp, level);
                 sum += part;
             }
             if (heavy) { /* later steps start from the image so far */
@@ -146,19 +200,18 @@ static int fr_stage(fr_rows src, const fr_step *steps, int n, fr_out out, int le
         if (!out.norm) {
             uint8_t *o = (uint8_t *)out.data + y0 * w * C;
             if (m > start)
-                fr_colour(fr_rows_get(&src, y0, y1, tmp, level), o, npix, C, cs + start, m - start,
-                          NULL, 1, level);
+                fr_rows_colour(&src, y0, y1, o, cs + start, m - start, NULL, 1, tmp, level);
             else if (src.direct)
                 memcpy(o, src.base.data + y0 * src.base.sy, (size_t)(npix * C));
             else
                 fr_rows_get(&src, y0, y1, o, level); /* gathered straight into the output */
             continue;
         }
-        const uint8_t *rows = fr_rows_get(&src, y0, y1, tmp, level);
-        if (m > start) {
-            fr_colour(rows, tmp, npix, C, cs + start, m - start, NULL, 1, level);
-            rows = tmp;
-        }
+        const uint8_t *rows = tmp;
+        if (m > start)
+            fr_rows_colour(&src, y0, y1, tmp, cs + start, m - start, NULL, 1, tmp, level);
+        else
+            rows = fr_rows_get(&src, y0, y1, tmp, level);
         int chw = out.norm->layout == FR_LAYOUT_CHW;
         int64_t at = chw ? y0 * w : y0 * w * C;
         void *dst = out.norm->half ? (void *)((uint16_t *)out.data + at) : (void *)((float *)out.data + at);
@@ -223,15 +276,12 @@ static int fr_lone_step(const fr_step *s, fr_view src, uint8_t *dst, int level)
     }
     if (fr_is_geometry(s->kind) || src.sy != w * C)
         return 0;
-    int64_t done = 0;
-#if FR_X86
-    if (s->kind == FR_IMG_GRAY && C == 3 && level >= FR_SIMD_AVX2)
-        done = fr_gray3_avx2(src.data, dst, h * w);
-#endif
-    fr_out rest = {dst + done * C, NULL};
-    if (done)  /* the last few pixels, as one row */
-        return fr_stage(fr_rows_direct(src.data + done * C, 1, h * w - done, C), s, 1, rest, level) == 0;
-    return fr_stage(fr_rows_direct(src.data, h, w, C), s, 1, rest, level) == 0;
+    if (s->kind == FR_IMG_GRAY && C == 3) {
+        fr_gray3(src.data, dst, h * w, level);
+        return 1;
+    }
+    fr_out out = {dst, NULL};
+    return fr_stage(fr_rows_direct(src.data, h, w, C), s, 1, out, level) == 0;
 }
 
 /* Gather `base` through the pending tables (h x w) into a new scratch

@@ -1,7 +1,5 @@
 """fastreg.functional against the NumPy reference (torchvision v2 arithmetic)."""
 
-import contextlib
-
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -10,6 +8,8 @@ import fastreg
 import fastreg.functional as F
 import fastreg.reference.image as R
 from fastreg.functional._args import check_padding
+
+from conftest import SIMD_LEVELS
 
 
 def photo(h, w, c, seed=0):
@@ -100,31 +100,22 @@ def test_hue(img):
         hue_close(F.adjust_hue(img, f), R.adjust_hue(img, f))
 
 
-def test_hue_every_colour():
-    """All 2**24 colours would be slow; a 64**3 lattice plus extremes covers every HSV sector."""
-    v = np.unique(np.r_[np.arange(0, 256, 4), [1, 2, 3, 254, 255]]).astype(np.uint8)
-    grid = np.stack(np.meshgrid(v, v, v, indexing="ij"), axis=-1).reshape(-1, 1, 3)
-    for f in (-0.5, -0.2, 0.1, 0.5):
-        got, want = F.adjust_hue(grid, f), R.adjust_hue(grid, f)
-        hue_close(got, want)
-
-
-def test_hue_simd_levels_agree_on_every_max_min_pair():
-    """The AVX2 hue takes the value and p from the bytes themselves: check
-    every (max, min) pair, with the middle channel at both ends and between,
-    in every channel order, against the literal baseline formula."""
-    hi, lo = np.triu_indices(256)
-    hi, lo = hi.astype(np.uint8), lo.astype(np.uint8)
-    mid = ((hi.astype(int) + lo) // 2).astype(np.uint8)
-    pixels = []
-    for m in (lo, mid, hi):
-        for order in ((0, 1, 2), (1, 2, 0), (2, 0, 1), (0, 2, 1), (2, 1, 0), (1, 0, 2)):
-            pixels.append(np.stack([hi, m, lo], axis=-1)[:, order])
-    img = np.concatenate(pixels).reshape(-1, 64, 3)
-    for f in (-0.5, -0.13, 0.05, 0.37):
-        fast = F.adjust_hue(img, f)
-        with fastreg.simd("baseline"):
-            assert np.array_equal(F.adjust_hue(img, f), fast)
+def test_hue_every_colour_at_every_level():
+    """Every one of the 2**24 colours, at every SIMD level, bit for bit
+    against the reference's literal float32 HSV round trip: the shortened
+    kernel (value and p from the bytes, one division for the middle
+    channel, routing by sector) agrees on every input, for shifts that
+    move colours across sectors both ways and onto the wrap at 1."""
+    v = np.arange(256, dtype=np.uint8)
+    for f in (-0.5, -0.13, 0.37):
+        for r0 in range(0, 256, 32):  # 2**21 colours at a time
+            r = np.arange(r0, r0 + 32, dtype=np.uint8)
+            grid = np.stack(np.meshgrid(r, v, v, indexing="ij"), axis=-1).reshape(-1, 256, 3)
+            want = R.adjust_hue(grid, f)
+            for level in SIMD_LEVELS:
+                with fastreg.simd(level):
+                    got = F.adjust_hue(grid, f)
+                assert np.array_equal(got, want), (f, r0, level)
 
 
 def test_simd_baseline_equals_default():
@@ -133,9 +124,10 @@ def test_simd_baseline_equals_default():
            (F.adjust_hue, 0.17), (F.rgb_to_grayscale, 3), (F.hflip, None), (F.pad, (3, 1))]
     for fn, arg in ops:
         fast = fn(img) if arg is None else fn(img, arg)
-        with fastreg.simd("baseline"):
-            base = fn(img) if arg is None else fn(img, arg)
-        assert np.array_equal(fast, base), fn.__name__
+        for level in SIMD_LEVELS:
+            with fastreg.simd(level):
+                other = fn(img) if arg is None else fn(img, arg)
+            assert np.array_equal(fast, other), (fn.__name__, level)
 
 
 def test_out_argument():
@@ -330,26 +322,27 @@ def _variants(h, w, c, seed):
 @pytest.mark.parametrize("c", [1, 2, 3, 4])
 def test_lone_hflip_every_width_and_level(c):
     """Widths around the 32- and 16-pixel steps of the RGB reversal, rows of
-    any stride, baseline and default SIMD."""
+    any stride, at every SIMD level."""
     for w in [*range(1, 40), 47, 48, 63, 64, 65, 95, 96, 97, 129, 256]:
         for img in _variants(3, w, c, seed=w):
             want = R.hflip(img)
             assert np.array_equal(F.hflip(img), want), (w, img.strides)
             out = np.full(img.shape, 7, np.uint8)
             assert F.hflip(img, out=out) is out and np.array_equal(out, want)
-            with fastreg.simd("baseline"):
-                assert np.array_equal(F.hflip(img), want), (w, img.strides)
+            for level in SIMD_LEVELS:
+                with fastreg.simd(level):
+                    assert np.array_equal(F.hflip(img), want), (w, img.strides, level)
 
 
 @pytest.mark.parametrize("c", [1, 3, 4])
 def test_lone_vflip_and_crop_rows_of_every_length(c):
     """Rows copied 128 and 32 bytes per step with an overlapping tail (32
     bytes and more), or by the general path (shorter), from views whose rows
-    are apart or reversed, at both levels."""
+    are apart or reversed, at every level."""
     for w in (5, 10, 11, 31, 32, 33, 43, 64, 65, 129):
         for img in [*_variants(7, w, c, seed=w), _variants(7, w, c, seed=w)[1][::-1]]:
-            for level in ("default", "baseline"):
-                with contextlib.nullcontext() if level == "default" else fastreg.simd(level):
+            for level in SIMD_LEVELS:
+                with fastreg.simd(level):
                     assert np.array_equal(F.vflip(img), R.vflip(img)), (w, level)
                     assert np.array_equal(F.crop(img, 2, 1, 4, w - 1), R.crop(img, 2, 1, 4, w - 1))
                     assert np.array_equal(F.crop(img, 0, 0, 7, w), img)
@@ -357,15 +350,15 @@ def test_lone_vflip_and_crop_rows_of_every_length(c):
 
 @pytest.mark.parametrize("npix", [1, 2, 31, 32, 34, 35, 36, 66, 67, 68, 99, 100, 1000, 4099])
 def test_lone_grayscale_and_contrast_every_length(npix):
-    """The byte-to-byte grayscale and the contrast mean run 32 pixels per
-    step and stop 3 pixels short of the end: every remainder, both levels."""
+    """The byte-to-byte grayscale and the contrast mean run a vector of
+    pixels per step and finish one by one: every remainder, every level."""
     rng = np.random.default_rng(npix)
     for img in (rng.integers(0, 256, (1, npix, 3), dtype=np.uint8),
                 rng.integers(0, 256, (npix, 1, 3), dtype=np.uint8),
                 np.full((1, npix, 3), 255, np.uint8)):
         want_gray = R.rgb_to_grayscale(img, 3)
-        for level in ("default", "baseline"):
-            with contextlib.nullcontext() if level == "default" else fastreg.simd(level):
+        for level in SIMD_LEVELS:
+            with fastreg.simd(level):
                 assert np.array_equal(F.rgb_to_grayscale(img, 3), want_gray), (npix, level)
                 for f in (0.0, 0.6, 1.3):
                     assert np.array_equal(F.adjust_contrast(img, f), R.adjust_contrast(img, f)), (npix, f)
@@ -377,21 +370,18 @@ def test_lone_grayscale_and_contrast_every_length(npix):
 def test_planar_colour_blocks_every_length(npix):
     """RGB colour steps run in blocks of planes with a partial last block and
     a partial last group of 8; contrast after saturation sums the grayscale
-    over those planes: every kind of remainder, both levels."""
+    over those planes: every kind of remainder, every level."""
     import fastreg.transforms as T
     rng = np.random.default_rng(npix)
     img = rng.integers(0, 256, (1, npix, 3), dtype=np.uint8)
-    for f in (0.4, 1.6):
-        want = R.adjust_saturation(img, f)
-        assert np.array_equal(F.adjust_saturation(img, f), want), (npix, f)
-        with fastreg.simd("baseline"):
-            assert np.array_equal(F.adjust_saturation(img, f), want), (npix, f)
     aug = T.Compose([T.ColorJitter(saturation=(1.5, 1.5)), T.ColorJitter(contrast=(0.5, 0.5)),
                      T.ColorJitter(brightness=(1.2, 1.2))])
-    want = R.apply(aug.transforms, img, aug.seed)
-    assert np.array_equal(aug(img), want)
-    with fastreg.simd("baseline"):
-        assert np.array_equal(aug(img), want)
+    want_aug = R.apply(aug.transforms, img, aug.seed)
+    for level in SIMD_LEVELS:
+        with fastreg.simd(level):
+            for f in (0.4, 1.6):
+                assert np.array_equal(F.adjust_saturation(img, f), R.adjust_saturation(img, f)), (npix, f)
+            assert np.array_equal(aug(img), want_aug), (npix, level)
 
 
 def test_grayscale_every_colour_lattice():
@@ -399,10 +389,10 @@ def test_grayscale_every_colour_lattice():
     v = np.unique(np.r_[np.arange(0, 256, 5), [1, 2, 3, 254, 255]]).astype(np.uint8)
     grid = np.stack(np.meshgrid(v, v, v, indexing="ij"), axis=-1).reshape(1, -1, 3)
     want = R.rgb_to_grayscale(grid, 3)
-    assert np.array_equal(F.rgb_to_grayscale(grid, 3), want)
-    with fastreg.simd("baseline"):
-        assert np.array_equal(F.rgb_to_grayscale(grid, 3), want)
-    assert np.array_equal(F.adjust_contrast(grid, 1.7), R.adjust_contrast(grid, 1.7))
+    for level in SIMD_LEVELS:
+        with fastreg.simd(level):
+            assert np.array_equal(F.rgb_to_grayscale(grid, 3), want), level
+            assert np.array_equal(F.adjust_contrast(grid, 1.7), R.adjust_contrast(grid, 1.7)), level
 
 
 def test_uncommon_call_forms_match_the_common_one():

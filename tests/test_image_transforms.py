@@ -269,3 +269,24 @@ def test_call_forms_fast_and_full_agree():
         aug(imgs[0], out=imgs[0][:20, :20])
     again = pickle.loads(pickle.dumps(aug))
     assert np.array_equal(again(imgs[1], index=1, epoch=1), want[1])
+
+
+@pytest.mark.parametrize("w", [5, 16, 17, 37, 300])
+def test_crop_and_flips_read_in_place_by_the_colour_pass(w, simd_level):
+    """A crop, flips and colour steps in one stage read the source rows in
+    place (reversed lanes for a horizontal flip); a vertical pad or an x pad
+    makes the stage gather instead: both agree with the reference, with and
+    without a contrast mean taken before or after the other steps."""
+    rng = np.random.default_rng(w)
+    img = rng.integers(0, 256, (9, w + 7, 3), dtype=np.uint8)[:, 3:3 + w + 2]
+    jitters = [T.ColorJitter(0.4, 0.4, 0.4, 0.1), T.ColorJitter(contrast=(0.5, 1.5)),
+               T.ColorJitter(brightness=(0.5, 1.5), saturation=(0.3, 0.9))]
+    for jitter in jitters:
+        for geometry in ([T.RandomCrop((7, w), padding=(0, 1))],
+                         [T.RandomCrop((7, w)), T.RandomHorizontalFlip(1.0)],
+                         [T.RandomHorizontalFlip(1.0), T.RandomVerticalFlip(1.0), T.RandomCrop((7, w))],
+                         [T.RandomCrop((11, w), pad_if_needed=True), T.RandomHorizontalFlip(1.0)]):
+            aug = T.Compose([*geometry, jitter], seed=3)
+            for index in range(4):
+                want = R.apply(aug.transforms, img, aug.seed, index=index)
+                assert np.array_equal(aug(img, index=index), want), (geometry, jitter, index)
