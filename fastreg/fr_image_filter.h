@@ -1,0 +1,90 @@
+/* Neighbourhood filters on uint8 HWC images: adjust_sharpness.
+ *
+ * adjust_sharpness (torchvision v2 on uint8 tensors, 1 or 3 channels): the
+ * pixels of the outer ring are kept; an inner pixel x with the 3x3
+ * neighbourhood sum s9 is blurred to b = round((s9 + 4 x) / 13), then
+ *     v = fma(b - x, alpha, x)  in float32, alpha = float32(1 - factor),
+ * clamped to [0, 255] and truncated (torch: conv2d with weights 1/13 and
+ * 5/13 in float32, round, then the vectorized add_ with alpha, a fused
+ * multiply-add).  b is computed exactly in integers as (2 s + 13) / 26,
+ * s = s9 + 4 x: s / 13 is never within 1/26 of a half-integer, so
+ * torch's float32 convolution rounds to the same b whatever its summation
+ * order.  fmaf is exact on every SIMD level (a library call at the
+ * baseline), so every level gives the same bits. */
+#ifndef FR_IMAGE_FILTER_H
+#define FR_IMAGE_FILTER_H
+
+#pragma GCC optimize("fp-contract=off")
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include "fr_simd.h"
+
+/* Inner pixels of output row y (0 < y < h - 1) of the sharpened image; src
+ * is C-contiguous h x w x C, out is the output row. */
+FR_INLINE void fr_sharpness_row_body(const uint8_t *src, int64_t w, int64_t C, int64_t y,
+                                     float alpha, uint8_t *out)
+{
+    int64_t stride = w * C;
+    const uint8_t *up = src + (y - 1) * stride, *mid = src + y * stride, *down = src + (y + 1) * stride;
+    for (int64_t i = C; i < (w - 1) * C; i++) {
+        int32_t s9 = (int32_t)up[i - C] + up[i] + up[i + C] + mid[i - C] + mid[i] + mid[i + C] +
+                     down[i - C] + down[i] + down[i + C];
+        int32_t x = mid[i];
+        int32_t b = (2 * (s9 + 4 * x) + 13) / 26;
+        float v = fmaf((float)(b - x), alpha, (float)x);
+        v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
+        out[i] = (uint8_t)v;
+    }
+}
+
+static void fr_sharpness_row_base(const uint8_t *src, int64_t w, int64_t C, int64_t y, float alpha,
+                                  uint8_t *out)
+{
+    fr_sharpness_row_body(src, w, C, y, alpha, out);
+}
+
+#if FR_X86
+FR_TARGET_AVX2 static void fr_sharpness_row_avx2(const uint8_t *src, int64_t w, int64_t C, int64_t y,
+                                                 float alpha, uint8_t *out)
+{
+    fr_sharpness_row_body(src, w, C, y, alpha, out);
+}
+
+FR_TARGET_AVX512 static void fr_sharpness_row_avx512(const uint8_t *src, int64_t w, int64_t C,
+                                                     int64_t y, float alpha, uint8_t *out)
+{
+    fr_sharpness_row_body(src, w, C, y, alpha, out);
+}
+#endif
+
+/* Rows [y0, y1) of adjust_sharpness(src, factor) into dst: both
+ * C-contiguous h x w x C, not overlapping; alpha = float32(1 - factor). */
+static void fr_sharpness_rows(const uint8_t *src, int64_t h, int64_t w, int64_t C, float alpha,
+                              int64_t y0, int64_t y1, uint8_t *dst, int level)
+{
+    void (*row)(const uint8_t *, int64_t, int64_t, int64_t, float, uint8_t *) = fr_sharpness_row_base;
+#if FR_X86
+    if (level >= FR_SIMD_AVX512)
+        row = fr_sharpness_row_avx512;
+    else if (level >= FR_SIMD_AVX2)
+        row = fr_sharpness_row_avx2;
+#else
+    (void)level;
+#endif
+    int64_t stride = w * C;
+    for (int64_t y = y0; y < y1; y++) {
+        uint8_t *o = dst + y * stride;
+        const uint8_t *s = src + y * stride;
+        if (y == 0 || y == h - 1 || w <= 2) {
+            memcpy(o, s, (size_t)stride);
+            continue;
+        }
+        memcpy(o, s, (size_t)C);
+        memcpy(o + (w - 1) * C, s + (w - 1) * C, (size_t)C);
+        row(src, w, C, y, alpha, o);
+    }
+}
+
+#endif
