@@ -7,7 +7,7 @@ are grouped by family as torchvision's are, each family one module with its
 contract in its docstring:
 
 - geometry (``_geometry``): :func:`hflip`, :func:`vflip`, :func:`crop`,
-  :func:`center_crop`, :func:`pad`, :func:`rotate`;
+  :func:`center_crop`, :func:`pad`, :func:`rotate`, :func:`affine`;
 - colour (``_color``): :func:`adjust_brightness`, :func:`adjust_contrast`,
   :func:`adjust_saturation`, :func:`adjust_hue`, :func:`rgb_to_grayscale`,
   and the table ops and filter of the auto-augment policies:
@@ -38,7 +38,7 @@ from fastreg.functional._color import (
     rgb_to_grayscale,
     solarize,
 )
-from fastreg.functional._geometry import center_crop, crop, hflip, pad, rotate, vflip
+from fastreg.functional._geometry import affine, center_crop, crop, hflip, pad, rotate, vflip
 from fastreg.functional._misc import normalize
 from fastreg.mixing import cutmix, mix_labels, mixup
 
@@ -48,6 +48,7 @@ __all__ = [
     "adjust_hue",
     "adjust_saturation",
     "adjust_sharpness",
+    "affine",
     "autocontrast",
     "center_crop",
     "crop",

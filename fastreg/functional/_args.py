@@ -146,6 +146,32 @@ def check_center(center):
     return center
 
 
+def check_finite_pair(name, pair):
+    """A sequence of two finite real numbers, as floats."""
+    if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__"):
+        raise TypeError(f"{name} must be a pair of numbers, got {type(pair).__name__}")
+    if len(pair) != 2:
+        raise ValueError(f"{name} must have 2 values, got {len(pair)}")
+    values = tuple(check_real(f"{name}[{i}]", v) for i, v in enumerate(pair))
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"{name} must be finite, got {values}")
+    return values
+
+
+def check_shear(shear):
+    """torchvision's forms: x gives (x, 0), (x,) gives (x, x), (x, y) is
+    taken as is; degrees, finite."""
+    if _is_number(shear):
+        shear = (shear, 0.0)
+    elif isinstance(shear, (str, bytes)) or not hasattr(shear, "__len__"):
+        raise TypeError(f"shear must be a number or a sequence of 1 or 2 numbers, got {type(shear).__name__}")
+    elif len(shear) == 1:
+        shear = (shear[0], shear[0])
+    if len(shear) != 2:
+        raise ValueError(f"shear must have 1 or 2 values, got {len(shear)}")
+    return check_finite_pair("shear", shear)
+
+
 def check_angle(angle):
     """A finite real number of degrees."""
     angle = check_real("angle", angle)
