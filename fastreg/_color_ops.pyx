@@ -37,6 +37,9 @@ cdef extern from "fr_image_lut.h" nogil:
 cdef extern from "fr_image_filter.h" nogil:
     void fr_sharpness_rows(const uint8_t *src, int64_t h, int64_t w, int64_t C, float alpha,
                            int64_t y0, int64_t y1, uint8_t *dst, int level)
+    void fr_blur_rows(const uint8_t *src, int64_t h, int64_t w, int64_t C, const float *weights,
+                      int64_t kx, int64_t ky, const int64_t *xs, int64_t y0, int64_t y1,
+                      uint8_t *dst)
 
 INVERT = FR_LUT_INVERT
 POSTERIZE = FR_LUT_POSTERIZE
@@ -56,6 +59,9 @@ cdef struct Job:
     int64_t (*hist)[256]  # one block of c x 256 counts per task
     fr_lut lut
     float alpha
+    const float *weights  # the blur's ky x kx kernel
+    const int64_t *xs     # the blur's padded columns
+    int64_t kx, ky
     int level
 
 
@@ -83,6 +89,13 @@ cdef void _sharpness_task(void *ctx, int64_t task) noexcept nogil:
     cdef int64_t y0, y1
     _rows(job, task, &y0, &y1)
     fr_sharpness_rows(job.src, job.h, job.w, job.c, job.alpha, y0, y1, job.dst, job.level)
+
+
+cdef void _blur_task(void *ctx, int64_t task) noexcept nogil:
+    cdef Job *job = <Job *>ctx
+    cdef int64_t y0, y1
+    _rows(job, task, &y0, &y1)
+    fr_blur_rows(job.src, job.h, job.w, job.c, job.weights, job.kx, job.ky, job.xs, y0, y1, job.dst)
 
 
 cdef int64_t _setup(Job *job, cnp.ndarray src, cnp.ndarray dst):
@@ -133,3 +146,19 @@ def sharpness_into(cnp.ndarray src, cnp.ndarray dst, double factor):
         return
     with nogil:
         parallel_run(_sharpness_task, &job, n_tasks)
+
+
+def blur_into(cnp.ndarray src, cnp.ndarray dst, cnp.ndarray weights, cnp.ndarray xs):
+    """dst = src convolved with `weights` (float32 (ky, kx), C-contiguous)
+    over the reflect-padded image, rounded; `xs` (int64, w + kx - 1) the
+    source column of each padded column.  src and dst (h, w, c) uint8,
+    C-contiguous, not overlapping; ky // 2 < h."""
+    cdef Job job
+    cdef int64_t n_tasks = _setup(&job, src, dst)
+    job.weights = <const float *>cnp.PyArray_DATA(weights)
+    job.xs = <const int64_t *>cnp.PyArray_DATA(xs)
+    job.ky, job.kx = weights.shape[0], weights.shape[1]
+    if src.size == 0:
+        return
+    with nogil:
+        parallel_run(_blur_task, &job, n_tasks)

@@ -1,4 +1,5 @@
-/* Neighbourhood filters on uint8 HWC images: adjust_sharpness.
+/* Neighbourhood filters on uint8 HWC images: adjust_sharpness and
+ * gaussian_blur.
  *
  * adjust_sharpness (torchvision v2 on uint8 tensors, 1 or 3 channels): the
  * pixels of the outer ring are kept; an inner pixel x with the 3x3
@@ -10,7 +11,15 @@
  * s = s9 + 4 x: s / 13 is never within 1/26 of a half-integer, so
  * torch's float32 convolution rounds to the same b whatever its summation
  * order.  fmaf is exact on every SIMD level (a library call at the
- * baseline), so every level gives the same bits. */
+ * baseline), so every level gives the same bits.
+ *
+ * gaussian_blur (torchvision v2 on uint8 tensors): the image is padded by
+ * reflection (kx / 2 columns, ky / 2 rows; torch's "reflect", the edge not
+ * repeated) and convolved with a ky x kx float32 kernel, then rounded half
+ * to even.  Each value is the float32 sum over the kernel rows, top to
+ * bottom, and within a row left to right, of weight * value, without fused
+ * multiply-adds; torch's convolution sums in its own order, so a value
+ * within an ulp or so of a half-integer may round the other way. */
 #ifndef FR_IMAGE_FILTER_H
 #define FR_IMAGE_FILTER_H
 
@@ -84,6 +93,36 @@ static void fr_sharpness_rows(const uint8_t *src, int64_t h, int64_t w, int64_t 
         memcpy(o, s, (size_t)C);
         memcpy(o + (w - 1) * C, s + (w - 1) * C, (size_t)C);
         row(src, w, C, y, alpha, o);
+    }
+}
+
+/* torch's reflect padding: the index of position i (-n < i < 2n - 1) in 0..n-1. */
+static inline int64_t fr_reflect(int64_t i, int64_t n)
+{
+    return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i);
+}
+
+/* Output rows [y0, y1) of gaussian_blur: src and dst C-contiguous h x w x C,
+ * not overlapping; weights ky x kx row-major; xs the source column of each
+ * of the w + kx - 1 padded columns (fr_reflect). */
+static void fr_blur_rows(const uint8_t *src, int64_t h, int64_t w, int64_t C, const float *weights,
+                         int64_t kx, int64_t ky, const int64_t *xs, int64_t y0, int64_t y1,
+                         uint8_t *dst)
+{
+    for (int64_t y = y0; y < y1; y++) {
+        for (int64_t x = 0; x < w; x++) {
+            for (int64_t c = 0; c < C; c++) {
+                float acc = 0.0f;
+                for (int64_t i = 0; i < ky; i++) {
+                    const uint8_t *row = src + fr_reflect(y + i - ky / 2, h) * w * C + c;
+                    const float *wr = weights + i * kx;
+                    for (int64_t j = 0; j < kx; j++)
+                        acc += wr[j] * (float)row[xs[x + j] * C];
+                }
+                float r = rintf(acc);
+                dst[(y * w + x) * C + c] = (uint8_t)(r < 0.0f ? 0.0f : (r > 255.0f ? 255.0f : r));
+            }
+        }
     }
 }
 

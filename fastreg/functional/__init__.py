@@ -13,7 +13,8 @@ contract in its docstring:
   and the table ops and filter of the auto-augment policies:
   :func:`invert`, :func:`posterize`, :func:`solarize`,
   :func:`autocontrast`, :func:`equalize`, :func:`adjust_sharpness`;
-- the output stage (``_misc``): :func:`normalize`;
+- the output stage and filters (``_misc``): :func:`normalize`,
+  :func:`gaussian_blur`;
 - erasing and mixing (``_augment``; fastreg.mixing): :func:`erase`,
   :func:`mixup`, :func:`cutmix`, :func:`mix_labels`.
 
@@ -39,7 +40,7 @@ from fastreg.functional._color import (
     solarize,
 )
 from fastreg.functional._geometry import affine, center_crop, crop, hflip, pad, rotate, vflip
-from fastreg.functional._misc import normalize
+from fastreg.functional._misc import gaussian_blur, normalize
 from fastreg.mixing import cutmix, mix_labels, mixup
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "cutmix",
     "equalize",
     "erase",
+    "gaussian_blur",
     "hflip",
     "invert",
     "mix_labels",

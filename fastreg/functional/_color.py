@@ -29,7 +29,8 @@ from fastreg import _color_ops, _image
 from fastreg._interop import accepts_tensors
 from fastreg._validate import check_image, check_out, check_real
 from fastreg.functional._args import COLOUR_CHANNELS, FACTOR_RANGES
-from fastreg.functional._steps import BRIGHTNESS, CONTRAST, GRAY, HUE, SATURATION, one_step, run, step, steps_table
+from fastreg.functional._steps import (BRIGHTNESS, CONTRAST, GRAY, HUE, SATURATION, one_step, run, step,
+                                       steps_table, write_image)
 
 _CHANNEL_BITS = sum(1 << c for c in COLOUR_CHANNELS)  # try_one's channel mask
 
@@ -195,27 +196,9 @@ def _rgb_to_grayscale(img, num_output_channels=1, *, out=None):
 
 # ---- table ops and sharpness (fastreg/fr_image_lut.h, fr_image_filter.h) -------------
 
-def _into(img, hwc, out, kernel, in_place=True):
-    """``kernel(src, dst)`` on the validated image `hwc` (a view of `img`)
-    into `out` or a new array.  A kernel that cannot run in place (or an
-    `out` that is not C-contiguous) writes a temporary that is copied."""
-    if out is None:
-        result = np.empty(hwc.shape, dtype=np.uint8)
-        kernel(hwc, result)
-        return result.reshape(img.shape)
-    shared = check_out(out, img.shape, np.uint8, [img])
-    if out.flags.c_contiguous and (in_place or not shared):
-        kernel(hwc, out.reshape(hwc.shape))
-        return out
-    tmp = np.empty(hwc.shape, dtype=np.uint8)
-    kernel(hwc, tmp)
-    np.copyto(out, tmp.reshape(img.shape))
-    return out
-
-
 def _table(img, kind, arg, out, channels=(1, 2, 3, 4)):
     hwc = check_image("img", img, channels=channels)
-    return _into(img, hwc, out, lambda src, dst: _color_ops.table_into(src, dst, kind, arg))
+    return write_image(img, hwc, out, lambda src, dst: _color_ops.table_into(src, dst, kind, arg))
 
 
 @accepts_tensors
@@ -479,4 +462,4 @@ def adjust_sharpness(img, sharpness_factor, *, out=None):
     def kernel(src, dst):
         _color_ops.sharpness_into(np.ascontiguousarray(src), dst, factor)
 
-    return _into(img, hwc, out, kernel, in_place=False)
+    return write_image(img, hwc, out, kernel, in_place=False)

@@ -257,6 +257,25 @@ def adjust_sharpness(img, factor):
     return _back(_to_u8(res), img)
 
 
+
+def gaussian_blur(img, kernel_size, sigma):
+    """kernel_size (kx, ky), sigma (sx, sy): the reflect-padded image
+    convolved with the outer product of the functional's float32 weights
+    (fastreg.functional._misc.gaussian_kernel1d, torchvision's formula),
+    summed row by row, left to right, in float32, rounded half to even."""
+    from fastreg.functional._misc import gaussian_kernel1d
+
+    (kx, ky), (sx, sy) = kernel_size, sigma
+    x = _hwc(img).astype(np.float32)
+    h, w = x.shape[:2]
+    weights = np.outer(gaussian_kernel1d(ky, sy), gaussian_kernel1d(kx, sx))
+    padded = np.pad(x, ((ky // 2, ky // 2), (kx // 2, kx // 2), (0, 0)), mode="reflect")
+    acc = np.zeros_like(x)
+    for i in range(ky):
+        for j in range(kx):
+            acc += weights[i, j] * padded[i:i + h, j:j + w]
+    return _back(np.clip(np.rint(acc), 0, 255).astype(np.uint8), img)
+
 # ---- random transforms ------------------------------------------------------------------
 
 def uniform(seed, stream, j):
