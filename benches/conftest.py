@@ -37,12 +37,16 @@ def measure(benchmark):
 
 
 def pytest_terminal_summary(terminalreporter):
-    rows = []
+    rows, summaries = [], []
     for title, medians in _MEDIANS.items():
         case = _CASES[title]
         lead = case.contenders[0].name
         if lead in medians and len(medians) == len(case.contenders):
             rows += bench.rows_for(case, medians)
+            if case.summary:
+                summaries.append(case.summary(medians))
     if rows:
         terminalreporter.write_sep("=", "fastreg time ratios (fastreg/x below 1: fastreg faster)")
         terminalreporter.write_line(bench.format_table(rows))
+        for line in summaries:
+            terminalreporter.write_line(line)

@@ -12,4 +12,4 @@ from conftest import case_params
 
 @pytest.mark.parametrize("case,contender", case_params(bench.text_cases()))
 def test_text(measure, case, contender):
-    measure(case, contender, rounds=3 if "reference" in contender.name else 15)
+    measure(case, contender, rounds=3 if "plain-Python" in contender.name else 15)

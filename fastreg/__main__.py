@@ -22,7 +22,7 @@ def _bench(args):
     print(f"fastreg {fastreg.__version__} on {platform.machine()}, SIMD {fastreg.get_simd()}, "
           f"{fastreg.threads.available_cores()} cores; median of {repeat} runs per contender",
           flush=True)
-    rows = []
+    rows, summaries = [], []
     for i, case in enumerate(cases, 1):
         def progress(done, total, i=i, case=case):
             print(f"\r[{i}/{len(cases)}] {case.title}: round {done}/{total}", end="", file=sys.stderr,
@@ -30,7 +30,11 @@ def _bench(args):
         medians = bench.run_case(case, repeat=repeat, progress=progress)
         print(file=sys.stderr)
         rows += bench.rows_for(case, medians)
+        if case.summary:
+            summaries.append(case.summary(medians))
     print(bench.format_table(rows))
+    for line in summaries:
+        print(line)
     print("fastreg/x: fastreg's time over the contender's (below 1: fastreg is faster).")
     if args.json:
         with open(args.json, "w") as f:

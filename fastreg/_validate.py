@@ -71,6 +71,13 @@ def check_real(name, value, low=-math.inf, high=math.inf):
     return value
 
 
+def check_flag(name, value):
+    """A bool (NumPy's included)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
 def check_probability(name, value):
     return check_real(name, value, 0.0, 1.0)
 

@@ -27,6 +27,7 @@ class Case:
     unit: str
     contenders: list  # fastreg first
     threads: int = 1
+    summary: object = None  # optional (medians) -> a line printed under the table
 
 
 def have(module):
@@ -131,30 +132,122 @@ def text_batch(n_seq, seed=0, vocab=30522, min_len=32, max_len=256):
     return (values, offsets), table, (0, 101, 102)
 
 
+def english_sentences(n, seed=0, min_words=8, max_words=40):
+    """`n` English-like sentences of 8 to 40 words: stop words (45%) and words
+    of the shipped synonym table (3 to 8 letters, a fixed sample of 5,000),
+    capitalized, with commas now and then and a full stop."""
+    import fastreg.text
+
+    rng = np.random.default_rng(seed)
+    table = [w for w in fastreg.text.english_synonyms().words if 3 <= len(w) <= 8]
+    content = [table[i] for i in rng.choice(len(table), 5000, replace=False)]
+    stop = sorted(fastreg.text.STOP_WORDS)
+    out = []
+    for length in rng.integers(min_words, max_words + 1, n):
+        is_stop = rng.random(length) < 0.45
+        picks = rng.integers(0, 1 << 30, length)
+        words = [stop[p % len(stop)] if s else content[p % len(content)] for s, p in zip(is_stop, picks)]
+        words[0] = words[0].capitalize()
+        comma = rng.random(length) < 0.06
+        out.append(" ".join(w + "," if c else w for w, c in zip(words[:-1], comma)) + " " + words[-1] + ".")
+    return out
+
+
+def python_eda(sentences, synonyms, stop_words, rng, alpha_sr=0.1, alpha_ri=0.1, alpha_rs=0.1, p_rd=0.1):
+    """EDA the way the paper's eda.py does it, in plain Python, one augmented
+    sentence per input with the four ops in turn: the same split into words
+    and punctuation as fastreg, `synonyms` a dict word -> list of words,
+    `rng` a random.Random."""
+    import re
+
+    token = re.compile(r"[0-9A-Za-z_\u0080-\U0010ffff]+(?:'[0-9A-Za-z_\u0080-\U0010ffff]+)*|[^ \t\n\v\f\r]")
+    out = []
+    for sentence in sentences:
+        words = token.findall(sentence)
+        num_words = len(words)
+        n_sr = max(1, int(alpha_sr * num_words))
+        n_ri = max(1, int(alpha_ri * num_words))
+        n_rs = max(1, int(alpha_rs * num_words))
+        # synonym replacement: distinct words, shuffled, every occurrence replaced
+        candidates = list({w for w in words if w.lower() not in stop_words and w.lower() in synonyms})
+        rng.shuffle(candidates)
+        for w in candidates[:n_sr]:
+            new = rng.choice(synonyms[w.lower()])
+            words = [new if x == w else x for x in words]
+        # random insertion: a synonym of a random word (up to 10 tries) at a random place
+        for _ in range(n_ri):
+            for _ in range(10):
+                cands = synonyms.get(words[rng.randrange(len(words))].lower())
+                if cands:
+                    words.insert(rng.randrange(len(words) + 1), rng.choice(cands))
+                    break
+        # random swap
+        if len(words) > 1:
+            for _ in range(n_rs):
+                a, b = rng.sample(range(len(words)), 2)
+                words[a], words[b] = words[b], words[a]
+        # random deletion, keeping one word
+        kept = [w for w in words if rng.random() > p_rd]
+        out.append(" ".join(kept or [rng.choice(words)]))
+    return out
+
+
 def text_cases(quick=False):
-    """EDA (default alphas) on 10,000 sequences of 32 to 256 tokens against the
-    plain-Python reference drawing the same stream, and 2 threads against 1."""
+    """EDA (default alphas): 20,000 English sentences, strings in and out,
+    against a plain-Python EDA as the paper's eda.py does it with the same
+    synonyms; 10,000 sequences of 32 to 256 token ids, as a ragged pair and as
+    a list of arrays, against the plain-Python reference drawing the same
+    stream; 2 threads against 1."""
+    import random
+
     import fastreg.text
     from fastreg.reference import text as ref
 
+    n_sent = 2000 if quick else 20000
+    sentences = english_sentences(n_sent)
+    table = fastreg.text.english_synonyms()
+    stop = fastreg.text.STOP_WORDS
+    synonyms = {w: [c for c in table.synonyms_of(w) if c not in stop] for w in table.words if w not in stop}
+    synonyms = {w: cands for w, cands in synonyms.items() if cands}
+    words = sum(len(s.split()) for s in sentences)
+
+    def fastreg_sentences():
+        eda = fastreg.text.EDA(seed=1)
+        epoch = iter(range(1 << 62))
+        return lambda: eda(sentences, epoch=next(epoch))
+
+    def plain_python_sentences():
+        rng = random.Random(1)
+        return lambda: python_eda(sentences, synonyms, stop, rng)
+
+    title = f"EDA {n_sent} English sentences, str"
+    cases = [Case(title, words, "word", [Contender("fastreg", fastreg_sentences),
+                                         Contender("plain-Python eda.py", plain_python_sentences)])]
+
     n_seq = 1000 if quick else 10000
-    batch, table, protected = text_batch(n_seq)
+    batch, ids, protected = text_batch(n_seq)
+    arrays = [batch[0][batch[1][i]:batch[1][i + 1]].copy() for i in range(n_seq)]
     tokens = int(batch[1][-1])
 
-    def fastreg_eda():
-        eda = fastreg.text.EDA(synonyms=table, protected=protected, seed=1)
-        epoch = iter(range(1 << 62))
-        return lambda: eda(batch, epoch=next(epoch))
+    def fastreg_eda(data):
+        def make():
+            eda = fastreg.text.EDA(synonyms=ids, protected=protected, seed=1)
+            epoch = iter(range(1 << 62))
+            return lambda: eda(data, epoch=next(epoch))
+        return make
 
-    def python_reference():
-        epoch = iter(range(1 << 62))
-        return lambda: ref.eda(batch, synonyms=table, protected=protected, seed=1, epoch=next(epoch))
+    def python_reference(data):
+        def make():
+            epoch = iter(range(1 << 62))
+            return lambda: ref.eda(data, synonyms=ids, protected=protected, seed=1, epoch=next(epoch))
+        return make
 
-    title = f"EDA {n_seq} seqs of 32-256 tokens"
-    cases = [Case(title, tokens, "tok", [Contender("fastreg", fastreg_eda),
-                                          Contender("plain-Python reference", python_reference)])]
-    two = [Contender("fastreg 2 threads", fastreg_eda), Contender("fastreg 1 thread", fastreg_eda)]
-    cases.append(Case(f"{title}, 2 threads vs 1", tokens, "tok", two, threads=2))
+    for form, data in (("pair", batch), ("list of arrays", arrays)):
+        title = f"EDA {n_seq} seqs of 32-256 ids, {form}"
+        cases.append(Case(title, tokens, "tok", [Contender("fastreg", fastreg_eda(data)),
+                                                  Contender("plain-Python reference", python_reference(data))]))
+        two = [Contender("fastreg 2 threads", fastreg_eda(data)), Contender("fastreg 1 thread", fastreg_eda(data))]
+        cases.append(Case(f"{title}, 2 threads vs 1", tokens, "tok", two, threads=2))
     return cases
 
 
@@ -568,7 +661,6 @@ def rotate_cases(quick=False):
     return cases
 
 
-
 def policy_op_cases(quick=False):
     """Each op of the auto-augment policies on a 224x224x3 photograph, one
     thread, with ``out=``, against torchvision.transforms.v2.functional on a
@@ -605,6 +697,385 @@ def policy_op_cases(quick=False):
         cases.append(Case(f"{title} 224x224x3", img.size, "B", contenders, threads=1))
     return cases
 
+
+CIFAR_MEAN, CIFAR_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
+
+
+class _TorchOpsCIFAR:
+    """Map-style CIFAR training set augmented per sample with torch ops, the
+    way torchvision.transforms.v2 does it: pad 4, random 32x32 crop, random
+    horizontal flip, to float in [0, 1], normalize (CHW)."""
+
+    def __init__(self, images, labels):
+        import torch
+        self.images = torch.from_numpy(images).permute(0, 3, 1, 2)  # CHW views, as v2 takes them
+        self.labels = torch.from_numpy(labels)
+        self.mean = torch.tensor(CIFAR_MEAN).view(3, 1, 1)
+        self.std = torch.tensor(CIFAR_STD).view(3, 1, 1)
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        import torch
+        padded = torch.nn.functional.pad(self.images[i], (4, 4, 4, 4))
+        top, left = torch.randint(0, 9, (2,)).tolist()
+        img = padded[:, top:top + 32, left:left + 32]
+        if torch.rand(()) < 0.5:
+            img = img.flip(-1)
+        return (img.float() / 255 - self.mean) / self.std, self.labels[i]
+
+
+class _TorchvisionCIFAR(_TorchOpsCIFAR):
+    """The same with torchvision.transforms.v2."""
+
+    def __init__(self, images, labels):
+        import torch
+        import torchvision.transforms.v2 as v2
+        super().__init__(images, labels)
+        self.transform = v2.Compose([v2.RandomCrop(32, padding=4), v2.RandomHorizontalFlip(),
+                                     v2.ToDtype(torch.float32, scale=True), v2.Normalize(CIFAR_MEAN, CIFAR_STD)])
+
+    def __getitem__(self, i):
+        return self.transform(self.images[i]), self.labels[i]
+
+
+def _cifar(n):
+    rng = np.random.default_rng(0)
+    return (rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8),
+            rng.integers(0, 10, n, dtype=np.int64))
+
+
+def _epoch_of(make_loader):
+    """A unit of work: one epoch of the loader `make_loader()` builds."""
+    def make():
+        loader = make_loader()
+
+        def run():
+            for _ in loader:
+                pass
+        return run
+    return make
+
+
+def loader_cases(quick=False):
+    """CIFAR training epochs (RandomCrop(32, padding=4) + flip + Normalize,
+    batch 256) end to end: fastreg.torch.Loader against AugmentedDataset in a
+    DataLoader, per sample and in whole batches, and torchvision per sample
+    (per-sample torch ops when torchvision is absent, named so); and how much
+    of the augmentation the Loader hides behind a training step."""
+    if not have("torch"):
+        return []
+    import torch
+    from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
+
+    import fastreg.transforms as T
+    from fastreg.torch import AugmentedDataset, Loader
+
+    n, batch = (2000 if quick else 20000), 256
+    images, labels = _cifar(n)
+    tensors = TensorDataset(torch.from_numpy(images), torch.from_numpy(labels))
+
+    def aug():
+        return T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(),
+                          T.Normalize(CIFAR_MEAN, CIFAR_STD)], seed=0)
+
+    def per_sample(dataset, workers):
+        return lambda: DataLoader(dataset, batch_size=batch, shuffle=True, num_workers=workers)
+
+    def whole_batches(workers):
+        def make():
+            ds = AugmentedDataset(tensors, aug())
+            return DataLoader(ds, batch_size=None, num_workers=workers,
+                              sampler=BatchSampler(RandomSampler(ds), batch, drop_last=False))
+        return make
+
+    peer, peer_name = ((_TorchvisionCIFAR, "torchvision") if have("torchvision")
+                       else (_TorchOpsCIFAR, "torch-ops(tv)"))  # a stand-in for torchvision
+    contenders = [
+        Contender("Loader", _epoch_of(lambda: Loader(tensors, aug(), batch_size=batch, shuffle=True))),
+        Contender("AugDS DL(0)", _epoch_of(per_sample(AugmentedDataset(tensors, aug()), 0))),
+        Contender("AugDS DL(2)", _epoch_of(per_sample(AugmentedDataset(tensors, aug()), 2))),
+        Contender("AugDS batches DL(0)", _epoch_of(whole_batches(0))),
+        Contender("AugDS batches DL(2)", _epoch_of(whole_batches(2))),
+        Contender(f"{peer_name} DL(0)", _epoch_of(per_sample(peer(images, labels), 0))),
+        Contender(f"{peer_name} DL(2)", _epoch_of(per_sample(peer(images, labels), 2))),
+    ]
+    cases = [Case(f"CIFAR epoch {n} imgs, batch {batch}", n, "img", contenders, threads=2)]
+
+    # a simulated training step: a fixed matrix product on one torch thread (about twice the
+    # augmentation time of a batch), its operands in cache
+    a = torch.randn(512, 512)
+
+    def train_step(x):
+        torch.mm(a, a)
+
+    def with_step(prefetch_factor):
+        def make():
+            torch.set_num_threads(1)
+            loader = Loader(tensors, aug(), batch_size=batch, shuffle=True, prefetch_factor=prefetch_factor)
+
+            def run():
+                for x, _ in loader:
+                    train_step(x)
+            return run
+        return make
+
+    def step_alone():
+        torch.set_num_threads(1)
+        batches = list(Loader(tensors, aug(), batch_size=batch, shuffle=True))
+
+        def run():
+            for x, _ in batches:
+                train_step(x)
+        return run
+
+    def hidden(medians):
+        overlapped, serial, step = (medians[c.name] for c in overlap)
+        return (f"{overlap_title}: prefetch hides {(serial - overlapped) / (serial - step):.0%} of the time "
+                "augmentation adds to the loop without it, (prefetch 0 - prefetch 2) / (prefetch 0 - step alone)")
+
+    overlap = [Contender("Loader+step prefetch 2", with_step(2)),
+               Contender("Loader+step prefetch 0", with_step(0)),
+               Contender("step alone", step_alone)]
+    overlap_title = f"CIFAR epoch + a training step, batch {batch}"
+    cases.append(Case(overlap_title, n, "img", overlap, threads=2, summary=hidden))
+    return cases
+
+
+def resize_photos(n=4):
+    """Photographs of 300x451 to 512x512 pixels (scikit-image's chelsea,
+    coffee, astronaut, ... when installed, else synthetic scenes of those
+    sizes)."""
+    out = []
+    if have("skimage"):
+        import skimage.data as data
+        for name in ["chelsea", "coffee", "astronaut", "immunohistochemistry", "rocket"]:
+            img = np.asarray(getattr(data, name)())
+            if img.ndim == 3 and max(img.shape[:2]) <= 640:
+                out.append(np.ascontiguousarray(img[..., :3]))
+    sizes = [(300, 451), (512, 512), (400, 600), (427, 640)]
+    for img in photos(n, 512)[len(out):n]:
+        h, w = sizes[len(out) % len(sizes)]
+        out.append(np.ascontiguousarray(np.resize(img, (h, w, 3))))
+    return out[:n]
+
+
+def random_resized_boxes(imgs, seed=0, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)):
+    """One (top, left, height, width) per image, drawn with torchvision's
+    RandomResizedCrop formulas (10 tries, then the central fallback)."""
+    import math
+    rng = np.random.default_rng(seed)
+    boxes = []
+    for img in imgs:
+        h, w = img.shape[:2]
+        for _ in range(10):
+            area = h * w * rng.uniform(*scale)
+            aspect = math.exp(rng.uniform(math.log(ratio[0]), math.log(ratio[1])))
+            bw, bh = int(round(math.sqrt(area * aspect))), int(round(math.sqrt(area / aspect)))
+            if 0 < bw <= w and 0 < bh <= h:
+                boxes.append((int(rng.integers(0, h - bh + 1)), int(rng.integers(0, w - bw + 1)), bh, bw))
+                break
+        else:
+            side = min(h, w)
+            boxes.append(((h - side) // 2, (w - side) // 2, side, side))
+    return boxes
+
+
+def resize_cases(quick=False):
+    """One thread, per image on photographs of 300x451 to 512x512:
+    resized_crop to 224x224 with RandomResizedCrop-like boxes (bilinear,
+    antialias) against torchvision v2 (or, without torchvision, torch's
+    interpolate called as torchvision calls it: the row "torch as
+    torchvision") and AlbumentationsX
+    RandomResizedCrop (no antialias); resize(256) + centre crop 224 against
+    torchvision and AlbumentationsX SmallestMaxSize + CenterCrop."""
+    from fastreg import functional as F
+
+    imgs = resize_photos(2 if quick else 4)
+    boxes = random_resized_boxes(imgs)
+    n = len(imgs)
+
+    def each(run1):
+        def run():
+            for k in range(n):
+                run1(k)
+        return run
+
+    def fr_crop():
+        out = np.empty((224, 224, 3), np.uint8)
+        return each(lambda k: F.resized_crop(imgs[k], *boxes[k], (224, 224), out=out))
+
+    def fr_eval():
+        mids = [np.empty(F.resize(im, 256).shape, np.uint8) for im in imgs]
+        out = np.empty((224, 224, 3), np.uint8)
+
+        def run1(k):
+            F.center_crop(F.resize(imgs[k], 256, out=mids[k]), 224, out=out)
+        return each(run1)
+
+    def tensors():
+        import torch
+        torch.set_num_threads(1)
+        return [torch.from_numpy(im).permute(2, 0, 1) for im in imgs]
+
+    def tv_crop():
+        import torchvision.transforms.v2.functional as TF
+        ts = tensors()
+        return each(lambda k: TF.resized_crop(ts[k], *boxes[k], [224, 224], antialias=True))
+
+    def tv_eval():
+        import torchvision.transforms.v2.functional as TF
+        ts = tensors()
+        return each(lambda k: TF.center_crop(TF.resize(ts[k], 256, antialias=True), [224, 224]))
+
+    def torch_crop():  # torchvision's call of interpolate on a uint8 CHW tensor
+        import torch
+        ts = tensors()
+
+        def run1(k):
+            top, left, bh, bw = boxes[k]
+            t = ts[k][None, :, top:top + bh, left:left + bw]
+            torch.nn.functional.interpolate(t, size=[224, 224], mode="bilinear",
+                                            align_corners=False, antialias=True)
+        return each(run1)
+
+    def torch_eval():
+        import torch
+        ts = tensors()
+        sizes = [F.resize(im, 256).shape[:2] for im in imgs]
+
+        def run1(k):
+            r = torch.nn.functional.interpolate(ts[k][None], size=list(sizes[k]), mode="bilinear",
+                                                align_corners=False, antialias=True)
+            h, w = sizes[k]
+            r[..., (h - 224) // 2:(h - 224) // 2 + 224, (w - 224) // 2:(w - 224) // 2 + 224].contiguous()
+        return each(run1)
+
+    def alb(make):
+        def build():
+            import albumentations as A
+            import cv2
+            cv2.setNumThreads(1)
+            t = make(A)
+            return each(lambda k: t(image=imgs[k]))
+        return build
+
+    crop = [Contender("fastreg", fr_crop)]
+    evals = [Contender("fastreg", fr_eval)]
+    if have("torchvision"):
+        crop.append(Contender("torchvision v2", tv_crop))
+        evals.append(Contender("torchvision v2", tv_eval))
+    elif have("torch"):
+        crop.append(Contender("torch as torchvision", torch_crop))
+        evals.append(Contender("torch as torchvision", torch_eval))
+    if have("albumentations"):
+        crop.append(Contender("albumentationsx", alb(
+            lambda A: A.RandomResizedCrop(size=(224, 224), p=1.0))))
+        evals.append(Contender("albumentationsx", alb(
+            lambda A: A.Compose([A.SmallestMaxSize(max_size=256), A.CenterCrop(224, 224)]))))
+    return [Case("resized_crop 224 bilinear AA (RRC box)", n, "img", crop, threads=1),
+            Case("resize(256) + center crop 224", n, "img", evals, threads=1)]
+
+
+def recipe_cases(quick=False):
+    """torchvision's ImageNet presets as pipelines, on photographs of 300x451
+    to 512x512, per image on one thread: RandomResizedCrop(224) and
+    Resize(256) + CenterCrop(224) against torchvision v2 on uint8 tensors
+    and AlbumentationsX (RandomResizedCrop without antialias; SmallestMaxSize
+    + CenterCrop); RandomResizedCrop + flip + ColorJitter + Normalize +
+    RandomErasing to float CHW against AlbumentationsX's nearest equivalent
+    (with CoarseDropout); and that pipeline's batch of 256 on two threads
+    against one."""
+    import fastreg.transforms as T
+
+    imgs = resize_photos(2 if quick else 4)
+    n = len(imgs)
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+    def per_image(make_aug, out_shape, dtype=np.uint8):
+        return lambda: compose_per_image(make_aug(), imgs, out_shape, dtype)
+
+    def train():
+        return T.Compose([T.RandomResizedCrop(224), T.RandomHorizontalFlip(),
+                          T.ColorJitter(0.4, 0.4, 0.4, 0.1), T.Normalize(mean, std),
+                          T.RandomErasing(0.25)])
+
+    def torchvision(make):
+        def build():
+            import torch
+            import torchvision.transforms.v2 as v2
+            torch.set_num_threads(1)
+            t = make(v2)
+            ts = [torch.from_numpy(im).permute(2, 0, 1).contiguous() for im in imgs]
+
+            def run():
+                for x in ts:
+                    t(x)
+            return run
+        return build
+
+    def alb(make):
+        def build():
+            import albumentations as A
+            import cv2
+            cv2.setNumThreads(1)
+            t = make(A)
+
+            def run():
+                for im in imgs:
+                    t(image=im)
+            return run
+        return build
+
+    rrc = [Contender("fastreg", per_image(lambda: T.Compose([T.RandomResizedCrop(224)]), (224, 224, 3)))]
+    evals = [Contender("fastreg", per_image(lambda: T.Compose([T.Resize(256), T.CenterCrop(224)]),
+                                            (224, 224, 3)))]
+    full = [Contender("fastreg", per_image(train, (3, 224, 224), np.float32))]
+    if have("torchvision"):
+        rrc.append(Contender("torchvision v2", torchvision(lambda v2: v2.RandomResizedCrop(224, antialias=True))))
+        evals.append(Contender("torchvision v2", torchvision(
+            lambda v2: v2.Compose([v2.Resize(256, antialias=True), v2.CenterCrop(224)]))))
+    elif have("torch"):  # torchvision's calls of interpolate, with its box sampling
+        def torch_rrc():
+            import torch
+            torch.set_num_threads(1)
+            ts = [torch.from_numpy(im).permute(2, 0, 1)[None] for im in imgs]
+            seeds = iter(range(1 << 62))
+
+            def run():
+                for t, (top, left, bh, bw) in zip(ts, random_resized_boxes(imgs, next(seeds))):
+                    torch.nn.functional.interpolate(t[..., top:top + bh, left:left + bw], size=[224, 224],
+                                                    mode="bilinear", align_corners=False, antialias=True)
+            return run
+        rrc.append(Contender("torch interpolate (as torchvision)", torch_rrc))
+    if have("albumentations"):
+        rrc.append(Contender("albumentationsx", alb(lambda A: A.RandomResizedCrop(size=(224, 224), p=1.0))))
+        evals.append(Contender("albumentationsx", alb(
+            lambda A: A.Compose([A.SmallestMaxSize(max_size=256), A.CenterCrop(224, 224)]))))
+        if have("torch"):
+            def alb_train(A):
+                from albumentations.pytorch import ToTensorV2
+                return A.Compose([A.RandomResizedCrop(size=(224, 224)), A.HorizontalFlip(),
+                                  A.ColorJitter(brightness_range=(0.6, 1.4), contrast_range=(0.6, 1.4),
+                                                saturation_range=(0.6, 1.4), hue_range=(-0.1, 0.1), p=1),
+                                  A.Normalize(mean, std), A.CoarseDropout(p=0.25), ToTensorV2()])
+            full.append(Contender("albumentationsx", alb(alb_train)))
+
+    batch_n = 64 if quick else 256
+    sources = [imgs[i % n] for i in range(batch_n)]
+
+    def fr_batch():
+        aug = train()
+        out = np.empty((batch_n, 3, 224, 224), np.float32)
+        epoch = iter(range(1 << 62))
+        return lambda: aug.batch(sources, epoch=next(epoch), out=out)
+
+    two = [Contender("fastreg 2 threads", fr_batch), Contender("fastreg 1 thread", fr_batch)]
+    return [Case("RandomResizedCrop(224), per image", n, "img", rrc),
+            Case("Resize(256) + CenterCrop(224), per image", n, "img", evals),
+            Case("RRC+flip+jitter+Normalize+Erasing(.25)", n, "img", full),
+            Case(f"that train batch of {batch_n}, 2 threads vs 1", batch_n, "img", two, threads=2)]
 
 
 def _time(fn, repeat):
@@ -667,5 +1138,5 @@ def format_table(rows):
 
 
 ALL_CASES = {"dropout": dropout_cases, "gil": gil_cases, "sgd": sgd_cases, "image": image_cases,
-             "rotate": rotate_cases, "mixing": mixing_cases, "text": text_cases,
-             "policy-ops": policy_op_cases}
+             "rotate": rotate_cases, "mixing": mixing_cases, "text": text_cases, "loader": loader_cases,
+             "resize": resize_cases, "recipes": recipe_cases, "policy-ops": policy_op_cases}

@@ -16,7 +16,9 @@
  *     of the grayscale image at its place, which costs one extra read pass
  *     (no rewrite); a final Normalize is that stage's output;
  *   - a rotation warps its (gathered) source; an exact quarter turn only
- *     rewrites the view or the tables;
+ *     rewrites the view or the tables; a resampling (Resize,
+ *     RandomResizedCrop) reads its box of the source in place when no
+ *     table is pending, and writes the output directly when it is last;
  *   - the op table (fr_op_families) finds each op's declaration by kind,
  *     and fr_image_draw walks a spec (fr_image_ops.h) calling their draws.
  *
@@ -340,6 +342,63 @@ static int fr_rotate_step(const fr_step *s, int last, fr_view *base, int32_t **y
     return *ytab && *xtab ? 0 : -1;
 }
 
+/* A resampling step on the pending geometry: the pending tables are
+ * gathered first unless they are the identity over pixels of C contiguous
+ * bytes (any row stride: the source image is then read in place); the
+ * step's box of the base is resampled (fr_resample.h) into the next buffer,
+ * or into dst when the step is the last.  Returns 0, or -1 if memory ran
+ * out. */
+static int fr_resample_step(const fr_step *s, int last, fr_view *base, int32_t **ytab,
+                            int32_t **xtab, int64_t *h, int64_t *w, const uint8_t (*fills)[4],
+                            uint8_t **scratch, int *which, uint8_t *dst, int level)
+{
+    int64_t C = base->c, oh = s->resize.height, ow = s->resize.width;
+    int interp = s->resize.interpolation, aa = s->resize.antialias;
+    int identity = fr_is_identity(*ytab, *h, base->h) && fr_is_identity(*xtab, *w, base->w);
+    if (!identity || base->sx != C || (C > 1 && base->sc != 1))
+        if (fr_flush_tables(base, ytab, xtab, *h, *w, fills, scratch, which, level))
+            return -1;
+    uint8_t *target = dst;
+    if (!last) {
+        free(scratch[*which]);
+        target = scratch[*which] = (uint8_t *)malloc((size_t)(oh * ow * C > 0 ? oh * ow * C : 1));
+        if (!target)
+            return -1;
+        *which ^= 1;
+    }
+    if (oh > 0 && ow > 0) {
+        fr_resample_plan plan;
+        int64_t xb = (fr_resample_axis_bytes(s->d, ow, interp, aa) + 7) & ~(int64_t)7;
+        int64_t yb = fr_resample_axis_bytes(s->c, oh, interp, aa);
+        uint8_t *tables = (uint8_t *)malloc((size_t)(xb + yb));
+        if (!tables)
+            return -1;
+        fr_resample_axis_setup(&plan.x, s->d, ow, interp, aa, tables);
+        fr_resample_axis_setup(&plan.y, s->c, oh, interp, aa, tables + xb);
+        plan.C = C;
+        uint8_t *ring = (uint8_t *)malloc((size_t)fr_resample_scratch_bytes(&plan));
+        if (!ring) {
+            free(tables);
+            return -1;
+        }
+        fr_resample_rows(&plan, base->data + s->a * base->sy + s->b * base->sx, base->sy, target,
+                         ow * C, 0, oh, ring, level);
+        free(ring);
+        free(tables);
+    }
+    base->data = target;
+    base->h = *h = oh;
+    base->w = *w = ow;
+    base->sy = ow * C;
+    base->sx = C;
+    base->sc = 1;
+    free(*ytab);
+    free(*xtab);
+    *ytab = fr_identity_table(oh);
+    *xtab = fr_identity_table(ow);
+    return *ytab && *xtab ? 0 : -1;
+}
+
 /* Run steps[0..n) on src into out (contiguous, the output shape of the
  * steps).  Consecutive geometry steps become tables; each run of colour
  * steps that follows is one stage reading through them.  A stage followed
@@ -364,6 +423,19 @@ static int fr_image_run_steps(const fr_step *steps, int n, fr_view src, fr_out o
     int k = 0;
     for (;;) {
         for (; k < n && fr_is_geometry(steps[k].kind); k++) {
+            if (steps[k].kind == FR_IMG_RESAMPLE) {
+                /* the last step of a uint8 pipeline resamples straight into the output */
+                int to_out = k + 1 == n && !out.norm;
+                if (fr_resample_step(steps + k, to_out, &base, &ytab, &xtab, &h, &w,
+                                     (const uint8_t (*)[4])fills, scratch, &which,
+                                     to_out ? (uint8_t *)out.data : NULL, level)) {
+                    status = -1;
+                    goto done;
+                }
+                if (to_out)
+                    goto done;
+                continue;
+            }
             if (steps[k].kind == FR_IMG_ROTATE) {
                 /* the last step of a uint8 pipeline warps straight into the output */
                 int to_out = k + 1 == n && !out.norm, pending;

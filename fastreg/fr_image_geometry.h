@@ -1,6 +1,6 @@
 /* Geometry steps of the image executor: flips, crops and pads as per-axis
  * lookup tables, and the gather that reads an image through them; the draws
- * of the geometric random ops (flips, crops, rotation).
+ * of the geometric ops (flips, crops, rotation, resizing).
  *
  * Tables.  Consecutive geometry steps compose into one table per axis
  * (output row/column -> source row/column, or a fill code), so a crop, a
@@ -449,6 +449,119 @@ static int fr_draw_rotate(const double *spec, fr_stream s, int64_t *h, int64_t *
     return 1;
 }
 
+/* Resize: size (h, w), (short, 0) for the shorter side with the aspect
+ * kept, or (0, 0) (None: the longer side is max_size); max_size 0 when not
+ * given; interpolation as fr_resample.h numbers
+ * it.  The record is the output size, functional.resize's size. */
+static const fr_field fr_resize_spec[] = {
+    {"size", 0, 2, 'i'}, {"max_size", 2, 1, 'i'}, {"interpolation", 3, 1, 'i'},
+    {"antialias", 4, 1, 'b'}};
+static const fr_field fr_resize_record[] = {{"applied", 0, 1, 'b'}, {"size", 1, 2, 'i'}};
+
+/* torchvision's resized size of an H x W image: an int size s sets the
+ * shorter side, the longer becomes int(s * long / short) (true division in
+ * double, truncated), and with max_size m, a longer side above m becomes m
+ * and the shorter int(m * s / long); (h, w) is taken as is. */
+static void fr_resize_size(const double *spec, int64_t H, int64_t W, int64_t *oh, int64_t *ow)
+{
+    int64_t sh = (int64_t)spec[0], sw = (int64_t)spec[1], m = (int64_t)spec[2];
+    if (sw > 0) {
+        *oh = sh;
+        *ow = sw;
+        return;
+    }
+    int64_t shorter = W <= H ? W : H, longer = W <= H ? H : W;
+    int64_t new_short = sh, new_long = shorter > 0 ? (int64_t)((double)(sh * longer) / (double)shorter) : 0;
+    if (sh == 0) { /* size None: the longer side becomes max_size */
+        new_short = longer > 0 ? (int64_t)((double)(m * shorter) / (double)longer) : 0;
+        new_long = m;
+    } else if (m > 0 && new_long > m) {
+        new_short = (int64_t)((double)(m * new_short) / (double)new_long);
+        new_long = m;
+    }
+    *oh = W <= H ? new_long : new_short;
+    *ow = W <= H ? new_short : new_long;
+}
+
+static void fr_set_resample(fr_step *st, int64_t top, int64_t left, int64_t bh, int64_t bw,
+                            int64_t oh, int64_t ow, const double *modes)
+{
+    fr_set_step(st, FR_IMG_RESAMPLE, 0, top, left, bh, bw, 0.0, NULL);
+    st->resize.height = oh;
+    st->resize.width = ow;
+    st->resize.interpolation = (int)modes[0];
+    st->resize.antialias = modes[1] != 0.0;
+}
+
+static int fr_draw_resize(const double *spec, fr_stream s, int64_t *h, int64_t *w, fr_step *steps,
+                          double *record)
+{
+    (void)s;
+    int64_t oh, ow;
+    fr_resize_size(spec, *h, *w, &oh, &ow);
+    record[0] = 1;
+    record[1] = (double)oh;
+    record[2] = (double)ow;
+    fr_set_resample(steps, 0, 0, *h, *w, oh, ow, spec + 3);
+    *h = oh;
+    *w = ow;
+    return 1;
+}
+
+/* RandomResizedCrop (torchvision's sampling): up to 10 attempts a = 0..9
+ * take the box area H * W * (s0 + u(2a) * (s1 - s0)) and the aspect
+ * exp(log r0 + u(2a + 1) * (log r1 - log r0)), width rint(sqrt(area *
+ * aspect)) and height rint(sqrt(area / aspect)) (Python's round); the first
+ * box with 0 < height <= H and 0 < width <= W is placed at
+ * top = floor(u(20) * (H - height + 1)), left = floor(u(21) * (W - width + 1)).
+ * Otherwise the central box: the whole image, narrowed to the nearest
+ * aspect within the ratio range (width = rint(H * r1) when W / H > r1,
+ * height = rint(W / r0) when W / H < r0), at ((H - h) // 2, (W - w) // 2).
+ * The box is resampled to size.  The record is functional.resized_crop's
+ * box and size. */
+static const fr_field fr_rrc_spec[] = {
+    {"size", 0, 2, 'i'}, {"scale", 2, 2, 'f'}, {"ratio", 4, 2, 'f'}, {"interpolation", 6, 1, 'i'},
+    {"antialias", 7, 1, 'b'}};
+static const fr_field fr_rrc_record[] = {
+    {"applied", 0, 1, 'b'}, {"top", 1, 1, 'i'}, {"left", 2, 1, 'i'}, {"height", 3, 1, 'i'},
+    {"width", 4, 1, 'i'}, {"size", 5, 2, 'i'}};
+
+static int fr_draw_resized_crop(const double *spec, fr_stream s, int64_t *h, int64_t *w,
+                                fr_step *steps, double *record)
+{
+    int64_t H = *h, W = *w, top = 0, left = 0, bh = H, bw = W;
+    double area = (double)H * (double)W, lr0 = log(spec[4]), lr1 = log(spec[5]);
+    int found = 0;
+    for (int a = 0; a < 10 && !found; a++) {
+        double target = area * (spec[2] + fr_uniform(s, 2 * (uint64_t)a) * (spec[3] - spec[2]));
+        double aspect = exp(lr0 + fr_uniform(s, 2 * (uint64_t)a + 1) * (lr1 - lr0));
+        int64_t cw = (int64_t)rint(sqrt(target * aspect)), ch = (int64_t)rint(sqrt(target / aspect));
+        if (0 < cw && cw <= W && 0 < ch && ch <= H) {
+            bh = ch;
+            bw = cw;
+            top = fr_draw_index(s, 20, H - ch + 1);
+            left = fr_draw_index(s, 21, W - cw + 1);
+            found = 1;
+        }
+    }
+    if (!found) {
+        double in_ratio = (double)W / (double)H;
+        if (in_ratio < spec[4])
+            bh = (int64_t)rint((double)W / spec[4]);
+        else if (in_ratio > spec[5])
+            bw = (int64_t)rint((double)H * spec[5]);
+        top = (H - bh) / 2;
+        left = (W - bw) / 2;
+    }
+    int64_t oh = (int64_t)spec[0], ow = (int64_t)spec[1];
+    const double fields[7] = {1, (double)top, (double)left, (double)bh, (double)bw, (double)oh, (double)ow};
+    memcpy(record, fields, sizeof fields);
+    fr_set_resample(steps, top, left, bh, bw, oh, ow, spec + 6);
+    *h = oh;
+    *w = ow;
+    return 1;
+}
+
 static const fr_op_def fr_geometry_ops[] = {
     FR_OP_DEF("RandomHorizontalFlip", FR_OP_HFLIP, fr_coin_spec, 1, fr_coin_record, 1, 1, fr_draw_hflip),
     FR_OP_DEF("RandomVerticalFlip", FR_OP_VFLIP, fr_coin_spec, 1, fr_coin_record, 1, 1, fr_draw_vflip),
@@ -458,6 +571,9 @@ static const fr_op_def fr_geometry_ops[] = {
               fr_draw_center_crop),
     FR_OP_DEF("RandomRotation", FR_OP_ROTATE, fr_rotate_spec, 10, fr_rotate_record, 4, 1,
               fr_draw_rotate),
+    FR_OP_DEF("Resize", FR_OP_RESIZE, fr_resize_spec, 5, fr_resize_record, 3, 1, fr_draw_resize),
+    FR_OP_DEF("RandomResizedCrop", FR_OP_RANDOM_RESIZED_CROP, fr_rrc_spec, 8, fr_rrc_record, 7, 1,
+              fr_draw_resized_crop),
 };
 
 #endif

@@ -25,6 +25,7 @@
 #define FR_IMAGE_OPS_H
 
 #include "fr_geometry.h" /* the rotation warp, compiled as in fastreg._geometry */
+#include "fr_resample.h" /* resampling, compiled as in fastreg._resample */
 
 #pragma GCC optimize("fp-contract=off", "no-trapping-math", "no-math-errno")
 
@@ -44,6 +45,9 @@ enum {
 /* A rotation: a = output height, b = output width, c = quarter turns
  * (0..3, exact) or -1 (resampled through `warp`, set up by fr_rotation_setup). */
 enum { FR_IMG_ROTATE = 32 };
+/* A resampling of the box a = top, b = left, c = height, d = width to
+ * resize.height x resize.width (fr_resample.h). */
+enum { FR_IMG_RESAMPLE = 33 };
 /* An erase: the last step of a pipeline, applied to its output (fr_erase). */
 enum { FR_IMG_ERASE = 40 };
 enum { FR_PAD_CONSTANT = 0, FR_PAD_EDGE, FR_PAD_REFLECT, FR_PAD_SYMMETRIC };
@@ -64,12 +68,18 @@ typedef struct {
 } fr_erase;
 
 typedef struct {
+    int64_t height, width;
+    int interpolation, antialias; /* FR_NEAREST .. FR_BICUBIC */
+} fr_resize;
+
+typedef struct {
     int kind, mode;
     int64_t a, b, c, d;
     double factor;
     uint8_t fill[4];
-    fr_warp warp;   /* FR_IMG_ROTATE only */
-    fr_erase erase; /* FR_IMG_ERASE only */
+    fr_warp warp;     /* FR_IMG_ROTATE only */
+    fr_resize resize; /* FR_IMG_RESAMPLE only */
+    fr_erase erase;   /* FR_IMG_ERASE only */
 } fr_step;
 
 static inline fr_step fr_step_from_row(const double *row)
@@ -103,7 +113,8 @@ static void fr_set_step(fr_step *s, int kind, int mode, int64_t a, int64_t b, in
 
 static inline int fr_is_geometry(int kind)
 {
-    return (kind >= FR_IMG_HFLIP && kind <= FR_IMG_PAD) || kind == FR_IMG_ROTATE;
+    return (kind >= FR_IMG_HFLIP && kind <= FR_IMG_PAD) || kind == FR_IMG_ROTATE ||
+           kind == FR_IMG_RESAMPLE;
 }
 
 /* A source image: byte strides, any layout. */
@@ -120,7 +131,7 @@ enum {
     FR_OP_HFLIP = 1, FR_OP_VFLIP, FR_OP_RANDOM_CROP, FR_OP_CENTER_CROP, FR_OP_JITTER, FR_OP_GRAY,
     FR_OP_NORMALIZE
 };
-enum { FR_OP_ROTATE = 32, FR_OP_ERASE = 40 };
+enum { FR_OP_ROTATE = 32, FR_OP_RESIZE, FR_OP_RANDOM_RESIZED_CROP, FR_OP_ERASE = 40 };
 
 /* The header of an op in a spec: kind, payload length, record length, most steps. */
 #define FR_OP_HEAD 4

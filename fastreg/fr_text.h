@@ -1,7 +1,8 @@
-/* Text augmentation kernels on token-id sequences: random deletion, random
- * swap, random insertion and synonym replacement (EDA, Wei and Zou 2019),
- * run as a pipeline of up to four stages over every sequence of a ragged
- * batch.
+/* Text augmentation kernels on token-id sequences and on sentences: random
+ * deletion, random swap, random insertion and synonym replacement (EDA, Wei
+ * and Zou 2019), run as a pipeline of up to four stages over every sequence
+ * of a ragged batch.  Sentences are split into tokens, run as ids and joined
+ * again here (text mode, below).
  *
  * Randomness.  Stage `op` of sequence `index` draws from the stream
  *     fr_stream_make(seed, derive(derive(derive(2, epoch), index), op))
@@ -42,8 +43,9 @@ typedef struct {
 } fr_text_stage;
 
 typedef struct {
-    /* the batch */
+    /* the batch: one array, or (when seq_ptrs is not NULL) one array per sequence */
     const void *values; /* int32 or int64 */
+    const void **seq_ptrs;
     int is64;
     const int64_t *offsets;  /* n_seq + 1 */
     const uint64_t *indices; /* n_seq dataset indices, or NULL for 0 .. n_seq-1 */
@@ -70,6 +72,10 @@ typedef struct {
     /* flags of the ids 0 .. lut_size-1 (FR_TOK_PROTECTED or FR_TOK_HAS_SYN or 0) */
     const uint8_t *lut;
     int64_t lut_size;
+    /* ids are tok & id_mask: all ones for token ids; 2**32 - 1 for text, whose
+     * tokens carry their place in the input sentence in the high half */
+    uint64_t id_mask;
+    struct fr_text_strings *strings; /* text mode (below), or NULL */
     int failed;
 } fr_text_job;
 
@@ -135,6 +141,7 @@ static inline int64_t fr_text_syn_count(const fr_text_job *job, int64_t t)
 
 static inline uint8_t fr_text_flags(const fr_text_job *job, int64_t t)
 {
+    t = (int64_t)((uint64_t)t & job->id_mask);
     if ((uint64_t)t < (uint64_t)job->lut_size)
         return job->lut[t];
     if (fr_text_is_protected(job, t))
@@ -145,6 +152,7 @@ static inline uint8_t fr_text_flags(const fr_text_job *job, int64_t t)
 /* A random synonym of token t (which has at least one), drawn with word j. */
 static inline int64_t fr_text_pick_synonym(const fr_text_job *job, int64_t t, fr_stream s, uint64_t j)
 {
+    t = (int64_t)((uint64_t)t & job->id_mask);
     int64_t first = fr_text_syn_at(job->syn_offsets, job->syn32, t);
     int64_t count = fr_text_syn_at(job->syn_offsets, job->syn32, t + 1) - first;
     return fr_text_syn_at(job->syn_values, job->syn32, first + fr_text_below(s, j, count));
@@ -399,52 +407,270 @@ static void fr_text_delete(fr_text_work *w, fr_stream s, uint64_t threshold)
 static int64_t fr_text_stage_n(const fr_text_stage *st, int64_t L)
 {
     if (st->frac > 0) {
-        /* round half to even, as Python's round, whatever the FPU rounding mode */
-        double x = st->frac * (double)L, fl = floor(x), d = x - fl;
-        int64_t n = (int64_t)fl;
-        n += d > 0.5 || (d == 0.5 && (n & 1));
+        int64_t n = (int64_t)floor(st->frac * (double)L); /* the paper's max(1, int(alpha * L)) */
         return n < 1 ? 1 : n;
     }
     return st->count;
 }
 
-/* Runs the pipeline on sequence i; returns its output length. */
-static int64_t fr_text_run_one(const fr_text_job *job, fr_text_work *w, int64_t i)
+/* ---- text mode: sentences of UTF-8 bytes ------------------------------------
+ *
+ * Splitting.  A sentence is cut into tokens by bytes: a word is a maximal run
+ * of word bytes (ASCII letters, digits, '_', and every byte >= 0x80, so any
+ * non-ASCII character), with an apostrophe between two word bytes inside it
+ * (don't, O'Neill); every other byte that is not ASCII whitespace is a
+ * punctuation token of its own.  A word's id is its number in the word list
+ * (matched after lowering ASCII letters, through an open-addressing hash
+ * whose slots hold the words' first 24 bytes) or oov_id; a punctuation
+ * token's id is punct_id (protected).  Token k of the sentence is held as
+ * id | (k + 1) << 32 (job->id_mask keeps the id), so it is written back
+ * exactly as it was; synonyms come in as bare ids and are written as their
+ * word.
+ *
+ * Joining.  Tokens are written with one space between two tokens, except
+ * where an original punctuation token had no whitespace on that side in the
+ * input (so "(a, b)", "U.S." and "well-known" keep their spacing); no space
+ * at the ends. */
+
+#define FR_TEXT_MAX_WORD 64 /* longer words are never in the word list */
+
+typedef struct fr_text_strings {
+    const char *text;           /* sentence i: text[text_offsets[i] .. text_offsets[i+1] - 1), then one separator */
+    const int64_t *text_offsets;
+    const char *words;          /* word w: words[word_offsets[w] .. word_offsets[w+1]), lowercase */
+    const int64_t *word_offsets;
+    const struct fr_text_slot *slots; /* hash of the words (fr_text_hash_words) */
+    uint64_t slot_mask;         /* slots - 1, a power of two minus one */
+    int64_t oov_id, punct_id;
+    const int64_t *out_bound;   /* n + 1 cumulative upper bounds of the output bytes */
+    char **task_buf;            /* per task: its sentences' output, one after another */
+    int64_t *out_start;         /* n: where sentence i starts in its task's buffer */
+} fr_text_strings;
+
+typedef struct {
+    int64_t start, len; /* bytes of the sentence */
+    uint64_t key[3];    /* a word of up to 24 bytes, lowered and zero-padded, and its hash: */
+    uint64_t hash;      /* looked up after the whole sentence is split (see fr_text_split) */
+    uint8_t punct, space_before, space_after, pending;
+} fr_text_span;
+
+/* Byte classes: 0 whitespace, 1 word byte, 2 punctuation. */
+static const uint8_t fr_text_class[256] = {
+    [0 ... 255] = 2, [0x80 ... 0xff] = 1, ['0' ... '9'] = 1, ['a' ... 'z'] = 1, ['A' ... 'Z'] = 1,
+    ['_'] = 1, [' '] = 0, ['\t' ... '\r'] = 0,
+};
+
+/* A hash slot holds a word's first 24 bytes (zero-padded), so a lookup
+ * reads one slot and touches the word list only for longer words. */
+#define FR_TEXT_KEY 3
+typedef struct fr_text_slot {
+    uint64_t key[FR_TEXT_KEY];
+    int32_t id; /* word number, or -1 for an empty slot */
+    int32_t len;
+} fr_text_slot;
+
+/* Hash of a word given as n bytes in 8-byte chunks, zero-padded: the chunks
+ * times distinct odd constants (independent multiplies), summed and mixed. */
+FR_INLINE uint64_t fr_text_hash(const uint64_t *chunk, int64_t n)
 {
-    int64_t start = job->offsets[i], len = job->offsets[i + 1] - start, L = 0;
-    if (job->is64) {
-        const int64_t *src = (const int64_t *)job->values + start;
-        for (int64_t k = 0; k < len; k++)
-            w->tok[k] = src[k];
-    } else {
-        const int32_t *src = (const int32_t *)job->values + start;
-        for (int64_t k = 0; k < len; k++)
-            w->tok[k] = src[k];
+    static const uint64_t odd[FR_TEXT_MAX_WORD / 8] = {
+        UINT64_C(0x9e3779b97f4a7c15), UINT64_C(0xbf58476d1ce4e5b9), UINT64_C(0x94d049bb133111eb),
+        UINT64_C(0xff51afd7ed558ccd), UINT64_C(0xc4ceb9fe1a85ec53), UINT64_C(0xd6e8feb86659fd93),
+        UINT64_C(0xa0761d6478bd642f), UINT64_C(0xe7037ed1a0b428db)};
+    uint64_t h = (uint64_t)n;
+    for (int64_t i = 0; i < (n + 7) / 8; i++)
+        h += chunk[i] * odd[i];
+    return fr_mix64(h);
+}
+
+/* Whether bytes from .. n-1 of the word in chunk equal word[from .. n). */
+static inline int fr_text_tail_equal(const uint64_t *chunk, const char *word, int64_t from, int64_t n)
+{
+    for (int64_t at = from; at < n; at++)
+        if ((uint8_t)(chunk[at >> 3] >> (8 * (at & 7))) != (uint8_t)word[at])
+            return 0;
+    return 1;
+}
+
+/* The number of the word of n bytes held in chunk (lowercase, byte `at` in
+ * bits 8 (at % 8) of chunk[at / 8], zero-padded to at least FR_TEXT_KEY
+ * chunks) with hash h, or -1. */
+static inline int64_t fr_text_find_word(const fr_text_strings *t, uint64_t h, const uint64_t *chunk, int64_t n)
+{
+    for (;; h++) {
+        const fr_text_slot *slot = &t->slots[h & t->slot_mask];
+        if (slot->id < 0)
+            return -1;
+        if (slot->len == n && slot->key[0] == chunk[0] && slot->key[1] == chunk[1] && slot->key[2] == chunk[2] &&
+            (n <= 8 * FR_TEXT_KEY ||
+             fr_text_tail_equal(chunk, t->words + t->word_offsets[slot->id], 8 * FR_TEXT_KEY, n)))
+            return slot->id;
     }
-    for (int64_t k = 0; k < len; k++) {
-        w->flag[k] = fr_text_flags(job, w->tok[k]);
-        L += !(w->flag[k] & FR_TOK_PROTECTED);
+}
+
+/* Fills slots (a power of two, more than the words) for the word list. */
+static void fr_text_hash_words(const char *words, const int64_t *word_offsets, int64_t n_words,
+                               fr_text_slot *slots, int64_t n_slots)
+{
+    uint64_t chunk[FR_TEXT_MAX_WORD / 8 + FR_TEXT_KEY];
+    for (int64_t i = 0; i < n_slots; i++)
+        slots[i].id = -1;
+    for (int64_t w = 0; w < n_words; w++) {
+        int64_t a = word_offsets[w], n = word_offsets[w + 1] - a;
+        memset(chunk, 0, sizeof chunk);
+        for (int64_t at = 0; at < n; at++) /* the layout fr_text_split builds */
+            chunk[at >> 3] |= (uint64_t)(uint8_t)words[a + at] << (8 * (at & 7));
+        uint64_t h = fr_text_hash(chunk, n);
+        while (slots[h & (uint64_t)(n_slots - 1)].id >= 0)
+            h++;
+        fr_text_slot *slot = &slots[h & (uint64_t)(n_slots - 1)];
+        memcpy(slot->key, chunk, sizeof slot->key);
+        slot->id = (int32_t)w;
+        slot->len = (int32_t)n;
     }
-    w->len = len;
-    if (L > 0) {
-        uint64_t index = job->indices ? job->indices[i] : (uint64_t)i;
-        uint64_t seq_stream = fr_stream_derive(job->epoch_stream, index);
-        for (int st = 0; st < job->n_stages; st++) {
-            const fr_text_stage *stage = &job->stages[st];
-            fr_stream s = fr_stream_make(job->seed, fr_stream_derive(seq_stream, (uint64_t)stage->op));
-            int64_t n = fr_text_stage_n(stage, L);
-            switch (stage->op) {
-            case FR_TEXT_REPLACE: fr_text_replace(job, w, s, n); break;
-            case FR_TEXT_INSERT: fr_text_insert(job, w, s, n); break;
-            case FR_TEXT_SWAP: fr_text_swap(w, s, n); break;
-            default: if (stage->threshold) fr_text_delete(w, s, stage->threshold); break;
+}
+
+/* A task's small direct-mapped cache of lookups (len -1: empty; id -1: not
+ * a listed word): frequent words, stop words first, then never reach the
+ * large table, whose slots mostly miss the processor's caches. */
+#define FR_TEXT_CACHE 1024
+
+/* Splits sentence i into w->tok and its spans.  Words of up to 24 bytes
+ * not in the cache are looked up in a second pass, after their slots were
+ * prefetched: the lookups of a sentence then wait for memory together, not
+ * one by one. */
+static void fr_text_split(const fr_text_job *job, fr_text_work *w, fr_text_span *span, fr_text_slot *cache,
+                          int64_t i)
+{
+    const fr_text_strings *t = job->strings;
+    const uint8_t *s = (const uint8_t *)t->text + t->text_offsets[i];
+    int64_t nb = t->text_offsets[i + 1] - t->text_offsets[i] - 1, k = 0, q = 0;
+    uint64_t chunk[FR_TEXT_MAX_WORD / 8 + FR_TEXT_KEY];
+    while (q < nb) {
+        uint8_t c = fr_text_class[s[q]];
+        if (c == 0) {
+            q++;
+            continue;
+        }
+        fr_text_span *sp = &span[k];
+        int64_t a = q, id = t->punct_id;
+        sp->pending = 0;
+        if (c == 2) {
+            q++;
+        } else {
+            /* the word's bytes, lowered, into 8-byte chunks while they fit (built
+             * in a register: byte stores read back as words would stall) */
+            uint64_t cur = 0;
+            for (; q < nb; q++) {
+                uint64_t b = s[q];
+                if (fr_text_class[b] != 1 && !(b == '\'' && q + 1 < nb && fr_text_class[s[q + 1]] == 1))
+                    break;
+                int64_t at = q - a;
+                if (at < FR_TEXT_MAX_WORD) {
+                    cur |= (b - 'A' < 26u ? b + 32 : b) << (8 * (at & 7));
+                    if ((at & 7) == 7) {
+                        chunk[at >> 3] = cur;
+                        cur = 0;
+                    }
+                }
+            }
+            int64_t n = q - a;
+            id = t->oov_id;
+            if (n <= FR_TEXT_MAX_WORD) {
+                int64_t used = (n + 7) / 8, padded = used > FR_TEXT_KEY ? used : FR_TEXT_KEY;
+                if (n & 7)
+                    chunk[n >> 3] = cur;
+                for (int64_t z = used; z < padded; z++)
+                    chunk[z] = 0;
+                uint64_t h = fr_text_hash(chunk, n);
+                const fr_text_slot *hit = &cache[h & (FR_TEXT_CACHE - 1)];
+                if (hit->len == n && hit->key[0] == chunk[0] && hit->key[1] == chunk[1] && hit->key[2] == chunk[2]) {
+                    id = hit->id >= 0 ? hit->id : id;
+                } else if (n <= 8 * FR_TEXT_KEY) {
+                    memcpy(sp->key, chunk, sizeof sp->key);
+                    sp->hash = h;
+                    sp->pending = 1;
+                    __builtin_prefetch(&t->slots[h & t->slot_mask]);
+                } else {
+                    int64_t found = fr_text_find_word(t, h, chunk, n);
+                    id = found >= 0 ? found : id;
+                }
             }
         }
+        sp->start = a;
+        sp->len = q - a;
+        sp->punct = c == 2;
+        sp->space_before = a == 0 || fr_text_class[s[a - 1]] == 0;
+        sp->space_after = q == nb || fr_text_class[s[q]] == 0;
+        w->tok[k] = (int64_t)((uint64_t)id | (uint64_t)(k + 1) << 32);
+        k++;
     }
+    w->len = k;
+    for (int64_t j = 0; j < k; j++) {
+        if (span[j].pending) {
+            int64_t found = fr_text_find_word(t, span[j].hash, span[j].key, span[j].len);
+            if (found >= 0)
+                w->tok[j] = (int64_t)((uint64_t)found | (uint64_t)(j + 1) << 32);
+            fr_text_slot *entry = &cache[span[j].hash & (FR_TEXT_CACHE - 1)];
+            memcpy(entry->key, span[j].key, sizeof entry->key);
+            entry->len = (int32_t)span[j].len;
+            entry->id = (int32_t)found;
+        }
+    }
+}
+
+/* Writes the tokens of w, joined, at dst; returns the bytes written. */
+static int64_t fr_text_join(const fr_text_job *job, const fr_text_work *w, const fr_text_span *span,
+                            int64_t i, char *dst)
+{
+    const fr_text_strings *t = job->strings;
+    const char *s = t->text + t->text_offsets[i];
+    int64_t o = 0;
+    int glue_next = 1; /* no space before the first token */
+    for (int64_t k = 0; k < w->len; k++) {
+        uint64_t tok = (uint64_t)w->tok[k], from = tok >> 32;
+        const fr_text_span *sp = from ? &span[from - 1] : NULL;
+        if (!glue_next && !(sp && sp->punct && !sp->space_before))
+            dst[o++] = ' ';
+        const char *src;
+        int64_t n;
+        if (sp) {
+            src = s + sp->start;
+            n = sp->len;
+        } else {
+            int64_t a = t->word_offsets[tok];
+            src = t->words + a;
+            n = t->word_offsets[tok + 1] - a;
+        }
+        memcpy(dst + o, src, (size_t)n);
+        o += n;
+        glue_next = sp && sp->punct && !sp->space_after;
+    }
+    return o;
+}
+
+/* Loads sequence i of a token-id batch into w. */
+static void fr_text_load_ids(const fr_text_job *job, fr_text_work *w, int64_t i)
+{
+    int64_t start = job->offsets[i], len = job->offsets[i + 1] - start;
+    const char *src = job->seq_ptrs ? (const char *)job->seq_ptrs[i]
+                                    : (const char *)job->values + start * (job->is64 ? 8 : 4);
+    if (job->is64) {
+        memcpy(w->tok, src, (size_t)len * sizeof(int64_t));
+    } else {
+        const int32_t *src32 = (const int32_t *)src;
+        for (int64_t k = 0; k < len; k++)
+            w->tok[k] = src32[k];
+    }
+    w->len = len;
+}
+
+/* Stores w as sequence i of a token-id batch; returns its length. */
+static int64_t fr_text_store_ids(const fr_text_job *job, const fr_text_work *w, int64_t i)
+{
     int64_t at = job->bound[i];
     if (job->is64) {
-        int64_t *dst = (int64_t *)job->out + at;
-        memcpy(dst, w->tok, (size_t)w->len * sizeof(int64_t));
+        memcpy((int64_t *)job->out + at, w->tok, (size_t)w->len * sizeof(int64_t));
     } else {
         int32_t *dst = (int32_t *)job->out + at;
         for (int64_t k = 0; k < w->len; k++)
@@ -453,10 +679,37 @@ static int64_t fr_text_run_one(const fr_text_job *job, fr_text_work *w, int64_t 
     return w->len;
 }
 
-/* Task `task`: sequences [task * seqs_per_task, ...). */
+/* Runs the pipeline on the sequence loaded in w (sequence i of the batch). */
+static void fr_text_pipeline(const fr_text_job *job, fr_text_work *w, int64_t i)
+{
+    int64_t L = 0;
+    for (int64_t k = 0; k < w->len; k++) {
+        w->flag[k] = fr_text_flags(job, w->tok[k]);
+        L += !(w->flag[k] & FR_TOK_PROTECTED);
+    }
+    if (L == 0)
+        return;
+    uint64_t index = job->indices ? job->indices[i] : (uint64_t)i;
+    uint64_t seq_stream = fr_stream_derive(job->epoch_stream, index);
+    for (int st = 0; st < job->n_stages; st++) {
+        const fr_text_stage *stage = &job->stages[st];
+        fr_stream s = fr_stream_make(job->seed, fr_stream_derive(seq_stream, (uint64_t)stage->op));
+        int64_t n = fr_text_stage_n(stage, L);
+        switch (stage->op) {
+        case FR_TEXT_REPLACE: fr_text_replace(job, w, s, n); break;
+        case FR_TEXT_INSERT: fr_text_insert(job, w, s, n); break;
+        case FR_TEXT_SWAP: fr_text_swap(w, s, n); break;
+        default: if (stage->threshold) fr_text_delete(w, s, stage->threshold); break;
+        }
+    }
+}
+
+/* Task `task`: sequences [task * seqs_per_task, ...).  In text mode the
+ * output goes to a buffer of the task's own (freed by fr_text_free_buffers). */
 static void fr_text_task(void *ctx, int64_t task)
 {
     fr_text_job *job = (fr_text_job *)ctx;
+    fr_text_strings *t = job->strings;
     int64_t first = task * job->seqs_per_task;
     int64_t last = first + job->seqs_per_task < job->n_seq ? first + job->seqs_per_task : job->n_seq;
     int64_t cap = 1;
@@ -464,9 +717,15 @@ static void fr_text_task(void *ctx, int64_t task)
         int64_t c = job->bound[i + 1] - job->bound[i];
         cap = c > cap ? c : cap;
     }
-    /* one block: tok, tok2, pos (cap each), aux (4 cap + 5), flag, flag2 (cap bytes each) */
-    int64_t *block = (int64_t *)malloc((size_t)(7 * cap + 5) * sizeof(int64_t) + 2 * (size_t)cap);
-    if (!block) {
+    /* one block: tok, tok2, pos (cap each), aux (4 cap + 5), flag, flag2 (cap bytes each),
+     * and in text mode the spans (cap) */
+    size_t ints = ((size_t)(7 * cap + 5) * sizeof(int64_t) + 2 * (size_t)cap + 7) / 8 * 8;
+    size_t spans = t ? (size_t)cap * sizeof(fr_text_span) + FR_TEXT_CACHE * sizeof(fr_text_slot) : 0;
+    int64_t *block = (int64_t *)malloc(ints + spans);
+    char *buf = t ? (char *)malloc((size_t)(t->out_bound[last] - t->out_bound[first]) + 1) : NULL;
+    if (!block || (t && !buf)) {
+        free(block);
+        free(buf);
         __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
         return;
     }
@@ -477,9 +736,50 @@ static void fr_text_task(void *ctx, int64_t task)
     w.aux = block + 3 * cap;
     w.flag = (uint8_t *)(block + 7 * cap + 5);
     w.flag2 = w.flag + cap;
-    for (int64_t i = first; i < last; i++)
-        job->out_len[i] = fr_text_run_one(job, &w, i);
+    if (t) {
+        fr_text_slot *cache = (fr_text_slot *)((char *)block + ints);
+        fr_text_span *span = (fr_text_span *)(cache + FR_TEXT_CACHE);
+        for (int64_t e = 0; e < FR_TEXT_CACHE; e++)
+            cache[e].len = -1;
+        int64_t used = 0;
+        for (int64_t i = first; i < last; i++) {
+            fr_text_split(job, &w, span, cache, i);
+            fr_text_pipeline(job, &w, i);
+            t->out_start[i] = used;
+            job->out_len[i] = fr_text_join(job, &w, span, i, buf + used);
+            used += job->out_len[i];
+        }
+        t->task_buf[task] = buf;
+    } else {
+        for (int64_t i = first; i < last; i++) {
+            fr_text_load_ids(job, &w, i);
+            fr_text_pipeline(job, &w, i);
+            job->out_len[i] = fr_text_store_ids(job, &w, i);
+        }
+    }
     free(block);
+}
+
+/* Text mode: sentence i to dst[dst_offsets[i] ..), followed by `sep` but the last. */
+typedef struct {
+    const fr_text_job *job;
+    char *dst;
+    const int64_t *dst_offsets;
+    char sep;
+} fr_text_gather_job;
+
+static void fr_text_gather_task(void *ctx, int64_t task)
+{
+    const fr_text_gather_job *g = (const fr_text_gather_job *)ctx;
+    const fr_text_job *job = g->job;
+    int64_t first = task * job->seqs_per_task;
+    int64_t last = first + job->seqs_per_task < job->n_seq ? first + job->seqs_per_task : job->n_seq;
+    for (int64_t i = first; i < last; i++) {
+        memcpy(g->dst + g->dst_offsets[i], job->strings->task_buf[task] + job->strings->out_start[i],
+               (size_t)job->out_len[i]);
+        if (i + 1 < job->n_seq)
+            g->dst[g->dst_offsets[i] + job->out_len[i]] = g->sep;
+    }
 }
 
 /* Moving the sequences from their bound slots to their final places. */

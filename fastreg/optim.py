@@ -40,7 +40,7 @@ import numpy as np
 
 from fastreg import _sgd
 from fastreg._interop import arrays_from, is_tensor, like_input
-from fastreg._validate import check_real
+from fastreg._validate import check_flag, check_real
 
 _HYPER_KEYS = ("lr", "momentum", "dampening", "weight_decay", "nesterov",
                "decoupled_weight_decay", "maximize")
@@ -54,12 +54,6 @@ def _check_finite(name, value):
     return value
 
 
-def _check_flag(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
-    return bool(value)
-
-
 def _hyper(lr, momentum, dampening, weight_decay, nesterov, decoupled_weight_decay, maximize,
            where=""):
     """The validated hyper-parameter tuple the bridge takes."""
@@ -67,9 +61,9 @@ def _hyper(lr, momentum, dampening, weight_decay, nesterov, decoupled_weight_dec
     momentum = _check_finite(f"{where}momentum", momentum)
     dampening = _check_finite(f"{where}dampening", dampening)
     weight_decay = _check_finite(f"{where}weight_decay", weight_decay)
-    nesterov = _check_flag(f"{where}nesterov", nesterov)
-    decoupled = _check_flag(f"{where}decoupled_weight_decay", decoupled_weight_decay)
-    maximize = _check_flag(f"{where}maximize", maximize)
+    nesterov = check_flag(f"{where}nesterov", nesterov)
+    decoupled = check_flag(f"{where}decoupled_weight_decay", decoupled_weight_decay)
+    maximize = check_flag(f"{where}maximize", maximize)
     if nesterov and (momentum == 0.0 or dampening != 0.0):
         raise ValueError(f"{where}nesterov requires a momentum > 0 and zero dampening "
                          f"(got momentum={momentum}, dampening={dampening})")
@@ -438,7 +432,7 @@ def clip_grad_norm_(grads, max_norm, norm_type=2.0, error_if_nonfinite=False):
     """
     max_norm = check_real("max_norm", max_norm, 0.0)
     norm_type = _check_norm_type(norm_type)
-    error_if_nonfinite = _check_flag("error_if_nonfinite", error_if_nonfinite)
+    error_if_nonfinite = check_flag("error_if_nonfinite", error_if_nonfinite)
     grads = _arrays("grads", grads, writes=True)
     if math.isinf(norm_type):
         total = _sgd.max_abs(grads, "grads", True)

@@ -1,13 +1,35 @@
-"""Text augmentation on token ids: random deletion, random swap, random
-insertion and synonym replacement (EDA, Wei and Zou 2019), batched.
+"""Text augmentation on sentences and token ids: random deletion, random
+swap, random insertion and synonym replacement (EDA, Wei and Zou 2019),
+batched.
 
-Batches.  A batch is either a ragged pair ``(values, offsets)`` -- a tuple of
-a 1-D int32 or int64 array of token ids and an int64-convertible array of
-N + 1 offsets (CSR style: sequence i is ``values[offsets[i]:offsets[i+1]]``)
--- or a list of 1-D integer arrays.  Every op returns the form it was given:
-a new ``(values, offsets)`` tuple (values of the input dtype, int64 offsets)
-or a new list of arrays of the input arrays' dtypes.  Inputs are never
-modified.
+Batches.  A batch is one of
+- a list of ``str`` (sentences), returned as a list of ``str``;
+- a list of lists of ints (``tokenizer(texts)["input_ids"]``), returned as a
+  list of lists of ints;
+- a list of 1-D integer arrays, returned as a list of arrays of the input
+  arrays' dtypes (views into one new buffer);
+- a ragged pair ``(values, offsets)``: a 1-D int32 or int64 array of token
+  ids and an int64-convertible array of N + 1 offsets (CSR style: sequence i
+  is ``values[offsets[i]:offsets[i+1]]``), returned as a new pair.
+Inputs are never modified.
+
+Sentences.  A sentence is split into words and punctuation: a word is a run
+of ASCII letters, digits, ``_`` and non-ASCII characters, with an apostrophe
+between two of them inside it (``don't``); any other character that is not
+ASCII whitespace is a punctuation token of its own.  Words are looked up in
+the synonym table after lowering ASCII letters; punctuation is protected.
+The result is joined with one space between tokens, except that a
+punctuation token that touched its neighbour in the input still touches
+whatever is next to it on that side ("(a, b)", "U.S.", "well-known" keep
+their spacing); leading, trailing and repeated whitespace is not kept.
+Unchanged tokens are written exactly as they were, synonyms as the table
+spells them (lowercase for the shipped English table).  With a `tokenizer`
+(a callable str -> list of str), its tokens are used instead and joined with
+single spaces; a token without a word character is punctuation.  By default
+the shipped English synonyms (:func:`english_synonyms`) are used, and the
+EDA paper's stop words (:data:`STOP_WORDS`) are neither replaced nor used as
+a source or a candidate of insertion (they may still be swapped or deleted,
+as in the paper); pass ``stop_words=()`` to change every word.
 
 Protected ids.  Tokens whose id is in `protected` (padding, [CLS], [SEP],
 ...) are never deleted, replaced or swapped and keep their order; no op
@@ -32,76 +54,73 @@ draws of every op are written out in plain Python in
 """
 
 import collections.abc
+import itertools
 import numbers
 import operator
+import re
 
 import numpy as np
 
 from fastreg import _text
 from fastreg._interop import arrays_from, like_input
 from fastreg._validate import check_probability, check_uint64
+from fastreg.random import DOMAINS, derive_stream
+from fastreg.random import bits as _random_bits
+from fastreg.synonyms import (
+    _INT64_MAX,
+    STOP_WORDS,
+    SynonymTable,
+    _ascii_lower,
+    _check_offsets,
+    _check_protected,
+    _check_word_table,
+    _check_words,
+    _int_array,
+    _Protected,
+    english_synonyms,
+)
 from fastreg.threads import limit_in_loader_worker
 
-__all__ = ["EDA", "SynonymTable", "random_deletion", "random_insertion", "random_swap",
-           "synonym_replacement"]
+__all__ = ["EDA", "STOP_WORDS", "BackTranslation", "SynonymTable", "english_synonyms", "random_deletion",
+           "random_insertion", "random_swap", "synonym_replacement"]
 
 OPS = {"deletion": 1, "swap": 2, "insertion": 3, "replacement": 4}
 _TWO32 = 1 << 32
-_INT64_MAX = (1 << 63) - 1
 
 
 # ---- argument checks --------------------------------------------------------
 
 
-def _is_int_dtype(dtype):
-    return dtype.kind in "iu"
+_BATCH_FORMS = ("batch must be a list of str, a list of lists of int ids, a list of 1-D integer arrays "
+                "or a (values, offsets) tuple")
+_INT_DTYPES = frozenset(np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+                                              np.uint32, np.uint64))
 
 
-def _int_array(name, a, what="an integer array"):
-    """A NumPy array of an integer dtype (bool refused), as given."""
-    if not isinstance(a, np.ndarray):
-        try:
-            a = np.asarray(a)
-        except Exception:
-            raise TypeError(f"{name} must be {what}, got {type(a).__name__}") from None
-        if a.size == 0 and a.dtype.kind == "f":  # np.asarray([]) is float64
-            a = a.astype(np.int64)
-    if not _is_int_dtype(a.dtype):
-        raise TypeError(f"{name} must be {what}, got dtype {a.dtype}")
-    return a
-
-
-def _as_int64(name, a):
-    """An integer array as int64, refusing values past 2**63 - 1."""
-    if a.dtype == np.uint64 and a.size and int(a.max()) > _INT64_MAX:
-        raise ValueError(f"{name} holds values past 2**63 - 1")
-    return np.ascontiguousarray(a, dtype=np.int64)
-
-
-def _check_offsets(offsets, n_values, name="offsets"):
-    offsets = _int_array(name, offsets)
-    if offsets.ndim != 1 or offsets.shape[0] < 1:
-        raise ValueError(f"{name} must be a 1-D array of N + 1 >= 1 entries, got shape {offsets.shape}")
-    offsets = _as_int64(name, offsets)
-    if offsets[0] != 0:
-        raise ValueError(f"{name} must start at 0, got {offsets[0]}")
-    if offsets.shape[0] > 1 and np.any(offsets[1:] < offsets[:-1]):
-        raise ValueError(f"{name} must be non-decreasing")
-    if offsets[-1] != n_values:
-        raise ValueError(f"{name} must end at len(values) = {n_values}, got {offsets[-1]}")
-    return offsets
+def _kind_of(x):
+    if isinstance(x, str):
+        return "text"
+    if isinstance(x, (list, tuple)):
+        return "lists"
+    if isinstance(x, np.ndarray):
+        return "arrays"
+    return None
 
 
 class _Batch:
-    """A validated batch: contiguous values (int32 or int64), int64 offsets,
-    and how to give results back in the caller's form."""
+    """A validated batch and how to give results back in the caller's form.
+
+    ``kind`` is "text" (``texts``: the list of str), or one of "pair",
+    "arrays", "lists" with int64 ``offsets`` and ``values``: one contiguous
+    int32 or int64 array, or the caller's list of contiguous arrays of one
+    of those dtypes, which the kernels read in place."""
 
     def __init__(self, batch):
         self.tensors = False  # give results back as torch tensors
+        self.dtypes = None
         if isinstance(batch, tuple):
             if len(batch) != 2:
-                raise TypeError(f"batch must be a (values, offsets) tuple or a list of 1-D integer "
-                                f"arrays, got a tuple of {len(batch)} items")
+                raise TypeError(f"{_BATCH_FORMS}, got a tuple of {len(batch)} items")
             (values, offsets), self.tensors = arrays_from("batch", list(batch))
             if not isinstance(values, np.ndarray):
                 raise TypeError(f"values must be a numpy.ndarray, got {type(values).__name__}")
@@ -109,33 +128,62 @@ class _Batch:
                 raise TypeError(f"values must have dtype int32 or int64, got {values.dtype}")
             if values.ndim != 1:
                 raise ValueError(f"values must be 1-D, got shape {values.shape}")
+            self.kind = "pair"
             self.offsets = _check_offsets(offsets, values.shape[0])
             self.values = np.ascontiguousarray(values)
-            self.dtypes = None
         elif isinstance(batch, list):
             batch, self.tensors = arrays_from("batch", batch)
-            dtypes = []
-            for i, a in enumerate(batch):
-                if not isinstance(a, np.ndarray):
-                    raise TypeError(f"batch[{i}] must be a numpy.ndarray, got {type(a).__name__}")
-                if not _is_int_dtype(a.dtype):
+            self.kind = _kind_of(batch[0]) if batch else "arrays"
+            if self.kind is None:
+                raise TypeError(f"{_BATCH_FORMS}; batch[0] is a {type(batch[0]).__name__}")
+            if len(set(map(type, batch))) > 1:  # one pass in C; the loop only to name the culprit
+                for i, x in enumerate(batch):
+                    if _kind_of(x) != self.kind:
+                        raise TypeError(f"batch[{i}] must be a {type(batch[0]).__name__} like batch[0] "
+                                        f"(one form per batch), got {type(x).__name__}")
+            getattr(self, "_take_" + self.kind)(batch)
+        else:
+            raise TypeError(f"{_BATCH_FORMS}, got {type(batch).__name__}")
+        self.n = len(self.texts) if self.kind == "text" else self.offsets.shape[0] - 1
+
+    def _take_text(self, texts):
+        self.texts = texts
+
+    def _take_arrays(self, arrays):
+        dtypes = [a.dtype for a in arrays]
+        kinds = set(dtypes)
+        if not kinds <= _INT_DTYPES or {a.ndim for a in arrays} - {1} or np.dtype(np.uint64) in kinds:
+            for i, a in enumerate(arrays):  # name the culprit
+                if a.dtype not in _INT_DTYPES:
                     raise TypeError(f"batch[{i}] must have an integer dtype, got {a.dtype}")
                 if a.ndim != 1:
                     raise ValueError(f"batch[{i}] must be 1-D, got shape {a.shape}")
                 if a.dtype == np.uint64 and a.size and int(a.max()) > _INT64_MAX:
                     raise ValueError(f"batch[{i}] holds values past 2**63 - 1")
-                dtypes.append(a.dtype)
-            kind = np.int32 if all(d == np.int32 for d in dtypes) else np.int64
-            lengths = np.array([a.shape[0] for a in batch], dtype=np.int64)
-            self.offsets = np.zeros(len(batch) + 1, dtype=np.int64)
-            np.cumsum(lengths, out=self.offsets[1:])
-            self.values = (np.concatenate([a.astype(kind, copy=False) for a in batch]) if batch
-                           else np.empty(0, dtype=kind))
-            self.dtypes = dtypes
+        kind = np.int32 if kinds == {np.dtype(np.int32)} else np.int64
+        self._set_lengths([a.shape[0] for a in arrays])
+        self.dtypes = dtypes
+        if arrays and len(kinds) == 1 and kind == dtypes[0] and _text.all_contiguous(arrays):
+            self.values = arrays  # the kernels read each array in place
         else:
-            raise TypeError(f"batch must be a (values, offsets) tuple or a list of 1-D integer arrays, "
-                            f"got {type(batch).__name__}")
-        self.n = self.offsets.shape[0] - 1
+            self.values = np.concatenate(arrays, dtype=kind, casting="unsafe") if arrays else np.empty(0, kind)
+
+    def _take_lists(self, lists):
+        self._set_lengths([len(x) for x in lists])
+        flat = list(itertools.chain.from_iterable(lists))
+        try:
+            values = np.array(flat) if flat else np.empty(0, np.int64)
+        except (ValueError, OverflowError):
+            values = np.array(flat, dtype=object)
+        if values.dtype not in _INT_DTYPES or values.dtype == np.uint64:
+            bad = next((x for x in flat if isinstance(x, bool) or not isinstance(x, numbers.Integral)
+                        or not -(1 << 63) <= x <= _INT64_MAX), None)
+            raise TypeError(f"batch must hold int ids in int64 range, got {type(bad).__name__} {bad!r}")
+        self.values = values.astype(np.int64, copy=False)
+
+    def _set_lengths(self, lengths):
+        self.offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=self.offsets[1:])
 
     def check_ids_fit(self, table):
         """Every synonym id must fit the dtypes results are given back in."""
@@ -144,12 +192,23 @@ class _Batch:
             if top > np.iinfo(d).max:
                 raise ValueError(f"synonyms holds ids up to {top}, which do not fit the batch dtype {d}")
 
-    def give_back(self, values, offsets):
-        if self.dtypes is None:
+    def give_back(self, values, offsets, stops=None):
+        """Results in the caller's form: sequence i is values[offsets[i]:offsets[i + 1]],
+        or values[offsets[i]:stops[i]] when `stops` is given (not for pairs)."""
+        if self.kind == "pair":
             return like_input(values, self.tensors), like_input(offsets, self.tensors)
-        parts = np.split(values, offsets[1:-1]) if self.n else []
-        return [like_input(np.ascontiguousarray(p.astype(d, copy=False)), self.tensors)
-                for p, d in zip(parts, self.dtypes)]
+        starts = offsets.tolist()
+        stops = starts[1:] if stops is None else stops.tolist()
+        if self.kind == "lists":
+            flat = values.tolist()
+            return [flat[a:b] for a, b in zip(starts, stops)]
+        if all(d == values.dtype for d in self.dtypes):
+            parts = [values[a:b] for a, b in zip(starts, stops)]
+        else:
+            parts = [values[a:b].astype(d) for a, b, d in zip(starts, stops, self.dtypes)]
+        if self.tensors:
+            return [like_input(p, True) for p in parts]
+        return parts
 
 
 def _check_n(n, name="n"):
@@ -171,27 +230,6 @@ def _check_n(n, name="n"):
     raise TypeError(f"{name} must be an integer >= 0 or a float in (0, 1), got {type(n).__name__}")
 
 
-def _check_protected(protected):
-    """Sorted unique int64 ids from a collection of integers."""
-    message = f"protected must be a collection of integer ids, got {type(protected).__name__}"
-    if isinstance(protected, (numbers.Number, str, bytes)) or (
-            isinstance(protected, np.ndarray) and protected.ndim != 1):
-        raise TypeError(message)
-    try:
-        items = list(protected)
-    except TypeError:
-        raise TypeError(message) from None
-    ids = []
-    for x in items:
-        if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
-            raise TypeError(f"protected must hold integer ids, got {type(x).__name__} {x!r}")
-        x = operator.index(x)
-        if not -(1 << 63) <= x <= _INT64_MAX:
-            raise ValueError(f"protected ids must fit in int64, got {x}")
-        ids.append(x)
-    return np.unique(np.array(ids, dtype=np.int64))
-
-
 def _check_indices(indices, n):
     if indices is None:
         return None
@@ -203,216 +241,22 @@ def _check_indices(indices, n):
     return np.ascontiguousarray(a, dtype=np.uint64)
 
 
-# ---- synonym tables -----------------------------------------------------------
-
-
-class SynonymTable:
-    """Candidate replacements per token id, stored CSR.
-
-    The candidates of token ``t`` are ``values[offsets[t]:offsets[t + 1]]``
-    for ``0 <= t < vocab_size``; ids past the table, and negative ids, have
-    none.  fastreg ships no vocabulary: build a table from your tokenizer's
-    ids, e.g. from WordNet synonyms mapped through the vocabulary.
-
-    Parameters
-    ----------
-    offsets : array_like of int
-        ``vocab_size + 1`` non-decreasing entries, starting at 0 and ending at
-        ``len(values)``.
-    values : array_like of int
-        Candidate ids, each in ``[0, vocab_size)``.  Duplicates weigh a
-        candidate up; use :meth:`from_dict` to have them removed.
-
-    Raises
-    ------
-    TypeError
-        Non-integer offsets or values.
-    ValueError
-        Malformed offsets; a candidate id outside ``[0, vocab_size)``.
-
-    Examples
-    --------
-    >>> table = SynonymTable.from_dict({5: [7, 9], 7: [5]}, vocab_size=10)
-    >>> table.synonyms_of(5)
-    array([7, 9])
-    """
-
-    def __init__(self, offsets, values):
-        values = _int_array("synonyms values", values)
-        if values.ndim != 1:
-            raise ValueError(f"synonyms values must be 1-D, got shape {values.shape}")
-        values = _as_int64("synonyms values", values)
-        offsets = _check_offsets(offsets, values.shape[0], "synonyms offsets")
-        vocab = offsets.shape[0] - 1
-        if values.size and (int(values.min()) < 0 or int(values.max()) >= vocab):
-            bad = values[(values < 0) | (values >= vocab)][0]
-            raise ValueError(f"synonyms holds id {bad} outside the vocabulary range [0, {vocab})")
-        self._offsets = offsets.copy()  # private, read-only copies: the caller's arrays stay as they are
-        self._values = values.copy()
-        self._offsets.flags.writeable = False
-        self._values.flags.writeable = False
-        self._filtered = {}
-        self._flags = {}
-        self._max_id = int(values.max()) if values.size else -1
-        self._compact = None
-
-    @classmethod
-    def from_dict(cls, mapping, vocab_size=None):
-        """A table from ``{id: [candidate ids]}``.
-
-        Each candidate list keeps its first occurrence of every id, in order,
-        and drops the key itself (replacing a token by itself is no change).
-
-        Parameters
-        ----------
-        mapping : Mapping[int, Iterable[int]]
-        vocab_size : int, optional
-            Ids must lie in ``[0, vocab_size)``; by default one past the
-            largest id in `mapping`.
-
-        Returns
-        -------
-        SynonymTable
-
-        Raises
-        ------
-        TypeError
-            `mapping` is not a mapping of integer ids to iterables of ids.
-        ValueError
-            An id outside ``[0, vocab_size)``.
-        """
-        if not isinstance(mapping, collections.abc.Mapping):
-            raise TypeError(f"synonyms must be a mapping of ids to candidate ids, got {type(mapping).__name__}")
-        rows = {}
-        for key, cands in mapping.items():
-            if isinstance(key, (bool, np.bool_)) or not isinstance(key, numbers.Integral):
-                raise TypeError(f"synonyms keys must be integer ids, got {type(key).__name__} {key!r}")
-            if isinstance(cands, (numbers.Number, str, bytes)):
-                raise TypeError(f"synonyms[{key}] must be an iterable of integer ids, got {type(cands).__name__}")
-            try:
-                cands = list(cands)
-            except TypeError:
-                raise TypeError(f"synonyms[{key}] must be an iterable of integer ids, "
-                                f"got {type(cands).__name__}") from None
-            row = []
-            for c in cands:
-                if isinstance(c, (bool, np.bool_)) or not isinstance(c, numbers.Integral):
-                    raise TypeError(f"synonyms[{key}] must hold integer ids, got {type(c).__name__} {c!r}")
-                c = operator.index(c)
-                if c != key and c not in row:
-                    row.append(c)
-            rows[operator.index(key)] = row
-        ids = list(rows) + [c for row in rows.values() for c in row]
-        if vocab_size is None:
-            vocab = max(ids) + 1 if ids else 0
-        else:
-            if isinstance(vocab_size, (bool, np.bool_)) or not isinstance(vocab_size, numbers.Integral):
-                raise TypeError(f"vocab_size must be an integer, got {type(vocab_size).__name__}")
-            vocab = operator.index(vocab_size)
-            if vocab < 0:
-                raise ValueError(f"vocab_size must be non-negative, got {vocab}")
-        for i in ids:
-            if not 0 <= i < vocab:
-                raise ValueError(f"synonyms holds id {i} outside the vocabulary range [0, {vocab})")
-        counts = np.zeros(vocab, dtype=np.int64)
-        for key, row in rows.items():
-            counts[key] = len(row)
-        offsets = np.zeros(vocab + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        values = np.empty(int(offsets[-1]), dtype=np.int64)
-        for key, row in rows.items():
-            values[offsets[key]:offsets[key + 1]] = row
-        return cls(offsets, values)
-
-    @property
-    def vocab_size(self):
-        """Ids of the table lie in ``[0, vocab_size)``."""
-        return self._offsets.shape[0] - 1
-
-    @property
-    def offsets(self):
-        """Read-only int64 array of ``vocab_size + 1`` offsets."""
-        return self._offsets
-
-    @property
-    def values(self):
-        """Read-only int64 array of candidate ids."""
-        return self._values
-
-    def synonyms_of(self, token):
-        """The candidates of `token` (an empty array when it has none)."""
-        token = operator.index(token)
-        if not 0 <= token < self.vocab_size:
-            return self._values[:0]
-        return self._values[self._offsets[token]:self._offsets[token + 1]]
-
-    def to_dict(self):
-        """``{id: [candidates]}`` for the ids that have candidates."""
-        counts = np.diff(self._offsets)
-        return {int(t): self.synonyms_of(t).tolist() for t in np.flatnonzero(counts)}
-
-    def without(self, protected):
-        """The same table with the ids in `protected` removed from every
-        candidate list (cached per set of ids)."""
-        protected = _check_protected(protected)
-        key = protected.tobytes()
-        table = self._filtered.get(key)
-        if table is None:
-            if protected.size == 0 or not np.isin(self._values, protected).any():
-                table = self
-            else:
-                keep = ~np.isin(self._values, protected)
-                counts = _row_sums(keep, self._offsets)
-                offsets = np.zeros_like(self._offsets)
-                np.cumsum(counts, out=offsets[1:])
-                table = SynonymTable(offsets, self._values[keep])
-            if len(self._filtered) >= 8:
-                self._filtered.clear()
-            self._filtered[key] = table
-        return table
-
-    def _kernel_arrays(self):
-        """(offsets, values) for the kernels: int32 copies when every entry fits
-        (half the cache footprint of the lookups), else the int64 arrays."""
-        if self._compact is None:
-            if self._values.shape[0] < 2**31 and self.vocab_size < 2**31:
-                self._compact = (self._offsets.astype(np.int32), self._values.astype(np.int32))
-            else:
-                self._compact = (self._offsets, self._values)
-        return self._compact
-
-    def __len__(self):
-        return self.vocab_size
-
-    def __repr__(self):
-        return f"SynonymTable(vocab_size={self.vocab_size}, candidates={self._values.shape[0]})"
-
-
-def _row_sums(flags, offsets):
-    """Per-row sums of a boolean array split by CSR offsets."""
-    c = np.zeros(flags.shape[0] + 1, dtype=np.int64)
-    np.cumsum(flags, out=c[1:])
-    return c[offsets[1:]] - c[offsets[:-1]]
-
-
-def _check_synonyms(synonyms):
-    if isinstance(synonyms, SynonymTable):
-        return synonyms
-    if isinstance(synonyms, collections.abc.Mapping):
-        return SynonymTable.from_dict(synonyms)
-    raise TypeError("synonyms must be a fastreg.text.SynonymTable or a dict {id: [candidate ids]}, "
-                    f"got {type(synonyms).__name__}")
-
-
 _NO_SYNONYMS = SynonymTable(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64))
 
 
 # ---- running a pipeline ------------------------------------------------------
 
 
-def _run(batch, stages, table, protected, seed, epoch, indices):
-    """Run validated `stages` ((op, count, frac, threshold) tuples) on `batch`."""
+def _run(batch, stages, table, protected, seed, epoch, indices, stop_words=None, tokenizer=None):
+    """Run validated `stages` ((op, count, frac, threshold) tuples) on `batch`;
+    `protected` is (ids, words); sentences use `stop_words` and `tokenizer`."""
     limit_in_loader_worker()
+    if batch.kind == "text":
+        context = _word_context(table, STOP_WORDS if stop_words is None else stop_words, protected[1])
+        if tokenizer is not None:
+            return _run_tokenized(batch.texts, tokenizer, stages, context, seed, epoch, indices)
+        return _run_text(batch.texts, stages, context, seed, epoch, indices)
+    protected = protected[0]
     if table is None:
         table = _NO_SYNONYMS
     else:
@@ -420,32 +264,155 @@ def _run(batch, stages, table, protected, seed, epoch, indices):
         table = table.without(protected)
     values, offsets = batch.values, batch.offsets
     if not stages or batch.n == 0:
-        return batch.give_back(values.copy(), offsets.copy())
-    lengths = np.diff(offsets)
-    bound_lengths = lengths
-    for op, count, frac, _ in stages:
-        if op == OPS["insertion"]:
-            if int(offsets[-1]) + count * batch.n > _INT64_MAX // 16:
-                raise MemoryError(f"inserting n = {count} tokens into each of {batch.n} sequences "
-                                  "needs more memory than can be addressed")
-            extra = np.maximum(np.rint(frac * lengths), 1).astype(np.int64) if frac > 0 else count
-            bound_lengths = bound_lengths + extra
-    bound = np.zeros(batch.n + 1, dtype=np.int64)
-    np.cumsum(bound_lengths, out=bound[1:])
-    work = np.empty(int(bound[-1]), dtype=values.dtype)
-    out_len = np.empty(batch.n, dtype=np.int64)
+        flat = np.concatenate(values) if isinstance(values, list) else values.copy()
+        return batch.give_back(flat, offsets.copy())
+    if batch.kind == "pair":
+        return batch.give_back(*_run_ids(values, offsets, stages, table, protected, seed, epoch, indices))
+    # other forms are views (or copies) of each sequence: no packing into one buffer
+    return batch.give_back(*_run_ids(values, offsets, stages, table, protected, seed, epoch, indices,
+                                     packed=False))
+
+
+def _run_ids(values, offsets, stages, table, protected, seed, epoch, indices, text_ids=False, packed=True):
+    """(values, offsets) after `stages`, on a non-empty batch, or unpacked
+    (work, starts, stops) with sequence i at work[starts[i]:stops[i]];
+    `values` is one array or a list of contiguous arrays of one dtype."""
+    n = offsets.shape[0] - 1
+    dtype = values[0].dtype if isinstance(values, list) else values.dtype
+    inserted, _ = _growth(stages, np.diff(offsets), n)
+    bound = _cumulative(np.diff(offsets) + inserted)
+    work = np.empty(int(bound[-1]), dtype=dtype)
+    out_len = np.empty(n, dtype=np.int64)
     syn_offsets, syn_values = table._kernel_arrays()
     if not _text.run_pipeline(values, offsets, indices, work, bound, out_len, stages, syn_offsets,
-                              syn_values, protected, _flag_table(table, protected), seed, epoch):
+                              syn_values, protected, _flag_table(table, protected), seed, epoch, text_ids):
         raise MemoryError("not enough memory for the text augmentation scratch buffers")
-    new_offsets = np.zeros(batch.n + 1, dtype=np.int64)
-    np.cumsum(out_len, out=new_offsets[1:])
+    if not packed:
+        return work, bound[:-1], bound[:-1] + out_len
+    new_offsets = _cumulative(out_len)
     if new_offsets[-1] == bound[-1]:
-        out = work
-    else:
-        out = np.empty(int(new_offsets[-1]), dtype=values.dtype)
-        _text.pack(work, bound, out, new_offsets)
-    return batch.give_back(out, new_offsets)
+        return work, new_offsets
+    out = np.empty(int(new_offsets[-1]), dtype=dtype)
+    _text.pack(work, bound, out, new_offsets)
+    return out, new_offsets
+
+
+def _cumulative(lengths):
+    out = np.zeros(lengths.shape[0] + 1, dtype=np.int64)
+    np.cumsum(lengths, out=out[1:])
+    return out
+
+
+def _growth(stages, lengths, n):
+    """Upper bounds of the tokens inserted and of those replaced per sequence
+    of `lengths` (an upper bound of its unprotected tokens)."""
+    inserted = replaced = 0
+    for op, count, frac, _ in stages:
+        if op in (OPS["insertion"], OPS["replacement"]):
+            if int(lengths.sum()) + count * n > _INT64_MAX // 64:
+                raise MemoryError(f"changing n = {count} tokens in each of {n} sequences "
+                                  "needs more memory than can be addressed")
+            extra = np.maximum(np.floor(frac * lengths), 1).astype(np.int64) if frac > 0 else count
+            if op == OPS["insertion"]:
+                inserted = inserted + extra
+            else:
+                replaced = replaced + extra
+    return inserted, replaced
+
+
+def _run_text(texts, stages, context, seed, epoch, indices):
+    """Sentences through the kernels' own splitting and joining (fr_text.h)."""
+    joined = "\0".join(texts) + "\0"
+    if joined.count("\0") != len(texts):
+        bad = next(i for i, t in enumerate(texts) if "\0" in t)
+        raise ValueError(f"batch[{bad}] holds a NUL character, which sentences may not contain")
+    if not texts:
+        return []
+    data = joined.encode("utf-8", "surrogatepass")
+    starts = np.zeros(len(texts) + 1, dtype=np.int64)
+    starts[1:] = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0) + 1
+    sizes = np.diff(starts) - 1  # bytes: at least the tokens
+    inserted, replaced = _growth(stages, sizes, len(texts))
+    bound = _cumulative(sizes + inserted)
+    # every token with a space, plus the words that insertion and replacement may write
+    out_bound = _cumulative(2 * sizes + 1 + (inserted + replaced) * (context.longest + 1))
+    syn_offsets, syn_values = context.table._kernel_arrays()
+    out = _text.run_text(data, starts, out_bound, indices, bound, stages, syn_offsets, syn_values,
+                         context.protected, context.flags, seed, epoch, context.blob,
+                         context.word_offsets, context.slots, context.oov_id, context.punct_id)
+    if out is None:
+        raise MemoryError("not enough memory for the text augmentation buffers")
+    return out.decode("utf-8", "surrogatepass").split("\0")
+
+
+_WORD_CHAR = re.compile(r"[0-9A-Za-z_\u0080-\U0010ffff]")
+
+
+def _run_tokenized(texts, tokenizer, stages, context, seed, epoch, indices):
+    """Sentences split by a user tokenizer, run as ids that carry each token's
+    place (as the kernels' own splitting does) and joined with spaces."""
+    token_lists = []
+    for i, t in enumerate(texts):
+        tokens = tokenizer(t)
+        if not isinstance(tokens, (list, tuple)) or not all(isinstance(x, str) for x in tokens):
+            bad = tokens if not isinstance(tokens, (list, tuple)) else next(x for x in tokens if not isinstance(x, str))
+            raise TypeError(f"tokenizer must return a list of str, got {type(bad).__name__} {bad!r} "
+                            f"for batch[{i}]")
+        token_lists.append(tokens)
+    if not texts:
+        return []
+    number = context.number
+    values = np.array([(number.get(_ascii_lower(x), context.oov_id) if _WORD_CHAR.search(x) else
+                        context.punct_id) | (k + 1) << 32
+                       for tokens in token_lists for k, x in enumerate(tokens)], dtype=np.int64)
+    offsets = _cumulative(np.array([len(t) for t in token_lists], dtype=np.int64))
+    if stages and values.size:
+        values, offsets = _run_ids(values, offsets, stages, context.table, context.protected, seed, epoch,
+                                   indices, text_ids=True)
+    words, out, flat, bounds = context.words, [], values.tolist(), offsets.tolist()
+    for tokens, a, b in zip(token_lists, bounds, bounds[1:]):
+        out.append(" ".join(tokens[(v >> 32) - 1] if v >> 32 else words[v] for v in flat[a:b]))
+    return out
+
+
+class _WordContext:
+    """What the kernels read to run sentences with one table, set of stop
+    words and set of protected words: the word list (the table's words, then
+    the protected words it lacks) as bytes with a hash, the candidates with
+    the stop words' rows emptied and the stop and protected words removed,
+    and the flags (protected words and punctuation protected)."""
+
+    def __init__(self, table, stop_words, protected_words):
+        number = table._word_numbers()
+        self.words = table.words + tuple(sorted(w for w in protected_words if w not in number))
+        n_words = len(self.words)
+        self.oov_id, self.punct_id = n_words, n_words + 1
+        self.number = {w: i for i, w in enumerate(self.words)} if n_words > len(number) else number
+        rows = np.repeat(np.arange(table.vocab_size), np.diff(table.offsets))
+        stop = np.array([number[w] for w in stop_words if w in number], dtype=np.int64)
+        dropped = np.concatenate([stop, [number[w] for w in protected_words if w in number]])
+        keep = ~np.isin(table.values, dropped) & ~np.isin(rows, stop)
+        counts = np.bincount(rows[keep], minlength=n_words)
+        self.table = SynonymTable(_cumulative(counts), table.values[keep])
+        self.protected = np.array(sorted([self.number[w] for w in protected_words] + [self.punct_id]),
+                                  dtype=np.int64)
+        self.flags = _make_flag_table(self.table, self.protected)
+        encoded = [w.encode("utf-8", "surrogatepass") for w in self.words]
+        self.blob = np.frombuffer(b"".join(encoded) or b"\0", dtype=np.uint8)
+        self.word_offsets = _cumulative(np.array([len(w) for w in encoded], dtype=np.int64))
+        self.slots = _text.hash_words(self.blob, self.word_offsets)
+        self.longest = max(map(len, encoded), default=0)
+
+
+def _word_context(table, stop_words, protected_words):
+    table = english_synonyms() if table is None else _check_word_table(table)
+    key = (stop_words, protected_words)
+    context = table._contexts.get(key)
+    if context is None:
+        if len(table._contexts) >= 8:
+            table._contexts.clear()
+        context = table._contexts[key] = _WordContext(table, stop_words, protected_words)
+    return context
 
 
 _LUT_LIMIT = 1 << 22
@@ -476,26 +443,57 @@ def _make_flag_table(table, protected):
 
 
 def _prepare(batch, seed, epoch, indices, protected):
+    """The checked arguments every op takes; `protected` is checked unless
+    it is already an (ids, words) pair."""
     batch = _Batch(batch)
     seed = check_uint64("seed", seed)
     epoch = check_uint64("epoch", epoch)
     indices = _check_indices(indices, batch.n)
-    protected = _check_protected(protected)
+    if not (isinstance(protected, _Protected)):
+        protected = _check_protected(protected)
     return batch, seed, epoch, indices, protected
 
 
-def _counted_op(name, batch, n, table, seed, epoch, indices, protected):
-    """One op that takes a count `n`, alone (table validated by the caller)."""
+def _check_options(stop_words, tokenizer):
+    """(stop words or None for the default, tokenizer or None)."""
+    if stop_words is not None:
+        stop_words = _check_words("stop_words", stop_words)
+    if tokenizer is not None and not callable(tokenizer):
+        raise TypeError(f"tokenizer must be a callable str -> list of str, got {type(tokenizer).__name__}")
+    return stop_words, tokenizer
+
+
+def _check_synonyms(synonyms):
+    if synonyms is None or isinstance(synonyms, SynonymTable):
+        return synonyms
+    if isinstance(synonyms, collections.abc.Mapping):
+        if any(isinstance(k, str) for k in synonyms):
+            return SynonymTable.from_words(synonyms)
+        return SynonymTable.from_dict(synonyms)
+    raise TypeError("synonyms must be a fastreg.text.SynonymTable, a dict {id: [candidate ids]} or "
+                    f"{{word: [words]}}, got {type(synonyms).__name__}")
+
+
+def _counted_op(name, batch, n, table, seed, epoch, indices, protected, stop_words=None, tokenizer=None):
+    """One op that takes a count `n`, alone."""
     batch, seed, epoch, indices, protected = _prepare(batch, seed, epoch, indices, protected)
     count, frac = _check_n(n)
+    stop_words, tokenizer = _check_options(stop_words, tokenizer)
+    table = _check_synonyms(table)
+    if name in ("insertion", "replacement") and table is None and batch.kind != "text":
+        raise TypeError(f"synonyms must be given for token ids (e.g. SynonymTable.from_vocab(vocab)); "
+                        "only sentences default to english_synonyms()")
     stages = [(OPS[name], count, frac, 0)] if count or frac else []
-    return _run(batch, stages, table, protected, seed, epoch, indices)
+    return _run(batch, stages, table, protected, seed, epoch, indices, stop_words, tokenizer)
 
 
 def _threshold(p):
     """Deletion threshold on 32-bit values: round(p * 2**32), in [0, 2**32]."""
     return int(round(p * _TWO32))
 
+
+_BATCH_DOC = """batch : list of str, list of lists of int, list of numpy.ndarray or tuple (values, offsets)
+        See the module documentation; the result has the same form."""
 
 _COMMON_DOC = """seed : int
         In [0, 2**64).
@@ -504,12 +502,36 @@ _COMMON_DOC = """seed : int
     indices : array_like of int, optional
         Each sequence's dataset index (N values in [0, 2**64)); by default
         0 .. N-1.  A sequence's result depends only on (seed, epoch, index).
-    protected : collection of int, default ()
-        Ids that are never deleted, replaced or swapped and keep their order."""
+    protected : collection of int or str, default ()
+        Ids (for token ids) and words (for sentences, matched in ASCII
+        lowercase) that are never deleted, replaced or swapped and keep
+        their order."""
+
+_TOKENIZER_DOC = """tokenizer : callable, optional
+        For sentences: str -> list of str, instead of the built-in split
+        into words and punctuation; the tokens are joined with spaces."""
+
+_SYNONYMS_DOC = """synonyms : SynonymTable or dict, optional
+        ``{id: [ids]}`` or ``{word: [words]}`` dicts go through
+        :meth:`SynonymTable.from_dict` or :meth:`SynonymTable.from_words`.
+        Sentences need a table with words and default to
+        :func:`english_synonyms`; token ids need a table."""
+
+_STOP_DOC = """stop_words : collection of str, optional
+        For sentences: words never replaced nor used in insertions; by
+        default :data:`STOP_WORDS` (the EDA paper's)."""
+
+_RAISES_DOC = """Raises
+    ------
+    TypeError
+        A malformed batch or one mixing forms, non-integer ids, a tokenizer
+        returning other than a list of str, arguments of the wrong type.
+    ValueError
+        Malformed offsets, arguments out of range, a NUL character in a sentence."""
 
 
-def random_deletion(batch, p, *, seed, epoch=0, indices=None, protected=()):
-    """Delete each unprotected token with probability `p`.
+def random_deletion(batch, p, *, seed, epoch=0, indices=None, protected=(), tokenizer=None):
+    """Delete each unprotected token with probability `p` (EDA's random deletion).
 
     Token i of a sequence is deleted iff it is unprotected and the 32-bit
     value at position i of its stream is below ``round(p * 2**32)``.  A
@@ -519,54 +541,73 @@ def random_deletion(batch, p, *, seed, epoch=0, indices=None, protected=()):
 
     Parameters
     ----------
-    batch : tuple (values, offsets) or list of numpy.ndarray
-        See the module documentation.
+    {batch}
     p : float
         Deletion probability in [0, 1].
     {common}
+    {tokenizer}
 
     Returns
     -------
-    tuple or list
+    list or tuple
         The augmented batch, in the form of `batch`.
 
-    Raises
-    ------
-    TypeError
-        A malformed batch, non-integer values, a non-numeric `p`.
-    ValueError
-        Malformed offsets, `p` outside [0, 1].
+    {raises}
+
+    See Also
+    --------
+    EDA : The four ops in a pipeline.
+
+    Examples
+    --------
+    >>> from fastreg.text import random_deletion
+    >>> out = random_deletion(["a cat sat on the mat ."], 0.3, seed=0)
     """
     batch, seed, epoch, indices, protected = _prepare(batch, seed, epoch, indices, protected)
     p = check_probability("p", p)
+    _, tokenizer = _check_options(None, tokenizer)
     stages = [(OPS["deletion"], 0, 0.0, _threshold(p))] if p > 0 else []
-    return _run(batch, stages, None, protected, seed, epoch, indices)
+    return _run(batch, stages, None, protected, seed, epoch, indices, None, tokenizer)
 
 
-def random_swap(batch, n, *, seed, epoch=0, indices=None, protected=()):
-    """Swap two distinct random unprotected tokens, `n` times per sequence.
+def random_swap(batch, n, *, seed, epoch=0, indices=None, protected=(), tokenizer=None):
+    """Swap two distinct random unprotected tokens, `n` times per sequence (EDA's random swap).
 
-    Protected tokens keep their positions; a sequence with fewer than two
-    unprotected tokens is unchanged.
+    Protected tokens (and punctuation in sentences) keep their positions; a
+    sequence with fewer than two unprotected tokens is unchanged.
 
     Parameters
     ----------
-    batch : tuple (values, offsets) or list of numpy.ndarray
+    {batch}
     n : int or float
         Swaps per sequence: an integer >= 0, or a float in (0, 1) meaning
-        ``max(1, round(n * L))`` with L the unprotected tokens of the sequence.
+        ``max(1, floor(n * L))`` with L the unprotected tokens of the sequence
+        (the EDA paper's ``max(1, int(alpha * len))``).
     {common}
+    {tokenizer}
 
     Returns
     -------
-    tuple or list
+    list or tuple
         The augmented batch, in the form of `batch` (lengths unchanged).
+
+    {raises}
+
+    See Also
+    --------
+    EDA : The four ops in a pipeline.
+
+    Examples
+    --------
+    >>> from fastreg.text import random_swap
+    >>> out = random_swap([[101, 7, 8, 9, 102]], 1, seed=0, protected=(101, 102))
     """
-    return _counted_op("swap", batch, n, None, seed, epoch, indices, protected)
+    return _counted_op("swap", batch, n, None, seed, epoch, indices, protected, None, tokenizer)
 
 
-def random_insertion(batch, n, synonyms, *, seed, epoch=0, indices=None, protected=()):
-    """Insert a synonym of a random token at a random place, `n` times per sequence.
+def random_insertion(batch, n, synonyms=None, *, seed, epoch=0, indices=None, protected=(),
+                     stop_words=None, tokenizer=None):
+    """Insert a synonym of a random token at a random place, `n` times per sequence (EDA's random insertion).
 
     Each time, the source is a uniformly chosen unprotected token of the
     current sequence that has synonyms (earlier insertions included), the new
@@ -576,23 +617,31 @@ def random_insertion(batch, n, synonyms, *, seed, epoch=0, indices=None, protect
 
     Parameters
     ----------
-    batch : tuple (values, offsets) or list of numpy.ndarray
-    n : int or float
-        As in :func:`random_swap`.
-    synonyms : SynonymTable or dict
-        ``{id: [candidate ids]}`` dicts go through :meth:`SynonymTable.from_dict`.
-    {common}
+    {synonym_op_parameters}
 
     Returns
     -------
-    tuple or list
+    list or tuple
         The augmented batch, in the form of `batch`.
+
+    {raises}
+
+    See Also
+    --------
+    EDA : The four ops in a pipeline.
+
+    Examples
+    --------
+    >>> from fastreg.text import random_insertion
+    >>> out = random_insertion(["the quick brown fox"], 1, seed=0)
     """
-    return _counted_op("insertion", batch, n, _check_synonyms(synonyms), seed, epoch, indices, protected)
+    return _counted_op("insertion", batch, n, synonyms, seed, epoch, indices, protected, stop_words,
+                       tokenizer)
 
 
-def synonym_replacement(batch, n, synonyms, *, seed, epoch=0, indices=None, protected=()):
-    """Replace up to `n` distinct unprotected tokens that have synonyms with a random synonym each.
+def synonym_replacement(batch, n, synonyms=None, *, seed, epoch=0, indices=None, protected=(),
+                        stop_words=None, tokenizer=None):
+    """Replace up to `n` distinct tokens that have synonyms with a random synonym each (EDA's synonym replacement).
 
     The positions are a uniform sample without replacement of the positions
     holding an unprotected token with synonyms (all of them when there are
@@ -600,38 +649,56 @@ def synonym_replacement(batch, n, synonyms, *, seed, epoch=0, indices=None, prot
 
     Parameters
     ----------
-    batch : tuple (values, offsets) or list of numpy.ndarray
-    n : int or float
-        As in :func:`random_swap`.
-    synonyms : SynonymTable or dict
-        As in :func:`random_insertion`.
-    {common}
+    {synonym_op_parameters}
 
     Returns
     -------
-    tuple or list
+    list or tuple
         The augmented batch, in the form of `batch` (lengths unchanged).
-    """
-    return _counted_op("replacement", batch, n, _check_synonyms(synonyms), seed, epoch, indices, protected)
 
+    {raises}
+
+    See Also
+    --------
+    EDA : The four ops in a pipeline.
+
+    Examples
+    --------
+    >>> from fastreg.text import synonym_replacement
+    >>> out = synonym_replacement(["the quick brown fox"], 1, seed=0)
+    """
+    return _counted_op("replacement", batch, n, synonyms, seed, epoch, indices, protected, stop_words,
+                       tokenizer)
+
+
+_SYNONYM_OP_DOC = """{batch}
+    n : int or float
+        As in :func:`random_swap`.
+    {synonyms}
+    {common}
+    {stop}
+    {tokenizer}"""
 
 for _fn in (random_deletion, random_swap, random_insertion, synonym_replacement):
-    _fn.__doc__ = (_fn.__doc__ or "").replace("{common}", _COMMON_DOC)
+    _fn.__doc__ = (_fn.__doc__ or "").replace("{synonym_op_parameters}", _SYNONYM_OP_DOC) \
+        .replace("{common}", _COMMON_DOC).replace("{batch}", _BATCH_DOC) \
+        .replace("{synonyms}", _SYNONYMS_DOC).replace("{stop}", _STOP_DOC).replace("{raises}", _RAISES_DOC) \
+        .replace("{tokenizer}", _TOKENIZER_DOC)
 
 
 class EDA:
-    """Easy Data Augmentation (Wei and Zou 2019) on batches of token ids.
+    """Easy Data Augmentation (Wei and Zou 2019) on sentences or token ids.
 
     Each sequence goes through a pipeline of the four ops, in the paper's
     order: synonym replacement, random insertion, random swap, random
     deletion, each op working on the output of the one before.  With L the
-    unprotected tokens of the *input* sequence, the first three use
-    ``n = max(1, round(alpha * L))`` (the paper's n = alpha * l, computed
-    once per sentence), deletion uses probability `p_rd`.  An alpha (or
-    `p_rd`) of 0 disables its op, as does ``synonyms=None`` for replacement
-    and insertion.  Every op uses the stream it would use alone (same seed,
-    epoch, index, op), so an EDA with a single op enabled gives what that op
-    gives with the same n.
+    unprotected tokens of the *input* (for sentences: its words), the first
+    three use the paper's ``n = max(1, int(alpha * L))``, computed once per
+    sentence; deletion uses probability `p_rd`.  An alpha (or `p_rd`) of 0
+    disables its op, as does a batch of token ids without `synonyms` for
+    replacement and insertion.  Every op uses the stream it would use alone
+    (same seed, epoch, index, op), so an EDA with a single op enabled gives
+    what that op gives with the same n.
 
     The paper produces one sentence per op; the pipeline gives one augmented
     sequence per input, which is what a training loop over batches wants.
@@ -644,31 +711,72 @@ class EDA:
     p_rd : float, default 0.1
         Deletion probability in [0, 1].
     synonyms : SynonymTable or dict, optional
-    protected : collection of int, default ()
+        For sentences a table with words, by default :func:`english_synonyms`;
+        for token ids a table over the ids (:meth:`SynonymTable.from_vocab`),
+        by default none.
+    protected : collection of int or str, default ()
+        Ids (token ids) and words (sentences) never deleted, replaced or swapped.
+    stop_words : collection of str, optional
+        For sentences: words never replaced nor used in insertions; by
+        default :data:`STOP_WORDS` (the EDA paper's).
+    tokenizer : callable, optional
+        For sentences: str -> list of str instead of the built-in split; the
+        tokens are joined with spaces.
     seed : int, default 0
+        In [0, 2**64).
+
+    Raises
+    ------
+    TypeError
+        Arguments of the wrong type.
+    ValueError
+        An alpha or `p_rd` outside [0, 1].
+
+    See Also
+    --------
+    random_deletion : EDA's random deletion alone.
+    random_swap : EDA's random swap alone.
+    random_insertion : EDA's random insertion alone.
+    synonym_replacement : EDA's synonym replacement alone.
+    BackTranslation : Paraphrases from translation models.
 
     Examples
     --------
-    >>> eda = EDA(synonyms={5: [7, 9]}, protected=(0, 101, 102), seed=3)
-    >>> values, offsets = eda((values, offsets), epoch=1)
+    >>> import fastreg
+    >>> eda = fastreg.EDA(seed=3)
+    >>> out = eda(["The quick brown fox jumps over the lazy dog."], epoch=1)
+    >>> len(out)
+    1
     """
 
     def __init__(self, alpha_sr=0.1, alpha_ri=0.1, alpha_rs=0.1, p_rd=0.1, synonyms=None,
-                 protected=(), seed=0):
+                 protected=(), stop_words=None, tokenizer=None, seed=0):
         self.alpha_sr = check_probability("alpha_sr", alpha_sr)
         self.alpha_ri = check_probability("alpha_ri", alpha_ri)
         self.alpha_rs = check_probability("alpha_rs", alpha_rs)
         self.p_rd = check_probability("p_rd", p_rd)
-        self.synonyms = None if synonyms is None else _check_synonyms(synonyms)
+        self.synonyms = _check_synonyms(synonyms)
         self.protected = _check_protected(protected)
+        self.stop_words, self.tokenizer = _check_options(stop_words, tokenizer)
         self.seed = check_uint64("seed", seed)
 
-    def stages(self):
-        """The pipeline as (op, count, frac, threshold) tuples, in order."""
+    def stages(self, with_synonyms=True):
+        """The pipeline as (op, count, frac, threshold) tuples, in order.
+
+        Parameters
+        ----------
+        with_synonyms : bool, default True
+            Whether replacement and insertion have a table to draw from.
+
+        Returns
+        -------
+        list of tuple
+            (op, count, frac, threshold) per stage, as the kernels read them.
+        """
         stages = []
-        if self.synonyms is not None and self.alpha_sr > 0:
+        if with_synonyms and self.alpha_sr > 0:
             stages.append((OPS["replacement"], 0, self.alpha_sr, 0))
-        if self.synonyms is not None and self.alpha_ri > 0:
+        if with_synonyms and self.alpha_ri > 0:
             stages.append((OPS["insertion"], 0, self.alpha_ri, 0))
         if self.alpha_rs > 0:
             stages.append((OPS["swap"], 0, self.alpha_rs, 0))
@@ -677,25 +785,146 @@ class EDA:
         return stages
 
     def __call__(self, batch, *, epoch=0, indices=None):
-        """Augment `batch` (a (values, offsets) tuple or a list of arrays).
+        """Augment `batch`.
 
         Parameters
         ----------
-        batch : tuple (values, offsets) or list of numpy.ndarray
+        batch : list of str, list of lists of int, list of numpy.ndarray or tuple (values, offsets)
+            See :mod:`fastreg.text`.
         epoch : int, default 0
+            In [0, 2**64); use a new epoch for every pass over the data.
         indices : array_like of int, optional
             Dataset indices of the sequences; by default 0 .. N-1.
 
         Returns
         -------
-        tuple or list
+        list or tuple
             The augmented batch, in the form of `batch`.
         """
         batch, seed, epoch, indices, protected = _prepare(batch, self.seed, epoch, indices,
                                                           self.protected)
-        return _run(batch, self.stages(), self.synonyms, protected, seed, epoch, indices)
+        stages = self.stages(batch.kind == "text" or self.synonyms is not None)
+        return _run(batch, stages, self.synonyms, protected, seed, epoch, indices, self.stop_words,
+                    self.tokenizer)
 
     def __repr__(self):
+        protected = self.protected[0].tolist() + sorted(self.protected[1])
         return (f"EDA(alpha_sr={self.alpha_sr}, alpha_ri={self.alpha_ri}, alpha_rs={self.alpha_rs}, "
-                f"p_rd={self.p_rd}, synonyms={self.synonyms!r}, protected={self.protected.tolist()}, "
-                f"seed={self.seed})")
+                f"p_rd={self.p_rd}, synonyms={self.synonyms!r}, protected={protected}, seed={self.seed})")
+
+
+class BackTranslation:
+    """Paraphrases by translating to a pivot language and back (Sennrich et
+    al. 2016; Xie et al. 2020, UDA), with the choice among candidates drawn
+    from fastreg's stream.
+
+    fastreg runs no model and downloads nothing: `forward` and `backward`
+    are the translators you already have (a ``transformers`` pipeline, an
+    API client, ...).  Each takes a list of str and returns, per input, one
+    str or a list of candidate str (beam or sampled outputs).  The
+    candidates of a sentence are the back-translations of all its pivots,
+    in order; the one kept is number ``floor(w * m / 2**64)`` of the m, w
+    being word 0 of stream ``derive_stream(DOMAINS["text"], epoch, index,
+    5)`` of `seed`, so the choice depends only on (seed, epoch, index) and
+    the candidates.
+
+    Parameters
+    ----------
+    forward, backward : callable
+        Translators: list of str -> list of (str or list of str), one entry
+        per input.
+    batch_size : int, default 32
+        Sentences per call of a translator.
+    seed : int, default 0
+        In [0, 2**64).
+
+    Raises
+    ------
+    TypeError
+        A translator that is not callable; `batch_size` not an integer.
+    ValueError
+        `batch_size` below 1.
+
+    See Also
+    --------
+    EDA : Word-level augmentation without a model.
+
+    Examples
+    --------
+    >>> from fastreg.text import BackTranslation
+    >>> swap_case = lambda texts: [[t.swapcase(), t.upper()] for t in texts]
+    >>> bt = BackTranslation(swap_case, lambda texts: [t.lower() for t in texts], seed=1)
+    >>> bt(["Hello World"])
+    ['hello world']
+    """
+
+    OP = 5  # stream op id, after the four EDA ops
+
+    def __init__(self, forward, backward, *, batch_size=32, seed=0):
+        for name, fn in (("forward", forward), ("backward", backward)):
+            if not callable(fn):
+                raise TypeError(f"{name} must be a callable list of str -> list of str, got {type(fn).__name__}")
+        if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, numbers.Integral):
+            raise TypeError(f"batch_size must be an integer, got {type(batch_size).__name__}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.forward, self.backward = forward, backward
+        self.batch_size = operator.index(batch_size)
+        self.seed = check_uint64("seed", seed)
+
+    def _translate(self, name, fn, texts):
+        """Candidates (a list of str) per text, calling `fn` on batches."""
+        out = []
+        for a in range(0, len(texts), self.batch_size):
+            part = texts[a:a + self.batch_size]
+            got = fn(part)
+            if not isinstance(got, (list, tuple)) or len(got) != len(part):
+                size = len(got) if isinstance(got, (list, tuple)) else type(got).__name__
+                raise ValueError(f"{name} must return one result per input: got {size} for {len(part)} inputs")
+            for r in got:
+                cands = [r] if isinstance(r, str) else r
+                if not isinstance(cands, (list, tuple)) or not cands or not all(isinstance(c, str) for c in cands):
+                    raise TypeError(f"{name} must return a str or a non-empty list of str per input, got {r!r}")
+                out.append(list(cands))
+        return out
+
+    def __call__(self, texts, *, epoch=0, indices=None):
+        """Back-translate `texts`.
+
+        Parameters
+        ----------
+        texts : list of str
+            The sentences.
+        epoch : int, default 0
+            In [0, 2**64).
+        indices : array_like of int, optional
+            Dataset indices of the sentences; by default 0 .. N-1.
+
+        Returns
+        -------
+        list of str
+            One paraphrase per sentence.
+
+        Raises
+        ------
+        TypeError
+            `texts` is not a list of str; a translator returns other than
+            str or lists of str.
+        ValueError
+            A translator returns the wrong number of results.
+        """
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            bad = texts if not isinstance(texts, list) else next(t for t in texts if not isinstance(t, str))
+            raise TypeError(f"texts must be a list of str, got {type(bad).__name__}")
+        epoch = check_uint64("epoch", epoch)
+        indices = _check_indices(indices, len(texts))
+        indices = range(len(texts)) if indices is None else indices.tolist()
+        pivots = self._translate("forward", self.forward, texts)
+        flat = [p for ps in pivots for p in ps]
+        backs = iter(self._translate("backward", self.backward, flat))
+        out = []
+        for ps, index in zip(pivots, indices):
+            cands = [c for _ in ps for c in next(backs)]
+            low, high = _random_bits(self.seed, derive_stream(DOMAINS["text"], epoch, index, self.OP), 0, 2)
+            out.append(cands[((int(low) | int(high) << 32) * len(cands)) >> 64])
+        return out

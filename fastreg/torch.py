@@ -6,15 +6,25 @@
   kernel on the CPU tensors themselves (zero-copy).
 - :class:`AugmentedDataset`: applies a :class:`fastreg.transforms.Compose`
   to the samples of a dataset, keyed by dataset index and epoch, one
-  ``aug.batch`` call per DataLoader batch.
+  ``aug.batch`` call per DataLoader batch; whole batches with a
+  ``BatchSampler``.
+- :class:`Loader`: an in-process loader that augments batches on fastreg's
+  threads in the background while the training step runs.
 """
+
+import concurrent.futures
+import queue
+import threading
+import warnings
 
 import numpy as np
 import torch
+from torch.utils.data import BatchSampler, DistributedSampler, TensorDataset, default_collate
 
 import fastreg
 from fastreg.threads import limit_in_loader_worker
-from fastreg._validate import check_probability, check_uint64
+from fastreg.transforms import Transform
+from fastreg._validate import check_count, check_flag, check_probability, check_uint64
 
 
 class _DropoutFunction(torch.autograd.Function):
@@ -117,51 +127,571 @@ class SGD(torch.optim.Optimizer):
         return loss
 
 
+_INT_LIMIT = 1 << 63  # torch.Generator takes seed + epoch, which must stay below 2**64
+
+
+def _check_int(name, value, low=0, high=_INT_LIMIT):
+    """An integer in [low, high)."""
+    value = check_count(name, value)
+    if not low <= value < high:
+        shown = "2**63" if high == _INT_LIMIT else high
+        raise ValueError(f"{name} must be in [{low}, {shown}), got {value}")
+    return value
+
+
+def _check_transform(transform):
+    if not isinstance(transform, Transform):
+        raise TypeError("transform must be a fastreg transform (e.g. fastreg.transforms.Compose), "
+                        f"got {type(transform).__name__}")
+    return transform
+
+
+def _image_of(sample):
+    image = sample[0] if isinstance(sample, tuple) else sample
+    return image.numpy() if isinstance(image, torch.Tensor) else image
+
+
+def _check_one_output_shape(transform, images, indices, name):
+    """A batch is one array: refuse images whose outputs differ in shape,
+    naming two of them (an image the transform cannot take at all is left
+    to ``transform.batch``, which says what is wrong with it)."""
+    shapes = [getattr(img, "shape", None) for img in images]
+    if None in shapes or len(set(shapes)) == 1:
+        return
+    first = {}  # output shape -> (input shape, index)
+    for shape, index in zip(shapes, indices):
+        try:
+            out = transform.output_size(shape[0], shape[1]) + tuple(shape[2:])
+        except (ValueError, IndexError):
+            return
+        first.setdefault(out, (shape, index))
+        if len(first) > 1:
+            (s0, i0), (s1, i1) = first.values()
+            raise ValueError(
+                f"{name}: the images of a batch must give outputs of one shape (a batch is one array), "
+                f"but sample {i0} (shape {s0}) and sample {i1} (shape {s1}) do not; give the transform "
+                "a fixed output size (e.g. RandomCrop or CenterCrop) or batch per sample")
+
+
+def _batch_of(transform, samples, indices, epoch, name):
+    """A batch of samples as ``images`` or ``(images, *fields)``: one
+    ``transform.batch`` call writes the image array (the tensor shares its
+    memory), torch's ``default_collate`` batches the other fields."""
+    images = [_image_of(s) for s in samples]
+    _check_one_output_shape(transform, images, indices, name)
+    batch = torch.from_numpy(transform.batch(images, indices=indices, epoch=epoch))
+    if not isinstance(samples[0], tuple):
+        return batch
+    return (batch, *default_collate([s[1:] for s in samples]))
+
+
 class AugmentedDataset(torch.utils.data.Dataset):
-    """A dataset whose images go through a fastreg pipeline.
+    """A map-style dataset whose images go through a fastreg pipeline.
 
     Sample ``i`` of epoch ``e`` is ``transform(image_i, index=i, epoch=e)``:
     the same pixels whatever the worker count, start method, sampler or
-    machine that produced it.  A DataLoader with automatic batching fetches a
-    whole batch through :meth:`__getitems__`, which augments it in one
-    GIL-free ``transform.batch`` call.
+    machine that produced it.  Indexed by an int it gives one sample; indexed
+    by a list of ints (what a ``BatchSampler`` passed as ``sampler`` yields)
+    it gives one whole batch.
 
     Parameters
     ----------
     dataset : map-style dataset
-        ``dataset[i]`` is an HWC uint8 image (array or tensor), or a tuple
-        whose first element is one (the rest is passed through).
-    transform : fastreg.transforms.Compose
+        ``dataset[i]`` is an (H, W, C) or (H, W) uint8 image (array or
+        tensor), or a tuple whose first element is one; the other elements
+        (labels, ...) pass through.
+    transform : fastreg.transforms.Transform
+        Usually a :class:`fastreg.transforms.Compose`.
     epoch : int, default 0
-        Call :meth:`set_epoch` at the start of every epoch, as with
-        ``DistributedSampler``.
+        The epoch until :meth:`set_epoch` is called, in [0, 2**63).
+
+    Attributes
+    ----------
+    dataset : map-style dataset
+        The `dataset` argument.
+    transform : fastreg.transforms.Transform
+        The `transform` argument.
+    epoch : int
+        The epoch the samples are drawn for.
+
+    Raises
+    ------
+    TypeError
+        If `transform` is not a fastreg transform or `epoch` is not an
+        integer.
+    ValueError
+        If `epoch` is outside [0, 2**63).
+
+    See Also
+    --------
+    Loader : An in-process loader; on few cores the fastest way to train.
+    fastreg.transforms.Compose.batch : The call that augments each batch.
 
     Notes
     -----
+    The epoch is kept in shared memory, so :meth:`set_epoch` in the main
+    process reaches every DataLoader worker, however it was started (fork,
+    spawn, forkserver) and also when ``persistent_workers=True``.  Call it
+    before iterating the DataLoader for that epoch, as with
+    ``DistributedSampler.set_epoch``.
+
+    Two ways to batch through a DataLoader:
+
+    - per sample, ``DataLoader(ds, batch_size=B)``: the DataLoader asks for
+      a batch of indices (``__getitems__``), augmented in one
+      ``transform.batch`` call; the DataLoader's collate then stacks the
+      per-sample tensors (a copy).
+    - whole batches, ``DataLoader(ds, batch_size=None,
+      sampler=BatchSampler(RandomSampler(ds), B, drop_last=False))``: each
+      item is one batch ``(images, *fields)``, with ``images`` an (N, ...)
+      tensor written by one ``transform.batch`` call and the other fields
+      batched by ``default_collate``; no per-sample tensors and no collate
+      copy.  The images of a batch must then give outputs of one shape.
+
     Inside a DataLoader worker fastreg uses one thread, since the workers
     already run side by side; set FASTREG_NUM_THREADS or call
     ``fastreg.set_num_threads`` in a ``worker_init_fn`` to change that.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from torch.utils.data import BatchSampler, DataLoader, RandomSampler
+    >>> import fastreg.transforms as T
+    >>> from fastreg.torch import AugmentedDataset
+    >>> samples = [(np.zeros((36, 36, 3), np.uint8), label) for label in range(10)]
+    >>> aug = T.Compose([T.RandomCrop(32), T.RandomHorizontalFlip()], seed=0)
+    >>> ds = AugmentedDataset(samples, aug)
+    >>> ds[3][0].shape
+    torch.Size([32, 32, 3])
+    >>> batches = DataLoader(ds, batch_size=None,
+    ...                      sampler=BatchSampler(RandomSampler(ds), 4, drop_last=False))
+    >>> for epoch in range(2):
+    ...     ds.set_epoch(epoch)
+    ...     for images, labels in batches:
+    ...         pass
+    >>> images.shape, labels.shape
+    (torch.Size([2, 32, 32, 3]), torch.Size([2]))
     """
 
     def __init__(self, dataset, transform, epoch=0):
         self.dataset = dataset
-        self.transform = transform
-        self.epoch = epoch
+        self.transform = _check_transform(transform)
+        # shared memory: workers see set_epoch calls made after they started
+        self._epoch = torch.tensor(_check_int("epoch", epoch), dtype=torch.int64).share_memory_()
+
+    @property
+    def epoch(self):
+        """int : The epoch the samples are drawn for (set with :meth:`set_epoch`)."""
+        return int(self._epoch)
 
     def set_epoch(self, epoch):
-        self.epoch = epoch
+        """Draw the samples of `epoch` from now on, in every DataLoader worker.
+
+        The value is written to shared memory that the workers read for each
+        batch, so it reaches workers already started (persistent ones
+        included), whatever their start method.
+
+        Parameters
+        ----------
+        epoch : int
+            In [0, 2**63).
+
+        Raises
+        ------
+        TypeError
+            If `epoch` is not an integer.
+        ValueError
+            If `epoch` is outside [0, 2**63).
+
+        See Also
+        --------
+        torch.utils.data.DistributedSampler.set_epoch : The sampler's twin.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fastreg.transforms as T
+        >>> from fastreg.torch import AugmentedDataset
+        >>> ds = AugmentedDataset(np.zeros((4, 8, 8, 3), np.uint8), T.RandomHorizontalFlip())
+        >>> ds.set_epoch(5)
+        >>> ds.epoch
+        5
+        """
+        self._epoch.fill_(_check_int("epoch", epoch))
 
     def __len__(self):
         return len(self.dataset)
 
     def __getitem__(self, index):
+        """One sample, or one whole batch when `index` is a list of ints.
+
+        A DataLoader with ``batch_size=None`` and a ``BatchSampler`` as its
+        sampler passes lists, and so receives whole batches.
+
+        Parameters
+        ----------
+        index : int or list of int
+            A dataset index, or the indices of a batch.
+
+        Returns
+        -------
+        torch.Tensor or tuple
+            For an int: the augmented image, or ``(image, *fields)`` when the
+            dataset gives tuples.  For a list: the same with the images
+            stacked in one (N, ...) tensor and the fields batched by
+            ``default_collate``.
+
+        Raises
+        ------
+        ValueError
+            If `index` is an empty list, or the images of a batch give
+            outputs of different shapes.
+
+        See Also
+        --------
+        fastreg.transforms.Compose.batch : The call that augments a batch.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fastreg.transforms as T
+        >>> from fastreg.torch import AugmentedDataset
+        >>> samples = [(np.zeros((8, 8, 3), np.uint8), label) for label in range(5)]
+        >>> ds = AugmentedDataset(samples, T.RandomHorizontalFlip())
+        >>> image, label = ds[2]
+        >>> images, labels = ds[[4, 0, 1]]
+        >>> images.shape, labels.tolist()
+        (torch.Size([3, 8, 8, 3]), [4, 0, 1])
+        """
+        if isinstance(index, (list, tuple)):
+            if not index:
+                raise ValueError("index must not be an empty list")
+            indices = [int(i) for i in index]
+            samples = [self.dataset[i] for i in indices]
+            return _batch_of(self.transform, samples, indices, self.epoch, "dataset")
         return self.__getitems__([index])[0]
 
     def __getitems__(self, indices):
+        """The samples of `indices`, augmented in one ``transform.batch`` call.
+
+        A DataLoader with automatic batching calls this and then collates
+        the list.
+
+        Parameters
+        ----------
+        indices : list of int
+            Dataset indices.
+
+        Returns
+        -------
+        list
+            One augmented sample per index, as :meth:`__getitem__` gives it
+            for an int.
+
+        See Also
+        --------
+        fastreg.transforms.Compose.batch : The call that augments the samples.
+        """
         limit_in_loader_worker()
-        samples = [self.dataset[int(i)] for i in indices]
-        images = [s[0] if isinstance(s, tuple) else s for s in samples]
-        images = [img.numpy() if isinstance(img, torch.Tensor) else img for img in images]
-        out = self.transform.batch(images, indices=[int(i) for i in indices], epoch=self.epoch)
+        indices = [int(i) for i in indices]
+        samples = [self.dataset[i] for i in indices]
+        out = self.transform.batch([_image_of(s) for s in samples], indices=indices, epoch=self.epoch)
         tensors = [torch.from_numpy(np.ascontiguousarray(img)) for img in out]
         return [(t, *s[1:]) if isinstance(s, tuple) else t for t, s in zip(tensors, samples)]
+
+
+def _image_arrays(dataset):
+    """(images, fields) of a dataset held in arrays, or (None, None)."""
+    if isinstance(dataset, TensorDataset):
+        images, fields = dataset.tensors[0], list(dataset.tensors[1:])
+        name = "dataset.tensors[0]"
+    elif isinstance(dataset, (np.ndarray, torch.Tensor)):
+        images, fields, name = dataset, [], "dataset"
+    else:
+        return None, None
+    if isinstance(images, torch.Tensor):
+        if images.device.type != "cpu":
+            raise ValueError(f"{name} must be on the CPU, got device {images.device}")
+        images = images.numpy()
+    if images.dtype != np.uint8:
+        raise TypeError(f"{name} must have dtype uint8, got {images.dtype}")
+    if images.ndim not in (3, 4):
+        raise ValueError(f"{name} must be an (N, H, W, C) or (N, H, W) array of images, "
+                         f"got {images.ndim} dimensions")
+    return images, fields
+
+
+class Loader:
+    """An in-process loader: shuffled batches augmented in the background.
+
+    Batch ``b`` of an epoch holds the indices torch's ``DistributedSampler``
+    and ``BatchSampler`` give for (`seed`, epoch, `num_replicas`, `rank`),
+    and its image ``k`` (dataset index ``i``) is
+    ``transform(image_i, index=i, epoch=epoch)`` bit for bit, whatever the
+    thread count, `num_workers` and `prefetch_factor`.  While the training
+    loop works on one batch, a background thread prepares the next
+    `prefetch_factor`: it reads the samples (with `load`, on `num_workers`
+    threads) and augments the batch in one ``transform.batch`` call, which
+    releases the GIL and runs on all fastreg threads.
+
+    Parameters
+    ----------
+    dataset : numpy.ndarray, torch.Tensor, TensorDataset or map-style dataset
+        A uint8 array (N, H, W, C) or (N, H, W) of images; a
+        ``torch.utils.data.TensorDataset`` whose first tensor is one (the
+        other tensors are batched beside the images); or any object with
+        ``__len__`` and ``__getitem__`` whose item ``i`` is an HWC or HW
+        uint8 image (array or tensor) or a tuple ``(image, *fields)``.
+    transform : fastreg.transforms.Transform
+        Usually a :class:`fastreg.transforms.Compose`.  The images of a
+        batch must give outputs of one shape.
+    batch_size : int, default 1
+        Samples per batch, at least 1.
+    shuffle : bool, default False
+        Shuffle the indices each epoch, as ``DistributedSampler`` does with
+        `seed` + epoch.
+    drop_last : bool, default False
+        Drop the last batch when it is smaller than `batch_size`.
+    seed : int, default 0
+        Seed of the shuffle, in [0, 2**63).  The augmentation's seed is the
+        transform's own.
+    num_replicas : int, default 1
+        Number of processes the dataset is split over (distributed
+        training), at least 1.  Each gets ``ceil(N / num_replicas)``
+        samples, the last ones repeated from the start when needed, as
+        ``DistributedSampler`` does.
+    rank : int, default 0
+        This process's part, in [0, `num_replicas`).
+    prefetch_factor : int, default 2
+        Batches prepared ahead in the background; 0 prepares each batch in
+        the training loop's thread when it is asked for.
+    num_workers : int, default 1
+        Threads that read the samples of a batch (each a contiguous part of
+        it), at least 1.  More help when reading releases the GIL (file
+        reads, Pillow or simplejpeg decodes).
+    load : callable, optional
+        ``load(i)`` returns sample ``i`` in the form of a map-style
+        dataset's item; it replaces ``dataset[i]`` and runs on the loader's
+        threads.  `dataset` then gives only the number of samples (e.g. a
+        list of file names).
+    pin_memory : bool, default False
+        Copy each batch to pinned memory on the loader's thread, for fast
+        transfers to an accelerator; ignored with a warning when none is
+        available (as ``DataLoader`` does).
+
+    Attributes
+    ----------
+    epoch : int
+        The epoch the next iteration draws, set by :meth:`set_epoch`.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type: `transform` not a fastreg
+        transform, an image array not uint8, `load` not callable, a `dataset`
+        without ``__len__`` and ``__getitem__``, a non-integer count or a
+        non-bool flag.
+    ValueError
+        If `batch_size`, `num_replicas` or `num_workers` is below 1,
+        `prefetch_factor` or `seed` is negative, `rank` is outside
+        [0, `num_replicas`), or an image array is not 3- or 4-dimensional.
+
+    See Also
+    --------
+    AugmentedDataset : The same samples through a torch DataLoader.
+    torch.utils.data.DistributedSampler : The order of the indices.
+    fastreg.transforms.Compose.batch : The call that augments each batch.
+
+    Notes
+    -----
+    Iterating yields the images as an (N, ...) tensor, or a tuple
+    ``(images, *fields)`` when the dataset has fields (labels): a
+    ``TensorDataset``'s other tensors indexed by the batch, or a map-style
+    dataset's tuple items batched by ``default_collate``.  An error raised
+    while reading or augmenting a batch reaches the training loop (an error
+    of `load` or ``dataset[i]`` names the index that failed in a note) and
+    the loader stops its threads; leaving the loop early stops them too.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from torch.utils.data import TensorDataset
+    >>> import fastreg.transforms as T
+    >>> from fastreg.torch import Loader
+    >>> images = torch.zeros((100, 32, 32, 3), dtype=torch.uint8)
+    >>> labels = torch.arange(100)
+    >>> aug = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(),
+    ...                  T.Normalize((0.49, 0.48, 0.45), (0.25, 0.24, 0.26))], seed=0)
+    >>> loader = Loader(TensorDataset(images, labels), aug, batch_size=32, shuffle=True)
+    >>> for epoch in range(2):
+    ...     loader.set_epoch(epoch)
+    ...     for x, y in loader:
+    ...         pass
+    >>> x.shape, x.dtype, y.shape
+    (torch.Size([4, 3, 32, 32]), torch.float32, torch.Size([4]))
+    """
+
+    def __init__(self, dataset, transform, *, batch_size=1, shuffle=False, drop_last=False, seed=0,
+                 num_replicas=1, rank=0, prefetch_factor=2, num_workers=1, load=None, pin_memory=False):
+        self.transform = _check_transform(transform)
+        self.batch_size = _check_int("batch_size", batch_size, low=1)
+        self.shuffle = check_flag("shuffle", shuffle)
+        self.drop_last = check_flag("drop_last", drop_last)
+        self.seed = _check_int("seed", seed)
+        self.num_replicas = _check_int("num_replicas", num_replicas, low=1)
+        self.rank = _check_int("rank", rank, high=self.num_replicas)
+        self.prefetch_factor = _check_int("prefetch_factor", prefetch_factor)
+        self.num_workers = _check_int("num_workers", num_workers, low=1)
+        self.pin_memory = check_flag("pin_memory", pin_memory)
+        if load is not None and not callable(load):
+            raise TypeError(f"load must be callable, got {type(load).__name__}")
+        if load is None:
+            self._images, self._fields = _image_arrays(dataset)
+        else:
+            self._images = self._fields = None
+        if not (hasattr(dataset, "__len__") and (load is not None or hasattr(dataset, "__getitem__"))):
+            raise TypeError("dataset must be a uint8 image array, a TensorDataset or a map-style dataset "
+                            f"(with __len__ and __getitem__), got {type(dataset).__name__}")
+        self.dataset = dataset
+        self.load = dataset.__getitem__ if load is None else load
+        if self.pin_memory and not torch.accelerator.is_available():
+            warnings.warn("pin_memory=True, but no accelerator is available: batches are not pinned",
+                          stacklevel=2)
+            self.pin_memory = False
+        self._sampler = DistributedSampler(range(len(dataset)), num_replicas=self.num_replicas,
+                                           rank=self.rank, shuffle=self.shuffle, seed=self.seed)
+        self._batches = BatchSampler(self._sampler, self.batch_size, self.drop_last)
+        self._epoch = 0
+
+    @property
+    def epoch(self):
+        """int : The epoch the next iteration draws (set with :meth:`set_epoch`)."""
+        return self._epoch
+
+    def set_epoch(self, epoch):
+        """Draw the order and the augmentations of `epoch` in the next iteration.
+
+        The shuffle is torch's ``DistributedSampler`` with `seed` + `epoch`;
+        the augmentations are the transform's for `epoch`.
+
+        Parameters
+        ----------
+        epoch : int
+            In [0, 2**63).
+
+        Raises
+        ------
+        TypeError
+            If `epoch` is not an integer.
+        ValueError
+            If `epoch` is outside [0, 2**63).
+
+        See Also
+        --------
+        torch.utils.data.DistributedSampler.set_epoch : The shuffle's epoch.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fastreg.transforms as T
+        >>> from fastreg.torch import Loader
+        >>> loader = Loader(np.zeros((8, 4, 4, 3), np.uint8), T.RandomHorizontalFlip(), batch_size=4)
+        >>> loader.set_epoch(3)
+        >>> loader.epoch
+        3
+        """
+        self._epoch = _check_int("epoch", epoch)
+        self._sampler.set_epoch(self._epoch)
+
+    def __len__(self):
+        """The number of batches of an epoch for this `rank`.
+
+        Returns
+        -------
+        int
+        """
+        return len(self._batches)
+
+    def __iter__(self):
+        """The batches of the current epoch; their indices are drawn now.
+
+        Returns
+        -------
+        iterator
+            Of ``images`` tensors, or of tuples ``(images, *fields)``.
+        """
+        return self._run(list(self._batches), self._epoch)
+
+    def _run(self, batches, epoch):
+        pool = None
+        if self.num_workers > 1:
+            pool = concurrent.futures.ThreadPoolExecutor(self.num_workers, "fastreg-loader-load")
+        try:
+            if self.prefetch_factor == 0:
+                for indices in batches:
+                    yield self._batch(indices, epoch, pool)
+            else:
+                yield from self._prefetched(batches, epoch, pool)
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+
+    def _prefetched(self, batches, epoch, pool):
+        ready = queue.Queue(self.prefetch_factor)
+        stop = threading.Event()
+
+        def produce():
+            try:
+                for indices in batches:
+                    if stop.is_set():
+                        return
+                    ready.put((self._batch(indices, epoch, pool), None))
+            except Exception as error:  # handed to the training loop
+                ready.put((None, error))
+
+        thread = threading.Thread(target=produce, name="fastreg-loader-prefetch", daemon=True)
+        thread.start()
+        try:
+            for _ in batches:
+                batch, error = ready.get()
+                if error is not None:
+                    raise error
+                yield batch
+        finally:
+            stop.set()
+            while thread.is_alive():  # unblock a producer waiting on a full queue
+                try:
+                    ready.get(timeout=0.01)
+                except queue.Empty:
+                    pass
+            thread.join()
+
+    def _batch(self, indices, epoch, pool):
+        if self._images is not None:
+            rows = np.asarray(indices, dtype=np.int64)
+            images = torch.from_numpy(self.transform.batch(self._images[rows], indices=indices, epoch=epoch))
+            fields = [f[torch.from_numpy(rows)] for f in self._fields]
+            batch = (images, *fields) if fields else images
+        else:
+            if pool is None:
+                samples = self._load(indices)
+            else:
+                parts = np.array_split(np.asarray(indices), self.num_workers)
+                samples = [s for part in pool.map(self._load, parts) for s in part]
+            batch = _batch_of(self.transform, samples, indices, epoch, "dataset")
+        if self.pin_memory:
+            if isinstance(batch, tuple):
+                return tuple(f.pin_memory() if isinstance(f, torch.Tensor) else f for f in batch)
+            return batch.pin_memory()
+        return batch
+
+    def _load(self, indices):
+        samples = []
+        for i in indices:
+            try:
+                samples.append(self.load(int(i)))
+            except Exception as error:
+                error.add_note(f"while loading sample {int(i)} on a fastreg.torch.Loader thread")
+                raise
+        return samples

@@ -1,6 +1,7 @@
 """fastreg inside torch DataLoader workers: identical samples for every worker
-count, start method and DistributedSampler world size, and one fastreg thread
-per worker by default."""
+count, start method and DistributedSampler world size; set_epoch reaching
+persistent and prefetching workers; whole batches from one transform call;
+and one fastreg thread per worker by default."""
 
 import numpy as np
 import pytest
@@ -115,3 +116,87 @@ def test_workers_use_one_thread_unless_told(monkeypatch, context):
     counts = [int(c) for c in DataLoader(ThreadReport(), batch_size=None, num_workers=2,
                                          multiprocessing_context=context)]
     assert counts == [2] * 8
+
+
+def collect_batches(loader):
+    """{index: image} from whole batches (images, indices)."""
+    got = {}
+    for images, indices in loader:
+        assert isinstance(images, torch.Tensor) and images.shape[0] == len(indices)
+        got.update(zip(indices.tolist(), images.numpy()))
+    return got
+
+
+def batch_loader(dataset, batch_size, **kwargs):
+    """Whole batches: a BatchSampler as the sampler, no automatic batching."""
+    sampler = torch.utils.data.BatchSampler(torch.utils.data.RandomSampler(dataset), batch_size, drop_last=False)
+    return DataLoader(dataset, batch_size=None, sampler=sampler, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def expected_epochs():
+    aug = pipeline()
+    return {e: {i: aug(img, index=i, epoch=e) for img, i in raw_dataset()} for e in (0, 1, 2)}
+
+
+# Each configuration starts its workers once per DataLoader (persistent) or per epoch; a spawned
+# worker costs seconds on 2 cores, so spawn runs the fewest.
+@pytest.mark.parametrize("context,persistent,workers,prefetch_factor,batches", [
+    ("fork", True, 2, 1, False), ("fork", True, 2, 4, True), ("fork", False, 2, 2, False),
+    ("fork", False, 2, 2, True), ("spawn", True, 2, 2, False), ("spawn", True, 2, 1, True),
+    ("spawn", False, 1, 2, True)])
+def test_set_epoch_reaches_the_workers(expected_epochs, context, persistent, workers, prefetch_factor,
+                                       batches):
+    dataset = AugmentedDataset(raw_dataset(), pipeline())
+    options = dict(num_workers=workers, persistent_workers=persistent, prefetch_factor=prefetch_factor,
+                   multiprocessing_context=context)
+    loader = batch_loader(dataset, 5, **options) if batches else DataLoader(dataset, batch_size=5, **options)
+    for epoch in (0, 2, 1) if persistent else (0, 1):
+        dataset.set_epoch(epoch)
+        got = collect_batches(loader)
+        assert sorted(got) == list(range(N_IMAGES))
+        for i in range(N_IMAGES):
+            assert np.array_equal(got[i], expected_epochs[epoch][i]), (epoch, i)
+
+
+def test_whole_batch_is_one_transform_call_with_labels_beside(expected):
+    dataset = AugmentedDataset(raw_dataset(), pipeline(), epoch=EPOCH)
+    images, labels = dataset[[7, 2, 19]]
+    assert images.shape == (3, 64, 64, 3) and images.is_contiguous()
+    assert labels.tolist() == [7, 2, 19]
+    for img, i in zip(images.numpy(), [7, 2, 19]):
+        assert np.array_equal(img, expected[i])
+    photos = AugmentedDataset([img for img, _ in raw_dataset()], pipeline(), epoch=EPOCH)
+    only = photos[[3, 4]]
+    assert isinstance(only, torch.Tensor) and np.array_equal(only[1].numpy(), expected[4])
+
+
+def test_whole_batches_of_images_of_different_sizes():
+    sizes = [(80, 72), (70, 66), (64, 64)]
+    items = [(np.ascontiguousarray(img[:sizes[i % 3][0], :sizes[i % 3][1]]), i) for img, i in raw_dataset()]
+    aug = pipeline()
+    got = collect_batches(batch_loader(AugmentedDataset(items, aug), 4))
+    for img, i in items:
+        assert np.array_equal(got[i], aug(img, index=i, epoch=0))
+    flips = AugmentedDataset(items, T.Compose([T.RandomHorizontalFlip()], seed=0))
+    with pytest.raises(ValueError, match=r"dataset: .*sample 0 \(shape \(80, 72, 3\)\) and sample 1 "
+                                         r"\(shape \(70, 66, 3\)\)"):
+        flips[[0, 1, 2]]
+    with pytest.raises(ValueError, match="index must not be an empty list"):
+        flips[[]]
+
+
+@pytest.mark.parametrize("epoch,error", [(-1, ValueError), (1.5, TypeError), ("1", TypeError),
+                                         (1 << 63, ValueError)])
+def test_bad_epoch(epoch, error):
+    dataset = AugmentedDataset(raw_dataset(), pipeline(), epoch=2)
+    with pytest.raises(error, match="epoch"):
+        dataset.set_epoch(epoch)
+    assert dataset.epoch == 2
+    with pytest.raises(error, match="epoch"):
+        AugmentedDataset(raw_dataset(), pipeline(), epoch=epoch)
+
+
+def test_bad_transform():
+    with pytest.raises(TypeError, match="transform must be a fastreg transform"):
+        AugmentedDataset(raw_dataset(), lambda img: img)

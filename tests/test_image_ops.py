@@ -43,6 +43,13 @@ OPS = {
                    [F.crop, F.pad]),
     "ColorJitter": ([T.ColorJitter(0.4, 0.4, 0.4, 0.1), T.ColorJitter(contrast=0.5, hue=0.3)],
                     _jitter, []),
+    "Resize": ([T.Resize(9), T.Resize((20, 7), "nearest-exact"), T.Resize(8, "bicubic", 12, False)],
+               lambda img, t, p: F.resize(img, p["size"], t.interpolation, antialias=t.antialias),
+               [F.resize]),
+    "RandomResizedCrop": ([T.RandomResizedCrop(9), T.RandomResizedCrop((30, 12), (0.5, 1.0), (0.5, 2.0), "bicubic")],
+                          lambda img, t, p: F.resized_crop(img, p["top"], p["left"], p["height"], p["width"],
+                                                           p["size"], t.interpolation, t.antialias),
+                          [F.resized_crop]),
     "RandomErasing": ([T.RandomErasing(0.7, value=(1, 2, 3)), T.RandomErasing(1.0, (0.1, 0.6), value=9)],
                       lambda img, t, p: F.erase(img, p["i"], p["j"], p["h"], p["w"], p["v"])
                       if p["applied"] else img,

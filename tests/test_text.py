@@ -143,13 +143,14 @@ def test_eda_without_synonyms_runs_swap_and_deletion():
 
 
 def test_eda_paper_counts():
-    # 20 free tokens, alpha 0.1 -> 2 insertions; alpha 0.01 -> max(1, round(0.2)) = 1
+    # the paper's n = max(1, int(alpha * L)), L = 20 free tokens
     values = np.arange(3, 23, dtype=np.int64)
     table = text.SynonymTable.from_dict({t: [t + 100] for t in range(3, 23)})
     batch = (values, np.array([0, 20]))
     assert len(text.EDA(0, 0.1, 0, 0, synonyms=table)(batch)[0]) == 22
-    assert len(text.EDA(0, 0.01, 0, 0, synonyms=table)(batch)[0]) == 21
-    assert len(text.EDA(0, 0.125, 0, 0, synonyms=table)(batch)[0]) == 22  # round(2.5) = 2
+    assert len(text.EDA(0, 0.01, 0, 0, synonyms=table)(batch)[0]) == 21  # max(1, int(0.2)) = 1
+    assert len(text.EDA(0, 0.125, 0, 0, synonyms=table)(batch)[0]) == 22  # int(2.5) = 2
+    assert len(text.EDA(0, 0.149, 0, 0, synonyms=table)(batch)[0]) == 22  # int(2.98) = 2, not rounded up
     assert len(text.random_insertion(batch, 0.125, table, seed=0)[0]) == 22
 
 
@@ -224,7 +225,7 @@ def test_insertion_adds_exactly_n():
         for x, y in zip(sequences(batch), out):
             free = [t for t in x if t not in PROTECTED]
             has_source = any(t in table for t in free)
-            want = n if isinstance(n, int) else max(1, round(n * len(free)))
+            want = n if isinstance(n, int) else max(1, int(n * len(free)))
             assert len(y) == len(x) + (want if has_source else 0)
             inserted = list(y)
             for t in x:
@@ -436,7 +437,8 @@ def test_batch_of_wrong_form():
     values, offsets = good()
     assert_refused(TypeError, "batch", values)
     assert_refused(TypeError, "batch", (values, offsets, offsets))
-    assert_refused(TypeError, r"batch\[0\]", [[1, 2, 3]])
+    assert_refused(TypeError, r"batch\[1\]", [values[:4], [1, 2, 3]])  # forms mixed
+    assert_refused(TypeError, r"batch\[0\]", [{1, 2}])
     assert_refused(ValueError, r"batch\[0\]", [values.reshape(7, 1)])
     assert_refused(ValueError, "values", (values.reshape(7, 1), offsets))
 

@@ -13,6 +13,7 @@ contract in its docstring:
   and the table ops and filter of the auto-augment policies:
   :func:`invert`, :func:`posterize`, :func:`solarize`,
   :func:`autocontrast`, :func:`equalize`, :func:`adjust_sharpness`;
+- resampling (``_resize``): :func:`resize`, :func:`resized_crop`;
 - the output stage and filters (``_misc``): :func:`normalize`,
   :func:`gaussian_blur`;
 - erasing and mixing (``_augment``; fastreg.mixing): :func:`erase`,
@@ -41,6 +42,7 @@ from fastreg.functional._color import (
 )
 from fastreg.functional._geometry import affine, center_crop, crop, hflip, pad, rotate, vflip
 from fastreg.functional._misc import gaussian_blur, normalize
+from fastreg.functional._resize import resize, resized_crop
 from fastreg.mixing import cutmix, mix_labels, mixup
 
 __all__ = [
@@ -64,6 +66,8 @@ __all__ = [
     "normalize",
     "pad",
     "posterize",
+    "resize",
+    "resized_crop",
     "rgb_to_grayscale",
     "rotate",
     "solarize",

@@ -8,13 +8,16 @@ counts of colour ops) are defined here once and passed to them.
 
 import math
 import numbers
+import sys
 
 import numpy as np
 
 from fastreg._validate import check_count, check_real
 
 PADDING_MODES = {"constant": 0, "edge": 1, "reflect": 2, "symmetric": 3}
-INTERPOLATIONS = ("nearest", "bilinear")
+INTERPOLATIONS = ("nearest", "bilinear")  # of a rotation
+# Interpolations of resampling, as fr_resample.h numbers them.
+RESAMPLE_INTERPOLATIONS = {"nearest": 0, "nearest-exact": 1, "bilinear": 2, "bicubic": 3}
 LAYOUTS = ("CHW", "HWC")
 NORMALIZED_DTYPES = (np.dtype(np.float32), np.dtype(np.float16))
 # The range of each colour op's factor (torchvision v2's checks).
@@ -258,3 +261,78 @@ def check_normalization_channels(mean, std, channels, name):
     for label, values in (("mean", mean), ("std", std)):
         if len(values) not in (1, channels):
             raise ValueError(f"{label} has {len(values)} values but {name} has {channels} channels")
+
+
+def check_resample_interpolation(interpolation):
+    """The name of a resampling interpolation: one of RESAMPLE_INTERPOLATIONS
+    or the torchvision InterpolationMode of that name (torchvision is never
+    imported here: a mode can only exist if the caller imported it)."""
+    functional = sys.modules.get("torchvision.transforms.functional")
+    mode = getattr(functional, "InterpolationMode", None)
+    if mode is not None and isinstance(interpolation, mode):
+        interpolation = interpolation.value
+    if isinstance(interpolation, str) and interpolation in RESAMPLE_INTERPOLATIONS:
+        return interpolation
+    names = ", ".join(repr(n) for n in RESAMPLE_INTERPOLATIONS)
+    raise ValueError(f"interpolation must be one of {names}, got {interpolation!r}")
+
+
+def check_antialias(antialias):
+    """A bool (None means False, as torchvision)."""
+    if antialias is None:
+        return False
+    return check_bool("antialias", antialias)
+
+
+def check_positive(name, value):
+    """An integer > 0."""
+    value = check_count(name, value)
+    if value == 0:
+        raise ValueError(f"{name} must be positive, got 0")
+    return value
+
+
+def check_resize_size(size, max_size=None):
+    """torchvision's resize sizes: `size` as a tuple, (short,) for the
+    shorter side, (h, w), or () for None (then the longer side is
+    `max_size`); `max_size` (None or an int above the shorter side)."""
+    if size is None:
+        shape = ()
+    elif isinstance(size, numbers.Integral) and not isinstance(size, (bool, np.bool_)):
+        shape = (size,)
+    elif isinstance(size, (str, bytes)) or not hasattr(size, "__len__"):
+        raise TypeError(f"size must be an int or a sequence of 1 or 2 ints, got {type(size).__name__}")
+    else:
+        shape = tuple(size)
+        if len(shape) not in (1, 2):
+            raise ValueError(f"size must have 1 or 2 values, got {len(shape)}")
+    shape = tuple(check_positive("size", s) for s in shape)
+    if max_size is None:
+        if not shape:
+            raise ValueError("size=None needs max_size")
+        return shape, None
+    if len(shape) == 2:
+        raise ValueError("max_size is only allowed when size is an int (the shorter side) or None")
+    max_size = check_positive("max_size", max_size)
+    if shape and max_size <= shape[0]:
+        raise ValueError(f"max_size ({max_size}) must be greater than the requested shorter side "
+                         f"size ({shape[0]})")
+    return shape, max_size
+
+
+def check_range(name, value, low, high):
+    """A (min, max) pair of finite numbers with low <= min <= max <= high."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise TypeError(f"{name} must be a (min, max) pair, got {value!r}")
+    lo, hi = (check_real(f"{name}[{k}]", v) for k, v in enumerate(value))
+    if not (low <= lo <= hi <= high) or math.isinf(hi):
+        raise ValueError(f"{name} must satisfy {low} <= min <= max <= {high}, finite, got {(lo, hi)}")
+    return (lo, hi)
+
+
+def check_ratio(ratio):
+    """An aspect ratio range (min, max), 0 < min <= max, finite."""
+    ratio = check_range("ratio", ratio, 0.0, math.inf)
+    if ratio[0] <= 0:
+        raise ValueError(f"ratio must be positive, got {ratio}")
+    return ratio

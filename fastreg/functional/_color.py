@@ -50,118 +50,232 @@ def _colour_checked(img, kind, name, factor, out):
     return run(img, hwc, one_step(kind, factor=factor), hwc.shape, out)
 
 
-_COLOUR_DOC = """{summary}
+def adjust_brightness(img, brightness_factor, *, out=None):
+    """Scale the brightness: ``img * brightness_factor``, clamped to [0, 255], truncated.
+
+    As torchvision.transforms.v2.functional.adjust_brightness on a uint8 tensor, bit
+    for bit (computed in float32).
 
     Parameters
     ----------
-    img : numpy.ndarray
-        uint8, (H, W) or (H, W, C) with C 1 or 3 (RGB), any strides.
-    {name} : float
-        {factor}
-    out : numpy.ndarray, optional
-        uint8 array of the same shape; may be `img` itself.
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C 1 or 3 (RGB, channels last),
+        any strides.
+    brightness_factor : float
+        >= 0; 0 gives black, 1 keeps the image.
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, the shape of `img`; may be `img` itself (in place).
 
     Returns
     -------
-    numpy.ndarray
-        The adjusted image (`out` if given).
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img` is one.
 
     Raises
     ------
     TypeError
-        If `img` or `out` is not a uint8 array or `{name}` not a number.
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype, or `brightness_factor` is not a real number.
     ValueError
-        If `{name}` is NaN or out of range, `img` has 2 or 4 channels, or
-        `out` is wrong.
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), `brightness_factor` is outside its range or NaN, or `out` has another shape, is
+        read-only or overlaps `img` other than being it.
 
     See Also
     --------
-    fastreg.transforms.ColorJitter
+    fastreg.transforms.ColorJitter : Random brightness, contrast, saturation and hue.
 
     Examples
     --------
     >>> import numpy as np
-    >>> {fn}(np.full((1, 1, 3), 100, np.uint8), {example}).ravel()
-    array({result}, dtype=uint8)
+    >>> from fastreg.functional import adjust_brightness
+    >>> adjust_brightness(np.array([[10, 200]], np.uint8), 1.5)
+    array([[ 15, 255]], dtype=uint8)
     """
-
-
-def adjust_brightness(img, brightness_factor, *, out=None):
     return _colour(img, BRIGHTNESS, "brightness_factor", brightness_factor, out)
 
 
 def adjust_contrast(img, contrast_factor, *, out=None):
-    return _colour(img, CONTRAST, "contrast_factor", contrast_factor, out)
+    """Scale the contrast: blend with the mean of the image's floored grayscale.
 
-
-def adjust_saturation(img, saturation_factor, *, out=None):
-    return _colour(img, SATURATION, "saturation_factor", saturation_factor, out)
-
-
-def adjust_hue(img, hue_factor, *, out=None):
-    return _colour(img, HUE, "hue_factor", hue_factor, out)
-
-
-adjust_brightness.__doc__ = _COLOUR_DOC.format(
-    summary="``clamp(img * brightness_factor, 0, 255)``, truncated, as\n    "
-            "torchvision.transforms.v2.functional.adjust_brightness.",
-    name="brightness_factor", factor=">= 0; 1 keeps the image.", fn="adjust_brightness",
-    example="1.5", result="[150, 150, 150]")
-adjust_contrast.__doc__ = _COLOUR_DOC.format(
-    summary="Blend with the mean of the floored grayscale image, as\n    "
-            "torchvision.transforms.v2.functional.adjust_contrast.",
-    name="contrast_factor", factor=">= 0; 1 keeps the image, 0 gives the mean.",
-    fn="adjust_contrast", example="0.0", result="[99, 99, 99]")
-adjust_saturation.__doc__ = _COLOUR_DOC.format(
-    summary="Blend with the floored grayscale image, as\n    "
-            "torchvision.transforms.v2.functional.adjust_saturation; 1-channel\n    "
-            "images are returned unchanged.",
-    name="saturation_factor", factor=">= 0; 1 keeps the image, 0 gives grayscale.",
-    fn="adjust_saturation", example="0.0", result="[99, 99, 99]")
-adjust_hue.__doc__ = _COLOUR_DOC.format(
-    summary="Shift the hue through float32 HSV, as\n    "
-            "torchvision.transforms.v2.functional.adjust_hue; 1-channel images are\n    "
-            "returned unchanged.",
-    name="hue_factor", factor="Turns, in [-0.5, 0.5]; 0 keeps the image.", fn="adjust_hue",
-    example="0.25", result="[100, 100, 100]")
-
-
-def rgb_to_grayscale(img, num_output_channels=1, *, out=None):
-    """``0.2989 R + 0.587 G + 0.114 B``, truncated, as
-    torchvision.transforms.v2.functional.rgb_to_grayscale.
+    ``mean + contrast_factor * (img - mean)`` with the mean of
+    :func:`rgb_to_grayscale` (floored) over the image, clamped and truncated,
+    as torchvision.transforms.v2.functional.adjust_contrast on a uint8 tensor,
+    bit for bit.
 
     Parameters
     ----------
-    img : numpy.ndarray
-        uint8, (H, W) or (H, W, C) with C 1 or 3 (a 1-channel image is
-        copied), any strides.
-    num_output_channels : {1, 3}
-    out : numpy.ndarray, optional
-        (H, W, num_output_channels), or (H, W) for a 2-D input with 1 output
-        channel.
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C 1 or 3 (RGB, channels last),
+        any strides.
+    contrast_factor : float
+        >= 0; 0 gives the mean grey, 1 keeps the image.
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, the shape of `img`; may be `img` itself (in place).
 
     Returns
     -------
-    numpy.ndarray
-        The grayscale image (`out` if given).
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img` is one.
 
     Raises
     ------
     TypeError
-        If `img` or `out` is not a uint8 array.
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype, or `contrast_factor` is not a real number.
     ValueError
-        If `num_output_channels` is not 1 or 3, `img` has 2 or 4 channels,
-        or `out` is wrong.
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), `contrast_factor` is outside its range or NaN, or `out` has another shape, is
+        read-only or overlaps `img` other than being it.
 
     See Also
     --------
-    fastreg.transforms.RandomGrayscale
+    fastreg.transforms.ColorJitter : Random brightness, contrast, saturation and hue.
 
     Examples
     --------
     >>> import numpy as np
-    >>> rgb_to_grayscale(np.array([[[255, 0, 0]]], np.uint8)).ravel()
-    array([76], dtype=uint8)
+    >>> from fastreg.functional import adjust_contrast
+    >>> adjust_contrast(np.array([[10, 200]], np.uint8), 0.0)
+    array([[105, 105]], dtype=uint8)
+    """
+    return _colour(img, CONTRAST, "contrast_factor", contrast_factor, out)
+
+
+def adjust_saturation(img, saturation_factor, *, out=None):
+    """Scale the saturation: blend each pixel with its floored grayscale value.
+
+    As torchvision.transforms.v2.functional.adjust_saturation on a uint8 tensor,
+    bit for bit; a 1-channel image is returned unchanged (copied, or into `out`).
+
+    Parameters
+    ----------
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C 1 or 3 (RGB, channels last),
+        any strides.
+    saturation_factor : float
+        >= 0; 0 gives grayscale, 1 keeps the image.
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, the shape of `img`; may be `img` itself (in place).
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img` is one.
+
+    Raises
+    ------
+    TypeError
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype, or `saturation_factor` is not a real number.
+    ValueError
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), `saturation_factor` is outside its range or NaN, or `out` has another shape, is
+        read-only or overlaps `img` other than being it.
+
+    See Also
+    --------
+    fastreg.transforms.ColorJitter : Random brightness, contrast, saturation and hue.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.functional import adjust_saturation
+    >>> adjust_saturation(np.array([[[200, 100, 0]]], np.uint8), 0.0)
+    array([[[118, 118, 118]]], dtype=uint8)
+    """
+    return _colour(img, SATURATION, "saturation_factor", saturation_factor, out)
+
+
+def adjust_hue(img, hue_factor, *, out=None):
+    """Shift the hue by `hue_factor` turns of the colour wheel.
+
+    Through float32 HSV and back with ``* 255.999`` truncation, as
+    torchvision.transforms.v2.functional.adjust_hue on a uint8 tensor (within 1,
+    equal on nearly every pixel); a 1-channel image is returned unchanged.
+
+    Parameters
+    ----------
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C 1 or 3 (RGB, channels last),
+        any strides.
+    hue_factor : float
+        In [-0.5, 0.5], in turns (0.5 is 180 degrees); 0 keeps the image.
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, the shape of `img`; may be `img` itself (in place).
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img` is one.
+
+    Raises
+    ------
+    TypeError
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype, or `hue_factor` is not a real number.
+    ValueError
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), `hue_factor` is outside its range or NaN, or `out` has another shape, is
+        read-only or overlaps `img` other than being it.
+
+    See Also
+    --------
+    fastreg.transforms.ColorJitter : Random brightness, contrast, saturation and hue.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.functional import adjust_hue
+    >>> adjust_hue(np.array([[[255, 0, 0]]], np.uint8), 1 / 3)
+    array([[[  0, 255,   0]]], dtype=uint8)
+    """
+    return _colour(img, HUE, "hue_factor", hue_factor, out)
+
+
+def rgb_to_grayscale(img, num_output_channels=1, *, out=None):
+    """Convert to grayscale: ``0.2989 R + 0.587 G + 0.114 B``, truncated.
+
+    As torchvision.transforms.v2.functional.rgb_to_grayscale on a uint8
+    tensor, bit for bit.
+
+    Parameters
+    ----------
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C 1 or 3 (RGB, channels last),
+        any strides.
+        A 1-channel image is copied.
+    num_output_channels : {1, 3}
+        Channels of the result (3: the grey value repeated).
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, (H, W, num_output_channels), or (H, W) for a 2-D input with 1
+        output channel.
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of (H, W, num_output_channels) (or (H, W) for a 2-D input and 1 channel); a tensor when `img` is one.
+
+    Raises
+    ------
+    TypeError
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype.
+    ValueError
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), `num_output_channels` is neither 1 nor 3, or `out` has another shape, is
+        read-only or overlaps `img` other than being it.
+
+    See Also
+    --------
+    fastreg.transforms.RandomGrayscale : The random transform.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.functional import rgb_to_grayscale
+    >>> rgb_to_grayscale(np.array([[[200, 100, 0]]], np.uint8))
+    array([[[118]]], dtype=uint8)
     """
     if type(num_output_channels) is int and (num_output_channels == 1 or num_output_channels == 3):
         # as many output channels as the input has: one step

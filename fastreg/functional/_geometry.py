@@ -44,32 +44,39 @@ def hflip(img, *, out=None):
 
     Parameters
     ----------
-    img : numpy.ndarray
-        uint8, (H, W) or (H, W, C) with C in 1..4, any strides.
-    out : numpy.ndarray, optional
-        uint8 array of the same shape; may be `img` itself.
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C in 1..4 (channels last), any
+        strides.
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, the shape of `img`; may be `img` itself (in place).
 
     Returns
     -------
-    numpy.ndarray
-        The flipped image (`out` if given).
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img` is one.
 
     Raises
     ------
     TypeError
-        If `img` or `out` is not a uint8 array.
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype.
     ValueError
-        If a shape is wrong or `out` overlaps `img` other than exactly.
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), or `out` has another shape, is
+        read-only or overlaps `img` other than being it.
 
     See Also
     --------
-    vflip, fastreg.transforms.RandomHorizontalFlip
+    vflip : Flip upside down.
+    fastreg.transforms.RandomHorizontalFlip : The random transform.
 
     Examples
     --------
     >>> import numpy as np
-    >>> hflip(np.array([[1, 2, 3]], np.uint8))
-    array([[3, 2, 1]], dtype=uint8)
+    >>> from fastreg.functional import hflip
+    >>> hflip(np.arange(6, dtype=np.uint8).reshape(2, 3))
+    array([[2, 1, 0],
+           [5, 4, 3]], dtype=uint8)
     """
     # The common case (a NumPy image and out of the right form) is checked
     # and run in C; anything else, tensors included, takes the full path.
@@ -82,33 +89,39 @@ def vflip(img, *, out=None):
 
     Parameters
     ----------
-    img : numpy.ndarray
-        uint8, (H, W) or (H, W, C) with C in 1..4, any strides.
-    out : numpy.ndarray, optional
-        uint8 array of the same shape; may be `img` itself.
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C in 1..4 (channels last), any
+        strides.
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, the shape of `img`; may be `img` itself (in place).
 
     Returns
     -------
-    numpy.ndarray
-        The flipped image (`out` if given).
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img` is one.
 
     Raises
     ------
     TypeError
-        If `img` or `out` is not a uint8 array.
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype.
     ValueError
-        If a shape is wrong or `out` overlaps `img` other than exactly.
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), or `out` has another shape, is
+        read-only or overlaps `img` other than being it.
 
     See Also
     --------
-    hflip, fastreg.transforms.RandomVerticalFlip
+    hflip : Flip left-right.
+    fastreg.transforms.RandomVerticalFlip : The random transform.
 
     Examples
     --------
     >>> import numpy as np
-    >>> vflip(np.array([[1], [2]], np.uint8))
-    array([[2],
-           [1]], dtype=uint8)
+    >>> from fastreg.functional import vflip
+    >>> vflip(np.arange(4, dtype=np.uint8).reshape(2, 2))
+    array([[2, 3],
+           [0, 1]], dtype=uint8)
     """
     done = _image.try_one(img, out, VFLIP)
     return _flip(img, out, VFLIP) if done is None else done
@@ -121,39 +134,48 @@ def _flip(img, out, kind):
 
 
 def crop(img, top, left, height, width, *, out=None):
-    """The window ``img[top:top + height, left:left + width]``, copied
-    (torchvision.transforms.v2.functional.crop, for windows inside the image).
+    """Copy the window ``img[top:top + height, left:left + width]``.
+
+    As torchvision.transforms.v2.functional.crop for windows inside the
+    image (fastreg refuses the rest; pad first with :func:`pad`).
 
     Parameters
     ----------
-    img : numpy.ndarray
-        uint8, (H, W) or (H, W, C) with C in 1..4, any strides.
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C in 1..4 (channels last), any
+        strides.
     top, left : int
-        Non-negative offsets in pixels.
+        Offsets of the window in pixels, >= 0.
     height, width : int
-        Positive; the window must lie inside the image.
-    out : numpy.ndarray, optional
-        uint8 array of shape (height, width[, C]).
+        Size of the window in pixels, > 0; the window must lie inside the
+        image.
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, (height, width[, C]) as `img`'s layout; not overlapping `img`.
 
     Returns
     -------
-    numpy.ndarray
-        The window (`out` if given).
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of (height, width[, C]); a tensor when `img` is one.
 
     Raises
     ------
     TypeError
-        If `img` is not a uint8 array or an offset is not an integer.
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype, or an offset or size is not an integer.
     ValueError
-        If the window is empty or leaves the image, or `out` is wrong.
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), an offset or size is negative, a size is 0, the window leaves the image, or `out` has another shape, is
+        read-only or overlaps `img` other than being it.
 
     See Also
     --------
-    center_crop, pad, fastreg.transforms.RandomCrop
+    center_crop : The centred window.
+    fastreg.transforms.RandomCrop : A random window.
 
     Examples
     --------
     >>> import numpy as np
+    >>> from fastreg.functional import crop
     >>> crop(np.arange(16, dtype=np.uint8).reshape(4, 4), 1, 2, 2, 2)
     array([[ 6,  7],
            [10, 11]], dtype=uint8)
@@ -181,46 +203,51 @@ def _crop(img, top, left, height, width, *, out=None):
 
 @accepts_tensors
 def center_crop(img, output_size, *, out=None):
-    """The centred window of `output_size`, as
-    torchvision.transforms.v2.functional.center_crop.
+    """Copy the centred window of `output_size`, zero-padding a smaller image.
 
-    A side smaller than the window is first padded with zeros to the
-    window's size, ``d // 2`` pixels before and ``(d + 1) // 2`` after; then
-    the offsets are ``round((H - height) / 2)`` and ``round((W - width) / 2)``
-    with Python's round (half to even), as torchvision.
+    As torchvision.transforms.v2.functional.center_crop: a side smaller than
+    the window is first padded with zeros to the window's size, ``d // 2``
+    pixels before and ``(d + 1) // 2`` after; the offsets are then
+    ``round((H - height) / 2)`` and ``round((W - width) / 2)`` with Python's
+    round (half to even).
 
     Parameters
     ----------
-    img : numpy.ndarray
-        uint8, (H, W) or (H, W, C) with C in 1..4, any strides.
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C in 1..4 (channels last), any
+        strides.
     output_size : int or (int, int)
-        (height, width), positive.
-    out : numpy.ndarray, optional
-        uint8 array of shape (height, width[, C]).
+        (height, width) of the window in pixels, > 0; one int for a square.
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, (height, width[, C]) as `img`'s layout; not overlapping `img`.
 
     Returns
     -------
-    numpy.ndarray
-        The centred window (`out` if given).
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of (height, width[, C]); a tensor when `img` is one.
 
     Raises
     ------
     TypeError
-        If `img` is not a uint8 array or `output_size` not integers.
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype, or `output_size` is not integers.
     ValueError
-        If `output_size` is not positive or has more than two values, or
-        `out` is wrong.
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), `output_size` is not positive, or `out` has
+        another shape, is read-only or overlaps `img` other than being it.
 
     See Also
     --------
     crop : A window at given offsets.
-    fastreg.transforms.CenterCrop : The same window inside a pipeline.
+    fastreg.transforms.CenterCrop : The same as a transform.
 
     Examples
     --------
     >>> import numpy as np
-    >>> center_crop(np.arange(9, dtype=np.uint8).reshape(3, 3), 1)
-    array([[4]], dtype=uint8)
+    >>> from fastreg.functional import center_crop
+    >>> center_crop(np.arange(16, dtype=np.uint8).reshape(4, 4), 2)
+    array([[ 5,  6],
+           [ 9, 10]], dtype=uint8)
     >>> center_crop(np.full((1, 1), 9, np.uint8), (2, 3))
     array([[0, 9, 0],
            [0, 0, 0]], dtype=uint8)
@@ -239,43 +266,46 @@ def pad(img, padding, fill=0, padding_mode="constant", *, out=None):
 
     Parameters
     ----------
-    img : numpy.ndarray
-        uint8, (H, W) or (H, W, C) with C in 1..4, any strides.
+    img : numpy.ndarray or torch.Tensor
+        uint8 image, (H, W) or (H, W, C) with C in 1..4 (channels last), any
+        strides.
     padding : int or sequence of int
         One value for all sides, (left/right, top/bottom) or
-        (left, top, right, bottom), all >= 0, in pixels.
+        (left, top, right, bottom), all >= 0.
     fill : int or sequence of int, default 0
-        Constant value in [0, 255]: one, or one per channel.
+        Constant value (per channel if a sequence), in [0, 255].
     padding_mode : {"constant", "edge", "reflect", "symmetric"}
         As numpy.pad's "constant", "edge", "reflect" and "symmetric";
         reflect needs each pad smaller than its side, symmetric at most it.
-    out : numpy.ndarray, optional
-        uint8 array of the padded shape.
+    out : numpy.ndarray or torch.Tensor, optional
+        uint8, (H + top + bottom, W + left + right[, C]); not overlapping
+        `img`.
 
     Returns
     -------
-    numpy.ndarray
-        The padded image (`out` if given).
+    numpy.ndarray or torch.Tensor
+        `out`, or a new uint8 array of (H + top + bottom, W + left + right[, C]); a tensor when `img` is one.
 
     Raises
     ------
     TypeError
-        If `img` is not a uint8 array or an argument has a wrong type.
+        If `img` is not a uint8 array or CPU tensor, or `out` has another
+        dtype, or `padding` or `fill` is not integers.
     ValueError
-        If a padding is negative or too large for its mode, `fill` is out
-        of range or has the wrong count, or `out` is wrong.
+        If `img` has another layout or channel count (a CHW tensor needs
+        ``img.permute(1, 2, 0)``), a pad is negative or too large for its mode, `fill` is outside [0, 255] or has neither 1 nor C values, `padding_mode` is unknown, or `out` has another shape, is
+        read-only or overlaps `img` other than being it.
 
     See Also
     --------
-    crop, fastreg.transforms.RandomCrop
+    fastreg.transforms.RandomCrop : Pads, then crops a random window.
 
     Examples
     --------
     >>> import numpy as np
-    >>> pad(np.ones((1, 1), np.uint8), 1, fill=7)
-    array([[7, 7, 7],
-           [7, 1, 7],
-           [7, 7, 7]], dtype=uint8)
+    >>> from fastreg.functional import pad
+    >>> pad(np.array([[1, 2]], np.uint8), (1, 0), padding_mode="edge")
+    array([[1, 1, 2, 2]], dtype=uint8)
     """
     hwc = check_image("img", img)
     padding = _args.check_padding(padding)
@@ -292,8 +322,7 @@ def pad(img, padding, fill=0, padding_mode="constant", *, out=None):
 
 @accepts_tensors
 def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=0, out=None):
-    """Rotate a uint8 image counter-clockwise by `angle` degrees, as
-    torchvision.transforms.v2.functional.rotate.
+    """Rotate a uint8 image counter-clockwise by `angle` degrees.
 
     Parameters
     ----------
@@ -319,18 +348,6 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
     numpy.ndarray
         The rotated image (`out` if given): same shape as `img` unless
         `expand`.
-
-    Raises
-    ------
-    TypeError
-        If `img` is not a uint8 array or an argument has a wrong type.
-    ValueError
-        If `angle` is not finite, `interpolation` unknown, `fill` out of
-        range or of the wrong count, or `out` is wrong.
-
-    See Also
-    --------
-    fastreg.transforms.RandomRotation
 
     Examples
     --------

@@ -49,7 +49,8 @@ def normalize(img, mean, std, *, layout="CHW", dtype="float32", scale=True, out=
     Each value becomes ``(x * float32(1/255) - mean[c]) * float32(1/std[c])``
     in float32 (without `scale`, ``(x - mean[c]) * float32(1/std[c])``): within
     1 ulp of dividing by std as torchvision does.  float16 output rounds that
-    float32 value to nearest even.
+    float32 value to nearest even.  This is the stage
+    :class:`fastreg.transforms.Normalize` fuses into a pipeline.
 
     Parameters
     ----------
@@ -68,21 +69,9 @@ def normalize(img, mean, std, *, layout="CHW", dtype="float32", scale=True, out=
 
     Returns
     -------
-    numpy.ndarray
-        The normalized image (`out` if given).
-
-    Raises
-    ------
-    TypeError
-        If `img` is not a uint8 array, `dtype` not float32 or float16, or
-        `scale` not a bool.
-    ValueError
-        If mean or std have a wrong count or are not finite, std is zero,
-        `layout` is unknown, or `out` is wrong.
-
-    See Also
-    --------
-    fastreg.transforms.Normalize
+    numpy.ndarray or torch.Tensor
+        `out`, or a new float array: (C, H, W) for CHW (a 2-D image gives
+        (1, H, W)), else `img`'s shape; a tensor when `img` is one.
 
     Examples
     --------

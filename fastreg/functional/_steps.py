@@ -16,7 +16,7 @@ HFLIP, VFLIP, CROP, PAD, BRIGHTNESS, CONTRAST, SATURATION, HUE, GRAY = range(1, 
 
 
 def step(kind, mode=0, a=0, b=0, c=0, d=0, factor=0.0, fill=(0, 0, 0, 0)):
-    """One row of a step table."""
+    """One row of a step table (see fr_image.h)."""
     return [kind, mode, a, b, c, d, factor, *fill]
 
 

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from fastreg.reference import geometry as rg
+from fastreg.reference import resample as rs
 from fastreg.reference import random as rr
 
 IMAGE_DOMAIN = 1
@@ -339,6 +340,17 @@ def draw(transforms, seed, epoch, index, h, w):
             out.append({"op": name})
         elif name == "RandomErasing":
             out.append(dict(op=name, **erasing_box(u, h, w, t.p, t.scale, t.ratio)))
+        elif name == "Resize":
+            if t.size is None:  # the longer side becomes max_size
+                short, long = min(h, w), max(h, w)
+                h, w = (t.max_size, int(t.max_size * short / long))[::1 if h >= w else -1]
+            else:
+                h, w = rs.output_size(h, w, t.size, t.max_size)
+            out.append({"op": name, "applied": True, "size": (h, w)})
+        elif name == "RandomResizedCrop":
+            out.append(dict(op=name, applied=True, **resized_crop_box(u, h, w, t.scale, t.ratio),
+                            size=t.size))
+            h, w = t.size
         elif name == "RandomRotation":
             lo, hi = t.degrees
             angle = lo + u(0) * (hi - lo)
@@ -388,6 +400,11 @@ def apply(transforms, img, seed, epoch=0, index=0):
                 x = _COLOUR[key](x, p[key])
         elif name == "Normalize":
             x = normalize(x, t.mean, t.std, t.layout, t.dtype, t.scale)
+        elif name == "Resize":
+            x = rs.resize_to(x, *p["size"], t.interpolation, t.antialias)
+        elif name == "RandomResizedCrop":
+            box = x[p["top"]:p["top"] + p["height"], p["left"]:p["left"] + p["width"]]
+            x = rs.resize_to(box, *p["size"], t.interpolation, t.antialias)
         elif name == "RandomErasing" and p["applied"]:
             stream = rr.derive_stream(IMAGE_DOMAIN, epoch, index, len(transforms) - 1)
             x = erase(x, p["i"], p["j"], p["h"], p["w"], t.value, lambda j: uniform(seed, stream, j),
@@ -398,6 +415,25 @@ def apply(transforms, img, seed, epoch=0, index=0):
 def t_layout(transforms):
     """The layout of a pipeline's Normalize (CHW without one)."""
     return next((t.layout for t in transforms if type(t).__name__ == "Normalize"), "CHW")
+
+
+def resized_crop_box(u, h, w, scale, ratio):
+    """torchvision's RandomResizedCrop box of an h x w image from the words
+    u(j) as fastreg/fr_image_geometry.h reads them: {top, left, height, width}."""
+    area, lr0, lr1 = float(h) * float(w), math.log(ratio[0]), math.log(ratio[1])
+    for a in range(10):
+        target = area * (scale[0] + u(2 * a) * (scale[1] - scale[0]))
+        aspect = math.exp(lr0 + u(2 * a + 1) * (lr1 - lr0))
+        cw, ch = round(math.sqrt(target * aspect)), round(math.sqrt(target / aspect))
+        if 0 < cw <= w and 0 < ch <= h:
+            return {"top": _index(u(20), h - ch + 1), "left": _index(u(21), w - cw + 1),
+                    "height": ch, "width": cw}
+    ch, cw = h, w
+    if w / h < ratio[0]:
+        ch = round(w / ratio[0])
+    elif w / h > ratio[1]:
+        cw = round(h * ratio[1])
+    return {"top": (h - ch) // 2, "left": (w - cw) // 2, "height": ch, "width": cw}
 
 
 def erasing_box(u, h, w, p, scale, ratio):

@@ -6,6 +6,8 @@ batch functions take and return the same forms as fastreg.text; the synonym
 table is a fastreg.text.SynonymTable (or a dict), read as Python lists.
 """
 
+import re
+
 import numpy as np
 
 from fastreg.reference.random import derive_stream, stream_key, words
@@ -37,9 +39,9 @@ class Stream:
 
 
 def count_n(count, frac, L):
-    """Per-sequence n: `count`, or max(1, round(frac * L)) when frac > 0."""
+    """Per-sequence n: `count`, or the EDA paper's max(1, int(frac * L)) when frac > 0."""
     if frac > 0:
-        return max(1, round(frac * L))
+        return max(1, int(frac * L))
     return count
 
 
@@ -60,21 +62,22 @@ def synonym_lists(table, protected):
     return out
 
 
-def delete_tokens(tokens, threshold, stream, protected):
-    """Random deletion of one sequence (a list of ints); see fastreg.text.random_deletion."""
-    free = [i for i, t in enumerate(tokens) if t not in protected]
+def delete_tokens(tokens, threshold, stream, protected, mask=-1):
+    """Random deletion of one sequence (a list of ints); see fastreg.text.random_deletion.
+    Ids are ``token & mask`` (sentences carry each token's place above its id)."""
+    free = [i for i, t in enumerate(tokens) if t & mask not in protected]
     if not free or threshold == 0:
         return list(tokens)
-    keep = [t in protected or u >= threshold for t, u in zip(tokens, stream.u32s(len(tokens)))]
+    keep = [t & mask in protected or u >= threshold for t, u in zip(tokens, stream.u32s(len(tokens)))]
     if not any(keep[i] for i in free):
         keep[free[stream.below(len(tokens), len(free))]] = True
     return [t for t, k in zip(tokens, keep) if k]
 
 
-def swap_tokens(tokens, n, stream, protected):
+def swap_tokens(tokens, n, stream, protected, mask=-1):
     """n random swaps in one sequence; see fastreg.text.random_swap."""
     tokens = list(tokens)
-    free = [i for i, t in enumerate(tokens) if t not in protected]
+    free = [i for i, t in enumerate(tokens) if t & mask not in protected]
     m = len(free)
     if m < 2:
         return tokens
@@ -88,40 +91,41 @@ def swap_tokens(tokens, n, stream, protected):
     return tokens
 
 
-def insert_tokens(tokens, n, stream, synonyms, protected):
+def insert_tokens(tokens, n, stream, synonyms, protected, mask=-1):
     """n random insertions into one sequence; see fastreg.text.random_insertion."""
     tokens = list(tokens)
-    sources = [t for t in tokens if t not in protected and t in synonyms]
+    sources = [t & mask for t in tokens if t & mask not in protected and t & mask in synonyms]
     if not sources:
         return tokens
     for i in range(n):
         cands = synonyms[sources[stream.below(3 * i, len(sources))]]
         new = cands[stream.below(3 * i + 1, len(cands))]
         gaps = [q for q in range(len(tokens) + 1)
-                if (q > 0 and tokens[q - 1] not in protected)
-                or (q < len(tokens) and tokens[q] not in protected)]
+                if (q > 0 and tokens[q - 1] & mask not in protected)
+                or (q < len(tokens) and tokens[q] & mask not in protected)]
         tokens.insert(gaps[stream.below(3 * i + 2, len(gaps))], new)
         if new in synonyms:
             sources.append(new)
     return tokens
 
 
-def replace_tokens(tokens, n, stream, synonyms, protected):
+def replace_tokens(tokens, n, stream, synonyms, protected, mask=-1):
     """Synonym replacement of up to n tokens of one sequence; see fastreg.text.synonym_replacement."""
     tokens = list(tokens)
-    places = [i for i, t in enumerate(tokens) if t not in protected and t in synonyms]
+    places = [i for i, t in enumerate(tokens) if t & mask not in protected and t & mask in synonyms]
     m = len(places)
     for i in range(min(n, m)):
         r = i + stream.below(2 * i, m - i)
         places[i], places[r] = places[r], places[i]
-        cands = synonyms[tokens[places[i]]]
+        cands = synonyms[tokens[places[i]] & mask]
         tokens[places[i]] = cands[stream.below(2 * i + 1, len(cands))]
     return tokens
 
 
-def run_sequence(tokens, stages, synonyms, protected, seed, epoch, index):
-    """Run stages ((op, count, frac, threshold) tuples) on one list of ints."""
-    L = sum(1 for t in tokens if t not in protected)
+def run_sequence(tokens, stages, synonyms, protected, seed, epoch, index, mask=-1):
+    """Run stages ((op, count, frac, threshold) tuples) on one list of ints
+    whose ids are ``token & mask``."""
+    L = sum(1 for t in tokens if t & mask not in protected)
     if L == 0:
         return list(tokens)
     for op, count, frac, threshold in stages:
@@ -129,13 +133,13 @@ def run_sequence(tokens, stages, synonyms, protected, seed, epoch, index):
         draws = {DELETION: len(tokens) + 1, SWAP: 2 * n, INSERTION: 3 * n}.get(op, 2 * n)
         stream = Stream(seed, epoch, index, op, max(1, min(draws, 1 << 16)))
         if op == DELETION:
-            tokens = delete_tokens(tokens, threshold, stream, protected)
+            tokens = delete_tokens(tokens, threshold, stream, protected, mask)
         elif op == SWAP:
-            tokens = swap_tokens(tokens, n, stream, protected)
+            tokens = swap_tokens(tokens, n, stream, protected, mask)
         elif op == INSERTION:
-            tokens = insert_tokens(tokens, n, stream, synonyms, protected)
+            tokens = insert_tokens(tokens, n, stream, synonyms, protected, mask)
         else:
-            tokens = replace_tokens(tokens, n, stream, synonyms, protected)
+            tokens = replace_tokens(tokens, n, stream, synonyms, protected, mask)
     return tokens
 
 
@@ -205,3 +209,84 @@ def eda(batch, *, alpha_sr=0.1, alpha_ri=0.1, alpha_rs=0.1, p_rd=0.1, synonyms=N
     if p_rd > 0:
         stages.append((DELETION, 0, 0.0, threshold(p_rd)))
     return run_batch(batch, stages, synonyms, protected, seed, epoch, indices)
+
+
+# ---- sentences ------------------------------------------------------------------
+
+WORD = "[0-9A-Za-z_\u0080-\U0010ffff]"
+TOKEN = re.compile(f"{WORD}+(?:'{WORD}+)*|[^ \t\n\v\f\r]")
+SPACE = " \t\n\v\f\r"
+PLACE = 32  # a token's place in its sentence is held above bit 32 of its id
+
+
+def split_sentence(sentence):
+    """(text, is_punctuation, space_before, space_after) per token, by the
+    rule of fastreg.text: words of ASCII letters, digits, _ and non-ASCII
+    characters with inner apostrophes; any other non-space character alone."""
+    out = []
+    for m in TOKEN.finditer(sentence):
+        a, b = m.span()
+        out.append((m.group(), re.match(WORD, m.group()) is None,
+                    a == 0 or sentence[a - 1] in SPACE, b == len(sentence) or sentence[b] in SPACE))
+    return out
+
+
+def join_tokens(tokens):
+    """Tokens (as split_sentence gives, or plain words) joined by fastreg's rule:
+    one space between tokens, none where a punctuation token touched that side."""
+    out, glue = [], True
+    for text, punct, before, after in tokens:
+        if not glue and not (punct and not before):
+            out.append(" ")
+        out.append(text)
+        glue = punct and not after
+    return "".join(out)
+
+
+def lower(word):
+    return word.translate({c: c + 32 for c in range(65, 91)})
+
+
+def eda_sentences(texts, *, alpha_sr=0.1, alpha_ri=0.1, alpha_rs=0.1, p_rd=0.1, synonyms=None,
+                  stop_words=None, protected=(), seed=0, epoch=0, indices=None):
+    """fastreg.text.EDA on a list of str, in plain Python: split, look words
+    up (ASCII lowercase) in `synonyms` (a SynonymTable with words, by default
+    the shipped English one) without the stop and protected words, run the
+    pipeline on ids that carry each token's place, and join."""
+    from fastreg.text import STOP_WORDS, english_synonyms
+
+    table = english_synonyms() if synonyms is None else synonyms
+    stop = {lower(w) for w in (STOP_WORDS if stop_words is None else stop_words)}
+    keep = {lower(w) for w in protected if isinstance(w, str)}
+    number = {w: i for i, w in enumerate(table.words)}
+    for w in sorted(keep - set(number)):
+        number[w] = len(number)
+    oov, punct = len(number), len(number) + 1
+    lists = {}
+    for w, i in number.items():
+        if w not in stop and i < len(table.words):
+            cands = [number[c] for c in table.synonyms_of(w) if c not in stop and c not in keep]
+            if cands:
+                lists[i] = cands
+    prot = {number[w] for w in keep} | {punct}
+    stages = []
+    if alpha_sr > 0:
+        stages.append((REPLACEMENT, 0, alpha_sr, 0))
+    if alpha_ri > 0:
+        stages.append((INSERTION, 0, alpha_ri, 0))
+    if alpha_rs > 0:
+        stages.append((SWAP, 0, alpha_rs, 0))
+    if p_rd > 0:
+        stages.append((DELETION, 0, 0.0, threshold(p_rd)))
+    if indices is None:
+        indices = range(len(texts))
+    words = list(number)
+    out = []
+    for sentence, index in zip(texts, indices):
+        tokens = split_sentence(sentence)
+        ids = [(punct if p else number.get(lower(t), oov) if len(t.encode("utf-8", "surrogatepass")) <= 64
+                else oov) | (k + 1) << PLACE for k, (t, p, _, _) in enumerate(tokens)]
+        ids = run_sequence(ids, stages, lists, prot, seed, epoch, int(index), mask=(1 << PLACE) - 1)
+        out.append(join_tokens(tokens[(t >> PLACE) - 1] if t >> PLACE else (words[t], False, True, True)
+                               for t in ids))
+    return out

@@ -5,7 +5,8 @@ batch path that runs many images on all threads without the GIL.
 The transforms are grouped by family as torchvision's are, each family one
 module with its contract in its docstring: geometry (``_geometry``:
 :class:`RandomHorizontalFlip`, :class:`RandomVerticalFlip`,
-:class:`RandomCrop`, :class:`CenterCrop`, :class:`RandomRotation`), colour
+:class:`RandomCrop`, :class:`CenterCrop`, :class:`RandomRotation`,
+:class:`Resize`, :class:`RandomResizedCrop`), colour
 (``_color``: :class:`ColorJitter`, :class:`RandomGrayscale`), the output
 stage (``_misc``: :class:`Normalize`), erasing and mixing (``_augment``:
 :class:`RandomErasing`; fastreg.mixing: :class:`MixUp`, :class:`CutMix`)
@@ -25,8 +26,10 @@ from fastreg.transforms._geometry import (
     CenterCrop,
     RandomCrop,
     RandomHorizontalFlip,
+    RandomResizedCrop,
     RandomRotation,
     RandomVerticalFlip,
+    Resize,
 )
 from fastreg.transforms._misc import Normalize
 from fastreg.transforms._transform import Transform
@@ -42,8 +45,10 @@ __all__ = [
     "RandomErasing",
     "RandomGrayscale",
     "RandomHorizontalFlip",
+    "RandomResizedCrop",
     "RandomRotation",
     "RandomVerticalFlip",
+    "Resize",
     "Transform",
 ]
 

@@ -7,24 +7,13 @@ as the ``i``, ``j``, ``h``, ``w`` of :func:`fastreg.functional.erase` and
 its value ``v`` (None when nothing is erased).
 """
 
-import math
 import numbers
 
 import numpy as np
 
-from fastreg._validate import check_probability, check_real
+from fastreg._validate import check_probability
 from fastreg.functional import _args
 from fastreg.transforms._transform import Transform, check_seed
-
-
-def _range(name, value, low, high):
-    """A (min, max) pair with low <= min <= max <= high, finite."""
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
-        raise TypeError(f"{name} must be a (min, max) pair, got {value!r}")
-    lo, hi = (check_real(f"{name}[{k}]", v) for k, v in enumerate(value))
-    if not (low <= lo <= hi <= high) or math.isinf(hi):
-        raise ValueError(f"{name} must satisfy {low} <= min <= max <= {high}, finite, got {(lo, hi)}")
-    return (lo, hi)
 
 
 class RandomErasing(Transform):
@@ -83,10 +72,8 @@ class RandomErasing(Transform):
     def __init__(self, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0, inplace=False,
                  *, seed=0):
         self.p = check_probability("p", p)
-        self.scale = _range("scale", scale, 0.0, 1.0)
-        self.ratio = _range("ratio", ratio, 0.0, math.inf)
-        if self.ratio[0] <= 0:
-            raise ValueError(f"ratio must be positive, got {self.ratio}")
+        self.scale = _args.check_range("scale", scale, 0.0, 1.0)
+        self.ratio = _args.check_ratio(ratio)
         if isinstance(value, str):
             if value != "random":
                 raise ValueError(f"value must be a number, a sequence of numbers or 'random', got {value!r}")
@@ -97,13 +84,13 @@ class RandomErasing(Transform):
         self.inplace = _args.check_bool("inplace", inplace)
         self.seed = check_seed(seed)
 
-    def spec_fields(self):
+    def _spec_fields(self):
         values = self._values or (0.0,)
         return {"p": self.p, "scale": self.scale, "ratio": self.ratio,
                 "value": np.resize(values, 4) if len(values) == 1 else values + (0.0,) * (4 - len(values)),
                 "random": self._values is None}
 
-    def check_uint8(self):
+    def _check_uint8(self):
         """ValueError unless the values can be written to a uint8 output."""
         if self._values is None:
             raise ValueError("RandomErasing(value='random') erases with normal values: it needs a "
@@ -111,13 +98,13 @@ class RandomErasing(Transform):
         if not all(0 <= v <= 255 for v in self._values):
             raise ValueError(f"value of RandomErasing must be in [0, 255] on a uint8 pipeline, got {self.value}")
 
-    def check_channels(self, c, name):
+    def _check_channels(self, c, name):
         if self._values is not None and len(self._values) not in (1, c):
             raise ValueError(f"value of RandomErasing has {len(self._values)} values (one per "
                              f"channel) but {name} has {c} channels")
 
-    def describe(self, record, shape_known):
-        params = super().describe(record, shape_known)
+    def _describe(self, record, shape_known):
+        params = super()._describe(record, shape_known)
         params["v"] = self.value if params["applied"] else None
         return params
 

@@ -17,8 +17,7 @@ JITTER_NAMES = ("brightness", "contrast", "saturation", "hue")
 
 
 class ColorJitter(Transform):
-    """Random brightness, contrast, saturation and hue, applied in a random
-    order, as torchvision.transforms.v2.ColorJitter.
+    """Random brightness, contrast, saturation and hue, applied in a random order.
 
     Parameters
     ----------
@@ -26,34 +25,38 @@ class ColorJitter(Transform):
         x gives factors uniform in [max(0, 1 - x), 1 + x]; a pair (min, max),
         0 <= min <= max, is taken as is.
     hue : float or (float, float), default 0
-        x in [0, 0.5] gives shifts uniform in [-x, x]; a pair within
+        x in [0, 0.5] gives shifts uniform in [-x, x] turns; a pair within
         [-0.5, 0.5].
     seed : int, default 0
-        Seed when the transform is used alone (a Compose uses its own).
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
 
     Raises
     ------
-    TypeError, ValueError
-        For an argument of the wrong type, NaN, or out of range.
+    TypeError
+        If an argument is neither a number nor a (min, max) pair.
+    ValueError
+        If a value is negative, or a range leaves its bounds.
 
     See Also
     --------
-    fastreg.functional.adjust_brightness, fastreg.functional.adjust_contrast,
+    fastreg.functional.adjust_brightness, fastreg.functional.adjust_contrast
     fastreg.functional.adjust_saturation, fastreg.functional.adjust_hue
 
     Notes
     -----
-    Each colour step follows :mod:`fastreg.functional` (torchvision v2 on
-    uint8); images need 1 or 3 channels.
+    As torchvision.transforms.v2.ColorJitter: the factors are drawn from
+    their ranges and the four steps applied in a random order, each as
+    :mod:`fastreg.functional` does it (torchvision v2 on uint8 tensors).
+    Needs 1- or 3-channel images.
 
     Examples
     --------
     >>> import numpy as np
-    >>> jitter = ColorJitter(0.4, 0.4, 0.4, 0.1)
-    >>> jitter(np.zeros((4, 4, 3), np.uint8), index=1).shape
-    (4, 4, 3)
-    >>> sorted(jitter.params(1)["order"])
-    ['brightness', 'contrast', 'hue', 'saturation']
+    >>> from fastreg.transforms import ColorJitter
+    >>> jitter = ColorJitter(0.4, 0.4, 0.4, 0.1, seed=3)
+    >>> sorted(jitter.params(0))
+    ['applied', 'brightness', 'contrast', 'hue', 'op', 'order', 'saturation']
     """
 
     op = "ColorJitter"
@@ -66,7 +69,7 @@ class ColorJitter(Transform):
         self.hue = check_jitter_range("hue", hue, 0.0, -0.5, 0.5, False)
         self.seed = check_seed(seed)
 
-    def spec_fields(self):
+    def _spec_fields(self):
         fields, enabled = {}, 0
         for i, name in enumerate(JITTER_NAMES):
             rng = getattr(self, name)
@@ -74,8 +77,8 @@ class ColorJitter(Transform):
             enabled |= (rng is not None) << i
         return dict(fields, enabled=enabled)
 
-    def describe(self, record, shape_known):
-        params = super().describe(record, shape_known)
+    def _describe(self, record, shape_known):
+        params = super()._describe(record, shape_known)
         params["order"] = [JITTER_NAMES[k] for k in params["order"] if k >= 0]
         return params
 
@@ -84,31 +87,30 @@ class ColorJitter(Transform):
 
 
 class RandomGrayscale(Transform):
-    """Convert to grayscale with probability `p`, keeping the channel count,
-    as torchvision.transforms.v2.RandomGrayscale; 1-channel images are
-    unchanged.
+    """Convert to grayscale with probability `p`, keeping the channel count.
+
+    As torchvision.transforms.v2.RandomGrayscale: a 3-channel image becomes
+    three equal channels of :func:`fastreg.functional.rgb_to_grayscale`;
+    1-channel images are unchanged.
 
     Parameters
     ----------
     p : float, default 0.1
-        In [0, 1].
+        Probability of the conversion, in [0, 1].
     seed : int, default 0
-        Seed when the transform is used alone (a Compose uses its own).
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
 
     Raises
     ------
+    TypeError
+        If `p` is not a real number or `seed` not an integer.
     ValueError
-        If `p` is NaN or outside [0, 1].
+        If `p` is outside [0, 1] or `seed` outside [0, 2**64).
 
     See Also
     --------
-    fastreg.functional.rgb_to_grayscale
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> RandomGrayscale(1.0)(np.array([[[255, 0, 0]]], np.uint8)).ravel()
-    array([76, 76, 76], dtype=uint8)
+    ColorJitter, Compose
     """
 
     op = "RandomGrayscale"
@@ -118,7 +120,7 @@ class RandomGrayscale(Transform):
         self.p = check_probability("p", p)
         self.seed = check_seed(seed)
 
-    def spec_fields(self):
+    def _spec_fields(self):
         return {"p": self.p}
 
     def _args(self):

@@ -52,20 +52,39 @@ class Compose(Transform):
     Parameters
     ----------
     transforms : sequence of Transform
+        The steps, in order; a :class:`Normalize` comes last but for a
+        :class:`RandomErasing` of its output, which is always last.
     seed : int, default 0
-        In [0, 2**64).
+        In [0, 2**64): every draw of the pipeline derives from it.
+
+    Raises
+    ------
+    TypeError
+        If `transforms` holds anything but fastreg transforms.
+    ValueError
+        If a Normalize or a RandomErasing is out of place, or a
+        RandomErasing's value cannot be written to a uint8 output.
+
+    See Also
+    --------
+    fastreg.functional : The same steps with explicit parameters.
+
+    Notes
+    -----
+    torchvision.transforms.v2.Compose's role; each step has its
+    torchvision.transforms.v2 namesake's semantics on uint8 images.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from fastreg.transforms import ColorJitter, RandomCrop, RandomHorizontalFlip
-    >>> imgs = np.random.default_rng(0).integers(0, 256, (4, 256, 256, 3), dtype=np.uint8)
+    >>> from fastreg.transforms import ColorJitter, Compose, RandomCrop, RandomHorizontalFlip
+    >>> img = np.zeros((256, 256, 3), np.uint8)
+    >>> imgs = np.zeros((4, 256, 256, 3), np.uint8)
+    >>> ids = [10, 11, 12, 13]
     >>> aug = Compose([RandomCrop(224), RandomHorizontalFlip(),
     ...                ColorJitter(0.4, 0.4, 0.4, 0.1)], seed=1)
-    >>> y = aug(imgs[2], index=2, epoch=2)
-    >>> ys = aug.batch(imgs, epoch=2)
-    >>> bool((ys[2] == y).all())
-    True
+    >>> y = aug(img, index=7, epoch=2)
+    >>> ys = aug.batch(imgs, indices=ids, epoch=2)   # ys[i] == aug(imgs[i], index=ids[i], epoch=2)
     """
 
     def __init__(self, transforms, *, seed=0):
@@ -86,9 +105,9 @@ class Compose(Transform):
                              "RandomErasing of its output), and only once")
         self._norm = self.transforms[last] if norms else None
         if erasing and self._norm is None:
-            self.transforms[-1].check_uint8()
+            self.transforms[-1]._check_uint8()
         self._dtype = self._norm.dtype if norms else np.dtype(np.uint8)
-        self._spec = np.concatenate([t.spec() for t in self.transforms] + [np.zeros(0)])
+        self._spec = np.concatenate([t._encode() for t in self.transforms] + [np.zeros(0)])
         self._channels = (1, 3) if any(t.colour for t in self.transforms) else (1, 2, 3, 4)
         # (h, w, c, ndim) -> output shape, for inputs already checked (also read
         # by run_image's fast path)
@@ -122,6 +141,7 @@ class Compose(Transform):
         Returns
         -------
         (int, int)
+            Output height and width in pixels.
 
         Raises
         ------
@@ -142,7 +162,7 @@ class Compose(Transform):
                                      check_uint64("index", 0 if index is None else index), h, w)
         for t, r, (hk, wk) in zip(self.transforms, records, sizes.tolist()):
             try:
-                t.check_size(hk, wk, decode(t.op, r))
+                t._check_size(hk, wk, decode(t.op, r))
             except ValueError as e:
                 if name is None:
                     raise
@@ -156,7 +176,7 @@ class Compose(Transform):
             return shape
         h, w, c = hwc.shape
         for t in self.transforms:
-            t.check_channels(c, name)
+            t._check_channels(c, name)
         size = self._draw(h, w, int(index), epoch, name)[1]
         if self._norm is not None:
             shape = normalized_shape(size[0], size[1], c, ndim, self._norm.layout)
@@ -175,15 +195,32 @@ class Compose(Transform):
             uint8, (H, W) or (H, W, C), any strides; C in 1..4, or 1 or 3
             when the pipeline has colour ops.
         index : int, default 0
-            The image's id (e.g. its dataset index), in [0, 2**64).
+            The image's id (e.g. its dataset index), in [0, 2**64): the
+            draws are a pure function of (seed, epoch, index), the same in
+            every worker.
         epoch : int, default 0
-        out : numpy.ndarray, optional
+            In [0, 2**64).
+        out : numpy.ndarray or torch.Tensor, optional
             Array of the output shape, not overlapping `img`: uint8, or the
             dtype and layout of a final :class:`Normalize`.
 
         Returns
         -------
-        numpy.ndarray
+        numpy.ndarray or torch.Tensor
+            `out`, or a new array: uint8 of the output size, or the final
+            Normalize's dtype and layout; a tensor when `img` is one.
+
+        Raises
+        ------
+        TypeError
+            If `img` is not a uint8 array or CPU tensor (a PIL image needs
+            ``np.asarray``), `out` has another dtype, or `index` or `epoch`
+            is not an integer.
+        ValueError
+            If `img` has another layout or channel count (a CHW tensor needs
+            ``img.permute(1, 2, 0)``) or is too small for a step, `out` has
+            another shape or overlaps `img`, or `index` or `epoch` is
+            outside [0, 2**64).
         """
         # The common case (a NumPy image of a size seen before, plain ints, out
         # of the right form) is checked and run in C; anything else, tensors
@@ -240,8 +277,13 @@ class Compose(Transform):
             uint8 NHWC (or NHW) array of any strides, or a list of images,
             possibly of different sizes.
         indices : sequence of int, optional
-            One id per image (default 0, 1, ..., N - 1).
+            One id per image (e.g. dataset indices), each in [0, 2**64).
+            Default: the positions 0, 1, ..., N - 1, so a batch holding the
+            whole dataset needs only a new `epoch` each epoch; pass the
+            dataset indices of a mini-batch, else its draws repeat those of
+            every other mini-batch of the same epoch.
         epoch : int, default 0
+            In [0, 2**64).
         out : numpy.ndarray or list of numpy.ndarray, optional
             An array (N, h, w[, C]) when every output has the same shape, or
             a list of per-image arrays; none may overlap the inputs.  After
@@ -251,7 +293,16 @@ class Compose(Transform):
         Returns
         -------
         numpy.ndarray or list of numpy.ndarray
-            `out`, or a new array.
+            `out`, or a new array (tensors when the inputs are tensors).
+
+        Raises
+        ------
+        TypeError
+            As :meth:`__call__`, for any image or output.
+        ValueError
+            As :meth:`__call__`, or if `indices` or a list `out` does not
+            have one entry per image, or the outputs differ in size and `out`
+            is not a list.
         """
         limit_in_loader_worker()
         if isinstance(images, np.ndarray):
@@ -336,7 +387,10 @@ class Compose(Transform):
 
         Parameters
         ----------
-        index, epoch : int
+        index : int
+            The image's id, in [0, 2**64).
+        epoch : int, default 0
+            In [0, 2**64).
         shape : tuple, optional
             The input image's shape; crop offsets depend on it and are None
             without it.
@@ -345,8 +399,11 @@ class Compose(Transform):
         -------
         list of dict
             One dict per op, in pipeline order: ``op`` (its name), ``applied``
-            (whether it fired), and its parameters (crop ``top``, ``left``,
-            ``padding``; jitter factors and ``order``; rotation ``angle``).
+            (whether it fired), and its parameters, named as the functional
+            op's arguments: crop and resized-crop boxes ``top``, ``left``,
+            ``height``, ``width`` (and ``padding``), output ``size``, the
+            erased box ``i``, ``j``, ``h``, ``w`` and value ``v``; jitter
+            factors and ``order``; rotation ``angle``.
         """
         index = check_uint64("index", index)
         epoch = check_uint64("epoch", epoch)
@@ -357,7 +414,7 @@ class Compose(Transform):
             records = self._draw(int(shape[0]), int(shape[1]), index, epoch, "shape")[0]
         else:
             records, _ = _image.draw(self._spec, self.seed, epoch, index, 1 << 20, 1 << 20)
-        return [dict(op=type(t).__name__, **t.describe(r, known))
+        return [dict(op=type(t).__name__, **t._describe(r, known))
                 for t, r in zip(self.transforms, records)]
 
     def _args(self):

@@ -6,8 +6,12 @@ the words of the stream each one reads; ``params(index, shape=...)``
 returns the arguments of the functional op for that image:
 ``RandomCrop`` the ``padding`` of :func:`fastreg.functional.pad` and the
 ``top``, ``left``, ``height``, ``width`` of :func:`fastreg.functional.crop`;
-``RandomRotation`` the ``angle`` of :func:`fastreg.functional.rotate` (and
-the output ``height``, ``width``).
+``RandomRotation`` the ``angle`` of :func:`fastreg.functional.rotate`;
+``Resize`` the output ``size`` of :func:`fastreg.functional.resize`;
+``RandomResizedCrop`` the ``top``, ``left``, ``height``, ``width`` and
+``size`` of :func:`fastreg.functional.resized_crop`.  Resampling reads the
+box of the source in place and feeds the colour steps and a final
+Normalize (fastreg/fr_image.h).
 """
 
 import math
@@ -24,7 +28,7 @@ class _Flip(Transform):
         self.p = check_probability("p", p)
         self.seed = check_seed(seed)
 
-    def spec_fields(self):
+    def _spec_fields(self):
         return {"p": self.p}
 
     def _args(self):
@@ -32,70 +36,74 @@ class _Flip(Transform):
 
 
 class RandomHorizontalFlip(_Flip):
-    """Flip left-right with probability `p`, as
-    torchvision.transforms.v2.RandomHorizontalFlip.
+    """Flip left-right with probability `p`.
+
+    As torchvision.transforms.v2.RandomHorizontalFlip; the flip is
+    :func:`fastreg.functional.hflip`.
 
     Parameters
     ----------
     p : float, default 0.5
-        In [0, 1].
+        Probability of the flip, in [0, 1].
     seed : int, default 0
-        Seed when the transform is used alone (a Compose uses its own).
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
 
     Raises
     ------
+    TypeError
+        If `p` is not a real number or `seed` not an integer.
     ValueError
-        If `p` is NaN or outside [0, 1].
+        If `p` is outside [0, 1] or `seed` outside [0, 2**64).
 
     See Also
     --------
-    fastreg.functional.hflip, Compose
+    RandomVerticalFlip, Compose
 
     Examples
     --------
     >>> import numpy as np
-    >>> RandomHorizontalFlip(1.0)(np.array([[1, 2]], np.uint8))
-    array([[2, 1]], dtype=uint8)
+    >>> from fastreg.transforms import RandomHorizontalFlip
+    >>> img = np.arange(6, dtype=np.uint8).reshape(2, 3)
+    >>> RandomHorizontalFlip(p=1.0)(img)
+    array([[2, 1, 0],
+           [5, 4, 3]], dtype=uint8)
     """
 
     op = "RandomHorizontalFlip"
 
 
 class RandomVerticalFlip(_Flip):
-    """Flip upside down with probability `p`, as
-    torchvision.transforms.v2.RandomVerticalFlip.
+    """Flip upside down with probability `p`.
+
+    As torchvision.transforms.v2.RandomVerticalFlip; the flip is
+    :func:`fastreg.functional.vflip`.
 
     Parameters
     ----------
     p : float, default 0.5
-        In [0, 1].
+        Probability of the flip, in [0, 1].
     seed : int, default 0
-        Seed when the transform is used alone (a Compose uses its own).
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
 
     Raises
     ------
+    TypeError
+        If `p` is not a real number or `seed` not an integer.
     ValueError
-        If `p` is NaN or outside [0, 1].
+        If `p` is outside [0, 1] or `seed` outside [0, 2**64).
 
     See Also
     --------
-    fastreg.functional.vflip, Compose
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> RandomVerticalFlip(1.0)(np.array([[1], [2]], np.uint8)).ravel()
-    array([2, 1], dtype=uint8)
+    RandomHorizontalFlip, Compose
     """
 
     op = "RandomVerticalFlip"
 
 
 class RandomCrop(Transform):
-    """Crop a random window of `size`, optionally after padding, as
-    torchvision.transforms.v2.RandomCrop.
-
-    The offsets are uniform over all valid positions of the padded image.
+    """Crop a random window of `size`, optionally after padding.
 
     Parameters
     ----------
@@ -110,24 +118,35 @@ class RandomCrop(Transform):
     fill : int or sequence of int, default 0
         Constant padding value(s), in [0, 255].
     padding_mode : {"constant", "edge", "reflect", "symmetric"}
+        How to pad, as :func:`fastreg.functional.pad`.
     seed : int, default 0
-        Seed when the transform is used alone (a Compose uses its own).
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
 
     Raises
     ------
-    TypeError, ValueError
-        For an argument of the wrong type or value; at call time,
-        ValueError naming the image when `size` does not fit.
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If a size is not positive, a padding negative, a fill outside
+        [0, 255] or the mode unknown; when run, if the (padded) image is
+        smaller than `size`.
 
     See Also
     --------
     fastreg.functional.crop, fastreg.functional.pad, CenterCrop
 
+    Notes
+    -----
+    As torchvision.transforms.v2.RandomCrop: the offsets are uniform over all
+    valid positions of the padded image.
+
     Examples
     --------
     >>> import numpy as np
-    >>> RandomCrop(2, padding=1)(np.zeros((4, 4, 3), np.uint8), index=3).shape
-    (2, 2, 3)
+    >>> from fastreg.transforms import RandomCrop
+    >>> RandomCrop(24, padding=4, padding_mode="reflect")(np.zeros((32, 32, 3), np.uint8)).shape
+    (24, 24, 3)
     """
 
     op = "RandomCrop"
@@ -143,13 +162,13 @@ class RandomCrop(Transform):
         self.padding_mode = _args.check_padding_mode(padding_mode)
         self.seed = check_seed(seed)
 
-    def spec_fields(self):
+    def _spec_fields(self):
         return {"size": self.size, "padding": self.padding or (0, 0, 0, 0),
                 "pad_if_needed": self.pad_if_needed,
                 "padding_mode": _args.PADDING_MODES[self.padding_mode],
                 "fill": _args.fill_bytes(self._fill)}
 
-    def check_size(self, h, w, params):
+    def _check_size(self, h, w, params):
         left, top, right, bottom = params["padding"]
         ph, pw = h + top + bottom, w + left + right
         if ph < self.size[0] or pw < self.size[1]:
@@ -163,32 +182,36 @@ class RandomCrop(Transform):
 
 
 class CenterCrop(Transform):
-    """Crop the centred window of `size`, as torchvision.transforms.v2.CenterCrop:
-    a side smaller than the window is padded with zeros first, as
-    :func:`fastreg.functional.center_crop`.
+    """Crop the centred window of `size`, zero-padding a smaller image.
+
+    As torchvision.transforms.v2.CenterCrop; the window and its padding are
+    :func:`fastreg.functional.center_crop`'s, and ``params`` reports them
+    (``top``, ``left``, ``height``, ``width``, ``padding``).
 
     Parameters
     ----------
     size : int or (int, int)
-        Output (height, width), > 0.
+        Output (height, width) in pixels, > 0; one int for a square.
 
     Raises
     ------
-    TypeError, ValueError
-        For a `size` of the wrong type or value.
+    TypeError
+        If `size` is not integers.
+    ValueError
+        If `size` is not positive.
 
     See Also
     --------
-    fastreg.functional.center_crop : The same window of one image.
-    RandomCrop : A window at random offsets.
+    RandomCrop, fastreg.functional.center_crop
 
     Examples
     --------
     >>> import numpy as np
+    >>> from fastreg.transforms import CenterCrop
     >>> CenterCrop(2)(np.zeros((4, 6), np.uint8)).shape
     (2, 2)
-    >>> CenterCrop(2).params(0, shape=(1, 3))
-    {'op': 'CenterCrop', 'applied': True, 'top': 0, 'left': 0, 'height': 2, 'width': 2, 'padding': (0, 0, 0, 1)}
+    >>> CenterCrop(2).params(0, shape=(1, 3))["padding"]
+    (0, 0, 0, 1)
     """
 
     op = "CenterCrop"
@@ -197,7 +220,7 @@ class CenterCrop(Transform):
     def __init__(self, size):
         self.size = check_size_pair("size", size)
 
-    def spec_fields(self):
+    def _spec_fields(self):
         return {"size": self.size}
 
     def _args(self):
@@ -206,10 +229,6 @@ class CenterCrop(Transform):
 
 class RandomRotation(Transform):
     """Rotate by a random angle, as torchvision.transforms.v2.RandomRotation.
-
-    The image is rotated exactly as :func:`fastreg.functional.rotate` with
-    the drawn angle (``params(index)["angle"]``), including its exact
-    quarter turns.
 
     Parameters
     ----------
@@ -227,25 +246,33 @@ class RandomRotation(Transform):
         one per channel (then the image must have that many channels); None
         as in :func:`fastreg.functional.rotate`.
     seed : int, default 0
-        Seed when the transform is used alone (a Compose uses its own).
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
 
     Raises
     ------
-    TypeError, ValueError
-        For an argument of the wrong type or value; at call time,
-        ValueError when `fill` does not suit the image's channels.
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If `degrees` is negative, infinite or a reversed pair,
+        `interpolation` unknown, or a fill outside [0, 255].
 
     See Also
     --------
-    fastreg.functional.rotate
+    fastreg.functional.rotate : The rotation with a given angle.
+
+    Notes
+    -----
+    As torchvision.transforms.v2.RandomRotation on uint8 tensors.  The image
+    is rotated exactly as :func:`fastreg.functional.rotate` with the drawn
+    angle (``params(index)["angle"]``), including its exact quarter turns.
 
     Examples
     --------
-    >>> from fastreg import samples
-    >>> from fastreg.transforms import ColorJitter, Compose
+    >>> import numpy as np
+    >>> from fastreg.transforms import ColorJitter, Compose, RandomRotation
     >>> aug = Compose([RandomRotation(30, "bilinear"), ColorJitter(0.4)], seed=1)
-    >>> aug(samples.load("astronaut"), index=7).shape
-    (256, 256, 3)
+    >>> y = aug(np.zeros((32, 32, 3), np.uint8), index=7)
     >>> angle = aug.params(7)[0]["angle"]
     """
 
@@ -262,27 +289,172 @@ class RandomRotation(Transform):
         self.seed = check_seed(seed)
         self.size_varies = self.expand
 
-    def spec_fields(self):
+    def _spec_fields(self):
         nan = math.nan
         fill = [nan] * 4 if self._fill is None else self._fill * (4 if len(self._fill) == 1 else 1)
         return {"degrees": self.degrees, "interpolation": self.interpolation == "bilinear",
                 "expand": self.expand, "center": self.center or (nan, nan),
                 "fill": fill + [0.0] * (4 - len(fill))}
 
-    def check_size(self, h, w, params):
+    def _check_size(self, h, w, params):
         if h and w and not (params["height"] and params["width"]):
             raise ValueError(f"the rotated canvas of a {h}x{w} image about center "
                              f"{self.center} has no finite size")
 
-    def check_channels(self, c, name):
+    def _check_channels(self, c, name):
         if self._fill is not None and len(self._fill) > 1 and len(self._fill) != c:
             raise ValueError(f"fill of RandomRotation has {len(self._fill)} values (one per "
                              f"channel) but {name} has {c} channels")
 
-    def describe(self, record, shape_known):
-        params = super().describe(record, shape_known)
+    def _describe(self, record, shape_known):
+        params = super()._describe(record, shape_known)
         return {"applied": params["applied"], "angle": params["angle"]}
 
     def _args(self):
         return {"degrees": self.degrees, "interpolation": self.interpolation,
                 "expand": self.expand, "center": self.center, "fill": self.fill}
+
+
+def _resample_fields(interpolation, antialias):
+    return {"interpolation": _args.RESAMPLE_INTERPOLATIONS[interpolation], "antialias": antialias}
+
+
+def _check_not_empty(h, w):
+    if h == 0 or w == 0:
+        raise ValueError(f"resampling needs a non-empty image, got {h}x{w}")
+
+
+class Resize(Transform):
+    """Resize, as torchvision.transforms.v2.Resize.
+
+    The resampling is :func:`fastreg.functional.resize`'s, bit for bit
+    with torchvision on uint8 tensors (see its notes).
+
+    Parameters
+    ----------
+    size : int, (int, int) or None
+        An int (or ``[int]``) sets the shorter side, keeping the aspect with
+        torchvision's rounding; (height, width) sets both; None (with
+        `max_size`) scales the longer side to `max_size`.  Positive.
+    interpolation : {"bilinear", "nearest", "nearest-exact", "bicubic"}
+        Or the torchvision InterpolationMode of that name.
+    max_size : int, optional
+        Bound of the longer side when `size` is an int or None; above `size`.
+    antialias : bool or None, default True
+        Widen bilinear and bicubic filters when downsampling (None: False).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an argument of the wrong type or value; at call time,
+        ValueError for an empty image or an empty output.
+
+    See Also
+    --------
+    fastreg.functional.resize : The same resampling of one image.
+    RandomResizedCrop : A random box, resampled.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import CenterCrop, Compose
+    >>> evaluation = Compose([Resize(256), CenterCrop(224)])
+    >>> evaluation(np.zeros((300, 451, 3), np.uint8)).shape
+    (224, 224, 3)
+    >>> evaluation.params(0, shape=(300, 451, 3))[0]["size"]
+    (256, 384)
+    """
+
+    op = "Resize"
+    shape_fields = ("size",)
+
+    def __init__(self, size, interpolation="bilinear", max_size=None, antialias=True):
+        self._size, self.max_size = _args.check_resize_size(size, max_size)
+        self.size = size if size is None or isinstance(size, numbers.Integral) else tuple(size)
+        self.interpolation = _args.check_resample_interpolation(interpolation)
+        self.antialias = _args.check_antialias(antialias)
+
+    def _spec_fields(self):
+        size = (self._size + (0, 0))[:2]
+        return dict(size=size, max_size=self.max_size or 0,
+                    **_resample_fields(self.interpolation, self.antialias))
+
+    def _check_size(self, h, w, params):
+        _check_not_empty(h, w)
+        if not (params["size"][0] and params["size"][1]):
+            raise ValueError(f"size {self.size} gives an empty output for a {h}x{w} image")
+
+    def _args(self):
+        return {"size": self.size, "interpolation": self.interpolation, "max_size": self.max_size,
+                "antialias": self.antialias}
+
+
+class RandomResizedCrop(Transform):
+    """Crop a random box and resize it, as
+    torchvision.transforms.v2.RandomResizedCrop.
+
+    torchvision's sampling exactly: up to 10 boxes of an area share
+    uniform in `scale` and an aspect log-uniform in `ratio`, rounded as
+    Python's round, the first that fits taken at uniform offsets; else the
+    central box of the nearest aspect within `ratio`.  The draws come from
+    the image's stream (fastreg/fr_image_geometry.h lists the words); the
+    box is resampled as :func:`fastreg.functional.resized_crop`.
+
+    Parameters
+    ----------
+    size : int or (int, int)
+        Output (height, width); an int gives a square.  Positive.
+    scale : (float, float), default (0.08, 1.0)
+        Range of the box's share of the image area, 0 <= min <= max.
+    ratio : (float, float), default (3/4, 4/3)
+        Range of the box's aspect ratio (width / height), 0 < min <= max.
+    interpolation : {"bilinear", "nearest", "nearest-exact", "bicubic"}
+        Or the torchvision InterpolationMode of that name.
+    antialias : bool or None, default True
+        Widen bilinear and bicubic filters when downsampling (None: False).
+    seed : int, default 0
+        Seed when the transform is used alone (a Compose uses its own).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an argument of the wrong type, NaN or out of range; at call
+        time, ValueError for an empty image.
+
+    See Also
+    --------
+    fastreg.functional.resized_crop : The same resampling of a given box.
+    Resize : Resize the whole image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rrc = RandomResizedCrop(224, seed=1)
+    >>> rrc(np.zeros((300, 451, 3), np.uint8), index=5).shape
+    (224, 224, 3)
+    >>> sorted(rrc.params(5, shape=(300, 451, 3)))
+    ['applied', 'height', 'left', 'op', 'size', 'top', 'width']
+    """
+
+    op = "RandomResizedCrop"
+    shape_fields = ("top", "left", "height", "width")
+
+    def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0), interpolation="bilinear",
+                 antialias=True, *, seed=0):
+        self.size = check_size_pair("size", size)
+        self.scale = _args.check_range("scale", scale, 0.0, math.inf)
+        self.ratio = _args.check_ratio(ratio)
+        self.interpolation = _args.check_resample_interpolation(interpolation)
+        self.antialias = _args.check_antialias(antialias)
+        self.seed = check_seed(seed)
+
+    def _spec_fields(self):
+        return dict(size=self.size, scale=self.scale, ratio=self.ratio,
+                    **_resample_fields(self.interpolation, self.antialias))
+
+    def _check_size(self, h, w, params):
+        _check_not_empty(h, w)
+
+    def _args(self):
+        return {"size": self.size, "scale": self.scale, "ratio": self.ratio,
+                "interpolation": self.interpolation, "antialias": self.antialias}

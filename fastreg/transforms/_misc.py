@@ -26,23 +26,15 @@ class Normalize(Transform):
     scale : bool, default True
         Scale 0..255 to 0..1 first.
 
-    Raises
-    ------
-    TypeError, ValueError
-        As :func:`fastreg.functional.normalize`.
-
-    See Also
-    --------
-    fastreg.functional.normalize, Compose
-
     Examples
     --------
     >>> import numpy as np
-    >>> from fastreg.transforms import Compose, RandomCrop, RandomHorizontalFlip
+    >>> from fastreg.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip
+    >>> imgs = np.zeros((4, 256, 256, 3), np.uint8)
     >>> aug = Compose([RandomCrop(224), RandomHorizontalFlip(),
     ...                Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
-    >>> aug.batch(np.zeros((2, 256, 256, 3), np.uint8)).shape
-    (2, 3, 224, 224)
+    >>> aug.batch(imgs).shape                  # float32, ready for a model
+    (4, 3, 224, 224)
     """
 
     op = "Normalize"
@@ -51,10 +43,10 @@ class Normalize(Transform):
         self.mean, self.std, self.layout, self.dtype, self.scale = check_normalization(
             mean, std, layout, dtype, scale)
 
-    def spec(self):
+    def _encode(self):
         return normalization_spec(self.mean, self.std, self.layout, self.dtype, self.scale)
 
-    def check_channels(self, c, name):
+    def _check_channels(self, c, name):
         check_normalization_channels(self.mean, self.std, c, name)
 
     def _args(self):

@@ -3,7 +3,7 @@
 A transform is data: :meth:`Transform.spec` encodes it by the fields its
 kernel declares (fastreg.functional._spec, from the fr_op_def of its family
 header), the kernel draws its parameters per image into a record with
-fields named after the functional's arguments, and :meth:`Transform.describe`
+fields named after the functional's arguments, and :meth:`Transform._describe`
 decodes that record.  So ``transform(img, index=i)`` equals the functional op
 called with ``transform.params(i, shape=img.shape)``.
 """
@@ -20,8 +20,6 @@ class Transform:
     """Base of the random transforms.
 
     A transform used alone behaves as ``Compose([transform], seed=seed)``.
-    Subclasses set ``op`` (the name of their kernel declaration) and define
-    :meth:`spec_fields`; the rest is shared.
     """
 
     op: str = ""  # the declaration's name (fastreg._image.OPS)
@@ -29,22 +27,22 @@ class Transform:
     size_varies = False  # the output size depends on the drawn parameters
     shape_fields: tuple[str, ...] = ()  # record fields that depend on the input's shape
 
-    def spec_fields(self):
+    def _spec_fields(self):
         """The op's spec fields by name (see its declaration)."""
         return {}
 
-    def spec(self):
+    def _encode(self):
         """This op's spec (float64 header and payload) for the kernels."""
-        return encode(self.op, **self.spec_fields())
+        return encode(self.op, **self._spec_fields())
 
-    def check_size(self, h, w, params):
+    def _check_size(self, h, w, params):
         """ValueError unless the op can run on an h x w input, given the
         parameters drawn for it."""
 
-    def check_channels(self, c, name):
+    def _check_channels(self, c, name):
         """ValueError unless the op can run on `c` channels of the image `name`."""
 
-    def describe(self, record, shape_known):
+    def _describe(self, record, shape_known):
         """The drawn parameters of one image as a dict, from its record."""
         params = decode(self.op, record)
         if not shape_known:
@@ -65,15 +63,72 @@ class Transform:
         return state
 
     def __call__(self, img, *, index=0, epoch=0, out=None):
-        """Transform one image: see :meth:`Compose.__call__`."""
+        """Transform one image, as ``Compose([self], seed=self.seed)`` does.
+
+        Parameters
+        ----------
+        img : numpy.ndarray or torch.Tensor
+            uint8 image, (H, W) or (H, W, C) channels last, any strides.
+        index : int, default 0
+            The image's id (e.g. its dataset index), in [0, 2**64).
+        epoch : int, default 0
+            In [0, 2**64).
+        out : numpy.ndarray or torch.Tensor, optional
+            uint8 array of the output shape, not overlapping `img`.
+
+        Returns
+        -------
+        numpy.ndarray or torch.Tensor
+            `out`, or a new uint8 array (a tensor when `img` is one).
+
+        See Also
+        --------
+        Compose.__call__ : The errors raised, in full.
+        """
         return self._compose()(img, index=index, epoch=epoch, out=out)
 
     def batch(self, images, *, indices=None, epoch=0, out=None):
-        """Transform a batch on all threads: see :meth:`Compose.batch`."""
+        """Transform a batch on all threads, as ``Compose([self], seed=self.seed)`` does.
+
+        Parameters
+        ----------
+        images : numpy.ndarray or list of numpy.ndarray
+            uint8 NHWC (or NHW) array, or a list of images.
+        indices : sequence of int, optional
+            One id per image; default the positions 0 .. N - 1.
+        epoch : int, default 0
+            In [0, 2**64).
+        out : numpy.ndarray or list of numpy.ndarray, optional
+            Output array, or one array per image.
+
+        Returns
+        -------
+        numpy.ndarray or list of numpy.ndarray
+            `out`, or a new array.
+
+        See Also
+        --------
+        Compose.batch : The details and errors.
+        """
         return self._compose().batch(images, indices=indices, epoch=epoch, out=out)
 
     def params(self, index, epoch=0, shape=None):
-        """The parameters drawn for one image: see :meth:`Compose.params`."""
+        """Give the parameters drawn for one image.
+
+        Parameters
+        ----------
+        index : int
+            The image's id, in [0, 2**64).
+        epoch : int, default 0
+            In [0, 2**64).
+        shape : tuple, optional
+            The input image's shape; crop offsets are None without it.
+
+        Returns
+        -------
+        dict
+            ``applied`` and the drawn parameters (see :meth:`Compose.params`).
+        """
         return self._compose().params(index, epoch=epoch, shape=shape)[0]
 
     def _args(self):

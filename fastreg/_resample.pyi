@@ -1,0 +1,3 @@
+import numpy as np
+
+def resample_into(src: np.ndarray, dst: np.ndarray, interp: int, antialias: bool) -> None: ...
