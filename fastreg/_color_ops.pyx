@@ -12,7 +12,7 @@ changes a bit."""
 import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport uint8_t, int64_t
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport calloc, free, malloc
 
 from fastreg._runtime cimport parallel_run, simd_level
 
@@ -39,7 +39,7 @@ cdef extern from "fr_image_filter.h" nogil:
                            int64_t y0, int64_t y1, uint8_t *dst, int level)
     void fr_blur_rows(const uint8_t *src, int64_t h, int64_t w, int64_t C, const float *weights,
                       int64_t kx, int64_t ky, const int64_t *xs, int64_t y0, int64_t y1,
-                      uint8_t *dst)
+                      uint8_t *dst, float *work, int level)
 
 INVERT = FR_LUT_INVERT
 POSTERIZE = FR_LUT_POSTERIZE
@@ -63,6 +63,7 @@ cdef struct Job:
     const int64_t *xs     # the blur's padded columns
     int64_t kx, ky
     int level
+    int failed  # a task ran out of memory
 
 
 cdef inline void _rows(Job *job, int64_t task, int64_t *y0, int64_t *y1) noexcept nogil:
@@ -95,7 +96,13 @@ cdef void _blur_task(void *ctx, int64_t task) noexcept nogil:
     cdef Job *job = <Job *>ctx
     cdef int64_t y0, y1
     _rows(job, task, &y0, &y1)
-    fr_blur_rows(job.src, job.h, job.w, job.c, job.weights, job.kx, job.ky, job.xs, y0, y1, job.dst)
+    cdef float *work = <float *>malloc(((job.w + job.kx - 1) * job.c + job.w * job.c) * sizeof(float))
+    if work == NULL:
+        job.failed = 1
+        return
+    fr_blur_rows(job.src, job.h, job.w, job.c, job.weights, job.kx, job.ky, job.xs, y0, y1, job.dst,
+                 work, job.level)
+    free(work)
 
 
 cdef int64_t _setup(Job *job, cnp.ndarray src, cnp.ndarray dst):
@@ -158,7 +165,10 @@ def blur_into(cnp.ndarray src, cnp.ndarray dst, cnp.ndarray weights, cnp.ndarray
     job.weights = <const float *>cnp.PyArray_DATA(weights)
     job.xs = <const int64_t *>cnp.PyArray_DATA(xs)
     job.ky, job.kx = weights.shape[0], weights.shape[1]
+    job.failed = 0
     if src.size == 0:
         return
     with nogil:
         parallel_run(_blur_task, &job, n_tasks)
+    if job.failed:
+        raise MemoryError("out of memory in gaussian_blur")

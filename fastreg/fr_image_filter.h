@@ -102,26 +102,65 @@ static inline int64_t fr_reflect(int64_t i, int64_t n)
     return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i);
 }
 
+/* acc[e] += wt * src[e] for e < n: one kernel tap over a row (vectorized;
+ * a product then a sum, each rounded, at every level). */
+FR_INLINE void fr_blur_tap_body(float *acc, const float *src, float wt, int64_t n)
+{
+    for (int64_t e = 0; e < n; e++)
+        acc[e] += wt * src[e];
+}
+
+static void fr_blur_tap_base(float *acc, const float *src, float wt, int64_t n)
+{
+    fr_blur_tap_body(acc, src, wt, n);
+}
+
+#if FR_X86
+FR_TARGET_AVX2 static void fr_blur_tap_avx2(float *acc, const float *src, float wt, int64_t n)
+{
+    fr_blur_tap_body(acc, src, wt, n);
+}
+
+FR_TARGET_AVX512 static void fr_blur_tap_avx512(float *acc, const float *src, float wt, int64_t n)
+{
+    fr_blur_tap_body(acc, src, wt, n);
+}
+#endif
+
 /* Output rows [y0, y1) of gaussian_blur: src and dst C-contiguous h x w x C,
  * not overlapping; weights ky x kx row-major; xs the source column of each
- * of the w + kx - 1 padded columns (fr_reflect). */
+ * of the w + kx - 1 padded columns (fr_reflect).  Each output row sums its
+ * taps one at a time over the whole row, in the documented order; `work`
+ * holds (w + kx - 1) * C + w * C floats.  */
 static void fr_blur_rows(const uint8_t *src, int64_t h, int64_t w, int64_t C, const float *weights,
                          int64_t kx, int64_t ky, const int64_t *xs, int64_t y0, int64_t y1,
-                         uint8_t *dst)
+                         uint8_t *dst, float *work, int level)
 {
+    void (*tap)(float *, const float *, float, int64_t) = fr_blur_tap_base;
+#if FR_X86
+    if (level >= FR_SIMD_AVX512)
+        tap = fr_blur_tap_avx512;
+    else if (level >= FR_SIMD_AVX2)
+        tap = fr_blur_tap_avx2;
+#else
+    (void)level;
+#endif
+    int64_t n = w * C;
+    float *padded = work, *acc = work + (w + kx - 1) * C;
     for (int64_t y = y0; y < y1; y++) {
-        for (int64_t x = 0; x < w; x++) {
-            for (int64_t c = 0; c < C; c++) {
-                float acc = 0.0f;
-                for (int64_t i = 0; i < ky; i++) {
-                    const uint8_t *row = src + fr_reflect(y + i - ky / 2, h) * w * C + c;
-                    const float *wr = weights + i * kx;
-                    for (int64_t j = 0; j < kx; j++)
-                        acc += wr[j] * (float)row[xs[x + j] * C];
-                }
-                float r = rintf(acc);
-                dst[(y * w + x) * C + c] = (uint8_t)(r < 0.0f ? 0.0f : (r > 255.0f ? 255.0f : r));
-            }
+        memset(acc, 0, (size_t)n * sizeof(float));
+        for (int64_t i = 0; i < ky; i++) {
+            const uint8_t *row = src + fr_reflect(y + i - ky / 2, h) * n;
+            for (int64_t x = 0; x < w + kx - 1; x++)
+                for (int64_t c = 0; c < C; c++)
+                    padded[x * C + c] = (float)row[xs[x] * C + c];
+            for (int64_t j = 0; j < kx; j++)
+                tap(acc, padded + j * C, weights[i * kx + j], n);
+        }
+        uint8_t *o = dst + y * n;
+        for (int64_t e = 0; e < n; e++) {
+            float r = rintf(acc[e]);
+            o[e] = (uint8_t)(r < 0.0f ? 0.0f : (r > 255.0f ? 255.0f : r));
         }
     }
 }
