@@ -49,6 +49,9 @@ EQUALIZE = FR_LUT_EQUALIZE
 
 # Pixels per task (rounded to whole rows).
 DEF CHUNK_PIXELS = 16384
+# Histograms counted at once at most (each c x 256 counts): the memory stays
+# small for any image size.
+DEF MAX_HISTOGRAMS = 64
 
 
 cdef struct Job:
@@ -56,7 +59,8 @@ cdef struct Job:
     uint8_t *dst
     int64_t h, w, c, sy, sx, sc
     int64_t rows_per_task
-    int64_t (*hist)[256]  # one block of c x 256 counts per task
+    int64_t (*hist)[256]  # one block of c x 256 counts per histogram task
+    int64_t hist_rows     # rows per histogram task
     fr_lut lut
     float alpha
     const float *weights  # the blur's ky x kx kernel
@@ -73,8 +77,8 @@ cdef inline void _rows(Job *job, int64_t task, int64_t *y0, int64_t *y1) noexcep
 
 cdef void _histogram_task(void *ctx, int64_t task) noexcept nogil:
     cdef Job *job = <Job *>ctx
-    cdef int64_t y0, y1
-    _rows(job, task, &y0, &y1)
+    cdef int64_t y0 = task * job.hist_rows
+    cdef int64_t y1 = min(job.h, y0 + job.hist_rows)
     fr_histogram(job.src, job.w, job.c, job.sy, job.sx, job.sc, y0, y1, job.hist + task * job.c)
 
 
@@ -125,15 +129,18 @@ def table_into(cnp.ndarray src, cnp.ndarray dst, int kind, double arg=0.0):
     cdef Job job
     cdef int64_t n_tasks = _setup(&job, src, dst)
     cdef int64_t t, c, v
+    cdef int64_t n_hist = min(n_tasks, MAX_HISTOGRAMS)
     if src.size == 0:
         return
     if fr_lut_needs_histogram(kind):
-        job.hist = <int64_t (*)[256]>calloc(n_tasks * job.c, sizeof(int64_t[256]))
+        job.hist_rows = (job.h + n_hist - 1) // n_hist
+        n_hist = (job.h + job.hist_rows - 1) // job.hist_rows
+        job.hist = <int64_t (*)[256]>calloc(n_hist * job.c, sizeof(int64_t[256]))
         if job.hist == NULL:
             raise MemoryError()
         with nogil:
-            parallel_run(_histogram_task, &job, n_tasks)
-            for t in range(1, n_tasks):  # integer counts: any order gives the same sums
+            parallel_run(_histogram_task, &job, n_hist)
+            for t in range(1, n_hist):  # integer counts: any order gives the same sums
                 for c in range(job.c):
                     for v in range(256):
                         job.hist[c][v] += job.hist[t * job.c + c][v]

@@ -53,6 +53,16 @@ def test_photos_match_reference_across_threads():
                 assert np.array_equal(op(img, *args), wants[name]), (n, name)
 
 
+def test_histograms_of_many_row_blocks():
+    """More blocks of rows than histograms counted at once (64)."""
+    img = np.random.default_rng(2).integers(0, 200, (600, 2048), dtype=np.uint8)
+    img[:300] //= 3
+    for n in (1, 2):
+        with fastreg.num_threads(n):
+            assert np.array_equal(F.equalize(img), R.equalize(img))
+            assert np.array_equal(F.autocontrast(img), R.autocontrast(img))
+
+
 def test_out_in_place_and_strided():
     img = photo(40, 50, 3, seed=3)
     for name, op, args, ref in cases(img):

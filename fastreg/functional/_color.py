@@ -18,6 +18,13 @@ input itself; any other overlap is refused.  The steps run in the executor
 (fastreg/fr_image_colour.h through fastreg._image); the common call form is
 checked and run in C (fastreg._image.try_one) with the ranges of
 fastreg.functional._args.FACTOR_RANGES.
+
+The ops of the auto-augment policies run outside the executor, through
+fastreg._color_ops: invert, posterize, solarize, autocontrast and equalize
+are one lookup table per channel (fastreg/fr_image_lut.h; invert, posterize,
+solarize and equalize take 1 to 4 channels), adjust_sharpness a 3x3 filter
+(fastreg/fr_image_filter.h).  Each header states the arithmetic it
+reproduces.
 """
 
 import math

@@ -1,5 +1,5 @@
-"""Geometry ops on uint8 images: flips, crops, pads and rotation
-(torchvision.transforms.v2.functional names and semantics).
+"""Geometry ops on uint8 images: flips, crops, pads, rotation and affine
+maps (torchvision.transforms.v2.functional names and semantics).
 
 Images are NumPy uint8 arrays (or torch CPU tensors), HWC with 1 to 4
 channels or 2-D, of any strides.  Every op takes ``out=``: an array of the
@@ -25,6 +25,11 @@ Multiples of 90 degrees about the centre are exact: 0 and 180 degrees
 always, 90 and 270 degrees when the image is square or `expand` is set --
 the cases where torchvision takes its own exact path; they equal
 ``np.rot90(img, k)``.
+
+An affine map (:func:`affine`) samples exactly as a rotation does, through
+torchvision's inverse affine matrix (rotation, translation, scale and shear
+about a centre) computed here in float64 as torchvision's Python does,
+then rounded to float32 by :func:`affine_map`.
 """
 
 import math

@@ -10,14 +10,13 @@ the same stage fused at the end of a pipeline.
 """
 
 import math
-import numbers
 
 import numpy as np
 
 from fastreg import _color_ops, _image
 from fastreg._interop import accepts_tensors
-from fastreg._validate import check_count, check_image, check_out, check_real
-from fastreg.functional._args import check_normalization, check_normalization_channels
+from fastreg._validate import check_image, check_out
+from fastreg.functional._args import check_blur_arguments, check_normalization, check_normalization_channels
 from fastreg.functional._spec import encode
 from fastreg.functional._steps import write_image
 
@@ -115,36 +114,6 @@ def gaussian_kernel1d(size, sigma):
     v = -(v * v)
     e = np.exp(v - v.max())
     return e * (f(1) / e.sum(dtype=f))
-
-
-def check_blur_arguments(kernel_size, sigma):
-    """torchvision's forms of gaussian_blur's arguments, as ((kx, ky),
-    (sigma_x, sigma_y)): kernel sizes odd and positive (an int is both
-    sides), sigma positive and finite (one value for both sides; None gives
-    ``0.3 * ((k - 1) * 0.5 - 1) + 0.8`` as torchvision, i.e. k * 0.15 + 0.35)."""
-    if isinstance(kernel_size, numbers.Integral) and not isinstance(kernel_size, (bool, np.bool_)):
-        kernel_size = (kernel_size, kernel_size)
-    if isinstance(kernel_size, (str, bytes)) or not hasattr(kernel_size, "__len__"):
-        raise TypeError(f"kernel_size must be an int or a pair of ints, got {type(kernel_size).__name__}")
-    if len(kernel_size) != 2:
-        raise ValueError(f"kernel_size must have 2 values, got {len(kernel_size)}")
-    sizes = tuple(check_count("kernel_size", k) for k in kernel_size)
-    if any(k % 2 == 0 for k in sizes):
-        raise ValueError(f"kernel_size must be odd and positive, got {sizes}")
-    if sigma is None:
-        sigma = [k * 0.15 + 0.35 for k in sizes]
-    elif isinstance(sigma, numbers.Real) and not isinstance(sigma, (bool, np.bool_)):
-        sigma = [sigma, sigma]
-    elif isinstance(sigma, (str, bytes)) or not hasattr(sigma, "__len__"):
-        raise TypeError(f"sigma must be a number or a sequence of 1 or 2 numbers, got {type(sigma).__name__}")
-    elif len(sigma) == 1:
-        sigma = [sigma[0], sigma[0]]
-    if len(sigma) != 2:
-        raise ValueError(f"sigma must have 1 or 2 values, got {len(sigma)}")
-    sigmas = tuple(check_real("sigma", s) for s in sigma)
-    if not all(0 < s < math.inf for s in sigmas):
-        raise ValueError(f"sigma must be positive and finite, got {sigmas}")
-    return sizes, sigmas
 
 
 @accepts_tensors
