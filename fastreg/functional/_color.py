@@ -322,40 +322,85 @@ def _table(img, kind, arg, out, channels=(1, 2, 3, 4)):
     return write_image(img, hwc, out, lambda src, dst: _color_ops.table_into(src, dst, kind, arg))
 
 
-@accepts_tensors
-def invert(img, *, out=None):
-    """``255 - img``, as torchvision.transforms.v2.functional.invert.
-
+_TABLE_DOC = """{summary}
+{details}
     Parameters
     ----------
     img : numpy.ndarray
-        uint8, (H, W) or (H, W, C) with C in 1..4, any strides.
+        uint8, (H, W) or (H, W, C) with C {channels}, any strides.
     out : numpy.ndarray, optional
         uint8 array of the same shape; may be `img` itself.
 
     Returns
     -------
     numpy.ndarray
-        The inverted image (`out` if given).
+        The {result} image (`out` if given).
 
     Raises
     ------
     TypeError
         If `img` or `out` is not a uint8 array.
     ValueError
-        If `img` has a wrong shape or `out` is wrong.
+        If `img` has {wrong} or `out` is wrong.
 
     See Also
     --------
-    solarize : Invert only the values at or above a threshold.
+    {see_also}
 
     Examples
     --------
     >>> import numpy as np
-    >>> invert(np.array([[0, 55, 255]], np.uint8))
-    array([[255, 200,   0]], dtype=uint8)
+    >>> {example}
+    {output}
     """
+
+
+@accepts_tensors
+def invert(img, *, out=None):
     return _table(img, _color_ops.INVERT, 0.0, out)
+
+
+@accepts_tensors
+def autocontrast(img, *, out=None):
+    return _table(img, _color_ops.AUTOCONTRAST, 0.0, out, COLOUR_CHANNELS)
+
+
+@accepts_tensors
+def equalize(img, *, out=None):
+    return _table(img, _color_ops.EQUALIZE, 0.0, out)
+
+
+invert.__doc__ = _TABLE_DOC.format(
+    summary="``255 - img``, as torchvision.transforms.v2.functional.invert.", details="",
+    channels="in 1..4", result="inverted", wrong="a wrong shape",
+    see_also="solarize : Invert only the values at or above a threshold.",
+    example="invert(np.array([[0, 55, 255]], np.uint8))",
+    output="array([[255, 200,   0]], dtype=uint8)")
+autocontrast.__doc__ = _TABLE_DOC.format(
+    summary="Stretch each channel to the full range [0, 255], as\n    "
+            "torchvision.transforms.v2.functional.autocontrast.",
+    details="""
+    Per channel, with ``lo`` and ``hi`` its smallest and largest values:
+    ``(v - lo) / float32(float32(hi - lo) * float32(1/255))`` in float32,
+    clamped and truncated; a constant channel is kept.
+""",
+    channels="1 or 3", result="stretched", wrong="2 or 4 channels",
+    see_also="equalize : Flatten the histogram instead.",
+    example="autocontrast(np.array([[50, 100, 150]], np.uint8))",
+    output="array([[  0, 127, 254]], dtype=uint8)")
+equalize.__doc__ = _TABLE_DOC.format(
+    summary="Equalize each channel's histogram, as\n    "
+            "torchvision.transforms.v2.functional.equalize (PIL's scheme).",
+    details="""
+    Per channel of n values, ``step = (n - count of its largest value) //
+    255``; a channel with ``step == 0`` is kept, otherwise value ``v`` maps
+    to ``min(255, (cdf(v - 1) + step // 2) // step)`` with ``cdf(v)`` the
+    number of values at most ``v`` (0 maps to 0).
+""",
+    channels="in 1..4", result="equalized", wrong="a wrong shape",
+    see_also="autocontrast : Stretch the range linearly instead.",
+    example="equalize(np.arange(0, 256, dtype=np.uint8).reshape(16, 16))[0, :4]",
+    output="array([0, 1, 2, 3], dtype=uint8)")
 
 
 @accepts_tensors
@@ -443,89 +488,6 @@ def solarize(img, threshold, *, out=None):
     """
     threshold = check_real("threshold", threshold, -math.inf, 255.0)
     return _table(img, _color_ops.SOLARIZE, threshold, out)
-
-
-@accepts_tensors
-def autocontrast(img, *, out=None):
-    """Stretch each channel to the full range [0, 255], as
-    torchvision.transforms.v2.functional.autocontrast.
-
-    Per channel, with ``lo`` and ``hi`` its smallest and largest values:
-    ``(v - lo) / float32(float32(hi - lo) * float32(1/255))`` in float32,
-    clamped and truncated; a constant channel is kept.
-
-    Parameters
-    ----------
-    img : numpy.ndarray
-        uint8, (H, W) or (H, W, C) with C 1 or 3, any strides.
-    out : numpy.ndarray, optional
-        uint8 array of the same shape; may be `img` itself.
-
-    Returns
-    -------
-    numpy.ndarray
-        The stretched image (`out` if given).
-
-    Raises
-    ------
-    TypeError
-        If `img` or `out` is not a uint8 array.
-    ValueError
-        If `img` has 2 or 4 channels or `out` is wrong.
-
-    See Also
-    --------
-    equalize : Flatten the histogram instead.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> autocontrast(np.array([[50, 100, 150]], np.uint8))
-    array([[  0, 127, 254]], dtype=uint8)
-    """
-    return _table(img, _color_ops.AUTOCONTRAST, 0.0, out, COLOUR_CHANNELS)
-
-
-@accepts_tensors
-def equalize(img, *, out=None):
-    """Equalize each channel's histogram, as
-    torchvision.transforms.v2.functional.equalize (PIL's scheme).
-
-    Per channel of n values, ``step = (n - count of its largest value) //
-    255``; a channel with ``step == 0`` is kept, otherwise value ``v`` maps
-    to ``min(255, (cdf(v - 1) + step // 2) // step)`` with ``cdf(v)`` the
-    number of values at most ``v`` (0 maps to 0).
-
-    Parameters
-    ----------
-    img : numpy.ndarray
-        uint8, (H, W) or (H, W, C) with C in 1..4, any strides.
-    out : numpy.ndarray, optional
-        uint8 array of the same shape; may be `img` itself.
-
-    Returns
-    -------
-    numpy.ndarray
-        The equalized image (`out` if given).
-
-    Raises
-    ------
-    TypeError
-        If `img` or `out` is not a uint8 array.
-    ValueError
-        If `img` has a wrong shape or `out` is wrong.
-
-    See Also
-    --------
-    autocontrast : Stretch the range linearly instead.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> equalize(np.arange(0, 256, dtype=np.uint8).reshape(16, 16))[0, :4]
-    array([0, 1, 2, 3], dtype=uint8)
-    """
-    return _table(img, _color_ops.EQUALIZE, 0.0, out)
 
 
 @accepts_tensors
