@@ -48,5 +48,6 @@ def pytest_terminal_summary(terminalreporter):
     if rows:
         terminalreporter.write_sep("=", "fastreg time ratios (fastreg/x below 1: fastreg faster)")
         terminalreporter.write_line(bench.format_table(rows))
+        terminalreporter.write_line(bench.TABLE_FOOTER)
         for line in summaries:
             terminalreporter.write_line(line)

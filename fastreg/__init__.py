@@ -27,14 +27,24 @@ from fastreg.text import (
     random_swap,
     synonym_replacement,
 )
-from fastreg.optim import SGD, clip_grad_norm_, l2_penalty, sgd_step_
-from fastreg import functional, random, text, transforms
+from fastreg.optim import (
+    SGD,
+    AdamW,
+    adamw_step_,
+    clip_grad_norm_,
+    l2_penalty,
+    param_groups,
+    sgd_step_,
+)
+from fastreg import functional, random, samples, text, transforms
 
 __all__ = [
+    "AdamW",
     "Dropout",
     "EDA",
     "SGD",
     "SynonymTable",
+    "adamw_step_",
     "channel_dropout_",
     "clip_grad_norm_",
     "drop_path_",
@@ -47,10 +57,12 @@ __all__ = [
     "get_simd",
     "l2_penalty",
     "num_threads",
+    "param_groups",
     "random",
     "random_deletion",
     "random_insertion",
     "random_swap",
+    "samples",
     "set_num_threads",
     "set_simd",
     "sgd_step_",
@@ -60,3 +72,7 @@ __all__ = [
     "text",
     "transforms",
 ]
+
+
+def __dir__():  # dir() and tab completion list the public names only
+    return [*__all__, "__version__"]

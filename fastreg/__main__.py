@@ -22,6 +22,9 @@ def _bench(args):
     print(f"fastreg {fastreg.__version__} on {platform.machine()}, SIMD {fastreg.get_simd()}, "
           f"{fastreg.threads.available_cores()} cores; median of {repeat} runs per contender",
           flush=True)
+    note = bench.missing_peers_note()
+    if note:
+        print(note, flush=True)
     rows, summaries = [], []
     for i, case in enumerate(cases, 1):
         def progress(done, total, i=i, case=case):
@@ -35,7 +38,9 @@ def _bench(args):
     print(bench.format_table(rows))
     for line in summaries:
         print(line)
-    print("fastreg/x: fastreg's time over the contender's (below 1: fastreg is faster).")
+    print(bench.TABLE_FOOTER)
+    if note:
+        print(note)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
@@ -65,8 +70,11 @@ def main(argv=None):
     d = sub.add_parser("demo", help="show the regularizers at work: pictures and a small training run")
     d.add_argument("--out", default=".", help="folder for the pictures (default: current folder)")
     d.add_argument("--images", metavar="DIR", help="use the PNG/JPEG images of DIR instead of the samples (the first is shown, the second is its mixing partner)")
-    d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--epochs", type=int, default=60)
+    d.add_argument("--seed", type=int, default=0,
+                   help="seed of every random draw (augmentation, dropout, weights, data split); "
+                        "the same seed gives the same pictures and accuracies (default: 0)")
+    d.add_argument("--epochs", type=int, default=60,
+                   help="training epochs of each of the two runs (default: 60)")
     d.add_argument("--train-size", type=int, default=300, help="digits used for training")
     d.set_defaults(func=_demo)
     b = sub.add_parser("bench", help="time fastreg against its floors and peers; print a table")
@@ -76,7 +84,7 @@ def main(argv=None):
     b.add_argument("--only", action="append", help="run only this group of cases (repeatable)")
     b.set_defaults(func=_bench)
     for name in ("info", "show_config"):
-        i = sub.add_parser(name, help="version, SIMD path, threads, thread pool")
+        i = sub.add_parser(name, help="version, SIMD path, threads, thread pool, optional packages found")
         i.set_defaults(func=_info)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -20,6 +20,11 @@ def is_tensor(x):
     return torch is not None and isinstance(x, torch.Tensor)
 
 
+def needs_graph(x):
+    """Whether `x` is a tensor that requires grad while autograd records."""
+    return is_tensor(x) and x.requires_grad and _torch().is_grad_enabled()
+
+
 def as_array(name, x, *, writes=False):
     """`x` as a NumPy array (a view of a tensor's memory), and whether it was a tensor."""
     if type(x) is np.ndarray or not is_tensor(x):  # isinstance on torch.Tensor is slow
@@ -29,6 +34,10 @@ def as_array(name, x, *, writes=False):
     if writes and x.requires_grad:
         raise ValueError(f"{name} requires grad: writing it in place would bypass autograd "
                          "(use fastreg.torch.Dropout, or pass a detached tensor)")
+    if needs_graph(x):
+        raise ValueError(f"{name} requires grad, and this op records no autograd graph: its "
+                         f"result would be cut from the graph (pass {name}.detach(), or call it "
+                         "under torch.no_grad())")
     try:
         return x.detach().numpy(), True
     except (TypeError, RuntimeError) as err:

@@ -106,20 +106,53 @@ def same_memory(a, b):
     )
 
 
-def check_image(name, img, channels=(1, 2, 3, 4)):
+def not_an_array(name, x, what="numpy.ndarray"):
+    """The TypeError for a non-array image argument, saying how to get one."""
+    kind = type(x).__name__
+    if type(x).__module__.startswith("PIL."):
+        return TypeError(f"{name} must be a {what}, got a PIL {kind}: np.asarray({name}) gives the "
+                         "(H, W, C) uint8 array fastreg takes")
+    return TypeError(f"{name} must be a {what}, got {kind}")
+
+
+def wrong_image_dtype(name, dtype):
+    """The TypeError for an image that is not uint8, saying how to convert floats."""
+    message = f"{name} must have dtype uint8, got {dtype}"
+    if np.dtype(dtype).kind == "f":
+        message += (f"; fastreg's image ops take uint8 images (0..255, as torchvision's uint8 path): "
+                    f"convert floats in [0, 1] with ({name} * 255).round().clip(0, 255) then "
+                    ".astype(np.uint8) (an array) or .to(torch.uint8) (a tensor)")
+    return TypeError(message)
+
+
+def channels_first_hint(name, shape, channels, batch=False):
+    """Advice when an image's channel count is wrong but its first axis (of
+    the image) would be a channel count: a CHW image, torchvision's tensor
+    layout.  '' otherwise."""
+    if len(shape) == 3 and shape[0] in channels and shape[2] not in channels:
+        order, axes = ("(N, C, H, W)", "0, 2, 3, 1") if batch else ("(C, H, W)", "1, 2, 0")
+        return (f"; this looks like a channels-first {order} layout, torchvision's for tensors, but "
+                f"fastreg takes channels last: pass {name}.permute({axes}) (a tensor) or "
+                f"{name}.transpose({axes}) (an array)")
+    return ""
+
+
+def check_image(name, img, channels=(1, 2, 3, 4), *, batch=False):
     """A uint8 image: 2-D (grayscale) or HWC with a channel count in `channels`.
-    Returns the image as an (h, w, c) view."""
+    Returns the image as an (h, w, c) view.  `batch`: `img` is one image of
+    an NHWC batch (the advice for a channels-first layout then says NCHW)."""
     if not isinstance(img, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray, got {type(img).__name__}")
+        raise not_an_array(name, img)
     if img.dtype != np.uint8:
-        raise TypeError(f"{name} must have dtype uint8, got {img.dtype}")
+        raise wrong_image_dtype(name, img.dtype)
     if img.ndim == 2:
         img = img[:, :, None]
     elif img.ndim != 3:
         raise ValueError(f"{name} must be 2-D (H, W) or 3-D (H, W, C), got {img.ndim} dimensions")
     if img.shape[2] not in channels:
-        allowed = ", ".join(map(str, channels))
-        raise ValueError(f"{name} must have {allowed} channels, got {img.shape[2]}")
+        allowed = " or ".join(filter(None, (", ".join(map(str, channels[:-1])), str(channels[-1]))))
+        raise ValueError(f"{name} must have {allowed} channels, got {img.shape[2]}"
+                         + channels_first_hint(name, img.shape, channels, batch))
     return img
 
 

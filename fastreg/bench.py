@@ -458,6 +458,38 @@ def resnet50_shapes():
     return shapes + [(1000, 2048), (1000,)]
 
 
+def _float_arrays(shapes, seed, packed=False):
+    """float32 arrays of `shapes`; `packed`: separate arrays laid out one after
+    the other, as a fresh heap would place them, so that the timing does not
+    depend on what earlier cases left in the heap (64-byte aligned starts; a
+    different offset per seed so that the arrays of one parameter do not
+    alias within a 4 KiB page)."""
+    rng = np.random.default_rng(seed)
+    if not packed:
+        return [rng.standard_normal(s, dtype=np.float32) for s in shapes]
+    sizes = [int(np.prod(s)) for s in shapes]
+    stride = [(n + 15) // 16 * 16 + 16 for n in sizes]
+    slab = rng.standard_normal(sum(stride) + 64 * (seed + 1), dtype=np.float32)
+    out, start = [], 16 * seed
+    for s, n, step in zip(shapes, sizes, stride):
+        out.append(slab[start:start + n].reshape(s))
+        start += step
+    return out
+
+
+def _torch_fused_step(name, params, grads, **hyper):
+    """The step of torch.optim.<name>(fused=True) on one thread over tensors
+    viewing `params` and `grads`, its state made by a first step."""
+    import torch
+    torch.set_num_threads(1)
+    tparams = [torch.nn.Parameter(torch.from_numpy(a)) for a in params]
+    for p, g in zip(tparams, grads):
+        p.grad = torch.from_numpy(g)
+    opt = getattr(torch.optim, name)(tparams, fused=True, **hyper)
+    opt.step()
+    return opt.step
+
+
 def _sgd_contenders(shapes, with_flat=False, packed=False):
     """fastreg.sgd_step_, the 3-read/2-write floor and torch's fused SGD on
     float32 arrays of `shapes` (momentum 0.9, weight decay 5e-4, steady
@@ -467,30 +499,13 @@ def _sgd_contenders(shapes, with_flat=False, packed=False):
 
     lr, momentum, wd = 1e-3, 0.9, 5e-4
 
-    def arrays(shapes, seed):
-        rng = np.random.default_rng(seed)
-        if not packed:
-            return [rng.standard_normal(s, dtype=np.float32) for s in shapes]
-        # separate arrays laid out one after the other, as a fresh heap would
-        # place them: the timing then does not depend on what earlier cases
-        # left in the heap (64-byte aligned starts; a different offset per seed
-        # so that p, g and b do not alias within a 4 KiB page)
-        sizes = [int(np.prod(s)) for s in shapes]
-        stride = [(n + 15) // 16 * 16 + 16 for n in sizes]
-        slab = rng.standard_normal(sum(stride) + 64 * (seed + 1), dtype=np.float32)
-        out, start = [], 16 * seed
-        for s, n, step in zip(shapes, sizes, stride):
-            out.append(slab[start:start + n].reshape(s))
-            start += step
-        return out
-
     def fastreg_step(shapes=shapes):
-        params, grads, bufs = arrays(shapes, 0), arrays(shapes, 1), arrays(shapes, 2)
+        params, grads, bufs = (_float_arrays(shapes, seed, packed) for seed in range(3))
         return lambda: fastreg.sgd_step_(params, grads, bufs, lr=lr, momentum=momentum,
                                          weight_decay=wd)
 
     def floor():
-        params, grads, bufs = arrays(shapes, 0), arrays(shapes, 1), arrays(shapes, 2)
+        params, grads, bufs = (_float_arrays(shapes, seed, packed) for seed in range(3))
         return lambda: _sgd.stream_floor(params, grads, bufs)
 
     contenders = [Contender("fastreg", fastreg_step), Contender("floor 3r/2w stream", floor)]
@@ -503,17 +518,20 @@ def _sgd_contenders(shapes, with_flat=False, packed=False):
         contenders.append(Contender("fastreg 1-elem arrays",
                                     lambda: fastreg_step([(1,)] * len(shapes))))
     if have("torch"):
-        def torch_fused():
-            import torch
-            torch.set_num_threads(1)
-            params = [torch.nn.Parameter(torch.from_numpy(a)) for a in arrays(shapes, 0)]
-            for p, g in zip(params, arrays(shapes, 1)):
-                p.grad = torch.from_numpy(g)
-            opt = torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=wd, fused=True)
-            opt.step()
-            return opt.step
-        contenders.append(Contender("torch SGD fused", torch_fused))
+        contenders.append(Contender("torch SGD fused", lambda: _torch_fused_step(
+            "SGD", _float_arrays(shapes, 0, packed), _float_arrays(shapes, 1, packed),
+            lr=lr, momentum=momentum, weight_decay=wd)))
     return contenders
+
+
+def _optimizer_shapes(quick):
+    """The shapes of the optimizer cases: a ResNet-50 (halved when quick), its
+    element count, and 2,000 (quick: 200) arrays of 1,000."""
+    shapes = resnet50_shapes()
+    if quick:
+        shapes = [tuple(max(1, d // 2) for d in s) for s in shapes]
+    n = sum(int(np.prod(s)) for s in shapes)
+    return shapes, n, [(1000,)] * (200 if quick else 2000)
 
 
 def sgd_cases(quick=False):
@@ -523,11 +541,7 @@ def sgd_cases(quick=False):
     and two threads against one on the model.  In the many-array case,
     "fastreg 1-elem arrays" times 2,000 one-element arrays: its time over
     2,000 is the per-array overhead of a call."""
-    shapes = resnet50_shapes()
-    if quick:
-        shapes = [tuple(max(1, d // 2) for d in s) for s in shapes]
-    n = sum(int(np.prod(s)) for s in shapes)
-    many = [(1000,)] * (200 if quick else 2000)
+    shapes, n, many = _optimizer_shapes(quick)
     cases = [
         Case(f"sgd_step_ resnet50 {len(shapes)} arrays n={n}", n, "elem", _sgd_contenders(shapes)),
         Case(f"sgd_step_ {len(many)} arrays of 1000", len(many), "array",
@@ -536,6 +550,52 @@ def sgd_cases(quick=False):
     two = [c for c in _sgd_contenders(shapes) if c.name == "fastreg"]
     two = [Contender("fastreg 2 threads", two[0].make), Contender("fastreg 1 thread", two[0].make)]
     cases.append(Case(f"sgd_step_ resnet50 n={n}, 2 threads vs 1", n, "elem", two, threads=2))
+    return cases
+
+
+def _adamw_contenders(shapes, packed=False):
+    """fastreg.adamw_step_, the 4-read/3-write floor and torch's fused AdamW
+    on float32 arrays of `shapes` (torch's defaults, steady state: the
+    moments exist)."""
+    import fastreg
+    from fastreg import _sgd
+
+    def state(seed):
+        params, grads, m, v = (_float_arrays(shapes, seed + k, packed) for k in range(4))
+        for x in v:
+            np.abs(x, out=x)
+        return params, grads, m, v
+
+    def fastreg_step():
+        params, grads, m, v = state(0)
+        return lambda: fastreg.adamw_step_(params, grads, m, v, step=10, lr=1e-3)
+
+    def floor():
+        params, grads, m, v = state(0)
+        return lambda: _sgd.stream_floor(params, grads, m, v)
+
+    contenders = [Contender("fastreg", fastreg_step), Contender("floor 4r/3w stream", floor)]
+    if have("torch"):
+        contenders.append(Contender("torch AdamW fused", lambda: _torch_fused_step(
+            "AdamW", *state(0)[:2], lr=1e-3)))
+    return contenders
+
+
+def adamw_cases(quick=False):
+    """adamw_step_ on a ResNet-50-like model (161 float32 arrays, 25.6 M
+    elements) and on 2,000 arrays of 1,000 elements, against the
+    4-read/3-write memory floor and torch.optim.AdamW(fused=True), one
+    thread; and two threads against one on the model."""
+    shapes, n, many = _optimizer_shapes(quick)
+    cases = [
+        Case(f"adamw_step_ resnet50 {len(shapes)} arrays n={n}", n, "elem",
+             _adamw_contenders(shapes)),
+        Case(f"adamw_step_ {len(many)} arrays of 1000", len(many), "array",
+             _adamw_contenders(many, packed=True)),
+    ]
+    one = _adamw_contenders(shapes)[0].make
+    two = [Contender("fastreg 2 threads", one), Contender("fastreg 1 thread", one)]
+    cases.append(Case(f"adamw_step_ resnet50 n={n}, 2 threads vs 1", n, "elem", two, threads=2))
     return cases
 
 
@@ -1126,17 +1186,46 @@ def rows_for(case, medians):
 
 
 def format_table(rows):
-    header = f"{'case':<44} {'contender':<20} {'median ms':>10} {'throughput':>14} {'fastreg/x':>10} {'x/fastreg':>10}"
-    lines = [header, "-" * len(header)]
+    """The rows as a text table; fastreg's own row of a case shows no ratio,
+    and a case whose peers are all missing says so."""
+    by_case = {}
     for r in rows:
-        lines.append(
-            f"{r['case']:<44.44} {r['contender']:<20.20} {r['median_ms']:>10.3f} "
-            f"{r['throughput']:>10.3g} {r['unit'].split('/')[0]:<3} "
-            f"{r['fastreg_time_ratio']:>10.2f} {r['speedup_of_fastreg']:>10.2f}"
-        )
+        by_case.setdefault(r["case"], []).append(r)
+    case_width = max([len("case")] + [len(title) for title in by_case])
+    contender_width = max([len("contender")] + [len(r["contender"]) for r in rows])
+    header = (f"{'case':<{case_width}}  {'contender':<{contender_width}} {'median ms':>10} "
+              f"{'throughput':>14} {'fastreg/x':>10} {'x/fastreg':>10}")
+    lines = [header, "-" * len(header)]
+    for title, case_rows in by_case.items():
+        for k, r in enumerate(case_rows):
+            ratios = (f"{r['fastreg_time_ratio']:>10.2f} {r['speedup_of_fastreg']:>10.2f}" if k
+                      else f"{'':>10} {'':>10}" if len(case_rows) > 1 else "  (no peer installed)")
+            lines.append(
+                f"{title if k == 0 else '':<{case_width}}  {r['contender']:<{contender_width}} "
+                f"{r['median_ms']:>10.3f} {r['throughput']:>10.3g} {r['unit'].split('/')[0]:<3} {ratios}")
     return "\n".join(lines)
+
+
+TABLE_FOOTER = ("fastreg/x: fastreg's time over the contender's (below 1: fastreg is faster).\n"
+                "x/fastreg: the contender's time over fastreg's, how many times faster fastreg is "
+                "(above 1: fastreg is faster).")
+
+
+def missing_peers_note():
+    """A line naming the peer libraries that are not installed (their rows
+    are left out) and how to install them; '' when all are there."""
+    from fastreg.config import BENCH_PEERS, OPTIONAL, optional_versions
+
+    versions = optional_versions()
+    missing = [m for m in BENCH_PEERS if versions[m] is None]
+    if not missing:
+        return ""
+    packages = ", ".join(dists[0] for module, dists, _ in OPTIONAL if module in missing)
+    return (f"peers not installed, so their rows are skipped: {packages}. Install them with "
+            'pip install "fastreg[bench]" (from a clone: pip install -e ".[bench]")')
 
 
 ALL_CASES = {"dropout": dropout_cases, "gil": gil_cases, "sgd": sgd_cases, "image": image_cases,
              "rotate": rotate_cases, "mixing": mixing_cases, "text": text_cases, "loader": loader_cases,
-             "resize": resize_cases, "recipes": recipe_cases, "policy-ops": policy_op_cases}
+             "resize": resize_cases, "adamw": adamw_cases, "recipes": recipe_cases,
+             "policy-ops": policy_op_cases}

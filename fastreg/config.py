@@ -1,6 +1,7 @@
 """Build and run-time configuration: SIMD level, threads, version."""
 
 import contextlib
+import importlib.util
 import os
 import platform
 
@@ -12,6 +13,48 @@ from fastreg.threads import get_num_threads
 SIMD_LEVELS = _runtime.SIMD_NAMES  # ("baseline", "avx2", "avx512")
 ENV_VAR = "FASTREG_SIMD"
 
+# Optional packages fastreg works with: (module, distributions providing it,
+# the extra that installs it).  torchvision has no extra: the tests compare
+# with it where it is importable (see the README).
+OPTIONAL = (
+    ("torch", ("torch",), "torch"),
+    ("torchvision", ("torchvision",), None),
+    ("albumentations", ("albumentationsx", "albumentations"), "bench"),
+    ("cv2", ("opencv-python-headless", "opencv-python", "opencv-contrib-python",
+             "opencv-contrib-python-headless"), "bench"),
+    ("matplotlib", ("matplotlib",), "demo"),
+    ("sklearn", ("scikit-learn",), "demo"),
+)
+# The peer libraries ``python -m fastreg bench`` times fastreg against.
+BENCH_PEERS = ("torch", "albumentations", "cv2")
+
+
+def optional_versions():
+    """The version of each optional package, None where it is not installed.
+
+    Found through the installed distributions' metadata: nothing is imported.
+
+    Returns
+    -------
+    dict
+        ``{module: version or None}`` for the modules of ``OPTIONAL``.
+    """
+    import importlib.metadata  # here: it costs import time that most programs never use
+
+    found = {}
+    for module, dists, _ in OPTIONAL:
+        version = None
+        if importlib.util.find_spec(module) is not None:
+            version = "installed"
+            for dist in dists:
+                try:
+                    version = importlib.metadata.version(dist)
+                    break
+                except importlib.metadata.PackageNotFoundError:
+                    pass
+        found[module] = version
+    return found
+
 
 def set_simd(level):
     """Use SIMD level `level` for every kernel.
@@ -21,6 +64,13 @@ def set_simd(level):
     level : {"auto", "baseline", "avx2", "avx512"}
         "auto" is the best level the CPU supports.  Every level gives
         bit-identical results; "baseline" is the portable C path.
+
+    Raises
+    ------
+    TypeError
+        If `level` is not a str.
+    ValueError
+        If `level` is unknown or beyond this CPU.
     """
     if not isinstance(level, str):
         raise TypeError(f"level must be a str, got {type(level).__name__}")
@@ -34,13 +84,37 @@ def set_simd(level):
 
 
 def get_simd():
-    """The SIMD level kernels use now ("baseline", "avx2" or "avx512")."""
+    """Give the SIMD level kernels use now.
+
+    Returns
+    -------
+    str
+        "baseline", "avx2" or "avx512".
+    """
     return _runtime.get_simd()
 
 
 @contextlib.contextmanager
 def simd(level):
-    """Context manager: use SIMD level `level` inside the block."""
+    """Use SIMD level `level` inside a with block, and the previous one after it.
+
+    Parameters
+    ----------
+    level : {"auto", "baseline", "avx2", "avx512"}
+        As in :func:`set_simd`.
+
+    Yields
+    ------
+    None
+        Control, with the level set.
+
+    Raises
+    ------
+    TypeError
+        If `level` is not a str.
+    ValueError
+        If `level` is unknown or beyond this CPU.
+    """
     previous = get_simd()
     set_simd(level)
     try:
@@ -50,12 +124,28 @@ def simd(level):
 
 
 def show_config(file=None):
-    """Print how fastreg was built and how it runs now.
+    """Print how fastreg was built, how it runs now and what it found.
+
+    Parameters
+    ----------
+    file : file-like, optional
+        Where to print (default: sys.stdout).
 
     Returns
     -------
     dict
-        The same facts as a dictionary.
+        The same facts as a dictionary; ``"optional"`` maps each optional
+        package (torch, torchvision, the benchmark peers, the demo's) to its
+        version, or None when it is not installed.
+
+    See Also
+    --------
+    get_simd, get_num_threads
+
+    Examples
+    --------
+    >>> import fastreg
+    >>> info = fastreg.show_config()  # doctest: +SKIP
     """
     from fastreg import __version__
 
@@ -70,9 +160,17 @@ def show_config(file=None):
         "thread_pool": "pthread pool (fork-safe)" if _runtime.HAVE_THREADS
         else "none: built without threads, kernels run single-threaded",
     }
-    width = max(map(len, info))
+    optional = optional_versions()
+    width = max(map(len, list(info) + list(optional)))
     for key, value in info.items():
         print(f"{key:<{width}}  {value}", file=file)
+    print("optional packages:", file=file)
+    for module, dists, extra in OPTIONAL:
+        version = optional[module]
+        if version is None:
+            version = "not found" + (f" (extra [{extra}])" if extra else "")
+        print(f"{module:<{width}}  {version}", file=file)
+    info["optional"] = optional
     return info
 
 

@@ -22,7 +22,7 @@ back through the view, so in-place calls always modify the caller's array.
 import numpy as np
 
 from fastreg import _dropout
-from fastreg._interop import as_array, like_input
+from fastreg._interop import as_array, like_input, needs_graph
 from fastreg._validate import (
     check_float_array,
     check_out,
@@ -84,19 +84,43 @@ def dropout_(x, p, *, seed, step=0):
     seed : int
         In [0, 2**64).
     step : int, default 0
-        Stream id in [0, 2**64): use a new step for every training step.
+        Stream id in [0, 2**64): pass a new step for every training step,
+        else the mask repeats (:class:`Dropout` counts steps itself).
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray or torch.Tensor
         `x` itself.
 
     Raises
     ------
     TypeError
-        `x` is not a floating-point array; `seed` or `step` is not an integer.
+        If `x` is not a float16/32/64 array or CPU tensor, or `seed` or
+        `step` is not an integer.
     ValueError
-        `p` outside [0, 1] or NaN; `x` read-only; `seed` or `step` out of range.
+        If `p` is outside [0, 1] or NaN, `x` is read-only or a tensor that
+        requires grad, or `seed` or `step` is outside [0, 2**64).
+
+    See Also
+    --------
+    dropout : The out-of-place form, which keeps an autograd graph.
+    dropout_backward : The gradient, from the same (p, seed, step).
+
+    Notes
+    -----
+    Inverted dropout (Srivastava et al. 2014, "Dropout: A Simple Way to
+    Prevent Neural Networks from Overfitting"), as torch.nn.functional.dropout
+    in training mode, with fastreg's reproducible masks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastreg
+    >>> x = np.ones(8, np.float32)
+    >>> fastreg.dropout_(x, 0.5, seed=1, step=0) is x
+    True
+    >>> sorted(set(x.tolist()))
+    [0.0, 2.0]
     """
     original = x
     x, _ = as_array("x", x, writes=True)
@@ -108,23 +132,71 @@ def dropout_(x, p, *, seed, step=0):
 
 
 def dropout(x, p, *, seed, step=0, out=None):
-    """Inverted dropout, out of place.
+    """Apply inverted dropout out of place.
+
+    Each element is kept with probability ``1 - p`` and scaled by
+    ``1 / (1 - p)``, or set to 0: the values :func:`dropout_` writes in place.
+    A tensor that requires grad (with autograd recording, and no `out`)
+    gets a result in the graph: its backward regenerates the mask, as
+    :class:`fastreg.torch.Dropout`'s does.
 
     Parameters
     ----------
-    x : numpy.ndarray or torch.Tensor (CPU)
-        float16, float32 or float64, any shape.
-    p, seed, step
-        As in :func:`dropout_`.
-    out : numpy.ndarray, optional
+    x : numpy.ndarray or torch.Tensor
+        float16, float32 or float64, any shape; a CPU tensor.
+    p : float
+        Drop probability in [0, 1]; 0 returns the input's values, 1 zeros.
+    seed : int
+        In [0, 2**64).
+    step : int, default 0
+        Stream id in [0, 2**64): pass a new step for every training step
+        (the same one to :func:`dropout_backward`), else the mask repeats.
+    out : numpy.ndarray or torch.Tensor, optional
         Same shape and dtype as `x`, writable, not overlapping `x` (or `x`
         itself, which makes the call in place).
 
     Returns
     -------
-    numpy.ndarray
-        `out`, or a new array.
+    numpy.ndarray or torch.Tensor
+        `out`, or a new array of the shape and dtype of `x` (a tensor when
+        `x` is one).
+
+    Raises
+    ------
+    TypeError
+        If `x` is not a float16/32/64 array or CPU tensor, `out` has another
+        dtype, or `seed` or `step` is not an integer.
+    ValueError
+        If `p` is outside [0, 1] or NaN, `seed` or `step` is outside
+        [0, 2**64), `out` has another shape, is read-only or overlaps `x`
+        (other than being it), or `x` is a tensor that requires grad and
+        `out` is given.
+
+    See Also
+    --------
+    dropout_ : In place.
+    dropout_backward : The gradient, from the same (p, seed, step).
+    Dropout : A layer that counts steps itself.
+
+    Notes
+    -----
+    Inverted dropout (Srivastava et al. 2014), as
+    torch.nn.functional.dropout in training mode.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastreg
+    >>> y = fastreg.dropout(np.ones(8, np.float32), 0.5, seed=1, step=0)
+    >>> bool(np.array_equal(y != 0, fastreg.dropout_mask(8, 0.5, seed=1, step=0)))
+    True
     """
+    if out is None and needs_graph(x):
+        # keep the graph: the backward regenerates the mask from (seed, step)
+        from fastreg.torch import _DropoutFunction
+
+        p, seed, step = _check_common(p, seed, step)
+        return _DropoutFunction.apply(x, p, seed, step)
     return _out_of_place("x", x, p, seed, step, out)
 
 
@@ -141,24 +213,54 @@ def _out_of_place(name, x, p, seed, step, out):
 
 
 def dropout_backward(grad, p, *, seed, step=0, out=None):
-    """Gradient of :func:`dropout` / :func:`dropout_` with the same (p, seed, step).
+    """Compute the gradient of :func:`dropout` / :func:`dropout_` from (p, seed, step).
 
     The mask is regenerated from (seed, step), never stored:
     ``grad * mask / (1 - p)``.
 
     Parameters
     ----------
-    grad : numpy.ndarray or torch.Tensor (CPU)
-        Gradient with respect to the dropout output.
-    p, seed, step
-        Those of the forward call.
-    out : numpy.ndarray, optional
+    grad : numpy.ndarray or torch.Tensor
+        Gradient with respect to the dropout output: float16, float32 or
+        float64, the shape of the forward input; a CPU tensor.
+    p : float
+        Drop probability in [0, 1], that of the forward call.
+    seed : int
+        In [0, 2**64), that of the forward call.
+    step : int, default 0
+        In [0, 2**64), that of the forward call.
+    out : numpy.ndarray or torch.Tensor, optional
         As in :func:`dropout`; pass ``out=grad`` to overwrite `grad`.
 
     Returns
     -------
-    numpy.ndarray
-        The gradient with respect to the dropout input.
+    numpy.ndarray or torch.Tensor
+        The gradient with respect to the dropout input: `out`, or a new array
+        of the shape and dtype of `grad` (a tensor when `grad` is one).
+
+    Raises
+    ------
+    TypeError
+        If `grad` is not a float16/32/64 array or CPU tensor, `out` has another
+        dtype, or `seed` or `step` is not an integer.
+    ValueError
+        If `p` is outside [0, 1] or NaN, `seed` or `step` is outside
+        [0, 2**64), `out` has another shape, is read-only or overlaps `grad`
+        (other than being it), or `grad` is a tensor that requires grad and
+        `out` is given.
+
+    See Also
+    --------
+    dropout : The forward pass.
+    dropout_mask : The mask itself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastreg
+    >>> dx = fastreg.dropout_backward(np.ones(4), 0.5, seed=1, step=0)
+    >>> bool(np.array_equal(dx, fastreg.dropout(np.ones(4), 0.5, seed=1, step=0)))
+    True
     """
     return _out_of_place("grad", grad, p, seed, step, out)
 
@@ -169,8 +271,14 @@ def dropout_mask(shape, p, *, seed, step=0, packed=False):
     Parameters
     ----------
     shape : int or tuple of int
-    p, seed, step
-        As in :func:`dropout_`.
+        Shape of the array the mask is for, each dimension >= 0.
+    p : float
+        Drop probability in [0, 1]; 0 returns the input's values, 1 zeros.
+    seed : int
+        In [0, 2**64).
+    step : int, default 0
+        Stream id in [0, 2**64): pass a new step for every training step
+        (the same one to :func:`dropout_backward`), else the mask repeats.
     packed : bool, default False
         Return 1 bit per element in :func:`numpy.packbits` layout (C order,
         first element in the high bit of byte 0).
@@ -178,7 +286,26 @@ def dropout_mask(shape, p, *, seed, step=0, packed=False):
     Returns
     -------
     numpy.ndarray
-        bool array of `shape`, or 1-D uint8 array of ``ceil(size / 8)`` bytes.
+        bool array of `shape` (True: kept), or 1-D uint8 array of
+        ``ceil(size / 8)`` bytes.
+
+    Raises
+    ------
+    TypeError
+        If `shape`, `seed` or `step` is not integers.
+    ValueError
+        If a dimension is negative, `p` is outside [0, 1] or NaN, or `seed`
+        or `step` is outside [0, 2**64).
+
+    See Also
+    --------
+    dropout : Applies this mask.
+
+    Examples
+    --------
+    >>> import fastreg
+    >>> fastreg.dropout_mask(10, 0.5, seed=1, step=0, packed=True).shape
+    (2,)
     """
     shape = check_shape("shape", shape)
     p, seed, step = _check_common(p, seed, step)
@@ -218,17 +345,50 @@ def channel_dropout_(x, p, *, seed, step=0, channel_axis=1):
 
     Parameters
     ----------
-    x : numpy.ndarray or torch.Tensor (CPU)
-        At least 2-D, samples along axis 0, writable.
-    p, seed, step
-        As in :func:`dropout_`.
+    x : numpy.ndarray or torch.Tensor
+        float16, float32 or float64, at least 2-D, samples along axis 0,
+        writable; a CPU tensor.
+    p : float
+        Drop probability in [0, 1]; 0 returns the input's values, 1 zeros.
+    seed : int
+        In [0, 2**64).
+    step : int, default 0
+        Stream id in [0, 2**64): pass a new step for every training step
+        (the same one to :func:`dropout_backward`), else the mask repeats.
     channel_axis : int, default 1
         The channel axis (1 for NCHW, -1 for NHWC); not 0.
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray or torch.Tensor
         `x` itself.
+
+    Raises
+    ------
+    TypeError
+        If `x` is not a float16/32/64 array or CPU tensor, or `seed` or
+        `step` is not an integer, nor `channel_axis`.
+    ValueError
+        If `x` has too few dimensions, is read-only or a tensor that
+        requires grad, `p` is outside [0, 1] or NaN, or `seed` or `step` is
+        outside [0, 2**64), or `channel_axis` is out of range or 0.
+
+    See Also
+    --------
+    drop_path_ : Drops whole samples.
+
+    Notes
+    -----
+    torch.nn.Dropout1d/2d/3d's semantics (Tompson et al. 2015, "Efficient
+    Object Localization Using Convolutional Networks").
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastreg
+    >>> x = fastreg.channel_dropout_(np.ones((2, 3, 4, 4), np.float32), 0.5, seed=0)
+    >>> sorted(set(x.reshape(6, 16).max(axis=1).tolist()))
+    [0.0, 2.0]
     """
     original = x
     x, _ = as_array("x", x, writes=True)
@@ -259,15 +419,49 @@ def drop_path_(x, p, *, seed, step=0):
 
     Parameters
     ----------
-    x : numpy.ndarray or torch.Tensor (CPU)
-        At least 1-D, writable.
-    p, seed, step
-        As in :func:`dropout_`.
+    x : numpy.ndarray or torch.Tensor
+        float16, float32 or float64, at least 1-D (samples along axis 0),
+        writable; a CPU tensor.
+    p : float
+        Drop probability in [0, 1]; 0 returns the input's values, 1 zeros.
+    seed : int
+        In [0, 2**64).
+    step : int, default 0
+        Stream id in [0, 2**64): pass a new step for every training step
+        (the same one to :func:`dropout_backward`), else the mask repeats.
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray or torch.Tensor
         `x` itself.
+
+    Raises
+    ------
+    TypeError
+        If `x` is not a float16/32/64 array or CPU tensor, or `seed` or
+        `step` is not an integer.
+    ValueError
+        If `x` has too few dimensions, is read-only or a tensor that
+        requires grad, `p` is outside [0, 1] or NaN, or `seed` or `step` is
+        outside [0, 2**64).
+
+    See Also
+    --------
+    channel_dropout_ : Drops whole channels.
+
+    Notes
+    -----
+    Stochastic depth (Huang et al. 2016, "Deep Networks with Stochastic
+    Depth") as timm's ``drop_path`` and torchvision.ops.stochastic_depth in
+    "row" mode, applied to the residual branch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastreg
+    >>> x = fastreg.drop_path_(np.ones((4, 3), np.float32), 0.5, seed=0)
+    >>> sorted(set(x[:, 0].tolist()))
+    [0.0, 2.0]
     """
     original = x
     x, _ = as_array("x", x, writes=True)
@@ -305,9 +499,11 @@ class Dropout:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> import fastreg
     >>> layer = fastreg.Dropout(0.1, seed=1)
-    >>> y = layer(x)
-    >>> dx = layer.backward(dy)
+    >>> y = layer(np.ones((4, 8), np.float32))
+    >>> dx = layer.backward(np.ones_like(y))
     """
 
     def __init__(self, p=0.5, *, seed=0, inplace=False):
@@ -318,16 +514,44 @@ class Dropout:
         self.training = True
 
     def train(self, mode=True):
-        """Switch to training mode (or eval mode with ``mode=False``); returns self."""
+        """Switch to training mode, or to eval mode with ``mode=False``.
+
+        Parameters
+        ----------
+        mode : bool, default True
+            True: training (drop); False: eval (identity).
+
+        Returns
+        -------
+        Dropout
+            This layer.
+        """
         self.training = bool(mode)
         return self
 
     def eval(self):
-        """Switch to eval mode (the identity); returns self."""
+        """Switch to eval mode, where the layer is the identity.
+
+        Returns
+        -------
+        Dropout
+            This layer.
+        """
         return self.train(False)
 
     def __call__(self, x):
-        """Forward pass: dropout with a fresh step in training mode, identity in eval mode."""
+        """Run the forward pass: dropout with a fresh step, or the identity in eval mode.
+
+        Parameters
+        ----------
+        x : numpy.ndarray or torch.Tensor
+            float16, float32 or float64, any shape (writable if `inplace`).
+
+        Returns
+        -------
+        numpy.ndarray or torch.Tensor
+            A new array (or `x` itself if `inplace`, or in eval mode).
+        """
         if not self.training:
             return x
         fn = dropout_ if self.inplace else dropout
@@ -338,7 +562,24 @@ class Dropout:
     forward = __call__
 
     def backward(self, grad):
-        """Gradient of the last training-mode forward call."""
+        """Compute the gradient of the last training-mode forward call.
+
+        Parameters
+        ----------
+        grad : numpy.ndarray or torch.Tensor
+            Gradient with respect to that call's output (overwritten if
+            `inplace`).
+
+        Returns
+        -------
+        numpy.ndarray or torch.Tensor
+            Gradient with respect to that call's input.
+
+        Raises
+        ------
+        RuntimeError
+            If no training-mode forward call came before.
+        """
         if not self.training:
             return grad
         if self.step == 0:

@@ -346,13 +346,17 @@ static int fr_rotate_step(const fr_step *s, int last, fr_view *base, int32_t **y
  * gathered first unless they are the identity over pixels of C contiguous
  * bytes (any row stride: the source image is then read in place); the
  * step's box of the base is resampled (fr_resample.h) into the next buffer,
- * or into dst when the step is the last.  Returns 0, or -1 if memory ran
- * out. */
-static int fr_resample_step(const fr_step *s, int last, fr_view *base, int32_t **ytab,
-                            int32_t **xtab, int64_t *h, int64_t *w, const uint8_t (*fills)[4],
-                            uint8_t **scratch, int *which, uint8_t *dst, int level)
+ * or into dst when the step is the last.  With a `window` (a crop step of
+ * the resampled image) only the window's rows and columns are computed.
+ * Returns 0, or -1 if memory ran out. */
+static int fr_resample_step(const fr_step *s, const fr_step *window, int last, fr_view *base,
+                            int32_t **ytab, int32_t **xtab, int64_t *h, int64_t *w,
+                            const uint8_t (*fills)[4], uint8_t **scratch, int *which, uint8_t *dst,
+                            int level)
 {
     int64_t C = base->c, oh = s->resize.height, ow = s->resize.width;
+    int64_t y0 = window ? window->a : 0, x0 = window ? window->b : 0;
+    int64_t wh = window ? window->c : oh, ww = window ? window->d : ow;
     int interp = s->resize.interpolation, aa = s->resize.antialias;
     int identity = fr_is_identity(*ytab, *h, base->h) && fr_is_identity(*xtab, *w, base->w);
     if (!identity || base->sx != C || (C > 1 && base->sc != 1))
@@ -361,12 +365,12 @@ static int fr_resample_step(const fr_step *s, int last, fr_view *base, int32_t *
     uint8_t *target = dst;
     if (!last) {
         free(scratch[*which]);
-        target = scratch[*which] = (uint8_t *)malloc((size_t)(oh * ow * C > 0 ? oh * ow * C : 1));
+        target = scratch[*which] = (uint8_t *)malloc((size_t)(wh * ww * C > 0 ? wh * ww * C : 1));
         if (!target)
             return -1;
         *which ^= 1;
     }
-    if (oh > 0 && ow > 0) {
+    if (wh > 0 && ww > 0) {
         fr_resample_plan plan;
         int64_t xb = (fr_resample_axis_bytes(s->d, ow, interp, aa) + 7) & ~(int64_t)7;
         int64_t yb = fr_resample_axis_bytes(s->c, oh, interp, aa);
@@ -376,26 +380,35 @@ static int fr_resample_step(const fr_step *s, int last, fr_view *base, int32_t *
         fr_resample_axis_setup(&plan.x, s->d, ow, interp, aa, tables);
         fr_resample_axis_setup(&plan.y, s->c, oh, interp, aa, tables + xb);
         plan.C = C;
+        const uint8_t *box = base->data + s->a * base->sy + s->b * base->sx;
+        if (plan.x.identity) { /* the window's columns are the source's */
+            box += x0 * C;
+        } else { /* only the window's columns: its part of the x table (fr_resample.h) */
+            plan.x.first += x0;
+            plan.x.count += x0;
+            plan.x.weight += x0 * plan.x.stride;
+        }
+        plan.x.out_size = ww;
         uint8_t *ring = (uint8_t *)malloc((size_t)fr_resample_scratch_bytes(&plan));
         if (!ring) {
             free(tables);
             return -1;
         }
-        fr_resample_rows(&plan, base->data + s->a * base->sy + s->b * base->sx, base->sy, target,
-                         ow * C, 0, oh, ring, level);
+        /* rows [y0, y0 + wh) land at the target's first row */
+        fr_resample_rows(&plan, box, base->sy, target - y0 * ww * C, ww * C, y0, y0 + wh, ring, level);
         free(ring);
         free(tables);
     }
     base->data = target;
-    base->h = *h = oh;
-    base->w = *w = ow;
-    base->sy = ow * C;
+    base->h = *h = wh;
+    base->w = *w = ww;
+    base->sy = ww * C;
     base->sx = C;
     base->sc = 1;
     free(*ytab);
     free(*xtab);
-    *ytab = fr_identity_table(oh);
-    *xtab = fr_identity_table(ow);
+    *ytab = fr_identity_table(wh);
+    *xtab = fr_identity_table(ww);
     return *ytab && *xtab ? 0 : -1;
 }
 
@@ -424,14 +437,18 @@ static int fr_image_run_steps(const fr_step *steps, int n, fr_view src, fr_out o
     for (;;) {
         for (; k < n && fr_is_geometry(steps[k].kind); k++) {
             if (steps[k].kind == FR_IMG_RESAMPLE) {
-                /* the last step of a uint8 pipeline resamples straight into the output */
-                int to_out = k + 1 == n && !out.norm;
-                if (fr_resample_step(steps + k, to_out, &base, &ytab, &xtab, &h, &w,
-                                     (const uint8_t (*)[4])fills, scratch, &which,
+                /* a crop right after is folded in (only its window is
+                 * resampled); the last step of a uint8 pipeline resamples
+                 * straight into the output */
+                int fold = k + 1 < n && steps[k + 1].kind == FR_IMG_CROP;
+                int to_out = k + 1 + fold == n && !out.norm;
+                if (fr_resample_step(steps + k, fold ? steps + k + 1 : NULL, to_out, &base, &ytab,
+                                     &xtab, &h, &w, (const uint8_t (*)[4])fills, scratch, &which,
                                      to_out ? (uint8_t *)out.data : NULL, level)) {
                     status = -1;
                     goto done;
                 }
+                k += fold;
                 if (to_out)
                     goto done;
                 continue;

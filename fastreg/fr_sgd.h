@@ -1,5 +1,6 @@
-/* Weight-decay optimizer kernels: the fused SGD update, sums of powers for
- * the L2 penalty and gradient norms, and in-place scaling for clipping.
+/* Weight-decay optimizer kernels: the fused SGD and AdamW updates, sums of
+ * powers for the L2 penalty and gradient norms, and in-place scaling for
+ * clipping.
  *
  * Layout.  A call hands over a list of arrays as `fr_sgd_entry` records.  The
  * arrays are laid end to end in a virtual space where each one takes its
@@ -40,7 +41,7 @@
 enum { FR_SGD_F32 = 0, FR_SGD_F32_G16 = 1, FR_SGD_F64 = 2, FR_SGD_F16 = 3 };
 /* what a job does */
 enum { FR_OP_SGD = 0, FR_OP_SUMSQ = 1, FR_OP_SUMABS = 2, FR_OP_SUMPOW = 3, FR_OP_MAXABS = 4,
-       FR_OP_SCALE = 5 };
+       FR_OP_SCALE = 5, FR_OP_ADAMW = 6 };
 
 #define FR_SGD_LANES 16
 #define FR_SGD_ALIGN 64
@@ -48,7 +49,9 @@ enum { FR_OP_SGD = 0, FR_OP_SUMSQ = 1, FR_OP_SUMABS = 2, FR_OP_SUMPOW = 3, FR_OP
 typedef struct {
     char *p;          /* parameter (or the array a reduction reads / scaling writes) */
     const void *g;    /* gradient */
-    char *b;          /* momentum buffer, or NULL */
+    char *b;          /* momentum buffer (SGD, or NULL) or exp_avg (AdamW) */
+    char *v;          /* AdamW: exp_avg_sq */
+    char *vmax;       /* AdamW: max_exp_avg_sq, or NULL without amsgrad */
     int64_t n;        /* elements, > 0 */
     int64_t voff;     /* virtual byte offset, a multiple of FR_SGD_ALIGN */
     int32_t kind;     /* FR_SGD_* */
@@ -68,13 +71,31 @@ typedef struct {
     double lr;
 } fr_sgd_hyper;
 
+/* AdamW coefficients of one (group, step), in float64 as torch computes them
+ * in Python; each kernel rounds them once to the parameter dtype. */
+typedef struct {
+    double decay;      /* 1 - lr * weight_decay */
+    double weight;     /* lerp weight of exp_avg: 1 - beta1 */
+    double beta2;
+    double omb2;       /* 1 - beta2 */
+    double step_size;  /* lr / (1 - beta1 ** step) */
+    double bc2_sqrt;   /* (1 - beta2 ** step) ** 0.5 */
+    double eps;
+    int variant;       /* FR_ADAMW_AMSGRAD | FR_ADAMW_MAXIMIZE; the kernel adds SMALL */
+} fr_adamw_coef;
+
+/* AdamW variant flags.  SMALL: the lerp weight is < 0.5, so torch's lerp
+ * computes m + w * (g - m), else g - (g - m) * (1 - w). */
+enum { FR_ADAMW_AMSGRAD = 1, FR_ADAMW_MAXIMIZE = 2, FR_ADAMW_SMALL = 4 };
+
 typedef struct {
     int op;
     int level;
     const fr_sgd_entry *entries;
     int64_t n_entries;
     int64_t chunk;           /* virtual bytes per task */
-    const fr_sgd_hyper *hyper;
+    const fr_sgd_hyper *hyper;      /* FR_OP_SGD: one row per group */
+    const fr_adamw_coef *adamw;     /* FR_OP_ADAMW: one row per (group, step) */
     double power;            /* FR_OP_SUMPOW */
     double scale;            /* FR_OP_SCALE */
     double *partials;        /* reductions: one per task */
@@ -215,6 +236,141 @@ FR_TARGET_AVX2 static void fr_half_block_avx2(const uint16_t *src, float *dst, i
 }
 #endif
 
+/* ---- the AdamW update ----------------------------------------------------
+ * torch.optim.AdamW's single-tensor step, per element in the parameter dtype:
+ *   p = p * decay;  g = maximize ? -g : g
+ *   m = small ? m + w * (g - m) : g - (g - m) * (1 - w)       (torch's lerp_)
+ *   v = v * beta2 + omb2 * g * g                               (mul_, addcmul_)
+ *   s = amsgrad ? (vmax = maximum(vmax, v)) : v                (NaN wins)
+ *   p = p - step_size * m / (sqrt(s) / bc2_sqrt + eps)         (addcdiv_)
+ * One source for every SIMD level: the loop is written over GCC vector types
+ * and compiled for 16-byte (baseline), 32-byte (AVX2) and 64-byte (AVX-512)
+ * vectors; the tail runs the same expressions on scalars.  Every operation
+ * rounds once (sqrt and division are exact-rounded), so every width gives
+ * the same bits. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FR_VECTOR_EXT 1
+#define FR_VEC(T, BYTES) T __attribute__((vector_size(BYTES)))
+typedef FR_VEC(float, 16) fr_f32x4;
+typedef FR_VEC(float, 32) fr_f32x8;
+typedef FR_VEC(float, 64) fr_f32x16;
+typedef FR_VEC(double, 16) fr_f64x2;
+typedef FR_VEC(double, 32) fr_f64x4;
+typedef FR_VEC(double, 64) fr_f64x8;
+typedef FR_VEC(int32_t, 16) fr_i32x4;
+typedef FR_VEC(int32_t, 32) fr_i32x8;
+typedef FR_VEC(int32_t, 64) fr_i32x16;
+typedef FR_VEC(int64_t, 16) fr_i64x2;
+typedef FR_VEC(int64_t, 32) fr_i64x4;
+typedef FR_VEC(int64_t, 64) fr_i64x8;
+#else
+#define FR_VECTOR_EXT 0
+#endif
+
+/* Square roots of a vector (the one operation vector types lack). */
+#if FR_X86
+#define FR_SQRT_fr_f32x4(x) ((fr_f32x4)_mm_sqrt_ps((__m128)(x)))
+#define FR_SQRT_fr_f64x2(x) ((fr_f64x2)_mm_sqrt_pd((__m128d)(x)))
+#define FR_SQRT_fr_f32x8(x) ((fr_f32x8)_mm256_sqrt_ps((__m256)(x)))
+#define FR_SQRT_fr_f64x4(x) ((fr_f64x4)_mm256_sqrt_pd((__m256d)(x)))
+#define FR_SQRT_fr_f32x16(x) ((fr_f32x16)_mm512_sqrt_ps((__m512)(x)))
+#define FR_SQRT_fr_f64x8(x) ((fr_f64x8)_mm512_sqrt_pd((__m512d)(x)))
+#elif FR_VECTOR_EXT /* lane by lane: the baseline's only width off x86 */
+#define FR_LANE_SQRT(V, T, SQRT)                                                       \
+    static inline V FR_SQRT_##V(V x)                                                   \
+    {                                                                                  \
+        for (int l = 0; l < (int)(sizeof(V) / sizeof(T)); l++) x[l] = SQRT(x[l]);      \
+        return x;                                                                      \
+    }
+FR_LANE_SQRT(fr_f32x4, float, __builtin_sqrtf)
+FR_LANE_SQRT(fr_f64x2, double, __builtin_sqrt)
+#endif
+
+/* x = maximum(x, v), NaN if either is: on vectors through a lane mask. */
+#define FR_VMAX(M, x, v)                                                               \
+    do {                                                                               \
+        M take_ = (M)((x) < (v)) | (M)((v) != (v));                                    \
+        (x) = (__typeof__(x))(((M)(v) & take_) | ((M)(x) & ~take_));                   \
+    } while (0)
+#define FR_SMAX(M, x, v) ((x) = ((x) < (v) || (v) != (v)) ? (v) : (x))
+
+#define FR_ADAMW_MATH(VARIANT, SQRT, MAX, M)                                           \
+    pi = pi * decay;                                                                   \
+    if ((VARIANT) & FR_ADAMW_MAXIMIZE) gi = -gi;                                       \
+    if ((VARIANT) & FR_ADAMW_SMALL) mi = mi + w * (gi - mi);                           \
+    else mi = gi - (gi - mi) * w1;                                                     \
+    vi = vi * beta2 + omb2 * gi * gi;                                                  \
+    if ((VARIANT) & FR_ADAMW_AMSGRAD) { MAX(M, xi, vi); si = SQRT(xi); }               \
+    else si = SQRT(vi);                                                                \
+    pi = pi - step_size * mi / (si / bc2 + eps);
+
+#if FR_VECTOR_EXT
+#define FR_ADAMW_VECTORS(T, V, M, VARIANT)                                             \
+    for (; i + (int64_t)(sizeof(V) / sizeof(T)) <= n; i += sizeof(V) / sizeof(T)) {    \
+        V pi, gi, mi, vi, xi, si;                                                      \
+        memcpy(&pi, p + i, sizeof pi);                                                 \
+        memcpy(&gi, g + i, sizeof gi);                                                 \
+        memcpy(&mi, m + i, sizeof mi);                                                 \
+        memcpy(&vi, v + i, sizeof vi);                                                 \
+        if ((VARIANT) & FR_ADAMW_AMSGRAD) memcpy(&xi, x + i, sizeof xi);               \
+        FR_ADAMW_MATH(VARIANT, FR_SQRT_##V, FR_VMAX, M)                                \
+        memcpy(p + i, &pi, sizeof pi);                                                 \
+        memcpy(m + i, &mi, sizeof mi);                                                 \
+        memcpy(v + i, &vi, sizeof vi);                                                 \
+        if ((VARIANT) & FR_ADAMW_AMSGRAD) memcpy(x + i, &xi, sizeof xi);               \
+    }
+#else
+#define FR_ADAMW_VECTORS(T, V, M, VARIANT)
+#endif
+
+#define FR_ADAMW_LOOP(T, V, M, SQRT, VARIANT)                                          \
+    {                                                                                  \
+        int64_t i = 0;                                                                 \
+        FR_ADAMW_VECTORS(T, V, M, VARIANT)                                             \
+        for (; i < n; i++) {                                                           \
+            T pi = p[i], gi = g[i], mi = m[i], vi = v[i], si;                          \
+            T xi = (VARIANT) & FR_ADAMW_AMSGRAD ? x[i] : 0;                            \
+            FR_ADAMW_MATH(VARIANT, SQRT, FR_SMAX, M)                                   \
+            p[i] = pi;                                                                 \
+            m[i] = mi;                                                                 \
+            v[i] = vi;                                                                 \
+            if ((VARIANT) & FR_ADAMW_AMSGRAD) x[i] = xi;                               \
+        }                                                                              \
+    }                                                                                  \
+    break;
+
+#define FR_ADAMW_KERNEL(NAME, T, V, M, SQRT, ATTR)                                     \
+    ATTR static void NAME(T *FR_RESTRICT p, const T *FR_RESTRICT g, T *FR_RESTRICT m,      \
+                          T *FR_RESTRICT v, T *FR_RESTRICT x, int64_t n,                   \
+                          const fr_adamw_coef *c)                                          \
+    {                                                                                  \
+        const T decay = (T)c->decay, w = (T)c->weight, w1 = (T)1 - w;                  \
+        const T beta2 = (T)c->beta2, omb2 = (T)c->omb2, step_size = (T)c->step_size;   \
+        const T bc2 = (T)c->bc2_sqrt, eps = (T)c->eps;                                 \
+        switch (c->variant | (w < (T)0.5 ? FR_ADAMW_SMALL : 0)) {                     \
+        case 0: FR_ADAMW_LOOP(T, V, M, SQRT, 0)                                        \
+        case 1: FR_ADAMW_LOOP(T, V, M, SQRT, 1)                                        \
+        case 2: FR_ADAMW_LOOP(T, V, M, SQRT, 2)                                        \
+        case 3: FR_ADAMW_LOOP(T, V, M, SQRT, 3)                                        \
+        case 4: FR_ADAMW_LOOP(T, V, M, SQRT, 4)                                        \
+        case 5: FR_ADAMW_LOOP(T, V, M, SQRT, 5)                                        \
+        case 6: FR_ADAMW_LOOP(T, V, M, SQRT, 6)                                        \
+        case 7: FR_ADAMW_LOOP(T, V, M, SQRT, 7)                                        \
+        default: break;                                                                \
+        }                                                                              \
+    }
+
+/* One instantiation per SIMD level: float32 and float64 over vectors of BYTES. */
+#define FR_ADAMW_KERNELS(SUFFIX, ATTR, F32V, F32M, F64V, F64M)                         \
+    FR_ADAMW_KERNEL(fr_adamw_f32_##SUFFIX, float, F32V, F32M, __builtin_sqrtf, ATTR)   \
+    FR_ADAMW_KERNEL(fr_adamw_f64_##SUFFIX, double, F64V, F64M, __builtin_sqrt, ATTR)
+
+FR_ADAMW_KERNELS(baseline, , fr_f32x4, fr_i32x4, fr_f64x2, fr_i64x2)
+#if FR_X86
+FR_ADAMW_KERNELS(avx2, FR_TARGET_AVX2, fr_f32x8, fr_i32x8, fr_f64x4, fr_i64x4)
+FR_ADAMW_KERNELS(avx512, FR_TARGET_AVX512, fr_f32x16, fr_i32x16, fr_f64x8, fr_i64x8)
+#endif
+
 /* ---- dispatch ------------------------------------------------------------ */
 
 /* Calls NAME_avx512, NAME_avx2 or NAME_baseline with the arguments. */
@@ -244,19 +400,21 @@ static inline int64_t fr_sgd_head(const void *p, int64_t n, int64_t itemsize)
  * alike within a vector, so that aligning p aligns them all; otherwise the
  * baseline's 16-byte vectors, which never straddle a line.  Every level
  * gives the same bits, so this is a matter of speed only. */
-static inline int fr_sgd_level(const void *p, const void *g, const void *b, int level)
+static inline int fr_sgd_level(uintptr_t apart, int level)
 {
-    uintptr_t apart = ((uintptr_t)p ^ (uintptr_t)g) | (b ? (uintptr_t)p ^ (uintptr_t)b : 0);
     uintptr_t width = level >= FR_SIMD_AVX512 ? 64 : 32;
     return level > FR_SIMD_BASELINE && apart % width == 0 ? level : FR_SIMD_BASELINE;
 }
+
+/* The bits in which the address of x differs from p's (0 for NULL) */
+#define FR_APART(p, x) ((x) ? (uintptr_t)(p) ^ (uintptr_t)(x) : 0)
 
 /* The head (until p is line-aligned) runs through the scalar loop: same bits. */
 #define FR_SGD_DISPATCH(NAME, T)                                                       \
     static void NAME(T *p, const T *g, T *b, int64_t n, const fr_sgd_hyper *h, int variant, \
                      int level)                                                        \
     {                                                                                  \
-        level = fr_sgd_level(p, g, b, level);                                          \
+        level = fr_sgd_level(FR_APART(p, g) | FR_APART(p, b), level);                  \
         int64_t head = level > FR_SIMD_BASELINE ? fr_sgd_head(p, n, sizeof(T)) : 0;    \
         NAME##_baseline(p, g, b, head, h, variant);                                    \
         if (b) b += head;                                                              \
@@ -264,6 +422,20 @@ static inline int fr_sgd_level(const void *p, const void *g, const void *b, int 
     }
 FR_SGD_DISPATCH(fr_sgd_f32, float)
 FR_SGD_DISPATCH(fr_sgd_f64, double)
+
+#define FR_ADAMW_DISPATCH(NAME, T)                                                     \
+    static void NAME(T *p, const T *g, T *m, T *v, T *x, int64_t n, const fr_adamw_coef *c, \
+                     int level)                                                        \
+    {                                                                                  \
+        level = fr_sgd_level(FR_APART(p, g) | FR_APART(p, m) | FR_APART(p, v) | FR_APART(p, x), \
+                             level);                                                   \
+        int64_t head = level > FR_SIMD_BASELINE ? fr_sgd_head(p, n, sizeof(T)) : 0;    \
+        NAME##_baseline(p, g, m, v, x, head, c);                                       \
+        FR_DISPATCH(level, NAME, p + head, g + head, m + head, v + head, x ? x + head : NULL, \
+                    n - head, c);                                                      \
+    }
+FR_ADAMW_DISPATCH(fr_adamw_f32, float)
+FR_ADAMW_DISPATCH(fr_adamw_f64, double)
 
 static void fr_half_block(const uint16_t *src, float *dst, int64_t n, int level)
 {
@@ -278,19 +450,35 @@ static void fr_half_block(const uint16_t *src, float *dst, int64_t n, int level)
 #define FR_ALIGNED64
 #endif
 
+/* The update (job->op: SGD or AdamW) of elements [s, s + n) of entry e, with
+ * the gradient g of those elements in the parameter dtype. */
+#define FR_UPDATE(NAME, T, SGD, ADAMW)                                                 \
+    static void NAME(const fr_sgd_job *job, const fr_sgd_entry *e, int64_t s, const T *g, \
+                     int64_t n)                                                        \
+    {                                                                                  \
+        T *p = (T *)e->p + s, *b = e->b ? (T *)e->b + s : NULL;                        \
+        if (job->op == FR_OP_SGD)                                                      \
+            SGD(p, g, b, n, job->hyper + e->group, e->variant, job->level);            \
+        else                                                                           \
+            ADAMW(p, g, b, (T *)e->v + s, e->vmax ? (T *)e->vmax + s : NULL, n,        \
+                  job->adamw + e->group, job->level);                                  \
+    }
+FR_UPDATE(fr_update_f32, float, fr_sgd_f32, fr_adamw_f32)
+FR_UPDATE(fr_update_f64, double, fr_sgd_f64, fr_adamw_f64)
+
 /* float32 parameters, float16 gradients: widen a block, then update it.  The
  * first block ends where p is line-aligned, so that the others line up with
  * the (aligned) block buffer. */
-static void fr_sgd_f32_g16(float *p, const uint16_t *g, float *b, int64_t n, const fr_sgd_hyper *h,
-                           int variant, int level)
+static void fr_update_f32_g16(const fr_sgd_job *job, const fr_sgd_entry *e, int64_t s, int64_t n)
 {
     float wide[FR_HALF_BLOCK] FR_ALIGNED64;
-    int64_t m = fr_sgd_head(p, n, sizeof(float));
+    const uint16_t *g = (const uint16_t *)e->g + s;
+    int64_t m = fr_sgd_head((float *)e->p + s, n, sizeof(float));
     for (int64_t i = 0; i < n; i += m, m = n - i < FR_HALF_BLOCK ? n - i : FR_HALF_BLOCK) {
         if (m == 0)
             continue;
-        fr_half_block(g + i, wide, m, level);
-        fr_sgd_f32(p + i, wide, b ? b + i : NULL, m, h, variant, level);
+        fr_half_block(g + i, wide, m, job->level);
+        fr_update_f32(job, e, s + i, wide, m);
     }
 }
 
@@ -413,19 +601,12 @@ static void fr_sgd_segment(const fr_sgd_job *job, const fr_sgd_entry *e, int64_t
 {
     int level = job->level;
     switch (job->op) {
-    case FR_OP_SGD: {
-        const fr_sgd_hyper *h = job->hyper + e->group;
-        if (e->kind == FR_SGD_F64)
-            fr_sgd_f64((double *)e->p + s, (const double *)e->g + s, e->b ? (double *)e->b + s : NULL,
-                       m, h, e->variant, level);
-        else if (e->kind == FR_SGD_F32)
-            fr_sgd_f32((float *)e->p + s, (const float *)e->g + s, e->b ? (float *)e->b + s : NULL,
-                       m, h, e->variant, level);
-        else
-            fr_sgd_f32_g16((float *)e->p + s, (const uint16_t *)e->g + s,
-                           e->b ? (float *)e->b + s : NULL, m, h, e->variant, level);
+    case FR_OP_SGD:
+    case FR_OP_ADAMW:
+        if (e->kind == FR_SGD_F64) fr_update_f64(job, e, s, (const double *)e->g + s, m);
+        else if (e->kind == FR_SGD_F32) fr_update_f32(job, e, s, (const float *)e->g + s, m);
+        else fr_update_f32_g16(job, e, s, m);
         break;
-    }
     case FR_OP_SCALE:
         if (e->kind == FR_SGD_F64) fr_scale_f64((double *)e->p + s, m, job->scale, level);
         else if (e->kind == FR_SGD_F16) fr_scale_f16((uint16_t *)e->p + s, m, (float)job->scale, level);
@@ -482,15 +663,25 @@ static int64_t fr_sgd_tasks(const fr_sgd_job *job)
 }
 
 /* ---- the memory floor ----------------------------------------------------
- * Reads p, g, b and writes p, b with one add each: what any SGD step with
- * momentum must move at least.  Benchmarks only. */
+ * Reads p, g and the states b (and c) and writes p, b (and c) with one add
+ * each: what any SGD step with momentum (AdamW step, with c) must move at
+ * least.  Benchmarks only. */
 static void fr_stream_floor_f32(float *FR_RESTRICT p, const float *FR_RESTRICT g,
-                                float *FR_RESTRICT b, int64_t n)
+                                float *FR_RESTRICT b, float *FR_RESTRICT c, int64_t n)
 {
+    if (c == NULL) {
+        for (int64_t i = 0; i < n; i++) {
+            float gi = g[i];
+            p[i] = p[i] + gi;
+            b[i] = b[i] + gi;
+        }
+        return;
+    }
     for (int64_t i = 0; i < n; i++) {
         float gi = g[i];
         p[i] = p[i] + gi;
         b[i] = b[i] + gi;
+        c[i] = c[i] + gi;
     }
 }
 

@@ -42,8 +42,16 @@ import numbers
 import numpy as np
 
 from fastreg import _mix, _random
+from fastreg._calls import CallCounter
 from fastreg._interop import accepts_tensors
-from fastreg._validate import check_count, check_out, check_real, check_uint64
+from fastreg._validate import (
+    channels_first_hint,
+    check_count,
+    check_out,
+    check_real,
+    check_uint64,
+    not_an_array,
+)
 from fastreg.random import DOMAINS
 
 _OPS = {"mixup": 1, "cutmix": 2}
@@ -193,11 +201,14 @@ def _check_alpha(alpha):
 
 def _check_images(images):
     if not isinstance(images, np.ndarray):
-        raise TypeError(f"images must be a numpy.ndarray, got {type(images).__name__}")
+        raise not_an_array("images", images)
     if images.dtype not in (np.uint8, np.float32):
         raise TypeError(f"images must have dtype uint8 or float32, got {images.dtype}")
     if images.ndim != 4:
         raise ValueError(f"images must be an NHWC batch (4 dimensions), got shape {images.shape}")
+    if images.shape[1] in (1, 3) and images.shape[3] not in (1, 2, 3, 4):
+        raise ValueError(f"images must be an NHWC batch, got shape {images.shape}"
+                         + channels_first_hint("images", images.shape[1:], (1, 3), batch=True))
     return images
 
 
@@ -245,29 +256,34 @@ def _check_box(box, n, H, W):
 
 
 def _check_labels(labels, n, num_classes):
-    """Labels as float32 (n, classes) rows (a new array)."""
+    """Labels as float32 (n, classes) rows (a new array): integer labels
+    (n,) become one-hot rows (num_classes needed), float soft labels
+    (n, classes) are taken as they are (with num_classes columns if given)."""
     if not isinstance(labels, np.ndarray):
         labels = np.asarray(labels)
-    if num_classes is not None:
-        num_classes = check_count("num_classes", num_classes)
-        if num_classes == 0:
-            raise ValueError("num_classes must be > 0")
-        if labels.dtype.kind not in "iu" or labels.dtype == np.bool_:
-            raise TypeError(f"labels must be integers when num_classes is given, got dtype {labels.dtype}")
-        if labels.shape != (n,):
-            raise ValueError(f"labels must have shape ({n},) (one per image), got {labels.shape}")
-        if n and (labels.min() < 0 or labels.max() >= num_classes):
-            raise ValueError(f"labels must lie in [0, {num_classes}), got {labels.min()} .. {labels.max()}")
-        rows = np.zeros((n, num_classes), np.float32)
-        rows[np.arange(n), labels] = 1.0
-        return rows
-    if labels.dtype.kind in "iu":
-        raise ValueError("num_classes is required for integer labels (they are turned into one-hot rows)")
-    if labels.dtype.kind != "f":
+    if labels.dtype.kind == "f":
+        if labels.ndim == 1:
+            raise TypeError(f"labels must be integer class ids (N,) or float soft labels "
+                            f"(N, num_classes), got a 1-D array of dtype {labels.dtype}")
+        if labels.ndim != 2 or labels.shape[0] != n:
+            raise ValueError(f"soft labels must have shape ({n}, num_classes), got {labels.shape}")
+        if num_classes is not None and labels.shape[1] != num_classes:
+            raise ValueError(f"soft labels must have num_classes={num_classes} columns, got {labels.shape[1]}")
+        return labels.astype(np.float32)
+    if labels.dtype.kind not in "iu" or labels.dtype == np.bool_:
         raise TypeError(f"labels must be integers or float soft labels, got dtype {labels.dtype}")
-    if labels.ndim != 2 or labels.shape[0] != n:
-        raise ValueError(f"soft labels must have shape ({n}, num_classes), got {labels.shape}")
-    return labels.astype(np.float32)
+    if num_classes is None:
+        raise ValueError("num_classes is required for integer labels (they are turned into one-hot rows)")
+    num_classes = check_count("num_classes", num_classes)
+    if num_classes == 0:
+        raise ValueError("num_classes must be > 0")
+    if labels.shape != (n,):
+        raise ValueError(f"labels must have shape ({n},) (one per image), got {labels.shape}")
+    if n and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"labels must lie in [0, {num_classes}), got {labels.min()} .. {labels.max()}")
+    rows = np.zeros((n, num_classes), np.float32)
+    rows[np.arange(n), labels] = 1.0
+    return rows
 
 
 def _float32_pair(lam):
@@ -390,6 +406,7 @@ class _Mixer:
             raise TypeError(f"per_sample must be a bool, got {type(per_sample).__name__}")
         self.per_sample = bool(per_sample)
         self.seed = check_uint64("seed", seed)
+        self._calls = CallCounter()
 
     def __repr__(self):
         return (f"{type(self).__name__}(alpha={self.alpha}, num_classes={self.num_classes}, "
@@ -417,9 +434,47 @@ class _Mixer:
         return _draw(_OPS[self._op], self.alpha, n, H, W, self.per_sample, self.seed, epoch, index)
 
     @accepts_tensors
-    def __call__(self, images, labels, *, index=0, epoch=0):
+    def __call__(self, images, labels, *, index=None, epoch=0):
+        """Mix a batch and its labels.
+
+        Parameters
+        ----------
+        images : numpy.ndarray or torch.Tensor
+            NHWC batch (N, H, W, C), uint8 or float32; not modified.
+        labels : numpy.ndarray or torch.Tensor
+            Integer class ids (N,), with `num_classes` set, or float soft
+            labels (N, num_classes) such as a previous MixUp, CutMix or
+            label smoothing gives; not modified.
+        index : int, optional
+            The batch's index (e.g. its place in the epoch), in [0, 2**64):
+            the draws are a pure function of (seed, epoch, index).  Without
+            it every call draws anew (call n of this object in this process
+            and DataLoader worker; see :mod:`fastreg.transforms`).
+        epoch : int, default 0
+            In [0, 2**64).
+
+        Returns
+        -------
+        images : numpy.ndarray or torch.Tensor
+            The mixed batch, a new array of the dtype and shape of `images`.
+        labels : numpy.ndarray or torch.Tensor
+            float32 (N, num_classes) label rows mixed in the same proportions.
+            Tensors when the inputs were tensors.
+
+        Raises
+        ------
+        TypeError
+            If `images` is not uint8 or float32, or `labels` neither integer
+            nor float.
+        ValueError
+            If a shape does not match, an integer label is outside
+            [0, num_classes), `num_classes` is missing for integer labels, or
+            `index` or `epoch` is outside [0, 2**64).
+        """
         images = _check_images(images)
         rows = _check_labels(labels, images.shape[0], self.num_classes)
+        if index is None:
+            index = self._calls.next_index()
         p = self.params(images, index=index, epoch=epoch)
         return self._apply(images, p), _mix_rows(rows, p.get("weight", p["lam"]), p["partner"])
 
@@ -437,17 +492,25 @@ _CALL_DOC = """
     seed : int
         In [0, 2**64).
 
+    See Also
+    --------
+    fastreg.functional.{func} : The mix with explicit parameters.
+
     Notes
     -----
-    ``t(images, labels, *, index=0, epoch=0)`` takes an NHWC uint8 or float32
-    batch and integer labels (N,) or float soft labels (N, num_classes) and
-    returns new arrays (mixed images, float32 labels); the inputs are not
-    modified.  `index` is the batch's index: the draws are a pure function of
-    (seed, epoch, index) (see fastreg.mixing).  A batch of one is mixed with
-    itself: images and labels come back unchanged.
+    Semantics of torchvision.transforms.v2.{name} ({paper}).
+    ``t(images, labels, *, index=None, epoch=0)`` takes an NHWC uint8 or
+    float32 batch and integer labels (N,) or float soft labels
+    (N, num_classes) and returns new arrays (mixed images, float32 labels);
+    the inputs are not modified.  `index` is the batch's index: the draws are
+    a pure function of (seed, epoch, index) (see fastreg.mixing); without it
+    every call draws anew.  A batch of one is mixed with itself: images and
+    labels come back unchanged.
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import {name}
     >>> t = {name}(alpha=1.0, num_classes=10, seed=7)
     >>> images = np.zeros((8, 32, 32, 3), np.uint8); labels = np.arange(8)
     >>> mixed, soft = t(images, labels, index=0, epoch=0)
@@ -458,7 +521,8 @@ _CALL_DOC = """
 
 class MixUp(_Mixer):
     __doc__ = ("MixUp: each image blended with its partner, labels in the same proportion."
-               + _CALL_DOC.format(box="", name="MixUp"))
+               + _CALL_DOC.format(box="", name="MixUp", func="mixup",
+                                  paper="Zhang et al. 2018, mixup: Beyond Empirical Risk Minimization"))
     _op = "mixup"
 
     def _apply(self, images, p):
@@ -467,7 +531,9 @@ class MixUp(_Mixer):
 
 class CutMix(_Mixer):
     __doc__ = ("CutMix: a box of the partner pasted into each image, labels weighted by area."
-               + _CALL_DOC.format(box=" and box", name="CutMix"))
+               + _CALL_DOC.format(box=" and box", name="CutMix", func="cutmix",
+                                  paper="Yun et al. 2019, CutMix: Regularization Strategy to Train "
+                                        "Strong Classifiers with Localizable Features"))
     _op = "cutmix"
 
     def _apply(self, images, p):
@@ -475,3 +541,7 @@ class CutMix(_Mixer):
 
 
 __all__ = ["MixUp", "CutMix", "mixup", "cutmix", "mix_labels", "draw_params"]
+
+
+def __dir__():  # dir() and tab completion list the public names only
+    return list(__all__)

@@ -60,14 +60,23 @@ def derive_stream(domain, *parts):
     Returns
     -------
     int
+        The stream id, in [0, 2**64).
     """
     domain = check_uint64("domain", domain)
     parts = [check_uint64(f"parts[{i}]", part) for i, part in enumerate(parts)]
     return _random.derive_stream(domain, *parts)
 
 
-# Stream domains of the op families (dropout uses its `step` as the stream).
-DOMAINS = {"image": 1, "text": 2, "mix": 3}
+# Stream domains of the op families (dropout uses its `step` as the stream);
+# "call" derives the indices of calls made without one (fastreg._calls).
+DOMAINS = {"image": 1, "text": 2, "mix": 3, "call": 4}
+
+__all__ = ["DOMAINS", "bits", "derive_stream", "uniform"]
+
+
+def __dir__():  # dir() and tab completion list the public names only
+    return list(__all__)
+
 
 
 def uniform(seed, stream, start, count):
@@ -78,6 +87,7 @@ def uniform(seed, stream, start, count):
     seed, stream, start : int
         In [0, 2**64); `start` is a word index.
     count : int
+        How many values, >= 0.
 
     Returns
     -------

@@ -4,6 +4,7 @@ import pathlib
 
 import numpy as np
 
+__all__ = ["NAMES", "load"]
 NAMES = ("astronaut", "coffee")
 _DIR = pathlib.Path(__file__).parent / "data"
 
@@ -23,3 +24,7 @@ def load(name="astronaut"):
     if name not in NAMES:
         raise ValueError(f"name must be one of {NAMES}, got {name!r}")
     return np.load(_DIR / f"{name}.npy")
+
+
+def __dir__():  # dir() and tab completion list the public names only
+    return list(__all__)

@@ -311,6 +311,7 @@ class SynonymTable:
         Returns
         -------
         SynonymTable
+            The filtered table (this one when nothing changes).
         """
         protected = _check_protected(protected)[0]
         key = protected.tobytes()

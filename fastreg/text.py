@@ -62,6 +62,7 @@ import re
 import numpy as np
 
 from fastreg import _text
+from fastreg._calls import CallCounter
 from fastreg._interop import arrays_from, like_input
 from fastreg._validate import check_probability, check_uint64
 from fastreg.random import DOMAINS, derive_stream
@@ -83,6 +84,12 @@ from fastreg.threads import limit_in_loader_worker
 
 __all__ = ["EDA", "STOP_WORDS", "BackTranslation", "SynonymTable", "english_synonyms", "random_deletion",
            "random_insertion", "random_swap", "synonym_replacement"]
+
+
+
+def __dir__():  # dir() and tab completion list the public names only
+    return list(__all__)
+
 
 OPS = {"deletion": 1, "swap": 2, "insertion": 3, "replacement": 4}
 _TWO32 = 1 << 32
@@ -759,6 +766,7 @@ class EDA:
         self.protected = _check_protected(protected)
         self.stop_words, self.tokenizer = _check_options(stop_words, tokenizer)
         self.seed = check_uint64("seed", seed)
+        self._calls = CallCounter()
 
     def stages(self, with_synonyms=True):
         """The pipeline as (op, count, frac, threshold) tuples, in order.
@@ -794,15 +802,32 @@ class EDA:
         epoch : int, default 0
             In [0, 2**64); use a new epoch for every pass over the data.
         indices : array_like of int, optional
-            Dataset indices of the sequences; by default 0 .. N-1.
+            Dataset indices of the sequences, in [0, 2**64): a sequence's
+            result then depends only on (seed, epoch, index).  Without them
+            every call draws anew: call n of this object in this process and
+            DataLoader worker takes indices derived from n (see
+            :mod:`fastreg.transforms`), reproducible from the seed in one
+            process.
 
         Returns
         -------
         list or tuple
             The augmented batch, in the form of `batch`.
+
+        Raises
+        ------
+        TypeError
+            If the batch is malformed, or `epoch` or `indices` are not
+            integers.
+        ValueError
+            If the offsets are malformed, `indices` does not have one entry
+            per sequence, or `epoch` or an index is outside [0, 2**64).
         """
+        auto = indices is None
         batch, seed, epoch, indices, protected = _prepare(batch, self.seed, epoch, indices,
                                                           self.protected)
+        if auto:
+            indices = self._calls.next_indices(batch.n)
         stages = self.stages(batch.kind == "text" or self.synonyms is not None)
         return _run(batch, stages, self.synonyms, protected, seed, epoch, indices, self.stop_words,
                     self.tokenizer)
@@ -871,6 +896,7 @@ class BackTranslation:
         self.forward, self.backward = forward, backward
         self.batch_size = operator.index(batch_size)
         self.seed = check_uint64("seed", seed)
+        self._calls = CallCounter()
 
     def _translate(self, name, fn, texts):
         """Candidates (a list of str) per text, calling `fn` on batches."""
@@ -898,7 +924,8 @@ class BackTranslation:
         epoch : int, default 0
             In [0, 2**64).
         indices : array_like of int, optional
-            Dataset indices of the sentences; by default 0 .. N-1.
+            Dataset indices of the sentences, in [0, 2**64).  Without them
+            every call draws anew, as :meth:`EDA.__call__` does.
 
         Returns
         -------
@@ -918,7 +945,7 @@ class BackTranslation:
             raise TypeError(f"texts must be a list of str, got {type(bad).__name__}")
         epoch = check_uint64("epoch", epoch)
         indices = _check_indices(indices, len(texts))
-        indices = range(len(texts)) if indices is None else indices.tolist()
+        indices = (self._calls.next_indices(len(texts)) if indices is None else indices).tolist()
         pivots = self._translate("forward", self.forward, texts)
         flat = [p for ps in pivots for p in ps]
         backs = iter(self._translate("backward", self.backward, flat))

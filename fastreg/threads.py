@@ -98,6 +98,28 @@ def set_num_threads(n):
     ----------
     n : int
         At least 1.  Builds without thread support always use 1.
+
+    Raises
+    ------
+    TypeError
+        If `n` is not an integer.
+    ValueError
+        If `n` is below 1.
+
+    See Also
+    --------
+    get_num_threads, num_threads
+
+    Notes
+    -----
+    Results are the same for every thread count.  The environment variable
+    FASTREG_NUM_THREADS sets the count at import; the default is the cores
+    this process may use, and 1 inside a DataLoader worker.
+
+    Examples
+    --------
+    >>> import fastreg
+    >>> fastreg.set_num_threads(1)
     """
     global _explicit_pid
     _runtime.set_num_threads(_check_count(n))
@@ -105,23 +127,43 @@ def set_num_threads(n):
 
 
 def get_num_threads():
-    """The number of threads kernels use now.
+    """Give the number of threads kernels use now.
 
     Returns
     -------
     int
+        At least 1.
     """
     return _runtime.get_num_threads()
 
 
 @contextlib.contextmanager
 def num_threads(n):
-    """Context manager: use `n` threads inside the block, restore on exit.
+    """Use `n` threads inside a with block, and the previous count after it.
+
+    Parameters
+    ----------
+    n : int
+        At least 1.
+
+    Yields
+    ------
+    None
+        Control, with `n` threads set.
+
+    Raises
+    ------
+    TypeError
+        If `n` is not an integer.
+    ValueError
+        If `n` is below 1.
 
     Examples
     --------
+    >>> import numpy as np
+    >>> import fastreg
     >>> with fastreg.num_threads(1):
-    ...     fastreg.dropout_(x, 0.5, seed=0)
+    ...     y = fastreg.dropout(np.ones(8), 0.5, seed=0)
     """
     previous = get_num_threads()
     set_num_threads(n)

@@ -4,6 +4,8 @@
   (seed, step) instead of storing it.
 - :class:`SGD`: a ``torch.optim.Optimizer`` whose step runs fastreg's fused
   kernel on the CPU tensors themselves (zero-copy).
+- :class:`AdamW`: the same for ``torch.optim.AdamW``, with its state names,
+  so checkpoints move between the two.
 - :class:`AugmentedDataset`: applies a :class:`fastreg.transforms.Compose`
   to the samples of a dataset, keyed by dataset index and epoch, one
   ``aug.batch`` call per DataLoader batch; whole batches with a
@@ -22,9 +24,17 @@ import torch
 from torch.utils.data import BatchSampler, DistributedSampler, TensorDataset, default_collate
 
 import fastreg
+from fastreg import _sgd
+from fastreg.optim import _adamw_hyper
 from fastreg.threads import limit_in_loader_worker
 from fastreg.transforms import Transform
 from fastreg._validate import check_count, check_flag, check_probability, check_uint64
+
+__all__ = ["AdamW", "AugmentedDataset", "Dropout", "Loader", "SGD"]
+
+
+def __dir__():  # dir() and tab completion list the public names only
+    return list(__all__)
 
 
 class _DropoutFunction(torch.autograd.Function):
@@ -51,9 +61,35 @@ class Dropout(torch.nn.Module):
     Parameters
     ----------
     p : float, default 0.5
+        Drop probability in [0, 1].
     seed : int, default 0
+        In [0, 2**64).
     inplace : bool, default False
         Overwrite the input when it does not require grad.
+
+    Raises
+    ------
+    TypeError
+        If `p` is not a number or `seed` not an integer.
+    ValueError
+        If `p` is outside [0, 1] or `seed` outside [0, 2**64).
+
+    See Also
+    --------
+    fastreg.dropout : The function, which keeps the graph the same way.
+
+    Notes
+    -----
+    torch.nn.Dropout's semantics (Srivastava et al. 2014) with fastreg's
+    masks.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import fastreg.torch
+    >>> layer = fastreg.torch.Dropout(0.5, seed=1)
+    >>> x = torch.ones(4, 8, requires_grad=True)
+    >>> layer(x).sum().backward()
     """
 
     def __init__(self, p=0.5, *, seed=0, inplace=False):
@@ -64,6 +100,19 @@ class Dropout(torch.nn.Module):
         self.register_buffer("step", torch.zeros((), dtype=torch.int64))
 
     def forward(self, x):
+        """Drop elements of `x` with a fresh step, or pass it through in eval mode.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            float16, float32 or float64 CPU tensor, any shape.
+
+        Returns
+        -------
+        torch.Tensor
+            A new tensor in the autograd graph (or `x` itself when in place,
+            in eval mode or with p = 0).
+        """
         if not self.training or self.p == 0.0:
             return x
         step = int(self.step)
@@ -73,6 +122,13 @@ class Dropout(torch.nn.Module):
         return _DropoutFunction.apply(x, self.p, self.seed, step)
 
     def extra_repr(self):
+        """Describe the settings in the module's repr.
+
+        Returns
+        -------
+        str
+            ``p=..., seed=..., inplace=...``.
+        """
         return f"p={self.p}, seed={self.seed}, inplace={self.inplace}"
 
 
@@ -87,10 +143,30 @@ class SGD(torch.optim.Optimizer):
     Parameters
     ----------
     params : iterable of tensors or of dicts (parameter groups)
+        Dense float32/float64 CPU parameters, or groups of them with their
+        own hyper-parameters.
     lr : float
-    momentum, dampening, weight_decay : float, default 0
-    nesterov, decoupled_weight_decay, maximize : bool, default False
-        As in :func:`fastreg.sgd_step_`.
+        Learning rate, >= 0.
+    momentum : float, default 0
+        Momentum factor.
+    dampening : float, default 0
+        Dampening of the momentum.
+    weight_decay : float, default 0
+        L2 penalty factor.
+    nesterov : bool, default False
+        Nesterov momentum.
+    decoupled_weight_decay : bool, default False
+        Multiply p by ``1 - lr * weight_decay`` instead (AdamW-style).
+    maximize : bool, default False
+        Ascend instead of descend.
+
+    See Also
+    --------
+    fastreg.sgd_step_ : The update, written out.
+
+    Notes
+    -----
+    torch.optim.SGD's semantics and state layout.
     """
 
     def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
@@ -102,7 +178,25 @@ class SGD(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        """Update every parameter that has a gradient; returns the closure's loss."""
+        """Update every parameter that has a gradient.
+
+        Parameters
+        ----------
+        closure : callable, optional
+            Re-evaluates the model and returns the loss (run with grad
+            enabled), as for torch optimizers.
+
+        Returns
+        -------
+        object
+            The closure's loss, or None without a closure.
+
+        Raises
+        ------
+        ValueError
+            If a parameter or gradient is not a dense CPU tensor, or the
+            update's checks fail (as :func:`fastreg.sgd_step_`).
+        """
         loss = None
         if closure is not None:
             with torch.enable_grad():
@@ -124,6 +218,114 @@ class SGD(torch.optim.Optimizer):
                 for p, old, buf in zip(with_grad, buffers, new):
                     if old is None:
                         self.state[p]["momentum_buffer"] = torch.from_numpy(buf)
+        return loss
+
+
+class AdamW(torch.optim.Optimizer):
+    """``torch.optim.AdamW`` semantics, one fused fastreg call per step.
+
+    The call covers every parameter group.
+
+    Parameters, gradients and states are CPU tensors viewed without copies.
+    The state has torch's names and types (``step`` a float32 scalar tensor,
+    ``exp_avg``, ``exp_avg_sq`` and, with amsgrad, ``max_exp_avg_sq``), so a
+    ``state_dict()`` loads into ``torch.optim.AdamW`` and back.  The update is
+    :func:`fastreg.adamw_step_`'s: equal to torch's to float32 rounding.
+
+    Parameters
+    ----------
+    params : iterable of tensors or of dicts (parameter groups)
+        Dense CPU tensors of float32 or float64, C-contiguous; gradients of
+        the same dtype (or float16 for float32 parameters).
+    lr : float, default 1e-3
+        Learning rate, >= 0.
+    betas : (float, float), default (0.9, 0.999)
+        Each in [0, 1).
+    eps : float, default 1e-8
+        >= 0.
+    weight_decay : float, default 1e-2
+        Decoupled weight decay, >= 0.
+    amsgrad : bool, default False
+        Normalise by the running maximum of the second moment.
+    maximize : bool, default False
+        Ascend: the gradient is negated.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`fastreg.adamw_step_`, for a hyper-parameter at construction
+        and for the tensors at :meth:`step`; nothing is modified.
+
+    See Also
+    --------
+    fastreg.AdamW : The same over NumPy arrays.
+    fastreg.param_groups : Groups without weight decay for biases and norm weights.
+
+    Examples
+    --------
+    >>> import torch, fastreg, fastreg.torch
+    >>> model = torch.nn.Linear(3, 2)
+    >>> groups = fastreg.param_groups(model.named_parameters(), weight_decay=0.05)
+    >>> opt = fastreg.torch.AdamW(groups, lr=1e-3)
+    >>> model(torch.ones(4, 3)).sum().backward()
+    >>> opt.step()
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False):
+        _adamw_hyper(lr, betas, eps, weight_decay, amsgrad, maximize)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize)
+        super().__init__(params, defaults)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """Update every parameter that has a gradient.
+
+        Parameters
+        ----------
+        closure : callable, optional
+            Re-evaluates the model and returns the loss.
+
+        Returns
+        -------
+        object
+            The closure's loss, or None.
+        """
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs = [], [], [], [], []
+        hypers, ends, steps = [], [], []
+        for k, group in enumerate(self.param_groups):
+            hyper = _adamw_hyper(group["lr"], group["betas"], group["eps"],
+                                 group["weight_decay"], group["amsgrad"], group["maximize"],
+                                 where=f"param_groups[{k}] ")
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if p.device.type != "cpu" or p.grad.is_sparse:
+                    raise ValueError("fastreg.torch.AdamW needs dense CPU parameters and gradients")
+                state = self.state[p]
+                if not state:  # torch's initial state
+                    state["step"] = torch.tensor(0.0, dtype=torch.float32)
+                    state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                    state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                if hyper[5] and "max_exp_avg_sq" not in state:
+                    state["max_exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                params.append(p.detach().numpy())
+                grads.append(p.grad.numpy())
+                exp_avgs.append(state["exp_avg"].numpy())
+                exp_avg_sqs.append(state["exp_avg_sq"].numpy())
+                max_exp_avg_sqs.append(state["max_exp_avg_sq"].numpy() if hyper[5] else None)
+                steps.append(state["step"])
+            hypers.append(hyper + (0,))
+            ends.append(len(params))
+        counts = np.array([int(t) for t in steps], dtype=np.int64)
+        _sgd.adamw_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, hypers, ends, counts)
+        for t in steps:
+            t += 1
         return loss
 
 
@@ -281,7 +483,7 @@ class AugmentedDataset(torch.utils.data.Dataset):
 
     @property
     def epoch(self):
-        """int : The epoch the samples are drawn for (set with :meth:`set_epoch`)."""
+        """The epoch the samples are drawn for, an int (set with :meth:`set_epoch`)."""
         return int(self._epoch)
 
     def set_epoch(self, epoch):
@@ -566,7 +768,7 @@ class Loader:
 
     @property
     def epoch(self):
-        """int : The epoch the next iteration draws (set with :meth:`set_epoch`)."""
+        """The epoch the next iteration draws, an int (set with :meth:`set_epoch`)."""
         return self._epoch
 
     def set_epoch(self, epoch):

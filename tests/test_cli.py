@@ -69,3 +69,58 @@ def test_demo_command_with_user_images(tmp_path):
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "out" / "fastreg_augmentations.png").exists()
     assert "test" in r.stdout and "wrote" in r.stdout
+
+
+def test_info_lists_the_optional_packages_it_found():
+    from fastreg import config
+
+    r = run_cli("info")
+    assert r.returncode == 0, r.stderr
+    versions = config.optional_versions()
+    for module in ("torch", "torchvision", "albumentations", "cv2"):
+        line = next(line for line in r.stdout.splitlines() if line.startswith(module + " "))
+        want = versions[module] or "not found"
+        assert line.split(None, 1)[1].startswith(want), line
+
+
+def test_bench_without_peers_says_which_were_skipped_and_how_to_install(monkeypatch, capsys):
+    from fastreg import __main__ as cli, config
+
+    monkeypatch.setattr(config, "optional_versions",
+                        lambda: {module: None for module, _, _ in config.OPTIONAL})
+    assert cli.main(["bench", "--quick", "--only", "text"]) == 0
+    out = capsys.readouterr().out
+    note = next(line for line in out.splitlines() if line.startswith("peers not installed"))
+    for name in ("torch", "albumentationsx", "opencv-python-headless", "fastreg[bench]"):
+        assert name in note
+    assert "fastreg/x" in out and "x/fastreg" in out and "above 1" in out and "below 1" in out
+
+
+def test_bench_table_keeps_whole_names_and_marks_cases_without_peers():
+    long_title = "a case title much longer than forty-four characters, kept whole"
+    case = bench.Case(long_title, 10, "img", [bench.Contender("fastreg", None)])
+    rows = bench.rows_for(case, {"fastreg": 0.01})
+    table = bench.format_table(rows)
+    assert long_title in table and "no peer installed" in table and "1.00" not in table
+
+
+def test_demo_help_explains_seed_and_epochs():
+    r = run_cli("demo", "--help")
+    assert r.returncode == 0
+    text = " ".join(r.stdout.split())
+    assert "--seed SEED seed of every random draw" in text
+    assert "--epochs EPOCHS training epochs" in text
+
+
+def test_demo_captions_break_between_words():
+    from fastreg import demo, transforms as T
+
+    aug = T.Compose([T.RandomCrop(24, padding=3), T.ColorJitter(0.4, 0.4, 0.4, 0.1)], seed=3)
+    for index in range(20):
+        params = aug.params(index, shape=(32, 32, 3))
+        caption = demo._describe(params)
+        words = {w.rstrip(",").split("=")[-1] for w in caption.split()}
+        for op in params:
+            for value in op.values():
+                for name in value if isinstance(value, list) else []:
+                    assert name in words, (name, caption)

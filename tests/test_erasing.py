@@ -106,7 +106,7 @@ class TestRandomErasing:
     def test_matches_reference(self, simd_level):
         imgs = images(16)
         for aug in pipelines():
-            out = aug.batch(imgs, epoch=1)
+            out = aug.batch(imgs, indices=range(16), epoch=1)
             fired = 0
             for i in range(16):
                 p = aug.params(i, epoch=1, shape=imgs[i].shape)[-1]
@@ -141,11 +141,11 @@ class TestRandomErasing:
             ref = np.stack([aug(imgs[i], index=i) for i in range(9)])
             for threads in (1, 2, 3):
                 with fastreg.num_threads(threads):
-                    assert np.array_equal(aug.batch(imgs), ref)
-            a, b = aug.batch(imgs[:4]), aug.batch(imgs[4:], indices=range(4, 9))
+                    assert np.array_equal(aug.batch(imgs, indices=range(9)), ref)
+            a, b = aug.batch(imgs[:4], indices=range(4)), aug.batch(imgs[4:], indices=range(4, 9))
             assert np.array_equal(np.concatenate([a, b]), ref)
             with fastreg.simd("baseline"):
-                assert np.array_equal(aug.batch(imgs), ref)
+                assert np.array_equal(aug.batch(imgs, indices=range(9)), ref)
 
     def test_box_distribution(self):
         """torchvision's sampling: boxes cover scale of the area, fit, and fall

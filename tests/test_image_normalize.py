@@ -87,7 +87,7 @@ def test_fused_pipeline_equals_pipeline_then_normalize():
         plain = T.Compose(jitter, seed=5)
         fused = T.Compose(jitter + [T.Normalize(*IMAGENET, layout=layout, dtype=dtype)], seed=5)
         imgs = images(10)
-        out = fused.batch(imgs, epoch=3)
+        out = fused.batch(imgs, indices=np.arange(len(imgs)), epoch=3)
         want_shape = (10, 3, 24, 24) if layout == "CHW" else (10, 24, 24, 3)
         assert out.shape == want_shape and out.dtype == np.dtype(dtype)
         for i in range(10):
@@ -101,7 +101,7 @@ def test_fused_pipeline_matches_numpy_reference():
     aug = T.Compose([T.RandomCrop(20, pad_if_needed=True), T.RandomVerticalFlip(),
                      T.ColorJitter(0.5, 0.5, 0.5), T.Normalize(*IMAGENET)], seed=2)
     imgs = images(8, 18, 25)
-    out = aug.batch(imgs)
+    out = aug.batch(imgs, indices=np.arange(len(imgs)))
     for i in range(8):
         assert_within_ulp(out[i], R.apply(aug.transforms, imgs[i], aug.seed, 0, i))
 
@@ -130,17 +130,18 @@ def test_fused_batch_threads_splits_and_outs():
     ref = np.stack([aug(imgs[i], index=i) for i in range(9)])
     for threads in (1, 2, 3, 4):
         with fastreg.num_threads(threads):
-            assert np.array_equal(aug.batch(imgs), ref)
-    assert np.array_equal(np.concatenate([aug.batch(imgs[:4]), aug.batch(imgs[4:], indices=range(4, 9))]), ref)
+            assert np.array_equal(aug.batch(imgs, indices=np.arange(len(imgs))), ref)
+    halves = [aug.batch(imgs[:4], indices=range(4)), aug.batch(imgs[4:], indices=range(4, 9))]
+    assert np.array_equal(np.concatenate(halves), ref)
     with fastreg.simd("baseline"):
-        assert np.array_equal(aug.batch(imgs), ref)
+        assert np.array_equal(aug.batch(imgs, indices=np.arange(len(imgs))), ref)
     out = np.empty((9, 3, 24, 24), np.float32)
-    assert aug.batch(imgs, out=out) is out and np.array_equal(out, ref)
+    assert aug.batch(imgs, indices=np.arange(len(imgs)), out=out) is out and np.array_equal(out, ref)
     outs = [np.empty((3, 24, 24), np.float32) for _ in range(9)]
-    aug.batch(list(imgs), out=outs)
+    aug.batch(list(imgs), indices=np.arange(len(list(imgs))), out=outs)
     assert all(np.array_equal(o, r) for o, r in zip(outs, ref))
     wide = np.zeros((9, 3, 24, 48), np.float32)
-    aug.batch(imgs, out=wide[..., ::2])
+    aug.batch(imgs, indices=np.arange(len(imgs)), out=wide[..., ::2])
     assert np.array_equal(wide[..., ::2], ref) and not wide[..., 1::2].any()
 
 
@@ -182,7 +183,7 @@ def test_hypothesis_fused(h, w, c, crop, b, hue, layout, dtype, seed):
     fused = T.Compose(plain.transforms + [T.Normalize(0.4, 0.3, layout=layout, dtype=dtype)], seed=seed)
     imgs = images(3, h, w, c, seed=h * w)
     with fastreg.num_threads(2):
-        out = fused.batch(imgs)
+        out = fused.batch(imgs, indices=np.arange(len(imgs)))
     for i in range(3):
         want = F.normalize(plain(imgs[i], index=i), 0.4, 0.3, layout=layout, dtype=dtype)
         assert np.array_equal(out[i], want)

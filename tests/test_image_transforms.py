@@ -25,7 +25,7 @@ def test_compose_matches_reference():
     aug = pipeline()
     imgs = batch_of(12)
     for epoch in (0, 5):
-        out = aug.batch(imgs, epoch=epoch)
+        out = aug.batch(imgs, indices=np.arange(len(imgs)), epoch=epoch)
         assert out.shape == (12, 32, 32, 3)
         for i in range(12):
             want = R.apply(aug.transforms, imgs[i], aug.seed, epoch, i)
@@ -38,7 +38,7 @@ def test_integer_pipeline_bit_exact():
                      T.ColorJitter(brightness=0.5, contrast=(0.2, 1.9), saturation=0.8),
                      T.CenterCrop(17), T.RandomGrayscale(0.5)], seed=3)
     imgs = batch_of(10, 25, 33)
-    out = aug.batch(imgs, epoch=2)
+    out = aug.batch(imgs, indices=np.arange(len(imgs)), epoch=2)
     for i in range(10):
         assert np.array_equal(out[i], R.apply(aug.transforms, imgs[i], 3, 2, i))
 
@@ -61,15 +61,15 @@ def test_batch_equals_single_for_threads_and_splits():
     ref = np.stack([aug(imgs[i], index=i, epoch=1) for i in range(9)])
     for threads in (1, 2, 3, 4):
         with fastreg.num_threads(threads):
-            assert np.array_equal(aug.batch(imgs, epoch=1), ref)
+            assert np.array_equal(aug.batch(imgs, indices=np.arange(len(imgs)), epoch=1), ref)
     for cut in (1, 4, 8):
-        a = aug.batch(imgs[:cut], epoch=1)
+        a = aug.batch(imgs[:cut], indices=np.arange(len(imgs[:cut])), epoch=1)
         b = aug.batch(imgs[cut:], indices=range(cut, 9), epoch=1)
         assert np.array_equal(np.concatenate([a, b]), ref)
     perm = np.random.default_rng(0).permutation(9)
     assert np.array_equal(aug.batch(imgs[perm], indices=perm, epoch=1), ref[perm])
     with fastreg.simd("baseline"):
-        assert np.array_equal(aug.batch(imgs, epoch=1), ref)
+        assert np.array_equal(aug.batch(imgs, indices=np.arange(len(imgs)), epoch=1), ref)
 
 
 def test_array_batch_equals_list_batch_for_every_layout_and_out():
@@ -78,21 +78,22 @@ def test_array_batch_equals_list_batch_for_every_layout_and_out():
     aug = pipeline()
     big = batch_of(7, 80, 104, seed=2)
     for imgs in (big[:, 3:43, 5:57], big[:, ::2, ::-2][:, :40, :52], big[::-1, :40, :52, ::-1]):
-        want = aug.batch(list(imgs), epoch=3)
+        want = aug.batch(list(imgs), indices=np.arange(len(list(imgs))), epoch=3)
         for threads in (1, 3):
             with fastreg.num_threads(threads):
-                assert np.array_equal(aug.batch(imgs, epoch=3), want)
+                assert np.array_equal(aug.batch(imgs, indices=np.arange(len(imgs)), epoch=3), want)
         out = np.zeros((7, 32, 64, 3), np.uint8)[:, :, ::2]
-        assert aug.batch(imgs, epoch=3, out=out) is out and np.array_equal(out, want)
+        assert aug.batch(imgs, indices=np.arange(len(imgs)), epoch=3, out=out) is out and np.array_equal(out, want)
         c_out = np.empty((7, 32, 32, 3), np.uint8)
-        assert aug.batch(imgs, epoch=3, out=c_out) is c_out and np.array_equal(c_out, want)
+        assert aug.batch(imgs, indices=np.arange(len(imgs)), epoch=3, out=c_out) is c_out
+        assert np.array_equal(c_out, want)
     flip = T.Compose([T.RandomHorizontalFlip(), T.ColorJitter(0.3, 0.3)], seed=5)
     x = batch_of(5, 12, 16)
-    want = flip.batch(x.copy())
-    assert flip.batch(x, out=x) is x and np.array_equal(x, want)
+    want = flip.batch(x.copy(), indices=np.arange(len(x.copy())))
+    assert flip.batch(x, indices=np.arange(len(x)), out=x) is x and np.array_equal(x, want)
     g = batch_of(4, 12, 16, 1)[..., 0]
     g_out = np.empty((4, 12, 16), np.uint8)
-    assert flip.batch(g, out=g_out) is g_out
+    assert flip.batch(g, indices=np.arange(len(g)), out=g_out) is g_out
     assert np.array_equal(g_out, np.stack([flip(g[i], index=i) for i in range(4)]))
 
 
@@ -104,9 +105,9 @@ def test_array_batch_with_sizes_drawn_per_image():
     shapes = [aug(imgs[i], index=i).shape for i in range(4)]
     assert len(set(shapes)) > 1
     with pytest.raises(ValueError, match="different sizes"):
-        aug.batch(imgs)
+        aug.batch(imgs, indices=np.arange(len(imgs)))
     outs = [np.empty(s, np.uint8) for s in shapes]
-    assert aug.batch(imgs, out=outs) is outs
+    assert aug.batch(imgs, indices=np.arange(len(imgs)), out=outs) is outs
     for i in range(4):
         assert np.array_equal(outs[i], aug(imgs[i], index=i))
 
@@ -116,11 +117,11 @@ def test_list_batch_of_different_sizes():
     rng = np.random.default_rng(3)
     imgs = [rng.integers(0, 256, (10 + i, 20 - i, 3), dtype=np.uint8) for i in range(5)]
     outs = [np.empty_like(im) for im in imgs]
-    assert aug.batch(imgs, out=outs, epoch=4) is outs
+    assert aug.batch(imgs, indices=np.arange(len(imgs)), out=outs, epoch=4) is outs
     for i, im in enumerate(imgs):
         assert np.array_equal(outs[i], aug(im, index=i, epoch=4))
     crop = T.Compose([T.RandomCrop(8), T.RandomVerticalFlip()], seed=1)
-    out = crop.batch(imgs)
+    out = crop.batch(imgs, indices=np.arange(len(imgs)))
     assert out.shape == (5, 8, 8, 3)
     for i, im in enumerate(imgs):
         assert np.array_equal(out[i], crop(im, index=i))
@@ -130,17 +131,18 @@ def test_strided_batch_and_grayscale_batches():
     aug = pipeline()
     big = batch_of(6, 80, 104)
     view = big[:, ::2, ::2]
-    assert np.array_equal(aug.batch(view), aug.batch(np.ascontiguousarray(view)))
+    ids = np.arange(len(view))
+    assert np.array_equal(aug.batch(view, indices=ids), aug.batch(np.ascontiguousarray(view), indices=ids))
     gray_aug = T.Compose([T.RandomCrop(10), T.RandomHorizontalFlip(), T.ColorJitter(0.5, 0.5, 0.5, 0.2),
                           T.RandomGrayscale(0.5)], seed=4)
     g = batch_of(5, 16, 18, 1)[..., 0]
-    out = gray_aug.batch(g)
+    out = gray_aug.batch(g, indices=np.arange(len(g)))
     assert out.shape == (5, 10, 10)
     for i in range(5):
         assert np.array_equal(out[i], R.apply(gray_aug.transforms, g[i], 4, 0, i))
     four = T.Compose([T.RandomCrop(9, padding=1, padding_mode="edge"), T.RandomHorizontalFlip()])
     x = batch_of(4, 12, 12, 4)
-    out = four.batch(x, out=np.empty((4, 9, 9, 4), np.uint8))
+    out = four.batch(x, indices=np.arange(len(x)), out=np.empty((4, 9, 9, 4), np.uint8))
     for i in range(4):
         assert np.array_equal(out[i], R.apply(four.transforms, x[i], 0, 0, i))
 
@@ -184,12 +186,13 @@ def test_pickle_repr_and_nesting():
     aug = pipeline()
     clone = pickle.loads(pickle.dumps(aug))
     imgs = batch_of(3)
-    assert np.array_equal(clone.batch(imgs), aug.batch(imgs))
+    ids = np.arange(len(imgs))
+    assert np.array_equal(clone.batch(imgs, indices=ids), aug.batch(imgs, indices=ids))
     assert clone == aug
     text = repr(aug)
     assert "RandomCrop(size=(32, 32)" in text and "seed=7" in text and "ColorJitter(" in text
     nested = T.Compose([T.Compose(aug.transforms[:2]), *aug.transforms[2:]], seed=7)
-    assert np.array_equal(nested.batch(imgs), aug.batch(imgs))
+    assert np.array_equal(nested.batch(imgs, indices=ids), aug.batch(imgs, indices=ids))
     for t in aug.transforms:
         assert pickle.loads(pickle.dumps(t)) == t
 
@@ -222,9 +225,9 @@ def test_hypothesis_pipelines(h, w, c, size, pad, mode, b, k, s, hue, seed, epoc
     except ValueError:
         return
     imgs = np.random.default_rng(seed % 1000).integers(0, 256, (n, h, w, c), dtype=np.uint8)
-    out = aug.batch(imgs, epoch=epoch)
+    out = aug.batch(imgs, indices=np.arange(len(imgs)), epoch=epoch)
     with fastreg.num_threads(2):
-        assert np.array_equal(aug.batch(imgs, epoch=epoch), out)
+        assert np.array_equal(aug.batch(imgs, indices=np.arange(len(imgs)), epoch=epoch), out)
     for i in range(n):
         want = R.apply(aug.transforms, imgs[i], seed, epoch, i)
         assert np.abs(out[i].astype(int) - want).max() <= 1

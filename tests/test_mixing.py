@@ -153,6 +153,34 @@ def test_soft_labels_and_mix_labels():
     assert got.tolist() == [[0.75, 0.25], [1.0, 0.0]]
 
 
+@pytest.mark.parametrize("op", OPS)
+def test_soft_labels_with_num_classes(op):
+    # the rows a previous MixUp, CutMix or label smoothing gives are mixed as they are
+    x = batch(4)
+    soft = np.random.default_rng(2).dirichlet(np.ones(5), 4).astype(np.float32)
+    before = soft.copy()
+    mixed, rows = OPS[op](num_classes=5, seed=3)(x, soft, index=1)
+    _, want = ref.transform(op, x, soft, 1.0, None, False, 3, 0, 1)
+    assert_same_bits(rows, want)
+    assert_same_bits(soft, before)
+    _, again = OPS[op](num_classes=5, seed=3)(mixed, rows, index=2)   # chained
+    assert again.shape == (4, 5) and np.allclose(again.sum(axis=1), 1.0, atol=1e-5)
+    call_refused(ValueError, "num_classes=5 columns", x, np.ones((4, 3), np.float32), num_classes=5)
+
+
+@pytest.mark.parametrize("op", OPS)
+def test_calls_without_index_draw_anew_reproducibly(op):
+    x = photos(6)
+    labels = np.arange(6) % 3
+    t = OPS[op](alpha=1.0, num_classes=3, seed=11)
+    first = [t(x, labels)[1] for _ in range(3)]
+    assert not np.array_equal(first[0], first[1]) and not np.array_equal(first[1], first[2])
+    again = OPS[op](alpha=1.0, num_classes=3, seed=11)
+    assert all(np.array_equal(a, again(x, labels)[1]) for a in first)
+    # never the stream of an explicit index
+    assert not any(np.array_equal(first[0], t(x, labels, index=i)[1]) for i in range(4))
+
+
 def test_functional_forms():
     x = batch(4, 9, 10, 2)
     out = np.empty_like(x)

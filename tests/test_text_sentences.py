@@ -46,7 +46,7 @@ def many_sentences(n=400):
 @pytest.mark.parametrize("seed", [0, 7])
 def test_sentences_match_reference(simd_level, kw, seed):
     batch = many_sentences()
-    got = text.EDA(seed=seed, **kw)(batch, epoch=3)
+    got = text.EDA(seed=seed, **kw)(batch, epoch=3, indices=np.arange(len(batch)))
     assert got == ref.eda_sentences(batch, seed=seed, epoch=3, **kw)
     assert all(isinstance(s, str) for s in got) and len(got) == len(batch)
 
@@ -61,16 +61,18 @@ def test_sentences_with_indices_match_reference():
 def test_sentences_deterministic_across_threads_and_splits():
     batch = many_sentences(300)
     eda = text.EDA(alpha_sr=0.3, alpha_ri=0.3, alpha_rs=0.3, p_rd=0.2, seed=5)
+    ix = np.arange(len(batch))
     with fastreg.num_threads(1):
-        one = eda(batch, epoch=1)
+        one = eda(batch, epoch=1, indices=ix)
     with fastreg.num_threads(2):
-        two = eda(batch, epoch=1)
+        two = eda(batch, epoch=1, indices=ix)
     assert one == two
     cut = 97
-    parts = eda(batch[:cut], epoch=1) + eda(batch[cut:], epoch=1, indices=np.arange(cut, len(batch)))
+    parts = eda(batch[:cut], epoch=1, indices=ix[:cut]) + eda(batch[cut:], epoch=1, indices=ix[cut:])
     assert parts == one
-    assert eda(batch, epoch=2) != one
-    assert text.EDA(alpha_sr=0.3, alpha_ri=0.3, alpha_rs=0.3, p_rd=0.2, seed=6)(batch, epoch=1) != one
+    assert eda(batch, epoch=2, indices=ix) != one
+    other_seed = text.EDA(alpha_sr=0.3, alpha_ri=0.3, alpha_rs=0.3, p_rd=0.2, seed=6)
+    assert other_seed(batch, epoch=1, indices=ix) != one
 
 
 def words_of(sentence):
@@ -178,10 +180,11 @@ def test_lists_of_ids_equal_arrays():
     lists = [a.tolist() for a in arrays]
     before = copy.deepcopy(lists)
     eda = text.EDA(0.2, 0.2, 0.2, 0.2, synonyms=table, protected=(0, 1), seed=3)
-    got = eda(lists, epoch=4)
+    ix = np.arange(len(lists))
+    got = eda(lists, epoch=4, indices=ix)
     assert lists == before
     assert all(type(x) is list and all(type(t) is int for t in x) for x in got)
-    assert got == [a.tolist() for a in eda(arrays, epoch=4)]
+    assert got == [a.tolist() for a in eda(arrays, epoch=4, indices=ix)]
     assert text.random_swap(lists, 2, seed=1) == [a.tolist() for a in text.random_swap(arrays, 2, seed=1)]
     assert text.random_deletion([[], [5]], 0.5, seed=0) == [[], [5]]
 
@@ -259,16 +262,17 @@ def test_back_translation_choice_is_drawn_from_the_stream():
         return stand_in_forward(batch)
 
     bt = text.BackTranslation(forward, stand_in_backward, batch_size=16, seed=11)
-    got = bt(texts, epoch=2)
+    got = bt(texts, epoch=2, indices=range(len(texts)))
     assert calls == [16, 16, 8]
     for i, (t, g) in enumerate(zip(texts, got)):
         cands = [t.lower(), t[::-1], t[::-1].title(), t + "!", (t + "!").title()]
         stream = ref_random.derive_stream(2, 2, i, 5)
         low, high = ref_random.bits(11, stream, 0, 2)
         assert g == cands[((int(low) | int(high) << 32) * len(cands)) >> 64]
-    assert bt(texts, epoch=2) == got
+    assert bt(texts, epoch=2, indices=range(len(texts))) == got
     assert bt(texts[5:], epoch=2, indices=np.arange(5, 40)) == got[5:]
-    assert bt(texts, epoch=3) != got
+    assert bt(texts, epoch=3, indices=range(len(texts))) != got
+    assert bt(texts, epoch=2) != bt(texts, epoch=2)  # without indices every call draws anew
 
 
 # ---- bad input ----------------------------------------------------------------

@@ -44,6 +44,28 @@ class TestResize:
             want = F.normalize(F.center_crop(F.resize(img, 40), 32), MEAN, STD)
             assert np.array_equal(aug(img), want)
 
+    @pytest.mark.parametrize("interpolation", ["bilinear", "nearest", "bicubic"])
+    def test_crop_after_resampling_equals_crop_of_the_resampled(self, interpolation, simd_level):
+        """A crop right after a resampling computes only its window: the same
+        pixels as cropping the whole resampled image."""
+        for img in images():
+            for size in [(40, 40), (30, 50), (40, 70), (7, 53)]:  # (40, 70) may keep the width
+                whole = F.resize(img, size, interpolation)
+                for crop in [T.CenterCrop((21, 33)), T.RandomCrop((5, 9)), T.CenterCrop((40, 40))]:
+                    for tail in ([], [T.Normalize(MEAN, STD)]):
+                        aug = T.Compose([T.Resize(size, interpolation), crop, *tail], seed=4)
+                        for i in range(2):
+                            p = aug.params(i, shape=img.shape)[1]
+                            x = F.crop(F.pad(whole, p["padding"]), p["top"], p["left"], p["height"],
+                                       p["width"])
+                            want = F.normalize(x, MEAN, STD) if tail else x
+                            assert np.array_equal(aug(img, index=i), want), (size, crop, i)
+        aug = T.Compose([T.RandomResizedCrop(48, interpolation=interpolation), T.CenterCrop(32)], seed=2)
+        for i in range(3):
+            p = aug.params(i, shape=img.shape)[0]
+            box = F.resized_crop(img, p["top"], p["left"], p["height"], p["width"], p["size"], interpolation)
+            assert np.array_equal(aug(img, index=i), F.center_crop(box, 32))
+
     def test_against_torchvision(self):
         torch = pytest.importorskip("torch")
         TV = pytest.importorskip("torchvision.transforms.v2")
@@ -127,13 +149,13 @@ class TestRandomResizedCrop:
         ref = np.stack([aug(imgs[i], index=i) for i in range(9)])
         for threads in (1, 2, 3):
             with fastreg.num_threads(threads):
-                assert np.array_equal(aug.batch(imgs), ref)
-        a, b = aug.batch(imgs[:4]), aug.batch(imgs[4:], indices=range(4, 9))
+                assert np.array_equal(aug.batch(imgs, indices=range(9)), ref)
+        a, b = aug.batch(imgs[:4], indices=range(4)), aug.batch(imgs[4:], indices=range(4, 9))
         assert np.array_equal(np.concatenate([a, b]), ref)
         with fastreg.simd("baseline"):
-            assert np.array_equal(aug.batch(imgs), ref)
+            assert np.array_equal(aug.batch(imgs, indices=range(9)), ref)
         strided = np.ascontiguousarray(imgs[:, ::-1, ::2])[:, ::-1]  # negative row strides
-        assert np.array_equal(aug.batch(strided), np.stack([aug(strided[i], index=i) for i in range(9)]))
+        assert np.array_equal(aug.batch(strided, indices=range(9)), np.stack([aug(strided[i], index=i) for i in range(9)]))
 
     def test_against_torchvision(self):
         torch = pytest.importorskip("torch")

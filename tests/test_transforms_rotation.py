@@ -140,13 +140,13 @@ def test_batch_threads_splits_and_simd():
     ref = np.stack([aug(imgs[i], index=i, epoch=3) for i in range(9)])
     for threads in (1, 2, 3, 4):
         with fastreg.num_threads(threads):
-            assert np.array_equal(aug.batch(imgs, epoch=3), ref)
+            assert np.array_equal(aug.batch(imgs, indices=np.arange(len(imgs)), epoch=3), ref)
     for cut in (1, 4, 8):
-        a = aug.batch(imgs[:cut], epoch=3)
+        a = aug.batch(imgs[:cut], indices=np.arange(len(imgs[:cut])), epoch=3)
         b = aug.batch(imgs[cut:], indices=range(cut, 9), epoch=3)
         assert np.array_equal(np.concatenate([a, b]), ref)
     with fastreg.simd("baseline"):
-        assert np.array_equal(aug.batch(imgs, epoch=3), ref)
+        assert np.array_equal(aug.batch(imgs, indices=np.arange(len(imgs)), epoch=3), ref)
         assert np.array_equal(aug(imgs[2], index=2, epoch=3), ref[2])
 
 
@@ -163,19 +163,19 @@ def test_expand_sizes_vary_with_index():
     with pytest.raises(ValueError, match="index"):
         aug.output_size(30, 50)
     with pytest.raises(ValueError, match="different sizes"):
-        aug.batch(imgs)
+        aug.batch(imgs, indices=np.arange(len(imgs)))
     with pytest.raises(ValueError, match="out"):
-        aug.batch(imgs, out=np.empty((6,) + shapes[0], np.uint8))
+        aug.batch(imgs, indices=np.arange(len(imgs)), out=np.empty((6,) + shapes[0], np.uint8))
     outs = [np.empty(s, np.uint8) for s in shapes]
     for threads in (1, 3):
         with fastreg.num_threads(threads):
-            assert aug.batch(imgs, out=outs) is outs
+            assert aug.batch(imgs, indices=np.arange(len(imgs)), out=outs) is outs
         for i in range(6):
             assert np.array_equal(outs[i], aug(imgs[i], index=i))
     with pytest.raises(ValueError, match="out"):
         aug(imgs[0], index=0, out=np.empty(shapes[1] if shapes[1] != shapes[0] else (1, 1, 3), np.uint8))
     fixed = T.Compose([T.RandomRotation((30, 30), expand=True)])
-    out = fixed.batch(imgs)  # every size agrees: one array
+    out = fixed.batch(imgs, indices=np.arange(len(imgs)))  # every size agrees: one array
     assert out.shape[1:] == F.rotate(imgs[0], 30, expand=True).shape
     assert T.Compose([T.RandomRotation(30)]).output_size(30, 50) == (30, 50)
 

@@ -76,7 +76,8 @@ def adjust_brightness(img, brightness_factor, *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of the shape of `img`; a tensor when `img` is one.
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img`
+        is one.
 
     Raises
     ------
@@ -85,8 +86,9 @@ def adjust_brightness(img, brightness_factor, *, out=None):
         dtype, or `brightness_factor` is not a real number.
     ValueError
         If `img` has another layout or channel count (a CHW tensor needs
-        ``img.permute(1, 2, 0)``), `brightness_factor` is outside its range or NaN, or `out` has another shape, is
-        read-only or overlaps `img` other than being it.
+        ``img.permute(1, 2, 0)``), `brightness_factor` is outside its range or
+        NaN, or `out` has another shape, is read-only or overlaps `img` other
+        than being it.
 
     See Also
     --------
@@ -123,7 +125,8 @@ def adjust_contrast(img, contrast_factor, *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of the shape of `img`; a tensor when `img` is one.
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img`
+        is one.
 
     Raises
     ------
@@ -132,8 +135,9 @@ def adjust_contrast(img, contrast_factor, *, out=None):
         dtype, or `contrast_factor` is not a real number.
     ValueError
         If `img` has another layout or channel count (a CHW tensor needs
-        ``img.permute(1, 2, 0)``), `contrast_factor` is outside its range or NaN, or `out` has another shape, is
-        read-only or overlaps `img` other than being it.
+        ``img.permute(1, 2, 0)``), `contrast_factor` is outside its range or
+        NaN, or `out` has another shape, is read-only or overlaps `img` other
+        than being it.
 
     See Also
     --------
@@ -168,7 +172,8 @@ def adjust_saturation(img, saturation_factor, *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of the shape of `img`; a tensor when `img` is one.
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img`
+        is one.
 
     Raises
     ------
@@ -177,8 +182,9 @@ def adjust_saturation(img, saturation_factor, *, out=None):
         dtype, or `saturation_factor` is not a real number.
     ValueError
         If `img` has another layout or channel count (a CHW tensor needs
-        ``img.permute(1, 2, 0)``), `saturation_factor` is outside its range or NaN, or `out` has another shape, is
-        read-only or overlaps `img` other than being it.
+        ``img.permute(1, 2, 0)``), `saturation_factor` is outside its range or
+        NaN, or `out` has another shape, is read-only or overlaps `img` other
+        than being it.
 
     See Also
     --------
@@ -214,7 +220,8 @@ def adjust_hue(img, hue_factor, *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of the shape of `img`; a tensor when `img` is one.
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img`
+        is one.
 
     Raises
     ------
@@ -223,8 +230,9 @@ def adjust_hue(img, hue_factor, *, out=None):
         dtype, or `hue_factor` is not a real number.
     ValueError
         If `img` has another layout or channel count (a CHW tensor needs
-        ``img.permute(1, 2, 0)``), `hue_factor` is outside its range or NaN, or `out` has another shape, is
-        read-only or overlaps `img` other than being it.
+        ``img.permute(1, 2, 0)``), `hue_factor` is outside its range or NaN, or
+        `out` has another shape, is read-only or overlaps `img` other than
+        being it.
 
     See Also
     --------
@@ -261,7 +269,8 @@ def rgb_to_grayscale(img, num_output_channels=1, *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of (H, W, num_output_channels) (or (H, W) for a 2-D input and 1 channel); a tensor when `img` is one.
+        `out`, or a new uint8 array of (H, W, num_output_channels) (or (H, W)
+        for a 2-D input and 1 channel); a tensor when `img` is one.
 
     Raises
     ------
@@ -270,8 +279,9 @@ def rgb_to_grayscale(img, num_output_channels=1, *, out=None):
         dtype.
     ValueError
         If `img` has another layout or channel count (a CHW tensor needs
-        ``img.permute(1, 2, 0)``), `num_output_channels` is neither 1 nor 3, or `out` has another shape, is
-        read-only or overlaps `img` other than being it.
+        ``img.permute(1, 2, 0)``), `num_output_channels` is neither 1 nor 3, or
+        `out` has another shape, is read-only or overlaps `img` other than
+        being it.
 
     See Also
     --------

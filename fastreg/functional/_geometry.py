@@ -58,7 +58,8 @@ def hflip(img, *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of the shape of `img`; a tensor when `img` is one.
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img`
+        is one.
 
     Raises
     ------
@@ -103,7 +104,8 @@ def vflip(img, *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of the shape of `img`; a tensor when `img` is one.
+        `out`, or a new uint8 array of the shape of `img`; a tensor when `img`
+        is one.
 
     Raises
     ------
@@ -160,7 +162,8 @@ def crop(img, top, left, height, width, *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of (height, width[, C]); a tensor when `img` is one.
+        `out`, or a new uint8 array of (height, width[, C]); a tensor when
+        `img` is one.
 
     Raises
     ------
@@ -169,8 +172,9 @@ def crop(img, top, left, height, width, *, out=None):
         dtype, or an offset or size is not an integer.
     ValueError
         If `img` has another layout or channel count (a CHW tensor needs
-        ``img.permute(1, 2, 0)``), an offset or size is negative, a size is 0, the window leaves the image, or `out` has another shape, is
-        read-only or overlaps `img` other than being it.
+        ``img.permute(1, 2, 0)``), an offset or size is negative, a size is 0,
+        the window leaves the image, or `out` has another shape, is read-only
+        or overlaps `img` other than being it.
 
     See Also
     --------
@@ -229,7 +233,8 @@ def center_crop(img, output_size, *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of (height, width[, C]); a tensor when `img` is one.
+        `out`, or a new uint8 array of (height, width[, C]); a tensor when
+        `img` is one.
 
     Raises
     ------
@@ -289,7 +294,8 @@ def pad(img, padding, fill=0, padding_mode="constant", *, out=None):
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        `out`, or a new uint8 array of (H + top + bottom, W + left + right[, C]); a tensor when `img` is one.
+        `out`, or a new uint8 array of (H + top + bottom, W + left + right[,
+        C]); a tensor when `img` is one.
 
     Raises
     ------
@@ -298,8 +304,10 @@ def pad(img, padding, fill=0, padding_mode="constant", *, out=None):
         dtype, or `padding` or `fill` is not integers.
     ValueError
         If `img` has another layout or channel count (a CHW tensor needs
-        ``img.permute(1, 2, 0)``), a pad is negative or too large for its mode, `fill` is outside [0, 255] or has neither 1 nor C values, `padding_mode` is unknown, or `out` has another shape, is
-        read-only or overlaps `img` other than being it.
+        ``img.permute(1, 2, 0)``), a pad is negative or too large for its mode,
+        `fill` is outside [0, 255] or has neither 1 nor C values,
+        `padding_mode` is unknown, or `out` has another shape, is read-only or
+        overlaps `img` other than being it.
 
     See Also
     --------

@@ -1,5 +1,5 @@
-"""NumPy reference of the weight-decay optimizer kernels: the same
-arithmetic as fr_sgd.h (one rounding per multiply and per add, in the
+"""NumPy reference of the weight-decay optimizer kernels (SGD, AdamW): the
+same arithmetic as fr_sgd.h (one rounding per multiply and per add, in the
 parameter dtype, hyper-parameters rounded once to it), written as plain
 array expressions over one array at a time."""
 
@@ -39,6 +39,50 @@ def sgd_step(params, grads, bufs, *, lr, momentum=0.0, dampening=0.0, weight_dec
         new_params.append(q - t(lr) * g)
         new_bufs.append(b)
     return new_params, new_bufs
+
+
+def adamw_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs=None, *, step, lr,
+               betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False):
+    """Out-of-place AdamW step at `step` (counted from 1): returns (new params,
+    exp_avgs, exp_avg_sqs, max_exp_avg_sqs).  None states (lists or entries)
+    start at zero; grads entries that are None leave their parameter and
+    state as they are.  The coefficients are computed in float64 as
+    torch.optim.AdamW computes them in Python, then rounded to the dtype."""
+    beta1, beta2 = betas
+    n = len(params)
+    exp_avgs = [None] * n if exp_avgs is None else list(exp_avgs)
+    exp_avg_sqs = [None] * n if exp_avg_sqs is None else list(exp_avg_sqs)
+    max_exp_avg_sqs = [None] * n if max_exp_avg_sqs is None else list(max_exp_avg_sqs)
+    out = ([], [], [], [])
+    for p, grad, m, v, vmax in zip(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs):
+        if grad is None:
+            for lst, x in zip(out, (p.copy(), m, v, vmax)):
+                lst.append(x)
+            continue
+        t = p.dtype.type
+        m = np.zeros_like(p) if m is None else m
+        v = np.zeros_like(p) if v is None else v
+        g = grad.astype(p.dtype)  # float16 -> float32 is exact
+        if maximize:
+            g = -g
+        p = p * t(1 - lr * weight_decay)
+        w = t(1 - beta1)
+        if w < t(0.5):  # torch's lerp: m + w * (g - m) for a small weight
+            m = m + w * (g - m)
+        else:
+            m = g - (g - m) * (t(1) - w)
+        v = v * t(beta2) + t(1 - beta2) * g * g
+        if amsgrad:
+            vmax = np.maximum(np.zeros_like(p) if vmax is None else vmax, v)
+            s = np.sqrt(vmax)
+        else:
+            s = np.sqrt(v)
+        step_size = lr / (1 - beta1 ** step)
+        bc2_sqrt = (1 - beta2 ** step) ** 0.5
+        p = p - t(step_size) * m / (s / t(bc2_sqrt) + t(eps))
+        for lst, x in zip(out, (p, m, v, vmax)):
+            lst.append(x)
+    return out
 
 
 def l2_penalty(params, weight_decay):

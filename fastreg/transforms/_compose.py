@@ -11,6 +11,16 @@ every thread count, batch split, worker count and call order.
 ``Compose.params`` shows them, named as the functional ops' arguments;
 ``fastreg.reference.image`` recomputes them in NumPy.
 
+Calls without ``index`` (``batch`` without ``indices``) draw anew on every
+call, as torchvision's transforms do: call n of an object uses the index
+``derive_stream(DOMAINS["call"], worker, worker_seed, n)`` (image i of a
+batch call that index + i, modulo 2**64), with ``(worker, worker_seed)``
+the ``(id + 1, seed)`` of ``torch.utils.data.get_worker_info()`` inside a
+DataLoader worker and ``(0, 0)`` elsewhere (fastreg._calls).  The draws
+repeat from the seed in one process and differ in every worker; pass
+``index=`` (the dataset index) to get the same pixels whatever the worker
+count.
+
 Execution.  The spec (every op's encoded fields) goes to the executor
 (fastreg._image, fastreg/fr_image.h), which draws each image's steps and
 runs them: crops, pads and flips as index arithmetic (one gather pass),
@@ -22,7 +32,15 @@ import numpy as np
 
 from fastreg import _image
 from fastreg._interop import accepts_tensors
-from fastreg._validate import check_image, check_out, check_outs_apart, check_uint64
+from fastreg._calls import CallCounter
+from fastreg._validate import (
+    check_image,
+    check_out,
+    check_outs_apart,
+    check_uint64,
+    not_an_array,
+    wrong_image_dtype,
+)
 from fastreg.functional._misc import normalized_shape
 from fastreg.functional._spec import decode
 from fastreg.threads import limit_in_loader_worker
@@ -115,6 +133,7 @@ class Compose(Transform):
         self._channel_bits = sum(1 << c for c in self._channels)
         # with expand=True rotations the output size depends on (index, epoch): never cached
         self._size_varies = any(t.size_varies for t in self.transforms)
+        self._calls = CallCounter()
 
     def __getstate__(self):
         return {"transforms": self.transforms, "seed": self.seed}
@@ -186,7 +205,7 @@ class Compose(Transform):
             self._seen[key] = shape
         return shape
 
-    def __call__(self, img, *, index=0, epoch=0, out=None):
+    def __call__(self, img, *, index=None, epoch=0, out=None):
         """Transform one image.
 
         Parameters
@@ -194,10 +213,12 @@ class Compose(Transform):
         img : numpy.ndarray
             uint8, (H, W) or (H, W, C), any strides; C in 1..4, or 1 or 3
             when the pipeline has colour ops.
-        index : int, default 0
+        index : int, optional
             The image's id (e.g. its dataset index), in [0, 2**64): the
             draws are a pure function of (seed, epoch, index), the same in
-            every worker.
+            every worker.  Without it every call draws anew (call n of this
+            object in this process and DataLoader worker; see the module
+            notes), as torchvision's transforms do.
         epoch : int, default 0
             In [0, 2**64).
         out : numpy.ndarray or torch.Tensor, optional
@@ -222,6 +243,8 @@ class Compose(Transform):
             another shape or overlaps `img`, or `index` or `epoch` is
             outside [0, 2**64).
         """
+        if index is None:
+            index = self._calls.next_index()
         # The common case (a NumPy image of a size seen before, plain ints, out
         # of the right form) is checked and run in C; anything else, tensors
         # included, takes the full path.
@@ -277,11 +300,10 @@ class Compose(Transform):
             uint8 NHWC (or NHW) array of any strides, or a list of images,
             possibly of different sizes.
         indices : sequence of int, optional
-            One id per image (e.g. dataset indices), each in [0, 2**64).
-            Default: the positions 0, 1, ..., N - 1, so a batch holding the
-            whole dataset needs only a new `epoch` each epoch; pass the
-            dataset indices of a mini-batch, else its draws repeat those of
-            every other mini-batch of the same epoch.
+            One id per image (e.g. dataset indices), each in [0, 2**64): the
+            same pixels as ``aug(images[i], index=indices[i])`` in every
+            worker.  Without them every call draws anew, as
+            :meth:`__call__` without `index`.
         epoch : int, default 0
             In [0, 2**64).
         out : numpy.ndarray or list of numpy.ndarray, optional
@@ -307,13 +329,13 @@ class Compose(Transform):
         limit_in_loader_worker()
         if isinstance(images, np.ndarray):
             if images.dtype != np.uint8:
-                raise TypeError(f"images must have dtype uint8, got {images.dtype}")
+                raise wrong_image_dtype("images", images.dtype)
             if images.ndim not in (3, 4):
                 raise ValueError(f"images must be an (N, H, W, C) or (N, H, W) array, got {images.ndim} dimensions")
             # the images of one array share dtype and shape: the first one's checks hold
             # for all, and its output size too unless the size is drawn per image
             n = images.shape[0]
-            hwcs = [check_image("images", images[i], self._channels)
+            hwcs = [check_image("images", images[i], self._channels, batch=True)
                     for i in range(n if self._size_varies else min(n, 1))]
             ndims = [images.ndim - 1] * n
             inputs = [images]
@@ -323,9 +345,9 @@ class Compose(Transform):
             inputs = list(images)
             n = len(hwcs)
         else:
-            raise TypeError(f"images must be a numpy.ndarray or a list of arrays, got {type(images).__name__}")
+            raise not_an_array("images", images, "numpy.ndarray or a list of arrays")
         if indices is None:
-            indices = np.arange(n, dtype=np.uint64)
+            indices = self._calls.next_indices(n)
         else:
             if isinstance(indices, (str, bytes)) or not hasattr(indices, "__len__"):
                 raise TypeError("indices must be a sequence of integers")
@@ -372,7 +394,7 @@ class Compose(Transform):
         else:
             raise TypeError(f"out must be a numpy.ndarray or a list of arrays, got {type(out).__name__}")
         if len(hwcs) < n:
-            hwcs = [check_image("images", images[i], self._channels) for i in range(n)]
+            hwcs = [check_image("images", images[i], self._channels, batch=True) for i in range(n)]
         if n:
             if shared:
                 tmps = self._run(hwcs, shapes, indices, epoch, None)

@@ -62,15 +62,16 @@ class Transform:
         state.pop("_pipeline", None)
         return state
 
-    def __call__(self, img, *, index=0, epoch=0, out=None):
+    def __call__(self, img, *, index=None, epoch=0, out=None):
         """Transform one image, as ``Compose([self], seed=self.seed)`` does.
 
         Parameters
         ----------
         img : numpy.ndarray or torch.Tensor
             uint8 image, (H, W) or (H, W, C) channels last, any strides.
-        index : int, default 0
-            The image's id (e.g. its dataset index), in [0, 2**64).
+        index : int, optional
+            The image's id (e.g. its dataset index), in [0, 2**64).  Without
+            it every call draws anew (see :meth:`Compose.__call__`).
         epoch : int, default 0
             In [0, 2**64).
         out : numpy.ndarray or torch.Tensor, optional
@@ -95,7 +96,7 @@ class Transform:
         images : numpy.ndarray or list of numpy.ndarray
             uint8 NHWC (or NHW) array, or a list of images.
         indices : sequence of int, optional
-            One id per image; default the positions 0 .. N - 1.
+            One id per image; without them every call draws anew.
         epoch : int, default 0
             In [0, 2**64).
         out : numpy.ndarray or list of numpy.ndarray, optional
