@@ -748,6 +748,41 @@ def rotate_cases(quick=False):
     return cases
 
 
+def policy_op_cases(quick=False):
+    """Each op of the auto-augment policies on a 224x224x3 photograph, one
+    thread, with ``out=``, against torchvision.transforms.v2.functional on a
+    uint8 CHW tensor (where torchvision is installed)."""
+    import fastreg.functional as F
+
+    img = photo_batch(1)[0]
+    ops = [("invert", "invert", ()), ("posterize(4)", "posterize", (4,)),
+           ("solarize(128)", "solarize", (128.0,)), ("autocontrast", "autocontrast", ()),
+           ("equalize", "equalize", ()), ("adjust_sharpness(1.9)", "adjust_sharpness", (1.9,)),
+           ("affine shear 17 deg nearest", "affine", (0.0, (0, 0), 1.0, (17.0, 0.0))),
+           ("affine rotate 20 translate (9,-5)", "affine", (20.0, (9, -5), 1.0, (0.0, 0.0))),
+           ("gaussian_blur(9, 2.0)", "gaussian_blur", (9, 2.0))]
+    if quick:
+        ops = ops[3:6]
+    cases = []
+    for title, name, args in ops:
+        def fastreg_op(name=name, args=args):
+            out = np.empty_like(img)
+            fn = getattr(F, name)
+            return lambda: fn(img, *args, out=out)
+
+        contenders = [Contender("fastreg", fastreg_op)]
+        if have("torchvision"):
+            def torchvision_op(name=name, args=args):
+                import torch
+                import torchvision.transforms.v2.functional as TF
+                torch.set_num_threads(1)
+                t = torch.from_numpy(img).permute(2, 0, 1).contiguous()
+                fn = getattr(TF, name)
+                targs = [list(a) if isinstance(a, tuple) else a for a in args]
+                return lambda: fn(t, *targs)
+            contenders.append(Contender("torchvision v2", torchvision_op))
+        cases.append(Case(f"{title} 224x224x3", img.size, "B", contenders, threads=1))
+    return cases
 
 
 CIFAR_MEAN, CIFAR_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
@@ -1240,4 +1275,5 @@ def missing_peers_note():
 
 ALL_CASES = {"dropout": dropout_cases, "gil": gil_cases, "sgd": sgd_cases, "image": image_cases,
              "rotate": rotate_cases, "mixing": mixing_cases, "text": text_cases, "loader": loader_cases,
-             "resize": resize_cases, "adamw": adamw_cases, "recipes": recipe_cases}
+             "resize": resize_cases, "adamw": adamw_cases, "recipes": recipe_cases,
+             "policy-ops": policy_op_cases}

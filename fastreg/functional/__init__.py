@@ -7,17 +7,23 @@ are grouped by family as torchvision's are, each family one module with its
 contract in its docstring:
 
 - geometry (``_geometry``): :func:`hflip`, :func:`vflip`, :func:`crop`,
-  :func:`center_crop`, :func:`pad`, :func:`rotate`;
+  :func:`center_crop`, :func:`pad`, :func:`rotate`, :func:`affine`;
 - colour (``_color``): :func:`adjust_brightness`, :func:`adjust_contrast`,
-  :func:`adjust_saturation`, :func:`adjust_hue`, :func:`rgb_to_grayscale`;
+  :func:`adjust_saturation`, :func:`adjust_hue`, :func:`rgb_to_grayscale`,
+  and the table ops and filter of the auto-augment policies:
+  :func:`invert`, :func:`posterize`, :func:`solarize`,
+  :func:`autocontrast`, :func:`equalize`, :func:`adjust_sharpness`;
 - resampling (``_resize``): :func:`resize`, :func:`resized_crop`;
-- the output stage (``_misc``): :func:`normalize`;
+- the output stage and filters (``_misc``): :func:`normalize`,
+  :func:`gaussian_blur`;
 - erasing and mixing (``_augment``; fastreg.mixing): :func:`erase`,
   :func:`mixup`, :func:`cutmix`, :func:`mix_labels`.
 
 Each op runs in three hops: this function, its bridge (fastreg._image for
-the executor's steps, fastreg._geometry for the rotation warp) and its
-kernel (fastreg/fr_image_<family>.h, fastreg/fr_geometry.h).
+the executor's steps, fastreg._geometry for the rotation warp,
+fastreg._color_ops for the table ops and filters) and its kernel
+(fastreg/fr_image_<family>.h, fastreg/fr_geometry.h, fastreg/fr_image_lut.h,
+fastreg/fr_image_filter.h).
 """
 
 from fastreg.functional._augment import erase
@@ -26,10 +32,16 @@ from fastreg.functional._color import (
     adjust_contrast,
     adjust_hue,
     adjust_saturation,
+    adjust_sharpness,
+    autocontrast,
+    equalize,
+    invert,
+    posterize,
     rgb_to_grayscale,
+    solarize,
 )
-from fastreg.functional._geometry import center_crop, crop, hflip, pad, rotate, vflip
-from fastreg.functional._misc import normalize
+from fastreg.functional._geometry import affine, center_crop, crop, hflip, pad, rotate, vflip
+from fastreg.functional._misc import gaussian_blur, normalize
 from fastreg.functional._resize import resize, resized_crop
 from fastreg.mixing import cutmix, mix_labels, mixup
 
@@ -38,19 +50,27 @@ __all__ = [
     "adjust_contrast",
     "adjust_hue",
     "adjust_saturation",
+    "adjust_sharpness",
+    "affine",
+    "autocontrast",
     "center_crop",
     "crop",
     "cutmix",
+    "equalize",
     "erase",
+    "gaussian_blur",
     "hflip",
+    "invert",
     "mix_labels",
     "mixup",
     "normalize",
     "pad",
+    "posterize",
     "resize",
     "resized_crop",
     "rgb_to_grayscale",
     "rotate",
+    "solarize",
     "vflip",
 ]
 

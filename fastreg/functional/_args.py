@@ -143,6 +143,59 @@ def check_center(center):
     return center
 
 
+def check_finite_pair(name, pair):
+    """A sequence of two finite real numbers, as floats."""
+    if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__"):
+        raise TypeError(f"{name} must be a pair of numbers, got {type(pair).__name__}")
+    if len(pair) != 2:
+        raise ValueError(f"{name} must have 2 values, got {len(pair)}")
+    values = tuple(check_real(f"{name}[{i}]", v) for i, v in enumerate(pair))
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"{name} must be finite, got {values}")
+    return values
+
+
+def check_real_pair(name, value, from_number):
+    """torchvision's forms of a pair argument: a number x gives
+    ``from_number(x)``, (x,) gives (x, x), (x, y) is taken as is; finite."""
+    if _is_number(value):
+        value = from_number(value)
+    elif isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise TypeError(f"{name} must be a number or a sequence of 1 or 2 numbers, got {type(value).__name__}")
+    elif len(value) == 1:
+        value = (value[0], value[0])
+    if len(value) != 2:
+        raise ValueError(f"{name} must have 1 or 2 values, got {len(value)}")
+    return check_finite_pair(name, value)
+
+
+def check_shear(shear):
+    """Degrees (x, y): a number x shears x only."""
+    return check_real_pair("shear", shear, lambda x: (x, 0.0))
+
+
+def check_blur_arguments(kernel_size, sigma):
+    """gaussian_blur's ((kx, ky), (sigma_x, sigma_y)) in torchvision's forms:
+    kernel sizes odd and positive (an int for both sides); sigma positive
+    and finite (one number for both sides; None gives ``k * 0.15 + 0.35``
+    per side, as torchvision)."""
+    if isinstance(kernel_size, numbers.Integral) and not isinstance(kernel_size, (bool, np.bool_)):
+        kernel_size = (kernel_size, kernel_size)
+    if isinstance(kernel_size, (str, bytes)) or not hasattr(kernel_size, "__len__"):
+        raise TypeError(f"kernel_size must be an int or a pair of ints, got {type(kernel_size).__name__}")
+    if len(kernel_size) != 2:
+        raise ValueError(f"kernel_size must have 2 values, got {len(kernel_size)}")
+    sizes = tuple(check_count("kernel_size", k) for k in kernel_size)
+    if any(k % 2 == 0 for k in sizes):
+        raise ValueError(f"kernel_size must be odd and positive, got {sizes}")
+    if sigma is None:
+        return sizes, tuple(k * 0.15 + 0.35 for k in sizes)
+    sigmas = check_real_pair("sigma", sigma, lambda x: (x, x))
+    if not all(s > 0 for s in sigmas):
+        raise ValueError(f"sigma must be positive, got {sigmas}")
+    return sizes, sigmas
+
+
 def check_angle(angle):
     """A finite real number of degrees."""
     angle = check_real("angle", angle)

@@ -18,17 +18,26 @@ input itself; any other overlap is refused.  The steps run in the executor
 (fastreg/fr_image_colour.h through fastreg._image); the common call form is
 checked and run in C (fastreg._image.try_one) with the ranges of
 fastreg.functional._args.FACTOR_RANGES.
+
+The ops of the auto-augment policies run outside the executor, through
+fastreg._color_ops: invert, posterize, solarize, autocontrast and equalize
+are one lookup table per channel (fastreg/fr_image_lut.h; invert, posterize,
+solarize and equalize take 1 to 4 channels), adjust_sharpness a 3x3 filter
+(fastreg/fr_image_filter.h).  Each header states the arithmetic it
+reproduces.
 """
 
 import math
+import numbers
 
 import numpy as np
 
-from fastreg import _image
+from fastreg import _color_ops, _image
 from fastreg._interop import accepts_tensors
 from fastreg._validate import check_image, check_out, check_real
 from fastreg.functional._args import COLOUR_CHANNELS, FACTOR_RANGES
-from fastreg.functional._steps import BRIGHTNESS, CONTRAST, GRAY, HUE, SATURATION, one_step, run, step, steps_table
+from fastreg.functional._steps import (BRIGHTNESS, CONTRAST, GRAY, HUE, SATURATION, one_step, run, step,
+                                       steps_table, write_image)
 
 _CHANNEL_BITS = sum(1 << c for c in COLOUR_CHANNELS)  # try_one's channel mask
 
@@ -317,3 +326,236 @@ def _rgb_to_grayscale(img, num_output_channels=1, *, out=None):
         return np.ascontiguousarray(result)
     np.copyto(out, result)
     return out
+
+
+# ---- table ops and sharpness (fastreg/fr_image_lut.h, fr_image_filter.h) -------------
+
+def _table(img, kind, arg, out, channels=(1, 2, 3, 4)):
+    hwc = check_image("img", img, channels=channels)
+    return write_image(img, hwc, out, lambda src, dst: _color_ops.table_into(src, dst, kind, arg))
+
+
+_TABLE_DOC = """{summary}
+{details}
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8, (H, W) or (H, W, C) with C {channels}, any strides.
+    out : numpy.ndarray, optional
+        uint8 array of the same shape; may be `img` itself.
+
+    Returns
+    -------
+    numpy.ndarray
+        The {result} image (`out` if given).
+
+    Raises
+    ------
+    TypeError
+        If `img` or `out` is not a uint8 array.
+    ValueError
+        If `img` has {wrong} or `out` is wrong.
+
+    See Also
+    --------
+    {see_also}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> {example}
+    {output}
+    """
+
+
+@accepts_tensors
+def invert(img, *, out=None):
+    return _table(img, _color_ops.INVERT, 0.0, out)
+
+
+@accepts_tensors
+def autocontrast(img, *, out=None):
+    return _table(img, _color_ops.AUTOCONTRAST, 0.0, out, COLOUR_CHANNELS)
+
+
+@accepts_tensors
+def equalize(img, *, out=None):
+    return _table(img, _color_ops.EQUALIZE, 0.0, out)
+
+
+invert.__doc__ = _TABLE_DOC.format(
+    summary="``255 - img``, as torchvision.transforms.v2.functional.invert.", details="",
+    channels="in 1..4", result="inverted", wrong="a wrong shape",
+    see_also="solarize : Invert only the values at or above a threshold.",
+    example="invert(np.array([[0, 55, 255]], np.uint8))",
+    output="array([[255, 200,   0]], dtype=uint8)")
+autocontrast.__doc__ = _TABLE_DOC.format(
+    summary="Stretch each channel to the full range [0, 255], as\n    "
+            "torchvision.transforms.v2.functional.autocontrast.",
+    details="""
+    Per channel, with ``lo`` and ``hi`` its smallest and largest values:
+    ``(v - lo) / float32(float32(hi - lo) * float32(1/255))`` in float32,
+    clamped and truncated; a constant channel is kept.
+""",
+    channels="1 or 3", result="stretched", wrong="2 or 4 channels",
+    see_also="equalize : Flatten the histogram instead.",
+    example="autocontrast(np.array([[50, 100, 150]], np.uint8))",
+    output="array([[  0, 127, 254]], dtype=uint8)")
+equalize.__doc__ = _TABLE_DOC.format(
+    summary="Equalize each channel's histogram, as\n    "
+            "torchvision.transforms.v2.functional.equalize (PIL's scheme).",
+    details="""
+    Per channel of n values, ``step = (n - count of its largest value) //
+    255``; a channel with ``step == 0`` is kept, otherwise value ``v`` maps
+    to ``min(255, (cdf(v - 1) + step // 2) // step)`` with ``cdf(v)`` the
+    number of values at most ``v`` (0 maps to 0).
+""",
+    channels="in 1..4", result="equalized", wrong="a wrong shape",
+    see_also="autocontrast : Stretch the range linearly instead.",
+    example="equalize(np.arange(0, 256, dtype=np.uint8).reshape(16, 16))[0, :4]",
+    output="array([0, 1, 2, 3], dtype=uint8)")
+
+
+@accepts_tensors
+def posterize(img, bits, *, out=None):
+    """Keep the `bits` highest bits of every value, as
+    torchvision.transforms.v2.functional.posterize.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8, (H, W) or (H, W, C) with C in 1..4, any strides.
+    bits : int
+        1 to 8; 8 keeps the image.
+    out : numpy.ndarray, optional
+        uint8 array of the same shape; may be `img` itself.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``img & (0xff << (8 - bits))`` (`out` if given).
+
+    Raises
+    ------
+    TypeError
+        If `img` or `out` is not a uint8 array or `bits` not an int.
+    ValueError
+        If `bits` is outside 1..8, `img` has a wrong shape or `out` is wrong.
+
+    See Also
+    --------
+    fastreg.reference.image.posterize : The NumPy reference.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> posterize(np.array([[0, 100, 255]], np.uint8), 2)
+    array([[  0,  64, 192]], dtype=uint8)
+    """
+    if isinstance(bits, (bool, np.bool_)) or not isinstance(bits, numbers.Integral):
+        raise TypeError(f"bits must be an int, got {type(bits).__name__} {bits!r}")
+    if not 1 <= bits <= 8:
+        raise ValueError(f"bits must be in 1..8, got {bits}")
+    return _table(img, _color_ops.POSTERIZE, int(bits), out)
+
+
+@accepts_tensors
+def solarize(img, threshold, *, out=None):
+    """Invert the values at or above `threshold`, as
+    torchvision.transforms.v2.functional.solarize.
+
+    The comparison is torch's of a uint8 tensor with a Python float:
+    ``float32(v) >= float32(threshold)``.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8, (H, W) or (H, W, C) with C in 1..4, any strides.
+    threshold : float
+        At most 255 (torchvision's bound); below 0 every value is inverted.
+    out : numpy.ndarray, optional
+        uint8 array of the same shape; may be `img` itself.
+
+    Returns
+    -------
+    numpy.ndarray
+        The solarized image (`out` if given).
+
+    Raises
+    ------
+    TypeError
+        If `img` or `out` is not a uint8 array or `threshold` not a number.
+    ValueError
+        If `threshold` is NaN or above 255, `img` has a wrong shape or `out`
+        is wrong.
+
+    See Also
+    --------
+    invert : Invert every value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> solarize(np.array([[10, 128, 200]], np.uint8), 128)
+    array([[ 10, 127,  55]], dtype=uint8)
+    """
+    threshold = check_real("threshold", threshold, -math.inf, 255.0)
+    return _table(img, _color_ops.SOLARIZE, threshold, out)
+
+
+@accepts_tensors
+def adjust_sharpness(img, sharpness_factor, *, out=None):
+    """Blend with a smoothed copy, as
+    torchvision.transforms.v2.functional.adjust_sharpness.
+
+    The outer ring of pixels is kept.  An inner pixel ``x`` becomes
+    ``fma(b - x, float32(1 - sharpness_factor), x)`` in float32, clamped and
+    truncated, where ``b`` is the rounded 3x3 average with weight 5 in the
+    centre and 1 around it (out of 13).  Images with a side of at most 2
+    pixels are kept.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8, (H, W) or (H, W, C) with C 1 or 3, any strides.
+    sharpness_factor : float
+        Finite, >= 0: 0 gives the smoothed image, 1 the image, 2 twice as
+        sharp.
+    out : numpy.ndarray, optional
+        uint8 array of the same shape; may be `img` itself.
+
+    Returns
+    -------
+    numpy.ndarray
+        The sharpened image (`out` if given).
+
+    Raises
+    ------
+    TypeError
+        If `img` or `out` is not a uint8 array or `sharpness_factor` not a
+        number.
+    ValueError
+        If `sharpness_factor` is negative, NaN or infinite, `img` has 2 or 4
+        channels or `out` is wrong.
+
+    See Also
+    --------
+    fastreg.reference.image.adjust_sharpness : The NumPy reference.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = np.zeros((3, 3), np.uint8)
+    >>> img[1, 1] = 130
+    >>> adjust_sharpness(img, 0.0)[1, 1]
+    np.uint8(50)
+    """
+    factor = check_real("sharpness_factor", sharpness_factor, 0.0, math.inf)
+    if math.isinf(factor):
+        raise ValueError("sharpness_factor must be finite, got inf")
+    hwc = check_image("img", img, channels=COLOUR_CHANNELS)
+
+    def kernel(src, dst):
+        _color_ops.sharpness_into(np.ascontiguousarray(src), dst, factor)
+
+    return write_image(img, hwc, out, kernel, in_place=False)

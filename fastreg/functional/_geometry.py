@@ -1,5 +1,5 @@
-"""Geometry ops on uint8 images: flips, crops, pads and rotation
-(torchvision.transforms.v2.functional names and semantics).
+"""Geometry ops on uint8 images: flips, crops, pads, rotation and affine
+maps (torchvision.transforms.v2.functional names and semantics).
 
 Images are NumPy uint8 arrays (or torch CPU tensors), HWC with 1 to 4
 channels or 2-D, of any strides.  Every op takes ``out=``: an array of the
@@ -29,13 +29,20 @@ image is square or `expand` is set -- the cases where torchvision takes its
 own exact path; they equal ``np.rot90(img, k)`` and, wherever the warp
 would give the same canvas, the warp's bits.  Other multiples of 90 degrees
 are warped.
+
+An affine map (:func:`affine`) samples exactly as a rotation does, through
+torchvision's inverse affine matrix (rotation, translation, scale and shear
+about a centre) computed here in float64 as torchvision's Python does,
+then rounded to float32 by :func:`affine_map`.
 """
+
+import math
 
 import numpy as np
 
 from fastreg import _geometry, _image
 from fastreg._interop import accepts_tensors
-from fastreg._validate import check_count, check_flag, check_image, check_out
+from fastreg._validate import check_count, check_flag, check_image, check_out, check_real
 from fastreg.functional import _args
 from fastreg.functional._spec import encode
 from fastreg.functional._steps import CROP, HFLIP, PAD, VFLIP, one_step, run, step, steps_table
@@ -371,10 +378,7 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
     expand = check_flag("expand", expand)
     H, W, C = hwc.shape
     center = _args.check_center(center)
-    masked = fill is not None
-    values = _args.parse_fill(fill if masked else 0, (1, C))
-    fill32 = np.resize(np.array(values, np.float32), C).tolist()
-    fill8 = [round(v) for v in fill32]  # torchvision rounds the float32 fill
+    fill_values = _args.parse_fill(0 if fill is None else fill, (1, C))
     k, r, s, shape = _geometry.rotation_setup(angle, H, W, expand, center)
     if expand and H and W and not (shape[0] and shape[1]):
         raise ValueError(f"the rotated canvas of a {H}x{W} image about center {center} has no finite size")
@@ -386,7 +390,131 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
     if k >= 0:
         np.copyto(out, np.rot90(img, k))
         return out
-    src = np.ascontiguousarray(hwc)
-    _geometry.warp_into(src, out.reshape(shape + (C,)), r, s, fill32, fill8,
-                        interpolation == "bilinear", masked)
+    return _warp(hwc, r, s, interpolation, fill_values, fill is not None, out)
+
+
+def _warp(hwc, r, s, interpolation, fill_values, masked, out):
+    """Warp the checked image `hwc` through the float32 map (r, s) into the
+    checked C-contiguous `out` (fastreg._geometry.warp_into)."""
+    C = hwc.shape[2]
+    fill32 = np.resize(np.array(fill_values, np.float32), C).tolist()
+    fill8 = [round(v) for v in fill32]  # torchvision rounds the float32 fill
+    _geometry.warp_into(np.ascontiguousarray(hwc), out.reshape(out.shape[:2] + (C,)), r, s, fill32,
+                        fill8, interpolation == "bilinear", masked)
     return out
+
+
+def inverse_affine_matrix(center, angle, translate, scale, shear):
+    """torchvision's _get_inverse_affine_matrix (float64): the map from an
+    output pixel to its source, about `center` relative to the image centre;
+    angle and shear in degrees."""
+    rot, sx, sy = math.radians(angle), math.radians(shear[0]), math.radians(shear[1])
+    cx, cy = center
+    tx, ty = translate
+    cos_sy, tan_sx = math.cos(sy), math.tan(sx)
+    a = math.cos(rot - sy) / cos_sy
+    b = -(a * tan_sx + math.sin(rot))
+    c = math.sin(rot - sy) / cos_sy
+    d = math.cos(rot) - c * tan_sx
+    m = [d / scale, -b / scale, 0.0, -c / scale, a / scale, 0.0]
+    m[2] += cx - m[0] * (cx + tx) - m[1] * (cy + ty)
+    m[5] += cy - m[3] * (cx + tx) - m[4] * (cy + ty)
+    return m
+
+
+def affine_map(matrix, height, width):
+    """The float32 map (r, s) of fastreg._geometry.warp_into for the inverse
+    affine `matrix` on a height x width image, as torchvision's _affine_grid
+    computes it: theta rounded to float32, divided by half the size."""
+    with np.errstate(over="ignore"):  # a map past float32 is refused by the caller
+        t = np.array(matrix, np.float32)
+    hw, hh = np.float32(0.5 * width), np.float32(0.5 * height)
+    r = (t[0] / hw, t[1] / hw, t[2] / hw, t[3] / hh, t[4] / hh, t[5] / hh)
+    s = (np.float32(width) * np.float32(0.5), np.float32(-0.5),
+         np.float32(height) * np.float32(0.5), np.float32(-0.5))
+    return tuple(float(v) for v in r), tuple(float(v) for v in s)
+
+
+@accepts_tensors
+def affine(img, angle, translate, scale, shear, interpolation="nearest", fill=0, center=None, *,
+           out=None):
+    """Apply an affine map (rotation, translation, scale and shear about a
+    centre), as torchvision.transforms.v2.functional.affine.
+
+    The inverse map is torchvision's ``_get_inverse_affine_matrix`` in
+    float64, rounded to float32; sampling and fill are :func:`rotate`'s
+    (pixel centres at half-integers, nearest rounds half to even, bilinear
+    blends the fill by the weight that fell outside the image).
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8, (H, W) or (H, W, C) with C in 1..4, any strides (not
+        modified).
+    angle : float
+        Rotation in degrees, as torchvision's argument; finite.
+    translate : (float, float)
+        Horizontal and vertical translation in pixels; finite.
+    scale : float
+        Finite, > 0.
+    shear : float or sequence of float
+        Degrees: x (one value, the y shear 0) or (x, y); a sequence of one
+        value shears both axes by it; finite.
+    interpolation : {"nearest", "bilinear"}
+    fill : float, sequence of float or None
+        Value in [0, 255] for pixels from outside the image: one number or
+        one per channel; None fills with 0 without blending bilinear edges.
+    center : (float, float), optional
+        Centre (x, y) in pixels, (0, 0) the top-left corner of the top-left
+        pixel; default the image centre.
+    out : numpy.ndarray, optional
+        uint8 C-contiguous array of the same shape, not overlapping `img`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The transformed image (`out` if given).
+
+    Raises
+    ------
+    TypeError
+        If `img` is not a uint8 array or an argument has a wrong type.
+    ValueError
+        If a number is not finite, `scale` is not positive, the map is not
+        finite in float32, `interpolation` is unknown, `fill` is out of range
+        or of the wrong count, or `out` is wrong.
+
+    See Also
+    --------
+    rotate : The rotation alone, with an expanding canvas.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> affine(np.arange(9, dtype=np.uint8).reshape(3, 3), 0.0, (1, 0), 1.0, 0.0)
+    array([[0, 0, 1],
+           [0, 3, 4],
+           [0, 6, 7]], dtype=uint8)
+    """
+    hwc = check_image("img", img)
+    angle = _args.check_angle(angle)
+    translate = _args.check_finite_pair("translate", translate)
+    scale = check_real("scale", scale)
+    if not 0 < scale < math.inf:
+        raise ValueError(f"scale must be finite and positive, got {scale}")
+    shear = _args.check_shear(shear)
+    _args.check_interpolation(interpolation)
+    center = _args.check_center(center)
+    H, W, C = hwc.shape
+    fill_values = _args.parse_fill(0 if fill is None else fill, (1, C))
+    center_f = (0.0, 0.0) if center is None else (center[0] - W * 0.5, center[1] - H * 0.5)
+    matrix = inverse_affine_matrix(center_f, angle, translate, scale, shear)
+    if out is not None:
+        check_out(out, img.shape, np.uint8, [img], in_place=False, contiguous=True, source="img")
+    if img.size == 0:
+        return np.empty(img.shape, np.uint8) if out is None else out
+    r, s = affine_map(matrix, H, W)
+    if not all(math.isfinite(v) for v in r):
+        raise ValueError(f"the affine map of scale {scale} and shear {shear} is not finite in float32")
+    return _warp(hwc, r, s, interpolation, fill_values, fill is not None, np.empty(img.shape, np.uint8)
+                 if out is None else out)

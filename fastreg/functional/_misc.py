@@ -1,5 +1,6 @@
-"""The normalizing output stage: uint8 images to normalized floats, as
-torchvision.transforms.v2's ToDtype(float32, scale=True) then Normalize.
+"""The normalizing output stage (uint8 images to normalized floats, as
+torchvision.transforms.v2's ToDtype(float32, scale=True) then Normalize) and
+gaussian_blur (fastreg/fr_image_filter.h through fastreg._color_ops).
 
 The arithmetic is the kernels' (fastreg/fr_image_normalize.h):
 ``(x * float32(1/255) - mean[c]) * float32(1/std[c])`` in float32, within
@@ -8,13 +9,16 @@ float32 value to nearest even.  :class:`fastreg.transforms.Normalize` runs
 the same stage fused at the end of a pipeline.
 """
 
+import math
+
 import numpy as np
 
-from fastreg import _image
+from fastreg import _color_ops, _image
 from fastreg._interop import accepts_tensors
 from fastreg._validate import check_image, check_out
-from fastreg.functional._args import check_normalization, check_normalization_channels
+from fastreg.functional._args import check_blur_arguments, check_normalization, check_normalization_channels
 from fastreg.functional._spec import encode
+from fastreg.functional._steps import write_image
 
 
 def normalized_shape(h, w, c, ndim, layout):
@@ -90,3 +94,91 @@ def normalize(img, mean, std, *, layout="CHW", dtype="float32", scale=True, out=
         return out
     _image.run_pipeline([hwc], [out], spec, 0, 0, index)
     return out
+
+
+def gaussian_kernel1d(size, sigma):
+    """torchvision v2's 1-D Gaussian weights in float32: torch's linspace of
+    `size` points over +-(size - 1) / (2 sqrt 2), then the softmax of
+    ``-(x / sigma)**2`` (the exponentials times the reciprocal of their sum).
+    NumPy's float32 exp and sum may differ from torch's in the last bit."""
+    f = np.float32
+    lim = (size - 1) / (2.0 * math.sqrt(2.0))
+    start, end = f(-lim), f(lim)
+    i = np.arange(size)
+    if size == 1:
+        x = np.array([start])
+    else:  # torch's linspace: from the start up to half way, from the end after
+        step = (end - start) / f(size - 1)
+        x = np.where(i < size // 2, start + step * i.astype(f), end - step * (size - 1 - i).astype(f))
+    v = x / f(sigma)
+    v = -(v * v)
+    e = np.exp(v - v.max())
+    return e * (f(1) / e.sum(dtype=f))
+
+
+@accepts_tensors
+def gaussian_blur(img, kernel_size, sigma=None, *, out=None):
+    """Blur with a Gaussian kernel, as
+    torchvision.transforms.v2.functional.gaussian_blur.
+
+    The image is padded by reflection and convolved in float32 with the
+    outer product of torchvision's 1-D weights (:func:`gaussian_kernel1d`),
+    then rounded half to even.  The sums run in a fixed order (the same on
+    every SIMD level and thread count); torch's convolution sums in its own,
+    so a few values close to a half-integer round the other way: within 1
+    of torchvision on at least 99.9 % of the values.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8, (H, W) or (H, W, C) with C in 1..4, any strides.
+    kernel_size : int or (int, int)
+        (x, y) sizes, odd and positive; each half-size must be smaller than
+        its side of the image (torch's reflect padding).
+    sigma : float or sequence of float, optional
+        Standard deviations (x, y) in torchvision's units, positive and
+        finite; one value for both; default ``k * 0.15 + 0.35``.
+    out : numpy.ndarray, optional
+        uint8 array of the same shape; may be `img` itself.
+
+    Returns
+    -------
+    numpy.ndarray
+        The blurred image (`out` if given).
+
+    Raises
+    ------
+    TypeError
+        If `img` or `out` is not a uint8 array or an argument has a wrong
+        type.
+    ValueError
+        If a kernel size is even, not positive or too large for the image,
+        a sigma is not positive and finite, or `out` is wrong.
+
+    See Also
+    --------
+    fastreg.functional.adjust_sharpness : The 3x3 smoothing blend.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = np.zeros((5, 5), np.uint8)
+    >>> img[2, 2] = 255
+    >>> gaussian_blur(img, 3, 1.0)[1:4, 1:4]
+    array([[19, 32, 19],
+           [32, 52, 32],
+           [19, 32, 19]], dtype=uint8)
+    """
+    hwc = check_image("img", img)
+    (kx, ky), (sx, sy) = check_blur_arguments(kernel_size, sigma)
+    h, w, _ = hwc.shape
+    if img.size and (kx // 2 >= w or ky // 2 >= h):
+        raise ValueError(f"kernel_size {(kx, ky)} is too large for a {h}x{w} image (reflect "
+                         "padding needs each half-size smaller than its side)")
+    weights = np.outer(gaussian_kernel1d(ky, sy), gaussian_kernel1d(kx, sx))
+    xs = np.array([min(abs(i), 2 * (w - 1) - abs(i)) for i in range(-(kx // 2), w + kx // 2)], np.int64)
+
+    def kernel(src, dst):
+        _color_ops.blur_into(np.ascontiguousarray(src), dst, weights, xs)
+
+    return write_image(img, hwc, out, kernel, in_place=False)

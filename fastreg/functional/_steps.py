@@ -1,5 +1,6 @@
 """Running concrete steps (fr_image_ops.h) on one validated image: the
-path every functional op shares after its own checks.
+path every functional op shares after its own checks; and write_image, the
+same output handling for the ops that run outside the executor.
 
 A step table is a float64 array with one row of ``_image.STEP_WIDTH``
 values per step: (kind, mode, a, b, c, d, factor, fill0..fill3).
@@ -49,4 +50,22 @@ def run(img, hwc, steps, out_hwc, out):
     tmp = np.empty(out_hwc, dtype=np.uint8)
     _image.run_steps(hwc, tmp, steps)
     np.copyto(out, tmp.reshape(shape))
+    return out
+
+
+def write_image(img, hwc, out, kernel, in_place=True):
+    """``kernel(src, dst)`` on the validated image `hwc` (a view of `img`)
+    into `out` or a new array.  A kernel that cannot run in place (or an
+    `out` that is not C-contiguous) writes a temporary that is copied."""
+    if out is None:
+        result = np.empty(hwc.shape, dtype=np.uint8)
+        kernel(hwc, result)
+        return result.reshape(img.shape)
+    shared = check_out(out, img.shape, np.uint8, [img])
+    if out.flags.c_contiguous and (in_place or not shared):
+        kernel(hwc, out.reshape(hwc.shape))
+        return out
+    tmp = np.empty(hwc.shape, dtype=np.uint8)
+    kernel(hwc, tmp)
+    np.copyto(out, tmp.reshape(img.shape))
     return out

@@ -1,8 +1,8 @@
-"""NumPy reference of fastreg.functional.rotate: torchvision's rotate on
-uint8 images, written with whole-array float32 operations (fused
-multiply-adds where fr_geometry.h documents them) in the order it
-documents, with the inverse map and output size computed here from
-torchvision's formulas (the kernels compute their own)."""
+"""NumPy reference of fastreg.functional.rotate and affine: torchvision's
+rotate and affine on uint8 images, written with whole-array float32
+operations (fused multiply-adds where fr_geometry.h documents them) in the
+order it documents, with the inverse map and output size computed here
+from torchvision's formulas (the kernels compute their own)."""
 
 import math
 
@@ -88,18 +88,49 @@ def quarter_turns(angle, H, W, expand, center):
     return None
 
 
+def affine_inverse_matrix(angle, translate, scale, shear, cx, cy):
+    """torchvision v2's _get_inverse_affine_matrix (float64) about (cx, cy),
+    measured from the image centre; degrees."""
+    rot, shx, shy = math.radians(angle), math.radians(shear[0]), math.radians(shear[1])
+    a = math.cos(rot - shy) / math.cos(shy)
+    b = -(a * math.tan(shx) + math.sin(rot))
+    c = math.sin(rot - shy) / math.cos(shy)
+    d = math.cos(rot) - c * math.tan(shx)
+    m = [d / scale, -b / scale, 0.0, -c / scale, a / scale, 0.0]
+    px, py = cx + translate[0], cy + translate[1]
+    m[2] += cx - m[0] * px - m[1] * py
+    m[5] += cy - m[3] * px - m[4] * py
+    return m
+
+
+def affine(img, angle, translate, scale, shear, interpolation="nearest", fill=0, center=None):
+    H, W = img.shape[:2]
+    cx, cy = (0.0, 0.0) if center is None else (center[0] - W * 0.5, center[1] - H * 0.5)
+    theta = np.array(affine_inverse_matrix(angle, translate, scale, shear, cx, cy), np.float32)
+    hw, hh = 0.5 * W, 0.5 * H
+    r = (theta / np.array([hw, hw, hw, hh, hh, hh], np.float32)).tolist()
+    s = (np.array([W, -1, H, -1], np.float32) * np.float32(0.5)).tolist()
+    return warp(img, r, s, (H, W), interpolation, fill)
+
 
 def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=0):
     k = quarter_turns(angle, img.shape[0], img.shape[1], expand, center)
     if k is not None:
         return np.rot90(img, k).copy()  # torchvision's exact quarter turns
+    r, s, shape = rotation_map(angle, img.shape[0], img.shape[1], expand, center)
+    return warp(img, r, s, shape, interpolation, fill)
+
+
+def warp(img, r, s, shape, interpolation="nearest", fill=0):
+    """`img` sampled through the float32 map (r, s) of rotation_map into an
+    output of `shape` (height, width); fill None: torchvision's functional
+    default, no mask blend."""
     squeeze = img.ndim == 2
     x = img[:, :, None] if squeeze else img
     H, W, C = x.shape
-    masked = fill is not None  # None: torchvision's functional default, no mask blend
+    masked = fill is not None
     fill = np.broadcast_to(np.asarray(0 if fill is None else fill, np.float64), (C,))
-    (r00, r10, r20, r01, r11, r21), (sx, ox, sy, oy), (oh, ow) = rotation_map(
-        angle, H, W, expand, center)
+    (r00, r10, r20, r01, r11, r21), (sx, ox, sy, oy), (oh, ow) = r, s, shape
     from fastreg.reference.image import fma32  # (that module imports this one)
 
     f = np.float32

@@ -197,6 +197,86 @@ def adjust_hue(img, factor):
     return (rgb * F32(255.999)).astype(np.uint8)
 
 
+# ---- table ops and sharpness (torchvision v2 arithmetic) -------------------------------
+
+def invert(img):
+    return 255 - img
+
+
+def posterize(img, bits):
+    return img & np.uint8((0xff << (8 - bits)) & 0xff)
+
+
+def solarize(img, threshold):
+    """torch compares the uint8 image with the Python float in float32."""
+    return np.where(img.astype(np.float32) >= F32(threshold), 255 - img, img)
+
+
+def autocontrast(img):
+    if img.size == 0:
+        return img.copy()
+    x = _hwc(img).astype(np.float32)
+    lo = x.min(axis=(0, 1))
+    hi = x.max(axis=(0, 1))
+    flat = hi == lo
+    inv_scale = np.where(flat, F32(1), (hi - lo) * F32(1.0 / 255.0))
+    lo = np.where(flat, F32(0), lo)
+    return _back(_to_u8((x - lo) / inv_scale), img)
+
+
+def equalize(img):
+    """PIL's scheme as torchvision v2 computes it, channel by channel."""
+    x = _hwc(img)
+    res = x.copy()
+    for c in range(x.shape[2] if x.size else 0):
+        values = x[:, :, c]
+        hist = np.bincount(values.ravel(), minlength=256)
+        step = (values.size - hist[values.max()]) // 255
+        if step == 0:
+            res[:, :, c] = values
+            continue
+        lut = np.concatenate([[0], (np.cumsum(hist)[:-1] + step // 2) // step])
+        res[:, :, c] = np.minimum(lut, 255).astype(np.uint8)[values]
+    return _back(res, img)
+
+
+def adjust_sharpness(img, factor):
+    """The float32 3x3 convolution (1/13 around, 5/13 in the centre), rounded,
+    blended into the inner pixels with ``fma(blurred - x, 1 - factor, x)``."""
+    x = _hwc(img).astype(np.float32)
+    h, w = x.shape[:2]
+    if h <= 2 or w <= 2:
+        return img.copy()
+    a, b = F32(1.0 / 13.0), F32(5.0 / 13.0)
+    blurred = np.zeros((h - 2, w - 2, x.shape[2]), np.float32)
+    for dy in range(3):
+        for dx in range(3):
+            blurred += (b if dy == dx == 1 else a) * x[dy:dy + h - 2, dx:dx + w - 2]
+    inner = x[1:-1, 1:-1]
+    res = x.copy()
+    res[1:-1, 1:-1] = fma32(np.round(blurred) - inner, F32(1.0 - factor), inner)
+    return _back(_to_u8(res), img)
+
+
+
+def gaussian_blur(img, kernel_size, sigma):
+    """kernel_size (kx, ky), sigma (sx, sy): the reflect-padded image
+    convolved with the outer product of the functional's float32 weights
+    (fastreg.functional._misc.gaussian_kernel1d, torchvision's formula),
+    summed row by row, left to right, in float32, rounded half to even."""
+    from fastreg.functional._misc import gaussian_kernel1d
+
+    (kx, ky), (sx, sy) = kernel_size, sigma
+    x = _hwc(img).astype(np.float32)
+    h, w = x.shape[:2]
+    weights = np.outer(gaussian_kernel1d(ky, sy), gaussian_kernel1d(kx, sx))
+    padded = np.pad(x, ((ky // 2, ky // 2), (kx // 2, kx // 2), (0, 0)), mode="reflect")
+    acc = np.zeros_like(x)
+    for i in range(ky):
+        for j in range(kx):
+            acc += weights[i, j] * padded[i:i + h, j:j + w]
+    return _back(np.clip(np.rint(acc), 0, 255).astype(np.uint8), img)
+
 # ---- random transforms ------------------------------------------------------------------
 
 def uniform(seed, stream, j):
