@@ -76,3 +76,12 @@ __all__ = [
 
 def __dir__():  # dir() and tab completion list the public names only
     return [*__all__, "__version__"]
+
+
+def __getattr__(name):
+    # fastreg.torch needs torch, so it is imported on first use rather than with fastreg
+    if name == "torch":
+        import importlib
+
+        return importlib.import_module("fastreg.torch")
+    raise AttributeError(f"module 'fastreg' has no attribute {name!r}")

@@ -123,7 +123,9 @@ cdef int _kind(cnp.ndarray a, bint allow_half) noexcept:
 cdef int _float_kind(object x, str name, Py_ssize_t i, bint allow_half) except -1:
     """FR_SGD_* of `x`, or TypeError naming name[i]."""
     if not cnp.PyArray_Check(x):
-        raise TypeError(f"{name}[{i}] must be a numpy.ndarray, got {type(x).__name__}")
+        hint = ("; for torch tensors use fastreg.torch.SGD / fastreg.torch.AdamW"
+                if type(x).__module__.startswith("torch") else "")
+        raise TypeError(f"{name}[{i}] must be a numpy.ndarray, got {type(x).__name__}{hint}")
     cdef int kind = _kind(<cnp.ndarray>x, allow_half)
     if kind < 0:
         raise TypeError(f"{name}[{i}] must have dtype {'float16, ' if allow_half else ''}float32 "

@@ -99,3 +99,23 @@ def test_wrong_out_dtype_is_a_type_error_and_out_is_untouched():
     with pytest.raises(TypeError, match="out must have dtype float32"):
         fastreg.dropout(np.ones(4, np.float32), 0.5, seed=0, out=y)
     assert (y == 3.0).all()
+
+
+def test_fastreg_torch_is_reached_from_the_package():
+    torch = pytest.importorskip("torch")
+    import fastreg
+
+    assert fastreg.torch.AdamW.__module__ == "fastreg.torch"
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        fastreg.nonexistent
+
+
+def test_optimizer_object_on_tensors_points_to_the_torch_optimizers():
+    torch = pytest.importorskip("torch")
+    import fastreg
+
+    p = torch.zeros(3)
+    with pytest.raises(TypeError, match=r"params\[0\] must be a numpy.ndarray, got Tensor; "
+                                        r"for torch tensors use fastreg.torch.SGD"):
+        fastreg.SGD([p], lr=0.1)
+    assert torch.equal(p, torch.zeros(3))
