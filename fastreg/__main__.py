@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import platform
 import sys
 
@@ -63,19 +64,37 @@ def _info(args):
     return 0
 
 
+def _int_in(low, high):
+    """An argparse type: an integer in [low, high]."""
+    def parse(text):
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be an integer in [{low}, {high}], got {value}")
+        return value
+    return parse
+
+
+def _folder(text):
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a folder")
+    return text
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="fastreg", description="fastreg: fast, reproducible regularizers for deep learning.")
     sub = parser.add_subparsers(dest="command", required=True)
     d = sub.add_parser("demo", help="show the regularizers at work: pictures and a small training run")
     d.add_argument("--out", default=".", help="folder for the pictures (default: current folder)")
-    d.add_argument("--images", metavar="DIR", help="use the PNG/JPEG images of DIR instead of the samples (the first is shown, the second is its mixing partner)")
+    d.add_argument("--images", metavar="DIR", type=_folder, help="use the PNG/JPEG images of DIR instead of the samples (the first is shown, the second is its mixing partner)")
     d.add_argument("--seed", type=int, default=0,
                    help="seed of every random draw (augmentation, dropout, weights, data split); "
                         "the same seed gives the same pictures and accuracies (default: 0)")
-    d.add_argument("--epochs", type=int, default=60,
+    d.add_argument("--epochs", type=_int_in(1, 10_000), default=60,
                    help="training epochs of each of the two runs (default: 60)")
-    d.add_argument("--train-size", type=int, default=300, help="digits used for training")
+    # scikit-learn's digits hold 1,797 images; at least 100 are kept for testing
+    d.add_argument("--train-size", type=_int_in(10, 1697), default=300,
+                   help="digits used for training, the rest for testing (default: 300 of 1797)")
     d.set_defaults(func=_demo)
     b = sub.add_parser("bench", help="time fastreg against its floors and peers; print a table")
     b.add_argument("--quick", action="store_true", help="smaller sizes and fewer runs")

@@ -142,3 +142,14 @@ def test_plain_python_eda_baseline():
         assert set(o) <= {101, 102, 5, 6, 7, 8, 9, 15, 16, 17, 18}
     texts = bench.python_eda_sentences(["The quick brown fox, and the dog."] * 20, {"quick": ["fast"]}, rng)
     assert all(isinstance(t, str) and t for t in texts)
+
+
+@pytest.mark.parametrize("args,message", [
+    (("--epochs", "0"), "--epochs: must be an integer in [1, 10000], got 0"),
+    (("--train-size", "5000"), "--train-size: must be an integer in [10, 1697], got 5000"),
+    (("--images", "/nonexistent-folder"), "--images: '/nonexistent-folder' is not a folder"),
+])
+def test_demo_refuses_bad_arguments_before_running(args, message, tmp_path):
+    r = run_cli("demo", "--out", str(tmp_path), *args)
+    assert r.returncode == 2 and message in r.stderr
+    assert not list(tmp_path.iterdir())  # nothing drawn
