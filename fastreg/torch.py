@@ -132,7 +132,36 @@ class Dropout(torch.nn.Module):
         return f"p={self.p}, seed={self.seed}, inplace={self.inplace}"
 
 
-class SGD(torch.optim.Optimizer):
+class _FusedOptimizer(torch.optim.Optimizer):
+    """A torch optimizer whose step runs one of fastreg's fused kernels, which
+    take dense CPU float32/float64 parameters: other ones are refused when
+    they are added, not at the first step."""
+
+    def add_param_group(self, param_group):
+        """Add a parameter group, as torch.optim.Optimizer does.
+
+        Parameters
+        ----------
+        param_group : dict
+            ``"params"`` and any hyper-parameters.
+
+        Raises
+        ------
+        TypeError
+            If a parameter is not a dense CPU float32 or float64 tensor.
+        """
+        super().add_param_group(param_group)
+        k = len(self.param_groups) - 1
+        for i, p in enumerate(self.param_groups[k]["params"]):
+            if p.dtype not in (torch.float32, torch.float64) or p.device.type != "cpu" or p.is_sparse:
+                self.param_groups.pop()
+                raise TypeError(
+                    f"param_groups[{k}]['params'][{i}] must be a dense CPU float32 or float64 tensor, got "
+                    f"{p.dtype} on {p.device}; keep float32 parameters and compute in half precision "
+                    "with torch.autocast")
+
+
+class SGD(_FusedOptimizer):
     """``torch.optim.SGD`` semantics, one fused fastreg call per parameter group.
 
     Parameters, gradients and momentum buffers are CPU tensors viewed without
@@ -221,7 +250,7 @@ class SGD(torch.optim.Optimizer):
         return loss
 
 
-class AdamW(torch.optim.Optimizer):
+class AdamW(_FusedOptimizer):
     """``torch.optim.AdamW`` semantics, one fused fastreg call per step.
 
     The call covers every parameter group.

@@ -119,3 +119,15 @@ def test_optimizer_object_on_tensors_points_to_the_torch_optimizers():
                                         r"for torch tensors use fastreg.torch.SGD"):
         fastreg.SGD([p], lr=0.1)
     assert torch.equal(p, torch.zeros(3))
+
+
+@pytest.mark.parametrize("name", ["SGD", "AdamW"])
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_torch_optimizers_refuse_half_parameters_when_built(name, dtype):
+    torch = pytest.importorskip("torch")
+    import fastreg.torch as ft
+
+    p = torch.nn.Parameter(torch.zeros(3, dtype=getattr(torch, dtype)))
+    with pytest.raises(TypeError, match=r"param_groups\[0\]\['params'\]\[0\] must be a dense CPU "
+                                        rf"float32 or float64 tensor, got torch.{dtype} on cpu"):
+        getattr(ft, name)([p], lr=0.1)
