@@ -198,7 +198,7 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
     a->identity = in == out;
     a->first = (int32_t *)mem;
     a->count = a->first + out;
-    double *w = (double *)(a->count + out + (out & 1)); /* 8-byte aligned */
+    double *w = (double *)(a->count + out); /* after 2 * out int32: 8-byte aligned */
     a->weight = (int16_t *)(w + out * taps);
     if (interp == FR_NEAREST || interp == FR_NEAREST_EXACT) {
         a->precision = 0;
