@@ -584,10 +584,12 @@ FR_TARGET_AVX512 FR_INLINE fr_vi16 fr_rs_madd_pairs_avx512(__m512i win, const in
         int8_t masks[8][16], compact[16];                                             \
         fr_rs_pair_masks((C), masks);                                                 \
         fr_rs_compact_mask((C), compact);                                             \
-        int64_t x_end = out_size, row_end = in_size * (C), tail_base = row_end;       \
-        while (x_end > 0 && (first[x_end - 1] + (count[x_end - 1] - 1) / span * span) * (C) + 16 > \
-                                row_end)                                              \
-            x_end--;                                                                  \
+        int64_t x_end = 0, row_end = in_size * (C), tail_base = row_end;              \
+        /* the pixels before the first whose last 16-byte window would pass the    \
+         * row end (windows need not grow with x: counts shrink at the edge) */      \
+        while (x_end < out_size &&                                                    \
+               (first[x_end] + (count[x_end] - 1) / span * span) * (C) + 16 <= row_end) \
+            x_end++;                                                                  \
         FR_RESAMPLE_HPIXELS(SUFFIX, VI, C, src, 0, 0, x_end)                          \
         for (int64_t x = x_end; x < out_size; x++)                                    \
             tail_base = first[x] * (C) < tail_base ? first[x] * (C) : tail_base;      \
