@@ -13,6 +13,7 @@ import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport uint8_t, int64_t
 from libc.stdlib cimport calloc, free, malloc
+from libc.string cimport memset
 
 from fastreg._runtime cimport parallel_run, simd_level
 
@@ -27,12 +28,17 @@ cdef extern from "fr_image_lut.h" nogil:
         FR_LUT_EQUALIZE
     ctypedef struct fr_lut:
         uint8_t t[4][256]
-    int fr_lut_needs_histogram(int kind)
     void fr_histogram(const uint8_t *src, int64_t w, int64_t C, int64_t sy, int64_t sx,
                       int64_t sc, int64_t y0, int64_t y1, int64_t (*hist)[256])
     void fr_lut_build(int kind, double arg, const int64_t (*hist)[256], int64_t C, fr_lut *lut)
-    void fr_lut_apply(const uint8_t *src, int64_t w, int64_t C, int64_t sy, int64_t sx,
-                      int64_t sc, int64_t y0, int64_t y1, const fr_lut *lut, uint8_t *dst)
+    void fr_lut_build_range(const uint8_t *lo, const uint8_t *hi, int64_t C, fr_lut *lut)
+    void fr_lut_apply_level(const uint8_t *src, int64_t w, int64_t C, int64_t sy, int64_t sx,
+                            int64_t sc, int64_t y0, int64_t y1, const fr_lut *lut, uint8_t *dst,
+                            int level)
+    void fr_point_rows(int kind, double arg, const uint8_t *src, int64_t w, int64_t C, int64_t sy,
+                       int64_t sx, int64_t sc, int64_t y0, int64_t y1, uint8_t *dst, int level)
+    void fr_channel_range(const uint8_t *src, int64_t w, int64_t C, int64_t sy, int64_t sx,
+                          int64_t sc, int64_t y0, int64_t y1, uint8_t *lo, uint8_t *hi, int level)
 
 cdef extern from "fr_image_filter.h" nogil:
     void fr_sharpness_rows(const uint8_t *src, int64_t h, int64_t w, int64_t C, float alpha,
@@ -60,7 +66,11 @@ cdef struct Job:
     int64_t h, w, c, sy, sx, sc
     int64_t rows_per_task
     int64_t (*hist)[256]  # one block of c x 256 counts per histogram task
+    uint8_t *lo           # autocontrast: c smallest values per histogram task
+    uint8_t *hi           # and c largest
     int64_t hist_rows     # rows per histogram task
+    int kind
+    double arg
     fr_lut lut
     float alpha
     const float *weights  # the blur's ky x kx kernel
@@ -82,11 +92,28 @@ cdef void _histogram_task(void *ctx, int64_t task) noexcept nogil:
     fr_histogram(job.src, job.w, job.c, job.sy, job.sx, job.sc, y0, y1, job.hist + task * job.c)
 
 
+cdef void _range_task(void *ctx, int64_t task) noexcept nogil:
+    cdef Job *job = <Job *>ctx
+    cdef int64_t y0 = task * job.hist_rows
+    cdef int64_t y1 = min(job.h, y0 + job.hist_rows)
+    fr_channel_range(job.src, job.w, job.c, job.sy, job.sx, job.sc, y0, y1, job.lo + task * job.c,
+                     job.hi + task * job.c, job.level)
+
+
 cdef void _apply_task(void *ctx, int64_t task) noexcept nogil:
     cdef Job *job = <Job *>ctx
     cdef int64_t y0, y1
     _rows(job, task, &y0, &y1)
-    fr_lut_apply(job.src, job.w, job.c, job.sy, job.sx, job.sc, y0, y1, &job.lut, job.dst)
+    fr_lut_apply_level(job.src, job.w, job.c, job.sy, job.sx, job.sc, y0, y1, &job.lut, job.dst,
+                       job.level)
+
+
+cdef void _point_task(void *ctx, int64_t task) noexcept nogil:
+    cdef Job *job = <Job *>ctx
+    cdef int64_t y0, y1
+    _rows(job, task, &y0, &y1)
+    fr_point_rows(job.kind, job.arg, job.src, job.w, job.c, job.sy, job.sx, job.sc, y0, y1, job.dst,
+                  job.level)
 
 
 cdef void _sharpness_task(void *ctx, int64_t task) noexcept nogil:
@@ -132,19 +159,39 @@ def table_into(cnp.ndarray src, cnp.ndarray dst, int kind, double arg=0.0):
     cdef int64_t n_hist = min(n_tasks, MAX_HISTOGRAMS)
     if src.size == 0:
         return
-    if fr_lut_needs_histogram(kind):
-        job.hist_rows = (job.h + n_hist - 1) // n_hist
-        n_hist = (job.h + job.hist_rows - 1) // job.hist_rows
-        job.hist = <int64_t (*)[256]>calloc(n_hist * job.c, sizeof(int64_t[256]))
-        if job.hist == NULL:
-            raise MemoryError()
+    job.kind, job.arg = kind, arg
+    if kind == FR_LUT_INVERT or kind == FR_LUT_POSTERIZE or kind == FR_LUT_SOLARIZE:
         with nogil:
-            parallel_run(_histogram_task, &job, n_hist)
-            for t in range(1, n_hist):  # integer counts: any order gives the same sums
+            parallel_run(_point_task, &job, n_tasks)
+        return
+    job.hist_rows = (job.h + n_hist - 1) // n_hist
+    n_hist = (job.h + job.hist_rows - 1) // job.hist_rows
+    if kind == FR_LUT_AUTOCONTRAST:  # the range of each channel is all its table needs
+        job.lo = <uint8_t *>malloc(2 * n_hist * job.c)
+        if job.lo == NULL:
+            raise MemoryError()
+        job.hi = job.lo + n_hist * job.c
+        with nogil:
+            memset(job.lo, 255, n_hist * job.c)
+            memset(job.hi, 0, n_hist * job.c)
+            parallel_run(_range_task, &job, n_hist)
+            for t in range(1, n_hist):
                 for c in range(job.c):
-                    for v in range(256):
-                        job.hist[c][v] += job.hist[t * job.c + c][v]
+                    job.lo[c] = min(job.lo[c], job.lo[t * job.c + c])
+                    job.hi[c] = max(job.hi[c], job.hi[t * job.c + c])
+            fr_lut_build_range(job.lo, job.hi, job.c, &job.lut)
+            parallel_run(_apply_task, &job, n_tasks)
+        free(job.lo)
+        return
+    job.hist = <int64_t (*)[256]>calloc(n_hist * job.c, sizeof(int64_t[256]))
+    if job.hist == NULL:
+        raise MemoryError()
     with nogil:
+        parallel_run(_histogram_task, &job, n_hist)
+        for t in range(1, n_hist):  # integer counts: any order gives the same sums
+            for c in range(job.c):
+                for v in range(256):
+                    job.hist[c][v] += job.hist[t * job.c + c][v]
         fr_lut_build(kind, arg, job.hist, job.c, &job.lut)
         parallel_run(_apply_task, &job, n_tasks)
     free(job.hist)

@@ -7,11 +7,10 @@
  *     v = fma(b - x, alpha, x)  in float32, alpha = float32(1 - factor),
  * clamped to [0, 255] and truncated (torch: conv2d with weights 1/13 and
  * 5/13 in float32, round, then the vectorized add_ with alpha, a fused
- * multiply-add).  b is computed exactly in integers as (2 s + 13) / 26,
+ * multiply-add).  b is computed exactly as floor((2 s + 13) / 26),
  * s = s9 + 4 x: s / 13 is never within 1/26 of a half-integer, so
  * torch's float32 convolution rounds to the same b whatever its summation
- * order.  fmaf is exact on every SIMD level (a library call at the
- * baseline), so every level gives the same bits.
+ * order.
  *
  * gaussian_blur (torchvision v2 on uint8 tensors): the image is padded by
  * reflection (kx / 2 columns, ky / 2 rows; torch's "reflect", the edge not
@@ -30,55 +29,78 @@
 #include <string.h>
 #include "fr_simd.h"
 
-/* Inner pixels of output row y (0 < y < h - 1) of the sharpened image; src
- * is C-contiguous h x w x C, out is the output row. */
-FR_INLINE void fr_sharpness_row_body(const uint8_t *src, int64_t w, int64_t C, int64_t y,
-                                     float alpha, uint8_t *out)
-{
-    int64_t stride = w * C;
-    const uint8_t *up = src + (y - 1) * stride, *mid = src + y * stride, *down = src + (y + 1) * stride;
-    for (int64_t i = C; i < (w - 1) * C; i++) {
-        int32_t s9 = (int32_t)up[i - C] + up[i] + up[i + C] + mid[i - C] + mid[i] + mid[i + C] +
-                     down[i - C] + down[i] + down[i + C];
-        int32_t x = mid[i];
-        int32_t b = (2 * (s9 + 4 * x) + 13) / 26;
-        float v = fmaf((float)(b - x), alpha, (float)x);
-        v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
-        out[i] = (uint8_t)v;
+/* The inner pixels of output row y (0 < y < h - 1) of the sharpened image
+ * (src C-contiguous h x w x C, out the output row), L lanes at a time:
+ *   s9 = the sum of the three column sums (up + mid + down) around x,
+ *   b  = floor((2 (s9 + 4 x) + 13) * float32(1/26)): 2 (s9 + 4 x) + 13 is
+ *        odd, so its quotient by 26 is at least 1/26 from an integer, far
+ *        more than the product's rounding error, and the floor is exact;
+ *   v  = fr_fma(b - x, alpha, x), clamped and truncated.
+ * Every operation is exact or one IEEE rounding (fr_simd.h), so each lane
+ * count gives the same bits.  The column sums of one chunk of the row are
+ * kept in `sums` (uint16); a row's last lanes are done
+ * again by a vector that ends at the row's end (the same values), or on a
+ * padded copy when the row is shorter than L. */
+#define FR_SHARP_CHUNK 512
+
+#define FR_SHARPNESS_ROW(L, TGT)                                                                     \
+    /* L outputs from the column sums s (of x - C, x, x + C at s, s + C, s + 2 C) and mid */          \
+    TGT FR_INLINE void fr_sharpness_vec_##L(const uint16_t *s, int64_t C, const uint8_t *mid,         \
+                                            float alpha, uint8_t *out)                               \
+    {                                                                                                \
+        typedef uint16_t u16xL __attribute__((vector_size(2 * L)));                                  \
+        u16xL a, b, c;                                                                               \
+        memcpy(&a, s, sizeof(a));                                                                    \
+        memcpy(&b, s + C, sizeof(b));                                                                \
+        memcpy(&c, s + 2 * C, sizeof(c));                                                            \
+        fr_f32x##L s9 = __builtin_convertvector(a + b + c, fr_f32x##L);                              \
+        fr_f32x##L x = fr_load_u8_##L(mid);                                                          \
+        fr_f32x##L q = ((s9 + 4.0f * x) * 2.0f + 13.0f) * (float)(1.0 / 26.0);                       \
+        fr_f32x##L v = fr_fma##L(fr_floor##L(q) - x, (fr_f32x##L){} + alpha, x);                     \
+        fr_store_u8_##L(out, fr_max##L(v, (fr_f32x##L){}));                                          \
+    }                                                                                                \
+    TGT static void fr_sharpness_row_##L(const uint8_t *src, int64_t w, int64_t C, int64_t y,         \
+                                         float alpha, uint8_t *out)                                  \
+    {                                                                                                \
+        int64_t stride = w * C, end = (w - 1) * C;                                                   \
+        const uint8_t *up = src + (y - 1) * stride, *mid = up + stride, *down = mid + stride;       \
+        uint16_t sums[FR_SHARP_CHUNK + 8], s_tail[L + 8];                                            \
+        for (int64_t i0 = C; i0 < end; i0 += FR_SHARP_CHUNK) {                                       \
+            int64_t n = end - i0 < FR_SHARP_CHUNK ? end - i0 : FR_SHARP_CHUNK, k = 0;               \
+            for (int64_t j = 0; j < n + 2 * C; j++) /* the column sums of i0 - C .. i0 + n + C */    \
+                sums[j] = (uint16_t)(up[i0 - C + j] + mid[i0 - C + j] + down[i0 - C + j]);          \
+            for (; k + L <= n; k += L)                                                               \
+                fr_sharpness_vec_##L(sums + k, C, mid + i0 + k, alpha, out + i0 + k);               \
+            if (k < n && n >= L) /* the last L lanes again, ending at the chunk's end */             \
+                fr_sharpness_vec_##L(sums + n - L, C, mid + i0 + n - L, alpha, out + i0 + n - L);   \
+            else if (k < n) { /* a row shorter than L: on copies padded with zeros */                \
+                uint8_t x8[L] = {0}, o8[L];                                                          \
+                memset(s_tail, 0, sizeof(s_tail));                                                   \
+                memcpy(s_tail, sums + k, (size_t)(n - k + 2 * C) * sizeof(uint16_t));               \
+                memcpy(x8, mid + i0 + k, (size_t)(n - k));                                           \
+                fr_sharpness_vec_##L(s_tail, C, x8, alpha, o8);                                      \
+                memcpy(out + i0 + k, o8, (size_t)(n - k));                                           \
+            }                                                                                        \
+        }                                                                                            \
     }
-}
-
-static void fr_sharpness_row_base(const uint8_t *src, int64_t w, int64_t C, int64_t y, float alpha,
-                                  uint8_t *out)
-{
-    fr_sharpness_row_body(src, w, C, y, alpha, out);
-}
-
+FR_SHARPNESS_ROW(4, )
 #if FR_X86
-FR_TARGET_AVX2 static void fr_sharpness_row_avx2(const uint8_t *src, int64_t w, int64_t C, int64_t y,
-                                                 float alpha, uint8_t *out)
-{
-    fr_sharpness_row_body(src, w, C, y, alpha, out);
-}
-
-FR_TARGET_AVX512 static void fr_sharpness_row_avx512(const uint8_t *src, int64_t w, int64_t C,
-                                                     int64_t y, float alpha, uint8_t *out)
-{
-    fr_sharpness_row_body(src, w, C, y, alpha, out);
-}
+FR_SHARPNESS_ROW(8, FR_TARGET_AVX2)
+FR_SHARPNESS_ROW(16, FR_TARGET_AVX512)
 #endif
+#undef FR_SHARPNESS_ROW
 
 /* Rows [y0, y1) of adjust_sharpness(src, factor) into dst: both
  * C-contiguous h x w x C, not overlapping; alpha = float32(1 - factor). */
 static void fr_sharpness_rows(const uint8_t *src, int64_t h, int64_t w, int64_t C, float alpha,
                               int64_t y0, int64_t y1, uint8_t *dst, int level)
 {
-    void (*row)(const uint8_t *, int64_t, int64_t, int64_t, float, uint8_t *) = fr_sharpness_row_base;
+    void (*row)(const uint8_t *, int64_t, int64_t, int64_t, float, uint8_t *) = fr_sharpness_row_4;
 #if FR_X86
     if (level >= FR_SIMD_AVX512)
-        row = fr_sharpness_row_avx512;
+        row = fr_sharpness_row_16;
     else if (level >= FR_SIMD_AVX2)
-        row = fr_sharpness_row_avx2;
+        row = fr_sharpness_row_8;
 #else
     (void)level;
 #endif

@@ -18,14 +18,25 @@
  *   equalize      per channel (PIL's scheme): step = (n - count of the
  *                 largest value) / 255, floored; if step > 0 the table is
  *                 lut[0] = 0, lut[k] = min(255, (cdf[k-1] + step / 2) / step)
- *                 with integer division, else the identity. */
+ *                 with integer division, else the identity.
+ *
+ * The *_level entries are the same ops at a SIMD level (fr_simd.h), with the
+ * same bits at every level: fr_point_rows runs invert, posterize and
+ * solarize as byte arithmetic on whole vectors, fr_channel_range gives
+ * autocontrast's per-channel min and max without a histogram, and
+ * fr_lut_apply_level maps bytes through the tables with AVX-512 VBMI byte
+ * permutes where the CPU has them.  fr_histogram counts into several
+ * sub-histograms, so a run of equal values does not wait on its own
+ * increments. */
 #ifndef FR_IMAGE_LUT_H
 #define FR_IMAGE_LUT_H
 
 #pragma GCC optimize("fp-contract=off")
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include "fr_simd.h"
 
 enum { FR_LUT_INVERT = 1, FR_LUT_POSTERIZE, FR_LUT_SOLARIZE, FR_LUT_AUTOCONTRAST, FR_LUT_EQUALIZE };
 
@@ -41,36 +52,60 @@ static inline int fr_lut_needs_histogram(int kind)
 }
 
 /* hist[c][v] += the number of pixels of rows [y0, y1) of an h x w x C image
- * (byte strides sy, sx, sc) whose channel c is v. */
+ * (byte strides sy, sx, sc) whose channel c is v.  The counts go first to
+ * uint32 sub-histograms, four for one channel and two per channel otherwise
+ * (even and odd pixels), added up every block of rows: equal neighbours then
+ * increment different counters instead of waiting on each other's stores. */
 static void fr_histogram(const uint8_t *src, int64_t w, int64_t C, int64_t sy, int64_t sx,
                          int64_t sc, int64_t y0, int64_t y1, int64_t (*hist)[256])
 {
-    for (int64_t y = y0; y < y1; y++) {
-        const uint8_t *row = src + y * sy;
-        if (C == 3 && sx == 3 && sc == 1) { /* one pass, three independent counts */
-            for (int64_t x = 0; x < w; x++) {
-                hist[0][row[3 * x]]++;
-                hist[1][row[3 * x + 1]]++;
-                hist[2][row[3 * x + 2]]++;
+    uint32_t sub[8][256];
+    int64_t copies = C == 1 ? 4 : 2;
+    int64_t block = w > 0 ? ((int64_t)1 << 30) / w + 1 : 1; /* fewer than 2**32 counts in a block */
+    for (int64_t b0 = y0; b0 < y1; b0 += block) {
+        int64_t b1 = y1 - b0 < block ? y1 : b0 + block;
+        memset(sub, 0, sizeof(sub));
+        for (int64_t y = b0; y < b1; y++) {
+            const uint8_t *row = src + y * sy;
+            int64_t x = 0;
+            if (C == 1) {
+                for (; x + 4 <= w; x += 4) {
+                    sub[0][row[x * sx]]++;
+                    sub[1][row[(x + 1) * sx]]++;
+                    sub[2][row[(x + 2) * sx]]++;
+                    sub[3][row[(x + 3) * sx]]++;
+                }
+            } else if (C == 3 && sx == 3 && sc == 1) {
+                for (; x + 2 <= w; x += 2) {
+                    const uint8_t *p = row + 3 * x;
+                    sub[0][p[0]]++;
+                    sub[2][p[1]]++;
+                    sub[4][p[2]]++;
+                    sub[1][p[3]]++;
+                    sub[3][p[4]]++;
+                    sub[5][p[5]]++;
+                }
+            } else {
+                for (; x + 2 <= w; x += 2)
+                    for (int64_t c = 0; c < C; c++) {
+                        sub[2 * c][row[x * sx + c * sc]]++;
+                        sub[2 * c + 1][row[(x + 1) * sx + c * sc]]++;
+                    }
             }
-            continue;
+            for (; x < w; x++)
+                for (int64_t c = 0; c < C; c++)
+                    sub[copies * c][row[x * sx + c * sc]]++;
         }
-        for (int64_t c = 0; c < C; c++) {
-            const uint8_t *p = row + c * sc;
-            int64_t *h = hist[c];
-            for (int64_t x = 0; x < w; x++)
-                h[p[x * sx]]++;
-        }
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t k = 0; k < copies; k++)
+                for (int v = 0; v < 256; v++)
+                    hist[c][v] += sub[copies * c + k][v];
     }
 }
 
-static void fr_lut_autocontrast(const int64_t *hist, uint8_t *t)
+/* autocontrast's table of a channel whose values span lo..hi. */
+static void fr_lut_autocontrast_range(int lo, int hi, uint8_t *t)
 {
-    int lo = 0, hi = 255;
-    while (lo < 255 && hist[lo] == 0)
-        lo++;
-    while (hi > 0 && hist[hi] == 0)
-        hi--;
     if (hi <= lo) {
         for (int v = 0; v < 256; v++)
             t[v] = (uint8_t)v;
@@ -82,6 +117,16 @@ static void fr_lut_autocontrast(const int64_t *hist, uint8_t *t)
         x = x < 0.0f ? 0.0f : (x > 255.0f ? 255.0f : x);
         t[v] = (uint8_t)x;
     }
+}
+
+static void fr_lut_autocontrast(const int64_t *hist, uint8_t *t)
+{
+    int lo = 0, hi = 255;
+    while (lo < 255 && hist[lo] == 0)
+        lo++;
+    while (hi > 0 && hist[hi] == 0)
+        hi--;
+    fr_lut_autocontrast_range(lo, hi, t);
 }
 
 static void fr_lut_equalize(const int64_t *hist, uint8_t *t)
@@ -154,6 +199,265 @@ static void fr_lut_apply(const uint8_t *src, int64_t w, int64_t C, int64_t sy, i
                     o[x * C + c] = lut->t[c][row[x * sx + c * sc]];
         }
     }
+}
+
+/* autocontrast's tables from each channel's smallest and largest values
+ * (fr_channel_range). */
+static void fr_lut_build_range(const uint8_t *lo, const uint8_t *hi, int64_t C, fr_lut *lut)
+{
+    for (int64_t c = 0; c < C; c++)
+        fr_lut_autocontrast_range(lo[c], hi[c], lut->t[c]);
+}
+
+/* ---- SIMD levels ----------------------------------------------------------
+ *
+ * Rows whose pixels are packed (sx == C, sc == 1) are runs of n = w * C
+ * bytes, one run for a block of rows that follow each other (sy == w * C).
+ * The bodies below are plain loops over such a run that GCC vectorizes for
+ * each target. */
+
+/* Calls row(src + y * sy, dst + y * w * C, w * C, ctx) for the runs of rows
+ * [y0, y1); 0 when the pixels are not packed (nothing called). */
+static int fr_lut_runs(const uint8_t *src, int64_t w, int64_t C, int64_t sy, int64_t sx, int64_t sc,
+                       int64_t y0, int64_t y1, uint8_t *dst,
+                       void (*row)(const uint8_t *, uint8_t *, int64_t, const void *), const void *ctx)
+{
+    int64_t n = w * C;
+    if (sx != C || (sc != 1 && C > 1))
+        return 0;
+    if (sy == n) {
+        row(src + y0 * sy, dst ? dst + y0 * n : NULL, (y1 - y0) * n, ctx);
+        return 1;
+    }
+    for (int64_t y = y0; y < y1; y++)
+        row(src + y * sy, dst ? dst + y * n : NULL, n, ctx);
+    return 1;
+}
+
+/* invert, posterize and solarize as one byte map, the same on every channel:
+ *     out = (v & keep) ^ (v >= from ? flip : 0)
+ * invert keeps every bit and flips from 0; posterize keeps its mask and
+ * never flips; solarize flips from the first integer at or above the
+ * float32 threshold (never above 255). */
+typedef struct {
+    uint8_t keep, from, flip;
+} fr_point;
+
+static fr_point fr_point_of(int kind, double arg)
+{
+    fr_point p = {0xff, 0, 0xff};
+    if (kind == FR_LUT_POSTERIZE) {
+        p.keep = (uint8_t)(0xff << (8 - (int)arg));
+        p.flip = 0;
+    } else if (kind == FR_LUT_SOLARIZE) {
+        float threshold = (float)arg;
+        if (threshold > 255.0f)
+            p.flip = 0;
+        else if (threshold > 0.0f)
+            p.from = (uint8_t)ceilf(threshold);
+    }
+    return p;
+}
+
+FR_INLINE void fr_point_body(const uint8_t *s, uint8_t *d, int64_t n, const void *ctx)
+{
+    const fr_point p = *(const fr_point *)ctx;
+    for (int64_t x = 0; x < n; x++)
+        d[x] = (uint8_t)((s[x] & p.keep) ^ (s[x] >= p.from ? p.flip : 0));
+}
+
+/* Per-channel minimum and maximum of a run, in lo[C], hi[C] (updated).  The
+ * run is read in steps of FR_RANGE_STEP bytes, a multiple of every channel
+ * count: byte q of a step is channel q % C, and its running min and max
+ * are kept per q so the loop vectorizes. */
+#define FR_RANGE_STEP 768
+
+typedef struct {
+    int64_t C;
+    uint8_t *lo, *hi;
+} fr_range_ctx;
+
+FR_INLINE void fr_range_body(const uint8_t *s, uint8_t *unused, int64_t n, const void *ctx)
+{
+    const fr_range_ctx *r = (const fr_range_ctx *)ctx;
+    uint8_t lo[FR_RANGE_STEP], hi[FR_RANGE_STEP];
+    int64_t C = r->C, x = 0;
+    (void)unused;
+    memset(lo, 255, sizeof(lo));
+    memset(hi, 0, sizeof(hi));
+    for (; x + FR_RANGE_STEP <= n; x += FR_RANGE_STEP)
+        for (int q = 0; q < FR_RANGE_STEP; q++) {
+            uint8_t v = s[x + q];
+            lo[q] = v < lo[q] ? v : lo[q];
+            hi[q] = v > hi[q] ? v : hi[q];
+        }
+    for (int64_t q = 0; x + q < n; q++) { /* the tail, at the same place in the step */
+        uint8_t v = s[x + q];
+        lo[q] = v < lo[q] ? v : lo[q];
+        hi[q] = v > hi[q] ? v : hi[q];
+    }
+    for (int q = 0; q < FR_RANGE_STEP; q++) {
+        int64_t c = q % C;
+        r->lo[c] = lo[q] < r->lo[c] ? lo[q] : r->lo[c];
+        r->hi[c] = hi[q] > r->hi[c] ? hi[q] : r->hi[c];
+    }
+}
+
+#define FR_LUT_LEVEL(suffix, TGT)                                                                  \
+    TGT static void fr_point_run_##suffix(const uint8_t *s, uint8_t *d, int64_t n, const void *ctx) \
+    {                                                                                              \
+        fr_point_body(s, d, n, ctx);                                                               \
+    }                                                                                              \
+    TGT static void fr_range_run_##suffix(const uint8_t *s, uint8_t *d, int64_t n, const void *ctx) \
+    {                                                                                              \
+        fr_range_body(s, d, n, ctx);                                                               \
+    }
+FR_LUT_LEVEL(base, )
+#if FR_X86
+FR_LUT_LEVEL(avx2, FR_TARGET_AVX2)
+FR_LUT_LEVEL(avx512, FR_TARGET_AVX512)
+#endif
+#undef FR_LUT_LEVEL
+
+/* Rows [y0, y1) of op `kind` (FR_LUT_INVERT, POSTERIZE with arg = bits or
+ * SOLARIZE with arg = threshold) into the C-contiguous dst, as the tables
+ * of fr_lut_build would map them. */
+static void fr_point_rows(int kind, double arg, const uint8_t *src, int64_t w, int64_t C, int64_t sy,
+                          int64_t sx, int64_t sc, int64_t y0, int64_t y1, uint8_t *dst, int level)
+{
+    void (*run)(const uint8_t *, uint8_t *, int64_t, const void *) = fr_point_run_base;
+#if FR_X86
+    if (level >= FR_SIMD_AVX512)
+        run = fr_point_run_avx512;
+    else if (level >= FR_SIMD_AVX2)
+        run = fr_point_run_avx2;
+#endif
+    (void)level;
+    fr_point p = fr_point_of(kind, arg);
+    if (fr_lut_runs(src, w, C, sy, sx, sc, y0, y1, dst, run, &p))
+        return;
+    fr_lut lut;
+    fr_lut_build(kind, arg, NULL, C, &lut);
+    fr_lut_apply(src, w, C, sy, sx, sc, y0, y1, &lut, dst);
+}
+
+/* lo[c] = min(lo[c], smallest value of channel c) and hi[c] = max(hi[c],
+ * largest) over rows [y0, y1): autocontrast's range without a histogram. */
+static void fr_channel_range(const uint8_t *src, int64_t w, int64_t C, int64_t sy, int64_t sx,
+                             int64_t sc, int64_t y0, int64_t y1, uint8_t *lo, uint8_t *hi, int level)
+{
+    void (*run)(const uint8_t *, uint8_t *, int64_t, const void *) = fr_range_run_base;
+#if FR_X86
+    if (level >= FR_SIMD_AVX512)
+        run = fr_range_run_avx512;
+    else if (level >= FR_SIMD_AVX2)
+        run = fr_range_run_avx2;
+#endif
+    (void)level;
+    fr_range_ctx r = {C, lo, hi};
+    if (fr_lut_runs(src, w, C, sy, sx, sc, y0, y1, NULL, run, &r))
+        return;
+    for (int64_t y = y0; y < y1; y++)
+        for (int64_t x = 0; x < w; x++)
+            for (int64_t c = 0; c < C; c++) {
+                uint8_t v = src[y * sy + x * sx + c * sc];
+                lo[c] = v < lo[c] ? v : lo[c];
+                hi[c] = v > hi[c] ? v : hi[c];
+            }
+}
+
+typedef struct {
+    int64_t C;
+    const fr_lut *lut;
+} fr_lut_vbmi_ctx;
+
+#if FR_X86
+#define FR_TARGET_VBMI \
+    __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx512vbmi,avx2,fma,bmi,bmi2,popcnt")))
+
+/* Whether the CPU has the AVX-512 byte permutes (VBMI). */
+static inline int fr_cpu_has_vbmi(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vbmi");
+}
+
+/* t[v] for the 64 bytes v, the 256-byte table held in four vectors. */
+FR_TARGET_VBMI FR_INLINE __m512i fr_lookup64(__m512i v, const __m512i *t)
+{
+    __m512i low = _mm512_permutex2var_epi8(t[0], v, t[1]);  /* entries 0..127 by the low 7 bits */
+    __m512i high = _mm512_permutex2var_epi8(t[2], v, t[3]); /* entries 128..255 */
+    return _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), low, high);
+}
+
+/* C vectors (64 C bytes, whole pixels) from s through the per-channel
+ * tables t into d: vector k is looked up in every channel's table, and the
+ * results are merged by channel[k][c], the bytes of vector k that belong to
+ * channel c.  `keep` masks the bytes of a run's end. */
+FR_TARGET_VBMI FR_INLINE void fr_lut_step_vbmi(const uint8_t *s, uint8_t *d, int64_t C,
+                                               const __m512i (*t)[4], const __mmask64 (*channel)[4],
+                                               int64_t n_left)
+{
+    for (int64_t k = 0; k < C; k++) {
+        int64_t left = n_left - 64 * k;
+        __mmask64 keep = left >= 64 ? ~(__mmask64)0 : left > 0 ? ((__mmask64)1 << left) - 1 : 0;
+        __m512i v = _mm512_maskz_loadu_epi8(keep, s + 64 * k);
+        __m512i r = fr_lookup64(v, t[0]);
+        for (int64_t c = 1; c < C; c++)
+            r = _mm512_mask_blend_epi8(channel[k][c], r, fr_lookup64(v, t[c]));
+        _mm512_mask_storeu_epi8(d + 64 * k, keep, r);
+    }
+}
+
+/* A run of packed C-channel pixels through the per-channel tables, C
+ * vectors at a time; the step is inlined for each channel count, so the
+ * channel masks stay in registers. */
+FR_TARGET_VBMI static void fr_lut_run_vbmi(const uint8_t *s, uint8_t *d, int64_t n, const void *ctx)
+{
+    const fr_lut_vbmi_ctx *job = (const fr_lut_vbmi_ctx *)ctx;
+    int64_t C = job->C, x = 0;
+    __m512i t[4][4];
+    __mmask64 channel[4][4] = {{0}};
+    for (int64_t c = 0; c < C; c++)
+        for (int k = 0; k < 4; k++)
+            t[c][k] = _mm512_loadu_si512((const void *)(job->lut->t[c] + 64 * k));
+    for (int64_t k = 0; k < C; k++)
+        for (int q = 0; q < 64; q++)
+            channel[k][(64 * k + q) % C] |= (__mmask64)1 << q;
+    switch (C) {
+    case 1:
+        for (; x < n; x += 64)
+            fr_lut_step_vbmi(s + x, d + x, 1, t, channel, n - x);
+        break;
+    case 2:
+        for (; x < n; x += 128)
+            fr_lut_step_vbmi(s + x, d + x, 2, t, channel, n - x);
+        break;
+    case 3:
+        for (; x < n; x += 192)
+            fr_lut_step_vbmi(s + x, d + x, 3, t, channel, n - x);
+        break;
+    default:
+        for (; x < n; x += 256)
+            fr_lut_step_vbmi(s + x, d + x, 4, t, channel, n - x);
+    }
+}
+#endif
+
+/* fr_lut_apply at a SIMD level. */
+static void fr_lut_apply_level(const uint8_t *src, int64_t w, int64_t C, int64_t sy, int64_t sx,
+                               int64_t sc, int64_t y0, int64_t y1, const fr_lut *lut, uint8_t *dst,
+                               int level)
+{
+#if FR_X86
+    if (level >= FR_SIMD_AVX512 && fr_cpu_has_vbmi()) {
+        fr_lut_vbmi_ctx job = {C, lut};
+        if (fr_lut_runs(src, w, C, sy, sx, sc, y0, y1, dst, fr_lut_run_vbmi, &job))
+            return;
+    }
+#endif
+    (void)level;
+    fr_lut_apply(src, w, C, sy, sx, sc, y0, y1, lut, dst);
 }
 
 #endif

@@ -99,6 +99,30 @@ def test_constant_and_two_valued_channels():
     assert np.array_equal(F.equalize(two), R.equalize(two))
 
 
+@pytest.mark.parametrize("c", [1, 2, 3, 4])
+def test_vector_runs_at_every_level(c, simd_level):
+    """Widths around the vector steps of the kernels (64 and 64 * c bytes of
+    the table lookups, 768 bytes of the range pass, 16 lanes and 512-byte
+    chunks of sharpness), whole images and rows with padding between them."""
+    rng = np.random.default_rng(c)
+    for w in (1, 5, 21, 22, 63, 64, 65, 191, 192, 193, 255, 256, 257, 300):
+        wide = rng.integers(0, 256, (5, w + 7, c), dtype=np.uint8)
+        wide[:, ::3] //= 2
+        for img in (np.ascontiguousarray(wide[:, :w]), wide[:, :w]):
+            for name, op, args, ref in cases(img):
+                assert np.array_equal(op(img, *args), ref(img, *args)), (w, name, img.flags.c_contiguous)
+
+
+def test_sharpness_blur_divides_by_13_exactly():
+    """The kernel's b = floor((2 s + 13) * float32(1/26)) equals the integer
+    (2 s + 13) // 26, torchvision's round(s / 13), for every sum s of a 3x3
+    neighbourhood with the centre counted five times."""
+    s = np.arange(13 * 255 + 1)
+    n = (2 * s + 13).astype(np.float32)
+    assert np.array_equal(np.floor(n * np.float32(1.0 / 26.0)), (2 * s + 13) // 26)
+    assert np.array_equal((2 * s + 13) // 26, np.round(s / 13))
+
+
 @settings(max_examples=40, deadline=None)
 @given(h=st.integers(1, 24), w=st.integers(1, 24), c=st.sampled_from([1, 3]),
        bits=st.integers(1, 8), threshold=st.floats(-10, 255), factor=st.floats(0, 20),
