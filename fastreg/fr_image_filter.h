@@ -124,67 +124,121 @@ static inline int64_t fr_reflect(int64_t i, int64_t n)
     return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i);
 }
 
-/* acc[e] += wt * src[e] for e < n: one kernel tap over a row (vectorized;
- * a product then a sum, each rounded, at every level). */
-FR_INLINE void fr_blur_tap_body(float *acc, const float *src, float wt, int64_t n)
-{
-    for (int64_t e = 0; e < n; e++)
-        acc[e] += wt * src[e];
-}
-
-static void fr_blur_tap_base(float *acc, const float *src, float wt, int64_t n)
-{
-    fr_blur_tap_body(acc, src, wt, n);
-}
-
+/* acc[e] = (((acc[e] + wr[0] * p[e]) + wr[1] * p[e + C]) + ...) + wr[kx - 1]
+ * * p[e + (kx - 1) C] for e < n: one kernel row over an output row, each
+ * product and each sum rounded (no fused multiply-adds), 4 L outputs at a
+ * time held in registers across the row's taps. */
+#define FR_BLUR_TAPS(L, TGT)                                                                         \
+    TGT static void fr_blur_taps_##L(float *acc, const float *p, const float *wr, int64_t kx,         \
+                                     int64_t C, int64_t n)                                           \
+    {                                                                                                \
+        int64_t e = 0;                                                                               \
+        for (; e + 4 * L <= n; e += 4 * L) { /* four independent sums hide the adds' latency */     \
+            fr_f32x##L a[4], v;                                                                      \
+            memcpy(a, acc + e, sizeof(a));                                                           \
+            for (int64_t j = 0; j < kx; j++)                                                         \
+                for (int k = 0; k < 4; k++) {                                                        \
+                    memcpy(&v, p + e + k * L + j * C, sizeof(v));                                    \
+                    a[k] += wr[j] * v;                                                               \
+                }                                                                                    \
+            memcpy(acc + e, a, sizeof(a));                                                           \
+        }                                                                                            \
+        for (; e + L <= n; e += L) {                                                                 \
+            fr_f32x##L a, v;                                                                         \
+            memcpy(&a, acc + e, sizeof(a));                                                          \
+            for (int64_t j = 0; j < kx; j++) {                                                       \
+                memcpy(&v, p + e + j * C, sizeof(v));                                                \
+                a += wr[j] * v;                                                                      \
+            }                                                                                        \
+            memcpy(acc + e, &a, sizeof(a));                                                          \
+        }                                                                                            \
+        for (; e < n; e++) {                                                                         \
+            float a = acc[e];                                                                        \
+            for (int64_t j = 0; j < kx; j++)                                                         \
+                a += wr[j] * p[e + j * C];                                                           \
+            acc[e] = a;                                                                              \
+        }                                                                                            \
+    }
+FR_BLUR_TAPS(4, )
 #if FR_X86
-FR_TARGET_AVX2 static void fr_blur_tap_avx2(float *acc, const float *src, float wt, int64_t n)
+FR_BLUR_TAPS(8, FR_TARGET_AVX2)
+FR_BLUR_TAPS(16, FR_TARGET_AVX512)
+#endif
+#undef FR_BLUR_TAPS
+
+/* One output row y of gaussian_blur (see fr_blur_rows), compiled for each
+ * level with its taps: the loops that convert a source row and round the
+ * sums vectorize there. */
+FR_INLINE void fr_blur_row_body(const uint8_t *src, int64_t h, int64_t w, int64_t C,
+                                const float *weights, int64_t kx, int64_t ky, const int64_t *xs,
+                                int inner, int64_t y, uint8_t *dst, float *work,
+                                void (*taps)(float *, const float *, const float *, int64_t,
+                                             int64_t, int64_t))
 {
-    fr_blur_tap_body(acc, src, wt, n);
+    int64_t n = w * C, left = kx / 2;
+    float *padded = work, *acc = work + (w + kx - 1) * C;
+    memset(acc, 0, (size_t)n * sizeof(float));
+    for (int64_t i = 0; i < ky; i++) {
+        const uint8_t *row = src + fr_reflect(y + i - ky / 2, h) * n;
+        for (int64_t x = 0; x < w + kx - 1; x++) {
+            if (inner && x == left) { /* the middle columns are the row itself */
+                for (int64_t e = 0; e < n; e++)
+                    padded[left * C + e] = (float)row[e];
+                x += w - 1;
+                continue;
+            }
+            for (int64_t c = 0; c < C; c++)
+                padded[x * C + c] = (float)row[xs[x] * C + c];
+        }
+        taps(acc, padded, weights + i * kx, kx, C, n);
+    }
+    /* rint, ties to even, as (a + 2**23) - 2**23 for 0 <= a < 2**23;
+     * sums at or below 0 give 0, sums from 255.5 up 255 */
+    uint8_t *o = dst + y * n;
+    for (int64_t e = 0; e < n; e++) {
+        float r = (acc[e] + 8388608.0f) - 8388608.0f;
+        o[e] = (uint8_t)(acc[e] <= 0.0f ? 0.0f : (r > 255.0f ? 255.0f : r));
+    }
 }
 
-FR_TARGET_AVX512 static void fr_blur_tap_avx512(float *acc, const float *src, float wt, int64_t n)
-{
-    fr_blur_tap_body(acc, src, wt, n);
-}
+#define FR_BLUR_ROW(L, TGT)                                                                          \
+    TGT static void fr_blur_row_##L(const uint8_t *src, int64_t h, int64_t w, int64_t C,              \
+                                    const float *weights, int64_t kx, int64_t ky, const int64_t *xs,  \
+                                    int inner, int64_t y, uint8_t *dst, float *work)                  \
+    {                                                                                                \
+        fr_blur_row_body(src, h, w, C, weights, kx, ky, xs, inner, y, dst, work, fr_blur_taps_##L);  \
+    }
+FR_BLUR_ROW(4, )
+#if FR_X86
+FR_BLUR_ROW(8, FR_TARGET_AVX2)
+FR_BLUR_ROW(16, FR_TARGET_AVX512)
 #endif
+#undef FR_BLUR_ROW
 
 /* Output rows [y0, y1) of gaussian_blur: src and dst C-contiguous h x w x C,
  * not overlapping; weights ky x kx row-major; xs the source column of each
  * of the w + kx - 1 padded columns (fr_reflect).  Each output row sums its
- * taps one at a time over the whole row, in the documented order; `work`
- * holds (w + kx - 1) * C + w * C floats.  */
+ * kernel rows one at a time over the whole row, in the documented order;
+ * `work` holds (w + kx - 1) * C + w * C floats.  */
 static void fr_blur_rows(const uint8_t *src, int64_t h, int64_t w, int64_t C, const float *weights,
                          int64_t kx, int64_t ky, const int64_t *xs, int64_t y0, int64_t y1,
                          uint8_t *dst, float *work, int level)
 {
-    void (*tap)(float *, const float *, float, int64_t) = fr_blur_tap_base;
+    void (*row)(const uint8_t *, int64_t, int64_t, int64_t, const float *, int64_t, int64_t,
+                const int64_t *, int, int64_t, uint8_t *, float *) = fr_blur_row_4;
 #if FR_X86
     if (level >= FR_SIMD_AVX512)
-        tap = fr_blur_tap_avx512;
+        row = fr_blur_row_16;
     else if (level >= FR_SIMD_AVX2)
-        tap = fr_blur_tap_avx2;
+        row = fr_blur_row_8;
 #else
     (void)level;
 #endif
-    int64_t n = w * C;
-    float *padded = work, *acc = work + (w + kx - 1) * C;
-    for (int64_t y = y0; y < y1; y++) {
-        memset(acc, 0, (size_t)n * sizeof(float));
-        for (int64_t i = 0; i < ky; i++) {
-            const uint8_t *row = src + fr_reflect(y + i - ky / 2, h) * n;
-            for (int64_t x = 0; x < w + kx - 1; x++)
-                for (int64_t c = 0; c < C; c++)
-                    padded[x * C + c] = (float)row[xs[x] * C + c];
-            for (int64_t j = 0; j < kx; j++)
-                tap(acc, padded + j * C, weights[i * kx + j], n);
-        }
-        uint8_t *o = dst + y * n;
-        for (int64_t e = 0; e < n; e++) {
-            float r = rintf(acc[e]);
-            o[e] = (uint8_t)(r < 0.0f ? 0.0f : (r > 255.0f ? 255.0f : r));
-        }
-    }
+    int inner = 1; /* whether the middle padded columns are 0..w-1 */
+    for (int64_t x = 0; x < w; x++)
+        inner &= xs[kx / 2 + x] == x;
+    for (int64_t y = y0; y < y1; y++)
+        row(src, h, w, C, weights, kx, ky, xs, inner, y, dst, work);
 }
 
 #endif

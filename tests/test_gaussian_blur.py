@@ -37,6 +37,20 @@ def test_matches_reference(img, simd_level):
     assert np.array_equal(img, before)
 
 
+@pytest.mark.parametrize("c", [1, 3])
+def test_row_widths_at_every_level(c, simd_level):
+    """Rows of w * c values around the kernels' steps (4 vectors of sums at
+    a time, then one vector, then single values)."""
+    rng = np.random.default_rng(c)
+    for w in (3, 5, 15, 16, 17, 21, 22, 63, 64, 65, 130):
+        img = rng.integers(0, 256, (6, w, c), dtype=np.uint8)
+        for kernel_size, sigma in [(3, 0.8), ((5, 3), (1.5, 0.7))]:
+            if max(np.atleast_1d(kernel_size)) // 2 >= min(w, 6):
+                continue
+            want = R.gaussian_blur(img, *pairs(kernel_size, sigma))
+            assert np.array_equal(F.gaussian_blur(img, kernel_size, sigma), want), (w, kernel_size)
+
+
 def test_threads_out_and_in_place():
     img = samples.load("astronaut")
     want = F.gaussian_blur(img, 7, 1.3)
