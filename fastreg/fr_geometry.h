@@ -345,11 +345,99 @@ FR_TARGET_AVX2 static void fr_warp_rows_avx2(const fr_warp *warp, int64_t i0, in
 }
 #endif
 
+#if FR_X86
+/* ---- AVX-512, nearest ------------------------------------------------------
+ *
+ * 16 output pixels at a time.  xg steps by 16 exactly (integers and halves
+ * far below 2**23), yg * r10 and yg * r11 are taken once per row in the
+ * unfused case, and every other operation is fr_warp_coords' own, so the
+ * coordinates are the same floats.  A pixel inside the image has integer
+ * coordinates 0 <= x < W and 0 <= y < H, tested as unsigned integers (a
+ * negative or huge float converts to a huge one); its 4 bytes at the
+ * pixel's offset are gathered, and the C wanted are packed and stored. */
+FR_TARGET_AVX512 FR_INLINE void fr_store_px16_avx512(uint8_t *dst, __m512i px, int C)
+{
+    if (C == 4) {
+        _mm512_storeu_si512((void *)dst, px);
+    } else if (C == 2) {
+        _mm256_storeu_si256((__m256i *)dst, _mm512_cvtepi32_epi16(px));
+    } else if (C == 1) {
+        _mm_storeu_si128((__m128i *)dst, _mm512_cvtepi32_epi8(px));
+    } else { /* 3: 12 bytes per 128-bit lane, then the four lanes' 12 bytes together */
+        const __m512i pick = _mm512_broadcast_i32x4(
+            _mm_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1));
+        const __m512i join = _mm512_setr_epi32(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 3, 7, 11, 15);
+        __m512i q = _mm512_permutexvar_epi32(join, _mm512_shuffle_epi8(px, pick));
+        _mm512_mask_storeu_epi8(dst, ((__mmask64)1 << 48) - 1, q);
+    }
+}
+
+FR_TARGET_AVX512 static void fr_warp_rows_nearest_avx512(const fr_warp *warp, int64_t i0, int64_t i1)
+{
+    const fr_warp copy = *warp; /* see fr_warp_rows_avx2 */
+    const fr_warp *w = &copy;
+    const int C = (int)w->C;
+    const int fused = fr_warp_fused(w);
+    const __m512 r00 = _mm512_set1_ps(w->r00), r01 = _mm512_set1_ps(w->r01);
+    const __m512 r10 = _mm512_set1_ps(w->r10), r11 = _mm512_set1_ps(w->r11);
+    const __m512 r20 = _mm512_set1_ps(w->r20), r21 = _mm512_set1_ps(w->r21);
+    const __m512 sx = _mm512_set1_ps(w->sx), ox = _mm512_set1_ps(w->ox);
+    const __m512 sy = _mm512_set1_ps(w->sy), oy = _mm512_set1_ps(w->oy), one = _mm512_set1_ps(1.0f);
+    const __m512i width = _mm512_set1_epi32((int)w->W), height = _mm512_set1_epi32((int)w->H);
+    const __m512i row_bytes = _mm512_set1_epi32((int)(w->W * C)), cv = _mm512_set1_epi32(C);
+    const __m512i limit = _mm512_set1_epi32((int)(w->H * w->W * C - 4)); /* the last 4-byte read */
+    int32_t f;
+    memcpy(&f, w->fill8, 4);
+    const __m512i fill = _mm512_set1_epi32(f);
+    const __m512 x_first = _mm512_sub_ps(_mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                         _mm512_set1_ps((float)(w->ow - 1) * 0.5f));
+    for (int64_t i = i0; i < i1; i++) {
+        uint8_t *row = w->dst + i * w->ow * C;
+        float ygs = (float)i - (float)(w->oh - 1) * 0.5f;
+        const __m512 yg = _mm512_set1_ps(ygs);
+        const __m512 yr10 = _mm512_set1_ps(ygs * w->r10), yr11 = _mm512_set1_ps(ygs * w->r11);
+        __m512 xg = x_first;
+        int64_t j = 0;
+        if (i + FR_WARP_AHEAD < i1)
+            fr_warp_prefetch_row(w, i + FR_WARP_AHEAD);
+        for (; j + 16 <= w->ow; j += 16, xg = _mm512_add_ps(xg, _mm512_set1_ps(16.0f))) {
+            __m512 gx, gy;
+            if (fused) {
+                gx = _mm512_fmadd_ps(yg, r10, _mm512_mul_ps(xg, r00));
+                gy = _mm512_fmadd_ps(yg, r11, _mm512_mul_ps(xg, r01));
+            } else {
+                gx = _mm512_add_ps(_mm512_mul_ps(xg, r00), yr10);
+                gy = _mm512_add_ps(_mm512_mul_ps(xg, r01), yr11);
+            }
+            __m512 ix = _mm512_fmadd_ps(_mm512_add_ps(_mm512_add_ps(gx, r20), one), sx, ox);
+            __m512 iy = _mm512_fmadd_ps(_mm512_add_ps(_mm512_add_ps(gy, r21), one), sy, oy);
+            __m512i xi = _mm512_cvtps_epi32(_mm512_roundscale_ps(ix, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+            __m512i yi = _mm512_cvtps_epi32(_mm512_roundscale_ps(iy, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+            __mmask16 in = _mm512_cmplt_epu32_mask(xi, width) & _mm512_cmplt_epu32_mask(yi, height);
+            __m512i off = _mm512_add_epi32(_mm512_mullo_epi32(yi, row_bytes), _mm512_mullo_epi32(xi, cv));
+            if (_mm512_mask_cmpgt_epi32_mask(in, off, limit)) { /* a read past the end: one by one */
+                for (int64_t k = j; k < j + 16; k++)
+                    fr_warp_pixel(w, i, k, row + k * C);
+                continue;
+            }
+            __m512i px = _mm512_mask_i32gather_epi32(fill, in, off, (const void *)w->src, 1);
+            fr_store_px16_avx512(row + j * C, px, C);
+        }
+        for (; j < w->ow; j++)
+            fr_warp_pixel(w, i, j, row + j * C);
+    }
+}
+#endif
+
 /* Rows [i0, i1) of the output. */
 static void fr_warp_rows(const fr_warp *w, int64_t i0, int64_t i1, int level)
 {
 #if FR_X86
     /* 32-bit offsets in the vector loads */
+    if (level >= FR_SIMD_AVX512 && !w->bilinear && w->H * w->W * w->C < ((int64_t)1 << 31) - 16) {
+        fr_warp_rows_nearest_avx512(w, i0, i1);
+        return;
+    }
     if (level >= FR_SIMD_AVX2 && w->H * w->W * w->C < ((int64_t)1 << 31) - 16) {
         fr_warp_rows_avx2(w, i0, i1);
         return;
