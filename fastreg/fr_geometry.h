@@ -346,15 +346,19 @@ FR_TARGET_AVX2 static void fr_warp_rows_avx2(const fr_warp *warp, int64_t i0, in
 #endif
 
 #if FR_X86
-/* ---- AVX-512, nearest ------------------------------------------------------
+/* ---- AVX-512 ---------------------------------------------------------------
  *
  * 16 output pixels at a time.  xg steps by 16 exactly (integers and halves
  * far below 2**23), yg * r10 and yg * r11 are taken once per row in the
  * unfused case, and every other operation is fr_warp_coords' own, so the
- * coordinates are the same floats.  A pixel inside the image has integer
- * coordinates 0 <= x < W and 0 <= y < H, tested as unsigned integers (a
- * negative or huge float converts to a huge one); its 4 bytes at the
- * pixel's offset are gathered, and the C wanted are packed and stored. */
+ * coordinates are the same floats as at the other levels.
+ * nearest: a pixel inside the image has integer coordinates 0 <= x < W and
+ *   0 <= y < H, tested as unsigned integers (a negative or huge float
+ *   converts to a huge one); its 4 bytes at the pixel's offset are gathered,
+ *   and the C wanted are packed and stored.
+ * bilinear: 16 pixels whose four corners are all inside take the four
+ *   gathers and fr_warp_pixel's float operations; others go to the AVX2
+ *   code 8 at a time. */
 FR_TARGET_AVX512 FR_INLINE void fr_store_px16_avx512(uint8_t *dst, __m512i px, int C)
 {
     if (C == 4) {
@@ -372,56 +376,130 @@ FR_TARGET_AVX512 FR_INLINE void fr_store_px16_avx512(uint8_t *dst, __m512i px, i
     }
 }
 
-FR_TARGET_AVX512 static void fr_warp_rows_nearest_avx512(const fr_warp *warp, int64_t i0, int64_t i1)
+/* The map's constants broadcast, and the source coordinates of 16 pixels. */
+typedef struct {
+    __m512 r00, r01, r10, r11, r20, r21, sx, ox, sy, oy;
+    int fused;
+} fr_warp16;
+
+FR_TARGET_AVX512 FR_INLINE fr_warp16 fr_warp16_of(const fr_warp *w)
+{
+    fr_warp16 v = {_mm512_set1_ps(w->r00), _mm512_set1_ps(w->r01), _mm512_set1_ps(w->r10),
+                   _mm512_set1_ps(w->r11), _mm512_set1_ps(w->r20), _mm512_set1_ps(w->r21),
+                   _mm512_set1_ps(w->sx),  _mm512_set1_ps(w->ox),  _mm512_set1_ps(w->sy),
+                   _mm512_set1_ps(w->oy),  fr_warp_fused(w)};
+    return v;
+}
+
+/* ix, iy of the pixels at xg (16 lanes) in the row at yg; yr10 = yg * r10,
+ * yr11 = yg * r11. */
+FR_TARGET_AVX512 FR_INLINE void fr_warp_coords16(const fr_warp16 *v, __m512 xg, __m512 yg, __m512 yr10,
+                                                 __m512 yr11, __m512 *ix, __m512 *iy)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    __m512 gx, gy;
+    if (v->fused) {
+        gx = _mm512_fmadd_ps(yg, v->r10, _mm512_mul_ps(xg, v->r00));
+        gy = _mm512_fmadd_ps(yg, v->r11, _mm512_mul_ps(xg, v->r01));
+    } else {
+        gx = _mm512_add_ps(_mm512_mul_ps(xg, v->r00), yr10);
+        gy = _mm512_add_ps(_mm512_mul_ps(xg, v->r01), yr11);
+    }
+    *ix = _mm512_fmadd_ps(_mm512_add_ps(_mm512_add_ps(gx, v->r20), one), v->sx, v->ox);
+    *iy = _mm512_fmadd_ps(_mm512_add_ps(_mm512_add_ps(gy, v->r21), one), v->sy, v->oy);
+}
+
+/* 16 nearest pixels j.. of row i; 0 (nothing written) when a read could
+ * pass the end of the source. */
+FR_TARGET_AVX512 FR_INLINE int fr_warp16_nearest(const fr_warp *w, __m512 ix, __m512 iy, uint8_t *out)
+{
+    const int C = (int)w->C;
+    const int round = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+    __m512i xi = _mm512_cvtps_epi32(_mm512_roundscale_ps(ix, round));
+    __m512i yi = _mm512_cvtps_epi32(_mm512_roundscale_ps(iy, round));
+    __mmask16 in = _mm512_cmplt_epu32_mask(xi, _mm512_set1_epi32((int)w->W)) &
+                   _mm512_cmplt_epu32_mask(yi, _mm512_set1_epi32((int)w->H));
+    __m512i off = _mm512_add_epi32(_mm512_mullo_epi32(yi, _mm512_set1_epi32((int)(w->W * C))),
+                                   _mm512_mullo_epi32(xi, _mm512_set1_epi32(C)));
+    if (_mm512_mask_cmpgt_epi32_mask(in, off, _mm512_set1_epi32((int)(w->H * w->W * C - 4))))
+        return 0;
+    int32_t f;
+    memcpy(&f, w->fill8, 4);
+    fr_store_px16_avx512(out, _mm512_mask_i32gather_epi32(_mm512_set1_epi32(f), in, off, (const void *)w->src, 1), C);
+    return 1;
+}
+
+/* 16 bilinear pixels whose corners are all inside; 0 (nothing written)
+ * otherwise. */
+FR_TARGET_AVX512 FR_INLINE int fr_warp16_bilinear(const fr_warp *w, __m512 ix, __m512 iy, uint8_t *out)
+{
+    const int C = (int)w->C;
+    const __m512 one = _mm512_set1_ps(1.0f);
+    __m512 x0 = _mm512_roundscale_ps(ix, FR_ROUND_FLOOR), y0 = _mm512_roundscale_ps(iy, FR_ROUND_FLOOR);
+    __m512i xi = _mm512_cvttps_epi32(x0), yi = _mm512_cvttps_epi32(y0);
+    __mmask16 inside = _mm512_cmplt_epu32_mask(xi, _mm512_set1_epi32((int)w->W - 1)) &
+                       _mm512_cmplt_epu32_mask(yi, _mm512_set1_epi32((int)w->H - 1));
+    if (inside != 0xFFFF)
+        return 0;
+    __m512i o00 = _mm512_add_epi32(_mm512_mullo_epi32(yi, _mm512_set1_epi32((int)(w->W * C))),
+                                   _mm512_mullo_epi32(xi, _mm512_set1_epi32(C)));
+    __m512i o01 = _mm512_add_epi32(o00, _mm512_set1_epi32(C));
+    __m512i o10 = _mm512_add_epi32(o00, _mm512_set1_epi32((int)(w->W * C)));
+    __m512i o11 = _mm512_add_epi32(o10, _mm512_set1_epi32(C));
+    if (_mm512_cmpgt_epi32_mask(o11, _mm512_set1_epi32((int)(w->H * w->W * C - 4))))
+        return 0;
+    __m512 fx = _mm512_sub_ps(ix, x0), fy = _mm512_sub_ps(iy, y0);
+    __m512 hx = _mm512_sub_ps(one, fx), hy = _mm512_sub_ps(one, fy);
+    __m512 w00 = _mm512_mul_ps(hy, hx), w01 = _mm512_mul_ps(hy, fx);
+    __m512 w10 = _mm512_mul_ps(fy, hx), w11 = _mm512_mul_ps(fy, fx);
+    __m512 m = w->masked ? _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(w00, w01), w10), w11) : one;
+    const void *src = (const void *)w->src;
+    __m512i p00 = _mm512_i32gather_epi32(o00, src, 1), p01 = _mm512_i32gather_epi32(o01, src, 1);
+    __m512i p10 = _mm512_i32gather_epi32(o10, src, 1), p11 = _mm512_i32gather_epi32(o11, src, 1);
+    const __m512i byte = _mm512_set1_epi32(0xff);
+    __m512i result = _mm512_setzero_si512();
+    for (int c = 0; c < C; c++) {
+        __m512 a = _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(p00, 8 * c), byte));
+        __m512 b = _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(p01, 8 * c), byte));
+        __m512 d = _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(p10, 8 * c), byte));
+        __m512 e = _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(p11, 8 * c), byte));
+        __m512 v = _mm512_fmadd_ps(e, w11, _mm512_fmadd_ps(d, w10, _mm512_fmadd_ps(b, w01, _mm512_mul_ps(a, w00))));
+        __m512 f = _mm512_set1_ps(w->fill[c]);
+        __m512 r = w->fill[c] == 0.0f ? _mm512_mul_ps(v, m) /* (v - 0) * m + 0, exactly */
+                                      : _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(v, f), m), f);
+        /* r lies in [-tiny, 255 + tiny]: rounding (to even) lands in [0, 255] */
+        result = _mm512_or_si512(result, _mm512_slli_epi32(_mm512_cvtps_epi32(r), 8 * c));
+    }
+    fr_store_px16_avx512(out, result, C);
+    return 1;
+}
+
+FR_TARGET_AVX512 static void fr_warp_rows_avx512(const fr_warp *warp, int64_t i0, int64_t i1)
 {
     const fr_warp copy = *warp; /* see fr_warp_rows_avx2 */
     const fr_warp *w = &copy;
-    const int C = (int)w->C;
-    const int fused = fr_warp_fused(w);
-    const __m512 r00 = _mm512_set1_ps(w->r00), r01 = _mm512_set1_ps(w->r01);
-    const __m512 r10 = _mm512_set1_ps(w->r10), r11 = _mm512_set1_ps(w->r11);
-    const __m512 r20 = _mm512_set1_ps(w->r20), r21 = _mm512_set1_ps(w->r21);
-    const __m512 sx = _mm512_set1_ps(w->sx), ox = _mm512_set1_ps(w->ox);
-    const __m512 sy = _mm512_set1_ps(w->sy), oy = _mm512_set1_ps(w->oy), one = _mm512_set1_ps(1.0f);
-    const __m512i width = _mm512_set1_epi32((int)w->W), height = _mm512_set1_epi32((int)w->H);
-    const __m512i row_bytes = _mm512_set1_epi32((int)(w->W * C)), cv = _mm512_set1_epi32(C);
-    const __m512i limit = _mm512_set1_epi32((int)(w->H * w->W * C - 4)); /* the last 4-byte read */
-    int32_t f;
-    memcpy(&f, w->fill8, 4);
-    const __m512i fill = _mm512_set1_epi32(f);
+    const int64_t C = w->C;
+    const fr_warp16 v = fr_warp16_of(w);
     const __m512 x_first = _mm512_sub_ps(_mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                          _mm512_set1_ps((float)(w->ow - 1) * 0.5f));
     for (int64_t i = i0; i < i1; i++) {
         uint8_t *row = w->dst + i * w->ow * C;
-        float ygs = (float)i - (float)(w->oh - 1) * 0.5f;
-        const __m512 yg = _mm512_set1_ps(ygs);
-        const __m512 yr10 = _mm512_set1_ps(ygs * w->r10), yr11 = _mm512_set1_ps(ygs * w->r11);
+        float yg = (float)i - (float)(w->oh - 1) * 0.5f;
+        const __m512 ygv = _mm512_set1_ps(yg), yr10 = _mm512_set1_ps(yg * w->r10),
+                     yr11 = _mm512_set1_ps(yg * w->r11);
         __m512 xg = x_first;
         int64_t j = 0;
         if (i + FR_WARP_AHEAD < i1)
             fr_warp_prefetch_row(w, i + FR_WARP_AHEAD);
         for (; j + 16 <= w->ow; j += 16, xg = _mm512_add_ps(xg, _mm512_set1_ps(16.0f))) {
-            __m512 gx, gy;
-            if (fused) {
-                gx = _mm512_fmadd_ps(yg, r10, _mm512_mul_ps(xg, r00));
-                gy = _mm512_fmadd_ps(yg, r11, _mm512_mul_ps(xg, r01));
-            } else {
-                gx = _mm512_add_ps(_mm512_mul_ps(xg, r00), yr10);
-                gy = _mm512_add_ps(_mm512_mul_ps(xg, r01), yr11);
-            }
-            __m512 ix = _mm512_fmadd_ps(_mm512_add_ps(_mm512_add_ps(gx, r20), one), sx, ox);
-            __m512 iy = _mm512_fmadd_ps(_mm512_add_ps(_mm512_add_ps(gy, r21), one), sy, oy);
-            __m512i xi = _mm512_cvtps_epi32(_mm512_roundscale_ps(ix, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-            __m512i yi = _mm512_cvtps_epi32(_mm512_roundscale_ps(iy, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-            __mmask16 in = _mm512_cmplt_epu32_mask(xi, width) & _mm512_cmplt_epu32_mask(yi, height);
-            __m512i off = _mm512_add_epi32(_mm512_mullo_epi32(yi, row_bytes), _mm512_mullo_epi32(xi, cv));
-            if (_mm512_mask_cmpgt_epi32_mask(in, off, limit)) { /* a read past the end: one by one */
-                for (int64_t k = j; k < j + 16; k++)
-                    fr_warp_pixel(w, i, k, row + k * C);
+            __m512 ix, iy;
+            fr_warp_coords16(&v, xg, ygv, yr10, yr11, &ix, &iy);
+            if (w->bilinear ? fr_warp16_bilinear(w, ix, iy, row + j * C) : fr_warp16_nearest(w, ix, iy, row + j * C))
                 continue;
-            }
-            __m512i px = _mm512_mask_i32gather_epi32(fill, in, off, (const void *)w->src, 1);
-            fr_store_px16_avx512(row + j * C, px, C);
+            for (int64_t k = j; k < j + 16; k += 8) /* 8 at a time, else one by one */
+                if (!fr_warp8_avx2(w, i, k, row + k * C))
+                    for (int64_t p = k; p < k + 8; p++)
+                        fr_warp_pixel(w, i, p, row + p * C);
         }
         for (; j < w->ow; j++)
             fr_warp_pixel(w, i, j, row + j * C);
@@ -434,8 +512,8 @@ static void fr_warp_rows(const fr_warp *w, int64_t i0, int64_t i1, int level)
 {
 #if FR_X86
     /* 32-bit offsets in the vector loads */
-    if (level >= FR_SIMD_AVX512 && !w->bilinear && w->H * w->W * w->C < ((int64_t)1 << 31) - 16) {
-        fr_warp_rows_nearest_avx512(w, i0, i1);
+    if (level >= FR_SIMD_AVX512 && w->H * w->W * w->C < ((int64_t)1 << 31) - 16) {
+        fr_warp_rows_avx512(w, i0, i1);
         return;
     }
     if (level >= FR_SIMD_AVX2 && w->H * w->W * w->C < ((int64_t)1 << 31) - 16) {
