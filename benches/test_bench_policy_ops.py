@@ -1,6 +1,7 @@
 """The ops of the auto-augment policies on a 224x224x3 photograph, one
-thread, against torchvision.transforms.v2.functional on uint8 tensors (the
-torchvision rows run where it is installed)."""
+thread, fastreg with ``out=``, against torchvision.transforms.v2.functional
+on uint8 tensors and against OpenCV and AlbumentationsX where they have the
+op (each row runs where its library is installed)."""
 
 import pytest
 

@@ -748,27 +748,99 @@ def rotate_cases(quick=False):
     return cases
 
 
+def _cv2_peer(call):
+    """A contender running ``call(cv2)``'s function with OpenCV on one thread."""
+    def make():
+        import cv2
+        cv2.setNumThreads(1)
+        return call(cv2)
+    return make
+
+
+def _albumentations_peer(name, img, **kwargs):
+    """A contender applying AlbumentationsX's transform `name` (p=1) to img."""
+    def make():
+        import albumentations as A
+        import cv2
+        cv2.setNumThreads(1)
+        t = getattr(A, name)(p=1.0, **kwargs)
+        return lambda: t(image=img)
+    return make
+
+
 def policy_op_cases(quick=False):
     """Each op of the auto-augment policies on a 224x224x3 photograph, one
-    thread, with ``out=``, against torchvision.transforms.v2.functional on a
-    uint8 CHW tensor (where torchvision is installed)."""
+    thread, fastreg with ``out=``, against torchvision.transforms.v2.functional
+    on a uint8 CHW tensor and against OpenCV (into ``dst=``) and
+    AlbumentationsX doing the same work where they have the op (each where
+    installed).  The OpenCV warps and filters use the same map or kernel
+    size, not torchvision's exact arithmetic."""
+    import math
+
     import fastreg.functional as F
 
     img = photo_batch(1)[0]
-    ops = [("invert", "invert", ()), ("posterize(4)", "posterize", (4,)),
-           ("solarize(128)", "solarize", (128.0,)), ("autocontrast", "autocontrast", ()),
-           ("equalize", "equalize", ()), ("adjust_sharpness(1.9)", "adjust_sharpness", (1.9,)),
-           ("affine shear 17 deg nearest", "affine", (0.0, (0, 0), 1.0, (17.0, 0.0))),
-           ("affine rotate 20 translate (9,-5)", "affine", (20.0, (9, -5), 1.0, (0.0, 0.0))),
-           ("gaussian_blur(9, 2.0)", "gaussian_blur", (9, 2.0))]
+    h, w = img.shape[:2]
+    values = np.arange(256)
+    out = np.empty_like(img)
+
+    def lut(table):
+        table = table.astype(np.uint8)
+        return _cv2_peer(lambda cv2: lambda: cv2.LUT(img, table, dst=out))
+
+    def warp(angle, translate, shear, flags):
+        def call(cv2):
+            m = cv2.getRotationMatrix2D((w * 0.5, h * 0.5), angle, 1.0)
+            m[:, 2] += translate
+            m[0, 1] += math.tan(math.radians(shear))
+            return lambda: cv2.warpAffine(img, m, (w, h), dst=out, flags=getattr(cv2, flags),
+                                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return _cv2_peer(call)
+
+    factor = 1.9  # sharpness: (1 - f) * blur + f * x, the blur 1/13 around and 5/13 in the centre
+    sharpen = (1 - factor) * np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]], np.float32) / 13
+    sharpen[1, 1] += factor
+    ops = [
+        ("invert", "invert", (), {
+            "cv2.bitwise_not": _cv2_peer(lambda cv2: lambda: cv2.bitwise_not(img, dst=out)),
+            "albumentationsx": _albumentations_peer("InvertImg", img)}),
+        ("posterize(4)", "posterize", (4,), {
+            "cv2.LUT": lut(values & 0xF0),
+            "albumentationsx": _albumentations_peer("Posterize", img, num_bits=(4, 4))}),
+        ("solarize(128)", "solarize", (128.0,), {
+            "cv2.LUT": lut(np.where(values >= 128, 255 - values, values)),
+            "albumentationsx": _albumentations_peer("Solarize", img, threshold_range=(0.5, 0.5))}),
+        ("autocontrast", "autocontrast", (), {
+            "albumentationsx": _albumentations_peer("AutoContrast", img, method="pil")}),
+        ("equalize", "equalize", (), {
+            "cv2.equalizeHist": _cv2_peer(lambda cv2: lambda: cv2.merge(
+                [cv2.equalizeHist(c) for c in cv2.split(img)], dst=out)),
+            "albumentationsx": _albumentations_peer("Equalize", img, mode="pil")}),
+        ("adjust_sharpness(1.9)", "adjust_sharpness", (factor,), {
+            "cv2.filter2D": _cv2_peer(lambda cv2: lambda: cv2.filter2D(img, -1, sharpen, dst=out))}),
+        ("adjust_brightness(1.5)", "adjust_brightness", (1.5,), {}),
+        ("adjust_contrast(1.5)", "adjust_contrast", (1.5,), {}),
+        ("adjust_saturation(1.5)", "adjust_saturation", (1.5,), {}),
+        ("affine shear 17 deg nearest", "affine", (0.0, (0, 0), 1.0, (17.0, 0.0)), {
+            "cv2.warpAffine": warp(0.0, (0, 0), 17.0, "INTER_NEAREST")}),
+        ("affine rotate 20 translate (9,-5)", "affine", (20.0, (9, -5), 1.0, (0.0, 0.0)), {
+            "cv2.warpAffine": warp(20.0, (9, -5), 0.0, "INTER_NEAREST")}),
+        ("affine rotate 20 translate (9,-5) bilinear", "affine",
+         (20.0, (9, -5), 1.0, (0.0, 0.0), "bilinear"), {
+            "cv2.warpAffine": warp(20.0, (9, -5), 0.0, "INTER_LINEAR")}),
+        ("gaussian_blur(9, 2.0)", "gaussian_blur", (9, 2.0), {
+            "cv2.GaussianBlur": _cv2_peer(lambda cv2: lambda: cv2.GaussianBlur(
+                img, (9, 9), 2.0, dst=out, borderType=cv2.BORDER_REFLECT_101))}),
+    ]
     if quick:
         ops = ops[3:6]
+    modules = {"cv2": "cv2", "albumentationsx": "albumentations"}
     cases = []
-    for title, name, args in ops:
+    for title, name, args, peers in ops:
         def fastreg_op(name=name, args=args):
-            out = np.empty_like(img)
+            dst = np.empty_like(img)
             fn = getattr(F, name)
-            return lambda: fn(img, *args, out=out)
+            return lambda: fn(img, *args, out=dst)
 
         contenders = [Contender("fastreg", fastreg_op)]
         if have("torchvision"):
@@ -781,6 +853,8 @@ def policy_op_cases(quick=False):
                 targs = [list(a) if isinstance(a, tuple) else a for a in args]
                 return lambda: fn(t, *targs)
             contenders.append(Contender("torchvision v2", torchvision_op))
+        contenders += [Contender(peer, make) for peer, make in peers.items()
+                       if have(modules[peer.split(".")[0]])]
         cases.append(Case(f"{title} 224x224x3", img.size, "B", contenders, threads=1))
     return cases
 
