@@ -39,6 +39,8 @@ cdef extern from "fr_image_lut.h" nogil:
                        int64_t sx, int64_t sc, int64_t y0, int64_t y1, uint8_t *dst, int level)
     void fr_channel_range(const uint8_t *src, int64_t w, int64_t C, int64_t sy, int64_t sx,
                           int64_t sc, int64_t y0, int64_t y1, uint8_t *lo, uint8_t *hi, int level)
+    void fr_lut_image(int kind, double arg, const uint8_t *src, int64_t h, int64_t w, int64_t C,
+                      int64_t sy, int64_t sx, int64_t sc, uint8_t *dst, int level)
 
 cdef extern from "fr_image_filter.h" nogil:
     void fr_sharpness_rows(const uint8_t *src, int64_t h, int64_t w, int64_t C, float alpha,
@@ -160,6 +162,11 @@ def table_into(cnp.ndarray src, cnp.ndarray dst, int kind, double arg=0.0):
     if src.size == 0:
         return
     job.kind, job.arg = kind, arg
+    if n_tasks == 1:  # one block of rows: the whole op in one call
+        with nogil:
+            fr_lut_image(kind, arg, job.src, job.h, job.w, job.c, job.sy, job.sx, job.sc, job.dst,
+                         job.level)
+        return
     if kind == FR_LUT_INVERT or kind == FR_LUT_POSTERIZE or kind == FR_LUT_SOLARIZE:
         with nogil:
             parallel_run(_point_task, &job, n_tasks)

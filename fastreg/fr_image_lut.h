@@ -460,4 +460,32 @@ static void fr_lut_apply_level(const uint8_t *src, int64_t w, int64_t C, int64_t
     fr_lut_apply(src, w, C, sy, sx, sc, y0, y1, lut, dst);
 }
 
+/* Op `kind` (arg: posterize's bits or solarize's threshold) on a whole
+ * h x w x C image (byte strides sy, sx, sc) into the C-contiguous dst, on
+ * one thread, by the fastest path at `level`: the steps the bridge
+ * (fastreg._color_ops) runs split over threads, for callers that own a
+ * whole image, such as the step executor. */
+static void fr_lut_image(int kind, double arg, const uint8_t *src, int64_t h, int64_t w, int64_t C,
+                         int64_t sy, int64_t sx, int64_t sc, uint8_t *dst, int level)
+{
+    fr_lut lut;
+    if (h == 0 || w == 0)
+        return;
+    if (!fr_lut_needs_histogram(kind)) {
+        fr_point_rows(kind, arg, src, w, C, sy, sx, sc, 0, h, dst, level);
+        return;
+    }
+    if (kind == FR_LUT_AUTOCONTRAST) {
+        uint8_t lo[4] = {255, 255, 255, 255}, hi[4] = {0, 0, 0, 0};
+        fr_channel_range(src, w, C, sy, sx, sc, 0, h, lo, hi, level);
+        fr_lut_build_range(lo, hi, C, &lut);
+    } else {
+        int64_t hist[4][256];
+        memset(hist, 0, sizeof(hist));
+        fr_histogram(src, w, C, sy, sx, sc, 0, h, hist);
+        fr_lut_build(kind, arg, (const int64_t (*)[256])hist, C, &lut);
+    }
+    fr_lut_apply_level(src, w, C, sy, sx, sc, 0, h, &lut, dst, level);
+}
+
 #endif
