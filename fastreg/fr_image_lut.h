@@ -216,11 +216,13 @@ static void fr_lut_build_range(const uint8_t *lo, const uint8_t *hi, int64_t C, 
  * The bodies below are plain loops over such a run that GCC vectorizes for
  * each target. */
 
+/* A body over one run: (source, destination, bytes, the op's parameters). */
+typedef void (*fr_lut_run_fn)(const uint8_t *, uint8_t *, int64_t, const void *);
+
 /* Calls row(src + y * sy, dst + y * w * C, w * C, ctx) for the runs of rows
  * [y0, y1); 0 when the pixels are not packed (nothing called). */
 static int fr_lut_runs(const uint8_t *src, int64_t w, int64_t C, int64_t sy, int64_t sx, int64_t sc,
-                       int64_t y0, int64_t y1, uint8_t *dst,
-                       void (*row)(const uint8_t *, uint8_t *, int64_t, const void *), const void *ctx)
+                       int64_t y0, int64_t y1, uint8_t *dst, fr_lut_run_fn row, const void *ctx)
 {
     int64_t n = w * C;
     if (sx != C || (sc != 1 && C > 1))
@@ -319,22 +321,23 @@ FR_LUT_LEVEL(avx512, FR_TARGET_AVX512)
 #endif
 #undef FR_LUT_LEVEL
 
+/* The run functions of each level, indexed by FR_SIMD_*. */
+#if FR_X86
+static const fr_lut_run_fn fr_point_run[3] = {fr_point_run_base, fr_point_run_avx2, fr_point_run_avx512};
+static const fr_lut_run_fn fr_range_run[3] = {fr_range_run_base, fr_range_run_avx2, fr_range_run_avx512};
+#else
+static const fr_lut_run_fn fr_point_run[3] = {fr_point_run_base, fr_point_run_base, fr_point_run_base};
+static const fr_lut_run_fn fr_range_run[3] = {fr_range_run_base, fr_range_run_base, fr_range_run_base};
+#endif
+
 /* Rows [y0, y1) of op `kind` (FR_LUT_INVERT, POSTERIZE with arg = bits or
  * SOLARIZE with arg = threshold) into the C-contiguous dst, as the tables
  * of fr_lut_build would map them. */
 static void fr_point_rows(int kind, double arg, const uint8_t *src, int64_t w, int64_t C, int64_t sy,
                           int64_t sx, int64_t sc, int64_t y0, int64_t y1, uint8_t *dst, int level)
 {
-    void (*run)(const uint8_t *, uint8_t *, int64_t, const void *) = fr_point_run_base;
-#if FR_X86
-    if (level >= FR_SIMD_AVX512)
-        run = fr_point_run_avx512;
-    else if (level >= FR_SIMD_AVX2)
-        run = fr_point_run_avx2;
-#endif
-    (void)level;
     fr_point p = fr_point_of(kind, arg);
-    if (fr_lut_runs(src, w, C, sy, sx, sc, y0, y1, dst, run, &p))
+    if (fr_lut_runs(src, w, C, sy, sx, sc, y0, y1, dst, fr_point_run[level], &p))
         return;
     fr_lut lut;
     fr_lut_build(kind, arg, NULL, C, &lut);
@@ -346,16 +349,8 @@ static void fr_point_rows(int kind, double arg, const uint8_t *src, int64_t w, i
 static void fr_channel_range(const uint8_t *src, int64_t w, int64_t C, int64_t sy, int64_t sx,
                              int64_t sc, int64_t y0, int64_t y1, uint8_t *lo, uint8_t *hi, int level)
 {
-    void (*run)(const uint8_t *, uint8_t *, int64_t, const void *) = fr_range_run_base;
-#if FR_X86
-    if (level >= FR_SIMD_AVX512)
-        run = fr_range_run_avx512;
-    else if (level >= FR_SIMD_AVX2)
-        run = fr_range_run_avx2;
-#endif
-    (void)level;
     fr_range_ctx r = {C, lo, hi};
-    if (fr_lut_runs(src, w, C, sy, sx, sc, y0, y1, NULL, run, &r))
+    if (fr_lut_runs(src, w, C, sy, sx, sc, y0, y1, NULL, fr_range_run[level], &r))
         return;
     for (int64_t y = y0; y < y1; y++)
         for (int64_t x = 0; x < w; x++)
