@@ -38,9 +38,9 @@
  *   v  = fr_fma(b - x, alpha, x), clamped and truncated.
  * Every operation is exact or one IEEE rounding (fr_simd.h), so each lane
  * count gives the same bits.  The column sums of one chunk of the row are
- * kept in `sums` (uint16); a row's last lanes are done
- * again by a vector that ends at the row's end (the same values), or on a
- * padded copy when the row is shorter than L. */
+ * kept in `sums` (uint16); a chunk's last lanes are done again by a vector
+ * that ends at the chunk's end (the same values), or on a padded copy when
+ * the chunk is shorter than L. */
 #define FR_SHARP_CHUNK 512
 
 #define FR_SHARPNESS_ROW(L, TGT)                                                                     \
@@ -73,7 +73,7 @@
                 fr_sharpness_vec_##L(sums + k, C, mid + i0 + k, alpha, out + i0 + k);               \
             if (k < n && n >= L) /* the last L lanes again, ending at the chunk's end */             \
                 fr_sharpness_vec_##L(sums + n - L, C, mid + i0 + n - L, alpha, out + i0 + n - L);   \
-            else if (k < n) { /* a row shorter than L: on copies padded with zeros */                \
+            else if (k < n) { /* a chunk shorter than L: on copies padded with zeros */                \
                 uint8_t x8[L] = {0}, o8[L];                                                          \
                 memset(s_tail, 0, sizeof(s_tail));                                                   \
                 memcpy(s_tail, sums + k, (size_t)(n - k + 2 * C) * sizeof(uint16_t));               \

@@ -20,13 +20,13 @@
  *                 lut[0] = 0, lut[k] = min(255, (cdf[k-1] + step / 2) / step)
  *                 with integer division, else the identity.
  *
- * The *_level entries are the same ops at a SIMD level (fr_simd.h), with the
- * same bits at every level: fr_point_rows runs invert, posterize and
- * solarize as byte arithmetic on whole vectors, fr_channel_range gives
- * autocontrast's per-channel min and max without a histogram, and
- * fr_lut_apply_level maps bytes through the tables with AVX-512 VBMI byte
- * permutes where the CPU has them.  fr_histogram counts into several
- * sub-histograms, so a run of equal values does not wait on its own
+ * The entries that take a SIMD level (fr_simd.h) give the same bits at
+ * every level: fr_point_rows runs invert, posterize and solarize as byte
+ * arithmetic on whole vectors, fr_channel_range gives autocontrast's
+ * per-channel min and max without a histogram, fr_lut_apply_level maps bytes
+ * through the tables with AVX-512 VBMI byte permutes where the CPU has them,
+ * and fr_lut_image runs a whole op on one image.  fr_histogram counts into
+ * several sub-histograms, so a run of equal values does not wait on its own
  * increments. */
 #ifndef FR_IMAGE_LUT_H
 #define FR_IMAGE_LUT_H
