@@ -238,50 +238,44 @@ def views(cnp.ndarray values, cnp.ndarray starts, cnp.ndarray stops):
     return out
 
 
-cdef class Sentences:
-    """The UTF-8 bytes of a list of str, for run_text: read in place from
+def utf8_bytes(list texts):
+    """Where the UTF-8 bytes of each str of `texts` are: read in place from
     every str that CPython holds as ASCII, encoded (with surrogatepass) for
-    the others.  `lengths`: int64 bytes per sentence; `nul`: the number of
-    the first sentence holding a NUL character, or -1."""
-    cdef const char **ptrs
-    cdef list held  # the str and bytes objects the pointers point into
-    cdef readonly cnp.ndarray lengths
-    cdef readonly Py_ssize_t nul
-
-    def __cinit__(self, list texts):
-        cdef Py_ssize_t i, n = len(texts)
-        cdef int64_t *lens
-        cdef object s
-        self.held = list(texts)  # the caller's list may change; the str objects may not
-        self.lengths = np.empty(n, dtype=np.int64)
-        lens = <int64_t *>cnp.PyArray_DATA(self.lengths)
-        self.ptrs = <const char **>malloc(max(n, 1) * sizeof(char *))
-        if self.ptrs == NULL:
-            raise MemoryError()
-        self.nul = -1
-        for i in range(n):
-            s = self.held[i]
-            if PyUnicode_IS_COMPACT_ASCII(s):
-                self.ptrs[i] = <const char *>PyUnicode_DATA(s)
-                lens[i] = PyUnicode_GET_LENGTH(s)
-            else:
-                s = PyUnicode_AsEncodedString(s, "utf-8", "surrogatepass")
-                self.held.append(s)
-                self.ptrs[i] = PyBytes_AS_STRING(s)
-                lens[i] = PyBytes_GET_SIZE(s)
-            if self.nul < 0 and memchr(self.ptrs[i], 0, lens[i]) != NULL:
-                self.nul = i
-
-    def __dealloc__(self):
-        free(self.ptrs)
+    the others.  Returns (held, addresses, lengths, nul): the objects that
+    hold the bytes (keep them alive while the addresses are used), uintp
+    addresses and int64 lengths per str, and the number of the first str
+    holding a NUL character, or -1."""
+    cdef Py_ssize_t i, n = len(texts), nul = -1
+    cdef list held = list(texts)  # the caller's list may change; the str objects may not
+    cdef cnp.ndarray addresses = np.empty(n, dtype=np.uintp)
+    cdef cnp.ndarray lengths = np.empty(n, dtype=np.int64)
+    cdef size_t *at = <size_t *>cnp.PyArray_DATA(addresses)
+    cdef int64_t *lens = <int64_t *>cnp.PyArray_DATA(lengths)
+    cdef const char *p
+    cdef object s
+    for i in range(n):
+        s = held[i]
+        if PyUnicode_IS_COMPACT_ASCII(s):
+            p = <const char *>PyUnicode_DATA(s)
+            lens[i] = PyUnicode_GET_LENGTH(s)
+        else:
+            s = PyUnicode_AsEncodedString(s, "utf-8", "surrogatepass")
+            held.append(s)
+            p = PyBytes_AS_STRING(s)
+            lens[i] = PyBytes_GET_SIZE(s)
+        at[i] = <size_t>p
+        if nul < 0 and memchr(p, 0, lens[i]) != NULL:
+            nul = i
+    return held, addresses, lengths, nul
 
 
-def run_text(Sentences text, cnp.ndarray out_bound, object indices,
+def run_text(cnp.ndarray addresses, cnp.ndarray lengths, cnp.ndarray out_bound, object indices,
              cnp.ndarray bound, list stages, cnp.ndarray syn_offsets, cnp.ndarray syn_values,
              cnp.ndarray protected, cnp.ndarray lut, uint64_t seed, uint64_t epoch,
              cnp.ndarray words, cnp.ndarray word_offsets, cnp.ndarray slots, int64_t oov_id,
              int64_t punct_id):
-    """Run `stages` on every sentence of `text` (without NUL characters).
+    """Run `stages` on every sentence: lengths[i] UTF-8 bytes (no NUL) at
+    addresses[i] (from utf8_bytes).
 
     out_bound: int64 n + 1 cumulative upper bounds of each sentence's output
     bytes; bound: int64 n + 1 cumulative upper bounds of its tokens; words:
@@ -291,22 +285,22 @@ def run_text(Sentences text, cnp.ndarray out_bound, object indices,
     Returns the output sentences as a list of str, or None if memory ran out."""
     cdef fr_text_job job
     cdef fr_text_strings strings
-    cdef Py_ssize_t i, n = text.lengths.shape[0]
+    cdef Py_ssize_t i, n = lengths.shape[0]
     cdef int64_t n_tasks
     cdef cnp.ndarray out_len = np.empty(n, dtype=np.int64)
     cdef cnp.ndarray cum = np.zeros(n + 1, dtype=np.int64)
     cdef cnp.ndarray starts
     cdef const int64_t *lens = <const int64_t *>cnp.PyArray_DATA(out_len)
     cdef char **out_at
-    np.cumsum(text.lengths, out=cum[1:])
+    np.cumsum(lengths, out=cum[1:])
     starts = _task_starts(_i64(cum), n, BYTES_PER_TASK)
     n_tasks = starts.shape[0] - 1
     _fill_job(&job, bound, indices, bound, out_len, stages, syn_offsets, syn_values, protected,
               lut, seed, epoch)
     job.task_start = _i64(starts)
     job.id_mask = 0xffffffff
-    strings.text = text.ptrs
-    strings.text_len = _i64(text.lengths)
+    strings.text = <const char **>cnp.PyArray_DATA(addresses)
+    strings.text_len = _i64(lengths)
     strings.words = <const char *>cnp.PyArray_DATA(words)
     strings.word_offsets = _i64(word_offsets)
     strings.slots = <const fr_text_slot *>cnp.PyArray_DATA(slots)

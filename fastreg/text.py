@@ -327,20 +327,20 @@ def _growth(stages, lengths, n):
 
 def _run_text(texts, stages, context, seed, epoch, indices):
     """Sentences through the kernels' own splitting and joining (fr_text.h)."""
-    sentences = _text.Sentences(texts)  # their UTF-8 bytes, read in place where they are ASCII
-    if sentences.nul >= 0:
-        raise ValueError(f"batch[{sentences.nul}] holds a NUL character, which sentences may not contain")
+    held, addresses, sizes, nul = _text.utf8_bytes(texts)  # read in place where they are ASCII
+    if nul >= 0:
+        raise ValueError(f"batch[{nul}] holds a NUL character, which sentences may not contain")
     if not texts:
         return []
-    sizes = sentences.lengths  # bytes: at least the tokens
-    inserted, replaced = _growth(stages, sizes, len(texts))
+    inserted, replaced = _growth(stages, sizes, len(texts))  # a sentence has no more tokens than bytes
     bound = _cumulative(sizes + inserted)
     # every token with a space, plus the words that insertion and replacement may write
     out_bound = _cumulative(2 * sizes + 1 + (inserted + replaced) * (context.longest + 1))
     syn_offsets, syn_values = context.table._kernel_arrays()
-    out = _text.run_text(sentences, out_bound, indices, bound, stages, syn_offsets, syn_values,
+    out = _text.run_text(addresses, sizes, out_bound, indices, bound, stages, syn_offsets, syn_values,
                          context.protected, context.flags, seed, epoch, context.blob,
                          context.word_offsets, context.slots, context.oov_id, context.punct_id)
+    del held  # the kernel has read the bytes
     if out is None:
         raise MemoryError("not enough memory for the text augmentation buffers")
     return out
