@@ -2,9 +2,11 @@
 
 fastreg.text validates every argument and prepares the arrays; the functions
 here take C-contiguous arrays of the documented dtypes, release the GIL and
-run the sequences in tasks of a fixed number of sequences on the shared pool.
-A sequence's result depends only on its own tokens and stream, never on the
-task or thread that ran it."""
+run the sequences on the shared pool in tasks of consecutive sequences that
+hold about the same number of tokens (sentences: bytes), so the tasks cost
+about the same and two threads share the work evenly.  A sequence's result
+depends only on its own tokens and stream, never on the task or thread that
+ran it."""
 
 import numpy as np
 cimport numpy as cnp
