@@ -331,9 +331,9 @@ def run_text(cnp.ndarray addresses, cnp.ndarray lengths, cnp.ndarray out_bound, 
 
 def hash_words(cnp.ndarray words, cnp.ndarray word_offsets):
     """The hash slots of the words for run_text (a power of two, at least
-    4/3 of the words: at most 3/4 full), as a uint8 array."""
+    twice the words: short probes), as a uint8 array."""
     cdef int64_t n_words = word_offsets.shape[0] - 1, n_slots = 2
-    while 3 * n_slots < 4 * n_words:
+    while n_slots < 2 * n_words:
         n_slots *= 2
     cdef cnp.ndarray slots = np.empty(n_slots * sizeof(fr_text_slot), dtype=np.uint8)
     fr_text_hash_words(<const char *>cnp.PyArray_DATA(words), _i64(word_offsets), n_words,

@@ -488,10 +488,10 @@ typedef struct {
 } fr_text_span;
 
 /* A slot of the word hash: 16 bytes, four to a cache line, so a probe
- * mostly reads one line and the table of the shipped words (65,536 slots,
- * 1 MiB) stays in a core's L2 cache.  A word of up to 8 bytes is matched
- * in the slot; a longer one also compares its bytes past the 8th with the
- * word list. */
+ * mostly reads one line, and the table of the shipped words (131,072 slots,
+ * at most half full: short probes) is 2 MiB.  A word of up to 8 bytes is
+ * matched in the slot; a longer one also compares its bytes past the 8th
+ * with the word list. */
 typedef struct fr_text_slot {
     uint64_t key; /* the word's first 8 bytes, lowercase, byte `at` in bits 8 at, zero-padded */
     int32_t id;   /* word number, or -1 for an empty slot */
@@ -552,7 +552,7 @@ static void fr_text_hash_words(const char *words, const int64_t *word_offsets, i
  * because a Python str's bytes end where it ends. */
 typedef struct {
     uint8_t *orig, *low;
-    uint64_t *word, *punct, *apos; /* apos: the apostrophes, while classifying */
+    uint64_t *word, *punct, *token; /* token: word | punct (the apostrophes while classifying) */
 } fr_text_bytes;
 
 FR_INLINE uint64_t fr_text_load8(const uint8_t *p)
@@ -604,15 +604,16 @@ static void fr_text_classify(const uint8_t *s, int64_t nb, fr_text_bytes *b)
         }
         b->word[c] = wm;
         b->punct[c] = pm;
-        b->apos[c] = am;
+        b->token[c] = am;
     }
-    b->word[blocks] = b->punct[blocks] = 0;
+    b->word[blocks] = b->punct[blocks] = b->token[blocks] = 0;
     for (int64_t c = 0; c < blocks; c++) {
         uint64_t wm = b->word[c];
-        uint64_t join = b->apos[c] & (wm << 1 | before) & (wm >> 1 | b->word[c + 1] << 63);
+        uint64_t join = b->token[c] & (wm << 1 | before) & (wm >> 1 | b->word[c + 1] << 63);
         before = wm >> 63;
         b->word[c] = wm | join;
         b->punct[c] &= ~join;
+        b->token[c] = b->word[c] | b->punct[c];
     }
 }
 
@@ -636,23 +637,15 @@ FR_INLINE int fr_text_bit(const uint64_t *bits, int64_t j)
     return (int)(bits[j >> 6] >> (j & 63) & 1);
 }
 
-/* Where the first token at or after q starts (nb if none). */
-FR_INLINE int64_t fr_text_next_token(const fr_text_bytes *b, int64_t q, int64_t nb)
-{
-    int64_t word = fr_text_next(b->word, q, nb, 0), punct = fr_text_next(b->punct, q, nb, 0);
-    return word < punct ? word : punct;
-}
-
-/* Splits the sentence in b (nb bytes) into w->tok and its spans.
- * Words not in the cache are looked up in a second pass, after their slots
- * were prefetched: the lookups of a sentence then wait for memory together,
- * not one by one. */
+/* Splits the sentence in b (nb bytes) into w->tok and its spans.  Words
+ * are looked up in a second pass, after their slots were prefetched: the
+ * lookups of a sentence then wait for memory together, not one by one. */
 static void fr_text_split(const fr_text_job *job, fr_text_work *w, fr_text_span *span, const fr_text_bytes *b,
                           int64_t nb)
 {
     const fr_text_strings *t = job->strings;
     int64_t k = 0, *tok = w->tok;
-    for (int64_t q = fr_text_next_token(b, 0, nb); q < nb; q = fr_text_next_token(b, q, nb)) {
+    for (int64_t q = fr_text_next(b->token, 0, nb, 0); q < nb; q = fr_text_next(b->token, q, nb, 0)) {
         fr_text_span *sp = &span[k];
         int64_t a = q, id = t->punct_id;
         int punct = fr_text_bit(b->punct, q);
@@ -682,8 +675,8 @@ static void fr_text_split(const fr_text_job *job, fr_text_work *w, fr_text_span 
         sp->start = a;
         sp->len = q - a;
         sp->punct = (uint8_t)punct;
-        sp->space_before = a == 0 || !(fr_text_bit(b->word, a - 1) | fr_text_bit(b->punct, a - 1));
-        sp->space_after = q == nb || !(fr_text_bit(b->word, q) | fr_text_bit(b->punct, q));
+        sp->space_before = a == 0 || !fr_text_bit(b->token, a - 1);
+        sp->space_after = q == nb || !fr_text_bit(b->token, q);
         tok[k] = (int64_t)((uint64_t)id | (uint64_t)(k + 1) << 32);
         k++;
     }
@@ -795,7 +788,7 @@ static void fr_text_task(void *ctx, int64_t task)
             cap_bytes = t->text_len[i] > cap_bytes ? t->text_len[i] : cap_bytes;
     }
     /* one block: tok, tok2, pos (cap each), aux (6 cap + 8), flag, flag2 (cap bytes each),
-     * and in text mode the cache, the spans (cap) and the sentence's bytes (fr_text_bytes) */
+     * and in text mode the spans (cap) and the sentence's bytes (fr_text_bytes) */
     size_t ints = ((size_t)(9 * cap + 8) * sizeof(int64_t) + 2 * (size_t)cap + 7) / 8 * 8;
     size_t masks = (size_t)(cap_bytes / 64 + 2) * sizeof(uint64_t);
     size_t spans = t ? (size_t)cap * sizeof(fr_text_span) + 3 * masks +
@@ -821,8 +814,8 @@ static void fr_text_task(void *ctx, int64_t task)
         fr_text_bytes b;
         b.word = (uint64_t *)(span + cap);
         b.punct = (uint64_t *)((char *)b.word + masks);
-        b.apos = (uint64_t *)((char *)b.punct + masks);
-        b.orig = (uint8_t *)((char *)b.apos + masks);
+        b.token = (uint64_t *)((char *)b.punct + masks);
+        b.orig = (uint8_t *)((char *)b.token + masks);
         b.low = b.orig + cap_bytes + 16;
         int64_t used = 0;
         for (int64_t i = first; i < last; i++) {
