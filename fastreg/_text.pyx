@@ -2,19 +2,26 @@
 
 fastreg.text validates every argument and prepares the arrays; the functions
 here take C-contiguous arrays of the documented dtypes, release the GIL and
-run the sequences in tasks of a fixed number of sequences on the shared pool.
-A sequence's result depends only on its own tokens and stream, never on the
-task or thread that ran it."""
+run the sequences on the shared pool in tasks of consecutive sequences that
+hold about the same number of tokens (sentences: bytes), so the tasks cost
+about the same and two threads share the work evenly.  A sequence's result
+depends only on its own tokens and stream, never on the task or thread that
+ran it."""
 
 import numpy as np
 cimport numpy as cnp
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.unicode cimport PyUnicode_AsEncodedString, PyUnicode_DATA, PyUnicode_DecodeUTF8, PyUnicode_GET_LENGTH
+from libc.string cimport memchr
 from libc.stdint cimport int32_t, uint8_t, uint64_t, int64_t
 from libc.stdlib cimport calloc, free, malloc
 
 from fastreg._runtime cimport parallel_run
 
 cnp.import_array()
+
+cdef extern from "Python.h":
+    bint PyUnicode_IS_COMPACT_ASCII(object o)
 
 cdef extern from "fr_pool.h" nogil:
     ctypedef void (*fr_task_fn)(void *ctx, int64_t task) noexcept nogil
@@ -36,7 +43,7 @@ cdef extern from "fr_text.h" nogil:
         const int64_t *offsets
         const uint64_t *indices
         int64_t n_seq
-        int64_t seqs_per_task
+        const int64_t *task_start
         void *out
         const int64_t *bound
         int64_t *out_len
@@ -58,8 +65,8 @@ cdef extern from "fr_text.h" nogil:
     ctypedef struct fr_text_slot:
         int32_t id
     ctypedef struct fr_text_strings:
-        const char *text
-        const int64_t *text_offsets
+        const char **text
+        const int64_t *text_len
         const char *words
         const int64_t *word_offsets
         const fr_text_slot *slots
@@ -68,12 +75,7 @@ cdef extern from "fr_text.h" nogil:
         int64_t punct_id
         const int64_t *out_bound
         char **task_buf
-        int64_t *out_start
-    ctypedef struct fr_text_gather_job:
-        const fr_text_job *job
-        char *dst
-        const int64_t *dst_offsets
-        char sep
+        char **out_at
     ctypedef struct fr_text_pack_job:
         const char *src
         char *dst
@@ -84,16 +86,39 @@ cdef extern from "fr_text.h" nogil:
         int64_t seqs_per_task
     void fr_text_task(void *ctx, int64_t task)
     void fr_text_pack_task(void *ctx, int64_t task)
-    void fr_text_gather_task(void *ctx, int64_t task)
     void fr_text_hash_words(const char *words, const int64_t *word_offsets, int64_t n_words,
                             fr_text_slot *slots, int64_t n_slots)
 
-# Sequences per task: a fixed number, so the split depends only on the data.
-DEF SEQS_PER_TASK = 32
+# A task runs consecutive sequences holding about this many tokens (token
+# ids) or bytes (sentences), so tasks cost about the same and their number
+# grows with the work; the split depends only on the data.
+DEF TOKENS_PER_TASK = 8192
+DEF BYTES_PER_TASK = 16384
+# Sequences per task when moving results to their final places.
+DEF SEQS_PER_PACK = 256
 
 
 cdef inline const int64_t *_i64(cnp.ndarray a):
     return <const int64_t *>cnp.PyArray_DATA(a)
+
+
+cdef cnp.ndarray _task_starts(const int64_t *cum, int64_t n, int64_t per_task):
+    """Task boundaries (int64, n_tasks + 1) over n sequences whose sizes have
+    the cumulative sums cum[0 .. n]: each task takes sequences until they
+    hold at least `per_task` units, so every task but the last holds at
+    least that many and at least one sequence."""
+    cdef cnp.ndarray starts = np.empty(n + 1, dtype=np.int64)
+    cdef int64_t *s = <int64_t *>cnp.PyArray_DATA(starts)
+    cdef int64_t i, k = 1
+    s[0] = 0
+    for i in range(n):
+        if cum[i + 1] - cum[s[k - 1]] >= per_task:
+            s[k] = i + 1
+            k += 1
+    if s[k - 1] < n:
+        s[k] = n
+        k += 1
+    return starts[:k]
 
 
 cdef void _fill_job(fr_text_job *job, cnp.ndarray offsets, object indices, cnp.ndarray bound,
@@ -107,7 +132,7 @@ cdef void _fill_job(fr_text_job *job, cnp.ndarray offsets, object indices, cnp.n
     if indices is not None:
         job.indices = <const uint64_t *>cnp.PyArray_DATA(<cnp.ndarray>indices)
     job.n_seq = offsets.shape[0] - 1
-    job.seqs_per_task = SEQS_PER_TASK
+    job.task_start = NULL
     job.bound = _i64(bound)
     job.out_len = <int64_t *>cnp.PyArray_DATA(out_len)
     job.n_stages = len(stages)
@@ -149,6 +174,7 @@ def run_pipeline(object values, cnp.ndarray offsets, object indices, cnp.ndarray
     Returns False if scratch memory could not be allocated."""
     cdef fr_text_job job
     cdef Py_ssize_t i
+    cdef cnp.ndarray starts = _task_starts(_i64(offsets), offsets.shape[0] - 1, TOKENS_PER_TASK)
     _fill_job(&job, offsets, indices, bound, out_len, stages, syn_offsets, syn_values, protected, lut,
               seed, epoch)
     if isinstance(values, list):
@@ -163,10 +189,11 @@ def run_pipeline(object values, cnp.ndarray offsets, object indices, cnp.ndarray
         job.is64 = values.dtype == np.int64
     job.offsets = _i64(offsets)
     job.out = cnp.PyArray_DATA(out)
+    job.task_start = _i64(starts)
     if text_ids:
         job.id_mask = 0xffffffff
     with nogil:
-        parallel_run(<fr_task_fn>fr_text_task, &job, (job.n_seq + SEQS_PER_TASK - 1) // SEQS_PER_TASK)
+        parallel_run(<fr_task_fn>fr_text_task, &job, starts.shape[0] - 1)
     free(job.seq_ptrs)
     return not job.failed
 
@@ -213,33 +240,69 @@ def views(cnp.ndarray values, cnp.ndarray starts, cnp.ndarray stops):
     return out
 
 
-def run_text(bytes text, cnp.ndarray text_offsets, cnp.ndarray out_bound, object indices,
+def utf8_bytes(list texts):
+    """Where the UTF-8 bytes of each str of `texts` are: read in place from
+    every str that CPython holds as ASCII, encoded (with surrogatepass) for
+    the others.  Returns (held, addresses, lengths, nul): the objects that
+    hold the bytes (keep them alive while the addresses are used), uintp
+    addresses and int64 lengths per str, and the number of the first str
+    holding a NUL character, or -1."""
+    cdef Py_ssize_t i, n = len(texts), nul = -1
+    cdef list held = list(texts)  # the caller's list may change; the str objects may not
+    cdef cnp.ndarray addresses = np.empty(n, dtype=np.uintp)
+    cdef cnp.ndarray lengths = np.empty(n, dtype=np.int64)
+    cdef size_t *at = <size_t *>cnp.PyArray_DATA(addresses)
+    cdef int64_t *lens = <int64_t *>cnp.PyArray_DATA(lengths)
+    cdef const char *p
+    cdef object s
+    for i in range(n):
+        s = held[i]
+        if PyUnicode_IS_COMPACT_ASCII(s):
+            p = <const char *>PyUnicode_DATA(s)
+            lens[i] = PyUnicode_GET_LENGTH(s)
+        else:
+            s = PyUnicode_AsEncodedString(s, "utf-8", "surrogatepass")
+            held.append(s)
+            p = PyBytes_AS_STRING(s)
+            lens[i] = PyBytes_GET_SIZE(s)
+        at[i] = <size_t>p
+        if nul < 0 and memchr(p, 0, lens[i]) != NULL:
+            nul = i
+    return held, addresses, lengths, nul
+
+
+def run_text(cnp.ndarray addresses, cnp.ndarray lengths, cnp.ndarray out_bound, object indices,
              cnp.ndarray bound, list stages, cnp.ndarray syn_offsets, cnp.ndarray syn_values,
              cnp.ndarray protected, cnp.ndarray lut, uint64_t seed, uint64_t epoch,
              cnp.ndarray words, cnp.ndarray word_offsets, cnp.ndarray slots, int64_t oov_id,
              int64_t punct_id):
-    """Run `stages` on every sentence of `text` (UTF-8, each sentence followed
-    by one NUL byte; text_offsets: int64 n + 1 sentence starts).
+    """Run `stages` on every sentence: lengths[i] UTF-8 bytes (no NUL) at
+    addresses[i] (from utf8_bytes).
 
     out_bound: int64 n + 1 cumulative upper bounds of each sentence's output
     bytes; bound: int64 n + 1 cumulative upper bounds of its tokens; words:
-    uint8 lowercase word bytes with word_offsets (int64); slots: from
-    hash_words; oov_id, punct_id: ids of the words not in the list
-    and of punctuation; the other arguments as in run_pipeline.
-    Returns the output sentences joined by NUL bytes, or None if memory ran out."""
+    uint8 lowercase word bytes with word_offsets (int64), then 16 bytes of
+    padding; slots: from hash_words; oov_id, punct_id: ids of the words not
+    in the list and of punctuation; the other arguments as in run_pipeline.
+    Returns the output sentences as a list of str, or None if memory ran out."""
     cdef fr_text_job job
     cdef fr_text_strings strings
-    cdef fr_text_gather_job gather
-    cdef int64_t n_tasks, i, total = 0
-    cdef cnp.ndarray out_len = np.empty(text_offsets.shape[0] - 1, dtype=np.int64)
-    cdef cnp.ndarray out_start = np.empty(text_offsets.shape[0] - 1, dtype=np.int64)
-    cdef cnp.ndarray dst_offsets = np.empty(text_offsets.shape[0], dtype=np.int64)
-    cdef int64_t[::1] lens = out_len, dst = dst_offsets
-    _fill_job(&job, text_offsets, indices, bound, out_len, stages, syn_offsets, syn_values, protected,
+    cdef Py_ssize_t i, n = lengths.shape[0]
+    cdef int64_t n_tasks
+    cdef cnp.ndarray out_len = np.empty(n, dtype=np.int64)
+    cdef cnp.ndarray cum = np.zeros(n + 1, dtype=np.int64)
+    cdef cnp.ndarray starts
+    cdef const int64_t *lens = <const int64_t *>cnp.PyArray_DATA(out_len)
+    cdef char **out_at
+    np.cumsum(lengths, out=cum[1:])
+    starts = _task_starts(_i64(cum), n, BYTES_PER_TASK)
+    n_tasks = starts.shape[0] - 1
+    _fill_job(&job, bound, indices, bound, out_len, stages, syn_offsets, syn_values, protected,
               lut, seed, epoch)
+    job.task_start = _i64(starts)
     job.id_mask = 0xffffffff
-    strings.text = PyBytes_AS_STRING(text)
-    strings.text_offsets = _i64(text_offsets)
+    strings.text = <const char **>cnp.PyArray_DATA(addresses)
+    strings.text_len = _i64(lengths)
     strings.words = <const char *>cnp.PyArray_DATA(words)
     strings.word_offsets = _i64(word_offsets)
     strings.slots = <const fr_text_slot *>cnp.PyArray_DATA(slots)
@@ -247,38 +310,28 @@ def run_text(bytes text, cnp.ndarray text_offsets, cnp.ndarray out_bound, object
     strings.oov_id = oov_id
     strings.punct_id = punct_id
     strings.out_bound = _i64(out_bound)
-    strings.out_start = <int64_t *>cnp.PyArray_DATA(out_start)
-    n_tasks = (job.n_seq + SEQS_PER_TASK - 1) // SEQS_PER_TASK
     strings.task_buf = <char **>calloc(n_tasks + 1, sizeof(char *))
-    if strings.task_buf == NULL:
-        return None
+    strings.out_at = out_at = <char **>malloc((n + 1) * sizeof(char *))
     job.strings = &strings
     try:
+        if strings.task_buf == NULL or out_at == NULL:
+            return None
         with nogil:
             parallel_run(<fr_task_fn>fr_text_task, &job, n_tasks)
         if job.failed:
             return None
-        for i in range(job.n_seq):
-            dst[i] = total
-            total += lens[i] + 1
-        dst[job.n_seq] = total
-        out = PyBytes_FromStringAndSize(NULL, total - 1 if total else 0)
-        gather.job = &job
-        gather.dst = PyBytes_AS_STRING(out)
-        gather.dst_offsets = _i64(dst_offsets)
-        gather.sep = 0
-        with nogil:
-            parallel_run(<fr_task_fn>fr_text_gather_task, &gather, n_tasks)
-        return out
+        return [PyUnicode_DecodeUTF8(out_at[i], lens[i], "surrogatepass") for i in range(n)]
     finally:
-        for i in range(n_tasks):
-            free(strings.task_buf[i])
+        if strings.task_buf != NULL:
+            for i in range(n_tasks):
+                free(strings.task_buf[i])
         free(strings.task_buf)
+        free(out_at)
 
 
 def hash_words(cnp.ndarray words, cnp.ndarray word_offsets):
     """The hash slots of the words for run_text (a power of two, at least
-    twice the words), as a uint8 array."""
+    twice the words: short probes), as a uint8 array."""
     cdef int64_t n_words = word_offsets.shape[0] - 1, n_slots = 2
     while n_slots < 2 * n_words:
         n_slots *= 2
@@ -298,7 +351,7 @@ def pack(cnp.ndarray src, cnp.ndarray src_offsets, cnp.ndarray dst, cnp.ndarray 
     job.dst_offsets = _i64(dst_offsets)
     job.itemsize = src.dtype.itemsize
     job.n_seq = dst_offsets.shape[0] - 1
-    job.seqs_per_task = SEQS_PER_TASK * 8
+    job.seqs_per_task = SEQS_PER_PACK
     with nogil:
         parallel_run(<fr_task_fn>fr_text_pack_task, &job,
                      (job.n_seq + job.seqs_per_task - 1) // job.seqs_per_task)

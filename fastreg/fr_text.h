@@ -50,7 +50,7 @@ typedef struct {
     const int64_t *offsets;  /* n_seq + 1 */
     const uint64_t *indices; /* n_seq dataset indices, or NULL for 0 .. n_seq-1 */
     int64_t n_seq;
-    int64_t seqs_per_task;
+    const int64_t *task_start; /* n_tasks + 1: task t runs sequences task_start[t] .. task_start[t+1] - 1 */
     /* output: sequence i is written at out + bound[i] (capacity bound[i+1] - bound[i]) */
     void *out;
     const int64_t *bound;
@@ -454,7 +454,7 @@ static int64_t fr_text_stage_n(const fr_text_stage *st, int64_t L)
  * (don't, O'Neill); every other byte that is not ASCII whitespace is a
  * punctuation token of its own.  A word's id is its number in the word list
  * (matched after lowering ASCII letters, through an open-addressing hash
- * whose slots hold the words' first 24 bytes) or oov_id; a punctuation
+ * whose 16-byte slots hold the words' first 8 bytes) or oov_id; a punctuation
  * token's id is punct_id (protected).  Token k of the sentence is held as
  * id | (k + 1) << 32 (job->id_mask keeps the id), so it is written back
  * exactly as it was; synonyms come in as bare ids and are written as their
@@ -468,75 +468,55 @@ static int64_t fr_text_stage_n(const fr_text_stage *st, int64_t L)
 #define FR_TEXT_MAX_WORD 64 /* longer words are never in the word list */
 
 typedef struct fr_text_strings {
-    const char *text;           /* sentence i: text[text_offsets[i] .. text_offsets[i+1] - 1), then one separator */
-    const int64_t *text_offsets;
-    const char *words;          /* word w: words[word_offsets[w] .. word_offsets[w+1]), lowercase */
-    const int64_t *word_offsets;
+    const char *const *text;    /* sentence i: text_len[i] bytes at text[i] (read in place) */
+    const int64_t *text_len;
+    const char *words;          /* word w: words[word_offsets[w] .. word_offsets[w+1]), lowercase, */
+    const int64_t *word_offsets; /* then at least 16 readable bytes (short words are copied 16 at a time) */
     const struct fr_text_slot *slots; /* hash of the words (fr_text_hash_words) */
     uint64_t slot_mask;         /* slots - 1, a power of two minus one */
     int64_t oov_id, punct_id;
     const int64_t *out_bound;   /* n + 1 cumulative upper bounds of the output bytes */
     char **task_buf;            /* per task: its sentences' output, one after another */
-    int64_t *out_start;         /* n: where sentence i starts in its task's buffer */
+    char **out_at;              /* n: where sentence i's output starts, in its task's buffer */
 } fr_text_strings;
 
 typedef struct {
     int64_t start, len; /* bytes of the sentence */
-    uint64_t key[3];    /* a word of up to 24 bytes, lowered and zero-padded, and its hash: */
-    uint64_t hash;      /* looked up after the whole sentence is split (see fr_text_split) */
+    uint64_t key, hash; /* a word's first 8 bytes (fr_text_slot) and hash: */
+                        /* looked up after the whole sentence is split (see fr_text_split) */
     uint8_t punct, space_before, space_after, pending;
 } fr_text_span;
 
-/* Byte classes: 0 whitespace, 1 word byte, 2 punctuation. */
-static const uint8_t fr_text_class[256] = {
-    [0 ... 255] = 2, [0x80 ... 0xff] = 1, ['0' ... '9'] = 1, ['a' ... 'z'] = 1, ['A' ... 'Z'] = 1,
-    ['_'] = 1, [' '] = 0, ['\t' ... '\r'] = 0,
-};
-
-/* A hash slot holds a word's first 24 bytes (zero-padded), so a lookup
- * reads one slot and touches the word list only for longer words. */
-#define FR_TEXT_KEY 3
+/* A slot of the word hash: 16 bytes, four to a cache line, so a probe
+ * mostly reads one line, and the table of the shipped words (131,072 slots,
+ * at most half full: short probes) is 2 MiB.  A word of up to 8 bytes is
+ * matched in the slot; a longer one also compares its bytes past the 8th
+ * with the word list. */
 typedef struct fr_text_slot {
-    uint64_t key[FR_TEXT_KEY];
-    int32_t id; /* word number, or -1 for an empty slot */
+    uint64_t key; /* the word's first 8 bytes, lowercase, byte `at` in bits 8 at, zero-padded */
+    int32_t id;   /* word number, or -1 for an empty slot */
     int32_t len;
 } fr_text_slot;
 
-/* Hash of a word given as n bytes in 8-byte chunks, zero-padded: the chunks
- * times distinct odd constants (independent multiplies), summed and mixed. */
-FR_INLINE uint64_t fr_text_hash(const uint64_t *chunk, int64_t n)
-{
-    static const uint64_t odd[FR_TEXT_MAX_WORD / 8] = {
-        UINT64_C(0x9e3779b97f4a7c15), UINT64_C(0xbf58476d1ce4e5b9), UINT64_C(0x94d049bb133111eb),
-        UINT64_C(0xff51afd7ed558ccd), UINT64_C(0xc4ceb9fe1a85ec53), UINT64_C(0xd6e8feb86659fd93),
-        UINT64_C(0xa0761d6478bd642f), UINT64_C(0xe7037ed1a0b428db)};
-    uint64_t h = (uint64_t)n;
-    for (int64_t i = 0; i < (n + 7) / 8; i++)
-        h += chunk[i] * odd[i];
-    return fr_mix64(h);
-}
+/* The hash of a word is mix64(n + sum of chunk[c] * fr_text_odd[c]) over
+ * its 8-byte chunks (laid out as fr_text_slot.key, zero-padded): independent
+ * multiplies, summed as the split reads the bytes. */
+static const uint64_t fr_text_odd[FR_TEXT_MAX_WORD / 8] = {
+    UINT64_C(0x9e3779b97f4a7c15), UINT64_C(0xbf58476d1ce4e5b9), UINT64_C(0x94d049bb133111eb),
+    UINT64_C(0xff51afd7ed558ccd), UINT64_C(0xc4ceb9fe1a85ec53), UINT64_C(0xd6e8feb86659fd93),
+    UINT64_C(0xa0761d6478bd642f), UINT64_C(0xe7037ed1a0b428db)};
 
-/* Whether bytes from .. n-1 of the word in chunk equal word[from .. n). */
-static inline int fr_text_tail_equal(const uint64_t *chunk, const char *word, int64_t from, int64_t n)
-{
-    for (int64_t at = from; at < n; at++)
-        if ((uint8_t)(chunk[at >> 3] >> (8 * (at & 7))) != (uint8_t)word[at])
-            return 0;
-    return 1;
-}
-
-/* The number of the word of n bytes held in chunk (lowercase, byte `at` in
- * bits 8 (at % 8) of chunk[at / 8], zero-padded to at least FR_TEXT_KEY
- * chunks) with hash h, or -1. */
-static inline int64_t fr_text_find_word(const fr_text_strings *t, uint64_t h, const uint64_t *chunk, int64_t n)
+/* The number of the word of n lowercase bytes at s (s[0 .. 8) readable)
+ * with first chunk `key` and hash h, or -1. */
+static inline int64_t fr_text_find_word(const fr_text_strings *t, uint64_t h, uint64_t key, const uint8_t *s,
+                                        int64_t n)
 {
     for (;; h++) {
         const fr_text_slot *slot = &t->slots[h & t->slot_mask];
         if (slot->id < 0)
             return -1;
-        if (slot->len == n && slot->key[0] == chunk[0] && slot->key[1] == chunk[1] && slot->key[2] == chunk[2] &&
-            (n <= 8 * FR_TEXT_KEY ||
-             fr_text_tail_equal(chunk, t->words + t->word_offsets[slot->id], 8 * FR_TEXT_KEY, n)))
+        if (slot->len == n && slot->key == key &&
+            (n <= 8 || memcmp(s + 8, t->words + t->word_offsets[slot->id] + 8, (size_t)(n - 8)) == 0))
             return slot->id;
     }
 }
@@ -545,137 +525,200 @@ static inline int64_t fr_text_find_word(const fr_text_strings *t, uint64_t h, co
 static void fr_text_hash_words(const char *words, const int64_t *word_offsets, int64_t n_words,
                                fr_text_slot *slots, int64_t n_slots)
 {
-    uint64_t chunk[FR_TEXT_MAX_WORD / 8 + FR_TEXT_KEY];
     for (int64_t i = 0; i < n_slots; i++)
         slots[i].id = -1;
     for (int64_t w = 0; w < n_words; w++) {
         int64_t a = word_offsets[w], n = word_offsets[w + 1] - a;
-        memset(chunk, 0, sizeof chunk);
+        uint64_t chunk[FR_TEXT_MAX_WORD / 8] = {0};
         for (int64_t at = 0; at < n; at++) /* the layout fr_text_split builds */
             chunk[at >> 3] |= (uint64_t)(uint8_t)words[a + at] << (8 * (at & 7));
-        uint64_t h = fr_text_hash(chunk, n);
+        uint64_t h = (uint64_t)n;
+        for (int64_t c = 0; c < (n + 7) / 8; c++)
+            h += chunk[c] * fr_text_odd[c];
+        h = fr_mix64(h);
         while (slots[h & (uint64_t)(n_slots - 1)].id >= 0)
             h++;
         fr_text_slot *slot = &slots[h & (uint64_t)(n_slots - 1)];
-        memcpy(slot->key, chunk, sizeof slot->key);
+        slot->key = chunk[0];
         slot->id = (int32_t)w;
         slot->len = (int32_t)n;
     }
 }
 
-/* A task's small direct-mapped cache of lookups (len -1: empty; id -1: not
- * a listed word): frequent words, stop words first, then never reach the
- * large table, whose slots mostly miss the processor's caches. */
-#define FR_TEXT_CACHE 1024
+/* A sentence being split: its bytes and their lowercase, each followed by
+ * 16 zero bytes (so chunks and copies read 8 or 16 at a time), and bit j of
+ * word[j / 64] (punct[j / 64]) set when byte j belongs to a word (is a
+ * punctuation token); bits past the end are clear.  The sentence is copied
+ * because a Python str's bytes end where it ends. */
+typedef struct {
+    uint8_t *orig, *low;
+    uint64_t *word, *punct, *token; /* token: word | punct (the apostrophes while classifying) */
+} fr_text_bytes;
 
-/* Splits sentence i into w->tok and its spans.  Words of up to 24 bytes
- * not in the cache are looked up in a second pass, after their slots were
- * prefetched: the lookups of a sentence then wait for memory together, not
- * one by one. */
-static void fr_text_split(const fr_text_job *job, fr_text_work *w, fr_text_span *span, fr_text_slot *cache,
-                          int64_t i)
+FR_INLINE uint64_t fr_text_load8(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v); /* byte `at` in bits 8 at, as fr_text_hash_words lays words out */
+#endif
+    return v;
+}
+
+/* Bit k of the result is byte k of the 8 bytes at p, each 0 or 1. */
+FR_INLINE uint64_t fr_text_pack8(const uint8_t *p)
+{
+    return fr_text_load8(p) * UINT64_C(0x0102040810204080) >> 56;
+}
+
+/* Fills b for the nb bytes at s, 64 at a time: the classes as 0/1 bytes in
+ * a loop that vectorizes, packed into bit masks 8 at a time; then the
+ * apostrophes between two word bytes (by their classes) join the word:
+ * don't, O'Neill, rock'n'roll. */
+static void fr_text_classify(const uint8_t *s, int64_t nb, fr_text_bytes *b)
+{
+    int64_t blocks = (nb + 63) / 64;
+    uint64_t before = 0; /* the class-1 bit of the byte before the block */
+    memcpy(b->orig, s, (size_t)nb);
+    memset(b->orig + nb, 0, 16);
+    memset(b->low + nb, 0, 16);
+    for (int64_t c = 0; c < blocks; c++) {
+        uint8_t word[64] = {0}, punct[64] = {0}, apos[64] = {0};
+        int64_t m = nb - 64 * c < 64 ? nb - 64 * c : 64;
+        const uint8_t *x = s + 64 * c;
+        uint8_t *low = b->low + 64 * c;
+        for (int64_t j = 0; j < m; j++) { /* the classes of the splitting rule, as arithmetic */
+            uint8_t v = x[j];
+            uint8_t is_word = (v >= 0x80) | ((uint8_t)(v - '0') < 10) | ((uint8_t)((v | 0x20) - 'a') < 26) | (v == '_');
+            uint8_t is_space = (v == ' ') | ((uint8_t)(v - '\t') < 5);
+            low[j] = (uint8_t)(v + 32 * ((uint8_t)(v - 'A') < 26));
+            word[j] = is_word;
+            punct[j] = !(is_word | is_space);
+            apos[j] = v == '\'';
+        }
+        uint64_t wm = 0, pm = 0, am = 0;
+        for (int g = 0; g < 8; g++) {
+            wm |= fr_text_pack8(word + 8 * g) << (8 * g);
+            pm |= fr_text_pack8(punct + 8 * g) << (8 * g);
+            am |= fr_text_pack8(apos + 8 * g) << (8 * g);
+        }
+        b->word[c] = wm;
+        b->punct[c] = pm;
+        b->token[c] = am;
+    }
+    b->word[blocks] = b->punct[blocks] = b->token[blocks] = 0;
+    for (int64_t c = 0; c < blocks; c++) {
+        uint64_t wm = b->word[c];
+        uint64_t join = b->token[c] & (wm << 1 | before) & (wm >> 1 | b->word[c + 1] << 63);
+        before = wm >> 63;
+        b->word[c] = wm | join;
+        b->punct[c] &= ~join;
+        b->token[c] = b->word[c] | b->punct[c];
+    }
+}
+
+/* The first position from `from` on whose bit in bits, xor `flip`, is set
+ * (nb if none before nb); flip 0 finds a set bit, all ones a clear one. */
+FR_INLINE int64_t fr_text_next(const uint64_t *bits, int64_t from, int64_t nb, uint64_t flip)
+{
+    int64_t c = from >> 6;
+    uint64_t m = (bits[c] ^ flip) & (~UINT64_C(0) << (from & 63));
+    while (!m) {
+        if (++c << 6 >= nb)
+            return nb;
+        m = bits[c] ^ flip;
+    }
+    int64_t p = (c << 6) + __builtin_ctzll(m);
+    return p < nb ? p : nb;
+}
+
+FR_INLINE int fr_text_bit(const uint64_t *bits, int64_t j)
+{
+    return (int)(bits[j >> 6] >> (j & 63) & 1);
+}
+
+/* Splits the sentence in b (nb bytes) into w->tok and its spans.  Words
+ * are looked up in a second pass, after their slots were prefetched: the
+ * lookups of a sentence then wait for memory together, not one by one. */
+static void fr_text_split(const fr_text_job *job, fr_text_work *w, fr_text_span *span, const fr_text_bytes *b,
+                          int64_t nb)
 {
     const fr_text_strings *t = job->strings;
-    const uint8_t *s = (const uint8_t *)t->text + t->text_offsets[i];
-    int64_t nb = t->text_offsets[i + 1] - t->text_offsets[i] - 1, k = 0, q = 0;
-    uint64_t chunk[FR_TEXT_MAX_WORD / 8 + FR_TEXT_KEY];
-    while (q < nb) {
-        uint8_t c = fr_text_class[s[q]];
-        if (c == 0) {
-            q++;
-            continue;
-        }
+    int64_t k = 0, *tok = w->tok;
+    for (int64_t q = fr_text_next(b->token, 0, nb, 0); q < nb; q = fr_text_next(b->token, q, nb, 0)) {
         fr_text_span *sp = &span[k];
         int64_t a = q, id = t->punct_id;
+        int punct = fr_text_bit(b->punct, q);
         sp->pending = 0;
-        if (c == 2) {
+        if (punct) {
             q++;
         } else {
-            /* the word's bytes, lowered, into 8-byte chunks while they fit (built
-             * in a register: byte stores read back as words would stall) */
-            uint64_t cur = 0;
-            for (; q < nb; q++) {
-                uint64_t b = s[q];
-                if (fr_text_class[b] != 1 && !(b == '\'' && q + 1 < nb && fr_text_class[s[q + 1]] == 1))
-                    break;
-                int64_t at = q - a;
-                if (at < FR_TEXT_MAX_WORD) {
-                    cur |= (b - 'A' < 26u ? b + 32 : b) << (8 * (at & 7));
-                    if ((at & 7) == 7) {
-                        chunk[at >> 3] = cur;
-                        cur = 0;
-                    }
-                }
-            }
+            q = fr_text_next(b->word, q, nb, ~UINT64_C(0));
             int64_t n = q - a;
             id = t->oov_id;
             if (n <= FR_TEXT_MAX_WORD) {
-                int64_t used = (n + 7) / 8, padded = used > FR_TEXT_KEY ? used : FR_TEXT_KEY;
-                if (n & 7)
-                    chunk[n >> 3] = cur;
-                for (int64_t z = used; z < padded; z++)
-                    chunk[z] = 0;
-                uint64_t h = fr_text_hash(chunk, n);
-                const fr_text_slot *hit = &cache[h & (FR_TEXT_CACHE - 1)];
-                if (hit->len == n && hit->key[0] == chunk[0] && hit->key[1] == chunk[1] && hit->key[2] == chunk[2]) {
-                    id = hit->id >= 0 ? hit->id : id;
-                } else if (n <= 8 * FR_TEXT_KEY) {
-                    memcpy(sp->key, chunk, sizeof sp->key);
-                    sp->hash = h;
-                    sp->pending = 1;
-                    __builtin_prefetch(&t->slots[h & t->slot_mask]);
-                } else {
-                    int64_t found = fr_text_find_word(t, h, chunk, n);
-                    id = found >= 0 ? found : id;
-                }
+                /* the hash of the lowercase bytes, 8 at a time; the last chunk
+                 * keeps only the word's bytes */
+                const uint8_t *x = b->low + a;
+                uint64_t sum = (uint64_t)n, last = fr_text_load8(x + (n - 1) / 8 * 8);
+                int64_t full = (n - 1) / 8;
+                for (int64_t c = 0; c < full; c++)
+                    sum += fr_text_load8(x + 8 * c) * fr_text_odd[c];
+                last &= ~UINT64_C(0) >> (8 * (8 * full + 8 - n));
+                sum += last * fr_text_odd[full];
+                sp->key = full ? fr_text_load8(x) : last;
+                sp->hash = fr_mix64(sum);
+                sp->pending = 1;
+                FR_PREFETCH(&t->slots[sp->hash & t->slot_mask]);
             }
         }
         sp->start = a;
         sp->len = q - a;
-        sp->punct = c == 2;
-        sp->space_before = a == 0 || fr_text_class[s[a - 1]] == 0;
-        sp->space_after = q == nb || fr_text_class[s[q]] == 0;
-        w->tok[k] = (int64_t)((uint64_t)id | (uint64_t)(k + 1) << 32);
+        sp->punct = (uint8_t)punct;
+        sp->space_before = a == 0 || !fr_text_bit(b->token, a - 1);
+        sp->space_after = q == nb || !fr_text_bit(b->token, q);
+        tok[k] = (int64_t)((uint64_t)id | (uint64_t)(k + 1) << 32);
         k++;
     }
     w->len = k;
     for (int64_t j = 0; j < k; j++) {
         if (span[j].pending) {
-            int64_t found = fr_text_find_word(t, span[j].hash, span[j].key, span[j].len);
+            int64_t found = fr_text_find_word(t, span[j].hash, span[j].key, b->low + span[j].start, span[j].len);
             if (found >= 0)
-                w->tok[j] = (int64_t)((uint64_t)found | (uint64_t)(j + 1) << 32);
-            fr_text_slot *entry = &cache[span[j].hash & (FR_TEXT_CACHE - 1)];
-            memcpy(entry->key, span[j].key, sizeof entry->key);
-            entry->len = (int32_t)span[j].len;
-            entry->id = (int32_t)found;
+                tok[j] = (int64_t)((uint64_t)found | (uint64_t)(j + 1) << 32);
         }
     }
 }
 
-/* Writes the tokens of w, joined, at dst; returns the bytes written. */
+/* Writes the tokens of w, joined, at dst (with 16 bytes of room past the
+ * output); returns the bytes written.  orig: the sentence's bytes, and the
+ * words of the list, are followed by 16 readable bytes, so a token of up to
+ * 16 bytes is copied as 16. */
 static int64_t fr_text_join(const fr_text_job *job, const fr_text_work *w, const fr_text_span *span,
-                            int64_t i, char *dst)
+                            const uint8_t *orig, char *dst)
 {
     const fr_text_strings *t = job->strings;
-    const char *s = t->text + t->text_offsets[i];
     int64_t o = 0;
     int glue_next = 1; /* no space before the first token */
     for (int64_t k = 0; k < w->len; k++) {
         uint64_t tok = (uint64_t)w->tok[k], from = tok >> 32;
         const fr_text_span *sp = from ? &span[from - 1] : NULL;
-        if (!glue_next && !(sp && sp->punct && !sp->space_before))
-            dst[o++] = ' ';
         const char *src;
         int64_t n;
         if (sp) {
-            src = s + sp->start;
+            src = (const char *)orig + sp->start;
             n = sp->len;
         } else {
             int64_t a = t->word_offsets[tok];
             src = t->words + a;
             n = t->word_offsets[tok + 1] - a;
         }
-        memcpy(dst + o, src, (size_t)n);
+        dst[o] = ' ';
+        o += !glue_next && !(sp && sp->punct && !sp->space_before);
+        if (n <= 16)
+            memcpy(dst + o, src, 16);
+        else
+            memcpy(dst + o, src, (size_t)n);
         o += n;
         glue_next = sp && sp->punct && !sp->space_after;
     }
@@ -729,25 +772,30 @@ static void fr_text_pipeline(const fr_text_job *job, fr_text_work *w, int64_t i,
     }
 }
 
-/* Task `task`: sequences [task * seqs_per_task, ...).  In text mode the
- * output goes to a buffer of the task's own (freed by fr_text_free_buffers). */
+/* Task `task`: sequences task_start[task] .. task_start[task + 1] - 1.  In
+ * text mode the output goes to a buffer of the task's own (freed by the
+ * caller from strings->task_buf). */
 static void fr_text_task(void *ctx, int64_t task)
 {
     fr_text_job *job = (fr_text_job *)ctx;
     fr_text_strings *t = job->strings;
-    int64_t first = task * job->seqs_per_task;
-    int64_t last = first + job->seqs_per_task < job->n_seq ? first + job->seqs_per_task : job->n_seq;
-    int64_t cap = 1;
+    int64_t first = job->task_start[task], last = job->task_start[task + 1];
+    int64_t cap = 1, cap_bytes = 0;
     for (int64_t i = first; i < last; i++) {
         int64_t c = job->bound[i + 1] - job->bound[i];
         cap = c > cap ? c : cap;
+        if (t)
+            cap_bytes = t->text_len[i] > cap_bytes ? t->text_len[i] : cap_bytes;
     }
     /* one block: tok, tok2, pos (cap each), aux (6 cap + 8), flag, flag2 (cap bytes each),
-     * and in text mode the spans (cap) */
+     * and in text mode the spans (cap) and the sentence's bytes (fr_text_bytes) */
     size_t ints = ((size_t)(9 * cap + 8) * sizeof(int64_t) + 2 * (size_t)cap + 7) / 8 * 8;
-    size_t spans = t ? (size_t)cap * sizeof(fr_text_span) + FR_TEXT_CACHE * sizeof(fr_text_slot) : 0;
+    size_t masks = (size_t)(cap_bytes / 64 + 2) * sizeof(uint64_t);
+    size_t spans = t ? (size_t)cap * sizeof(fr_text_span) + 3 * masks +
+                           2 * ((size_t)cap_bytes + 16)
+                     : 0;
     int64_t *block = (int64_t *)malloc(ints + spans);
-    char *buf = t ? (char *)malloc((size_t)(t->out_bound[last] - t->out_bound[first]) + 1) : NULL;
+    char *buf = t ? (char *)malloc((size_t)(t->out_bound[last] - t->out_bound[first]) + 16) : NULL;
     if (!block || (t && !buf)) {
         free(block);
         free(buf);
@@ -762,16 +810,23 @@ static void fr_text_task(void *ctx, int64_t task)
     w.flag = (uint8_t *)(block + 9 * cap + 8);
     w.flag2 = w.flag + cap;
     if (t) {
-        fr_text_slot *cache = (fr_text_slot *)((char *)block + ints);
-        fr_text_span *span = (fr_text_span *)(cache + FR_TEXT_CACHE);
-        for (int64_t e = 0; e < FR_TEXT_CACHE; e++)
-            cache[e].len = -1;
+        fr_text_span *span = (fr_text_span *)((char *)block + ints);
+        fr_text_bytes b;
+        b.word = (uint64_t *)(span + cap);
+        b.punct = (uint64_t *)((char *)b.word + masks);
+        b.token = (uint64_t *)((char *)b.punct + masks);
+        b.orig = (uint8_t *)((char *)b.token + masks);
+        b.low = b.orig + cap_bytes + 16;
         int64_t used = 0;
         for (int64_t i = first; i < last; i++) {
-            fr_text_split(job, &w, span, cache, i);
+            if (i + 1 < last) /* sentences lie apart in memory: fetch the next one early */
+                for (int64_t at = 0; at < t->text_len[i + 1]; at += 64)
+                    FR_PREFETCH(t->text[i + 1] + at);
+            fr_text_classify((const uint8_t *)t->text[i], t->text_len[i], &b);
+            fr_text_split(job, &w, span, &b, t->text_len[i]);
             fr_text_pipeline(job, &w, i, fr_text_take(job, &w, w.tok, 0, w.len));
-            t->out_start[i] = used;
-            job->out_len[i] = fr_text_join(job, &w, span, i, buf + used);
+            t->out_at[i] = buf + used;
+            job->out_len[i] = fr_text_join(job, &w, span, b.orig, buf + used);
             used += job->out_len[i];
         }
         t->task_buf[task] = buf;
@@ -782,28 +837,6 @@ static void fr_text_task(void *ctx, int64_t task)
         }
     }
     free(block);
-}
-
-/* Text mode: sentence i to dst[dst_offsets[i] ..), followed by `sep` but the last. */
-typedef struct {
-    const fr_text_job *job;
-    char *dst;
-    const int64_t *dst_offsets;
-    char sep;
-} fr_text_gather_job;
-
-static void fr_text_gather_task(void *ctx, int64_t task)
-{
-    const fr_text_gather_job *g = (const fr_text_gather_job *)ctx;
-    const fr_text_job *job = g->job;
-    int64_t first = task * job->seqs_per_task;
-    int64_t last = first + job->seqs_per_task < job->n_seq ? first + job->seqs_per_task : job->n_seq;
-    for (int64_t i = first; i < last; i++) {
-        memcpy(g->dst + g->dst_offsets[i], job->strings->task_buf[task] + job->strings->out_start[i],
-               (size_t)job->out_len[i]);
-        if (i + 1 < job->n_seq)
-            g->dst[g->dst_offsets[i] + job->out_len[i]] = g->sep;
-    }
 }
 
 /* Moving the sequences from their bound slots to their final places. */

@@ -327,27 +327,23 @@ def _growth(stages, lengths, n):
 
 def _run_text(texts, stages, context, seed, epoch, indices):
     """Sentences through the kernels' own splitting and joining (fr_text.h)."""
-    joined = "\0".join(texts) + "\0"
-    if joined.count("\0") != len(texts):
-        bad = next(i for i, t in enumerate(texts) if "\0" in t)
-        raise ValueError(f"batch[{bad}] holds a NUL character, which sentences may not contain")
+    held, addresses, sizes, nul = _text.utf8_bytes(texts)  # read in place where they are ASCII
+    if nul >= 0:
+        raise ValueError(f"batch[{nul}] holds a NUL character, which sentences may not contain")
     if not texts:
         return []
-    data = joined.encode("utf-8", "surrogatepass")
-    starts = np.zeros(len(texts) + 1, dtype=np.int64)
-    starts[1:] = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0) + 1
-    sizes = np.diff(starts) - 1  # bytes: at least the tokens
-    inserted, replaced = _growth(stages, sizes, len(texts))
+    inserted, replaced = _growth(stages, sizes, len(texts))  # a sentence has no more tokens than bytes
     bound = _cumulative(sizes + inserted)
     # every token with a space, plus the words that insertion and replacement may write
     out_bound = _cumulative(2 * sizes + 1 + (inserted + replaced) * (context.longest + 1))
     syn_offsets, syn_values = context.table._kernel_arrays()
-    out = _text.run_text(data, starts, out_bound, indices, bound, stages, syn_offsets, syn_values,
+    out = _text.run_text(addresses, sizes, out_bound, indices, bound, stages, syn_offsets, syn_values,
                          context.protected, context.flags, seed, epoch, context.blob,
                          context.word_offsets, context.slots, context.oov_id, context.punct_id)
+    del held  # the kernel has read the bytes
     if out is None:
         raise MemoryError("not enough memory for the text augmentation buffers")
-    return out.decode("utf-8", "surrogatepass").split("\0")
+    return out
 
 
 _WORD_CHAR = re.compile(r"[0-9A-Za-z_\u0080-\U0010ffff]")
@@ -403,7 +399,7 @@ class _WordContext:
                                   dtype=np.int64)
         self.flags = _make_flag_table(self.table, self.protected)
         encoded = [w.encode("utf-8", "surrogatepass") for w in self.words]
-        self.blob = np.frombuffer(b"".join(encoded) or b"\0", dtype=np.uint8)
+        self.blob = np.frombuffer(b"".join(encoded) + bytes(16), dtype=np.uint8)  # the kernel copies 16 bytes at a time
         self.word_offsets = _cumulative(np.array([len(w) for w in encoded], dtype=np.int64))
         self.slots = _text.hash_words(self.blob, self.word_offsets)
         self.longest = max(map(len, encoded), default=0)

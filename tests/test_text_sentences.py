@@ -156,6 +156,23 @@ def test_spacing_rule():
     assert keep(["naïve café — ok"]) == ["naïve café — ok"]
 
 
+def test_split_at_every_offset_of_the_byte_blocks():
+    # the kernel classifies bytes 64 at a time: words, apostrophes and
+    # punctuation straddling bytes 63/64 and 127/128 split as anywhere else;
+    # words past 8 bytes are matched in full against the table
+    long_words = [w for w in text.english_synonyms().words if 9 <= len(w) <= 20 and w.isalpha()][:40]
+    pieces = ["don't", "O'Neill", "rock'n'roll", "a'", "'b", "x''y", "U.S.", "(a,b)", "well-known",
+              "Straightforward", "naïve"] + long_words
+    batch = []
+    for shift in range(70):
+        body = " ".join(pieces[(shift + k) % len(pieces)] for k in range(12))
+        batch.append("x" * shift + " " + body + " " + "é" * (shift % 3) + body.upper())
+    kw = dict(alpha_sr=0.5, alpha_ri=0.3, alpha_rs=0.2, p_rd=0.2, stop_words=())
+    got = text.EDA(seed=2, **kw)(batch, indices=np.arange(len(batch)))
+    assert got == ref.eda_sentences(batch, seed=2, **kw)
+    assert text.EDA(0, 0, 0, 0)(batch) == [ref.join_tokens(ref.split_sentence(s)) for s in batch]
+
+
 def test_unicode_and_case_round_trip():
     batch = ["Ünïcödé wörds stay ÜNTOUCHED, 東京!", "Quick QUICK quick"]
     out = text.EDA(alpha_sr=0, alpha_ri=0, alpha_rs=0, p_rd=0)(batch)
