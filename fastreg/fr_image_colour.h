@@ -219,8 +219,12 @@ FR_TARGET_AVX512 FR_INLINE void fr_store_rgb_16(uint8_t *px, fr_f32x16 r, fr_f32
 }
 #endif
 
+/* The float output stage, which the planes can write directly (it reads
+ * bytes with the loaders above). */
+#include "fr_image_normalize.h"
+
 /* The kernels, once per level: fr_planes_L, fr_sum3_L, fr_load3_L,
- * fr_store3_L, fr_flat_L, fr_gray_sum_L, fr_gray3_L. */
+ * fr_store3_L, fr_store_norm3_L, fr_flat_L, fr_gray_sum_L, fr_gray3_L. */
 #define FR_L 4
 #define FR_TGT
 #include "fr_image_colour_lanes.h"
@@ -248,17 +252,18 @@ static inline int fr_per_byte_steps(const fr_colour_step *steps, int n)
 }
 
 /* Apply `n` colour steps to npix contiguous pixels of C channels (C = 1 or
- * 3) from `in` to `buf` (which may be `in`), unless write == 0.  With sum
- * != NULL, *sum gets the sum over pixels of the floored grayscale (C = 3)
- * or value (C = 1) after the steps.  With reverse != 0 (C = 3) the pixels
- * are read in reverse order (a horizontal flip read in place).  Steps
- * acting on each byte alone (brightness, contrast) and 1-channel images run
- * on the bytes as one flat plane; RGB runs in blocks of FR_BLOCK pixels in
- * planes. */
+ * 3) from `in` to dst: bytes at dst.data (which may be `in`), or with
+ * dst.norm (C = 3, CHW layout) normalized values, planes `plane` values
+ * apart; nothing when dst.data is NULL.  With sum != NULL, *sum gets the
+ * sum over pixels of the floored grayscale (C = 3) or value (C = 1) after
+ * the steps.  With reverse != 0 (C = 3) the pixels are read in reverse
+ * order (a horizontal flip read in place).  Steps acting on each byte alone
+ * (brightness, contrast) and 1-channel images run on the bytes as one flat
+ * plane; RGB runs in blocks of FR_BLOCK pixels in planes. */
 #define FR_COLOUR_BODY(L)                                                                     \
     do {                                                                                      \
-        if (!reverse && (C == 1 || (!sum && fr_per_byte_steps(steps, n)))) {                  \
-            fr_flat_##L(in, buf, npix * C, steps, n, sum, write);                             \
+        if (!reverse && !dst.norm && (C == 1 || (!sum && fr_per_byte_steps(steps, n)))) {     \
+            fr_flat_##L(in, (uint8_t *)dst.data, npix * C, steps, n, sum, dst.data != NULL);  \
             return;                                                                           \
         }                                                                                     \
         float r[FR_BLOCK], g[FR_BLOCK], b[FR_BLOCK];                                          \
@@ -272,53 +277,54 @@ static inline int fr_per_byte_steps(const fr_colour_step *steps, int n)
             fr_planes_##L(r, g, b, FR_ROUND_LANES(m), steps, n);                              \
             if (sum)                                                                          \
                 total += fr_sum3_##L(r, g, b, m);                                             \
-            if (write)                                                                        \
-                fr_store3_##L(buf + p0 * 3, m, r, g, b);                                      \
+            if (dst.norm)                                                                     \
+                fr_store_norm3_##L(dst.norm, m, r, g, b, fr_out_at(dst, p0, 3).data, plane);  \
+            else if (dst.data)                                                                \
+                fr_store3_##L((uint8_t *)dst.data + p0 * 3, m, r, g, b);                      \
         }                                                                                     \
         if (sum)                                                                              \
             *sum = total;                                                                     \
     } while (0)
 
-static void fr_colour_4(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
-                        const fr_colour_step *steps, int n, int64_t *sum, int write, int reverse)
+static void fr_colour_4(const uint8_t *in, fr_out dst, int64_t plane, int64_t npix, int64_t C,
+                        const fr_colour_step *steps, int n, int64_t *sum, int reverse)
 {
     FR_COLOUR_BODY(4);
 }
 
 #if FR_X86
-FR_TARGET_AVX2 static void fr_colour_8(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
-                                       const fr_colour_step *steps, int n, int64_t *sum, int write,
-                                       int reverse)
+FR_TARGET_AVX2 static void fr_colour_8(const uint8_t *in, fr_out dst, int64_t plane, int64_t npix,
+                                       int64_t C, const fr_colour_step *steps, int n,
+                                       int64_t *sum, int reverse)
 {
     FR_COLOUR_BODY(8);
 }
 
-FR_TARGET_AVX512 static void fr_colour_16(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
-                                          const fr_colour_step *steps, int n, int64_t *sum, int write,
-                                          int reverse)
+FR_TARGET_AVX512 static void fr_colour_16(const uint8_t *in, fr_out dst, int64_t plane,
+                                          int64_t npix, int64_t C, const fr_colour_step *steps,
+                                          int n, int64_t *sum, int reverse)
 {
     FR_COLOUR_BODY(16);
 }
 #endif
 #undef FR_COLOUR_BODY
 
-/* Colour steps from `in` to `buf` at a SIMD level (fr_colour_L above). */
-static void fr_colour(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
-                      const fr_colour_step *steps, int n, int64_t *sum, int write, int reverse,
-                      int level)
+/* Colour steps from `in` to dst at a SIMD level (fr_colour_L above). */
+static void fr_colour(const uint8_t *in, fr_out dst, int64_t plane, int64_t npix, int64_t C,
+                      const fr_colour_step *steps, int n, int64_t *sum, int reverse, int level)
 {
 #if FR_X86
     if (level >= FR_SIMD_AVX512) {
-        fr_colour_16(in, buf, npix, C, steps, n, sum, write, reverse);
+        fr_colour_16(in, dst, plane, npix, C, steps, n, sum, reverse);
         return;
     }
     if (level >= FR_SIMD_AVX2) {
-        fr_colour_8(in, buf, npix, C, steps, n, sum, write, reverse);
+        fr_colour_8(in, dst, plane, npix, C, steps, n, sum, reverse);
         return;
     }
 #endif
     (void)level;
-    fr_colour_4(in, buf, npix, C, steps, n, sum, write, reverse);
+    fr_colour_4(in, dst, plane, npix, C, steps, n, sum, reverse);
 }
 
 /* Sum over npix RGB pixels of the floored grayscale, read from the bytes. */
