@@ -16,7 +16,8 @@
  * emulation in float64); contraction of a*b+c is off (fr_image_ops.h).  So
  * all levels give the same bits.  A contrast step needs the mean of the
  * grayscale image at its place (fr_mean_of_sum of a read pass, which the
- * executor arranges).
+ * executor arranges).  A pass ends in bytes, or in a final CHW Normalize
+ * computed from the float planes (fr_store_norm3), never bytes and back.
  *
  * Draws.  ColorJitter draws factor i (brightness, contrast, saturation,
  * hue) as lo + u(i) * (hi - lo) and its order by a Fisher-Yates shuffle of
