@@ -211,12 +211,20 @@ FR_TARGET_AVX512 FR_INLINE void fr_load_rgb_16(const uint8_t *px, int over, fr_f
     *b = (fr_f32x16)_mm512_insertf32x8(_mm512_castps256_ps512(b0), b1, 1);
 }
 
+/* fr_store8_rgb's conversion and packs on all four 128-bit lanes at once
+ * (lane k: R, G, B of pixels 4k..4k+3, then B again), the same byte
+ * shuffle per lane, one dword permute joining the lanes' 12 bytes, and one
+ * masked 48-byte store. */
 FR_TARGET_AVX512 FR_INLINE void fr_store_rgb_16(uint8_t *px, fr_f32x16 r, fr_f32x16 g, fr_f32x16 b)
 {
-    fr_store8_rgb(px, _mm512_castps512_ps256((__m512)r), _mm512_castps512_ps256((__m512)g),
-                  _mm512_castps512_ps256((__m512)b));
-    fr_store8_rgb(px + 24, _mm512_extractf32x8_ps((__m512)r, 1), _mm512_extractf32x8_ps((__m512)g, 1),
-                  _mm512_extractf32x8_ps((__m512)b, 1));
+    const __m512i il = _mm512_broadcast_i32x4(
+        _mm_setr_epi8(0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11, -1, -1, -1, -1));
+    __m512i bi = _mm512_cvttps_epi32((__m512)b);
+    __m512i rg = _mm512_packus_epi32(_mm512_cvttps_epi32((__m512)r), _mm512_cvttps_epi32((__m512)g));
+    __m512i bytes = _mm512_shuffle_epi8(_mm512_packus_epi16(rg, _mm512_packus_epi32(bi, bi)), il);
+    __m512i v = _mm512_permutexvar_epi32(
+        _mm512_setr_epi32(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 3, 7, 11, 15), bytes);
+    _mm512_mask_storeu_epi8(px, (__mmask64)0xffffffffffffULL, v);
 }
 #endif
 
