@@ -82,24 +82,25 @@ static const uint8_t *fr_rows_in_place(const fr_rows *src, int64_t y0, int64_t y
     return b->data + (src->runs[0].src - (*reverse ? src->w - 1 : 0)) * 3;
 }
 
-/* fr_colour of rows [y0, y1) of src into dst (contiguous rows): read in
- * place (fr_rows_in_place) row by row, else gathered into tmp first. */
-static void fr_rows_colour(const fr_rows *src, int64_t y0, int64_t y1, uint8_t *dst,
-                           const fr_colour_step *steps, int n, int64_t *sum, int write,
-                           uint8_t *tmp, int level)
+/* fr_colour of rows [y0, y1) of src into dst (the place of row y0, rows
+ * contiguous; planes `plane` values apart): read in place
+ * (fr_rows_in_place) row by row, else gathered into tmp first. */
+static void fr_rows_colour(const fr_rows *src, int64_t y0, int64_t y1, fr_out dst, int64_t plane,
+                           const fr_colour_step *steps, int n, int64_t *sum, uint8_t *tmp,
+                           int level)
 {
     int64_t w = src->w, C = src->base.c;
     int reverse;
     const uint8_t *first = fr_rows_in_place(src, y0, y1, &reverse);
     if (!first) {
-        fr_colour(fr_rows_get(src, y0, y1, tmp, level), dst, (y1 - y0) * w, C, steps, n, sum,
-                  write, 0, level);
+        fr_colour(fr_rows_get(src, y0, y1, tmp, level), dst, plane, (y1 - y0) * w, C, steps, n,
+                  sum, 0, level);
         return;
     }
     int64_t total = 0, part = 0;
     for (int64_t y = y0; y < y1; y++) {
-        fr_colour(first + src->ytab[y] * src->base.sy, dst + (y - y0) * w * C, w, C, steps, n,
-                  sum ? &part : NULL, write, reverse, level);
+        fr_colour(first + src->ytab[y] * src->base.sy, fr_out_at(dst, (y - y0) * w, C), plane, w,
+                  C, steps, n, sum ? &part : NULL, reverse, level);
         total += part;
     }
     if (sum)
@@ -183,8 +184,8 @@ static int fr_stage(fr_rows src, const fr_step *steps, int n, fr_out out, int le
                 if (C == 3 && m == start)
                     part = fr_rows_gray_sum(&src, y0, y1, tmp, level); /* the image as it came */
                 else
-                    fr_rows_colour(&src, y0, y1, heavy ? scratch + y0 * w * C : tmp, cs + start,
-                                   m - start, &part, heavy, tmp, level);
+                    fr_rows_colour(&src, y0, y1, fr_bytes(heavy ? scratch + y0 * w * C : NULL), 0,
+                                   cs + start, m - start, &part, tmp, level);
                 sum += part;
             }
             if (heavy) { /* later steps start from the image so far */
@@ -200,21 +201,26 @@ static int fr_stage(fr_rows src, const fr_step *steps, int n, fr_out out, int le
         if (!out.norm) {
             uint8_t *o = (uint8_t *)out.data + y0 * w * C;
             if (m > start)
-                fr_rows_colour(&src, y0, y1, o, cs + start, m - start, NULL, 1, tmp, level);
+                fr_rows_colour(&src, y0, y1, fr_bytes(o), 0, cs + start, m - start, NULL, tmp,
+                               level);
             else if (src.direct)
                 memcpy(o, src.base.data + y0 * src.base.sy, (size_t)(npix * C));
             else
                 fr_rows_get(&src, y0, y1, o, level); /* gathered straight into the output */
             continue;
         }
+        int chw = out.norm->layout == FR_LAYOUT_CHW;
+        void *dst = fr_values_at(out.norm, out.data, chw ? y0 * w : y0 * w * C);
+        if (m > start && chw && C == 3) { /* normalized straight from the colour planes */
+            fr_out values = {dst, out.norm};
+            fr_rows_colour(&src, y0, y1, values, h * w, cs + start, m - start, NULL, tmp, level);
+            continue;
+        }
         const uint8_t *rows = tmp;
         if (m > start)
-            fr_rows_colour(&src, y0, y1, tmp, cs + start, m - start, NULL, 1, tmp, level);
+            fr_rows_colour(&src, y0, y1, fr_bytes(tmp), 0, cs + start, m - start, NULL, tmp, level);
         else
             rows = fr_rows_get(&src, y0, y1, tmp, level);
-        int chw = out.norm->layout == FR_LAYOUT_CHW;
-        int64_t at = chw ? y0 * w : y0 * w * C;
-        void *dst = out.norm->half ? (void *)((uint16_t *)out.data + at) : (void *)((float *)out.data + at);
         fr_normalize(rows, npix, C, out.norm, dst, h * w, level);
     }
 done:
@@ -280,8 +286,7 @@ static int fr_lone_step(const fr_step *s, fr_view src, uint8_t *dst, int level)
         fr_gray3(src.data, dst, h * w, level);
         return 1;
     }
-    fr_out out = {dst, NULL};
-    return fr_stage(fr_rows_direct(src.data, h, w, C), s, 1, out, level) == 0;
+    return fr_stage(fr_rows_direct(src.data, h, w, C), s, 1, fr_bytes(dst), level) == 0;
 }
 
 /* Gather `base` through the pending tables (h x w) into a new scratch
@@ -613,10 +618,7 @@ static int fr_image_run_out(const fr_step *steps, int n, fr_view src, fr_out out
 /* fr_image_run_out with uint8 output. */
 static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, int level)
 {
-    fr_out out;
-    out.data = dst;
-    out.norm = NULL;
-    return fr_image_run_out(steps, n, src, out, level);
+    return fr_image_run_out(steps, n, src, fr_bytes(dst), level);
 }
 
 

@@ -16,7 +16,8 @@
  * emulation in float64); contraction of a*b+c is off (fr_image_ops.h).  So
  * all levels give the same bits.  A contrast step needs the mean of the
  * grayscale image at its place (fr_mean_of_sum of a read pass, which the
- * executor arranges).
+ * executor arranges).  A pass ends in bytes, or in a final CHW Normalize
+ * computed from the float planes (fr_store_norm3), never bytes and back.
  *
  * Draws.  ColorJitter draws factor i (brightness, contrast, saturation,
  * hue) as lo + u(i) * (hi - lo) and its order by a Fisher-Yates shuffle of
@@ -210,17 +211,29 @@ FR_TARGET_AVX512 FR_INLINE void fr_load_rgb_16(const uint8_t *px, int over, fr_f
     *b = (fr_f32x16)_mm512_insertf32x8(_mm512_castps256_ps512(b0), b1, 1);
 }
 
+/* fr_store8_rgb's conversion and packs on all four 128-bit lanes at once
+ * (lane k: R, G, B of pixels 4k..4k+3, then B again), the same byte
+ * shuffle per lane, one dword permute joining the lanes' 12 bytes, and one
+ * masked 48-byte store. */
 FR_TARGET_AVX512 FR_INLINE void fr_store_rgb_16(uint8_t *px, fr_f32x16 r, fr_f32x16 g, fr_f32x16 b)
 {
-    fr_store8_rgb(px, _mm512_castps512_ps256((__m512)r), _mm512_castps512_ps256((__m512)g),
-                  _mm512_castps512_ps256((__m512)b));
-    fr_store8_rgb(px + 24, _mm512_extractf32x8_ps((__m512)r, 1), _mm512_extractf32x8_ps((__m512)g, 1),
-                  _mm512_extractf32x8_ps((__m512)b, 1));
+    const __m512i il = _mm512_broadcast_i32x4(
+        _mm_setr_epi8(0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11, -1, -1, -1, -1));
+    __m512i bi = _mm512_cvttps_epi32((__m512)b);
+    __m512i rg = _mm512_packus_epi32(_mm512_cvttps_epi32((__m512)r), _mm512_cvttps_epi32((__m512)g));
+    __m512i bytes = _mm512_shuffle_epi8(_mm512_packus_epi16(rg, _mm512_packus_epi32(bi, bi)), il);
+    __m512i v = _mm512_permutexvar_epi32(
+        _mm512_setr_epi32(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 3, 7, 11, 15), bytes);
+    _mm512_mask_storeu_epi8(px, (__mmask64)0xffffffffffffULL, v);
 }
 #endif
 
+/* The float output stage, which the planes can write directly (it reads
+ * bytes with the loaders above). */
+#include "fr_image_normalize.h"
+
 /* The kernels, once per level: fr_planes_L, fr_sum3_L, fr_load3_L,
- * fr_store3_L, fr_flat_L, fr_gray_sum_L, fr_gray3_L. */
+ * fr_store3_L, fr_store_norm3_L, fr_flat_L, fr_gray_sum_L, fr_gray3_L. */
 #define FR_L 4
 #define FR_TGT
 #include "fr_image_colour_lanes.h"
@@ -248,17 +261,18 @@ static inline int fr_per_byte_steps(const fr_colour_step *steps, int n)
 }
 
 /* Apply `n` colour steps to npix contiguous pixels of C channels (C = 1 or
- * 3) from `in` to `buf` (which may be `in`), unless write == 0.  With sum
- * != NULL, *sum gets the sum over pixels of the floored grayscale (C = 3)
- * or value (C = 1) after the steps.  With reverse != 0 (C = 3) the pixels
- * are read in reverse order (a horizontal flip read in place).  Steps
- * acting on each byte alone (brightness, contrast) and 1-channel images run
- * on the bytes as one flat plane; RGB runs in blocks of FR_BLOCK pixels in
- * planes. */
+ * 3) from `in` to dst: bytes at dst.data (which may be `in`), or with
+ * dst.norm (C = 3, CHW layout) normalized values, planes `plane` values
+ * apart; nothing when dst.data is NULL.  With sum != NULL, *sum gets the
+ * sum over pixels of the floored grayscale (C = 3) or value (C = 1) after
+ * the steps.  With reverse != 0 (C = 3) the pixels are read in reverse
+ * order (a horizontal flip read in place).  Steps acting on each byte alone
+ * (brightness, contrast) and 1-channel images run on the bytes as one flat
+ * plane; RGB runs in blocks of FR_BLOCK pixels in planes. */
 #define FR_COLOUR_BODY(L)                                                                     \
     do {                                                                                      \
-        if (!reverse && (C == 1 || (!sum && fr_per_byte_steps(steps, n)))) {                  \
-            fr_flat_##L(in, buf, npix * C, steps, n, sum, write);                             \
+        if (!reverse && !dst.norm && (C == 1 || (!sum && fr_per_byte_steps(steps, n)))) {     \
+            fr_flat_##L(in, (uint8_t *)dst.data, npix * C, steps, n, sum, dst.data != NULL);  \
             return;                                                                           \
         }                                                                                     \
         float r[FR_BLOCK], g[FR_BLOCK], b[FR_BLOCK];                                          \
@@ -272,53 +286,54 @@ static inline int fr_per_byte_steps(const fr_colour_step *steps, int n)
             fr_planes_##L(r, g, b, FR_ROUND_LANES(m), steps, n);                              \
             if (sum)                                                                          \
                 total += fr_sum3_##L(r, g, b, m);                                             \
-            if (write)                                                                        \
-                fr_store3_##L(buf + p0 * 3, m, r, g, b);                                      \
+            if (dst.norm)                                                                     \
+                fr_store_norm3_##L(dst.norm, m, r, g, b, fr_out_at(dst, p0, 3).data, plane);  \
+            else if (dst.data)                                                                \
+                fr_store3_##L((uint8_t *)dst.data + p0 * 3, m, r, g, b);                      \
         }                                                                                     \
         if (sum)                                                                              \
             *sum = total;                                                                     \
     } while (0)
 
-static void fr_colour_4(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
-                        const fr_colour_step *steps, int n, int64_t *sum, int write, int reverse)
+static void fr_colour_4(const uint8_t *in, fr_out dst, int64_t plane, int64_t npix, int64_t C,
+                        const fr_colour_step *steps, int n, int64_t *sum, int reverse)
 {
     FR_COLOUR_BODY(4);
 }
 
 #if FR_X86
-FR_TARGET_AVX2 static void fr_colour_8(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
-                                       const fr_colour_step *steps, int n, int64_t *sum, int write,
-                                       int reverse)
+FR_TARGET_AVX2 static void fr_colour_8(const uint8_t *in, fr_out dst, int64_t plane, int64_t npix,
+                                       int64_t C, const fr_colour_step *steps, int n,
+                                       int64_t *sum, int reverse)
 {
     FR_COLOUR_BODY(8);
 }
 
-FR_TARGET_AVX512 static void fr_colour_16(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
-                                          const fr_colour_step *steps, int n, int64_t *sum, int write,
-                                          int reverse)
+FR_TARGET_AVX512 static void fr_colour_16(const uint8_t *in, fr_out dst, int64_t plane,
+                                          int64_t npix, int64_t C, const fr_colour_step *steps,
+                                          int n, int64_t *sum, int reverse)
 {
     FR_COLOUR_BODY(16);
 }
 #endif
 #undef FR_COLOUR_BODY
 
-/* Colour steps from `in` to `buf` at a SIMD level (fr_colour_L above). */
-static void fr_colour(const uint8_t *in, uint8_t *buf, int64_t npix, int64_t C,
-                      const fr_colour_step *steps, int n, int64_t *sum, int write, int reverse,
-                      int level)
+/* Colour steps from `in` to dst at a SIMD level (fr_colour_L above). */
+static void fr_colour(const uint8_t *in, fr_out dst, int64_t plane, int64_t npix, int64_t C,
+                      const fr_colour_step *steps, int n, int64_t *sum, int reverse, int level)
 {
 #if FR_X86
     if (level >= FR_SIMD_AVX512) {
-        fr_colour_16(in, buf, npix, C, steps, n, sum, write, reverse);
+        fr_colour_16(in, dst, plane, npix, C, steps, n, sum, reverse);
         return;
     }
     if (level >= FR_SIMD_AVX2) {
-        fr_colour_8(in, buf, npix, C, steps, n, sum, write, reverse);
+        fr_colour_8(in, dst, plane, npix, C, steps, n, sum, reverse);
         return;
     }
 #endif
     (void)level;
-    fr_colour_4(in, buf, npix, C, steps, n, sum, write, reverse);
+    fr_colour_4(in, dst, plane, npix, C, steps, n, sum, reverse);
 }
 
 /* Sum over npix RGB pixels of the floored grayscale, read from the bytes. */

@@ -16,7 +16,7 @@
 #define V_BIT FR_CAT(fr_bit, FR_L)
 #define V_MIN FR_CAT(fr_min, FR_L)
 #define V_MAX FR_CAT(fr_max, FR_L)
-#define V_TRUNC FR_CAT(fr_trunc, FR_L)
+#define V_TRUNC_POS FR_CAT(fr_trunc_pos, FR_L)
 #define V_FLOOR FR_CAT(fr_floor, FR_L)
 #define V_FMA FR_CAT(fr_fma, FR_L)
 #define V_LOOKUP8 FR_CAT(fr_lookup8_, FR_L)
@@ -25,6 +25,7 @@
 #define V_LOAD_RGB FR_CAT(fr_load_rgb_, FR_L)
 #define V_STORE_RGB FR_CAT(fr_store_rgb_, FR_L)
 #define V_REVERSE FR_CAT(fr_reverse, FR_L)
+#define V_STORE_HALF FR_CAT(fr_store_half_, FR_L)
 
 FR_TGT FR_INLINE VF FR_FN(fr_ld)(const float *p)
 {
@@ -35,10 +36,11 @@ FR_TGT FR_INLINE VF FR_FN(fr_ld)(const float *p)
 
 FR_TGT FR_INLINE void FR_FN(fr_st)(float *p, VF v) { memcpy(p, &v, sizeof(v)); }
 
-FR_TGT FR_INLINE VF FR_FN(fr_clamp_trunc)(VF x)
-{
-    return V_TRUNC(V_MIN(V_MAX(x, (VF){} + 0.0f), (VF){} + 255.0f));
-}
+/* A step's result as torchvision stores it: at most 255, truncated; x >= 0
+ * (fr_cap_trunc: a brightness factor is >= 0) or any (fr_clamp_trunc). */
+FR_TGT FR_INLINE VF FR_FN(fr_cap_trunc)(VF x) { return V_TRUNC_POS(V_MIN(x, (VF){} + 255.0f)); }
+
+FR_TGT FR_INLINE VF FR_FN(fr_clamp_trunc)(VF x) { return FR_FN(fr_cap_trunc)(V_MAX(x, (VF){})); }
 
 /* torchvision's grayscale: fma(b, 0.114, fma(g, 0.587, r * 0.2989)). */
 FR_TGT FR_INLINE VF FR_FN(fr_gray)(VF r, VF g, VF b)
@@ -94,16 +96,16 @@ FR_TGT FR_INLINE void FR_FN(fr_hue)(VF *R, VF *G, VF *B, VF hue)
     VM first_min = V_EQ(first, mn);
     VF h = (V_SEL(first_min, one, d) + off) - V_SEL(first_min, d, one);
     h = h * (float)(1.0 / 6.0) + 1.0f;
-    h = h - V_TRUNC(h); /* h in [5/6, 2): fmod(h, 1) exactly */
+    h = h - V_TRUNC_POS(h); /* h in [5/6, 2): fmod(h, 1) exactly */
     h = h + hue;
     h = h - V_FLOOR(h); /* remainder(h, 1) for h in [-0.5, 1.5) */
     VF h6 = h * 6.0f;
-    VF fi = V_TRUNC(h6);
+    VF fi = V_TRUNC_POS(h6);
     VF f = h6 - fi;
     VI route = V_LOOKUP8(routes, __builtin_convertvector(fi, VI));
     VF sxf = s * f, oms = 1.0f - s;
     VF mid = V_SEL(V_BIT(route, 31), 1.0f - sxf, sxf + oms) * maxc;
-    VF mo = V_TRUNC(mid * 255.999f);
+    VF mo = V_TRUNC_POS(mid * 255.999f);
     *R = V_SEL(V_BIT(route, 30), mx, V_SEL(V_BIT(route, 29), mo, mn));
     *G = V_SEL(V_BIT(route, 28), mx, V_SEL(V_BIT(route, 27), mo, mn));
     *B = V_SEL(V_BIT(route, 26), mx, V_SEL(V_BIT(route, 25), mo, mn));
@@ -121,7 +123,7 @@ FR_TGT FR_INLINE void FR_FN(fr_hue)(VF *R, VF *G, VF *B, VF hue)
         FR_FN(fr_st)(g + i, vg);                                                          \
         FR_FN(fr_st)(b + i, vb);                                                          \
     }
-FR_TGT static void FR_FN(fr_planes)(float *r, float *g, float *b, int len,
+FR_TGT FR_INLINE void FR_FN(fr_planes)(float *r, float *g, float *b, int len,
                                     const fr_colour_step *steps, int n)
 {
     for (int k = 0; k < n; k++) {
@@ -130,9 +132,9 @@ FR_TGT static void FR_FN(fr_planes)(float *r, float *g, float *b, int len,
         const VF other = (VF){} + st->mean, hue = (VF){} + st->hue;
         switch (st->kind) {
         case FR_IMG_BRIGHTNESS:
-            FR_PLANES_LOOP(vr = FR_FN(fr_clamp_trunc)(vr * ratio);
-                           vg = FR_FN(fr_clamp_trunc)(vg * ratio);
-                           vb = FR_FN(fr_clamp_trunc)(vb * ratio))
+            FR_PLANES_LOOP(vr = FR_FN(fr_cap_trunc)(vr * ratio);
+                           vg = FR_FN(fr_cap_trunc)(vg * ratio);
+                           vb = FR_FN(fr_cap_trunc)(vb * ratio))
             break;
         case FR_IMG_CONTRAST:
             FR_PLANES_LOOP(vr = FR_FN(fr_clamp_trunc)(V_FMA(other, alpha, vr * ratio));
@@ -140,7 +142,7 @@ FR_TGT static void FR_FN(fr_planes)(float *r, float *g, float *b, int len,
                            vb = FR_FN(fr_clamp_trunc)(V_FMA(other, alpha, vb * ratio)))
             break;
         case FR_IMG_SATURATION:
-            FR_PLANES_LOOP(VF gray = V_TRUNC(FR_FN(fr_gray)(vr, vg, vb)); /* >= 0: floor */
+            FR_PLANES_LOOP(VF gray = V_TRUNC_POS(FR_FN(fr_gray)(vr, vg, vb)); /* >= 0: floor */
                            vr = FR_FN(fr_clamp_trunc)(V_FMA(gray, alpha, vr * ratio));
                            vg = FR_FN(fr_clamp_trunc)(V_FMA(gray, alpha, vg * ratio));
                            vb = FR_FN(fr_clamp_trunc)(V_FMA(gray, alpha, vb * ratio)))
@@ -149,7 +151,7 @@ FR_TGT static void FR_FN(fr_planes)(float *r, float *g, float *b, int len,
             FR_PLANES_LOOP(FR_FN(fr_hue)(&vr, &vg, &vb, hue))
             break;
         case FR_IMG_GRAY:
-            FR_PLANES_LOOP(vr = vg = vb = V_TRUNC(FR_FN(fr_gray)(vr, vg, vb)))
+            FR_PLANES_LOOP(vr = vg = vb = V_TRUNC_POS(FR_FN(fr_gray)(vr, vg, vb)))
             break;
         default:
             break;
@@ -159,7 +161,7 @@ FR_TGT static void FR_FN(fr_planes)(float *r, float *g, float *b, int len,
 #undef FR_PLANES_LOOP
 
 /* Sum over the first m lanes of the floored grayscale (contrast's mean). */
-FR_TGT static int64_t FR_FN(fr_sum3)(const float *r, const float *g, const float *b, int m)
+FR_TGT FR_INLINE int64_t FR_FN(fr_sum3)(const float *r, const float *g, const float *b, int m)
 {
     VI acc = (VI){}; /* FR_BLOCK / L * 255 per lane at most */
     int i = 0;
@@ -177,7 +179,7 @@ FR_TGT static int64_t FR_FN(fr_sum3)(const float *r, const float *g, const float
 /* m <= FR_BLOCK RGB pixels between bytes and planes; a load zeroes the
  * lanes from m up to the next multiple of FR_LANES_MAX, so the steps never
  * compute on stale or uninitialised values. */
-FR_TGT static void FR_FN(fr_load3)(const uint8_t *px, int m, float *r, float *g, float *b)
+FR_TGT FR_INLINE void FR_FN(fr_load3)(const uint8_t *px, int m, float *r, float *g, float *b)
 {
     int i = 0;
     for (; i + FR_L <= m; i += FR_L) {
@@ -194,7 +196,7 @@ FR_TGT static void FR_FN(fr_load3)(const uint8_t *px, int m, float *r, float *g,
 
 /* fr_load3 of the mirror image: lane j gets pixel m - 1 - j (a flipped
  * row read in ascending order, lanes reversed in registers). */
-FR_TGT static void FR_FN(fr_load3_reversed)(const uint8_t *px, int m, float *r, float *g, float *b)
+FR_TGT FR_INLINE void FR_FN(fr_load3_reversed)(const uint8_t *px, int m, float *r, float *g, float *b)
 {
     int i = 0;
     for (; i + FR_L <= m; i += FR_L) {
@@ -213,7 +215,7 @@ FR_TGT static void FR_FN(fr_load3_reversed)(const uint8_t *px, int m, float *r, 
         r[i] = g[i] = b[i] = 0.0f;
 }
 
-FR_TGT static void FR_FN(fr_store3)(uint8_t *px, int m, const float *r, const float *g,
+FR_TGT FR_INLINE void FR_FN(fr_store3)(uint8_t *px, int m, const float *r, const float *g,
                                     const float *b)
 {
     int i = 0;
@@ -222,18 +224,48 @@ FR_TGT static void FR_FN(fr_store3)(uint8_t *px, int m, const float *r, const fl
     fr_store3_scalar(px + 3 * i, m - i, r + i, g + i, b + i);
 }
 
+/* m pixels of planes (integral values 0..255) normalized into CHW planes
+ * of float32 or float16 values at dst, `plane` values apart: the
+ * arithmetic of fr_norm_value on the same values. */
+FR_TGT FR_INLINE void FR_FN(fr_store_norm3)(const fr_norm *nm, int m, const float *r, const float *g,
+                                         const float *b, void *dst, int64_t plane)
+{
+    const float *in[3] = {r, g, b};
+    for (int c = 0; c < 3; c++) {
+        const VF scale = (VF){} + nm->scale, mean = (VF){} + nm->mean[c];
+        const VF inv = (VF){} + nm->inv_std[c];
+        float *f = (float *)dst + c * plane;
+        uint16_t *hf = (uint16_t *)dst + c * plane;
+        int i = 0;
+        for (; i + FR_L <= m; i += FR_L) {
+            VF y = (FR_FN(fr_ld)(in[c] + i) * scale - mean) * inv;
+            if (nm->half)
+                V_STORE_HALF(hf + i, y);
+            else
+                FR_FN(fr_st)(f + i, y);
+        }
+        for (; i < m; i++) {
+            float y = fr_norm_value(nm, (uint8_t)(int32_t)in[c][i], c);
+            if (nm->half)
+                hf[i] = fr_float_to_half(y);
+            else
+                f[i] = y;
+        }
+    }
+}
+
 /* A brightness or contrast step on flat lanes (others act on 1-channel
  * images as the identity).  The last step before a store only clamps at
  * 0: the store truncates and saturates. */
 FR_TGT FR_INLINE VF FR_FN(fr_flat_step)(VF v, const fr_colour_step *st, int last)
 {
     if (st->kind == FR_IMG_BRIGHTNESS)
-        v = v * st->ratio;
+        v = v * st->ratio; /* >= 0 */
     else if (st->kind == FR_IMG_CONTRAST)
-        v = V_FMA((VF){} + st->mean, (VF){} + st->alpha, v * st->ratio);
+        v = V_MAX(V_FMA((VF){} + st->mean, (VF){} + st->alpha, v * st->ratio), (VF){});
     else
         return v;
-    return last ? V_MAX(v, (VF){}) : FR_FN(fr_clamp_trunc)(v);
+    return last ? v : FR_FN(fr_cap_trunc)(v);
 }
 
 /* Brightness and contrast on nb flat bytes (every byte a lane), from in
@@ -334,7 +366,7 @@ FR_TGT static void FR_FN(fr_gray3)(const uint8_t *in, uint8_t *out, int64_t npix
 #undef V_BIT
 #undef V_MIN
 #undef V_MAX
-#undef V_TRUNC
+#undef V_TRUNC_POS
 #undef V_FLOOR
 #undef V_FMA
 #undef V_LOOKUP8
@@ -343,3 +375,4 @@ FR_TGT static void FR_FN(fr_gray3)(const uint8_t *in, uint8_t *out, int64_t npix
 #undef V_LOAD_RGB
 #undef V_STORE_RGB
 #undef V_REVERSE
+#undef V_STORE_HALF

@@ -2,7 +2,8 @@
  * pixels to float32 or float16, HWC or CHW, as torchvision.transforms.v2's
  * ToDtype(float32, scale=True) then Normalize; the declaration of
  * Normalize (no draw: it is the pipeline's last op, read by
- * fr_norm_from_spec). */
+ * fr_norm_from_spec).  Included by fr_image_colour.h after its RGB loaders,
+ * which it uses; the colour planes write CHW values through fr_out. */
 #ifndef FR_IMAGE_NORMALIZE_H
 #define FR_IMAGE_NORMALIZE_H
 
@@ -33,6 +34,47 @@ FR_INLINE float fr_norm_value(const fr_norm *nm, uint8_t v, int64_t c)
     return ((float)v * nm->scale - nm->mean[c]) * nm->inv_std[c];
 }
 
+/* Value `at` of a normalized output (float32 or float16). */
+FR_INLINE void *fr_values_at(const fr_norm *nm, void *data, int64_t at)
+{
+    return nm->half ? (void *)((uint16_t *)data + at) : (void *)((float *)data + at);
+}
+
+/* An output of bytes at data (NULL: nothing written). */
+FR_INLINE fr_out fr_bytes(void *data)
+{
+    fr_out o = {data, NULL};
+    return o;
+}
+
+/* Pixel `at` of an output of C-byte pixels or of CHW normalized values
+ * (unchanged when nothing is written: data NULL). */
+FR_INLINE fr_out fr_out_at(fr_out o, int64_t at, int64_t C)
+{
+    if (o.data)
+        o.data = o.norm ? fr_values_at(o.norm, o.data, at) : (void *)((uint8_t *)o.data + at * C);
+    return o;
+}
+
+/* L float32 lanes stored as float16, rounded to nearest even. */
+FR_INLINE void fr_store_half_4(uint16_t *p, fr_f32x4 y)
+{
+    for (int l = 0; l < 4; l++)
+        p[l] = fr_float_to_half(y[l]);
+}
+
+#if FR_X86
+FR_TARGET_AVX2 FR_INLINE void fr_store_half_8(uint16_t *p, fr_f32x8 y)
+{
+    _mm_storeu_si128((__m128i *)p, _mm256_cvtps_ph((__m256)y, _MM_FROUND_TO_NEAREST_INT));
+}
+
+FR_TARGET_AVX512 FR_INLINE void fr_store_half_16(uint16_t *p, fr_f32x16 y)
+{
+    _mm256_storeu_si256((__m256i *)p, _mm512_cvtps_ph((__m512)y, _MM_FROUND_TO_NEAREST_INT));
+}
+#endif
+
 /* npix pixels of C bytes to normalized values at dst (the first pixel's
  * place); CHW planes are `plane` values apart. */
 static void fr_normalize_baseline(const uint8_t *px, int64_t npix, int64_t C, const fr_norm *nm,
@@ -54,7 +96,7 @@ static void fr_normalize_baseline(const uint8_t *px, int64_t npix, int64_t C, co
 FR_TARGET_AVX2 FR_INLINE void fr_put8(void *dst, int64_t at, __m256 y, int half)
 {
     if (half)
-        _mm_storeu_si128((__m128i *)((uint16_t *)dst + at), _mm256_cvtps_ph(y, _MM_FROUND_TO_NEAREST_INT));
+        fr_store_half_8((uint16_t *)dst + at, (fr_f32x8)y);
     else
         _mm256_storeu_ps((float *)dst + at, y);
 }
@@ -104,9 +146,8 @@ FR_TARGET_AVX2 static void fr_normalize_avx2(const uint8_t *px, int64_t npix, in
             }
         i = j / C;
     }
-    int64_t at = nm->layout == FR_LAYOUT_CHW ? i : i * C;
-    void *rest = half ? (void *)((uint16_t *)dst + at) : (void *)((float *)dst + at);
-    fr_normalize_baseline(px + i * C, npix - i, C, nm, rest, plane);
+    fr_normalize_baseline(px + i * C, npix - i, C, nm,
+                          fr_values_at(nm, dst, nm->layout == FR_LAYOUT_CHW ? i : i * C), plane);
 }
 #endif
 

@@ -43,6 +43,10 @@ enum { FR_SIMD_BASELINE = 0, FR_SIMD_AVX2 = 1, FR_SIMD_AVX512 = 2 };
  * IEEE binary32), so the same kernel gives the same bits at every L:
  *   fr_min/fr_max   the smaller/larger lane (no NaN, no signed zeros here);
  *   fr_trunc/floor  integer parts, for |x| < 2**31;
+ *   fr_trunc_pos    the integer part of 0 <= x < 2**23: at 16 lanes an add
+ *                   of 2**23 rounded towards zero and a subtract (two
+ *                   uops on either vector port, where a rounding
+ *                   instruction takes two on one port only);
  *   fr_fma          a * b + c with one rounding;
  *   fr_eq, fr_bit   masks (fr_mL): a == b per lane; bit `bit` of an
  *                   integer lane set;
@@ -73,6 +77,7 @@ FR_INLINE fr_f32x4 fr_trunc4(fr_f32x4 x)
 {
     return __builtin_convertvector(__builtin_convertvector(x, fr_i32x4), fr_f32x4);
 }
+FR_INLINE fr_f32x4 fr_trunc_pos4(fr_f32x4 x) { return fr_trunc4(x); }
 FR_INLINE fr_f32x4 fr_floor4(fr_f32x4 x)
 {
     fr_f32x4 t = fr_trunc4(x);
@@ -150,6 +155,14 @@ typedef int32_t fr_i32x16 __attribute__((vector_size(64)));
 FR_VEC_ARITH(8, __m256, _mm256, _mm256_round_ps, FR_TARGET_AVX2)
 FR_VEC_ARITH(16, __m512, _mm512, _mm512_roundscale_ps, FR_TARGET_AVX512)
 #undef FR_VEC_ARITH
+FR_TARGET_AVX2 FR_INLINE fr_f32x8 fr_trunc_pos8(fr_f32x8 x) { return fr_trunc8(x); }
+FR_TARGET_AVX512 FR_INLINE fr_f32x16 fr_trunc_pos16(fr_f32x16 x)
+{
+    /* x + 2**23 lies in [2**23, 2**24), where the float spacing is 1 */
+    const __m512 big = _mm512_set1_ps(8388608.0f);
+    return (fr_f32x16)_mm512_sub_ps(
+        _mm512_add_round_ps((__m512)x, big, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC), big);
+}
 typedef fr_i32x8 fr_m8; /* the sign bit of each lane */
 typedef __mmask16 fr_m16;
 

@@ -96,6 +96,24 @@ def test_fused_pipeline_equals_pipeline_then_normalize():
             assert np.array_equal(fused(imgs[i], index=i, epoch=3), out[i])
 
 
+@pytest.mark.parametrize("layout", ["CHW", "HWC"])
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_fused_colour_planes_every_level(simd_level, layout, dtype):
+    # RGB colour steps before a CHW Normalize write the values from the
+    # colour pass itself: crops and flips read in place, rows of 37 and 211
+    # pixels (whole vectors and tails at every lane count), a contrast mean
+    # after hue (the scratch image), values 0..255 in every channel
+    for w in (37, 211):
+        imgs = images(6, 19, w + 6)
+        imgs[0, :16, :16] = every_byte()
+        head = [T.RandomCrop((17, w)), T.RandomHorizontalFlip(), T.ColorJitter(0.5, 0.5, 0.5, 0.2)]
+        plain = T.Compose(head, seed=4)
+        fused = T.Compose(head + [T.Normalize(*IMAGENET, layout=layout, dtype=dtype)], seed=4)
+        for i in range(len(imgs)):
+            want = F.normalize(plain(imgs[i], index=i), *IMAGENET, layout=layout, dtype=dtype)
+            assert np.array_equal(fused(imgs[i], index=i), want), (w, i)
+
+
 def test_fused_pipeline_matches_numpy_reference():
     # integer steps only: the uint8 pipeline is bit-exact, so the floats are within 1 ulp
     aug = T.Compose([T.RandomCrop(20, pad_if_needed=True), T.RandomVerticalFlip(),
