@@ -1,0 +1,314 @@
+"""Auto-augment policies (torchvision.transforms.v2 names and semantics):
+TrivialAugmentWide, RandAugment and AutoAugment.
+
+Each policy draws its operations and magnitudes in the kernels
+(fastreg/fr_image_autoaug.h says which words of the image's stream), from
+torchvision's operation spaces, magnitude tables (float32 torch.linspace
+values, as torchvision reads them), sign flips and AutoAugment's
+sub-policies, and runs the ops as steps of the pipeline: shears and
+translations as :func:`fastreg.functional.affine`, rotations as
+:func:`fastreg.functional.rotate`, brightness, colour (saturation),
+contrast and sharpness as the ``adjust_*`` functionals with factor
+``1 + magnitude``, and posterize, solarize (threshold ``255 * magnitude``),
+autocontrast, equalize and invert as theirs.
+
+``params`` reports ``ops``: the (name, magnitude) pairs in the order they
+ran, with torchvision's op names and the signed magnitude exactly as
+torchvision's ``_apply_image_or_video_transform`` receives it, so any output
+can be replayed through torchvision (see :func:`apply_op`).
+"""
+
+import math
+import numbers
+
+from fastreg import functional as F
+from fastreg._validate import check_count
+from fastreg.functional import _args
+from fastreg.functional._spec import encode
+from fastreg.transforms._geometry import _check_fill_channels, _warp_fill
+from fastreg.transforms._transform import Transform, check_seed
+
+# torchvision's op names, numbered as the kernels number them.
+OP_NAMES = ("Identity", "ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate", "Brightness", "Color",
+            "Contrast", "Sharpness", "Posterize", "Solarize", "AutoContrast", "Equalize", "Invert")
+POLICIES = ("imagenet", "cifar10", "svhn")
+
+
+def apply_op(img, name, magnitude, interpolation="nearest", fill=None):
+    """Apply one op of a policy as torchvision's
+    ``_apply_image_or_video_transform`` does, with fastreg's functional ops.
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        uint8, (H, W) or (H, W, C) with C 1 or 3.
+    name : str
+        One of the op names (``OP_NAMES``), as ``params`` reports it.
+    magnitude : float
+        The signed magnitude, as ``params`` reports it.
+    interpolation : {"nearest", "bilinear"}, default "nearest"
+    fill : float, sequence of float or None, default None
+
+    Returns
+    -------
+    numpy.ndarray
+        A new uint8 image of the same shape.
+    """
+    if name == "Identity":
+        return img.copy()
+    if name in ("ShearX", "ShearY"):
+        shear = math.degrees(math.atan(magnitude))
+        return F.affine(img, 0.0, (0, 0), 1.0, (shear, 0.0) if name == "ShearX" else (0.0, shear),
+                        interpolation, fill, (0, 0))
+    if name in ("TranslateX", "TranslateY"):
+        shift = int(magnitude)
+        return F.affine(img, 0.0, (shift, 0) if name == "TranslateX" else (0, shift), 1.0, (0.0, 0.0),
+                        interpolation, fill)
+    if name == "Rotate":
+        return F.rotate(img, magnitude, interpolation, fill=fill)
+    if name in ("Brightness", "Color", "Contrast", "Sharpness"):
+        adjust = {"Brightness": F.adjust_brightness, "Color": F.adjust_saturation,
+                  "Contrast": F.adjust_contrast, "Sharpness": F.adjust_sharpness}[name]
+        return adjust(img, 1.0 + magnitude)
+    if name == "Posterize":
+        return F.posterize(img, int(magnitude))
+    if name == "Solarize":
+        return F.solarize(img, 255 * magnitude)
+    return {"AutoContrast": F.autocontrast, "Equalize": F.equalize, "Invert": F.invert}[name](img)
+
+
+def _check_bins(num_magnitude_bins):
+    bins = check_count("num_magnitude_bins", num_magnitude_bins)
+    if bins < 1:
+        raise ValueError(f"num_magnitude_bins must be at least 1, got {bins}")
+    return bins
+
+
+class _Policy(Transform):
+    colour = True
+    slots = 1  # op slots drawn per image
+
+    def __init__(self, interpolation, fill, seed):
+        self.interpolation = _args.check_interpolation(interpolation)
+        self._fill, self._fill_values = _warp_fill(fill)
+        self.fill = fill if fill is None or isinstance(fill, numbers.Real) else tuple(fill)
+        self.seed = check_seed(seed)
+
+    def _sampling(self):
+        return {"interpolation": self.interpolation == "bilinear", "fill": self._fill}
+
+    def _encode(self):
+        return encode(self.op, record_extra=2 * self.slots, max_steps=self.slots, **self._spec_fields())
+
+    def _check_channels(self, c, name):
+        _check_fill_channels(self._fill_values, c, name, type(self).__name__)
+
+    def _describe(self, record, shape_known):
+        ops = []
+        for k in range(self.slots):
+            op, magnitude = int(record[1 + 2 * k]), float(record[2 + 2 * k])
+            if op >= 0:
+                name = OP_NAMES[op]
+                # translations scale with the image in RandAugment and AutoAugment
+                unknown = not shape_known and name in self.per_side
+                ops.append((name, None if unknown else magnitude))
+        return {"applied": True, "ops": ops}
+
+    per_side = ("TranslateX", "TranslateY")
+
+
+_COMMON_DOC = """    interpolation : {{"nearest", "bilinear"}}, default "{interpolation}"
+        How the shears, translations and rotations sample.
+    fill : float, sequence of float or None, default None
+        Value in [0, 255] for pixels from outside the image: one number or
+        one per channel; None fills with 0 without blending bilinear edges.
+    seed : int, default 0
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed)."""
+
+
+class TrivialAugmentWide(_Policy):
+    """One op of the wide space at a random magnitude, as
+    torchvision.transforms.v2.TrivialAugmentWide.
+
+    Per image: one of 14 ops (Identity, ShearX, ShearY, TranslateX,
+    TranslateY, Rotate, Brightness, Color, Contrast, Sharpness, Posterize,
+    Solarize, AutoContrast, Equalize) uniformly, a magnitude bin uniformly
+    among `num_magnitude_bins`, and for the signed ops a sign with
+    probability 1/2 (from "TrivialAugment: Tuning-free Yet State-of-the-Art
+    Data Augmentation", Müller and Hutter, 2021).
+
+    Parameters
+    ----------
+    num_magnitude_bins : int, default 31
+        Number of magnitudes per op, >= 1.
+{common}
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If `num_magnitude_bins` < 1, `interpolation` is unknown or a fill
+        is outside [0, 255]; when run, if the image has 2 or 4 channels or
+        the fill another channel count.
+
+    See Also
+    --------
+    RandAugment, AutoAugment
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import TrivialAugmentWide
+    >>> aug = TrivialAugmentWide(seed=3)
+    >>> aug(np.zeros((32, 32, 3), np.uint8), index=0).shape
+    (32, 32, 3)
+    >>> len(aug.params(0)["ops"])
+    1
+    """
+
+    op = "TrivialAugmentWide"
+    per_side = ()
+
+    def __init__(self, num_magnitude_bins=31, interpolation="nearest", fill=None, *, seed=0):
+        self.num_magnitude_bins = _check_bins(num_magnitude_bins)
+        super().__init__(interpolation, fill, seed)
+
+    def _spec_fields(self):
+        return dict(num_magnitude_bins=self.num_magnitude_bins, **self._sampling())
+
+    def _args(self):
+        return {"num_magnitude_bins": self.num_magnitude_bins, "interpolation": self.interpolation,
+                "fill": self.fill}
+
+
+class RandAugment(_Policy):
+    """`num_ops` random ops at one magnitude, as
+    torchvision.transforms.v2.RandAugment.
+
+    Per image, `num_ops` times: one of 14 ops (Identity, ShearX, ShearY,
+    TranslateX, TranslateY, Rotate, Brightness, Color, Contrast, Sharpness,
+    Posterize, Solarize, AutoContrast, Equalize) uniformly at magnitude bin
+    `magnitude`, signed ops negated with probability 1/2 (from "RandAugment:
+    Practical automated data augmentation with a reduced search space",
+    Cubuk et al., 2020).
+
+    Parameters
+    ----------
+    num_ops : int, default 2
+        Ops per image, >= 0.
+    magnitude : int, default 9
+        The magnitude bin, in [0, num_magnitude_bins).
+    num_magnitude_bins : int, default 31
+        Number of magnitudes per op, >= 1.
+{common}
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If `num_ops` is negative, `magnitude` outside the bins,
+        `num_magnitude_bins` < 1, `interpolation` unknown or a fill outside
+        [0, 255]; when run, if the image has 2 or 4 channels or the fill
+        another channel count.
+
+    See Also
+    --------
+    TrivialAugmentWide, AutoAugment
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import RandAugment
+    >>> aug = RandAugment(2, 9, seed=3)
+    >>> aug(np.zeros((32, 32, 3), np.uint8), index=0).shape
+    (32, 32, 3)
+    >>> len(aug.params(0, shape=(32, 32, 3))["ops"])
+    2
+    """
+
+    op = "RandAugment"
+
+    def __init__(self, num_ops=2, magnitude=9, num_magnitude_bins=31, interpolation="nearest", fill=None,
+                 *, seed=0):
+        self.num_ops = check_count("num_ops", num_ops)
+        self.num_magnitude_bins = _check_bins(num_magnitude_bins)
+        self.magnitude = check_count("magnitude", magnitude)
+        if self.magnitude >= self.num_magnitude_bins:
+            raise ValueError(f"magnitude must be in [0, num_magnitude_bins) = [0, {self.num_magnitude_bins}), "
+                             f"got {self.magnitude}")
+        self.slots = self.num_ops
+        super().__init__(interpolation, fill, seed)
+
+    def _spec_fields(self):
+        return dict(num_ops=self.num_ops, magnitude=self.magnitude,
+                    num_magnitude_bins=self.num_magnitude_bins, **self._sampling())
+
+    def _args(self):
+        return {"num_ops": self.num_ops, "magnitude": self.magnitude,
+                "num_magnitude_bins": self.num_magnitude_bins, "interpolation": self.interpolation,
+                "fill": self.fill}
+
+
+class AutoAugment(_Policy):
+    """A random sub-policy of a learned AutoAugment policy, as
+    torchvision.transforms.v2.AutoAugment.
+
+    Per image: one of the policy's 25 sub-policies uniformly; each of its
+    two ops applies with its probability, at its magnitude bin of 10, signed
+    ops negated with probability 1/2 (the policies of "AutoAugment: Learning
+    Augmentation Strategies from Data", Cubuk et al., 2019, as torchvision
+    lists them).
+
+    Parameters
+    ----------
+    policy : {"imagenet", "cifar10", "svhn"}, default "imagenet"
+        Or torchvision's AutoAugmentPolicy of that value.
+{common}
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If the policy is unknown, `interpolation` unknown or a fill outside
+        [0, 255]; when run, if the image has 2 or 4 channels or the fill
+        another channel count.
+
+    See Also
+    --------
+    TrivialAugmentWide, RandAugment
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import AutoAugment
+    >>> aug = AutoAugment("imagenet", seed=3)
+    >>> aug(np.zeros((32, 32, 3), np.uint8), index=0).shape
+    (32, 32, 3)
+    """
+
+    op = "AutoAugment"
+    slots = 2
+
+    def __init__(self, policy="imagenet", interpolation="nearest", fill=None, *, seed=0):
+        value = getattr(policy, "value", policy)  # torchvision's AutoAugmentPolicy
+        if not isinstance(value, str):
+            raise TypeError(f"policy must be a str, got {type(policy).__name__}")
+        if value not in POLICIES:
+            raise ValueError(f"policy must be one of {', '.join(map(repr, POLICIES))}; got {value!r}")
+        self.policy = value
+        super().__init__(interpolation, fill, seed)
+
+    def _spec_fields(self):
+        return dict(policy=POLICIES.index(self.policy), **self._sampling())
+
+    def _args(self):
+        return {"policy": self.policy, "interpolation": self.interpolation, "fill": self.fill}
+
+
+for _cls, _interpolation in ((TrivialAugmentWide, "nearest"), (RandAugment, "nearest"),
+                             (AutoAugment, "nearest")):
+    _cls.__doc__ = _cls.__doc__.replace("{common}", _COMMON_DOC.format(interpolation=_interpolation))
