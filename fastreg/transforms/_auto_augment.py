@@ -114,7 +114,8 @@ class _Policy(Transform):
                 ops.append((name, None if unknown else magnitude))
         return {"applied": True, "ops": ops}
 
-    per_side = ("TranslateX", "TranslateY")
+    # ops whose magnitude scales with the image size
+    per_side: tuple[str, ...] = ("TranslateX", "TranslateY")
 
 
 _COMMON_DOC = """    interpolation : {{"nearest", "bilinear"}}, default "{interpolation}"
@@ -309,6 +310,5 @@ class AutoAugment(_Policy):
         return {"policy": self.policy, "interpolation": self.interpolation, "fill": self.fill}
 
 
-for _cls, _interpolation in ((TrivialAugmentWide, "nearest"), (RandAugment, "nearest"),
-                             (AutoAugment, "nearest")):
-    _cls.__doc__ = _cls.__doc__.replace("{common}", _COMMON_DOC.format(interpolation=_interpolation))
+for _cls in (TrivialAugmentWide, RandAugment, AutoAugment):
+    _cls.__doc__ = (_cls.__doc__ or "").replace("{common}", _COMMON_DOC.format(interpolation="nearest"))
