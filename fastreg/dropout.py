@@ -23,6 +23,7 @@ import numpy as np
 
 from fastreg import _dropout
 from fastreg._interop import as_array, like_input, needs_graph
+from fastreg.random import layer_seed
 from fastreg._validate import (
     check_float_array,
     check_out,
@@ -486,8 +487,10 @@ class Dropout:
     ----------
     p : float, default 0.5
         Drop probability in [0, 1].
-    seed : int, default 0
-        In [0, 2**64).
+    seed : int, optional
+        In [0, 2**64).  Without it the layer takes the next seed of the
+        process's sequence (:func:`fastreg.random.manual_seed`), so two
+        layers never share masks by accident.
     inplace : bool, default False
         Overwrite the input instead of allocating the output.
 
@@ -506,9 +509,9 @@ class Dropout:
     >>> dx = layer.backward(np.ones_like(y))
     """
 
-    def __init__(self, p=0.5, *, seed=0, inplace=False):
+    def __init__(self, p=0.5, *, seed=None, inplace=False):
         self.p = check_probability("p", p)
-        self.seed = check_uint64("seed", seed)
+        self.seed = layer_seed(seed)
         self.inplace = bool(inplace)
         self.step = 0
         self.training = True

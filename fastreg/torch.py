@@ -26,6 +26,7 @@ from torch.utils.data import BatchSampler, DistributedSampler, TensorDataset, de
 import fastreg
 from fastreg import _sgd
 from fastreg.optim import _adamw_hyper
+from fastreg.random import layer_seed
 from fastreg.threads import limit_in_loader_worker
 from fastreg.transforms import Transform
 from fastreg._validate import check_count, check_flag, check_probability, check_uint64
@@ -62,8 +63,10 @@ class Dropout(torch.nn.Module):
     ----------
     p : float, default 0.5
         Drop probability in [0, 1].
-    seed : int, default 0
-        In [0, 2**64).
+    seed : int, optional
+        In [0, 2**64).  Without it the layer takes the next seed of the
+        process's sequence (:func:`fastreg.random.manual_seed`), so two
+        layers never share masks by accident.
     inplace : bool, default False
         Overwrite the input when it does not require grad.
 
@@ -92,10 +95,10 @@ class Dropout(torch.nn.Module):
     >>> layer(x).sum().backward()
     """
 
-    def __init__(self, p=0.5, *, seed=0, inplace=False):
+    def __init__(self, p=0.5, *, seed=None, inplace=False):
         super().__init__()
         self.p = check_probability("p", p)
-        self.seed = check_uint64("seed", seed)
+        self.seed = layer_seed(seed)
         self.inplace = bool(inplace)
         self.register_buffer("step", torch.zeros((), dtype=torch.int64))
 
