@@ -16,7 +16,7 @@
  *     of RGB rows is read in place: fr_rows_in_place); a contrast step needs
  *     the mean of the grayscale image at its place, which costs one extra
  *     read pass (no rewrite); a final Normalize is that stage's output;
- *   - a whole-image step (a table, sharpness, blur: fr_image_autoaug.h)
+ *   - a whole-image step (a table, sharpness, blur, AugMix: fr_image_autoaug.h)
  *     reads the image so far as one contiguous buffer (pending tables are
  *     gathered first) and writes the next, or the output when it is last;
  *   - a rotation (or an affine map) warps its (gathered) source; an exact quarter turn only
@@ -576,7 +576,7 @@ static int fr_image_run_steps(const fr_step *steps, int n, fr_view src, fr_out o
         }
         if (k < n && fr_is_whole(steps[k].kind)) {
             /* the last step of a uint8 pipeline writes the output */
-            int to_out = k + 1 == n && !out.norm;
+            int span = fr_whole_span(steps + k), to_out = k + span == n && !out.norm;
             if (fr_whole(steps + k, &base, &ytab, &xtab, h, w, (const uint8_t (*)[4])fills, scratch,
                          &which, to_out ? (uint8_t *)out.data : NULL, level)) {
                 status = -1;
@@ -584,7 +584,7 @@ static int fr_image_run_steps(const fr_step *steps, int n, fr_view src, fr_out o
             }
             if (to_out)
                 goto done;
-            k++;
+            k += span;
             continue;
         }
         int j = k;

@@ -22,7 +22,18 @@
  *   - RandAugment: op i (i < num_ops) is floor(u(2i) n_ops), negated iff
  *     signed and u(2i + 1) <= 0.5;
  *   - AutoAugment: sub-policy floor(u(0) 25); its op j (0, 1) applies iff
- *     u(1 + 2j) <= its probability, negated iff signed and u(2 + 2j) <= 0.5.
+ *     u(1 + 2j) <= its probability, negated iff signed and u(2 + 2j) <= 0.5;
+ *   - AugMix (width W chains of at most D ops, D = chain_depth or 3): op j
+ *     of chain i reads words q = 1 + 3 (i D + j): op floor(u(q) n_ops), bin
+ *     floor(u(q + 1) severity), negated iff signed and u(q + 2) <= 0.5;
+ *     chain i's depth (chain_depth <= 0) is 1 + floor(u(1 + 3 W D + i) 3);
+ *     then, from word 1 + 3 W D + W on, Gamma(alpha) draws (Marsaglia and
+ *     Tsang's method on uniforms ((word >> 12) + 0.5) 2^-52, as
+ *     fastreg.mixing documents) give the Dirichlet weights: two for
+ *     (m0, m1), then W for the chains, w_i = float32(g_i / sum g), and the
+ *     chains' weights float32(w_i * m1).  The image becomes, in float32 as
+ *     torchvision computes it, m0 * img + sum_i c_i * chain_i(img), each
+ *     product rounded, summed in chain order, truncated to uint8.
  * A magnitude is torchvision's: entry k of a float32 torch.linspace(lo, hi,
  * bins) (step = (hi - lo) / (bins - 1) in float32; entry j below bins / 2
  * is fma(step, j, lo), above fma(-step, bins - 1 - j, hi), as PyTorch
@@ -41,16 +52,30 @@
 /* A per-channel table: mode = FR_LUT_* (fr_image_lut.h), factor = its
  * argument (posterize's bits, solarize's threshold). */
 enum { FR_IMG_LUT = 34, FR_IMG_SHARPNESS, FR_IMG_BLUR };
+/* AugMix: a = the chains, b = the steps that follow it (its chains),
+ * factor = the original image's weight; each chain is an FR_IMG_CHAIN step
+ * (a = its steps, factor = its weight) and then its steps. */
+enum { FR_IMG_AUGMIX = 37, FR_IMG_CHAIN };
 /* Op kinds of the family. */
 enum {
     FR_OP_INVERT = 48, FR_OP_POSTERIZE, FR_OP_SOLARIZE, FR_OP_AUTOCONTRAST, FR_OP_EQUALIZE,
-    FR_OP_SHARPNESS, FR_OP_AFFINE, FR_OP_BLUR, FR_OP_TRIVIAL, FR_OP_RANDAUGMENT, FR_OP_AUTOAUGMENT
+    FR_OP_SHARPNESS, FR_OP_AFFINE, FR_OP_BLUR, FR_OP_TRIVIAL, FR_OP_RANDAUGMENT, FR_OP_AUTOAUGMENT,
+    FR_OP_AUGMIX
 };
 
 static inline int fr_is_whole(int kind)
 {
-    return kind == FR_IMG_LUT || kind == FR_IMG_SHARPNESS || kind == FR_IMG_BLUR;
+    return kind == FR_IMG_LUT || kind == FR_IMG_SHARPNESS || kind == FR_IMG_BLUR || kind == FR_IMG_AUGMIX;
 }
+
+/* The steps a whole-image step spans (AugMix: its chains too). */
+static inline int fr_whole_span(const fr_step *s)
+{
+    return s->kind == FR_IMG_AUGMIX ? 1 + (int)s->b : 1;
+}
+
+/* The executor (fr_image.h), which runs AugMix's chains. */
+static int fr_image_run(const fr_step *steps, int n, fr_view src, uint8_t *dst, int level);
 
 /* ---- torch's float32 arithmetic ------------------------------------------------ */
 
@@ -159,6 +184,39 @@ static void fr_set_rotation(fr_step *st, double angle, int64_t H, int64_t W, int
 
 /* ---- whole-image steps ---------------------------------------------------------- */
 
+/* AugMix's mix of src into dst (both C-contiguous h x w x C): each chain
+ * runs on src; float32 m0 * src + c_i * chain_i, in order, truncated. */
+static int fr_augmix(const fr_step *s, const uint8_t *src, int64_t h, int64_t w, int64_t C,
+                     uint8_t *dst, int level)
+{
+    int64_t n = h * w * C;
+    float *mix = (float *)malloc((size_t)n * sizeof(float));
+    uint8_t *aug = (uint8_t *)malloc((size_t)n);
+    int status = mix && aug ? 0 : -1;
+    float m0 = (float)s->factor;
+    fr_view v = {src, h, w, C, w * C, C, 1};
+    if (status == 0)
+        for (int64_t e = 0; e < n; e++)
+            mix[e] = m0 * (float)src[e];
+    const fr_step *chain = s + 1;
+    for (int64_t i = 0; i < s->a && status == 0; i++) {
+        int len = (int)chain->a;
+        float c = (float)chain->factor;
+        status = fr_image_run(chain + 1, len, v, aug, level);
+        for (int64_t e = 0; e < n && status == 0; e++)
+            mix[e] = mix[e] + c * (float)aug[e];
+        chain += 1 + len;
+    }
+    if (status == 0)
+        for (int64_t e = 0; e < n; e++) {
+            float x = mix[e];
+            dst[e] = (uint8_t)(x < 0.0f ? 0.0f : (x > 255.0f ? 255.0f : x));
+        }
+    free(mix);
+    free(aug);
+    return status;
+}
+
 /* dst = step s applied to src (both C-contiguous h x w x C, apart).
  * Returns 0, or -1 if memory ran out. */
 static int fr_whole_step(const fr_step *s, const uint8_t *src, int64_t h, int64_t w, int64_t C,
@@ -180,6 +238,8 @@ static int fr_whole_step(const fr_step *s, const uint8_t *src, int64_t h, int64_
         fr_sharpness_rows(src, h, w, C, (float)(1.0 - s->factor), 0, h, dst, level);
         return 0;
     }
+    if (s->kind == FR_IMG_AUGMIX)
+        return fr_augmix(s, src, h, w, C, dst, level);
     /* blur: a = kx, b = ky, factor = sigma of both axes */
     int64_t kx = s->a, ky = s->b, padded = w + kx - 1;
     float *weights = (float *)malloc((size_t)(kx * ky + kx + ky) * sizeof(float));
@@ -310,19 +370,24 @@ typedef struct {
     int n;
     int ops[FR_AA_COUNT];
     double hi[FR_AA_COUNT];
-    int per_side; /* translations: hi * width or hi * height */
-    double posterize_span;
+    int per_side; /* translations: hi * width or hi * height; 2: width / hi or height / hi */
+    double posterize_span, posterize_base;
 } fr_aa_space;
 
 /* RandAugment's and AutoAugment's (AutoAugment without Identity, with Invert). */
 #define FR_AA_RANGES_RA {0, 0.3, 0.3, 150.0 / 331.0, 150.0 / 331.0, 30.0, 0.9, 0.9, 0.9, 0.9, 0, 0, 0, 0, 0}
 static const fr_aa_space fr_space_randaugment = {
-    14, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}, FR_AA_RANGES_RA, 1, 4.0};
+    14, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}, FR_AA_RANGES_RA, 1, 4.0, 8.0};
 static const fr_aa_space fr_space_autoaugment = {
-    14, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}, FR_AA_RANGES_RA, 1, 4.0};
+    14, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}, FR_AA_RANGES_RA, 1, 4.0, 8.0};
 static const fr_aa_space fr_space_trivial = {
     14, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13},
-    {0, 0.99, 0.99, 32.0, 32.0, 135.0, 0.99, 0.99, 0.99, 0.99, 0, 0, 0, 0, 0}, 0, 6.0};
+    {0, 0.99, 0.99, 32.0, 32.0, 135.0, 0.99, 0.99, 0.99, 0.99, 0, 0, 0, 0, 0}, 0, 6.0, 8.0};
+/* AugMix's (all_ops: the first 13; else the first 9), translations up to a third of the side */
+#define FR_AA_RANGES_AUGMIX {0, 0.3, 0.3, 3.0, 3.0, 30.0, 0.9, 0.9, 0.9, 0.9, 0, 0, 0, 0, 0}
+static const fr_aa_space fr_space_augmix = {
+    13, {1, 2, 3, 4, 5, 10, 11, 12, 13, 6, 7, 8, 9}, FR_AA_RANGES_AUGMIX, 2, 4.0, 4.0};
+#undef FR_AA_RANGES_AUGMIX
 #undef FR_AA_RANGES_RA
 
 static inline int fr_aa_signed(int op)
@@ -339,19 +404,19 @@ static double fr_aa_magnitude(const fr_aa_space *space, int op, int64_t bins, in
         /* 8 - arange(bins) / ((bins - 1) / span), float32, rounded half to even;
          * one bin: 0 / 0, whose float32 is NaN: taken as 8 bits */
         if (bins == 1)
-            return 8.0;
+            return space->posterize_base;
         float q = (float)k / (float)((double)(bins - 1) / space->posterize_span);
-        return (double)rintf(8.0f - q);
+        return (double)rintf((float)space->posterize_base - q);
     }
     if (op == FR_AA_SOLARIZE)
         return (double)fr_linspace(1.0, 0.0, bins, k);
     if (!fr_aa_signed(op))
         return 0.0;
     double hi = space->hi[op];
-    if (space->per_side && op == FR_AA_TRANSLATE_X)
-        hi *= (double)w;
-    else if (space->per_side && op == FR_AA_TRANSLATE_Y)
-        hi *= (double)h;
+    if (space->per_side && (op == FR_AA_TRANSLATE_X || op == FR_AA_TRANSLATE_Y)) {
+        double side = (double)(op == FR_AA_TRANSLATE_X ? w : h);
+        hi = space->per_side == 2 ? side / hi : hi * side;
+    }
     return (double)fr_linspace(0.0, hi, bins, k);
 }
 
@@ -529,6 +594,86 @@ static int fr_draw_autoaugment(const double *spec, fr_stream s, int64_t *h, int6
     return n;
 }
 
+/* A Gamma(alpha) draw from uniforms at words *pos, *pos + 1, ...
+ * (fastreg.mixing's method and words): its log. */
+static double fr_log_gamma(double alpha, fr_stream s, uint64_t *pos)
+{
+    double a = alpha >= 1.0 ? alpha : alpha + 1.0, d = a - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d), v = 1.0;
+#define FR_U() (((double)(fr_word(s, (*pos)++) >> 12) + 0.5) * 2.220446049250313e-16)
+    for (int attempt = 0; attempt < (1 << 16); attempt++) {
+        double u1 = FR_U(), u2 = FR_U(), u3 = FR_U();
+        double z = sqrt(-2.0 * log(u1)) * cos(2.0 * 3.141592653589793 * u2);
+        v = 1.0 + c * z;
+        if (v <= 0.0)
+            continue;
+        v = v * v * v;
+        if (log(u3) < 0.5 * z * z + d - d * v + d * log(v))
+            break;
+    }
+    double log_x = log(d * v);
+    if (alpha < 1.0)
+        log_x += log(FR_U()) / alpha;
+#undef FR_U
+    return log_x;
+}
+
+/* Dirichlet(alpha, ..., alpha) of n values (n <= 64) into out, float32. */
+static void fr_dirichlet(double alpha, int64_t n, fr_stream s, uint64_t *pos, float *out)
+{
+    double g[64], sum = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        g[i] = exp(fr_log_gamma(alpha, s, pos));
+        sum += g[i];
+    }
+    for (int64_t i = 0; i < n; i++)
+        out[i] = (float)(g[i] / sum);
+}
+
+static const fr_field fr_augmix_spec[] = {
+    {"severity", 0, 1, 'i'}, {"mixture_width", 1, 1, 'i'}, {"chain_depth", 2, 1, 'i'},
+    {"alpha", 3, 1, 'f'}, {"all_ops", 4, 1, 'b'}, {"interpolation", 5, 1, 'i'}, {"fill", 6, 4, 'f'}};
+
+/* The record: applied, the original image's weight, then per chain its
+ * weight and D (op, magnitude) pairs, op -1 past its depth. */
+static int fr_draw_augmix(const double *spec, fr_stream s, int64_t *h, int64_t *w, fr_step *steps,
+                          double *record)
+{
+    const fr_aa_space *space = &fr_space_augmix;
+    int64_t severity = (int64_t)spec[0], width = (int64_t)spec[1], fixed = (int64_t)spec[2];
+    int64_t depth_max = fixed > 0 ? fixed : 3, n_ops = spec[4] != 0.0 ? 13 : 9;
+    uint64_t pos = 1 + 3 * (uint64_t)(width * depth_max) + (uint64_t)width;
+    float m[2], weights[64];
+    fr_dirichlet(spec[3], 2, s, &pos, m);
+    fr_dirichlet(spec[3], width, s, &pos, weights);
+    record[0] = 1;
+    record[1] = m[0];
+    fr_set_step(steps, FR_IMG_AUGMIX, 0, width, 0, 0, 0, m[0], NULL);
+    int n = 1;
+    for (int64_t i = 0; i < width; i++) {
+        double *slot = record + 2 + i * (1 + 2 * depth_max);
+        int64_t depth = fixed > 0 ? fixed : 1 + fr_draw_index(s, 1 + 3 * (uint64_t)(width * depth_max) + (uint64_t)i, 3);
+        fr_step *chain = steps + n++;
+        float c = weights[i] * m[1];
+        slot[0] = c;
+        int len = 0;
+        for (int64_t j = 0; j < depth_max; j++) {
+            double *pair = slot + 1 + 2 * j;
+            if (j >= depth) {
+                pair[0] = -1.0;
+                continue;
+            }
+            uint64_t q = 1 + 3 * (uint64_t)(i * depth_max + j);
+            int op = space->ops[fr_draw_index(s, q, n_ops)];
+            len += fr_aa_apply(space, op, 10, fr_draw_index(s, q + 1, severity), fr_uniform(s, q + 2) <= 0.5,
+                               *h, *w, spec + 5, steps + n + len, pair);
+        }
+        fr_set_step(chain, FR_IMG_CHAIN, 0, len, 0, 0, 0, c, NULL);
+        n += len;
+    }
+    steps[0].b = n - 1;
+    return n;
+}
+
 static const fr_op_def fr_autoaug_ops[] = {
     FR_OP_DEF("RandomInvert", FR_OP_INVERT, fr_coin_spec, 1, fr_coin_record, 1, 1, fr_draw_invert),
     FR_OP_DEF("RandomPosterize", FR_OP_POSTERIZE, fr_posterize_spec, 2, fr_posterize_record, 2, 1,
@@ -550,6 +695,7 @@ static const fr_op_def fr_autoaug_ops[] = {
               fr_draw_randaugment),
     FR_OP_DEF("AutoAugment", FR_OP_AUTOAUGMENT, fr_autoaugment_spec, 6, fr_policy_record, 1, 2,
               fr_draw_autoaugment),
+    FR_OP_DEF("AugMix", FR_OP_AUGMIX, fr_augmix_spec, 10, fr_policy_record, 1, 0, fr_draw_augmix),
 };
 
 #endif

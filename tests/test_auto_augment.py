@@ -26,6 +26,7 @@ def photo(h=97, w=130):
     return np.ascontiguousarray(samples.load("astronaut")[:h, :w])
 
 
+AUGMIX = [T.AugMix(), T.AugMix(10, 2, 2, 0.5, False, "nearest", (1, 2, 3)), T.AugMix(1, 1, -1, 3.0, fill=9)]
 POLICIES = [T.TrivialAugmentWide(), T.TrivialAugmentWide(7, "bilinear", (5, 6, 7)),
             T.RandAugment(), T.RandAugment(3, 30, interpolation="bilinear", fill=200),
             T.RandAugment(0), T.AutoAugment(), T.AutoAugment("cifar10", fill=(10, 20, 30)),
@@ -45,7 +46,8 @@ def cases(transforms, shapes):
     return [pytest.param(t, s, id=f"{t!r}-{s}") for t in transforms for s in shapes if fits(t, s[2])]
 
 
-@pytest.mark.parametrize("t, shape", cases(POLICIES + SINGLE, [(97, 130, 3), (33, 47, 1), (40, 40, 3), (5, 9, 3)]))
+@pytest.mark.parametrize("t, shape", cases(POLICIES + AUGMIX + SINGLE,
+                                           [(97, 130, 3), (33, 47, 1), (40, 40, 3), (5, 9, 3)]))
 def test_equals_reference(t, shape, simd_level):
     img = photo(*shape[:2]) if shape[2] == 3 else image(*shape)
     for i in range(40):
@@ -55,13 +57,17 @@ def test_equals_reference(t, shape, simd_level):
 
 
 @pytest.mark.parametrize("t", [T.TrivialAugmentWide(), T.RandAugment(1), T.AutoAugment("imagenet"),
-                               T.AutoAugment("cifar10"), T.AutoAugment("svhn")], ids=repr)
+                               T.AutoAugment("cifar10"), T.AutoAugment("svhn"), T.AugMix(),
+                               T.AugMix(all_ops=False)], ids=repr)
 def test_every_op_of_the_space_is_drawn(t):
     names = set()
     for i in range(400):
-        names.update(name for name, _ in t.params(i, shape=(40, 50, 3))["ops"])
+        ops = t.params(i, shape=(40, 50, 3))["ops"]
+        names.update(name for name, _ in (sum(ops, []) if isinstance(t, T.AugMix) else ops))
     policy = type(t).__name__
-    if policy == "AutoAugment":
+    if policy == "AugMix":
+        want = set(RA.SPACES[policy][0][:13 if t.all_ops else 9])
+    elif policy == "AutoAugment":
         want = {name for pair in RA.POLICIES[t.policy] for name, p, _ in pair if p > 0}
     else:
         want = set(RA.SPACES[policy][0])
@@ -74,9 +80,9 @@ def test_reference_linspace_is_torchs():
         for lo, hi in [(0.0, 0.3), (0.0, 0.99), (0.0, 32.0), (0.0, 135.0), (1.0, 0.0),
                        (0.0, 150.0 / 331.0 * 224), (0.0, 150.0 / 331.0 * 97), (-1.4, 1.4)]:
             assert np.array_equal(RA.linspace(lo, hi, n), torch.linspace(lo, hi, n).numpy()), (lo, hi, n)
-        for span in (4, 6):
-            want = (8 - (torch.arange(n) / ((n - 1) / span))).round().int().numpy() if n > 1 else [8]
-            assert np.array_equal(RA.posterize_bits(n, span), want), (n, span)
+        for span, base in ((4, 8), (6, 8), (4, 4)):
+            want = (base - (torch.arange(n) / ((n - 1) / span))).round().int().numpy() if n > 1 else [base]
+            assert np.array_equal(RA.posterize_bits(n, span, base), want), (n, span, base)
 
 
 def _torchvision_policy(t):
@@ -111,6 +117,42 @@ def test_replayed_through_torchvision(t, shape):
         assert np.array_equal(t(img, index=i), x.permute(1, 2, 0).numpy()), (i, ops)
 
 
+@pytest.mark.parametrize("t, shape", cases(AUGMIX, [(97, 130, 3), (33, 47, 1)]))
+def test_augmix_replayed_through_torchvision(t, shape):
+    """torchvision's AugMix.forward with its Dirichlet draws and op choices
+    replaced by the reported ones gives fastreg's pixels."""
+    torch = pytest.importorskip("torch")
+    v2 = pytest.importorskip("torchvision.transforms.v2")
+    fill = list(t.fill) if isinstance(t.fill, tuple) else t.fill
+    tv = v2.AugMix(t.severity, t.mixture_width, t.chain_depth, t.alpha, t.all_ops,
+                   v2.InterpolationMode(t.interpolation), fill)
+    img = photo(*shape[:2]) if shape[2] == 3 else image(*shape)
+    for i in range(20):
+        p = t.params(i, shape=img.shape)
+        x = torch.from_numpy(img).permute(2, 0, 1).contiguous()[None]
+        mix = torch.tensor([p["weights"][0]], dtype=torch.float32).reshape(1, 1, 1, 1) * x
+        for chain, weight in zip(p["ops"], p["weights"][1:]):
+            aug = x
+            for name, magnitude in chain:
+                aug = tv._apply_image_or_video_transform(aug, name, magnitude, interpolation=tv.interpolation,
+                                                         fill=tv._fill)
+            mix.add_(torch.tensor([weight], dtype=torch.float32).reshape(1, 1, 1, 1) * aug)
+        want = mix.to(torch.uint8)[0].permute(1, 2, 0).numpy()
+        assert np.array_equal(t(img, index=i), want), (i, p)
+
+
+def test_augmix_weights_and_chains():
+    t = T.AugMix(severity=5, mixture_width=4, chain_depth=-1)
+    depths = set()
+    for i in range(200):
+        p = t.params(i, shape=(40, 50, 3))
+        w = np.array(p["weights"], np.float32)
+        assert len(p["ops"]) == 4 and np.all(w >= 0) and abs(float(w.sum(dtype=np.float64)) - 1) < 1e-5
+        depths.update(len(chain) for chain in p["ops"])
+    assert depths == {1, 2, 3}
+    assert all(len(chain) == 2 for chain in T.AugMix(chain_depth=2).params(0)["ops"])
+
+
 @pytest.mark.parametrize("t", [T.RandomAffine(30, (0.1, 0.1), (0.8, 1.2), 10, "bilinear", 7),
                                T.GaussianBlur(5, (0.5, 2.0)), T.RandomSolarize(100.0, 1.0)], ids=repr)
 def test_single_ops_through_torchvision(t):
@@ -139,8 +181,9 @@ PRESET = [T.RandomResizedCrop(48), T.RandomHorizontalFlip(), T.TrivialAugmentWid
 
 @pytest.mark.parametrize("transforms", [PRESET, [T.RandAugment(2, 9), T.RandomCrop(40)],
                                         [T.RandomAffine(20, (0.1, 0.1)), T.AutoAugment(), T.GaussianBlur(3),
-                                         T.RandomEqualize(), T.ColorJitter(0.4, 0.4)]],
-                         ids=["preset", "randaugment", "mixed"])
+                                         T.RandomEqualize(), T.ColorJitter(0.4, 0.4)],
+                                        [T.RandomCrop(50), T.AugMix(), T.Normalize(0.5, 0.25)]],
+                         ids=["preset", "randaugment", "mixed", "augmix"])
 def test_batch_equals_single_for_every_thread_count_and_split(transforms, simd_level):
     aug = T.Compose(transforms, seed=9)
     imgs = np.stack([photo(60, 70) for _ in range(2)] + [image(60, 70, 3, s) for s in range(10)])
@@ -176,7 +219,7 @@ def test_hypothesis_sizes_channels_magnitudes(h, w, c, bins, data, index):
 
 
 def test_pickle_and_repr():
-    for t in POLICIES + SINGLE:
+    for t in POLICIES + AUGMIX + SINGLE:
         clone = pickle.loads(pickle.dumps(t))
         assert clone == t and repr(clone) == repr(t)
         assert np.array_equal(clone(photo(), index=5), t(photo(), index=5))
@@ -225,6 +268,13 @@ def test_params_without_shape_leave_scaled_translations_unknown():
     (lambda: T.TrivialAugmentWide(fill=(1, 2, 3, 4, 5)), ValueError, "fill"),
     (lambda: T.AutoAugment("imagenet2"), ValueError, "policy"),
     (lambda: T.AutoAugment(3), TypeError, "policy"),
+    (lambda: T.AugMix(0), ValueError, "severity"),
+    (lambda: T.AugMix(11), ValueError, "severity"),
+    (lambda: T.AugMix(mixture_width=0), ValueError, "mixture_width"),
+    (lambda: T.AugMix(chain_depth=1.5), TypeError, "chain_depth"),
+    (lambda: T.AugMix(alpha=0.0), ValueError, "alpha"),
+    (lambda: T.AugMix(alpha=float("inf")), ValueError, "alpha"),
+    (lambda: T.AugMix(fill=(1, 2, 3, 4, 5)), ValueError, "fill"),
 ])
 def test_bad_arguments(make, error, name):
     with pytest.raises(error, match=name):
@@ -234,6 +284,8 @@ def test_bad_arguments(make, error, name):
 @pytest.mark.parametrize("t, img, error, name", [
     (T.TrivialAugmentWide(), image(8, 8, 4), ValueError, "channels"),
     (T.RandAugment(), image(8, 8, 2), ValueError, "channels"),
+    (T.AugMix(), image(8, 8, 4), ValueError, "channels"),
+    (T.AugMix(fill=(1, 2, 3)), image(8, 8, 1), ValueError, "fill"),
     (T.AutoAugment(fill=(1, 2, 3)), image(8, 8, 1), ValueError, "fill"),
     (T.RandomAffine(5, fill=(1, 2)), image(8, 8, 3), ValueError, "fill"),
     (T.TrivialAugmentWide(), image(8, 8).astype(np.float32), TypeError, "img"),

@@ -12,7 +12,7 @@ import fastreg.transforms as T
 from fastreg import _image
 
 
-from fastreg.transforms._auto_augment import apply_op
+from fastreg.transforms._auto_augment import apply_op, mix_chains
 
 
 def image(h, w, c, seed=0):
@@ -100,6 +100,8 @@ OPS.update({
     "RandAugment": ([T.RandAugment(), T.RandAugment(4, 1, 3, "bilinear", (1, 2, 3))], _policy, []),
     "AutoAugment": ([T.AutoAugment(), T.AutoAugment("cifar10", "bilinear"), T.AutoAugment("svhn", fill=8)],
                     _policy, []),
+    "AugMix": ([T.AugMix(), T.AugMix(9, 2, 3, 0.3, False, "nearest", 7)],
+               lambda img, t, p: mix_chains(img, p["ops"], p["weights"], t.interpolation, t.fill), []),
 })
 
 
@@ -124,7 +126,8 @@ def test_transform_is_functional_of_params(name, simd_level):
 def test_record_fields_are_functional_arguments(name):
     transforms, _, functionals = OPS[name]
     fields = set(transforms[0].params(0, shape=(13, 21, 3))) - {"op", "applied"}
-    assert fields - {"v", "ops"} <= set(_image.OPS[name].record)  # v: RandomErasing's value; ops: a policy's
+    # v: RandomErasing's value; ops, weights: a policy's
+    assert fields - {"v", "ops", "weights"} <= set(_image.OPS[name].record)
     if functionals:
         args = set().union(*(inspect.signature(f).parameters for f in functionals))
         assert fields <= args, fields - args

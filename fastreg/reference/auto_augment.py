@@ -1,5 +1,5 @@
 """NumPy reference of the auto-augment policies (TrivialAugmentWide,
-RandAugment, AutoAugment) and of the single random ops' draws
+RandAugment, AutoAugment, AugMix) and of the single random ops' draws
 (fastreg/fr_image_autoaug.h): the same words of each image's stream, the
 same magnitude tables from torchvision v2's operation spaces, applied
 with the reference ops of fastreg.reference.image and .geometry."""
@@ -10,6 +10,7 @@ import numpy as np
 
 from fastreg.reference import geometry as rg
 from fastreg.reference import image as ri
+from fastreg.reference import mixing as rm
 
 F32 = np.float32
 
@@ -23,12 +24,17 @@ SIGNED = {"ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate", "Brightness"
 _RA_RANGES = {"ShearX": 0.3, "ShearY": 0.3, "TranslateX": (150.0 / 331.0, "w"),
               "TranslateY": (150.0 / 331.0, "h"), "Rotate": 30.0, "Brightness": 0.9, "Color": 0.9,
               "Contrast": 0.9, "Sharpness": 0.9}
+_AUGMIX_OPS = ("ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate", "Posterize", "Solarize", "AutoContrast",
+               "Equalize", "Brightness", "Color", "Contrast", "Sharpness")
 SPACES = {
     "TrivialAugmentWide": (OP_NAMES[:14], {"ShearX": 0.99, "ShearY": 0.99, "TranslateX": 32.0,
                                            "TranslateY": 32.0, "Rotate": 135.0, "Brightness": 0.99,
                                            "Color": 0.99, "Contrast": 0.99, "Sharpness": 0.99}, 6),
     "RandAugment": (OP_NAMES[:14], _RA_RANGES, 4),
     "AutoAugment": (OP_NAMES[1:], _RA_RANGES, 4),
+    "AugMix": (_AUGMIX_OPS, {"ShearX": 0.3, "ShearY": 0.3, "TranslateX": (3.0, "/w"), "TranslateY": (3.0, "/h"),
+                             "Rotate": 30.0, "Brightness": 0.9, "Color": 0.9, "Contrast": 0.9,
+                             "Sharpness": 0.9}, 4),
 }
 
 # torchvision's AutoAugment policies: (op, probability, magnitude bin).
@@ -89,32 +95,65 @@ def linspace(lo, hi, n):
     return np.where(j < n // 2, low, high)
 
 
-def posterize_bits(n, span):
-    """round(8 - arange(n) / ((n - 1) / span)) in float32, half to even; one
-    bin (0 / 0) taken as 8."""
+def posterize_bits(n, span, base=8):
+    """round(base - arange(n) / ((n - 1) / span)) in float32, half to even;
+    one bin (0 / 0) taken as base."""
     if n == 1:
-        return np.array([8.0])
-    return np.rint(F32(8) - np.arange(n).astype(F32) / F32((n - 1) / span)).astype(np.float64)
+        return np.array([float(base)])
+    return np.rint(F32(base) - np.arange(n).astype(F32) / F32((n - 1) / span)).astype(np.float64)
 
 
 def magnitude(policy, name, bins, k, h, w):
     """The unsigned magnitude bin k of op `name` in `policy`'s space."""
     _, ranges, span = SPACES[policy]
     if name == "Posterize":
-        return float(posterize_bits(bins, span)[k])
+        return float(posterize_bits(bins, span, 4 if policy == "AugMix" else 8)[k])
     if name == "Solarize":
         return float(linspace(1.0, 0.0, bins)[k])
     if name not in SIGNED:
         return 0.0
     hi = ranges[name]
-    if isinstance(hi, tuple):
-        hi = hi[0] * (w if hi[1] == "w" else h)
+    if isinstance(hi, tuple):  # scaled by the side, or the side divided
+        side = w if hi[1].endswith("w") else h
+        hi = side / hi[0] if hi[1].startswith("/") else hi[0] * side
     return float(linspace(0.0, hi, bins)[k])
 
 
 def _pair(policy, name, bins, k, negate, h, w):
     m = magnitude(policy, name, bins, k, h, w)
     return (name, -m if negate and name in SIGNED else m)
+
+
+def draw_augmix(t, u, seed, stream, h, w):
+    """AugMix's chains of (name, signed magnitude) and its float32 weights
+    (m0, then each chain's) from the words of its stream, as
+    fastreg/fr_image_autoaug.h reads them."""
+    width, depth_max = t.mixture_width, t.chain_depth if t.chain_depth > 0 else 3
+    names = _AUGMIX_OPS if t.all_ops else _AUGMIX_OPS[:9]
+    pos = 1 + 3 * width * depth_max + width
+
+    def dirichlet(n):
+        nonlocal pos
+        g = []
+        for _ in range(n):
+            log_g, pos, _ = rm.log_gamma(t.alpha, seed, stream, pos)
+            g.append(math.exp(log_g))
+        total = 0.0
+        for x in g:  # in order, as the kernel (Python 3.12's sum() compensates)
+            total += x
+        return [F32(x / total) for x in g]
+
+    m0, m1 = dirichlet(2)
+    chains = []
+    for i in range(width):
+        depth = t.chain_depth if t.chain_depth > 0 else 1 + ri._index(u(1 + 3 * width * depth_max + i), 3)
+        chain = []
+        for j in range(depth):
+            q = 1 + 3 * (i * depth_max + j)
+            chain.append(_pair("AugMix", names[ri._index(u(q), len(names))], 10, ri._index(u(q + 1), t.severity),
+                               u(q + 2) <= 0.5, h, w))
+        chains.append(chain)
+    return chains, (float(m0),) + tuple(float(c * m1) for c in dirichlet(width))
 
 
 def draw_ops(t, u, h, w):
@@ -174,9 +213,21 @@ def apply_op(img, name, m, interpolation="nearest", fill=None):
               "Contrast": ri.adjust_contrast, "Sharpness": ri.adjust_sharpness}
     if name in colour:
         return colour[name](img, 1.0 + m)
-    if name == "Posterize":
-        return ri.posterize(img, int(m))
+    if name == "Posterize":  # AugMix reaches 0 bits: torchvision's mask is then 0
+        return ri.posterize(img, int(m)) if int(m) else np.zeros_like(img)
     if name == "Solarize":
         return ri.solarize(img, 255 * m)
     tables = {"AutoContrast": ri.autocontrast, "Equalize": ri.equalize, "Invert": ri.invert}
     return tables[name](img) if name in tables else img.copy()
+
+
+def mix(img, chains, weights, interpolation, fill):
+    """AugMix's float32 mix: weights[0] * img + sum of weights[1 + i] * chain i
+    (each product rounded, summed in order), truncated to uint8."""
+    out = F32(weights[0]) * img.astype(F32)
+    for chain, weight in zip(chains, weights[1:]):
+        x = img
+        for name, m in chain:
+            x = apply_op(x, name, m, interpolation, fill)
+        out = out + F32(weight) * x.astype(F32)
+    return out.astype(np.uint8)

@@ -358,6 +358,9 @@ def draw(transforms, seed, epoch, index, h, w):
             out.append({"op": name, "applied": True, "angle": angle})
         elif name in _SINGLE:
             out.append(dict(op=name, **ra.draw_single(t, u, h, w)))
+        elif name == "AugMix":
+            chains, weights = ra.draw_augmix(t, u, seed, stream, h, w)
+            out.append({"op": name, "applied": True, "ops": chains, "weights": weights})
         elif name in ra.SPACES:
             out.append({"op": name, "applied": True, "ops": ra.draw_ops(t, u, h, w)})
         else:
@@ -429,6 +432,8 @@ def apply(transforms, img, seed, epoch=0, index=0):
             x = rs.resize_to(box, *p["size"], t.interpolation, t.antialias)
         elif name in _SINGLE and p["applied"]:
             x = _single(t, x, p)
+        elif name == "AugMix":
+            x = ra.mix(x, p["ops"], p["weights"], t.interpolation, t.fill)
         elif name in ra.SPACES:
             for op, m in p["ops"]:
                 x = ra.apply_op(x, op, m, t.interpolation, t.fill)

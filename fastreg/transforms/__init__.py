@@ -20,7 +20,7 @@ of the functional op that ``transform(img, index=index)`` applies.
 
 from fastreg.mixing import CutMix, MixUp
 from fastreg.transforms._augment import RandomErasing
-from fastreg.transforms._auto_augment import AutoAugment, RandAugment, TrivialAugmentWide
+from fastreg.transforms._auto_augment import AugMix, AutoAugment, RandAugment, TrivialAugmentWide
 from fastreg.transforms._color import (
     ColorJitter,
     RandomAdjustSharpness,
@@ -46,6 +46,7 @@ from fastreg.transforms._misc import GaussianBlur, Normalize
 from fastreg.transforms._transform import Transform
 
 __all__ = [
+    "AugMix",
     "AutoAugment",
     "CenterCrop",
     "ColorJitter",
