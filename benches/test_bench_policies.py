@@ -1,5 +1,5 @@
 """The auto-augment policies per image on one thread: TrivialAugmentWide,
-RandAugment(2, 9) and AutoAugment(imagenet) on 224x224 photographs against
+RandAugment(2, 9), AutoAugment(imagenet) and AugMix on 224x224 photographs against
 torchvision v2 on uint8 tensors (the torchvision rows run where it is
 installed); torchvision's reference train preset (RandomResizedCrop(224) +
 flip + TrivialAugmentWide + Normalize + RandomErasing(0.25)) end to end;

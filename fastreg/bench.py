@@ -787,8 +787,8 @@ def policy_op_cases(quick=False):
 
 def policy_cases(quick=False):
     """The auto-augment policies on 224x224 photographs, per image on one
-    thread: TrivialAugmentWide, RandAugment(2, 9) and AutoAugment(imagenet)
-    against torchvision v2 on uint8 tensors (where torchvision is
+    thread: TrivialAugmentWide, RandAugment(2, 9), AutoAugment(imagenet) and
+    AugMix against torchvision v2 on uint8 tensors (where torchvision is
     installed); torchvision's reference train preset (RandomResizedCrop(224)
     + flip + TrivialAugmentWide(bilinear) + Normalize + RandomErasing(0.25))
     end to end on 300x451..512x512 photographs; and that preset's batch of
@@ -827,7 +827,8 @@ def policy_cases(quick=False):
 
     policies = [("TrivialAugmentWide()", T.TrivialAugmentWide, lambda v2: v2.TrivialAugmentWide()),
                 ("RandAugment(2, 9)", lambda: T.RandAugment(2, 9), lambda v2: v2.RandAugment(2, 9)),
-                ("AutoAugment(imagenet)", T.AutoAugment, lambda v2: v2.AutoAugment())]
+                ("AutoAugment(imagenet)", T.AutoAugment, lambda v2: v2.AutoAugment()),
+                ("AugMix()", T.AugMix, lambda v2: v2.AugMix())]
     cases = []
     for title, make, make_tv in policies:
         contenders = [Contender("fastreg", lambda make=make: compose_per_image(
