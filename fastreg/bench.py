@@ -315,6 +315,23 @@ def photos(n=8, size=256):
     return out
 
 
+def torchvision_per_image(make, imgs):
+    """A contender's maker: the torchvision.transforms.v2 transform
+    ``make(v2)`` on every image as a uint8 CHW tensor, one thread."""
+    def build():
+        import torch
+        import torchvision.transforms.v2 as v2
+        torch.set_num_threads(1)
+        t = make(v2)
+        ts = [torch.from_numpy(im).permute(2, 0, 1).contiguous() for im in imgs]
+
+        def run():
+            for x in ts:
+                t(x)
+        return run
+    return build
+
+
 def compose_per_image(aug, imgs, out_shape, dtype=np.uint8):
     """A unit of work: `aug` on every image, one call each, a new index every
     call, into one reused output buffer (the steady state)."""
@@ -799,20 +816,6 @@ def policy_cases(quick=False):
     photos = resize_photos(2 if quick else 4)
     mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
-    def torchvision(make, sources):
-        def build():
-            import torch
-            import torchvision.transforms.v2 as v2
-            torch.set_num_threads(1)
-            t = make(v2)
-            ts = [torch.from_numpy(im).permute(2, 0, 1).contiguous() for im in sources]
-
-            def run():
-                for x in ts:
-                    t(x)
-            return run
-        return build
-
     def preset():
         return T.Compose([T.RandomResizedCrop(224), T.RandomHorizontalFlip(),
                           T.TrivialAugmentWide(interpolation="bilinear"), T.Normalize(mean, std),
@@ -834,11 +837,11 @@ def policy_cases(quick=False):
         contenders = [Contender("fastreg", lambda make=make: compose_per_image(
             T.Compose([make()]), imgs, (224, 224, 3)))]
         if have("torchvision"):
-            contenders.append(Contender("torchvision v2", torchvision(make_tv, imgs)))
+            contenders.append(Contender("torchvision v2", torchvision_per_image(make_tv, imgs)))
         cases.append(Case(f"{title} 224x224, per image", len(imgs), "img", contenders))
     full = [Contender("fastreg", lambda: compose_per_image(preset(), photos, (3, 224, 224), np.float32))]
     if have("torchvision"):
-        full.append(Contender("torchvision v2", torchvision(tv_preset, photos)))
+        full.append(Contender("torchvision v2", torchvision_per_image(tv_preset, photos)))
     cases.append(Case("train preset RRC+flip+TA+Normalize+Erasing(.25)", len(photos), "img", full))
 
     batch_n = 64 if quick else 256
@@ -1159,18 +1162,7 @@ def recipe_cases(quick=False):
                           T.RandomErasing(0.25)])
 
     def torchvision(make):
-        def build():
-            import torch
-            import torchvision.transforms.v2 as v2
-            torch.set_num_threads(1)
-            t = make(v2)
-            ts = [torch.from_numpy(im).permute(2, 0, 1).contiguous() for im in imgs]
-
-            def run():
-                for x in ts:
-                    t(x)
-            return run
-        return build
+        return torchvision_per_image(make, imgs)
 
     def alb(make):
         def build():

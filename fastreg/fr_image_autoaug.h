@@ -273,10 +273,11 @@ static const fr_field fr_sharpness_spec[] = {{"p", 0, 1, 'f'}, {"sharpness_facto
 static const fr_field fr_sharpness_record[] = {
     {"applied", 0, 1, 'b'}, {"sharpness_factor", 1, 1, 'f'}};
 
-/* A table op: fires iff u(0) < p; spec[1], when the op takes an argument,
- * is repeated in the record. */
-static int fr_draw_table(const double *spec, fr_stream s, int lut, int has_arg, fr_step *steps,
-                         double *record)
+/* An op applied with probability p: one step of `kind` (and `mode`) iff
+ * u(0) < p; its argument spec[1], when it takes one, is the step's factor
+ * and is repeated in the record. */
+static int fr_draw_applied(const double *spec, fr_stream s, int kind, int mode, int has_arg,
+                           fr_step *steps, double *record)
 {
     int fire = fr_uniform(s, 0) < spec[0];
     double arg = has_arg ? spec[1] : 0.0;
@@ -284,35 +285,24 @@ static int fr_draw_table(const double *spec, fr_stream s, int lut, int has_arg, 
     if (has_arg)
         record[1] = arg;
     if (fire)
-        fr_set_step(steps, FR_IMG_LUT, lut, 0, 0, 0, 0, arg, NULL);
+        fr_set_step(steps, kind, mode, 0, 0, 0, 0, arg, NULL);
     return fire;
 }
 
-#define FR_TABLE_DRAW(fn, lut, has_arg)                                                         \
+#define FR_APPLIED_DRAW(fn, kind, mode, has_arg)                                                \
     static int fn(const double *spec, fr_stream s, int64_t *h, int64_t *w, fr_step *steps,     \
                   double *record)                                                               \
     {                                                                                           \
         (void)h, (void)w;                                                                       \
-        return fr_draw_table(spec, s, lut, has_arg, steps, record);                             \
+        return fr_draw_applied(spec, s, kind, mode, has_arg, steps, record);                    \
     }
-FR_TABLE_DRAW(fr_draw_invert, FR_LUT_INVERT, 0)
-FR_TABLE_DRAW(fr_draw_posterize, FR_LUT_POSTERIZE, 1)
-FR_TABLE_DRAW(fr_draw_solarize, FR_LUT_SOLARIZE, 1)
-FR_TABLE_DRAW(fr_draw_autocontrast, FR_LUT_AUTOCONTRAST, 0)
-FR_TABLE_DRAW(fr_draw_equalize, FR_LUT_EQUALIZE, 0)
-#undef FR_TABLE_DRAW
-
-static int fr_draw_sharpness(const double *spec, fr_stream s, int64_t *h, int64_t *w, fr_step *steps,
-                             double *record)
-{
-    (void)h, (void)w;
-    int fire = fr_uniform(s, 0) < spec[0];
-    record[0] = fire;
-    record[1] = spec[1];
-    if (fire)
-        fr_set_step(steps, FR_IMG_SHARPNESS, 0, 0, 0, 0, 0, spec[1], NULL);
-    return fire;
-}
+FR_APPLIED_DRAW(fr_draw_invert, FR_IMG_LUT, FR_LUT_INVERT, 0)
+FR_APPLIED_DRAW(fr_draw_posterize, FR_IMG_LUT, FR_LUT_POSTERIZE, 1)
+FR_APPLIED_DRAW(fr_draw_solarize, FR_IMG_LUT, FR_LUT_SOLARIZE, 1)
+FR_APPLIED_DRAW(fr_draw_autocontrast, FR_IMG_LUT, FR_LUT_AUTOCONTRAST, 0)
+FR_APPLIED_DRAW(fr_draw_equalize, FR_IMG_LUT, FR_LUT_EQUALIZE, 0)
+FR_APPLIED_DRAW(fr_draw_sharpness, FR_IMG_SHARPNESS, 0, 1)
+#undef FR_APPLIED_DRAW
 
 /* RandomAffine: ranges (NaN translate: none), interpolation, center (NaN:
  * the image centre) and fill (NaN: None). */
