@@ -9,8 +9,6 @@ float32 value to nearest even.  :class:`fastreg.transforms.Normalize` runs
 the same stage fused at the end of a pipeline.
 """
 
-import math
-
 import numpy as np
 
 from fastreg import _color_ops, _image
