@@ -184,37 +184,46 @@ static void fr_set_rotation(fr_step *st, double angle, int64_t H, int64_t W, int
 
 /* ---- whole-image steps ---------------------------------------------------------- */
 
+/* Values mixed per block: the float32 sums of a block stay in L1. */
+#define FR_MIX_BLOCK 1024
+
 /* AugMix's mix of src into dst (both C-contiguous h x w x C): each chain
- * runs on src; float32 m0 * src + c_i * chain_i, in order, truncated. */
+ * runs on src into its own buffer; then, block by block, float32
+ * m0 * src + c_i * chain_i in chain order, each product rounded, truncated. */
 static int fr_augmix(const fr_step *s, const uint8_t *src, int64_t h, int64_t w, int64_t C,
                      uint8_t *dst, int level)
 {
-    int64_t n = h * w * C;
-    float *mix = (float *)malloc((size_t)n * sizeof(float));
-    uint8_t *aug = (uint8_t *)malloc((size_t)n);
-    int status = mix && aug ? 0 : -1;
-    float m0 = (float)s->factor;
+    int64_t n = h * w * C, width = s->a;
+    uint8_t *augs = (uint8_t *)malloc((size_t)(n * width));
+    if (!augs)
+        return -1;
+    float c[64];
     fr_view v = {src, h, w, C, w * C, C, 1};
-    if (status == 0)
-        for (int64_t e = 0; e < n; e++)
-            mix[e] = m0 * (float)src[e];
     const fr_step *chain = s + 1;
-    for (int64_t i = 0; i < s->a && status == 0; i++) {
+    for (int64_t i = 0; i < width; i++) {
         int len = (int)chain->a;
-        float c = (float)chain->factor;
-        status = fr_image_run(chain + 1, len, v, aug, level);
-        for (int64_t e = 0; e < n && status == 0; e++)
-            mix[e] = mix[e] + c * (float)aug[e];
+        c[i] = (float)chain->factor;
+        if (fr_image_run(chain + 1, len, v, augs + i * n, level)) {
+            free(augs);
+            return -1;
+        }
         chain += 1 + len;
     }
-    if (status == 0)
-        for (int64_t e = 0; e < n; e++) {
-            float x = mix[e];
-            dst[e] = (uint8_t)(x < 0.0f ? 0.0f : (x > 255.0f ? 255.0f : x));
+    float m0 = (float)s->factor, acc[FR_MIX_BLOCK];
+    for (int64_t e0 = 0; e0 < n; e0 += FR_MIX_BLOCK) {
+        int64_t m = n - e0 < FR_MIX_BLOCK ? n - e0 : FR_MIX_BLOCK;
+        for (int64_t e = 0; e < m; e++)
+            acc[e] = m0 * (float)src[e0 + e];
+        for (int64_t i = 0; i < width; i++) {
+            const uint8_t *aug = augs + i * n + e0;
+            for (int64_t e = 0; e < m; e++)
+                acc[e] = acc[e] + c[i] * (float)aug[e];
         }
-    free(mix);
-    free(aug);
-    return status;
+        for (int64_t e = 0; e < m; e++) /* in [0, 255 + a rounding]: truncation as torch's cast */
+            dst[e0 + e] = (uint8_t)(acc[e] < 255.0f ? acc[e] : 255.0f);
+    }
+    free(augs);
+    return 0;
 }
 
 /* dst = step s applied to src (both C-contiguous h x w x C, apart).
