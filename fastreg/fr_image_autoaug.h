@@ -3,7 +3,7 @@
  * as FR_IMG_ROTATE warps), the single random ops (RandomInvert,
  * RandomPosterize, RandomSolarize, RandomAutocontrast, RandomEqualize,
  * RandomAdjustSharpness, RandomAffine, GaussianBlur) and the policies
- * (TrivialAugmentWide, RandAugment, AutoAugment), as torchvision.transforms.v2
+ * (TrivialAugmentWide, RandAugment, AutoAugment, AugMix), as torchvision.transforms.v2
  * has them (transforms/v2/_auto_augment.py, _color.py, _geometry.py, _misc.py).
  *
  * Whole-image steps read the image so far as one contiguous buffer (the
@@ -37,8 +37,8 @@
  * A magnitude is torchvision's: entry k of a float32 torch.linspace(lo, hi,
  * bins) (step = (hi - lo) / (bins - 1) in float32; entry j below bins / 2
  * is fma(step, j, lo), above fma(-step, bins - 1 - j, hi), as PyTorch
- * computes it on x86-64), posterize's round(8 - k / ((bins - 1) / s)) in
- * float32 (half to even), then as a double and signed: exactly the value
+ * computes it on x86-64), posterize's round(b - k / ((bins - 1) / s)) in
+ * float32 (half to even; b = 8, AugMix's 4), then as a double and signed: exactly the value
  * torchvision's _apply_image_or_video_transform receives.  The record of a
  * policy holds, after its declared fields, one (op, magnitude) pair per op
  * slot, op -1 for a slot that did not apply. */
@@ -363,13 +363,14 @@ enum {
 };
 
 /* A space: its ops, and per op the magnitude range: linspace(0, hi, bins),
- * hi scaled by the width (TranslateX) or height (TranslateY) when `per_side`;
- * posterize 8 - round(k / ((bins - 1) / span)); solarize linspace(1, 0). */
+ * for the translations of `per_side` spaces hi times the width (TranslateX)
+ * or height (TranslateY), or (2) that side over hi; posterize
+ * round(base - k / ((bins - 1) / span)); solarize linspace(1, 0). */
 typedef struct {
     int n;
     int ops[FR_AA_COUNT];
     double hi[FR_AA_COUNT];
-    int per_side; /* translations: hi * width or hi * height; 2: width / hi or height / hi */
+    int per_side;
     double posterize_span, posterize_base;
 } fr_aa_space;
 

@@ -103,6 +103,7 @@ def test_replayed_through_torchvision(t, shape):
     magnitude is an entry of torchvision's table for that op, signed."""
     torch = pytest.importorskip("torch")
     tv = _torchvision_policy(t)
+    assert type(t)(interpolation=tv.interpolation).interpolation == t.interpolation  # InterpolationMode taken
     img = photo(*shape[:2]) if shape[2] == 3 else image(*shape)
     bins = 10 if isinstance(t, T.AutoAugment) else t.num_magnitude_bins
     for i in range(60):

@@ -123,9 +123,12 @@ def _check_bins(num_magnitude_bins):
 class _Policy(Transform):
     colour = True
     slots = 1  # op slots drawn per image
+    # ops whose magnitude scales with the image size
+    per_side: tuple[str, ...] = ("TranslateX", "TranslateY")
 
     def __init__(self, interpolation, fill, seed):
-        self.interpolation = _args.check_interpolation(interpolation)
+        # torchvision's InterpolationMode gives its name
+        self.interpolation = _args.check_interpolation(getattr(interpolation, "value", interpolation))
         self._fill, self._fill_values = _warp_fill(fill)
         self.fill = fill if fill is None or isinstance(fill, numbers.Real) else tuple(fill)
         self.seed = check_seed(seed)
@@ -153,12 +156,10 @@ class _Policy(Transform):
     def _describe(self, record, shape_known):
         return {"applied": True, "ops": self._ops(record[1:1 + 2 * self.slots], shape_known)}
 
-    # ops whose magnitude scales with the image size
-    per_side: tuple[str, ...] = ("TranslateX", "TranslateY")
-
 
 _COMMON_DOC = """    interpolation : {{"nearest", "bilinear"}}, default "{interpolation}"
-        How the shears, translations and rotations sample.
+        How the shears, translations and rotations sample (or torchvision's
+        InterpolationMode of that name).
     fill : float, sequence of float or None, default None
         Value in [0, 255] for pixels from outside the image: one number or
         one per channel; None fills with 0 without blending bilinear edges.
