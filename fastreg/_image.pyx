@@ -60,6 +60,15 @@ cdef extern from "fr_image.h" nogil:
                       int64_t *sizes)
     int fr_norm_from_spec(const double *spec, int n_ops, fr_norm *nm)
 
+cdef extern from "fr_image_autoaug.h" nogil:
+    ctypedef struct fr_warp:
+        float r00, r10, r20, r01, r11, r21
+        float sx, ox, sy, oy
+    void fr_gauss_kernel1d(int64_t size, double sigma, float *out)
+    void fr_affine_setup(fr_warp *w, double angle, double tx, double ty, double scale,
+                         double shear_x, double shear_y, const double *center, int64_t H,
+                         int64_t W)
+
 STEP_WIDTH = FR_STEP_WIDTH
 OP_HEAD = FR_OP_HEAD
 
@@ -138,6 +147,29 @@ def run_steps(cnp.ndarray src, cnp.ndarray dst, cnp.ndarray steps):
     free(cs)
     if status != 0:
         raise MemoryError("out of memory in an image kernel")
+
+
+def gaussian_kernel1d(int64_t size, double sigma):
+    """torchvision's 1-D Gaussian weights (float32, `size` of them) as the
+    kernels compute them (fr_gauss_kernel1d)."""
+    out = np.empty(max(size, 0), dtype=np.float32)
+    fr_gauss_kernel1d(size, sigma, <float *>cnp.PyArray_DATA(out))
+    return out
+
+
+def affine_setup(double angle, translate, double scale, shear, center, int64_t height,
+                 int64_t width):
+    """The float32 map (r, s) of fastreg._geometry.warp_into for
+    functional.affine on a height x width image, as the kernels compute it
+    (fr_affine_setup): r = (r00, r10, r20, r01, r11, r21), s = (sx, ox, sy,
+    oy); center (x, y) in pixels or None."""
+    cdef fr_warp w
+    cdef double c[2]
+    if center is not None:
+        c[0], c[1] = center
+    fr_affine_setup(&w, angle, translate[0], translate[1], scale, shear[0], shear[1],
+                    c if center is not None else NULL, height, width)
+    return (w.r00, w.r10, w.r20, w.r01, w.r11, w.r21), (w.sx, w.ox, w.sy, w.oy)
 
 
 cdef extern from "Python.h":

@@ -315,6 +315,23 @@ def photos(n=8, size=256):
     return out
 
 
+def torchvision_per_image(make, imgs):
+    """A contender's maker: the torchvision.transforms.v2 transform
+    ``make(v2)`` on every image as a uint8 CHW tensor, one thread."""
+    def build():
+        import torch
+        import torchvision.transforms.v2 as v2
+        torch.set_num_threads(1)
+        t = make(v2)
+        ts = [torch.from_numpy(im).permute(2, 0, 1).contiguous() for im in imgs]
+
+        def run():
+            for x in ts:
+                t(x)
+        return run
+    return build
+
+
 def compose_per_image(aug, imgs, out_shape, dtype=np.uint8):
     """A unit of work: `aug` on every image, one call each, a new index every
     call, into one reused output buffer (the steady state)."""
@@ -859,6 +876,62 @@ def policy_op_cases(quick=False):
     return cases
 
 
+def policy_cases(quick=False):
+    """The auto-augment policies on 224x224 photographs, per image on one
+    thread: TrivialAugmentWide, RandAugment(2, 9), AutoAugment(imagenet) and
+    AugMix against torchvision v2 on uint8 tensors (where torchvision is
+    installed); torchvision's reference train preset (RandomResizedCrop(224)
+    + flip + TrivialAugmentWide(bilinear) + Normalize + RandomErasing(0.25))
+    end to end on 300x451..512x512 photographs; and that preset's batch of
+    256 on two threads against one."""
+    import fastreg.transforms as T
+
+    imgs = list(photo_batch(4 if quick else 16))
+    photos = resize_photos(2 if quick else 4)
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+    def preset():
+        return T.Compose([T.RandomResizedCrop(224), T.RandomHorizontalFlip(),
+                          T.TrivialAugmentWide(interpolation="bilinear"), T.Normalize(mean, std),
+                          T.RandomErasing(0.25)])
+
+    def tv_preset(v2):
+        import torch
+        return v2.Compose([v2.RandomResizedCrop(224, antialias=True), v2.RandomHorizontalFlip(),
+                           v2.TrivialAugmentWide(interpolation=v2.InterpolationMode.BILINEAR),
+                           v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std),
+                           v2.RandomErasing(0.25)])
+
+    policies = [("TrivialAugmentWide()", T.TrivialAugmentWide, lambda v2: v2.TrivialAugmentWide()),
+                ("RandAugment(2, 9)", lambda: T.RandAugment(2, 9), lambda v2: v2.RandAugment(2, 9)),
+                ("AutoAugment(imagenet)", T.AutoAugment, lambda v2: v2.AutoAugment()),
+                ("AugMix()", T.AugMix, lambda v2: v2.AugMix())]
+    cases = []
+    for title, make, make_tv in policies:
+        contenders = [Contender("fastreg", lambda make=make: compose_per_image(
+            T.Compose([make()]), imgs, (224, 224, 3)))]
+        if have("torchvision"):
+            contenders.append(Contender("torchvision v2", torchvision_per_image(make_tv, imgs)))
+        cases.append(Case(f"{title} 224x224, per image", len(imgs), "img", contenders))
+    full = [Contender("fastreg", lambda: compose_per_image(preset(), photos, (3, 224, 224), np.float32))]
+    if have("torchvision"):
+        full.append(Contender("torchvision v2", torchvision_per_image(tv_preset, photos)))
+    cases.append(Case("train preset RRC+flip+TA+Normalize+Erasing(.25)", len(photos), "img", full))
+
+    batch_n = 64 if quick else 256
+    sources = [photos[i % len(photos)] for i in range(batch_n)]
+
+    def fr_batch():
+        aug = preset()
+        out = np.empty((batch_n, 3, 224, 224), np.float32)
+        epoch = iter(range(1 << 62))
+        return lambda: aug.batch(sources, epoch=next(epoch), out=out)
+
+    two = [Contender("fastreg 2 threads", fr_batch), Contender("fastreg 1 thread", fr_batch)]
+    cases.append(Case(f"that preset's batch of {batch_n}, 2 threads vs 1", batch_n, "img", two, threads=2))
+    return cases
+
+
 CIFAR_MEAN, CIFAR_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
 
 
@@ -1163,18 +1236,7 @@ def recipe_cases(quick=False):
                           T.RandomErasing(0.25)])
 
     def torchvision(make):
-        def build():
-            import torch
-            import torchvision.transforms.v2 as v2
-            torch.set_num_threads(1)
-            t = make(v2)
-            ts = [torch.from_numpy(im).permute(2, 0, 1).contiguous() for im in imgs]
-
-            def run():
-                for x in ts:
-                    t(x)
-            return run
-        return build
+        return torchvision_per_image(make, imgs)
 
     def alb(make):
         def build():
@@ -1350,4 +1412,4 @@ def missing_peers_note():
 ALL_CASES = {"dropout": dropout_cases, "gil": gil_cases, "sgd": sgd_cases, "image": image_cases,
              "rotate": rotate_cases, "mixing": mixing_cases, "text": text_cases, "loader": loader_cases,
              "resize": resize_cases, "adamw": adamw_cases, "recipes": recipe_cases,
-             "policy-ops": policy_op_cases}
+             "policy-ops": policy_op_cases, "policies": policy_cases}

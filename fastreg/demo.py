@@ -61,7 +61,8 @@ def _describe(params):
             lines.append(f"{name}: not applied")
             continue
         values = [f"{k}={_fmt(v)}" for k, v in op.items()
-                  if k not in ("op", "applied") and v is not None]
+                  if k not in ("op", "applied", "ops") and v is not None]
+        values += [f"{name} {_fmt(m)}" for name, m in op.get("ops", ())]  # a policy's drawn ops
         lines.append(textwrap.fill(f"{name}: " + (" ".join(values) or "applied"), 34,
                                    subsequent_indent="  ", break_long_words=False,
                                    break_on_hyphens=False))
@@ -118,6 +119,8 @@ def contact_sheet(image, out_path, seed=0, partner=None):
         ("rotation, expand", T.RandomRotation(45, expand=True)),
         ("random resized crop", T.RandomResizedCrop((h, w))),
         ("random erasing", T.RandomErasing(p=1.0, value=(124, 116, 104))),
+        ("RandAugment(2, 9)", T.RandAugment(2, 9)),
+        ("TrivialAugmentWide", T.TrivialAugmentWide()),
     ]
     for k, (title, op) in enumerate(singles):
         aug = T.Compose([op], seed=seed)

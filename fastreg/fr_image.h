@@ -16,7 +16,10 @@
  *     of RGB rows is read in place: fr_rows_in_place); a contrast step needs
  *     the mean of the grayscale image at its place, which costs one extra
  *     read pass (no rewrite); a final Normalize is that stage's output;
- *   - a rotation warps its (gathered) source; an exact quarter turn only
+ *   - a whole-image step (a table, sharpness, blur, AugMix: fr_image_autoaug.h)
+ *     reads the image so far as one contiguous buffer (pending tables are
+ *     gathered first) and writes the next, or the output when it is last;
+ *   - a rotation (or an affine map) warps its (gathered) source; an exact quarter turn only
  *     rewrites the view or the tables; a resampling (Resize,
  *     RandomResizedCrop) reads its box of the source in place when no
  *     table is pending, and writes the output directly when it is last;
@@ -35,6 +38,7 @@
 #include "fr_image_colour.h"
 #include "fr_image_normalize.h"
 #include "fr_image_erase.h"
+#include "fr_image_autoaug.h"
 
 /* ---- stages ----------------------------------------------------------------- */
 
@@ -280,7 +284,7 @@ static int fr_lone_step(const fr_step *s, fr_view src, uint8_t *dst, int level)
         }
         return 1;
     }
-    if (fr_is_geometry(s->kind) || src.sy != w * C)
+    if (fr_is_geometry(s->kind) || fr_is_whole(s->kind) || src.sy != w * C)
         return 0;
     if (s->kind == FR_IMG_GRAY && C == 3) {
         fr_gray3(src.data, dst, h * w, level);
@@ -467,6 +471,33 @@ static int fr_resample_step(const fr_step *s, const fr_step *window, int last, f
     return *ytab && *xtab ? 0 : -1;
 }
 
+/* A whole-image step on the pending geometry: the tables are gathered first
+ * unless they are the identity over a contiguous base; the step writes the
+ * next buffer, which becomes the base, or dst when it is given (the last
+ * step).  Returns 0, or -1 if memory ran out. */
+static int fr_whole(const fr_step *s, fr_view *base, int32_t **ytab, int32_t **xtab, int64_t h,
+                    int64_t w, const uint8_t (*fills)[4], uint8_t **scratch, int *which, uint8_t *dst,
+                    int level)
+{
+    int64_t C = base->c;
+    int identity = fr_is_identity(*ytab, h, base->h) && fr_is_identity(*xtab, w, base->w);
+    if (!identity || base->sc != 1 || base->sx != C || base->sy != w * C)
+        if (fr_flush_tables(base, ytab, xtab, h, w, fills, scratch, which, level))
+            return -1;
+    uint8_t *target = dst;
+    if (!target) {
+        free(scratch[*which]);
+        target = scratch[*which] = (uint8_t *)malloc((size_t)(h * w * C > 0 ? h * w * C : 1));
+        if (!target)
+            return -1;
+        *which ^= 1;
+    }
+    if (fr_whole_step(s, base->data, h, w, C, target, level))
+        return -1;
+    base->data = target; /* same size and layout */
+    return 0;
+}
+
 /* Run steps[0..n) on src into out (contiguous, the output shape of the
  * steps).  Consecutive geometry steps become tables; each run of colour
  * steps that follows is one stage reading through them.  A stage followed
@@ -548,8 +579,21 @@ static int fr_image_run_steps(const fr_step *steps, int n, fr_view src, fr_out o
             h = nh;
             w = nw;
         }
+        if (k < n && fr_is_whole(steps[k].kind)) {
+            /* the last step of a uint8 pipeline writes the output */
+            int span = fr_whole_span(steps + k), to_out = k + span == n && !out.norm;
+            if (fr_whole(steps + k, &base, &ytab, &xtab, h, w, (const uint8_t (*)[4])fills, scratch,
+                         &which, to_out ? (uint8_t *)out.data : NULL, level)) {
+                status = -1;
+                goto done;
+            }
+            if (to_out)
+                goto done;
+            k += span;
+            continue;
+        }
         int j = k;
-        while (j < n && !fr_is_geometry(steps[j].kind))
+        while (j < n && !fr_is_geometry(steps[j].kind) && !fr_is_whole(steps[j].kind))
             j++;
         int last = j == n;
         free(runs);
@@ -632,6 +676,7 @@ static const struct {
     {fr_colour_ops, FR_COUNT(fr_colour_ops)},
     {fr_normalize_ops, FR_COUNT(fr_normalize_ops)},
     {fr_erase_ops, FR_COUNT(fr_erase_ops)},
+    {fr_autoaug_ops, FR_COUNT(fr_autoaug_ops)},
 };
 
 /* The i-th declaration over all families (NULL past the last). */

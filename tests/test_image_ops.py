@@ -12,6 +12,9 @@ import fastreg.transforms as T
 from fastreg import _image
 
 
+from fastreg.transforms._auto_augment import apply_op, mix_chains
+
+
 def image(h, w, c, seed=0):
     return np.random.default_rng(seed).integers(0, 256, (h, w, c), dtype=np.uint8)
 
@@ -62,6 +65,46 @@ OPS = {
 }
 
 
+def _applied(functional):
+    def call(img, t, p):
+        if not p["applied"]:
+            return img
+        return functional(img, p[t.argument]) if t.argument else functional(img)
+
+    return call
+
+
+def _policy(img, t, p):
+    for name, magnitude in p["ops"]:
+        img = apply_op(img, name, magnitude, t.interpolation, t.fill)
+    return img
+
+
+OPS.update({
+    "RandomInvert": ([T.RandomInvert(0.6)], _applied(F.invert), [F.invert]),
+    "RandomPosterize": ([T.RandomPosterize(3), T.RandomPosterize(1, 0.8)], _applied(F.posterize), [F.posterize]),
+    "RandomSolarize": ([T.RandomSolarize(100.0), T.RandomSolarize(-1.0, 0.3)], _applied(F.solarize), [F.solarize]),
+    "RandomAutocontrast": ([T.RandomAutocontrast(0.7)], _applied(F.autocontrast), [F.autocontrast]),
+    "RandomEqualize": ([T.RandomEqualize()], _applied(F.equalize), [F.equalize]),
+    "RandomAdjustSharpness": ([T.RandomAdjustSharpness(2.5), T.RandomAdjustSharpness(0.0, 0.9)],
+                              _applied(F.adjust_sharpness), [F.adjust_sharpness]),
+    "RandomAffine": ([T.RandomAffine(30, (0.1, 0.2), (0.8, 1.2), 10, fill=(1, 2, 3)),
+                      T.RandomAffine((-90, 45), shear=(-5, 5, 10, 20), interpolation="bilinear", fill=None,
+                                     center=(3.5, 2))],
+                     lambda img, t, p: F.affine(img, p["angle"], p["translate"], p["scale"], p["shear"],
+                                                t.interpolation, t.fill, t.center),
+                     [F.affine]),
+    "GaussianBlur": ([T.GaussianBlur(5), T.GaussianBlur((3, 7), 1.5)],
+                     lambda img, t, p: F.gaussian_blur(img, t.kernel_size, p["sigma"]), [F.gaussian_blur]),
+    "TrivialAugmentWide": ([T.TrivialAugmentWide(), T.TrivialAugmentWide(5, "bilinear", 9)], _policy, []),
+    "RandAugment": ([T.RandAugment(), T.RandAugment(4, 1, 3, "bilinear", (1, 2, 3))], _policy, []),
+    "AutoAugment": ([T.AutoAugment(), T.AutoAugment("cifar10", "bilinear"), T.AutoAugment("svhn", fill=8)],
+                    _policy, []),
+    "AugMix": ([T.AugMix(), T.AugMix(9, 2, 3, 0.3, False, "nearest", 7)],
+               lambda img, t, p: mix_chains(img, p["ops"], p["weights"], t.interpolation, t.fill), []),
+})
+
+
 def test_every_declared_random_op_is_checked_here():
     assert set(_image.OPS) - {"Normalize"} == set(OPS)
     for name, (transforms, _, _) in OPS.items():
@@ -83,7 +126,8 @@ def test_transform_is_functional_of_params(name, simd_level):
 def test_record_fields_are_functional_arguments(name):
     transforms, _, functionals = OPS[name]
     fields = set(transforms[0].params(0, shape=(13, 21, 3))) - {"op", "applied"}
-    assert fields - {"v"} <= set(_image.OPS[name].record)  # v: RandomErasing's value
+    # v: RandomErasing's value; ops, weights: a policy's
+    assert fields - {"v", "ops", "weights"} <= set(_image.OPS[name].record)
     if functionals:
         args = set().union(*(inspect.signature(f).parameters for f in functionals))
         assert fields <= args, fields - args

@@ -196,6 +196,23 @@ def check_blur_arguments(kernel_size, sigma):
     return sizes, sigmas
 
 
+def check_bits(bits):
+    """posterize's bits: an int in 1..8."""
+    if isinstance(bits, (bool, np.bool_)) or not isinstance(bits, numbers.Integral):
+        raise TypeError(f"bits must be an int, got {type(bits).__name__} {bits!r}")
+    if not 1 <= bits <= 8:
+        raise ValueError(f"bits must be in 1..8, got {bits}")
+    return int(bits)
+
+
+def check_sharpness_factor(factor):
+    """adjust_sharpness's factor: finite and >= 0."""
+    factor = check_real("sharpness_factor", factor, 0.0, math.inf)
+    if math.isinf(factor):
+        raise ValueError("sharpness_factor must be finite, got inf")
+    return factor
+
+
 def check_angle(angle):
     """A finite real number of degrees."""
     angle = check_real("angle", angle)

@@ -28,14 +28,13 @@ reproduces.
 """
 
 import math
-import numbers
 
 import numpy as np
 
 from fastreg import _color_ops, _image
 from fastreg._interop import accepts_tensors
 from fastreg._validate import check_image, check_out, check_real
-from fastreg.functional._args import COLOUR_CHANNELS, FACTOR_RANGES
+from fastreg.functional._args import COLOUR_CHANNELS, FACTOR_RANGES, check_bits, check_sharpness_factor
 from fastreg.functional._steps import (BRIGHTNESS, CONTRAST, GRAY, HUE, SATURATION, one_step, run, step,
                                        steps_table, write_image)
 
@@ -452,11 +451,7 @@ def posterize(img, bits, *, out=None):
     >>> posterize(np.array([[0, 100, 255]], np.uint8), 2)
     array([[  0,  64, 192]], dtype=uint8)
     """
-    if isinstance(bits, (bool, np.bool_)) or not isinstance(bits, numbers.Integral):
-        raise TypeError(f"bits must be an int, got {type(bits).__name__} {bits!r}")
-    if not 1 <= bits <= 8:
-        raise ValueError(f"bits must be in 1..8, got {bits}")
-    return _table(img, _color_ops.POSTERIZE, int(bits), out)
+    return _table(img, _color_ops.POSTERIZE, check_bits(bits), out)
 
 
 @accepts_tensors
@@ -550,9 +545,7 @@ def adjust_sharpness(img, sharpness_factor, *, out=None):
     >>> adjust_sharpness(img, 0.0)[1, 1]
     np.uint8(50)
     """
-    factor = check_real("sharpness_factor", sharpness_factor, 0.0, math.inf)
-    if math.isinf(factor):
-        raise ValueError("sharpness_factor must be finite, got inf")
+    factor = check_sharpness_factor(sharpness_factor)
     hwc = check_image("img", img, channels=COLOUR_CHANNELS)
 
     def kernel(src, dst):

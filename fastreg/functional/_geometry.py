@@ -32,8 +32,9 @@ are warped.
 
 An affine map (:func:`affine`) samples exactly as a rotation does, through
 torchvision's inverse affine matrix (rotation, translation, scale and shear
-about a centre) computed here in float64 as torchvision's Python does,
-then rounded to float32 by :func:`affine_map`.
+about a centre) computed in float64 as torchvision's Python does, then
+rounded to float32 (fr_affine_setup in fastreg/fr_image_autoaug.h, the map
+RandomAffine and the policies' shears and translations also use).
 """
 
 import math
@@ -404,37 +405,6 @@ def _warp(hwc, r, s, interpolation, fill_values, masked, out):
     return out
 
 
-def inverse_affine_matrix(center, angle, translate, scale, shear):
-    """torchvision's _get_inverse_affine_matrix (float64): the map from an
-    output pixel to its source, about `center` relative to the image centre;
-    angle and shear in degrees."""
-    rot, sx, sy = math.radians(angle), math.radians(shear[0]), math.radians(shear[1])
-    cx, cy = center
-    tx, ty = translate
-    cos_sy, tan_sx = math.cos(sy), math.tan(sx)
-    a = math.cos(rot - sy) / cos_sy
-    b = -(a * tan_sx + math.sin(rot))
-    c = math.sin(rot - sy) / cos_sy
-    d = math.cos(rot) - c * tan_sx
-    m = [d / scale, -b / scale, 0.0, -c / scale, a / scale, 0.0]
-    m[2] += cx - m[0] * (cx + tx) - m[1] * (cy + ty)
-    m[5] += cy - m[3] * (cx + tx) - m[4] * (cy + ty)
-    return m
-
-
-def affine_map(matrix, height, width):
-    """The float32 map (r, s) of fastreg._geometry.warp_into for the inverse
-    affine `matrix` on a height x width image, as torchvision's _affine_grid
-    computes it: theta rounded to float32, divided by half the size."""
-    with np.errstate(over="ignore"):  # a map past float32 is refused by the caller
-        t = np.array(matrix, np.float32)
-    hw, hh = np.float32(0.5 * width), np.float32(0.5 * height)
-    r = (t[0] / hw, t[1] / hw, t[2] / hw, t[3] / hh, t[4] / hh, t[5] / hh)
-    s = (np.float32(width) * np.float32(0.5), np.float32(-0.5),
-         np.float32(height) * np.float32(0.5), np.float32(-0.5))
-    return tuple(float(v) for v in r), tuple(float(v) for v in s)
-
-
 @accepts_tensors
 def affine(img, angle, translate, scale, shear, interpolation="nearest", fill=0, center=None, *,
            out=None):
@@ -507,13 +477,11 @@ def affine(img, angle, translate, scale, shear, interpolation="nearest", fill=0,
     center = _args.check_center(center)
     H, W, C = hwc.shape
     fill_values = _args.parse_fill(0 if fill is None else fill, (1, C))
-    center_f = (0.0, 0.0) if center is None else (center[0] - W * 0.5, center[1] - H * 0.5)
-    matrix = inverse_affine_matrix(center_f, angle, translate, scale, shear)
     if out is not None:
         check_out(out, img.shape, np.uint8, [img], in_place=False, contiguous=True, source="img")
     if img.size == 0:
         return np.empty(img.shape, np.uint8) if out is None else out
-    r, s = affine_map(matrix, H, W)
+    r, s = _image.affine_setup(angle, translate, scale, shear, center, H, W)
     if not all(math.isfinite(v) for v in r):
         raise ValueError(f"the affine map of scale {scale} and shear {shear} is not finite in float32")
     return _warp(hwc, r, s, interpolation, fill_values, fill is not None, np.empty(img.shape, np.uint8)

@@ -9,8 +9,6 @@ float32 value to nearest even.  :class:`fastreg.transforms.Normalize` runs
 the same stage fused at the end of a pipeline.
 """
 
-import math
-
 import numpy as np
 
 from fastreg import _color_ops, _image
@@ -97,23 +95,12 @@ def normalize(img, mean, std, *, layout="CHW", dtype="float32", scale=True, out=
 
 
 def gaussian_kernel1d(size, sigma):
-    """torchvision v2's 1-D Gaussian weights in float32: torch's linspace of
-    `size` points over +-(size - 1) / (2 sqrt 2), then the softmax of
-    ``-(x / sigma)**2`` (the exponentials times the reciprocal of their sum).
-    NumPy's float32 exp and sum may differ from torch's in the last bit."""
-    f = np.float32
-    lim = (size - 1) / (2.0 * math.sqrt(2.0))
-    start, end = f(-lim), f(lim)
-    i = np.arange(size)
-    if size == 1:
-        x = np.array([start])
-    else:  # torch's linspace: from the start up to half way, from the end after
-        step = (end - start) / f(size - 1)
-        x = np.where(i < size // 2, start + step * i.astype(f), end - step * (size - 1 - i).astype(f))
-    v = x / f(sigma)
-    v = -(v * v)
-    e = np.exp(v - v.max())
-    return e * (f(1) / e.sum(dtype=f))
+    """torchvision v2's 1-D Gaussian weights in float32, as the kernels compute
+    them (fr_gauss_kernel1d in fastreg/fr_image_autoaug.h): torch's float32
+    linspace of `size` points over +-(size - 1) / (2 sqrt 2), then the
+    softmax of ``-(x / sigma)**2`` (the exponentials times the reciprocal of
+    their sum).  The C library's expf may differ from torch's in the last bit."""
+    return _image.gaussian_kernel1d(size, sigma)
 
 
 @accepts_tensors

@@ -17,15 +17,18 @@ from fastreg import _image
 OPS = _image.OPS
 
 
-def encode(op, **fields):
+def encode(op, *, payload=(), record_extra=0, max_steps=None, **fields):
     """The spec of one op (header and payload, float64) from its fields:
     `op` is the transform's name, each field a number or a sequence of
-    numbers; fields left out are 0.  The payload may be longer than the
-    declared fields (an op that takes a list of sub-ops): pass `payload`."""
+    numbers; fields left out are 0.  An op of variable length (a policy of
+    sub-ops) appends `payload` after its fields, `record_extra` record
+    values after its declared ones and may draw `max_steps` steps instead of
+    the declared number."""
     decl = OPS[op]
-    payload = np.asarray(fields.pop("payload", ()), dtype=np.float64).ravel()
+    payload = np.asarray(payload, dtype=np.float64).ravel()
     spec = np.zeros(_image.OP_HEAD + decl.spec_len + payload.size, dtype=np.float64)
-    spec[:_image.OP_HEAD] = (decl.kind, decl.spec_len + payload.size, decl.record_len, decl.max_steps)
+    spec[:_image.OP_HEAD] = (decl.kind, decl.spec_len + payload.size, decl.record_len + record_extra,
+                             decl.max_steps if max_steps is None else max_steps)
     body = spec[_image.OP_HEAD:]
     for name, value in fields.items():
         at, n, _ = decl.spec[name]

@@ -356,6 +356,13 @@ def draw(transforms, seed, epoch, index, h, w):
             angle = lo + u(0) * (hi - lo)
             h, w = rotated_size(angle, h, w, t.expand, t.center)
             out.append({"op": name, "applied": True, "angle": angle})
+        elif name in _SINGLE:
+            out.append(dict(op=name, **ra.draw_single(t, u, h, w)))
+        elif name == "AugMix":
+            chains, weights = ra.draw_augmix(t, u, seed, stream, h, w)
+            out.append({"op": name, "applied": True, "ops": chains, "weights": weights})
+        elif name in ra.SPACES:
+            out.append({"op": name, "applied": True, "ops": ra.draw_ops(t, u, h, w)})
         else:
             raise TypeError(f"unknown transform {name}")
     return out
@@ -369,6 +376,24 @@ def rotated_size(angle, h, w, expand, center):
     if k is not None:
         return (w, h) if k % 2 else (h, w)
     return rg.rotation_map(angle, h, w, expand, center)[2]
+
+
+_SINGLE = ("RandomInvert", "RandomPosterize", "RandomSolarize", "RandomAutocontrast", "RandomEqualize",
+           "RandomAdjustSharpness", "RandomAffine", "GaussianBlur")
+
+
+def _single(t, x, p):
+    """A single random op of fastreg/fr_image_autoaug.h with its record p."""
+    name = type(t).__name__
+    if name == "RandomAffine":
+        return rg.affine(x, p["angle"], p["translate"], p["scale"], p["shear"], t.interpolation, t.fill,
+                         t.center)
+    if name == "GaussianBlur":
+        return gaussian_blur(x, t.kernel_size, p["sigma"])
+    ops = {"RandomInvert": invert, "RandomAutocontrast": autocontrast, "RandomEqualize": equalize,
+           "RandomPosterize": posterize, "RandomSolarize": solarize,
+           "RandomAdjustSharpness": adjust_sharpness}
+    return ops[name](x, p[t.argument]) if t.argument else ops[name](x)
 
 
 _COLOUR = {"brightness": adjust_brightness, "contrast": adjust_contrast,
@@ -405,6 +430,13 @@ def apply(transforms, img, seed, epoch=0, index=0):
         elif name == "RandomResizedCrop":
             box = x[p["top"]:p["top"] + p["height"], p["left"]:p["left"] + p["width"]]
             x = rs.resize_to(box, *p["size"], t.interpolation, t.antialias)
+        elif name in _SINGLE and p["applied"]:
+            x = _single(t, x, p)
+        elif name == "AugMix":
+            x = ra.mix(x, p["ops"], p["weights"], t.interpolation, t.fill)
+        elif name in ra.SPACES:
+            for op, m in p["ops"]:
+                x = ra.apply_op(x, op, m, t.interpolation, t.fill)
         elif name == "RandomErasing" and p["applied"]:
             stream = rr.derive_stream(IMAGE_DOMAIN, epoch, index, len(transforms) - 1)
             x = erase(x, p["i"], p["j"], p["h"], p["w"], t.value, lambda j: uniform(seed, stream, j),
@@ -483,3 +515,6 @@ def normalize(img, mean, std, layout="CHW", dtype=np.float32, scale=True):
     if layout == "CHW":
         return np.ascontiguousarray(y.transpose(2, 0, 1))
     return _back(y, img)
+
+
+from fastreg.reference import auto_augment as ra  # noqa: E402  (it builds on the ops above)

@@ -20,10 +20,21 @@ of the functional op that ``transform(img, index=index)`` applies.
 
 from fastreg.mixing import CutMix, MixUp
 from fastreg.transforms._augment import RandomErasing
-from fastreg.transforms._color import ColorJitter, RandomGrayscale
+from fastreg.transforms._auto_augment import AugMix, AutoAugment, RandAugment, TrivialAugmentWide
+from fastreg.transforms._color import (
+    ColorJitter,
+    RandomAdjustSharpness,
+    RandomAutocontrast,
+    RandomEqualize,
+    RandomGrayscale,
+    RandomInvert,
+    RandomPosterize,
+    RandomSolarize,
+)
 from fastreg.transforms._compose import Compose
 from fastreg.transforms._geometry import (
     CenterCrop,
+    RandomAffine,
     RandomCrop,
     RandomHorizontalFlip,
     RandomResizedCrop,
@@ -31,25 +42,37 @@ from fastreg.transforms._geometry import (
     RandomVerticalFlip,
     Resize,
 )
-from fastreg.transforms._misc import Normalize
+from fastreg.transforms._misc import GaussianBlur, Normalize
 from fastreg.transforms._transform import Transform
 
 __all__ = [
+    "AugMix",
+    "AutoAugment",
     "CenterCrop",
     "ColorJitter",
     "Compose",
     "CutMix",
+    "GaussianBlur",
     "MixUp",
     "Normalize",
+    "RandAugment",
+    "RandomAdjustSharpness",
+    "RandomAffine",
+    "RandomAutocontrast",
     "RandomCrop",
+    "RandomEqualize",
     "RandomErasing",
     "RandomGrayscale",
     "RandomHorizontalFlip",
+    "RandomInvert",
+    "RandomPosterize",
     "RandomResizedCrop",
     "RandomRotation",
+    "RandomSolarize",
     "RandomVerticalFlip",
     "Resize",
     "Transform",
+    "TrivialAugmentWide",
 ]
 
 

@@ -428,7 +428,11 @@ class Compose(Transform):
             op's arguments: crop and resized-crop boxes ``top``, ``left``,
             ``height``, ``width`` (and ``padding``), output ``size``, the
             erased box ``i``, ``j``, ``h``, ``w`` and value ``v``; jitter
-            factors and ``order``; rotation ``angle``.
+            factors and ``order``; rotation ``angle``; affine ``angle``,
+            ``translate``, ``scale``, ``shear``; blur ``sigma``; a policy's
+            ``ops``, (name, magnitude) pairs as torchvision's
+            ``_apply_image_or_video_transform`` receives them (AugMix: one
+            list per chain, and its mixing ``weights``).
         """
         index = check_uint64("index", index)
         epoch = check_uint64("epoch", epoch)

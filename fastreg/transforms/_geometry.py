@@ -9,7 +9,9 @@ returns the arguments of the functional op for that image:
 ``RandomRotation`` the ``angle`` of :func:`fastreg.functional.rotate`;
 ``Resize`` the output ``size`` of :func:`fastreg.functional.resize`;
 ``RandomResizedCrop`` the ``top``, ``left``, ``height``, ``width`` and
-``size`` of :func:`fastreg.functional.resized_crop`.  Resampling reads the
+``size`` of :func:`fastreg.functional.resized_crop`; ``RandomAffine`` the
+``angle``, ``translate``, ``scale`` and ``shear`` of
+:func:`fastreg.functional.affine` (drawn as fastreg/fr_image_autoaug.h says).  Resampling reads the
 box of the source in place and feeds the colour steps and a final
 Normalize (fastreg/fr_image.h).
 """
@@ -17,7 +19,7 @@ Normalize (fastreg/fr_image.h).
 import math
 import numbers
 
-from fastreg._validate import check_flag, check_probability
+from fastreg._validate import check_flag, check_probability, check_real
 from fastreg.functional import _args
 from fastreg.functional._args import check_size_pair
 from fastreg.transforms._transform import Transform, check_seed
@@ -458,3 +460,123 @@ class RandomResizedCrop(Transform):
     def _args(self):
         return {"size": self.size, "scale": self.scale, "ratio": self.ratio,
                 "interpolation": self.interpolation, "antialias": self.antialias}
+
+
+def _warp_fill(fill):
+    """The spec's 4 fill values of a warp (NaN for None) and the parsed values."""
+    if fill is None:
+        return [math.nan] * 4, None
+    values = _args.parse_fill(fill)
+    four = values * 4 if len(values) == 1 else values + [0.0] * (4 - len(values))
+    return four, values
+
+
+def _check_fill_channels(values, c, name, op):
+    if values is not None and len(values) > 1 and len(values) != c:
+        raise ValueError(f"fill of {op} has {len(values)} values (one per channel) but {name} "
+                         f"has {c} channels")
+
+
+def _check_affine_shear(shear):
+    """torchvision's shear forms: x gives (-x, x) on the x axis; 2 values an
+    x range, 4 values x and y ranges.  Returns 4 values."""
+    if isinstance(shear, numbers.Real) and not isinstance(shear, bool):
+        x = check_real("shear", shear)
+        if not 0 <= x < math.inf:
+            raise ValueError(f"shear must be a finite non-negative number, got {x}")
+        return (-x, x, 0.0, 0.0)
+    if isinstance(shear, (str, bytes)) or not hasattr(shear, "__len__") or len(shear) not in (2, 4):
+        raise TypeError(f"shear must be a number or a sequence of 2 or 4 numbers, got {shear!r}")
+    values = _args.check_range("shear", shear[:2], -math.inf, math.inf)
+    if len(shear) == 4:
+        values += _args.check_range("shear", shear[2:], -math.inf, math.inf)
+    return values + (0.0, 0.0) * (len(shear) == 2)
+
+
+class RandomAffine(Transform):
+    """Apply a random affine map, as torchvision.transforms.v2.RandomAffine.
+
+    torchvision's sampling: an angle uniform in `degrees`, a translation of
+    round(uniform(-t w, t w)) and round(uniform(-t h, t h)) pixels, a scale
+    uniform in `scale`, shears uniform in their ranges; the image is then
+    :func:`fastreg.functional.affine` of those (``params`` reports
+    ``angle``, ``translate``, ``scale``, ``shear``).  The draws come from the
+    image's stream (fastreg/fr_image_autoaug.h lists the words).
+
+    Parameters
+    ----------
+    degrees : float or (float, float)
+        x >= 0 gives angles uniform in (-x, x); a pair (min, max).
+    translate : (float, float), optional
+        Largest horizontal and vertical shift as fractions of the width
+        and height, each in [0, 1]; None: no shift.
+    scale : (float, float), optional
+        Scale range, 0 < min <= max; None: 1.
+    shear : float or sequence of float, optional
+        Degrees: x >= 0 gives an x shear in (-x, x); (min, max) an x
+        range; (xmin, xmax, ymin, ymax) both; None: no shear.
+    interpolation : {"nearest", "bilinear"}, default "nearest"
+    fill : float, sequence of float or None, default 0
+        Value in [0, 255] for pixels from outside the image: one number or
+        one per channel; None as in :func:`fastreg.functional.affine`.
+    center : (float, float), optional
+        Centre (x, y) in pixels; default the image centre.
+    seed : int, default 0
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If a range is reversed, infinite or outside its bounds, the
+        interpolation unknown or a fill outside [0, 255]; when run, if the
+        fill has another channel count than the image.
+
+    See Also
+    --------
+    fastreg.functional.affine : The map with given parameters.
+    RandomRotation : Rotation alone, with an expanding canvas.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import RandomAffine
+    >>> aug = RandomAffine(10, translate=(0.1, 0.1), scale=(0.9, 1.1), seed=2)
+    >>> aug(np.zeros((32, 32, 3), np.uint8), index=4).shape
+    (32, 32, 3)
+    >>> sorted(aug.params(4, shape=(32, 32, 3)))
+    ['angle', 'applied', 'op', 'scale', 'shear', 'translate']
+    """
+
+    op = "RandomAffine"
+    shape_fields = ("translate",)
+
+    def __init__(self, degrees, translate=None, scale=None, shear=None, interpolation="nearest",
+                 fill=0, center=None, *, seed=0):
+        self.degrees = _args.check_degrees(degrees)
+        self.translate = None if translate is None else _args.check_finite_pair("translate", translate)
+        if self.translate is not None and not all(0.0 <= t <= 1.0 for t in self.translate):
+            raise ValueError(f"translate must be fractions in [0, 1], got {self.translate}")
+        self.scale = None if scale is None else _args.check_ratio(scale)
+        self.shear = None if shear is None else _check_affine_shear(shear)
+        self.interpolation = _args.check_interpolation(interpolation)
+        self._fill, self._fill_values = _warp_fill(fill)
+        self.fill = fill if fill is None or isinstance(fill, numbers.Real) else tuple(fill)
+        self.center = _args.check_center(center)
+        self.seed = check_seed(seed)
+
+    def _spec_fields(self):
+        return {"degrees": self.degrees, "translate": self.translate or (0.0, 0.0),
+                "scale": self.scale or (1.0, 1.0), "shear": self.shear or (0.0,) * 4,
+                "interpolation": self.interpolation == "bilinear",
+                "center": self.center or (math.nan, math.nan), "fill": self._fill}
+
+    def _check_channels(self, c, name):
+        _check_fill_channels(self._fill_values, c, name, "RandomAffine")
+
+    def _args(self):
+        return {"degrees": self.degrees, "translate": self.translate, "scale": self.scale,
+                "shear": self.shear, "interpolation": self.interpolation, "fill": self.fill,
+                "center": self.center}

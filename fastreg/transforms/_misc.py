@@ -1,8 +1,9 @@
-"""Normalize: the float output stage of a pipeline."""
+"""Normalize: the float output stage of a pipeline; GaussianBlur."""
 
-from fastreg.functional._args import check_normalization, check_normalization_channels
+from fastreg.functional._args import (check_blur_arguments, check_normalization, check_normalization_channels,
+                                      check_real_pair)
 from fastreg.functional._misc import normalization_spec
-from fastreg.transforms._transform import Transform
+from fastreg.transforms._transform import Transform, check_seed
 
 
 class Normalize(Transform):
@@ -52,3 +53,68 @@ class Normalize(Transform):
     def _args(self):
         return {"mean": self.mean, "std": self.std, "layout": self.layout, "dtype": self.dtype.name,
                 "scale": self.scale}
+
+
+class GaussianBlur(Transform):
+    """Blur with a random sigma, as torchvision.transforms.v2.GaussianBlur.
+
+    sigma is drawn uniformly from its range (u(1) of the image's stream,
+    fastreg/fr_image_autoaug.h) and used for both axes; the image becomes
+    :func:`fastreg.functional.gaussian_blur` with `kernel_size` and that
+    sigma (``params`` reports ``sigma`` as the pair).
+
+    Parameters
+    ----------
+    kernel_size : int or (int, int)
+        (x, y) sizes, odd and positive; each half-size must be smaller than
+        that side of the image.
+    sigma : float or (float, float), default (0.1, 2.0)
+        A fixed sigma, or a range (min, max) with 0 < min <= max.
+    seed : int, default 0
+        In [0, 2**64); used when the transform runs alone (a Compose uses
+        its own seed).
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If a kernel size is even or not positive, or sigma is not positive,
+        finite and ordered; when run, if the kernel is too large for the
+        image.
+
+    See Also
+    --------
+    fastreg.functional.gaussian_blur : The blur with a given sigma.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import GaussianBlur
+    >>> blur = GaussianBlur(5, (0.5, 1.5), seed=1)
+    >>> blur(np.zeros((16, 16, 3), np.uint8), index=0).shape
+    (16, 16, 3)
+    >>> blur.params(0)["sigma"] == (blur.params(0)["sigma"][0],) * 2
+    True
+    """
+
+    op = "GaussianBlur"
+
+    def __init__(self, kernel_size, sigma=(0.1, 2.0), *, seed=0):
+        self.kernel_size, _ = check_blur_arguments(kernel_size, 1.0)
+        self.sigma = check_real_pair("sigma", sigma, lambda x: (x, x))
+        if not 0.0 < self.sigma[0] <= self.sigma[1]:
+            raise ValueError(f"sigma must be positive, of the form (min, max), got {self.sigma}")
+        self.seed = check_seed(seed)
+
+    def _spec_fields(self):
+        return {"kernel_size": self.kernel_size, "sigma": self.sigma}
+
+    def _check_size(self, h, w, params):
+        kx, ky = self.kernel_size
+        if h and w and (kx // 2 >= w or ky // 2 >= h):
+            raise ValueError(f"kernel_size {self.kernel_size} is too large for a {h}x{w} image "
+                             "(reflect padding needs each half-size smaller than its side)")
+
+    def _args(self):
+        return {"kernel_size": self.kernel_size, "sigma": self.sigma}
