@@ -234,13 +234,7 @@ static int fr_whole_step(const fr_step *s, const uint8_t *src, int64_t h, int64_
     if (h == 0 || w == 0)
         return 0;
     if (s->kind == FR_IMG_LUT) {
-        int64_t hist[4][256];
-        fr_lut lut;
-        memset(hist, 0, sizeof hist);
-        if (fr_lut_needs_histogram(s->mode))
-            fr_histogram(src, w, C, w * C, C, 1, 0, h, hist);
-        fr_lut_build(s->mode, s->factor, (const int64_t (*)[256])hist, C, &lut);
-        fr_lut_apply(src, w, C, w * C, C, 1, 0, h, &lut, dst);
+        fr_lut_image(s->mode, s->factor, src, h, w, C, w * C, C, 1, dst, level);
         return 0;
     }
     if (s->kind == FR_IMG_SHARPNESS) {

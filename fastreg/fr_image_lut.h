@@ -464,7 +464,7 @@ static void fr_lut_image(int kind, double arg, const uint8_t *src, int64_t h, in
                          int64_t sy, int64_t sx, int64_t sc, uint8_t *dst, int level)
 {
     fr_lut lut;
-    if (h == 0 || w == 0)
+    if (h == 0 || w == 0 || C < 1 || C > 4) /* callers pass 1 to 4 channels; the bound lets GCC see it */
         return;
     if (!fr_lut_needs_histogram(kind)) {
         fr_point_rows(kind, arg, src, w, C, sy, sx, sc, 0, h, dst, level);
