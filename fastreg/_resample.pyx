@@ -20,6 +20,8 @@ cdef extern from "fr_resample.h" nogil:
     ctypedef struct fr_resample_plan:
         fr_resample_axis x, y
         int64_t C
+    int64_t fr_resample_blocks_bytes(const fr_resample_plan *p)
+    void fr_resample_blocks_setup(fr_resample_plan *p, void *mem, int level)
     int64_t fr_resample_axis_bytes(int64_t in_size, int64_t out_size, int interp, int antialias)
     void fr_resample_axis_setup(fr_resample_axis *a, int64_t in_size, int64_t out_size, int interp,
                                 int antialias, void *mem)
@@ -65,19 +67,25 @@ def resample_into(cnp.ndarray src, cnp.ndarray dst, int interp, bint antialias):
     cdef int64_t y_bytes = fr_resample_axis_bytes(h, oh, interp, antialias)
     cdef int64_t n_tasks, bands
     cdef uint8_t *tables = <uint8_t *>malloc(x_bytes + y_bytes)
+    cdef uint8_t *blocks = NULL
     if tables == NULL:
         raise MemoryError()
     try:
+        job.level = simd_level()
+        job.plan.C = src.shape[2]
         with nogil:
             fr_resample_axis_setup(&job.plan.x, w, ow, interp, antialias, tables)
             fr_resample_axis_setup(&job.plan.y, h, oh, interp, antialias, tables + x_bytes)
-        job.plan.C = src.shape[2]
+            blocks = <uint8_t *>malloc(fr_resample_blocks_bytes(&job.plan))
+            if blocks != NULL:
+                fr_resample_blocks_setup(&job.plan, blocks, job.level)
+        if blocks == NULL:
+            raise MemoryError()
         job.src = <const uint8_t *>cnp.PyArray_DATA(src)
         job.dst = <uint8_t *>cnp.PyArray_DATA(dst)
         job.src_stride, job.dst_stride = src.strides[0], dst.strides[0]
         bands = 1 if num_threads() == 1 else min(MAX_BANDS, BANDS_PER_THREAD * num_threads())
         job.rows_per_task = max(1, BAND_PIXELS // ow, (oh + bands - 1) // bands)
-        job.level = simd_level()
         n_tasks = (oh + job.rows_per_task - 1) // job.rows_per_task
         job.scratch_bytes = (fr_resample_scratch_bytes(&job.plan) + 63) & ~63
         job.scratch = <uint8_t *>malloc(n_tasks * job.scratch_bytes)
@@ -87,4 +95,5 @@ def resample_into(cnp.ndarray src, cnp.ndarray dst, int interp, bint antialias):
             parallel_run(_band, &job, n_tasks)
         free(job.scratch)
     finally:
+        free(blocks)
         free(tables)

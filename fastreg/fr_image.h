@@ -439,11 +439,13 @@ static int fr_resample_step(const fr_step *s, const fr_step *window, int last, f
             plan.x.weight += x0 * plan.x.stride;
         }
         plan.x.out_size = ww;
-        uint8_t *ring = (uint8_t *)malloc((size_t)fr_resample_scratch_bytes(&plan));
+        uint8_t *ring = (uint8_t *)malloc((size_t)(fr_resample_scratch_bytes(&plan) +
+                                                   fr_resample_blocks_bytes(&plan)));
         if (!ring) {
             free(tables);
             return -1;
         }
+        fr_resample_blocks_setup(&plan, ring + fr_resample_scratch_bytes(&plan), level);
         /* rows [y0, y0 + wh) land at the target's first row */
         fr_resample_rows(&plan, box, base->sy, target - y0 * ww * C, ww * C, y0, y0 + wh, ring, level);
         free(ring);

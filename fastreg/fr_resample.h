@@ -62,9 +62,27 @@ typedef struct {
     int16_t *weight;    /* [out_size * stride], zero past count */
 } fr_resample_axis;
 
+/* The horizontal pass in blocks of 16 output bytes (fr_resample_blocks_setup):
+ * each block reads one 64-byte window of the row, and pair j of its taps is
+ * a byte permute of that window into int16 pairs per output byte, times a
+ * weight pair per output byte (vpermb, pmaddwd). */
+typedef struct {
+    uint8_t index[64];  /* output byte l: window bytes of taps 2j and 2j+1 at 4l and 4l+2 */
+    int16_t weight[32]; /* output byte l: weights of taps 2j and 2j+1 at 2l, 2l+1 (0 past the count) */
+} fr_resample_pair;
+
+typedef struct {
+    int64_t n_blocks;       /* 0: the pass runs pixel by pixel instead */
+    int64_t out_bytes;      /* output bytes of a row */
+    int32_t *start;         /* [n_blocks] first byte of the block's window in the row */
+    int32_t *pairs;         /* [n_blocks + 1] block b uses pair[pairs[b] .. pairs[b + 1]) */
+    fr_resample_pair *pair;
+} fr_resample_blocks;
+
 typedef struct {
     fr_resample_axis x, y;
     int64_t C;          /* channels, 1..4 */
+    fr_resample_blocks blocks;
 } fr_resample_plan;
 
 /* Weights per output index along an axis (the table's row length). */
@@ -693,10 +711,199 @@ FR_RESAMPLE_LEVEL(avx2, FR_TARGET_AVX2, fr_vi8, 8)
 FR_RESAMPLE_LEVEL(avx512, FR_TARGET_AVX512, fr_vi16, 16)
 #endif
 
+/* ---- The horizontal pass in blocks (AVX-512 VBMI, and the base level).
+ *
+ * Arithmetic floor: an output byte of a pass with n taps costs n multiply-adds,
+ * and one pmaddwd does two for each of 16 int32 lanes.  The pixel-by-pixel
+ * pass above fills 3 of every 4 lanes for RGB and builds a window per output
+ * pixel and row; here the 16 lanes are 16 consecutive output bytes (any
+ * channel count), their taps gathered from one 64-byte load of the row by
+ * one byte permute per pair of taps, with index and weights laid out per
+ * lane in advance.  A block whose taps span more than 64 bytes (downscaling
+ * by about 3 or more) cannot; the setup then declines and the pixel pass
+ * runs.  The sums are the same integers either way. */
+#define FR_RESAMPLE_BLOCK 16
+#define FR_RESAMPLE_WINDOW 64
+
+#if FR_X86
+#define FR_TARGET_AVX512VBMI \
+    __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx512vbmi,avx2,fma,bmi,bmi2,f16c,popcnt")))
+#endif
+
+/* Whether `level` runs the blocks: the base level, and AVX-512 with VBMI. */
+static inline int fr_resample_level_blocks(int level)
+{
+    if (level == FR_SIMD_BASELINE)
+        return 1;
+#if FR_X86
+    if (level >= FR_SIMD_AVX512) {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512vbmi");
+    }
+#endif
+    return 0;
+}
+
+/* Bytes of memory fr_resample_blocks_setup needs for the x axis of `p`
+ * (after any narrowing of its columns). */
+static inline int64_t fr_resample_blocks_bytes(const fr_resample_plan *p)
+{
+    int64_t n = (p->x.out_size * p->C + FR_RESAMPLE_BLOCK - 1) / FR_RESAMPLE_BLOCK;
+    int64_t pairs = n * ((p->x.taps + 1) / 2);
+    return 64 + pairs * (int64_t)sizeof(fr_resample_pair) + n * 8 + 8;
+}
+
+/* Fill p->blocks in `mem` (fr_resample_blocks_bytes long) when `level` runs
+ * blocks and every block's taps fit one window; else p->blocks.n_blocks = 0. */
+static inline void fr_resample_blocks_setup(fr_resample_plan *p, void *mem, int level)
+{
+    const fr_resample_axis *ax = &p->x;
+    fr_resample_blocks *b = &p->blocks;
+    int64_t C = p->C, out_bytes = ax->out_size * C, row_bytes = ax->in_size * C;
+    int64_t n = (out_bytes + FR_RESAMPLE_BLOCK - 1) / FR_RESAMPLE_BLOCK;
+    b->n_blocks = 0;
+    if (ax->identity || row_bytes < FR_RESAMPLE_WINDOW || !fr_resample_level_blocks(level))
+        return;
+    b->out_bytes = out_bytes;
+    b->pair = (fr_resample_pair *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+    b->start = (int32_t *)(b->pair + n * ((ax->taps + 1) / 2));
+    b->pairs = b->start + n;
+    b->pairs[0] = 0;
+    for (int64_t k = 0; k < n; k++) {
+        int64_t o0 = k * FR_RESAMPLE_BLOCK, o1 = o0 + FR_RESAMPLE_BLOCK;
+        int64_t lo = row_bytes, hi = 0, pairs = 0;
+        o1 = o1 < out_bytes ? o1 : out_bytes;
+        for (int64_t o = o0; o < o1; o++) { /* the bytes the block's taps read */
+            int64_t x = o / C, c = o % C, cnt = ax->count[x];
+            if (cnt == 0)
+                continue;
+            int64_t a = ax->first[x] * C + c, z = (ax->first[x] + cnt - 1) * C + c;
+            lo = a < lo ? a : lo;
+            hi = z > hi ? z : hi;
+            pairs = (cnt + 1) / 2 > pairs ? (cnt + 1) / 2 : pairs;
+        }
+        /* the window ends inside the row: start no later than its last 64 bytes */
+        int64_t start = lo < row_bytes - FR_RESAMPLE_WINDOW ? lo : row_bytes - FR_RESAMPLE_WINDOW;
+        if (hi - start >= FR_RESAMPLE_WINDOW)
+            return; /* n_blocks stays 0 */
+        b->start[k] = (int32_t)start;
+        b->pairs[k + 1] = b->pairs[k] + (int32_t)pairs;
+        for (int64_t j = 0; j < pairs; j++) {
+            fr_resample_pair *q = b->pair + b->pairs[k] + j;
+            memset(q, 0, sizeof(*q));
+            for (int64_t o = o0; o < o1; o++) {
+                int64_t x = o / C, l = o - o0, cnt = ax->count[x];
+                const int16_t *w = ax->weight + x * ax->stride;
+                for (int64_t t = 2 * j; t < 2 * j + 2 && t < cnt; t++) {
+                    q->index[4 * l + 2 * (t - 2 * j)] = (uint8_t)((ax->first[x] + t) * C + o % C - start);
+                    q->weight[2 * l + (t - 2 * j)] = w[t];
+                }
+            }
+        }
+    }
+    b->n_blocks = n;
+}
+
+typedef int32_t fr_rs_i32x16 __attribute__((vector_size(64)));
+
+/* Per level: a block's window, the products of one pair of taps for its 16
+ * output bytes, and the store of n <= 16 of them (shifted) with the clamp. */
+typedef const uint8_t *fr_rs_bwin_base_t;
+FR_INLINE fr_rs_bwin_base_t fr_rs_bwin_base(const uint8_t *s)
+{
+    return s;
+}
+FR_INLINE void fr_rs_bmadd_base(fr_rs_bwin_base_t win, const fr_resample_pair *q, fr_rs_i32x16 *acc)
+{
+    for (int l = 0; l < FR_RESAMPLE_BLOCK; l++)
+        (*acc)[l] += q->weight[2 * l] * win[q->index[4 * l]] +
+                     q->weight[2 * l + 1] * win[q->index[4 * l + 2]];
+}
+FR_INLINE void fr_rs_bstore_base(uint8_t *d, const fr_rs_i32x16 *v, int n)
+{
+    for (int l = 0; l < n; l++)
+        d[l] = (uint8_t)fr_resample_clamp((*v)[l]);
+}
+
+#if FR_X86
+typedef __m512i fr_rs_bwin_vbmi_t;
+FR_TARGET_AVX512VBMI FR_INLINE __m512i fr_rs_bwin_vbmi(const uint8_t *s)
+{
+    return _mm512_loadu_si512(s);
+}
+FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bmadd_vbmi(__m512i win, const fr_resample_pair *q,
+                                                     fr_rs_i32x16 *acc)
+{
+    /* the odd bytes of each int16 zeroed by the mask: (byte, 0) pairs */
+    __m512i x = _mm512_maskz_permutexvar_epi8(0x5555555555555555ull, _mm512_load_si512(q->index), win);
+    *acc += (fr_rs_i32x16)_mm512_madd_epi16(x, _mm512_load_si512(q->weight));
+}
+FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bstore_vbmi(uint8_t *d, const fr_rs_i32x16 *v, int n)
+{
+    __m128i b = _mm512_cvtusepi32_epi8(_mm512_max_epi32((__m512i)*v, _mm512_setzero_si512()));
+    if (n == FR_RESAMPLE_BLOCK)
+        _mm_storeu_si128((__m128i *)d, b);
+    else
+        _mm_mask_storeu_epi8(d, (__mmask16)((1u << n) - 1), b);
+}
+#endif
+
+/* Rows src[0 .. rows) through the blocks into dst[0 .. rows): block by
+ * block, each block's pairs read once for all rows. */
+#define FR_RESAMPLE_HBLOCKS_LEVEL(SUFFIX, TARGET)                                     \
+    TARGET static void fr_resample_hblocks_##SUFFIX(const fr_resample_blocks *b, int precision, \
+                                                   const uint8_t *const *src_rows,    \
+                                                   uint8_t *const *dst_rows, int rows) \
+    {                                                                                 \
+        /* local copies: the byte stores cannot change them */                        \
+        const uint8_t *src[FR_RESAMPLE_MAX_BATCH];                                    \
+        uint8_t *dst[FR_RESAMPLE_MAX_BATCH];                                          \
+        for (int r = 0; r < rows; r++) {                                              \
+            src[r] = src_rows[r];                                                     \
+            dst[r] = dst_rows[r];                                                     \
+        }                                                                             \
+        const int64_t n_blocks = b->n_blocks, out_bytes = b->out_bytes;               \
+        const int32_t *start = b->start, *pairs = b->pairs;                           \
+        const fr_resample_pair *pair = b->pair;                                       \
+        const fr_rs_i32x16 half = (fr_rs_i32x16){0} + ((1 << precision) >> 1);       \
+        for (int64_t k = 0; k < n_blocks; k++) {                                      \
+            const fr_resample_pair *q0 = pair + pairs[k], *q1 = pair + pairs[k + 1];  \
+            int64_t o = k * FR_RESAMPLE_BLOCK, left = out_bytes - o;                  \
+            int n = left < FR_RESAMPLE_BLOCK ? (int)left : FR_RESAMPLE_BLOCK;         \
+            for (int r = 0; r < rows; r++) {                                          \
+                fr_rs_bwin_##SUFFIX##_t win = fr_rs_bwin_##SUFFIX(src[r] + start[k]); \
+                fr_rs_i32x16 acc = half;                                              \
+                for (const fr_resample_pair *q = q0; q < q1; q++)                     \
+                    fr_rs_bmadd_##SUFFIX(win, q, &acc);                               \
+                acc >>= precision;                                                    \
+                fr_rs_bstore_##SUFFIX(dst[r] + o, &acc, n);                           \
+            }                                                                         \
+        }                                                                             \
+    }
+
+FR_RESAMPLE_HBLOCKS_LEVEL(base, )
+#if FR_X86
+FR_RESAMPLE_HBLOCKS_LEVEL(vbmi, FR_TARGET_AVX512VBMI)
+#endif
+
 typedef void (*fr_resample_hrows_fn)(const fr_resample_axis *, int64_t, const uint8_t *const *,
                                      uint8_t *const *);
 typedef void (*fr_resample_vrow_fn)(const uint8_t *const *, const int16_t *, int, int, uint8_t *,
                                     int64_t);
+typedef void (*fr_resample_hblocks_fn)(const fr_resample_blocks *, int, const uint8_t *const *,
+                                       uint8_t *const *, int);
+
+/* The horizontal pass of rows in[0 .. batch) into out: by blocks when the
+ * plan has them, else pixel by pixel. */
+static inline void fr_resample_hpass(const fr_resample_plan *p, fr_resample_hrows_fn hrows,
+                                     fr_resample_hblocks_fn hblocks, const uint8_t *const *in,
+                                     uint8_t *const *out, int batch)
+{
+    if (p->blocks.n_blocks)
+        hblocks(&p->blocks, p->x.precision, in, out, batch);
+    else
+        hrows(&p->x, p->C, in, out);
+}
 
 /* Output rows [y0, y1) of the plan: `src` points at the top-left pixel of
  * the source box (pixels of C contiguous bytes, rows `src_stride` bytes
@@ -708,9 +915,12 @@ static void fr_resample_rows(const fr_resample_plan *p, const uint8_t *src, int6
 {
     fr_resample_hrows_fn hrows = fr_resample_hrows_base;
     fr_resample_vrow_fn vrow = fr_resample_vrow_base;
+    fr_resample_hblocks_fn hblocks = fr_resample_hblocks_base;
     int batch = 2;
 #if FR_X86
     if (level >= FR_SIMD_AVX512) {
+        if (fr_resample_level_blocks(level))
+            hblocks = fr_resample_hblocks_vbmi;
         hrows = fr_resample_hrows_avx512;
         vrow = fr_resample_vrow_avx512;
         batch = 8;
@@ -737,7 +947,7 @@ static void fr_resample_rows(const fr_resample_plan *p, const uint8_t *src, int6
                 for (int r = 0; r < batch && y + r < y1; r++)
                     memcpy(out[r], in[r], (size_t)row_bytes);
             else
-                hrows(ax, C, in, out);
+                fr_resample_hpass(p, hrows, hblocks, in, out, batch);
         }
         return;
     }
@@ -766,7 +976,7 @@ static void fr_resample_rows(const fr_resample_plan *p, const uint8_t *src, int6
                 in[r] = src + sr * src_stride;
                 out[r] = ring + (sr % ring_rows) * ring_pitch;
             }
-            hrows(ax, C, in, out);
+            fr_resample_hpass(p, hrows, hblocks, in, out, batch);
             done_hi = done_hi + batch < band_end ? done_hi + batch : band_end;
         }
         done_lo = lo;
