@@ -73,10 +73,10 @@ typedef struct {
 
 typedef struct {
     int64_t n_blocks;       /* 0: the pass runs pixel by pixel instead */
+    int64_t n_pairs;        /* pairs of taps per block (the most any block needs) */
     int64_t out_bytes;      /* output bytes of a row */
     int32_t *start;         /* [n_blocks] first byte of the block's window in the row */
-    int32_t *pairs;         /* [n_blocks + 1] block b uses pair[pairs[b] .. pairs[b + 1]) */
-    fr_resample_pair *pair;
+    fr_resample_pair *pair; /* [n_blocks * n_pairs] */
 } fr_resample_blocks;
 
 typedef struct {
@@ -726,11 +726,13 @@ FR_RESAMPLE_LEVEL(avx512, FR_TARGET_AVX512, fr_vi16, 16)
 #define FR_RESAMPLE_WINDOW 64
 
 #if FR_X86
-#define FR_TARGET_AVX512VBMI \
-    __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx512vbmi,avx2,fma,bmi,bmi2,f16c,popcnt")))
+#define FR_TARGET_AVX512VBMI                                                          \
+    __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx512vbmi,avx512vnni,avx2,fma,bmi," \
+                          "bmi2,f16c,popcnt")))
 #endif
 
-/* Whether `level` runs the blocks: the base level, and AVX-512 with VBMI. */
+/* Whether `level` runs the blocks: the base level, and AVX-512 with VBMI
+ * and VNNI (Ice Lake, Sapphire Rapids, Zen 4 and later). */
 static inline int fr_resample_level_blocks(int level)
 {
     if (level == FR_SIMD_BASELINE)
@@ -738,7 +740,7 @@ static inline int fr_resample_level_blocks(int level)
 #if FR_X86
     if (level >= FR_SIMD_AVX512) {
         __builtin_cpu_init();
-        return __builtin_cpu_supports("avx512vbmi");
+        return __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512vnni");
     }
 #endif
     return 0;
@@ -749,58 +751,55 @@ static inline int fr_resample_level_blocks(int level)
 static inline int64_t fr_resample_blocks_bytes(const fr_resample_plan *p)
 {
     int64_t n = (p->x.out_size * p->C + FR_RESAMPLE_BLOCK - 1) / FR_RESAMPLE_BLOCK;
-    int64_t pairs = n * ((p->x.taps + 1) / 2);
-    return 64 + pairs * (int64_t)sizeof(fr_resample_pair) + n * 8 + 8;
+    return 64 + n * ((p->x.taps + 1) / 2) * (int64_t)sizeof(fr_resample_pair) + n * 4;
 }
 
 /* Fill p->blocks in `mem` (fr_resample_blocks_bytes long) when `level` runs
- * blocks and every block's taps fit one window; else p->blocks.n_blocks = 0. */
+ * blocks and every block's taps fit one window; else p->blocks.n_blocks = 0.
+ * Every block gets as many pairs as the longest filter of the axis needs
+ * (zero weights past a count), so the kernel's loops have fixed lengths. */
 static inline void fr_resample_blocks_setup(fr_resample_plan *p, void *mem, int level)
 {
     const fr_resample_axis *ax = &p->x;
     fr_resample_blocks *b = &p->blocks;
     int64_t C = p->C, out_bytes = ax->out_size * C, row_bytes = ax->in_size * C;
-    int64_t n = (out_bytes + FR_RESAMPLE_BLOCK - 1) / FR_RESAMPLE_BLOCK;
+    int64_t n = (out_bytes + FR_RESAMPLE_BLOCK - 1) / FR_RESAMPLE_BLOCK, n_pairs = 0;
     b->n_blocks = 0;
     if (ax->identity || row_bytes < FR_RESAMPLE_WINDOW || !fr_resample_level_blocks(level))
         return;
-    b->out_bytes = out_bytes;
     b->pair = (fr_resample_pair *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
     b->start = (int32_t *)(b->pair + n * ((ax->taps + 1) / 2));
-    b->pairs = b->start + n;
-    b->pairs[0] = 0;
-    for (int64_t k = 0; k < n; k++) {
-        int64_t o0 = k * FR_RESAMPLE_BLOCK, o1 = o0 + FR_RESAMPLE_BLOCK;
-        int64_t lo = row_bytes, hi = 0, pairs = 0;
-        o1 = o1 < out_bytes ? o1 : out_bytes;
-        for (int64_t o = o0; o < o1; o++) { /* the bytes the block's taps read */
-            int64_t x = o / C, c = o % C, cnt = ax->count[x];
+    for (int64_t k = 0; k < n; k++) { /* the bytes each block's taps read */
+        int64_t o1 = (k + 1) * FR_RESAMPLE_BLOCK < out_bytes ? (k + 1) * FR_RESAMPLE_BLOCK : out_bytes;
+        int64_t lo = row_bytes, hi = 0;
+        for (int64_t o = k * FR_RESAMPLE_BLOCK; o < o1; o++) {
+            int64_t x = o / C, cnt = ax->count[x];
             if (cnt == 0)
                 continue;
-            int64_t a = ax->first[x] * C + c, z = (ax->first[x] + cnt - 1) * C + c;
+            int64_t a = ax->first[x] * C + o % C, z = a + (cnt - 1) * C;
             lo = a < lo ? a : lo;
             hi = z > hi ? z : hi;
-            pairs = (cnt + 1) / 2 > pairs ? (cnt + 1) / 2 : pairs;
+            n_pairs = (cnt + 1) / 2 > n_pairs ? (cnt + 1) / 2 : n_pairs;
         }
         /* the window ends inside the row: start no later than its last 64 bytes */
         int64_t start = lo < row_bytes - FR_RESAMPLE_WINDOW ? lo : row_bytes - FR_RESAMPLE_WINDOW;
         if (hi - start >= FR_RESAMPLE_WINDOW)
             return; /* n_blocks stays 0 */
         b->start[k] = (int32_t)start;
-        b->pairs[k + 1] = b->pairs[k] + (int32_t)pairs;
-        for (int64_t j = 0; j < pairs; j++) {
-            fr_resample_pair *q = b->pair + b->pairs[k] + j;
-            memset(q, 0, sizeof(*q));
-            for (int64_t o = o0; o < o1; o++) {
-                int64_t x = o / C, l = o - o0, cnt = ax->count[x];
-                const int16_t *w = ax->weight + x * ax->stride;
-                for (int64_t t = 2 * j; t < 2 * j + 2 && t < cnt; t++) {
-                    q->index[4 * l + 2 * (t - 2 * j)] = (uint8_t)((ax->first[x] + t) * C + o % C - start);
-                    q->weight[2 * l + (t - 2 * j)] = w[t];
-                }
-            }
+    }
+    memset(b->pair, 0, (size_t)(n * n_pairs) * sizeof(fr_resample_pair));
+    for (int64_t o = 0; o < out_bytes; o++) {
+        int64_t x = o / C, k = o / FR_RESAMPLE_BLOCK, l = o % FR_RESAMPLE_BLOCK;
+        int64_t a = ax->first[x] * C + o % C - b->start[k];
+        fr_resample_pair *q = b->pair + k * n_pairs;
+        const int16_t *w = ax->weight + x * ax->stride;
+        for (int64_t t = 0; t < ax->count[x]; t++) {
+            q[t / 2].index[4 * l + 2 * (t % 2)] = (uint8_t)(a + t * C);
+            q[t / 2].weight[2 * l + t % 2] = w[t];
         }
     }
+    b->n_pairs = n_pairs;
+    b->out_bytes = out_bytes;
     b->n_blocks = n;
 }
 
@@ -836,7 +835,7 @@ FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bmadd_vbmi(__m512i win, const fr_resam
 {
     /* the odd bytes of each int16 zeroed by the mask: (byte, 0) pairs */
     __m512i x = _mm512_maskz_permutexvar_epi8(0x5555555555555555ull, _mm512_load_si512(q->index), win);
-    *acc += (fr_rs_i32x16)_mm512_madd_epi16(x, _mm512_load_si512(q->weight));
+    *acc = (fr_rs_i32x16)_mm512_dpwssd_epi32((__m512i)*acc, x, _mm512_load_si512(q->weight));
 }
 FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bstore_vbmi(uint8_t *d, const fr_rs_i32x16 *v, int n)
 {
@@ -849,7 +848,23 @@ FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bstore_vbmi(uint8_t *d, const fr_rs_i3
 #endif
 
 /* Rows src[0 .. rows) through the blocks into dst[0 .. rows): block by
- * block, each block's pairs read once for all rows. */
+ * block, for all rows.  NP, the pairs per block, is a constant for the
+ * common filter lengths (then unrolled, each block's pairs loaded once). */
+#define FR_RESAMPLE_HBLOCKS(SUFFIX, NP)                                               \
+    for (int64_t k = 0; k < n_blocks; k++) {                                          \
+        const fr_resample_pair *q = pair + k * (NP);                                  \
+        int64_t o = k * FR_RESAMPLE_BLOCK, left = out_bytes - o;                      \
+        int n = left < FR_RESAMPLE_BLOCK ? (int)left : FR_RESAMPLE_BLOCK;             \
+        for (int r = 0; r < rows; r++) {                                              \
+            fr_rs_bwin_##SUFFIX##_t win = fr_rs_bwin_##SUFFIX(src[r] + start[k]);     \
+            fr_rs_i32x16 acc = half;                                                  \
+            for (int64_t j = 0; j < (NP); j++)                                        \
+                fr_rs_bmadd_##SUFFIX(win, q + j, &acc);                               \
+            acc >>= precision;                                                        \
+            fr_rs_bstore_##SUFFIX(dst[r] + o, &acc, n);                               \
+        }                                                                             \
+    }
+
 #define FR_RESAMPLE_HBLOCKS_LEVEL(SUFFIX, TARGET)                                     \
     TARGET static void fr_resample_hblocks_##SUFFIX(const fr_resample_blocks *b, int precision, \
                                                    const uint8_t *const *src_rows,    \
@@ -862,22 +877,15 @@ FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bstore_vbmi(uint8_t *d, const fr_rs_i3
             src[r] = src_rows[r];                                                     \
             dst[r] = dst_rows[r];                                                     \
         }                                                                             \
-        const int64_t n_blocks = b->n_blocks, out_bytes = b->out_bytes;               \
-        const int32_t *start = b->start, *pairs = b->pairs;                           \
+        const int64_t n_blocks = b->n_blocks, n_pairs = b->n_pairs, out_bytes = b->out_bytes; \
+        const int32_t *start = b->start;                                              \
         const fr_resample_pair *pair = b->pair;                                       \
         const fr_rs_i32x16 half = (fr_rs_i32x16){0} + ((1 << precision) >> 1);       \
-        for (int64_t k = 0; k < n_blocks; k++) {                                      \
-            const fr_resample_pair *q0 = pair + pairs[k], *q1 = pair + pairs[k + 1];  \
-            int64_t o = k * FR_RESAMPLE_BLOCK, left = out_bytes - o;                  \
-            int n = left < FR_RESAMPLE_BLOCK ? (int)left : FR_RESAMPLE_BLOCK;         \
-            for (int r = 0; r < rows; r++) {                                          \
-                fr_rs_bwin_##SUFFIX##_t win = fr_rs_bwin_##SUFFIX(src[r] + start[k]); \
-                fr_rs_i32x16 acc = half;                                              \
-                for (const fr_resample_pair *q = q0; q < q1; q++)                     \
-                    fr_rs_bmadd_##SUFFIX(win, q, &acc);                               \
-                acc >>= precision;                                                    \
-                fr_rs_bstore_##SUFFIX(dst[r] + o, &acc, n);                           \
-            }                                                                         \
+        switch (n_pairs) {                                                            \
+        case 1: FR_RESAMPLE_HBLOCKS(SUFFIX, 1) break;                                 \
+        case 2: FR_RESAMPLE_HBLOCKS(SUFFIX, 2) break;                                 \
+        case 3: FR_RESAMPLE_HBLOCKS(SUFFIX, 3) break;                                 \
+        default: FR_RESAMPLE_HBLOCKS(SUFFIX, n_pairs) break;                          \
         }                                                                             \
     }
 
