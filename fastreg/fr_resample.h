@@ -101,9 +101,10 @@ static inline int64_t fr_resample_taps(int64_t in, int64_t out, int interp, int 
 static inline int64_t fr_resample_axis_bytes(int64_t in, int64_t out, int interp, int antialias)
 {
     int64_t taps = fr_resample_taps(in, out, interp, antialias);
+    int64_t stride = (taps + 1) & ~(int64_t)1;
     /* first, count, int16 weights and their doubles (kept between the two
      * passes of the setup), rounded to 8 bytes so that a second table can follow */
-    return (out * 8 + out * taps * 8 + out * (taps + 1) * 2 + 16 + 7) & ~(int64_t)7;
+    return (out * 8 + out * stride * 8 + out * stride * 2 + 16 + 7) & ~(int64_t)7;
 }
 
 static inline double fr_resample_cubic(double x, double a)
@@ -124,8 +125,29 @@ static inline double fr_resample_filter(int interp, int antialias, double x)
     return x < 1.0 ? 1.0 - x : 0.0;
 }
 
-/* The double weights of output index i into w[0..taps); sets *first, *count;
- * returns the running maximum torch takes over them. */
+typedef double fr_f64x2 __attribute__((vector_size(16)));
+typedef int64_t fr_i64x2 __attribute__((vector_size(16)));
+typedef int32_t fr_i32x2 __attribute__((vector_size(8)));
+
+/* w[0..n) /= total, two at a time (the same IEEE quotients; w[n] is read
+ * and written when n is odd), returning the largest quotient, at least 0. */
+static inline double fr_resample_normalize(double *w, int64_t n, double total)
+{
+    fr_f64x2 m = {0.0, 0.0};
+    for (int64_t j = 0; j < n; j += 2) {
+        fr_f64x2 v;
+        memcpy(&v, w + j, 16);
+        v /= total;
+        memcpy(w + j, &v, 16);
+        fr_i64x2 more = v > m;
+        m = (fr_f64x2)(((fr_i64x2)v & more) | ((fr_i64x2)m & ~more));
+    }
+    return m[0] > m[1] ? m[0] : m[1];
+}
+
+/* The double weights of output index i into w[0..taps) (zero past the
+ * count, and up to an even length); sets *first, *count; returns the
+ * running maximum torch takes over them. */
 static inline double fr_resample_weights(int64_t in, int64_t out, int interp, int antialias,
                                          int64_t taps, int64_t i, double *w, int64_t *first,
                                          int64_t *count)
@@ -133,7 +155,7 @@ static inline double fr_resample_weights(int64_t in, int64_t out, int interp, in
     double scale = (double)in / (double)out;
     double w_max = 0.0;
     int64_t lo, n, j;
-    for (j = 0; j < taps; j++)
+    for (j = 0; j < ((taps + 1) & ~(int64_t)1); j++)
         w[j] = 0.0;
     if (antialias) {
         int64_t size = interp == FR_BICUBIC ? 4 : 2;
@@ -152,10 +174,7 @@ static inline double fr_resample_weights(int64_t in, int64_t out, int interp, in
             total += w[j];
         }
         if (total != 0.0)
-            for (j = 0; j < n; j++) {
-                w[j] /= total;
-                w_max = w[j] > w_max ? w[j] : w_max;
-            }
+            w_max = fr_resample_normalize(w, n, total);
     } else {
         int cubic = interp == FR_BICUBIC;
         int64_t half = taps / 2, k = 0;
@@ -217,7 +236,7 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
     a->first = (int32_t *)mem;
     a->count = a->first + out;
     double *w = (double *)(a->count + out); /* after 2 * out int32: 8-byte aligned */
-    a->weight = (int16_t *)(w + out * taps);
+    a->weight = (int16_t *)(w + out * a->stride);
     if (interp == FR_NEAREST || interp == FR_NEAREST_EXACT) {
         a->precision = 0;
         for (i = 0; i < out; i++) {
@@ -230,8 +249,8 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
     }
     double w_max = 0.0;
     for (i = 0; i < out; i++) { /* first pass: the doubles and the largest weight */
-        double m = fr_resample_weights(in, out, interp, antialias, taps, i, w + i * taps, &first,
-                                       &count);
+        double m = fr_resample_weights(in, out, interp, antialias, taps, i, w + i * a->stride,
+                                       &first, &count);
         w_max = m > w_max ? m : w_max;
         a->first[i] = (int32_t)first;
         a->count[i] = (int32_t)count;
@@ -241,11 +260,19 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
         if ((int)(0.5 + w_max * (1 << (p + 1))) >= (1 << 15))
             break;
     a->precision = p;
-    for (i = 0; i < out; i++) { /* second pass: to int16, zero past the count */
+    const fr_f64x2 scale = {(double)(1 << p), (double)(1 << p)}, half = {0.5, 0.5};
+    for (i = 0; i < out; i++) { /* second pass: to int16, two at a time, zero past the count */
         int16_t *row = a->weight + i * a->stride;
-        for (int64_t j = 0; j < a->stride; j++) {
-            double v = j < a->count[i] ? w[i * taps + j] * (1 << p) : 0.0;
-            row[j] = (int16_t)(v < 0 ? (int)(-0.5 + v) : (int)(0.5 + v));
+        for (int64_t j = 0; j < a->stride; j += 2) {
+            fr_f64x2 v;
+            memcpy(&v, w + i * a->stride + j, 16);
+            v *= scale;
+            /* round half away from zero: +-0.5, then truncate */
+            fr_i64x2 neg = v < 0.0;
+            v += (fr_f64x2)(((fr_i64x2)(-half) & neg) | ((fr_i64x2)half & ~neg));
+            fr_i32x2 r = __builtin_convertvector(v, fr_i32x2);
+            row[j] = (int16_t)(j < a->count[i] ? r[0] : 0);
+            row[j + 1] = (int16_t)(j + 1 < a->count[i] ? r[1] : 0);
         }
     }
 }
@@ -771,15 +798,18 @@ static inline void fr_resample_blocks_setup(fr_resample_plan *p, void *mem, int 
     b->start = (int32_t *)(b->pair + n * ((ax->taps + 1) / 2));
     for (int64_t k = 0; k < n; k++) { /* the bytes each block's taps read */
         int64_t o1 = (k + 1) * FR_RESAMPLE_BLOCK < out_bytes ? (k + 1) * FR_RESAMPLE_BLOCK : out_bytes;
-        int64_t lo = row_bytes, hi = 0;
+        int64_t x = k * FR_RESAMPLE_BLOCK / C, c = k * FR_RESAMPLE_BLOCK - x * C, lo = row_bytes, hi = 0;
         for (int64_t o = k * FR_RESAMPLE_BLOCK; o < o1; o++) {
-            int64_t x = o / C, cnt = ax->count[x];
-            if (cnt == 0)
-                continue;
-            int64_t a = ax->first[x] * C + o % C, z = a + (cnt - 1) * C;
-            lo = a < lo ? a : lo;
-            hi = z > hi ? z : hi;
-            n_pairs = (cnt + 1) / 2 > n_pairs ? (cnt + 1) / 2 : n_pairs;
+            int64_t cnt = ax->count[x], a = ax->first[x] * C + c, z = a + (cnt - 1) * C;
+            if (cnt > 0) {
+                lo = a < lo ? a : lo;
+                hi = z > hi ? z : hi;
+                n_pairs = (cnt + 1) / 2 > n_pairs ? (cnt + 1) / 2 : n_pairs;
+            }
+            if (++c == C) {
+                c = 0;
+                x++;
+            }
         }
         /* the window ends inside the row: start no later than its last 64 bytes */
         int64_t start = lo < row_bytes - FR_RESAMPLE_WINDOW ? lo : row_bytes - FR_RESAMPLE_WINDOW;
@@ -788,14 +818,16 @@ static inline void fr_resample_blocks_setup(fr_resample_plan *p, void *mem, int 
         b->start[k] = (int32_t)start;
     }
     memset(b->pair, 0, (size_t)(n * n_pairs) * sizeof(fr_resample_pair));
-    for (int64_t o = 0; o < out_bytes; o++) {
-        int64_t x = o / C, k = o / FR_RESAMPLE_BLOCK, l = o % FR_RESAMPLE_BLOCK;
-        int64_t a = ax->first[x] * C + o % C - b->start[k];
-        fr_resample_pair *q = b->pair + k * n_pairs;
+    for (int64_t x = 0, o = 0; x < ax->out_size; x++) {
         const int16_t *w = ax->weight + x * ax->stride;
-        for (int64_t t = 0; t < ax->count[x]; t++) {
-            q[t / 2].index[4 * l + 2 * (t % 2)] = (uint8_t)(a + t * C);
-            q[t / 2].weight[2 * l + t % 2] = w[t];
+        for (int64_t c = 0; c < C; c++, o++) {
+            int64_t k = o / FR_RESAMPLE_BLOCK, l = o % FR_RESAMPLE_BLOCK;
+            int64_t a = ax->first[x] * C + c - b->start[k];
+            fr_resample_pair *q = b->pair + k * n_pairs;
+            for (int64_t t = 0; t < ax->count[x]; t++) {
+                q[t / 2].index[4 * l + 2 * (t % 2)] = (uint8_t)(a + t * C);
+                q[t / 2].weight[2 * l + t % 2] = w[t];
+            }
         }
     }
     b->n_pairs = n_pairs;
