@@ -1,8 +1,9 @@
 """Bridge to the resampling kernel (fr_resample.h).
 
-fastreg.functional.resize validates every argument; resample_into builds the two
-weight tables, releases the GIL and splits the output rows into bands run by
-the shared pool, each band with its own row ring.  Every output row depends
+fastreg.functional.resize validates every argument; resample_into takes the two
+weight tables (kept per thread for repeated sizes, fr_resample.h), releases
+the GIL and splits the output rows into bands run by the shared pool, each
+band with its own row ring.  Every output row depends
 only on its index, so the split never changes results."""
 
 cimport numpy as cnp
@@ -22,9 +23,8 @@ cdef extern from "fr_resample.h" nogil:
         int64_t C
     int64_t fr_resample_blocks_bytes(const fr_resample_plan *p)
     void fr_resample_blocks_setup(fr_resample_plan *p, void *mem, int level)
-    int64_t fr_resample_axis_bytes(int64_t in_size, int64_t out_size, int interp, int antialias)
-    void fr_resample_axis_setup(fr_resample_axis *a, int64_t in_size, int64_t out_size, int interp,
-                                int antialias, void *mem)
+    const fr_resample_axis *fr_resample_axis_get(int64_t in_size, int64_t out_size, int interp,
+                                                 int antialias)
     int64_t fr_resample_scratch_bytes(const fr_resample_plan *p)
     void fr_resample_rows(const fr_resample_plan *p, const uint8_t *src, int64_t src_stride,
                           uint8_t *dst, int64_t dst_stride, int64_t y0, int64_t y1,
@@ -63,22 +63,24 @@ def resample_into(cnp.ndarray src, cnp.ndarray dst, int interp, bint antialias):
     0 nearest, 1 nearest-exact, 2 bilinear, 3 bicubic."""
     cdef Job job
     cdef int64_t h = src.shape[0], w = src.shape[1], oh = dst.shape[0], ow = dst.shape[1]
-    cdef int64_t x_bytes = fr_resample_axis_bytes(w, ow, interp, antialias)
-    cdef int64_t y_bytes = fr_resample_axis_bytes(h, oh, interp, antialias)
     cdef int64_t n_tasks, bands
-    cdef uint8_t *tables = <uint8_t *>malloc(x_bytes + y_bytes)
+    cdef const fr_resample_axis *ax
+    cdef const fr_resample_axis *ay
     cdef uint8_t *blocks = NULL
-    if tables == NULL:
-        raise MemoryError()
+    job.scratch = NULL
     try:
         job.level = simd_level()
         job.plan.C = src.shape[2]
         with nogil:
-            fr_resample_axis_setup(&job.plan.x, w, ow, interp, antialias, tables)
-            fr_resample_axis_setup(&job.plan.y, h, oh, interp, antialias, tables + x_bytes)
-            blocks = <uint8_t *>malloc(fr_resample_blocks_bytes(&job.plan))
-            if blocks != NULL:
-                fr_resample_blocks_setup(&job.plan, blocks, job.level)
+            ax = fr_resample_axis_get(w, ow, interp, antialias)
+            if ax != NULL:
+                job.plan.x = ax[0]
+                ay = fr_resample_axis_get(h, oh, interp, antialias)
+                if ay != NULL:
+                    job.plan.y = ay[0]
+                    blocks = <uint8_t *>malloc(fr_resample_blocks_bytes(&job.plan))
+                    if blocks != NULL:
+                        fr_resample_blocks_setup(&job.plan, blocks, job.level)
         if blocks == NULL:
             raise MemoryError()
         job.src = <const uint8_t *>cnp.PyArray_DATA(src)
@@ -93,7 +95,6 @@ def resample_into(cnp.ndarray src, cnp.ndarray dst, int interp, bint antialias):
             raise MemoryError()
         with nogil:
             parallel_run(_band, &job, n_tasks)
-        free(job.scratch)
     finally:
+        free(job.scratch)
         free(blocks)
-        free(tables)

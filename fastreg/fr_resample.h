@@ -135,8 +135,7 @@ static inline double fr_resample_normalize(double *w, int64_t n, double total)
 {
     fr_f64x2 m = {0.0, 0.0};
     for (int64_t j = 0; j < n; j += 2) {
-        fr_f64x2 v;
-        memcpy(&v, w + j, 16);
+        fr_f64x2 v = {w[j], w[j + 1]}; /* two loads: each forwarded from its store */
         v /= total;
         memcpy(w + j, &v, 16);
         fr_i64x2 more = v > m;
@@ -275,6 +274,91 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
             row[j + 1] = (int16_t)(j + 1 < a->count[i] ? r[1] : 0);
         }
     }
+}
+
+/* ---- Axis tables kept per thread for repeated sizes.
+ *
+ * Evaluation resizes the images of a data set, many of one size, and a
+ * table's setup (weights in double, divisions, rounding) costs as much as a
+ * tenth of a 224x224 resample.  Each thread keeps its FR_RESAMPLE_CACHE most
+ * recently used tables (two per image size: x and y); a thread's are freed
+ * when it exits. */
+#define FR_RESAMPLE_CACHE 8
+
+typedef struct {
+    int64_t in, out;
+    int interp, antialias;
+    uint64_t used;          /* when last handed out (0: empty) */
+    fr_resample_axis axis;  /* its tables in mem */
+    void *mem;
+} fr_resample_cached;
+
+typedef struct {
+    fr_resample_cached entry[FR_RESAMPLE_CACHE];
+    uint64_t clock;
+} fr_resample_cache;
+
+static __thread fr_resample_cache *fr_resample_cache_mine;
+
+#if FR_HAVE_THREADS
+#include <pthread.h>
+static pthread_key_t fr_resample_cache_key;
+static pthread_once_t fr_resample_cache_once = PTHREAD_ONCE_INIT;
+
+static void fr_resample_cache_free(void *p)
+{
+    fr_resample_cache *c = (fr_resample_cache *)p;
+    for (int k = 0; k < FR_RESAMPLE_CACHE; k++)
+        free(c->entry[k].mem);
+    free(c);
+}
+
+static void fr_resample_cache_key_init(void)
+{
+    pthread_key_create(&fr_resample_cache_key, fr_resample_cache_free);
+}
+#endif
+
+/* The table of `in` source pixels resampled to `out` (both > 0), from this
+ * thread's cache or set up into it (the least recently used entry makes
+ * way); NULL if memory ran out.  It stays valid while this thread asks for
+ * at most FR_RESAMPLE_CACHE - 1 other tables. */
+static inline const fr_resample_axis *fr_resample_axis_get(int64_t in, int64_t out, int interp,
+                                                           int antialias)
+{
+    fr_resample_cache *c = fr_resample_cache_mine;
+    if (!c) {
+        c = (fr_resample_cache *)calloc(1, sizeof(*c));
+        if (!c)
+            return NULL;
+#if FR_HAVE_THREADS
+        pthread_once(&fr_resample_cache_once, fr_resample_cache_key_init);
+        pthread_setspecific(fr_resample_cache_key, c);
+#endif
+        fr_resample_cache_mine = c;
+    }
+    fr_resample_cached *e = c->entry;
+    for (int k = 0; k < FR_RESAMPLE_CACHE; k++) {
+        fr_resample_cached *f = c->entry + k;
+        if (f->used && f->in == in && f->out == out && f->interp == interp &&
+            f->antialias == antialias) {
+            f->used = ++c->clock;
+            return &f->axis;
+        }
+        e = f->used < e->used ? f : e;
+    }
+    void *mem = malloc((size_t)fr_resample_axis_bytes(in, out, interp, antialias));
+    if (!mem)
+        return NULL;
+    free(e->mem);
+    e->mem = mem;
+    e->in = in;
+    e->out = out;
+    e->interp = interp;
+    e->antialias = antialias;
+    e->used = ++c->clock;
+    fr_resample_axis_setup(&e->axis, in, out, interp, antialias, mem);
+    return &e->axis;
 }
 
 /* Bytes of scratch fr_resample_rows needs: a ring of horizontally resampled
