@@ -135,7 +135,8 @@ static inline double fr_resample_normalize(double *w, int64_t n, double total)
 {
     fr_f64x2 m = {0.0, 0.0};
     for (int64_t j = 0; j < n; j += 2) {
-        fr_f64x2 v = {w[j], w[j + 1]}; /* two loads: each forwarded from its store */
+        fr_f64x2 v;
+        memcpy(&v, w + j, 16);
         v /= total;
         memcpy(w + j, &v, 16);
         fr_i64x2 more = v > m;
@@ -154,8 +155,11 @@ static inline double fr_resample_weights(int64_t in, int64_t out, int interp, in
     double scale = (double)in / (double)out;
     double w_max = 0.0;
     int64_t lo, n, j;
-    for (j = 0; j < ((taps + 1) & ~(int64_t)1); j++)
-        w[j] = 0.0;
+    const fr_f64x2 zero = {0.0, 0.0};
+    /* 16-byte stores, as fr_resample_normalize loads: each load is forwarded
+     * from one store */
+    for (j = 0; j < taps; j += 2)
+        memcpy(w + j, &zero, 16);
     if (antialias) {
         int64_t size = interp == FR_BICUBIC ? 4 : 2;
         double support = scale >= 1.0 ? (size * 0.5) * scale : size * 0.5;
@@ -168,9 +172,14 @@ static inline double fr_resample_weights(int64_t in, int64_t out, int interp, in
             lo = 0;
         n = (hi < in ? hi : in) - lo;
         n = n < 0 ? 0 : (n > taps ? taps : n);
-        for (j = 0; j < n; j++) {
-            w[j] = fr_resample_filter(interp, 1, (j + lo - center + 0.5) * invscale);
-            total += w[j];
+        for (j = 0; j < n; j += 2) {
+            fr_f64x2 v = {fr_resample_filter(interp, 1, (j + lo - center + 0.5) * invscale), 0.0};
+            total += v[0];
+            if (j + 1 < n) {
+                v[1] = fr_resample_filter(interp, 1, (j + 1 + lo - center + 0.5) * invscale);
+                total += v[1];
+            }
+            memcpy(w + j, &v, 16);
         }
         if (total != 0.0)
             w_max = fr_resample_normalize(w, n, total);
