@@ -948,6 +948,11 @@ FR_INLINE void fr_rs_bstore_base(uint8_t *d, const fr_rs_i32x16 *v, int n)
     for (int l = 0; l < n; l++)
         d[l] = (uint8_t)fr_resample_clamp((*v)[l]);
 }
+FR_INLINE void fr_rs_bstore4_base(uint8_t *d, const fr_rs_i32x16 v[4])
+{
+    for (int q = 0; q < 4; q++)
+        fr_rs_bstore_base(d + q * FR_RESAMPLE_BLOCK, v + q, FR_RESAMPLE_BLOCK);
+}
 
 #if FR_X86
 typedef __m512i fr_rs_bwin_vbmi_t;
@@ -970,23 +975,49 @@ FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bstore_vbmi(uint8_t *d, const fr_rs_i3
     else
         _mm_mask_storeu_epi8(d, (__mmask16)((1u << n) - 1), b);
 }
+/* Four blocks' 64 bytes: the saturating packs (the clamp to [0, 255]) leave
+ * dword 4i + q of block q at dword 4q + i; one dword permute restores it. */
+FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bstore4_vbmi(uint8_t *d, const fr_rs_i32x16 v[4])
+{
+    __m512i b = _mm512_packus_epi16(_mm512_packs_epi32((__m512i)v[0], (__m512i)v[1]),
+                                    _mm512_packs_epi32((__m512i)v[2], (__m512i)v[3]));
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    _mm512_storeu_si512(d, _mm512_permutexvar_epi32(order, b));
+}
 #endif
 
-/* Rows src[0 .. rows) through the blocks into dst[0 .. rows): block by
- * block, for all rows.  NP, the pairs per block, is a constant for the
- * common filter lengths (then unrolled, each block's pairs loaded once). */
+/* Rows src[0 .. rows) through the blocks into dst[0 .. rows): four blocks
+ * at a time (packed and stored together), then the last few one by one,
+ * for all rows.  NP, the pairs per block, is a constant for the common
+ * filter lengths (then unrolled). */
+#define FR_RESAMPLE_HBLOCK(SUFFIX, NP, K, R, ACC)                                     \
+    {                                                                                 \
+        const fr_resample_pair *q = pair + (K) * (NP);                                \
+        fr_rs_bwin_##SUFFIX##_t win = fr_rs_bwin_##SUFFIX(src[R] + start[K]);         \
+        ACC = half;                                                                   \
+        for (int64_t j = 0; j < (NP); j++)                                            \
+            fr_rs_bmadd_##SUFFIX(win, q + j, &ACC);                                   \
+        ACC >>= precision;                                                            \
+    }
+
 #define FR_RESAMPLE_HBLOCKS(SUFFIX, NP)                                               \
-    for (int64_t k = 0; k < n_blocks; k++) {                                          \
-        const fr_resample_pair *q = pair + k * (NP);                                  \
-        int64_t o = k * FR_RESAMPLE_BLOCK, left = out_bytes - o;                      \
-        int n = left < FR_RESAMPLE_BLOCK ? (int)left : FR_RESAMPLE_BLOCK;             \
-        for (int r = 0; r < rows; r++) {                                              \
-            fr_rs_bwin_##SUFFIX##_t win = fr_rs_bwin_##SUFFIX(src[r] + start[k]);     \
-            fr_rs_i32x16 acc = half;                                                  \
-            for (int64_t j = 0; j < (NP); j++)                                        \
-                fr_rs_bmadd_##SUFFIX(win, q + j, &acc);                               \
-            acc >>= precision;                                                        \
-            fr_rs_bstore_##SUFFIX(dst[r] + o, &acc, n);                               \
+    {                                                                                 \
+        int64_t k = 0;                                                                \
+        for (; (k + 4) * FR_RESAMPLE_BLOCK <= out_bytes; k += 4)                      \
+            for (int r = 0; r < rows; r++) {                                          \
+                fr_rs_i32x16 acc[4];                                                  \
+                for (int m = 0; m < 4; m++)                                           \
+                    FR_RESAMPLE_HBLOCK(SUFFIX, NP, k + m, r, acc[m])                  \
+                fr_rs_bstore4_##SUFFIX(dst[r] + k * FR_RESAMPLE_BLOCK, acc);          \
+            }                                                                         \
+        for (; k < n_blocks; k++) {                                                   \
+            int64_t left = out_bytes - k * FR_RESAMPLE_BLOCK;                         \
+            int n = left < FR_RESAMPLE_BLOCK ? (int)left : FR_RESAMPLE_BLOCK;         \
+            for (int r = 0; r < rows; r++) {                                          \
+                fr_rs_i32x16 acc;                                                     \
+                FR_RESAMPLE_HBLOCK(SUFFIX, NP, k, r, acc)                             \
+                fr_rs_bstore_##SUFFIX(dst[r] + k * FR_RESAMPLE_BLOCK, &acc, n);       \
+            }                                                                         \
         }                                                                             \
     }
 
