@@ -25,14 +25,17 @@
  * horizontal result is a uint8 row, as in torch.  Every SIMD level computes
  * the same integer sums.
  *
- * Interface for a pipeline.  fr_resample_axis_setup fills one axis table in
- * caller memory (fr_resample_axis_bytes long); fr_resample_rows writes output
- * rows [y0, y1) reading only the source rows they need, keeping horizontally
- * resampled rows in a small ring (fr_resample_scratch_bytes long), so a
- * caller can pull a band of rows at a time without a full intermediate image.
- * Output columns [x0, x1) alone (a crop of the resized image) come from a
- * copy of the x table with first, count and weight advanced by x0 (weight by
- * x0 * stride) and out_size = x1 - x0. */
+ * Interface for a pipeline.  fr_resample_axis_get gives an axis table from
+ * the calling thread's cache of recent sizes (fr_resample_axis_setup fills
+ * one in caller memory, fr_resample_axis_bytes long); fr_resample_rows writes
+ * output rows [y0, y1) reading only the source rows they need, keeping
+ * horizontally resampled rows in a small ring (fr_resample_scratch_bytes
+ * long), so a caller can pull a band of rows at a time without a full
+ * intermediate image.  Output columns [x0, x1) alone (a crop of the resized
+ * image) come from a copy of the x table with first, count and weight
+ * advanced by x0 (weight by x0 * stride) and out_size = x1 - x0.  Then
+ * fr_resample_blocks_setup lays the horizontal pass out in blocks for the
+ * levels that run them. */
 #ifndef FR_RESAMPLE_H
 #define FR_RESAMPLE_H
 
@@ -931,7 +934,8 @@ static inline void fr_resample_blocks_setup(fr_resample_plan *p, void *mem, int 
 typedef int32_t fr_rs_i32x16 __attribute__((vector_size(64)));
 
 /* Per level: a block's window, the products of one pair of taps for its 16
- * output bytes, and the store of n <= 16 of them (shifted) with the clamp. */
+ * output bytes, and the stores, with the clamp, of n <= 16 shifted sums and
+ * of four whole blocks. */
 typedef const uint8_t *fr_rs_bwin_base_t;
 FR_INLINE fr_rs_bwin_base_t fr_rs_bwin_base(const uint8_t *s)
 {
@@ -976,7 +980,7 @@ FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bstore_vbmi(uint8_t *d, const fr_rs_i3
         _mm_mask_storeu_epi8(d, (__mmask16)((1u << n) - 1), b);
 }
 /* Four blocks' 64 bytes: the saturating packs (the clamp to [0, 255]) leave
- * dword 4i + q of block q at dword 4q + i; one dword permute restores it. */
+ * dword i of block q at dword 4i + q; one dword permute puts it at 4q + i. */
 FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bstore4_vbmi(uint8_t *d, const fr_rs_i32x16 v[4])
 {
     __m512i b = _mm512_packus_epi16(_mm512_packs_epi32((__m512i)v[0], (__m512i)v[1]),
