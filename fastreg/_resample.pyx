@@ -3,8 +3,8 @@
 fastreg.functional.resize validates every argument; resample_into takes the two
 weight tables (kept per thread for repeated sizes, fr_resample.h), releases
 the GIL and splits the output rows into bands run by the shared pool, each
-band with its own row ring.  Every output row depends
-only on its index, so the split never changes results."""
+band with its own row ring.  Every output row depends only on its index, so
+the split never changes results."""
 
 cimport numpy as cnp
 from libc.stdint cimport uint8_t, int64_t
