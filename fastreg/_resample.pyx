@@ -1,9 +1,10 @@
 """Bridge to the resampling kernel (fr_resample.h).
 
-fastreg.functional.resize validates every argument; resample_into builds the two
-weight tables, releases the GIL and splits the output rows into bands run by
-the shared pool, each band with its own row ring.  Every output row depends
-only on its index, so the split never changes results."""
+fastreg.functional.resize validates every argument; resample_into takes the two
+weight tables (kept per thread for repeated sizes, fr_resample.h), releases
+the GIL and splits the output rows into bands run by the shared pool, each
+band with its own row ring.  Every output row depends only on its index, so
+the split never changes results."""
 
 cimport numpy as cnp
 from libc.stdint cimport uint8_t, int64_t
@@ -20,9 +21,10 @@ cdef extern from "fr_resample.h" nogil:
     ctypedef struct fr_resample_plan:
         fr_resample_axis x, y
         int64_t C
-    int64_t fr_resample_axis_bytes(int64_t in_size, int64_t out_size, int interp, int antialias)
-    void fr_resample_axis_setup(fr_resample_axis *a, int64_t in_size, int64_t out_size, int interp,
-                                int antialias, void *mem)
+    int64_t fr_resample_blocks_bytes(const fr_resample_plan *p)
+    void fr_resample_blocks_setup(fr_resample_plan *p, void *mem, int level)
+    const fr_resample_axis *fr_resample_axis_get(int64_t in_size, int64_t out_size, int interp,
+                                                 int antialias)
     int64_t fr_resample_scratch_bytes(const fr_resample_plan *p)
     void fr_resample_rows(const fr_resample_plan *p, const uint8_t *src, int64_t src_stride,
                           uint8_t *dst, int64_t dst_stride, int64_t y0, int64_t y1,
@@ -61,23 +63,31 @@ def resample_into(cnp.ndarray src, cnp.ndarray dst, int interp, bint antialias):
     0 nearest, 1 nearest-exact, 2 bilinear, 3 bicubic."""
     cdef Job job
     cdef int64_t h = src.shape[0], w = src.shape[1], oh = dst.shape[0], ow = dst.shape[1]
-    cdef int64_t x_bytes = fr_resample_axis_bytes(w, ow, interp, antialias)
-    cdef int64_t y_bytes = fr_resample_axis_bytes(h, oh, interp, antialias)
     cdef int64_t n_tasks, bands
-    cdef uint8_t *tables = <uint8_t *>malloc(x_bytes + y_bytes)
-    if tables == NULL:
-        raise MemoryError()
+    cdef const fr_resample_axis *ax
+    cdef const fr_resample_axis *ay
+    cdef uint8_t *blocks = NULL
+    job.scratch = NULL
     try:
-        with nogil:
-            fr_resample_axis_setup(&job.plan.x, w, ow, interp, antialias, tables)
-            fr_resample_axis_setup(&job.plan.y, h, oh, interp, antialias, tables + x_bytes)
+        job.level = simd_level()
         job.plan.C = src.shape[2]
+        with nogil:
+            ax = fr_resample_axis_get(w, ow, interp, antialias)
+            if ax != NULL:
+                job.plan.x = ax[0]
+                ay = fr_resample_axis_get(h, oh, interp, antialias)
+                if ay != NULL:
+                    job.plan.y = ay[0]
+                    blocks = <uint8_t *>malloc(fr_resample_blocks_bytes(&job.plan))
+                    if blocks != NULL:
+                        fr_resample_blocks_setup(&job.plan, blocks, job.level)
+        if blocks == NULL:
+            raise MemoryError()
         job.src = <const uint8_t *>cnp.PyArray_DATA(src)
         job.dst = <uint8_t *>cnp.PyArray_DATA(dst)
         job.src_stride, job.dst_stride = src.strides[0], dst.strides[0]
         bands = 1 if num_threads() == 1 else min(MAX_BANDS, BANDS_PER_THREAD * num_threads())
         job.rows_per_task = max(1, BAND_PIXELS // ow, (oh + bands - 1) // bands)
-        job.level = simd_level()
         n_tasks = (oh + job.rows_per_task - 1) // job.rows_per_task
         job.scratch_bytes = (fr_resample_scratch_bytes(&job.plan) + 63) & ~63
         job.scratch = <uint8_t *>malloc(n_tasks * job.scratch_bytes)
@@ -85,6 +95,6 @@ def resample_into(cnp.ndarray src, cnp.ndarray dst, int interp, bint antialias):
             raise MemoryError()
         with nogil:
             parallel_run(_band, &job, n_tasks)
-        free(job.scratch)
     finally:
-        free(tables)
+        free(job.scratch)
+        free(blocks)

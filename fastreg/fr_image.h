@@ -431,13 +431,14 @@ static int fr_resample_step(const fr_step *s, const fr_step *window, int last, f
     }
     if (wh > 0 && ww > 0) {
         fr_resample_plan plan;
-        int64_t xb = (fr_resample_axis_bytes(s->d, ow, interp, aa) + 7) & ~(int64_t)7;
-        int64_t yb = fr_resample_axis_bytes(s->c, oh, interp, aa);
-        uint8_t *tables = (uint8_t *)malloc((size_t)(xb + yb));
-        if (!tables)
+        const fr_resample_axis *ax = fr_resample_axis_get(s->d, ow, interp, aa);
+        if (!ax)
             return -1;
-        fr_resample_axis_setup(&plan.x, s->d, ow, interp, aa, tables);
-        fr_resample_axis_setup(&plan.y, s->c, oh, interp, aa, tables + xb);
+        plan.x = *ax;
+        const fr_resample_axis *ay = fr_resample_axis_get(s->c, oh, interp, aa);
+        if (!ay)
+            return -1;
+        plan.y = *ay;
         plan.C = C;
         const uint8_t *box = base->data + s->a * base->sy + s->b * base->sx;
         if (plan.x.identity) { /* the window's columns are the source's */
@@ -448,15 +449,14 @@ static int fr_resample_step(const fr_step *s, const fr_step *window, int last, f
             plan.x.weight += x0 * plan.x.stride;
         }
         plan.x.out_size = ww;
-        uint8_t *ring = (uint8_t *)malloc((size_t)fr_resample_scratch_bytes(&plan));
-        if (!ring) {
-            free(tables);
+        uint8_t *ring = (uint8_t *)malloc((size_t)(fr_resample_scratch_bytes(&plan) +
+                                                   fr_resample_blocks_bytes(&plan)));
+        if (!ring)
             return -1;
-        }
+        fr_resample_blocks_setup(&plan, ring + fr_resample_scratch_bytes(&plan), level);
         /* rows [y0, y0 + wh) land at the target's first row */
         fr_resample_rows(&plan, box, base->sy, target - y0 * ww * C, ww * C, y0, y0 + wh, ring, level);
         free(ring);
-        free(tables);
     }
     base->data = target;
     base->h = *h = wh;

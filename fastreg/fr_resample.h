@@ -25,14 +25,17 @@
  * horizontal result is a uint8 row, as in torch.  Every SIMD level computes
  * the same integer sums.
  *
- * Interface for a pipeline.  fr_resample_axis_setup fills one axis table in
- * caller memory (fr_resample_axis_bytes long); fr_resample_rows writes output
- * rows [y0, y1) reading only the source rows they need, keeping horizontally
- * resampled rows in a small ring (fr_resample_scratch_bytes long), so a
- * caller can pull a band of rows at a time without a full intermediate image.
- * Output columns [x0, x1) alone (a crop of the resized image) come from a
- * copy of the x table with first, count and weight advanced by x0 (weight by
- * x0 * stride) and out_size = x1 - x0. */
+ * Interface for a pipeline.  fr_resample_axis_get gives an axis table from
+ * the calling thread's cache of recent sizes (fr_resample_axis_setup fills
+ * one in caller memory, fr_resample_axis_bytes long); fr_resample_rows writes
+ * output rows [y0, y1) reading only the source rows they need, keeping
+ * horizontally resampled rows in a small ring (fr_resample_scratch_bytes
+ * long), so a caller can pull a band of rows at a time without a full
+ * intermediate image.  Output columns [x0, x1) alone (a crop of the resized
+ * image) come from a copy of the x table with first, count and weight
+ * advanced by x0 (weight by x0 * stride) and out_size = x1 - x0.  Then
+ * fr_resample_blocks_setup lays the horizontal pass out in blocks for the
+ * levels that run them. */
 #ifndef FR_RESAMPLE_H
 #define FR_RESAMPLE_H
 
@@ -62,9 +65,27 @@ typedef struct {
     int16_t *weight;    /* [out_size * stride], zero past count */
 } fr_resample_axis;
 
+/* The horizontal pass in blocks of 16 output bytes (fr_resample_blocks_setup):
+ * each block reads one 64-byte window of the row, and pair j of its taps is
+ * a byte permute of that window into int16 pairs per output byte, times a
+ * weight pair per output byte (vpermb, pmaddwd). */
+typedef struct {
+    uint8_t index[64];  /* output byte l: window bytes of taps 2j and 2j+1 at 4l and 4l+2 */
+    int16_t weight[32]; /* output byte l: weights of taps 2j and 2j+1 at 2l, 2l+1 (0 past the count) */
+} fr_resample_pair;
+
+typedef struct {
+    int64_t n_blocks;       /* 0: the pass runs pixel by pixel instead */
+    int64_t n_pairs;        /* pairs of taps per block (the most any block needs) */
+    int64_t out_bytes;      /* output bytes of a row */
+    int32_t *start;         /* [n_blocks] first byte of the block's window in the row */
+    fr_resample_pair *pair; /* [n_blocks * n_pairs] */
+} fr_resample_blocks;
+
 typedef struct {
     fr_resample_axis x, y;
     int64_t C;          /* channels, 1..4 */
+    fr_resample_blocks blocks;
 } fr_resample_plan;
 
 /* Weights per output index along an axis (the table's row length). */
@@ -83,9 +104,10 @@ static inline int64_t fr_resample_taps(int64_t in, int64_t out, int interp, int 
 static inline int64_t fr_resample_axis_bytes(int64_t in, int64_t out, int interp, int antialias)
 {
     int64_t taps = fr_resample_taps(in, out, interp, antialias);
+    int64_t stride = (taps + 1) & ~(int64_t)1;
     /* first, count, int16 weights and their doubles (kept between the two
      * passes of the setup), rounded to 8 bytes so that a second table can follow */
-    return (out * 8 + out * taps * 8 + out * (taps + 1) * 2 + 16 + 7) & ~(int64_t)7;
+    return (out * 8 + out * stride * 8 + out * stride * 2 + 16 + 7) & ~(int64_t)7;
 }
 
 static inline double fr_resample_cubic(double x, double a)
@@ -106,8 +128,29 @@ static inline double fr_resample_filter(int interp, int antialias, double x)
     return x < 1.0 ? 1.0 - x : 0.0;
 }
 
-/* The double weights of output index i into w[0..taps); sets *first, *count;
- * returns the running maximum torch takes over them. */
+typedef double fr_f64x2 __attribute__((vector_size(16)));
+typedef int64_t fr_i64x2 __attribute__((vector_size(16)));
+typedef int32_t fr_i32x2 __attribute__((vector_size(8)));
+
+/* w[0..n) /= total, two at a time (the same IEEE quotients; w[n] is read
+ * and written when n is odd), returning the largest quotient, at least 0. */
+static inline double fr_resample_normalize(double *w, int64_t n, double total)
+{
+    fr_f64x2 m = {0.0, 0.0};
+    for (int64_t j = 0; j < n; j += 2) {
+        fr_f64x2 v;
+        memcpy(&v, w + j, 16);
+        v /= total;
+        memcpy(w + j, &v, 16);
+        fr_i64x2 more = v > m;
+        m = (fr_f64x2)(((fr_i64x2)v & more) | ((fr_i64x2)m & ~more));
+    }
+    return m[0] > m[1] ? m[0] : m[1];
+}
+
+/* The double weights of output index i into w[0..taps) (zero past the
+ * count, and up to an even length); sets *first, *count; returns the
+ * running maximum torch takes over them. */
 static inline double fr_resample_weights(int64_t in, int64_t out, int interp, int antialias,
                                          int64_t taps, int64_t i, double *w, int64_t *first,
                                          int64_t *count)
@@ -115,8 +158,11 @@ static inline double fr_resample_weights(int64_t in, int64_t out, int interp, in
     double scale = (double)in / (double)out;
     double w_max = 0.0;
     int64_t lo, n, j;
-    for (j = 0; j < taps; j++)
-        w[j] = 0.0;
+    const fr_f64x2 zero = {0.0, 0.0};
+    /* 16-byte stores, as fr_resample_normalize loads: each load is forwarded
+     * from one store */
+    for (j = 0; j < taps; j += 2)
+        memcpy(w + j, &zero, 16);
     if (antialias) {
         int64_t size = interp == FR_BICUBIC ? 4 : 2;
         double support = scale >= 1.0 ? (size * 0.5) * scale : size * 0.5;
@@ -129,15 +175,17 @@ static inline double fr_resample_weights(int64_t in, int64_t out, int interp, in
             lo = 0;
         n = (hi < in ? hi : in) - lo;
         n = n < 0 ? 0 : (n > taps ? taps : n);
-        for (j = 0; j < n; j++) {
-            w[j] = fr_resample_filter(interp, 1, (j + lo - center + 0.5) * invscale);
-            total += w[j];
+        for (j = 0; j < n; j += 2) {
+            fr_f64x2 v = {fr_resample_filter(interp, 1, (j + lo - center + 0.5) * invscale), 0.0};
+            total += v[0];
+            if (j + 1 < n) {
+                v[1] = fr_resample_filter(interp, 1, (j + 1 + lo - center + 0.5) * invscale);
+                total += v[1];
+            }
+            memcpy(w + j, &v, 16);
         }
         if (total != 0.0)
-            for (j = 0; j < n; j++) {
-                w[j] /= total;
-                w_max = w[j] > w_max ? w[j] : w_max;
-            }
+            w_max = fr_resample_normalize(w, n, total);
     } else {
         int cubic = interp == FR_BICUBIC;
         int64_t half = taps / 2, k = 0;
@@ -199,7 +247,7 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
     a->first = (int32_t *)mem;
     a->count = a->first + out;
     double *w = (double *)(a->count + out); /* after 2 * out int32: 8-byte aligned */
-    a->weight = (int16_t *)(w + out * taps);
+    a->weight = (int16_t *)(w + out * a->stride);
     if (interp == FR_NEAREST || interp == FR_NEAREST_EXACT) {
         a->precision = 0;
         for (i = 0; i < out; i++) {
@@ -212,8 +260,8 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
     }
     double w_max = 0.0;
     for (i = 0; i < out; i++) { /* first pass: the doubles and the largest weight */
-        double m = fr_resample_weights(in, out, interp, antialias, taps, i, w + i * taps, &first,
-                                       &count);
+        double m = fr_resample_weights(in, out, interp, antialias, taps, i, w + i * a->stride,
+                                       &first, &count);
         w_max = m > w_max ? m : w_max;
         a->first[i] = (int32_t)first;
         a->count[i] = (int32_t)count;
@@ -223,13 +271,106 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
         if ((int)(0.5 + w_max * (1 << (p + 1))) >= (1 << 15))
             break;
     a->precision = p;
-    for (i = 0; i < out; i++) { /* second pass: to int16, zero past the count */
+    const fr_f64x2 scale = {(double)(1 << p), (double)(1 << p)}, half = {0.5, 0.5};
+    for (i = 0; i < out; i++) { /* second pass: to int16, two at a time, zero past the count */
         int16_t *row = a->weight + i * a->stride;
-        for (int64_t j = 0; j < a->stride; j++) {
-            double v = j < a->count[i] ? w[i * taps + j] * (1 << p) : 0.0;
-            row[j] = (int16_t)(v < 0 ? (int)(-0.5 + v) : (int)(0.5 + v));
+        for (int64_t j = 0; j < a->stride; j += 2) {
+            fr_f64x2 v;
+            memcpy(&v, w + i * a->stride + j, 16);
+            v *= scale;
+            /* round half away from zero: +-0.5, then truncate */
+            fr_i64x2 neg = v < 0.0;
+            v += (fr_f64x2)(((fr_i64x2)(-half) & neg) | ((fr_i64x2)half & ~neg));
+            fr_i32x2 r = __builtin_convertvector(v, fr_i32x2);
+            row[j] = (int16_t)(j < a->count[i] ? r[0] : 0);
+            row[j + 1] = (int16_t)(j + 1 < a->count[i] ? r[1] : 0);
         }
     }
+}
+
+/* ---- Axis tables kept per thread for repeated sizes.
+ *
+ * Evaluation resizes the images of a data set, many of one size, and a
+ * table's setup (weights in double, divisions, rounding) costs as much as a
+ * tenth of a 224x224 resample.  Each thread keeps its FR_RESAMPLE_CACHE most
+ * recently used tables (two per image size: x and y); a thread's are freed
+ * when it exits. */
+#define FR_RESAMPLE_CACHE 8
+
+typedef struct {
+    int64_t in, out;
+    int interp, antialias;
+    uint64_t used;          /* when last handed out (0: empty) */
+    fr_resample_axis axis;  /* its tables in mem */
+    void *mem;
+} fr_resample_cached;
+
+typedef struct {
+    fr_resample_cached entry[FR_RESAMPLE_CACHE];
+    uint64_t clock;
+} fr_resample_cache;
+
+static __thread fr_resample_cache *fr_resample_cache_mine;
+
+#if FR_HAVE_THREADS
+#include <pthread.h>
+static pthread_key_t fr_resample_cache_key;
+static pthread_once_t fr_resample_cache_once = PTHREAD_ONCE_INIT;
+
+static void fr_resample_cache_free(void *p)
+{
+    fr_resample_cache *c = (fr_resample_cache *)p;
+    for (int k = 0; k < FR_RESAMPLE_CACHE; k++)
+        free(c->entry[k].mem);
+    free(c);
+}
+
+static void fr_resample_cache_key_init(void)
+{
+    pthread_key_create(&fr_resample_cache_key, fr_resample_cache_free);
+}
+#endif
+
+/* The table of `in` source pixels resampled to `out` (both > 0), from this
+ * thread's cache or set up into it (the least recently used entry makes
+ * way); NULL if memory ran out.  It stays valid while this thread asks for
+ * at most FR_RESAMPLE_CACHE - 1 other tables. */
+static inline const fr_resample_axis *fr_resample_axis_get(int64_t in, int64_t out, int interp,
+                                                           int antialias)
+{
+    fr_resample_cache *c = fr_resample_cache_mine;
+    if (!c) {
+        c = (fr_resample_cache *)calloc(1, sizeof(*c));
+        if (!c)
+            return NULL;
+#if FR_HAVE_THREADS
+        pthread_once(&fr_resample_cache_once, fr_resample_cache_key_init);
+        pthread_setspecific(fr_resample_cache_key, c);
+#endif
+        fr_resample_cache_mine = c;
+    }
+    fr_resample_cached *e = c->entry;
+    for (int k = 0; k < FR_RESAMPLE_CACHE; k++) {
+        fr_resample_cached *f = c->entry + k;
+        if (f->used && f->in == in && f->out == out && f->interp == interp &&
+            f->antialias == antialias) {
+            f->used = ++c->clock;
+            return &f->axis;
+        }
+        e = f->used < e->used ? f : e;
+    }
+    void *mem = malloc((size_t)fr_resample_axis_bytes(in, out, interp, antialias));
+    if (!mem)
+        return NULL;
+    free(e->mem);
+    e->mem = mem;
+    e->in = in;
+    e->out = out;
+    e->interp = interp;
+    e->antialias = antialias;
+    e->used = ++c->clock;
+    fr_resample_axis_setup(&e->axis, in, out, interp, antialias, mem);
+    return &e->axis;
 }
 
 /* Bytes of scratch fr_resample_rows needs: a ring of horizontally resampled
@@ -693,10 +834,244 @@ FR_RESAMPLE_LEVEL(avx2, FR_TARGET_AVX2, fr_vi8, 8)
 FR_RESAMPLE_LEVEL(avx512, FR_TARGET_AVX512, fr_vi16, 16)
 #endif
 
+/* ---- The horizontal pass in blocks (AVX-512 VBMI, and the base level).
+ *
+ * Arithmetic floor: an output byte of a pass with n taps costs n multiply-adds,
+ * and one pmaddwd does two for each of 16 int32 lanes.  The pixel-by-pixel
+ * pass above fills 3 of every 4 lanes for RGB and builds a window per output
+ * pixel and row; here the 16 lanes are 16 consecutive output bytes (any
+ * channel count), their taps gathered from one 64-byte load of the row by
+ * one byte permute per pair of taps, with index and weights laid out per
+ * lane in advance.  A block whose taps span more than 64 bytes (downscaling
+ * by about 3 or more) cannot; the setup then declines and the pixel pass
+ * runs.  The sums are the same integers either way. */
+#define FR_RESAMPLE_BLOCK 16
+#define FR_RESAMPLE_WINDOW 64
+
+#if FR_X86
+#define FR_TARGET_AVX512VBMI                                                          \
+    __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx512vbmi,avx512vnni,avx2,fma,bmi," \
+                          "bmi2,f16c,popcnt")))
+#endif
+
+/* Whether `level` runs the blocks: the base level, and AVX-512 with VBMI
+ * and VNNI (Ice Lake, Sapphire Rapids, Zen 4 and later). */
+static inline int fr_resample_level_blocks(int level)
+{
+    if (level == FR_SIMD_BASELINE)
+        return 1;
+#if FR_X86
+    if (level >= FR_SIMD_AVX512) {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512vnni");
+    }
+#endif
+    return 0;
+}
+
+/* Bytes of memory fr_resample_blocks_setup needs for the x axis of `p`
+ * (after any narrowing of its columns). */
+static inline int64_t fr_resample_blocks_bytes(const fr_resample_plan *p)
+{
+    int64_t n = (p->x.out_size * p->C + FR_RESAMPLE_BLOCK - 1) / FR_RESAMPLE_BLOCK;
+    return 64 + n * ((p->x.taps + 1) / 2) * (int64_t)sizeof(fr_resample_pair) + n * 4;
+}
+
+/* Fill p->blocks in `mem` (fr_resample_blocks_bytes long) when `level` runs
+ * blocks and every block's taps fit one window; else p->blocks.n_blocks = 0.
+ * Every block gets as many pairs as the longest filter of the axis needs
+ * (zero weights past a count), so the kernel's loops have fixed lengths. */
+static inline void fr_resample_blocks_setup(fr_resample_plan *p, void *mem, int level)
+{
+    const fr_resample_axis *ax = &p->x;
+    fr_resample_blocks *b = &p->blocks;
+    int64_t C = p->C, out_bytes = ax->out_size * C, row_bytes = ax->in_size * C;
+    int64_t n = (out_bytes + FR_RESAMPLE_BLOCK - 1) / FR_RESAMPLE_BLOCK, n_pairs = 0;
+    b->n_blocks = 0;
+    if (ax->identity || row_bytes < FR_RESAMPLE_WINDOW || !fr_resample_level_blocks(level))
+        return;
+    b->pair = (fr_resample_pair *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+    b->start = (int32_t *)(b->pair + n * ((ax->taps + 1) / 2));
+    for (int64_t k = 0; k < n; k++) { /* the bytes each block's taps read */
+        int64_t o1 = (k + 1) * FR_RESAMPLE_BLOCK < out_bytes ? (k + 1) * FR_RESAMPLE_BLOCK : out_bytes;
+        int64_t x = k * FR_RESAMPLE_BLOCK / C, c = k * FR_RESAMPLE_BLOCK - x * C, lo = row_bytes, hi = 0;
+        for (int64_t o = k * FR_RESAMPLE_BLOCK; o < o1; o++) {
+            int64_t cnt = ax->count[x], a = ax->first[x] * C + c, z = a + (cnt - 1) * C;
+            if (cnt > 0) {
+                lo = a < lo ? a : lo;
+                hi = z > hi ? z : hi;
+                n_pairs = (cnt + 1) / 2 > n_pairs ? (cnt + 1) / 2 : n_pairs;
+            }
+            if (++c == C) {
+                c = 0;
+                x++;
+            }
+        }
+        /* the window ends inside the row: start no later than its last 64 bytes */
+        int64_t start = lo < row_bytes - FR_RESAMPLE_WINDOW ? lo : row_bytes - FR_RESAMPLE_WINDOW;
+        if (hi - start >= FR_RESAMPLE_WINDOW)
+            return; /* n_blocks stays 0 */
+        b->start[k] = (int32_t)start;
+    }
+    memset(b->pair, 0, (size_t)(n * n_pairs) * sizeof(fr_resample_pair));
+    for (int64_t x = 0, o = 0; x < ax->out_size; x++) {
+        const int16_t *w = ax->weight + x * ax->stride;
+        for (int64_t c = 0; c < C; c++, o++) {
+            int64_t k = o / FR_RESAMPLE_BLOCK, l = o % FR_RESAMPLE_BLOCK;
+            int64_t a = ax->first[x] * C + c - b->start[k];
+            fr_resample_pair *q = b->pair + k * n_pairs;
+            for (int64_t t = 0; t < ax->count[x]; t++) {
+                q[t / 2].index[4 * l + 2 * (t % 2)] = (uint8_t)(a + t * C);
+                q[t / 2].weight[2 * l + t % 2] = w[t];
+            }
+        }
+    }
+    b->n_pairs = n_pairs;
+    b->out_bytes = out_bytes;
+    b->n_blocks = n;
+}
+
+typedef int32_t fr_rs_i32x16 __attribute__((vector_size(64)));
+
+/* Per level: a block's window, the products of one pair of taps for its 16
+ * output bytes, and the stores, with the clamp, of n <= 16 shifted sums and
+ * of four whole blocks. */
+typedef const uint8_t *fr_rs_bwin_base_t;
+FR_INLINE fr_rs_bwin_base_t fr_rs_bwin_base(const uint8_t *s)
+{
+    return s;
+}
+FR_INLINE void fr_rs_bmadd_base(fr_rs_bwin_base_t win, const fr_resample_pair *q, fr_rs_i32x16 *acc)
+{
+    for (int l = 0; l < FR_RESAMPLE_BLOCK; l++)
+        (*acc)[l] += q->weight[2 * l] * win[q->index[4 * l]] +
+                     q->weight[2 * l + 1] * win[q->index[4 * l + 2]];
+}
+FR_INLINE void fr_rs_bstore_base(uint8_t *d, const fr_rs_i32x16 *v, int n)
+{
+    for (int l = 0; l < n; l++)
+        d[l] = (uint8_t)fr_resample_clamp((*v)[l]);
+}
+FR_INLINE void fr_rs_bstore4_base(uint8_t *d, const fr_rs_i32x16 v[4])
+{
+    for (int q = 0; q < 4; q++)
+        fr_rs_bstore_base(d + q * FR_RESAMPLE_BLOCK, v + q, FR_RESAMPLE_BLOCK);
+}
+
+#if FR_X86
+typedef __m512i fr_rs_bwin_vbmi_t;
+FR_TARGET_AVX512VBMI FR_INLINE __m512i fr_rs_bwin_vbmi(const uint8_t *s)
+{
+    return _mm512_loadu_si512(s);
+}
+FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bmadd_vbmi(__m512i win, const fr_resample_pair *q,
+                                                     fr_rs_i32x16 *acc)
+{
+    /* the odd bytes of each int16 zeroed by the mask: (byte, 0) pairs */
+    __m512i x = _mm512_maskz_permutexvar_epi8(0x5555555555555555ull, _mm512_load_si512(q->index), win);
+    *acc = (fr_rs_i32x16)_mm512_dpwssd_epi32((__m512i)*acc, x, _mm512_load_si512(q->weight));
+}
+FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bstore_vbmi(uint8_t *d, const fr_rs_i32x16 *v, int n)
+{
+    __m128i b = _mm512_cvtusepi32_epi8(_mm512_max_epi32((__m512i)*v, _mm512_setzero_si512()));
+    if (n == FR_RESAMPLE_BLOCK)
+        _mm_storeu_si128((__m128i *)d, b);
+    else
+        _mm_mask_storeu_epi8(d, (__mmask16)((1u << n) - 1), b);
+}
+/* Four blocks' 64 bytes: the saturating packs (the clamp to [0, 255]) leave
+ * dword i of block q at dword 4i + q; one dword permute puts it at 4q + i. */
+FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bstore4_vbmi(uint8_t *d, const fr_rs_i32x16 v[4])
+{
+    __m512i b = _mm512_packus_epi16(_mm512_packs_epi32((__m512i)v[0], (__m512i)v[1]),
+                                    _mm512_packs_epi32((__m512i)v[2], (__m512i)v[3]));
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    _mm512_storeu_si512(d, _mm512_permutexvar_epi32(order, b));
+}
+#endif
+
+/* Rows src[0 .. rows) through the blocks into dst[0 .. rows): four blocks
+ * at a time (packed and stored together), then the last few one by one,
+ * for all rows.  NP, the pairs per block, is a constant for the common
+ * filter lengths (then unrolled). */
+#define FR_RESAMPLE_HBLOCK(SUFFIX, NP, K, R, ACC)                                     \
+    {                                                                                 \
+        const fr_resample_pair *q = pair + (K) * (NP);                                \
+        fr_rs_bwin_##SUFFIX##_t win = fr_rs_bwin_##SUFFIX(src[R] + start[K]);         \
+        ACC = half;                                                                   \
+        for (int64_t j = 0; j < (NP); j++)                                            \
+            fr_rs_bmadd_##SUFFIX(win, q + j, &ACC);                                   \
+        ACC >>= precision;                                                            \
+    }
+
+#define FR_RESAMPLE_HBLOCKS(SUFFIX, NP)                                               \
+    {                                                                                 \
+        int64_t k = 0;                                                                \
+        for (; (k + 4) * FR_RESAMPLE_BLOCK <= out_bytes; k += 4)                      \
+            for (int r = 0; r < rows; r++) {                                          \
+                fr_rs_i32x16 acc[4];                                                  \
+                for (int m = 0; m < 4; m++)                                           \
+                    FR_RESAMPLE_HBLOCK(SUFFIX, NP, k + m, r, acc[m])                  \
+                fr_rs_bstore4_##SUFFIX(dst[r] + k * FR_RESAMPLE_BLOCK, acc);          \
+            }                                                                         \
+        for (; k < n_blocks; k++) {                                                   \
+            int64_t left = out_bytes - k * FR_RESAMPLE_BLOCK;                         \
+            int n = left < FR_RESAMPLE_BLOCK ? (int)left : FR_RESAMPLE_BLOCK;         \
+            for (int r = 0; r < rows; r++) {                                          \
+                fr_rs_i32x16 acc;                                                     \
+                FR_RESAMPLE_HBLOCK(SUFFIX, NP, k, r, acc)                             \
+                fr_rs_bstore_##SUFFIX(dst[r] + k * FR_RESAMPLE_BLOCK, &acc, n);       \
+            }                                                                         \
+        }                                                                             \
+    }
+
+#define FR_RESAMPLE_HBLOCKS_LEVEL(SUFFIX, TARGET)                                     \
+    TARGET static void fr_resample_hblocks_##SUFFIX(const fr_resample_blocks *b, int precision, \
+                                                   const uint8_t *const *src_rows,    \
+                                                   uint8_t *const *dst_rows, int rows) \
+    {                                                                                 \
+        /* local copies: the byte stores cannot change them */                        \
+        const uint8_t *src[FR_RESAMPLE_MAX_BATCH];                                    \
+        uint8_t *dst[FR_RESAMPLE_MAX_BATCH];                                          \
+        for (int r = 0; r < rows; r++) {                                              \
+            src[r] = src_rows[r];                                                     \
+            dst[r] = dst_rows[r];                                                     \
+        }                                                                             \
+        const int64_t n_blocks = b->n_blocks, n_pairs = b->n_pairs, out_bytes = b->out_bytes; \
+        const int32_t *start = b->start;                                              \
+        const fr_resample_pair *pair = b->pair;                                       \
+        const fr_rs_i32x16 half = (fr_rs_i32x16){0} + ((1 << precision) >> 1);       \
+        switch (n_pairs) {                                                            \
+        case 1: FR_RESAMPLE_HBLOCKS(SUFFIX, 1) break;                                 \
+        case 2: FR_RESAMPLE_HBLOCKS(SUFFIX, 2) break;                                 \
+        case 3: FR_RESAMPLE_HBLOCKS(SUFFIX, 3) break;                                 \
+        default: FR_RESAMPLE_HBLOCKS(SUFFIX, n_pairs) break;                          \
+        }                                                                             \
+    }
+
+FR_RESAMPLE_HBLOCKS_LEVEL(base, )
+#if FR_X86
+FR_RESAMPLE_HBLOCKS_LEVEL(vbmi, FR_TARGET_AVX512VBMI)
+#endif
+
 typedef void (*fr_resample_hrows_fn)(const fr_resample_axis *, int64_t, const uint8_t *const *,
                                      uint8_t *const *);
 typedef void (*fr_resample_vrow_fn)(const uint8_t *const *, const int16_t *, int, int, uint8_t *,
                                     int64_t);
+typedef void (*fr_resample_hblocks_fn)(const fr_resample_blocks *, int, const uint8_t *const *,
+                                       uint8_t *const *, int);
+
+/* The horizontal pass of rows in[0 .. batch) into out: by blocks when the
+ * plan has them, else pixel by pixel. */
+static inline void fr_resample_hpass(const fr_resample_plan *p, fr_resample_hrows_fn hrows,
+                                     fr_resample_hblocks_fn hblocks, const uint8_t *const *in,
+                                     uint8_t *const *out, int batch)
+{
+    if (p->blocks.n_blocks)
+        hblocks(&p->blocks, p->x.precision, in, out, batch);
+    else
+        hrows(&p->x, p->C, in, out);
+}
 
 /* Output rows [y0, y1) of the plan: `src` points at the top-left pixel of
  * the source box (pixels of C contiguous bytes, rows `src_stride` bytes
@@ -708,9 +1083,12 @@ static void fr_resample_rows(const fr_resample_plan *p, const uint8_t *src, int6
 {
     fr_resample_hrows_fn hrows = fr_resample_hrows_base;
     fr_resample_vrow_fn vrow = fr_resample_vrow_base;
+    fr_resample_hblocks_fn hblocks = fr_resample_hblocks_base;
     int batch = 2;
 #if FR_X86
     if (level >= FR_SIMD_AVX512) {
+        if (fr_resample_level_blocks(level))
+            hblocks = fr_resample_hblocks_vbmi;
         hrows = fr_resample_hrows_avx512;
         vrow = fr_resample_vrow_avx512;
         batch = 8;
@@ -737,7 +1115,7 @@ static void fr_resample_rows(const fr_resample_plan *p, const uint8_t *src, int6
                 for (int r = 0; r < batch && y + r < y1; r++)
                     memcpy(out[r], in[r], (size_t)row_bytes);
             else
-                hrows(ax, C, in, out);
+                fr_resample_hpass(p, hrows, hblocks, in, out, batch);
         }
         return;
     }
@@ -766,7 +1144,7 @@ static void fr_resample_rows(const fr_resample_plan *p, const uint8_t *src, int6
                 in[r] = src + sr * src_stride;
                 out[r] = ring + (sr % ring_rows) * ring_pitch;
             }
-            hrows(ax, C, in, out);
+            fr_resample_hpass(p, hrows, hblocks, in, out, batch);
             done_hi = done_hi + batch < band_end ? done_hi + batch : band_end;
         }
         done_lo = lo;

@@ -288,3 +288,28 @@ def test_bad_out():
                   out=big[20:30, 20:30])
     with pytest.raises(TypeError, match="out must be a numpy.ndarray"):
         F.resize(img, 10, out=[0])
+
+
+def test_repeated_sizes_reuse_tables_exactly():
+    # more (input, output) sizes than a thread keeps tables for, twice over and
+    # interleaved, in a pipeline and in the functional, on two Python threads
+    import threading
+
+    import fastreg.transforms as T
+    imgs = [image(60 + 7 * k, 90 - 5 * k, 3, seed=k) for k in range(10)]
+    want = [ref.resize_to(im, 31, 45, "bilinear") for im in imgs]
+    aug = T.Compose([T.Resize((31, 45))])
+    failures = []
+
+    def run():
+        for _ in range(2):
+            for im, w in zip(imgs, want):
+                if not (np.array_equal(F.resize(im, (31, 45)), w) and np.array_equal(aug(im), w)):
+                    failures.append(im.shape)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []

@@ -19,6 +19,8 @@ with ``max_size`` scales the longer side to ``max_size``.  ``(h, w)`` sets
 both.  An output of the input's size is a copy.
 """
 
+import functools
+
 import numpy as np
 
 from fastreg import _image, _resample
@@ -34,10 +36,12 @@ from fastreg.functional._args import (
 from fastreg.functional._spec import encode
 
 
+@functools.lru_cache(maxsize=1024)
 def output_size(height, width, size, max_size=None):
     """torchvision's resized (height, width) of a `height` x `width` image for
     a checked `size` (a tuple from check_resize_size) and `max_size`, as the
-    Resize draw computes it (fastreg/fr_image_geometry.h, its one owner)."""
+    Resize draw computes it (fastreg/fr_image_geometry.h, its one owner);
+    remembered, as encoding and drawing cost more than a small resize."""
     spec = encode("Resize", size=(tuple(size) + (0, 0))[:2], max_size=max_size or 0)
     new = tuple(_image.draw(spec, 0, 0, 0, height, width)[1][-1].tolist())
     if not (new[0] and new[1]):
