@@ -716,7 +716,8 @@ class Loader:
     Attributes
     ----------
     epoch : int
-        The epoch the next iteration draws, set by :meth:`set_epoch`.
+        The epoch the next iteration draws: 0 at first, one more after each
+        iteration, or what :meth:`set_epoch` sets.
 
     Raises
     ------
@@ -800,7 +801,8 @@ class Loader:
 
     @property
     def epoch(self):
-        """The epoch the next iteration draws, an int (set with :meth:`set_epoch`)."""
+        """The epoch the next iteration draws, an int: one more after each
+        iteration, or what :meth:`set_epoch` set."""
         return self._epoch
 
     def set_epoch(self, epoch):
@@ -850,12 +852,19 @@ class Loader:
     def __iter__(self):
         """The batches of the current epoch; their indices are drawn now.
 
+        The loader then moves on to the next epoch, so iterating again
+        without :meth:`set_epoch` reshuffles and draws new augmentations,
+        as ``DataLoader(shuffle=True)`` reshuffles each pass.
+
         Returns
         -------
         iterator
             Of ``images`` tensors, or of tuples ``(images, *fields)``.
         """
-        return self._run(list(self._batches), self._epoch)
+        epoch, batches = self._epoch, list(self._batches)
+        self._epoch = epoch + 1
+        self._sampler.set_epoch(self._epoch)
+        return self._run(batches, epoch)
 
     def _run(self, batches, epoch):
         pool = None

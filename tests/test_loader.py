@@ -113,7 +113,19 @@ def test_epochs_draw_new_order_and_augmentations():
     assert not np.array_equal(first, second)
     loader.set_epoch(0)
     assert np.array_equal(next(iter(loader)).numpy(), first)
-    assert loader.epoch == 0
+    assert loader.epoch == 1
+
+
+def test_iterating_again_without_set_epoch_moves_to_the_next_epoch():
+    aug, kwargs = pipeline(), dict(batch_size=5, shuffle=True, seed=3)
+    loader = Loader(IMAGES, aug, **kwargs)
+    passes = [[b.numpy() for b in loader] for _ in range(3)]
+    assert loader.epoch == 3
+    for epoch, batches in enumerate(passes):
+        want = [np.stack([aug(IMAGES[i], index=i, epoch=epoch) for i in indices])
+                for indices in expected_batches(kwargs, epoch)]
+        assert all(np.array_equal(b, w) for b, w in zip(batches, want, strict=True)), epoch
+    assert not np.array_equal(passes[0][0], passes[1][0])
 
 
 def test_images_of_different_sizes_with_one_output_size():
