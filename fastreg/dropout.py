@@ -23,7 +23,7 @@ import numpy as np
 
 from fastreg import _dropout
 from fastreg._interop import as_array, like_input, needs_graph
-from fastreg.random import layer_seed
+from fastreg.random import default_seed
 from fastreg._validate import (
     check_float_array,
     check_out,
@@ -511,7 +511,7 @@ class Dropout:
 
     def __init__(self, p=0.5, *, seed=None, inplace=False):
         self.p = check_probability("p", p)
-        self.seed = layer_seed(seed)
+        self.seed = default_seed(seed)
         self.inplace = bool(inplace)
         self.step = 0
         self.training = True

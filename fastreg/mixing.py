@@ -52,7 +52,7 @@ from fastreg._validate import (
     check_uint64,
     not_an_array,
 )
-from fastreg.random import DOMAINS
+from fastreg.random import DOMAINS, default_seed
 
 _OPS = {"mixup": 1, "cutmix": 2}
 
@@ -400,7 +400,7 @@ def _mix_rows(rows, lam, partner):
 class _Mixer:
     _op = ""
 
-    def __init__(self, alpha=1.0, num_classes=None, per_sample=False, seed=0):
+    def __init__(self, alpha=1.0, num_classes=None, per_sample=False, seed=None):
         self.alpha = _check_alpha(alpha)
         if num_classes is not None:
             num_classes = check_count("num_classes", num_classes)
@@ -410,7 +410,7 @@ class _Mixer:
         if not isinstance(per_sample, (bool, np.bool_)):
             raise TypeError(f"per_sample must be a bool, got {type(per_sample).__name__}")
         self.per_sample = bool(per_sample)
-        self.seed = check_uint64("seed", seed)
+        self.seed = default_seed(seed)
         self._calls = CallCounter()
 
     def __repr__(self):
@@ -494,8 +494,9 @@ _CALL_DOC = """
         Number of classes; needed for integer labels (turned into one-hot rows).
     per_sample : bool
         Draw lambda, partner{box} for each image instead of once per batch.
-    seed : int
-        In [0, 2**64).
+    seed : int, optional
+        In [0, 2**64).  Default: the next seed of the process's sequence
+        (:func:`fastreg.random.manual_seed`).
 
     See Also
     --------

@@ -69,24 +69,28 @@ def derive_stream(domain, *parts):
 
 # Stream domains of the op families (dropout uses its `step` as the stream);
 # "call" derives the indices of calls made without one (fastreg._calls),
-# "layer" the seeds of layers built without one (layer_seed).
-DOMAINS = {"image": 1, "text": 2, "mix": 3, "call": 4, "layer": 5}
+# "seed" the seeds of objects built without one (default_seed).
+DOMAINS = {"image": 1, "text": 2, "mix": 3, "call": 4, "seed": 5}
 
 __all__ = ["DOMAINS", "bits", "derive_stream", "manual_seed", "uniform"]
 
-# The base seed and how many layers have taken a seed from it.
-_layer_seeds = {"base": 0, "taken": 0}
+# The base seed and how many objects have taken a seed from it.
+_seeds = {"base": 0, "taken": 0}
 
 
 def manual_seed(seed):
-    """Restart the sequence of seeds that layers built without one take.
+    """Restart the sequence of seeds that objects built without one take.
 
-    A dropout layer (``fastreg.Dropout``, ``fastreg.torch.Dropout``) built
-    without `seed` takes seed k of this sequence, k = 0, 1, 2, ... in order
-    of construction: ``derive_stream(DOMAINS["layer"], base, k)``.  So the
-    layers of one model drop different units, and a program that builds its
-    model in the same order after ``manual_seed(base)`` gets the same masks,
-    as with ``torch.manual_seed``.  The base is 0 until this is called.
+    A dropout layer (``fastreg.Dropout``, ``fastreg.torch.Dropout``), a
+    transform or ``Compose``, ``MixUp``/``CutMix``, ``EDA`` or
+    ``BackTranslation`` built without `seed` takes seed k of this sequence,
+    k = 0, 1, 2, ... in order of construction:
+    ``derive_stream(DOMAINS["seed"], base, k)``.  So two layers of one model
+    drop different units and two pipelines draw independently, and a
+    program that builds its objects in the same order after
+    ``manual_seed(base)`` draws the same, as with ``torch.manual_seed``.
+    An object keeps its seed when pickled (DataLoader workers).  The base
+    is 0 until this is called.
 
     Parameters
     ----------
@@ -108,17 +112,17 @@ def manual_seed(seed):
     >>> a.seed != b.seed
     True
     """
-    _layer_seeds["base"] = check_uint64("seed", seed)
-    _layer_seeds["taken"] = 0
+    _seeds["base"] = check_uint64("seed", seed)
+    _seeds["taken"] = 0
 
 
-def layer_seed(seed):
+def default_seed(seed):
     """`seed` checked, or the next seed of the sequence when it is None."""
     if seed is not None:
         return check_uint64("seed", seed)
-    k = _layer_seeds["taken"]
-    _layer_seeds["taken"] = k + 1
-    return _random.derive_stream(DOMAINS["layer"], _layer_seeds["base"], k)
+    k = _seeds["taken"]
+    _seeds["taken"] = k + 1
+    return _random.derive_stream(DOMAINS["seed"], _seeds["base"], k)
 
 
 def __dir__():  # dir() and tab completion list the public names only

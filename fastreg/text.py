@@ -65,7 +65,7 @@ from fastreg import _text
 from fastreg._calls import CallCounter
 from fastreg._interop import arrays_from, like_input
 from fastreg._validate import check_probability, check_uint64
-from fastreg.random import DOMAINS, derive_stream
+from fastreg.random import DOMAINS, derive_stream, default_seed
 from fastreg.random import bits as _random_bits
 from fastreg.synonyms import (
     _INT64_MAX,
@@ -723,7 +723,9 @@ class EDA:
     tokenizer : callable, optional
         For sentences: str -> list of str instead of the built-in split; the
         tokens are joined with spaces.
-    seed : int, default 0
+    seed : int, optional
+        Default: the next seed of the process's sequence
+        (:func:`fastreg.random.manual_seed`).
         In [0, 2**64).
 
     Raises
@@ -751,7 +753,7 @@ class EDA:
     """
 
     def __init__(self, alpha_sr=0.1, alpha_ri=0.1, alpha_rs=0.1, p_rd=0.1, synonyms=None,
-                 protected=(), stop_words=None, tokenizer=None, seed=0):
+                 protected=(), stop_words=None, tokenizer=None, seed=None):
         self.alpha_sr = check_probability("alpha_sr", alpha_sr)
         self.alpha_ri = check_probability("alpha_ri", alpha_ri)
         self.alpha_rs = check_probability("alpha_rs", alpha_rs)
@@ -759,7 +761,7 @@ class EDA:
         self.synonyms = _check_synonyms(synonyms)
         self.protected = _check_protected(protected)
         self.stop_words, self.tokenizer = _check_options(stop_words, tokenizer)
-        self.seed = check_uint64("seed", seed)
+        self.seed = default_seed(seed)
         self._calls = CallCounter()
 
     def stages(self, with_synonyms=True):
@@ -854,7 +856,9 @@ class BackTranslation:
         per input.
     batch_size : int, default 32
         Sentences per call of a translator.
-    seed : int, default 0
+    seed : int, optional
+        Default: the next seed of the process's sequence
+        (:func:`fastreg.random.manual_seed`).
         In [0, 2**64).
 
     Raises
@@ -879,7 +883,7 @@ class BackTranslation:
 
     OP = 5  # stream op id, after the four EDA ops
 
-    def __init__(self, forward, backward, *, batch_size=32, seed=0):
+    def __init__(self, forward, backward, *, batch_size=32, seed=None):
         for name, fn in (("forward", forward), ("backward", backward)):
             if not callable(fn):
                 raise TypeError(f"{name} must be a callable list of str -> list of str, got {type(fn).__name__}")
@@ -889,7 +893,7 @@ class BackTranslation:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.forward, self.backward = forward, backward
         self.batch_size = operator.index(batch_size)
-        self.seed = check_uint64("seed", seed)
+        self.seed = default_seed(seed)
         self._calls = CallCounter()
 
     def _translate(self, name, fn, texts):

@@ -26,7 +26,7 @@ from torch.utils.data import BatchSampler, DistributedSampler, TensorDataset, de
 import fastreg
 from fastreg import _sgd
 from fastreg.optim import _adamw_hyper
-from fastreg.random import layer_seed
+from fastreg.random import default_seed
 from fastreg.threads import limit_in_loader_worker
 from fastreg.transforms import Transform
 from fastreg._validate import check_count, check_flag, check_probability, check_uint64
@@ -98,7 +98,7 @@ class Dropout(torch.nn.Module):
     def __init__(self, p=0.5, *, seed=None, inplace=False):
         super().__init__()
         self.p = check_probability("p", p)
-        self.seed = layer_seed(seed)
+        self.seed = default_seed(seed)
         self.inplace = bool(inplace)
         self.register_buffer("step", torch.zeros((), dtype=torch.int64))
 

@@ -42,7 +42,9 @@ class RandomErasing(Transform):
     inplace : bool, default False
         Accepted for torchvision's signature: a pipeline writes its output
         array and never modifies its input.
-    seed : int, default 0
+    seed : int, optional
+        Default: the next seed of the process's sequence
+        (:func:`fastreg.random.manual_seed`).
         Seed when the transform is used alone (a Compose uses its own).
 
     Raises
@@ -70,7 +72,7 @@ class RandomErasing(Transform):
     shape_fields = ("i", "j", "h", "w")
 
     def __init__(self, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0, inplace=False,
-                 *, seed=0):
+                 *, seed=None):
         self.p = check_probability("p", p)
         self.scale = _args.check_range("scale", scale, 0.0, 1.0)
         self.ratio = _args.check_ratio(ratio)

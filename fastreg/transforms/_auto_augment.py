@@ -163,7 +163,9 @@ _COMMON_DOC = """    interpolation : {{"nearest", "bilinear"}}, default "{interp
     fill : float, sequence of float or None, default None
         Value in [0, 255] for pixels from outside the image: one number or
         one per channel; None fills with 0 without blending bilinear edges.
-    seed : int, default 0
+    seed : int, optional
+        Default: the next seed of the process's sequence
+        (:func:`fastreg.random.manual_seed`).
         In [0, 2**64); used when the transform runs alone (a Compose uses
         its own seed)."""
 
@@ -212,7 +214,7 @@ class TrivialAugmentWide(_Policy):
     op = "TrivialAugmentWide"
     per_side = ()
 
-    def __init__(self, num_magnitude_bins=31, interpolation="nearest", fill=None, *, seed=0):
+    def __init__(self, num_magnitude_bins=31, interpolation="nearest", fill=None, *, seed=None):
         self.num_magnitude_bins = _check_bins(num_magnitude_bins)
         super().__init__(interpolation, fill, seed)
 
@@ -273,7 +275,7 @@ class RandAugment(_Policy):
     op = "RandAugment"
 
     def __init__(self, num_ops=2, magnitude=9, num_magnitude_bins=31, interpolation="nearest", fill=None,
-                 *, seed=0):
+                 *, seed=None):
         self.num_ops = check_count("num_ops", num_ops)
         self.num_magnitude_bins = _check_bins(num_magnitude_bins)
         self.magnitude = check_count("magnitude", magnitude)
@@ -334,7 +336,7 @@ class AutoAugment(_Policy):
     op = "AutoAugment"
     slots = 2
 
-    def __init__(self, policy="imagenet", interpolation="nearest", fill=None, *, seed=0):
+    def __init__(self, policy="imagenet", interpolation="nearest", fill=None, *, seed=None):
         value = getattr(policy, "value", policy)  # torchvision's AutoAugmentPolicy
         if not isinstance(value, str):
             raise TypeError(f"policy must be a str, got {type(policy).__name__}")
@@ -406,7 +408,7 @@ class AugMix(_Policy):
     op = "AugMix"
 
     def __init__(self, severity=3, mixture_width=3, chain_depth=-1, alpha=1.0, all_ops=True,
-                 interpolation="bilinear", fill=None, *, seed=0):
+                 interpolation="bilinear", fill=None, *, seed=None):
         self.severity = check_count("severity", severity)
         if not 1 <= self.severity <= 10:
             raise ValueError(f"severity must be in 1..10, got {self.severity}")

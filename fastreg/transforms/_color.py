@@ -32,7 +32,9 @@ class ColorJitter(Transform):
     hue : float or (float, float), default 0
         x in [0, 0.5] gives shifts uniform in [-x, x] turns; a pair within
         [-0.5, 0.5].
-    seed : int, default 0
+    seed : int, optional
+        Default: the next seed of the process's sequence
+        (:func:`fastreg.random.manual_seed`).
         In [0, 2**64); used when the transform runs alone (a Compose uses
         its own seed).
 
@@ -67,7 +69,7 @@ class ColorJitter(Transform):
     op = "ColorJitter"
     colour = True
 
-    def __init__(self, brightness=0, contrast=0, saturation=0, hue=0, *, seed=0):
+    def __init__(self, brightness=0, contrast=0, saturation=0, hue=0, *, seed=None):
         self.brightness = check_jitter_range("brightness", brightness, 1.0, 0.0, float("inf"), True)
         self.contrast = check_jitter_range("contrast", contrast, 1.0, 0.0, float("inf"), True)
         self.saturation = check_jitter_range("saturation", saturation, 1.0, 0.0, float("inf"), True)
@@ -102,7 +104,9 @@ class RandomGrayscale(Transform):
     ----------
     p : float, default 0.1
         Probability of the conversion, in [0, 1].
-    seed : int, default 0
+    seed : int, optional
+        Default: the next seed of the process's sequence
+        (:func:`fastreg.random.manual_seed`).
         In [0, 2**64); used when the transform runs alone (a Compose uses
         its own seed).
 
@@ -121,7 +125,7 @@ class RandomGrayscale(Transform):
     op = "RandomGrayscale"
     colour = True
 
-    def __init__(self, p=0.1, *, seed=0):
+    def __init__(self, p=0.1, *, seed=None):
         self.p = check_probability("p", p)
         self.seed = check_seed(seed)
 
@@ -140,7 +144,7 @@ class _RandomApply(Transform):
 
     argument = ""
 
-    def __init__(self, p=0.5, *, seed=0):
+    def __init__(self, p=0.5, *, seed=None):
         self.p = check_probability("p", p)
         self.seed = check_seed(seed)
 
@@ -164,7 +168,9 @@ _APPLY_DOC = """{summary}
     ----------
 {argument}    p : float, default 0.5
         Probability of the op, in [0, 1].
-    seed : int, default 0
+    seed : int, optional
+        Default: the next seed of the process's sequence
+        (:func:`fastreg.random.manual_seed`).
         In [0, 2**64); used when the transform runs alone (a Compose uses
         its own seed).
 
@@ -210,7 +216,7 @@ class RandomPosterize(_RandomApply):
         "posterize", "array([[  0,  64, 192]], dtype=uint8)",
         "    bits : int\n        1 to 8.\n", "2, ", ", or `bits` outside 1..8")
 
-    def __init__(self, bits, p=0.5, *, seed=0):
+    def __init__(self, bits, p=0.5, *, seed=None):
         self.bits = check_bits(bits)
         super().__init__(p, seed=seed)
 
@@ -223,7 +229,7 @@ class RandomSolarize(_RandomApply):
         "solarize", "array([[  0, 155,  55]], dtype=uint8)",
         "    threshold : float\n        At most 255.\n", "100, ", ", or `threshold` NaN or above 255")
 
-    def __init__(self, threshold, p=0.5, *, seed=0):
+    def __init__(self, threshold, p=0.5, *, seed=None):
         self.threshold = check_real("threshold", threshold, -math.inf, 255.0)
         super().__init__(p, seed=seed)
 
@@ -251,6 +257,6 @@ class RandomAdjustSharpness(_RandomApply):
         "    sharpness_factor : float\n        Finite, >= 0: 0 smooths, 1 keeps, 2 sharpens.\n", "2.0, ",
         ", or `sharpness_factor` negative, NaN or infinite", channels="1 or 3")
 
-    def __init__(self, sharpness_factor, p=0.5, *, seed=0):
+    def __init__(self, sharpness_factor, p=0.5, *, seed=None):
         self.sharpness_factor = check_sharpness_factor(sharpness_factor)
         super().__init__(p, seed=seed)

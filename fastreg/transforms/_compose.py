@@ -73,7 +73,9 @@ class Compose(Transform):
     transforms : sequence of Transform
         The steps, in order; a :class:`Normalize` comes last but for a
         :class:`RandomErasing` of its output, which is always last.
-    seed : int, default 0
+    seed : int, optional
+        Default: the next seed of the process's sequence
+        (:func:`fastreg.random.manual_seed`).
         In [0, 2**64): every draw of the pipeline derives from it.
 
     Raises
@@ -106,7 +108,7 @@ class Compose(Transform):
     >>> ys = aug.batch(imgs, indices=ids, epoch=2)   # ys[i] == aug(imgs[i], index=ids[i], epoch=2)
     """
 
-    def __init__(self, transforms, *, seed=0):
+    def __init__(self, transforms, *, seed=None):
         if isinstance(transforms, Transform) or not hasattr(transforms, "__iter__"):
             raise TypeError("transforms must be a sequence of transforms")
         self.transforms = list(_flatten(transforms))

@@ -26,7 +26,7 @@ from fastreg.transforms._transform import Transform, check_seed
 
 
 class _Flip(Transform):
-    def __init__(self, p=0.5, *, seed=0):
+    def __init__(self, p=0.5, *, seed=None):
         self.p = check_probability("p", p)
         self.seed = check_seed(seed)
 
@@ -47,7 +47,9 @@ class RandomHorizontalFlip(_Flip):
     ----------
     p : float, default 0.5
         Probability of the flip, in [0, 1].
-    seed : int, default 0
+    seed : int, optional
+        Default: the next seed of the process's sequence
+        (:func:`fastreg.random.manual_seed`).
         In [0, 2**64); used when the transform runs alone (a Compose uses
         its own seed).
 
@@ -85,7 +87,9 @@ class RandomVerticalFlip(_Flip):
     ----------
     p : float, default 0.5
         Probability of the flip, in [0, 1].
-    seed : int, default 0
+    seed : int, optional
+        Default: the next seed of the process's sequence
+        (:func:`fastreg.random.manual_seed`).
         In [0, 2**64); used when the transform runs alone (a Compose uses
         its own seed).
 
@@ -121,7 +125,9 @@ class RandomCrop(Transform):
         Constant padding value(s), in [0, 255].
     padding_mode : {"constant", "edge", "reflect", "symmetric"}
         How to pad, as :func:`fastreg.functional.pad`.
-    seed : int, default 0
+    seed : int, optional
+        Default: the next seed of the process's sequence
+        (:func:`fastreg.random.manual_seed`).
         In [0, 2**64); used when the transform runs alone (a Compose uses
         its own seed).
 
@@ -155,7 +161,7 @@ class RandomCrop(Transform):
     shape_fields = ("top", "left", "padding")
 
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant",
-                 *, seed=0):
+                 *, seed=None):
         self.size = check_size_pair("size", size)
         self.padding = None if padding is None else _args.check_padding(padding)
         self.pad_if_needed = bool(pad_if_needed)
@@ -247,7 +253,9 @@ class RandomRotation(Transform):
         Value in [0, 255] for pixels from outside the image: one number or
         one per channel (then the image must have that many channels); None
         as in :func:`fastreg.functional.rotate`.
-    seed : int, default 0
+    seed : int, optional
+        Default: the next seed of the process's sequence
+        (:func:`fastreg.random.manual_seed`).
         In [0, 2**64); used when the transform runs alone (a Compose uses
         its own seed).
 
@@ -281,7 +289,7 @@ class RandomRotation(Transform):
     op = "RandomRotation"
 
     def __init__(self, degrees, interpolation="nearest", expand=False, center=None, fill=0,
-                 *, seed=0):
+                 *, seed=None):
         self.degrees = _args.check_degrees(degrees)
         self.interpolation = _args.check_interpolation(interpolation)
         self.expand = check_flag("expand", expand)
@@ -414,7 +422,9 @@ class RandomResizedCrop(Transform):
         Or the torchvision InterpolationMode of that name.
     antialias : bool or None, default True
         Widen bilinear and bicubic filters when downsampling (None: False).
-    seed : int, default 0
+    seed : int, optional
+        Default: the next seed of the process's sequence
+        (:func:`fastreg.random.manual_seed`).
         Seed when the transform is used alone (a Compose uses its own).
 
     Raises
@@ -442,7 +452,7 @@ class RandomResizedCrop(Transform):
     shape_fields = ("top", "left", "height", "width")
 
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0), interpolation="bilinear",
-                 antialias=True, *, seed=0):
+                 antialias=True, *, seed=None):
         self.size = check_size_pair("size", size)
         self.scale = _args.check_range("scale", scale, 0.0, math.inf)
         self.ratio = _args.check_ratio(ratio)
@@ -521,7 +531,9 @@ class RandomAffine(Transform):
         one per channel; None as in :func:`fastreg.functional.affine`.
     center : (float, float), optional
         Centre (x, y) in pixels; default the image centre.
-    seed : int, default 0
+    seed : int, optional
+        Default: the next seed of the process's sequence
+        (:func:`fastreg.random.manual_seed`).
         In [0, 2**64); used when the transform runs alone (a Compose uses
         its own seed).
 
@@ -554,7 +566,7 @@ class RandomAffine(Transform):
     shape_fields = ("translate",)
 
     def __init__(self, degrees, translate=None, scale=None, shear=None, interpolation="nearest",
-                 fill=0, center=None, *, seed=0):
+                 fill=0, center=None, *, seed=None):
         self.degrees = _args.check_degrees(degrees)
         self.translate = None if translate is None else _args.check_finite_pair("translate", translate)
         if self.translate is not None and not all(0.0 <= t <= 1.0 for t in self.translate):

@@ -70,7 +70,9 @@ class GaussianBlur(Transform):
         that side of the image.
     sigma : float or (float, float), default (0.1, 2.0)
         A fixed sigma, or a range (min, max) with 0 < min <= max.
-    seed : int, default 0
+    seed : int, optional
+        Default: the next seed of the process's sequence
+        (:func:`fastreg.random.manual_seed`).
         In [0, 2**64); used when the transform runs alone (a Compose uses
         its own seed).
 
@@ -100,7 +102,7 @@ class GaussianBlur(Transform):
 
     op = "GaussianBlur"
 
-    def __init__(self, kernel_size, sigma=(0.1, 2.0), *, seed=0):
+    def __init__(self, kernel_size, sigma=(0.1, 2.0), *, seed=None):
         self.kernel_size, _ = check_blur_arguments(kernel_size, 1.0)
         self.sigma = check_real_pair("sigma", sigma, lambda x: (x, x))
         if not 0.0 < self.sigma[0] <= self.sigma[1]:

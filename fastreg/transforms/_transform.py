@@ -8,12 +8,14 @@ decodes that record.  So ``transform(img, index=i)`` equals the functional op
 called with ``transform.params(i, shape=img.shape)``.
 """
 
-from fastreg._validate import check_uint64
+from fastreg.random import default_seed
 from fastreg.functional._spec import decode, encode
 
 
 def check_seed(seed):
-    return check_uint64("seed", seed)
+    """`seed` checked, or the next of the process's seed sequence when None
+    (fastreg.random.manual_seed)."""
+    return default_seed(seed)
 
 
 class Transform:
