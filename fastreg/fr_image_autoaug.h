@@ -249,13 +249,11 @@ static int fr_augmix(const fr_step *s, const uint8_t *src, int64_t h, int64_t w,
         chain += 1 + len;
     }
 #if FR_X86
-    if (level >= FR_SIMD_AVX512) {
+    if (level >= FR_SIMD_AVX512)
         fr_augmix_mix_avx512(src, augs, n, width, c, (float)s->factor, dst);
-        free(augs);
-        return 0;
-    }
+    else
 #endif
-    fr_augmix_mix(src, augs, n, width, c, (float)s->factor, dst);
+        fr_augmix_mix(src, augs, n, width, c, (float)s->factor, dst);
     free(augs);
     return 0;
 }
