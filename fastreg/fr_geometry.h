@@ -411,9 +411,9 @@ FR_TARGET_AVX512 FR_INLINE void fr_warp_coords16(const fr_warp16 *v, __m512 xg, 
 
 /* 16 nearest pixels j.. of row i; 0 (nothing written) when a read could
  * pass the end of the source. */
-FR_TARGET_AVX512 FR_INLINE int fr_warp16_nearest(const fr_warp *w, __m512 ix, __m512 iy, uint8_t *out)
+FR_TARGET_AVX512 FR_INLINE int fr_warp16_nearest(const fr_warp *w, __m512 ix, __m512 iy, uint8_t *out,
+                                                  const int C)
 {
-    const int C = (int)w->C;
     const int round = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
     __m512i xi = _mm512_cvtps_epi32(_mm512_roundscale_ps(ix, round));
     __m512i yi = _mm512_cvtps_epi32(_mm512_roundscale_ps(iy, round));
@@ -431,9 +431,9 @@ FR_TARGET_AVX512 FR_INLINE int fr_warp16_nearest(const fr_warp *w, __m512 ix, __
 
 /* 16 bilinear pixels whose corners are all inside; 0 (nothing written)
  * otherwise. */
-FR_TARGET_AVX512 FR_INLINE int fr_warp16_bilinear(const fr_warp *w, __m512 ix, __m512 iy, uint8_t *out)
+FR_TARGET_AVX512 FR_INLINE int fr_warp16_bilinear(const fr_warp *w, __m512 ix, __m512 iy, uint8_t *out,
+                                                   const int C)
 {
-    const int C = (int)w->C;
     const __m512 one = _mm512_set1_ps(1.0f);
     __m512 x0 = _mm512_roundscale_ps(ix, FR_ROUND_FLOOR), y0 = _mm512_roundscale_ps(iy, FR_ROUND_FLOOR);
     __m512i xi = _mm512_cvttps_epi32(x0), yi = _mm512_cvttps_epi32(y0);
@@ -474,11 +474,9 @@ FR_TARGET_AVX512 FR_INLINE int fr_warp16_bilinear(const fr_warp *w, __m512 ix, _
     return 1;
 }
 
-FR_TARGET_AVX512 static void fr_warp_rows_avx512(const fr_warp *warp, int64_t i0, int64_t i1)
+/* Rows [i0, i1) with C channels: C a constant where it is inlined. */
+FR_TARGET_AVX512 FR_INLINE void fr_warp_rows16(const fr_warp *w, int64_t i0, int64_t i1, const int C)
 {
-    const fr_warp copy = *warp; /* see fr_warp_rows_avx2 */
-    const fr_warp *w = &copy;
-    const int64_t C = w->C;
     const fr_warp16 v = fr_warp16_of(w);
     const __m512 x_first = _mm512_sub_ps(_mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                          _mm512_set1_ps((float)(w->ow - 1) * 0.5f));
@@ -494,7 +492,8 @@ FR_TARGET_AVX512 static void fr_warp_rows_avx512(const fr_warp *warp, int64_t i0
         for (; j + 16 <= w->ow; j += 16, xg = _mm512_add_ps(xg, _mm512_set1_ps(16.0f))) {
             __m512 ix, iy;
             fr_warp_coords16(&v, xg, ygv, yr10, yr11, &ix, &iy);
-            if (w->bilinear ? fr_warp16_bilinear(w, ix, iy, row + j * C) : fr_warp16_nearest(w, ix, iy, row + j * C))
+            if (w->bilinear ? fr_warp16_bilinear(w, ix, iy, row + j * C, C)
+                            : fr_warp16_nearest(w, ix, iy, row + j * C, C))
                 continue;
             for (int64_t k = j; k < j + 16; k += 8) /* 8 at a time, else one by one */
                 if (!fr_warp8_avx2(w, i, k, row + k * C))
@@ -503,6 +502,18 @@ FR_TARGET_AVX512 static void fr_warp_rows_avx512(const fr_warp *warp, int64_t i0
         }
         for (; j < w->ow; j++)
             fr_warp_pixel(w, i, j, row + j * C);
+    }
+}
+
+FR_TARGET_AVX512 static void fr_warp_rows_avx512(const fr_warp *warp, int64_t i0, int64_t i1)
+{
+    const fr_warp copy = *warp; /* see fr_warp_rows_avx2 */
+    /* the channel count as a constant: the per-channel loop unrolled */
+    switch (copy.C) {
+    case 1: fr_warp_rows16(&copy, i0, i1, 1); break;
+    case 2: fr_warp_rows16(&copy, i0, i1, 2); break;
+    case 3: fr_warp_rows16(&copy, i0, i1, 3); break;
+    default: fr_warp_rows16(&copy, i0, i1, 4); break;
     }
 }
 #endif
