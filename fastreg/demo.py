@@ -52,6 +52,9 @@ def _load_images(folder):
     return images
 
 
+_NO_MAGNITUDE = ("Identity", "AutoContrast", "Equalize", "Invert")
+
+
 def _describe(params):
     """A short caption from Compose.params(): one line per op, values rounded."""
     lines = []
@@ -62,7 +65,8 @@ def _describe(params):
             continue
         values = [f"{k}={_fmt(v)}" for k, v in op.items()
                   if k not in ("op", "applied", "ops") and v is not None]
-        values += [f"{name} {_fmt(m)}" for name, m in op.get("ops", ())]  # a policy's drawn ops
+        # a policy's drawn ops, with torchvision's signed magnitudes (none for the ops that take none)
+        values += [name if name in _NO_MAGNITUDE else f"{name} {_fmt(m)}" for name, m in op.get("ops", ())]
         lines.append(textwrap.fill(f"{name}: " + (" ".join(values) or "applied"), 34,
                                    subsequent_indent="  ", break_long_words=False,
                                    break_on_hyphens=False))
