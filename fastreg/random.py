@@ -10,6 +10,8 @@ Dropout with seed s and step t keeps element i (in C order) iff
 ``bits(s, t, i, 1)[0] >= threshold``.
 """
 
+import itertools
+
 import numpy as np
 
 from fastreg import _random
@@ -74,8 +76,9 @@ DOMAINS = {"image": 1, "text": 2, "mix": 3, "call": 4, "seed": 5}
 
 __all__ = ["DOMAINS", "bits", "derive_stream", "manual_seed", "uniform"]
 
-# The base seed and how many objects have taken a seed from it.
-_seeds = {"base": 0, "taken": 0}
+# The base seed and the positions objects take from it (next() on a count is
+# one step under the GIL, so objects built on two threads never share one).
+_seeds = {"base": 0, "taken": itertools.count()}
 
 
 def manual_seed(seed):
@@ -113,16 +116,14 @@ def manual_seed(seed):
     True
     """
     _seeds["base"] = check_uint64("seed", seed)
-    _seeds["taken"] = 0
+    _seeds["taken"] = itertools.count()
 
 
 def default_seed(seed):
     """`seed` checked, or the next seed of the sequence when it is None."""
     if seed is not None:
         return check_uint64("seed", seed)
-    k = _seeds["taken"]
-    _seeds["taken"] = k + 1
-    return _random.derive_stream(DOMAINS["seed"], _seeds["base"], k)
+    return _random.derive_stream(DOMAINS["seed"], _seeds["base"], next(_seeds["taken"]))
 
 
 def __dir__():  # dir() and tab completion list the public names only

@@ -78,3 +78,12 @@ def test_a_pickled_transform_keeps_its_seed():
     assert again.seed == aug.seed
     img = np.arange(4 * 4 * 3, dtype=np.uint8).reshape(4, 4, 3)
     assert all(np.array_equal(aug(img, index=i), again(img, index=i)) for i in range(20))
+
+
+def test_objects_built_on_several_threads_never_share_a_seed():
+    import concurrent.futures
+    fastreg.random.manual_seed(6)
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        seeds = [s for part in pool.map(lambda _: [fastreg.Dropout(0.5).seed for _ in range(500)], range(4))
+                 for s in part]
+    assert sorted(seeds) == sorted(derive_stream(DOMAINS["seed"], 6, k) for k in range(2000))
