@@ -79,6 +79,10 @@ typedef struct {
     int failed;
 } fr_text_job;
 
+/* tok, tok2, flag and flag2 hold the sequence's capacity plus this many
+ * elements, so that runs are copied in whole blocks (fr_text_copy_run). */
+#define FR_TEXT_SLACK 8
+
 typedef struct {
     int64_t *tok, *tok2; /* the sequence, and a second buffer to rebuild it into */
     uint8_t *flag, *flag2;
@@ -86,6 +90,19 @@ typedef struct {
     int64_t *aux;        /* 6 * cap + 8: insertion bookkeeping */
     int64_t len;
 } fr_text_work;
+
+/* Copies n tokens and their flags in blocks of 4 tokens and 8 flags: reads
+ * and writes up to FR_TEXT_SLACK - 1 elements past n (the buffers' slack;
+ * what lands past n is overwritten or past the sequence's end).  Runs
+ * between insertions are short, where a call of memcpy costs more. */
+FR_INLINE void fr_text_copy_run(int64_t *dst, uint8_t *dst_flag, const int64_t *src, const uint8_t *src_flag,
+                                int64_t n)
+{
+    for (int64_t k = 0; k < n; k += 4)
+        memcpy(dst + k, src + k, 4 * sizeof(int64_t));
+    for (int64_t k = 0; k < n; k += 8)
+        memcpy(dst_flag + k, src_flag + k, 8);
+}
 
 /* floor(w * m / 2**64) */
 FR_INLINE uint64_t fr_mulhi64(uint64_t w, uint64_t m)
@@ -260,11 +277,13 @@ FR_INLINE int64_t fr_text_insert_draw(const fr_text_job *job, const fr_text_work
  * the new token valid: the valid gaps of the current sequence are, bucket by
  * bucket, the j + 1 gaps around the j tokens inserted so far into each valid
  * gap of the input.
- * - Few insertions: the new tokens are kept in sequence order with key
- *   bucket + (number of new tokens before it).  A new token lies before gap
- *   r of the current sequence iff its key is below r, so a token inserted
- *   at gap r goes to place u = #(keys < r) with key r, and the keys after it
- *   grow by one.
+ * - Few insertions: each new token has the key bucket + (number of new
+ *   tokens before it), so the keys are distinct and a new token lies
+ *   before gap r of the current sequence iff its key is below r: a token
+ *   inserted at gap r takes the key r, and the keys >= r grow by one.  The
+ *   keys are kept in insertion order (a step updates them all without a
+ *   branch); a token's place in sequence order is then the number of keys
+ *   below its own.
  * - Many: a Fenwick tree over the bucket weights j + 1 finds the bucket and
  *   the place inside it, and each bucket is a linked list.
  * Both end with the new tokens in sequence order, each with the input token
@@ -285,35 +304,35 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
     uint8_t before = FR_TOK_PROTECTED;
     int64_t *pos = w->pos;
     for (int64_t q = 0; q < len; q++) {
+        uint8_t fq = f[q]; /* once: the stores below may alias a byte */
         pos[C] = q;
-        C += (f[q] & (FR_TOK_PROTECTED | FR_TOK_HAS_SYN)) == FR_TOK_HAS_SYN;
+        C += (fq & (FR_TOK_PROTECTED | FR_TOK_HAS_SYN)) == FR_TOK_HAS_SYN;
         gap[G0] = q;
-        G0 += !(before & f[q] & FR_TOK_PROTECTED);
-        before = f[q];
+        G0 += !(before & fq & FR_TOK_PROTECTED);
+        before = fq;
     }
     gap[G0] = len;
     G0 += !(before & FR_TOK_PROTECTED);
     if (C == 0 || n <= 0)
         return;
-    int64_t C0 = C, t;
-    uint8_t tf;
+    int64_t C0 = C;
     if (n <= FR_TEXT_FEW_INSERTS) {
-        int64_t *key = at;
+        int64_t *key = more, *new_tok = more + n;  /* in insertion order */
+        uint8_t *new_flag = (uint8_t *)(more + 2 * n);
         for (int64_t i = 0; i < n; i++) {
-            int64_t r = fr_text_insert_draw(job, w, s, i, C0, &C, extra, G0 + i, &t, &tf), u = 0;
+            int64_t r = fr_text_insert_draw(job, w, s, i, C0, &C, extra, G0 + i, &new_tok[i], &new_flag[i]);
             for (int64_t v = 0; v < i; v++)
-                u += key[v] < r;
-            for (int64_t v = i; v > u; v--) {
-                key[v] = key[v - 1] + 1;
-                node[v] = node[v - 1];
-                node_flag[v] = node_flag[v - 1];
-            }
-            key[u] = r;
-            node[u] = t;
-            node_flag[u] = tf;
+                key[v] += key[v] >= r;
+            key[i] = r;
         }
-        for (int64_t v = 0; v < n; v++)
-            at[v] = gap[key[v] - v];
+        for (int64_t i = 0; i < n; i++) {
+            int64_t u = 0;
+            for (int64_t v = 0; v < n; v++)
+                u += key[v] < key[i];
+            node[u] = new_tok[i];
+            node_flag[u] = new_flag[i];
+            at[u] = gap[key[i] - u];
+        }
     } else {
         int64_t *fen = more;                  /* 2 len + 3: Fenwick tree over the buckets, 1-based,
                                                * padded to 2 top with INT64_MAX for a branchless descent */
@@ -359,20 +378,24 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
             }
         }
     }
+    /* The merge, one output token a step: the new token v goes to place
+     * at[v] + v.  A step selects rather than branches: runs between new
+     * tokens have random lengths, and a loop per run mispredicts its exit. */
+    uint8_t *is_new = (uint8_t *)w->pos; /* the candidates are no longer needed */
     const int64_t *__restrict tok = w->tok;
-    int64_t *__restrict tok2 = w->tok2, o = 0, q = 0;
+    int64_t *__restrict tok2 = w->tok2, q = 0, v = 0, total = len + n;
     uint8_t *__restrict flag2 = w->flag2;
-    for (int64_t v = 0; v <= n; v++) {
-        for (int64_t end = v < n ? at[v] : len; q < end; q++, o++) {
-            tok2[o] = tok[q];
-            flag2[o] = f[q];
-        }
-        if (v < n) {
-            tok2[o] = node[v];
-            flag2[o++] = node_flag[v];
-        }
+    memset(is_new, 0, (size_t)total);
+    for (int64_t k = 0; k < n; k++)
+        is_new[at[k] + k] = 1;
+    for (int64_t o = 0; o < total; o++) { /* masks, not ?: (which GCC makes a branch) */
+        int64_t from_new = is_new[o], take = -from_new;
+        tok2[o] = (node[v] & take) | (tok[q] & ~take); /* node[n] and tok[len] are readable */
+        flag2[o] = (uint8_t)((node_flag[v] & take) | (f[q] & ~take));
+        v += from_new;
+        q += 1 - from_new;
     }
-    fr_text_flip(w, o);
+    fr_text_flip(w, total);
 }
 
 /* Random swap, n times: with the m unprotected positions (fixed by swaps),
@@ -403,38 +426,53 @@ static void fr_text_swap(fr_text_work *w, fr_stream s, int64_t n)
  * 32-bit value at position i is below the threshold.  If that would delete
  * every unprotected token, the one numbered below(m) (word len) among the m
  * unprotected tokens is kept. */
+
+/* Token k of a deletion pass, with its 32-bit value: copied to tok2[*o] and
+ * kept (*o advances) when protected or when the value is at or above the
+ * threshold; *n_prot counts the protected tokens. */
+FR_INLINE void fr_text_delete_step(const int64_t *__restrict tok, const uint8_t *__restrict flag,
+                                   int64_t *__restrict tok2, uint8_t *__restrict flag2, int64_t k,
+                                   uint64_t value, uint64_t threshold, int64_t *o, int64_t *n_prot)
+{
+    uint8_t f = flag[k];
+    int64_t prot = f & FR_TOK_PROTECTED;
+    tok2[*o] = tok[k];
+    flag2[*o] = f;
+    *o += prot | (value >= threshold);
+    *n_prot += prot;
+}
+
 static void fr_text_delete(fr_text_work *w, fr_stream s, uint64_t threshold)
 {
     const int64_t *tok = w->tok;
     const uint8_t *flag = w->flag;
-    int64_t *tok2 = w->tok2, len = w->len, keep_at = -1;
+    int64_t *tok2 = w->tok2, len = w->len, o = 0, n_prot = 0, i = 0;
     uint8_t *flag2 = w->flag2;
-    for (;;) {
-        /* the kept tokens into tok2, in one pass; keep_at: also keep that one */
-        int64_t o = 0, m = 0, kept_free = 0;
-        uint64_t word = 0;
-        for (int64_t i = 0; i < len; i++) {
-            if (!(i & 1))
-                word = fr_word(s, (uint64_t)i >> 1);
-            int64_t free_ = !(flag[i] & FR_TOK_PROTECTED);
-            int64_t keep = !free_ | ((word >> (32 * (i & 1)) & 0xffffffffu) >= threshold) | (i == keep_at);
-            tok2[o] = tok[i];
-            flag2[o] = flag[i];
-            o += keep;
-            m += free_;
-            kept_free += keep & free_;
-        }
-        if (m == 0)
-            return;
-        if (kept_free > 0) {
-            fr_text_flip(w, o);
-            return;
-        }
-        int64_t r = fr_text_below(s, (uint64_t)len, m);
-        for (keep_at = 0;; keep_at++)
-            if (!(flag[keep_at] & FR_TOK_PROTECTED) && r-- == 0)
-                break;
+    /* the kept tokens into tok2, in one pass, two tokens per word */
+    for (; i + 1 < len; i += 2) {
+        uint64_t word = fr_word(s, (uint64_t)i >> 1);
+        fr_text_delete_step(tok, flag, tok2, flag2, i, word & 0xffffffffu, threshold, &o, &n_prot);
+        fr_text_delete_step(tok, flag, tok2, flag2, i + 1, word >> 32, threshold, &o, &n_prot);
     }
+    if (i < len)
+        fr_text_delete_step(tok, flag, tok2, flag2, i, fr_word(s, (uint64_t)i >> 1) & 0xffffffffu, threshold,
+                            &o, &n_prot);
+    int64_t m = len - n_prot;
+    if (m == 0)
+        return;
+    if (o == n_prot) { /* every unprotected token deleted: keep one */
+        int64_t r = fr_text_below(s, (uint64_t)len, m);
+        o = 0;
+        for (int64_t k = 0; k < len; k++) {
+            int64_t free_ = !(flag[k] & FR_TOK_PROTECTED);
+            if (!free_ || r == 0) {
+                tok2[o] = tok[k];
+                flag2[o++] = flag[k];
+            }
+            r -= free_;
+        }
+    }
+    fr_text_flip(w, o);
 }
 
 static int64_t fr_text_stage_n(const fr_text_stage *st, int64_t L)
@@ -787,9 +825,10 @@ static void fr_text_task(void *ctx, int64_t task)
         if (t)
             cap_bytes = t->text_len[i] > cap_bytes ? t->text_len[i] : cap_bytes;
     }
-    /* one block: tok, tok2, pos (cap each), aux (6 cap + 8), flag, flag2 (cap bytes each),
-     * and in text mode the spans (cap) and the sentence's bytes (fr_text_bytes) */
-    size_t ints = ((size_t)(9 * cap + 8) * sizeof(int64_t) + 2 * (size_t)cap + 7) / 8 * 8;
+    /* one block: tok, tok2 (room each), pos (cap), aux (6 cap + 8), flag, flag2 (room
+     * bytes each), and in text mode the spans (cap) and the sentence's bytes (fr_text_bytes) */
+    int64_t room = cap + FR_TEXT_SLACK;
+    size_t ints = ((size_t)(2 * room + 7 * cap + 8) * sizeof(int64_t) + 2 * (size_t)room + 7) / 8 * 8;
     size_t masks = (size_t)(cap_bytes / 64 + 2) * sizeof(uint64_t);
     size_t spans = t ? (size_t)cap * sizeof(fr_text_span) + 3 * masks +
                            2 * ((size_t)cap_bytes + 16)
@@ -804,11 +843,11 @@ static void fr_text_task(void *ctx, int64_t task)
     }
     fr_text_work w;
     w.tok = block;
-    w.tok2 = block + cap;
-    w.pos = block + 2 * cap;
-    w.aux = block + 3 * cap;
-    w.flag = (uint8_t *)(block + 9 * cap + 8);
-    w.flag2 = w.flag + cap;
+    w.tok2 = block + room;
+    w.pos = block + 2 * room;
+    w.aux = w.pos + cap;
+    w.flag = (uint8_t *)(w.aux + 6 * cap + 8);
+    w.flag2 = w.flag + room;
     if (t) {
         fr_text_span *span = (fr_text_span *)((char *)block + ints);
         fr_text_bytes b;
