@@ -79,10 +79,6 @@ typedef struct {
     int failed;
 } fr_text_job;
 
-/* tok, tok2, flag and flag2 hold the sequence's capacity plus this many
- * elements, so that runs are copied in whole blocks (fr_text_copy_run). */
-#define FR_TEXT_SLACK 8
-
 typedef struct {
     int64_t *tok, *tok2; /* the sequence, and a second buffer to rebuild it into */
     uint8_t *flag, *flag2;
@@ -90,19 +86,6 @@ typedef struct {
     int64_t *aux;        /* 6 * cap + 8: insertion bookkeeping */
     int64_t len;
 } fr_text_work;
-
-/* Copies n tokens and their flags in blocks of 4 tokens and 8 flags: reads
- * and writes up to FR_TEXT_SLACK - 1 elements past n (the buffers' slack;
- * what lands past n is overwritten or past the sequence's end).  Runs
- * between insertions are short, where a call of memcpy costs more. */
-FR_INLINE void fr_text_copy_run(int64_t *dst, uint8_t *dst_flag, const int64_t *src, const uint8_t *src_flag,
-                                int64_t n)
-{
-    for (int64_t k = 0; k < n; k += 4)
-        memcpy(dst + k, src + k, 4 * sizeof(int64_t));
-    for (int64_t k = 0; k < n; k += 8)
-        memcpy(dst_flag + k, src_flag + k, 8);
-}
 
 /* floor(w * m / 2**64) */
 FR_INLINE uint64_t fr_mulhi64(uint64_t w, uint64_t m)
@@ -286,19 +269,21 @@ FR_INLINE int64_t fr_text_insert_draw(const fr_text_job *job, const fr_text_work
  *   below its own.
  * - Many: a Fenwick tree over the bucket weights j + 1 finds the bucket and
  *   the place inside it, and each bucket is a linked list.
- * Both end with the new tokens in sequence order, each with the input token
- * it goes before, merged with the input in one pass.  No candidate: no
+ * Both end with the new tokens in sequence order and their places in the
+ * output marked, merged with the input in one pass.  No candidate: no
  * change. */
 static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s, int64_t n)
 {
     int64_t len = w->len, C = 0, G0 = 0;
-    const uint8_t *f = w->flag;
+    uint8_t *f = w->flag;
     int64_t *gap = w->aux;                        /* len + 1: the input gap of each bucket */
     int64_t *extra = gap + len + 1;               /* n: inserted candidates */
-    int64_t *node = extra + n;                    /* n: the new tokens in sequence order */
-    int64_t *at = node + n;                       /* n: the input token each goes before */
-    uint8_t *node_flag = (uint8_t *)(at + n);     /* n bytes */
-    int64_t *more = at + n + n / 8 + 1;           /* Fenwick: 3 len + 5 + 2.125 n */
+    int64_t *more = extra + n;                    /* Fenwick: 3 len + 5 + 2.125 n */
+    /* the new tokens go after the input, in sequence order (len + n <= the
+     * capacity), and is_new marks their places in the output (in the
+     * candidates' room, once the draws are done) */
+    int64_t *node = w->tok + len;
+    uint8_t *node_flag = f + len, *is_new = (uint8_t *)w->pos;
     /* the candidates, and the valid gaps: gap q is valid unless both its
      * neighbours are protected (or missing) */
     uint8_t before = FR_TOK_PROTECTED;
@@ -325,13 +310,14 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
                 key[v] += key[v] >= r;
             key[i] = r;
         }
+        memset(is_new, 0, (size_t)(len + n));
         for (int64_t i = 0; i < n; i++) {
             int64_t u = 0;
             for (int64_t v = 0; v < n; v++)
                 u += key[v] < key[i];
             node[u] = new_tok[i];
             node_flag[u] = new_flag[i];
-            at[u] = gap[key[i] - u];
+            is_new[gap[key[i] - u] + u] = 1;
         }
     } else {
         int64_t *fen = more;                  /* 2 len + 3: Fenwick tree over the buckets, 1-based,
@@ -370,28 +356,26 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
             }
         }
         int64_t v = 0;
+        memset(is_new, 0, (size_t)(len + n));
         for (int64_t b = 0; b < G0; b++) {
             for (int64_t k = head[b]; k >= 0; k = next[k], v++) {
                 node[v] = tok[k];
                 node_flag[v] = tok_flag[k];
-                at[v] = gap[b];
+                is_new[gap[b] + v] = 1;
             }
         }
     }
-    /* The merge, one output token a step: the new token v goes to place
-     * at[v] + v.  A step selects rather than branches: runs between new
-     * tokens have random lengths, and a loop per run mispredicts its exit. */
-    uint8_t *is_new = (uint8_t *)w->pos; /* the candidates are no longer needed */
+    /* The merge, one output token a step from tok[q] (the input) or tok[len + v]
+     * (the new tokens).  A step selects with a mask rather than branching: runs
+     * between new tokens have random lengths, and a loop per run mispredicts
+     * its exit (GCC makes ?: a branch here). */
     const int64_t *__restrict tok = w->tok;
     int64_t *__restrict tok2 = w->tok2, q = 0, v = 0, total = len + n;
     uint8_t *__restrict flag2 = w->flag2;
-    memset(is_new, 0, (size_t)total);
-    for (int64_t k = 0; k < n; k++)
-        is_new[at[k] + k] = 1;
-    for (int64_t o = 0; o < total; o++) { /* masks, not ?: (which GCC makes a branch) */
-        int64_t from_new = is_new[o], take = -from_new;
-        tok2[o] = (node[v] & take) | (tok[q] & ~take); /* node[n] and tok[len] are readable */
-        flag2[o] = (uint8_t)((node_flag[v] & take) | (f[q] & ~take));
+    for (int64_t o = 0; o < total; o++) {
+        int64_t from_new = is_new[o], k = q + (-from_new & (len + v - q));
+        tok2[o] = tok[k];
+        flag2[o] = f[k];
         v += from_new;
         q += 1 - from_new;
     }
@@ -825,10 +809,9 @@ static void fr_text_task(void *ctx, int64_t task)
         if (t)
             cap_bytes = t->text_len[i] > cap_bytes ? t->text_len[i] : cap_bytes;
     }
-    /* one block: tok, tok2 (room each), pos (cap), aux (6 cap + 8), flag, flag2 (room
-     * bytes each), and in text mode the spans (cap) and the sentence's bytes (fr_text_bytes) */
-    int64_t room = cap + FR_TEXT_SLACK;
-    size_t ints = ((size_t)(2 * room + 7 * cap + 8) * sizeof(int64_t) + 2 * (size_t)room + 7) / 8 * 8;
+    /* one block: tok, tok2, pos (cap each), aux (6 cap + 8), flag, flag2 (cap bytes each),
+     * and in text mode the spans (cap) and the sentence's bytes (fr_text_bytes) */
+    size_t ints = ((size_t)(9 * cap + 8) * sizeof(int64_t) + 2 * (size_t)cap + 7) / 8 * 8;
     size_t masks = (size_t)(cap_bytes / 64 + 2) * sizeof(uint64_t);
     size_t spans = t ? (size_t)cap * sizeof(fr_text_span) + 3 * masks +
                            2 * ((size_t)cap_bytes + 16)
@@ -843,11 +826,11 @@ static void fr_text_task(void *ctx, int64_t task)
     }
     fr_text_work w;
     w.tok = block;
-    w.tok2 = block + room;
-    w.pos = block + 2 * room;
-    w.aux = w.pos + cap;
-    w.flag = (uint8_t *)(w.aux + 6 * cap + 8);
-    w.flag2 = w.flag + room;
+    w.tok2 = block + cap;
+    w.pos = block + 2 * cap;
+    w.aux = block + 3 * cap;
+    w.flag = (uint8_t *)(block + 9 * cap + 8);
+    w.flag2 = w.flag + cap;
     if (t) {
         fr_text_span *span = (fr_text_span *)((char *)block + ints);
         fr_text_bytes b;
