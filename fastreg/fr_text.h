@@ -260,7 +260,8 @@ FR_INLINE int64_t fr_text_insert_draw(const fr_text_job *job, const fr_text_work
  * the new token valid: the valid gaps of the current sequence are, bucket by
  * bucket, the j + 1 gaps around the j tokens inserted so far into each valid
  * gap of the input.
- * - Few insertions: each new token has the key bucket + (number of new
+ * - Few insertions (into fewer than 2**31 - 128 tokens, so that the keys
+ *   fit 32 bits): each new token has the key bucket + (number of new
  *   tokens before it), so the keys are distinct and a new token lies
  *   before gap r of the current sequence iff its key is below r: a token
  *   inserted at gap r takes the key r, and the keys >= r grow by one.  The
@@ -301,18 +302,20 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
     if (C == 0 || n <= 0)
         return;
     int64_t C0 = C;
-    if (n <= FR_TEXT_FEW_INSERTS) {
-        int64_t *key = more, *new_tok = more + n;  /* in insertion order */
-        uint8_t *new_flag = (uint8_t *)(more + 2 * n);
+    if (n <= FR_TEXT_FEW_INSERTS && len < INT32_MAX - FR_TEXT_FEW_INSERTS) {
+        int64_t *new_tok = more;  /* in insertion order */
+        int32_t *key = (int32_t *)(more + n); /* 32-bit: the loops over keys vectorize */
+        uint8_t *new_flag = (uint8_t *)(key + n);
         for (int64_t i = 0; i < n; i++) {
-            int64_t r = fr_text_insert_draw(job, w, s, i, C0, &C, extra, G0 + i, &new_tok[i], &new_flag[i]);
+            int32_t r = (int32_t)fr_text_insert_draw(job, w, s, i, C0, &C, extra, G0 + i, &new_tok[i],
+                                                     &new_flag[i]);
             for (int64_t v = 0; v < i; v++)
                 key[v] += key[v] >= r;
             key[i] = r;
         }
         memset(is_new, 0, (size_t)(len + n));
         for (int64_t i = 0; i < n; i++) {
-            int64_t u = 0;
+            int32_t u = 0;
             for (int64_t v = 0; v < n; v++)
                 u += key[v] < key[i];
             node[u] = new_tok[i];
