@@ -225,20 +225,19 @@ static void fr_text_replace(const fr_text_job *job, fr_text_work *w, fr_stream s
     }
 }
 
-/* Step i of an insertion (words 3i, 3i+1, 3i+2): the new token into *t and
- * its flags into *f, and the number of the valid gap it goes into, among the
- * G valid gaps of the current sequence; a new token with synonyms becomes
- * candidate number *C. */
-FR_INLINE int64_t fr_text_insert_draw(const fr_text_job *job, const fr_text_work *w, fr_stream s, int64_t i,
-                                      int64_t C0, int64_t *C, int64_t *extra, int64_t G, int64_t *t, uint8_t *f)
+/* Step i of an insertion (words 3i, 3i+1, 3i+2) with the *C candidate
+ * tokens cand: the new token into *t and its flags into *f, and the number
+ * of the valid gap it goes into, among the G valid gaps of the current
+ * sequence; a new token with synonyms becomes candidate number *C. */
+FR_INLINE int64_t fr_text_insert_draw(const fr_text_job *job, int64_t *cand, fr_stream s, int64_t i, int64_t *C,
+                                      int64_t G, int64_t *t, uint8_t *f)
 {
     uint64_t j = 3 * (uint64_t)i;
-    int64_t r = fr_text_below(s, j, *C);
-    int64_t src = r < C0 ? w->tok[w->pos[r]] : extra[r - C0];
+    int64_t src = cand[fr_text_below(s, j, *C)];
     *t = fr_text_pick_synonym(job, src, s, j + 1);
     *f = fr_text_flags(job, *t);
     if (*f & FR_TOK_HAS_SYN)
-        extra[(*C)++ - C0] = *t;
+        cand[(*C)++] = *t;
     return fr_text_below(s, j + 2, G);
 }
 
@@ -273,62 +272,74 @@ FR_INLINE int64_t fr_text_insert_draw(const fr_text_job *job, const fr_text_work
  * Both end with the new tokens in sequence order and their places in the
  * output marked, merged with the input in one pass.  No candidate: no
  * change. */
+/* The input place of valid gap b, for b not decreasing from call to call:
+ * b plus the invalid gaps before it (inv: the n_inv invalid gaps in order;
+ * *j: how many of them lie before the last place). */
+FR_INLINE int64_t fr_text_gap_place(const int64_t *inv, int64_t n_inv, int64_t *j, int64_t b)
+{
+    while (*j < n_inv && inv[*j] <= b + *j)
+        ++*j;
+    return b + *j;
+}
+
 static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s, int64_t n)
 {
-    int64_t len = w->len, C = 0, G0 = 0;
+    int64_t len = w->len, C = 0, n_inv = 0, j = 0;
     uint8_t *f = w->flag;
-    int64_t *gap = w->aux;                        /* len + 1: the input gap of each bucket */
-    int64_t *extra = gap + len + 1;               /* n: inserted candidates */
-    int64_t *more = extra + n;                    /* Fenwick: 3 len + 5 + 2.125 n */
-    /* the new tokens go after the input, in sequence order (len + n <= the
-     * capacity), and is_new marks their places in the output (in the
-     * candidates' room, once the draws are done) */
-    int64_t *node = w->tok + len;
+    int64_t *inv = w->aux;                        /* up to len + 1: the invalid gaps of the input */
+    int64_t *more = inv + len + 1;                /* Fenwick: 3 len + 5 + 2.125 n */
+    /* The candidates' tokens, then the inserted ones (C0 + n <= len + n <= the
+     * capacity).  The new tokens go after the input, in sequence order, and
+     * is_new marks their places in the output (in the candidates' room, once
+     * the draws are done). */
+    int64_t *cand = w->pos, *node = w->tok + len;
     uint8_t *node_flag = f + len, *is_new = (uint8_t *)w->pos;
-    /* the candidates, and the valid gaps: gap q is valid unless both its
-     * neighbours are protected (or missing) */
+    /* the candidates, and the gaps (0 .. len) that are not valid: both
+     * neighbours protected or missing (rare: a branch predicts it) */
+    const int64_t *tok = w->tok;
     uint8_t before = FR_TOK_PROTECTED;
-    int64_t *pos = w->pos;
     for (int64_t q = 0; q < len; q++) {
         uint8_t fq = f[q]; /* once: the stores below may alias a byte */
-        pos[C] = q;
+        cand[C] = tok[q];
         C += (fq & (FR_TOK_PROTECTED | FR_TOK_HAS_SYN)) == FR_TOK_HAS_SYN;
-        gap[G0] = q;
-        G0 += !(before & fq & FR_TOK_PROTECTED);
+        if (before & fq & FR_TOK_PROTECTED)
+            inv[n_inv++] = q;
         before = fq;
     }
-    gap[G0] = len;
-    G0 += !(before & FR_TOK_PROTECTED);
+    if (before & FR_TOK_PROTECTED)
+        inv[n_inv++] = len;
+    int64_t G0 = len + 1 - n_inv;
     if (C == 0 || n <= 0)
         return;
-    int64_t C0 = C;
     if (n <= FR_TEXT_FEW_INSERTS && len < INT32_MAX - FR_TEXT_FEW_INSERTS) {
         int64_t *new_tok = more;  /* in insertion order */
         int32_t *key = (int32_t *)(more + n); /* 32-bit: the loops over keys vectorize */
-        uint8_t *new_flag = (uint8_t *)(key + n);
+        int32_t *bucket = key + n;            /* in sequence order */
+        uint8_t *new_flag = (uint8_t *)(bucket + n);
         for (int64_t i = 0; i < n; i++) {
-            int32_t r = (int32_t)fr_text_insert_draw(job, w, s, i, C0, &C, extra, G0 + i, &new_tok[i],
-                                                     &new_flag[i]);
+            int32_t r = (int32_t)fr_text_insert_draw(job, cand, s, i, &C, G0 + i, &new_tok[i], &new_flag[i]);
             for (int64_t v = 0; v < i; v++)
                 key[v] += key[v] >= r;
             key[i] = r;
         }
-        memset(is_new, 0, (size_t)(len + n));
         for (int64_t i = 0; i < n; i++) {
             int32_t u = 0;
             for (int64_t v = 0; v < n; v++)
                 u += key[v] < key[i];
             node[u] = new_tok[i];
             node_flag[u] = new_flag[i];
-            is_new[gap[key[i] - u] + u] = 1;
+            bucket[u] = key[i] - u;
         }
+        memset(is_new, 0, (size_t)(len + n));
+        for (int64_t v = 0; v < n; v++)
+            is_new[fr_text_gap_place(inv, n_inv, &j, bucket[v]) + v] = 1;
     } else {
         int64_t *fen = more;                  /* 2 len + 3: Fenwick tree over the buckets, 1-based,
                                                * padded to 2 top with INT64_MAX for a branchless descent */
         int64_t *head = fen + 2 * len + 3;    /* len + 1: first inserted token of each bucket */
         int64_t *next = head + len + 1;       /* n: next in the bucket */
-        int64_t *tok = next + n;              /* n: in insertion order */
-        uint8_t *tok_flag = (uint8_t *)(tok + n);      /* n bytes */
+        int64_t *new_tok = next + n;          /* n: in insertion order */
+        uint8_t *new_flag = (uint8_t *)(new_tok + n);  /* n bytes */
         int64_t top = 1;
         while (top * 2 <= G0)
             top *= 2;
@@ -339,7 +350,7 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
         for (int64_t b = 0; b < G0; b++)
             head[b] = -1;
         for (int64_t i = 0; i < n; i++) {
-            int64_t rem = fr_text_insert_draw(job, w, s, i, C0, &C, extra, G0 + i, &tok[i], &tok_flag[i]), b = 0;
+            int64_t rem = fr_text_insert_draw(job, cand, s, i, &C, G0 + i, &new_tok[i], &new_flag[i]), b = 0;
             for (int64_t step = top; step; step >>= 1) {
                 int64_t v = fen[b + step], take = v <= rem;
                 b += take ? step : 0;
@@ -361,10 +372,13 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
         int64_t v = 0;
         memset(is_new, 0, (size_t)(len + n));
         for (int64_t b = 0; b < G0; b++) {
+            if (head[b] < 0)
+                continue;
+            int64_t place = fr_text_gap_place(inv, n_inv, &j, b);
             for (int64_t k = head[b]; k >= 0; k = next[k], v++) {
-                node[v] = tok[k];
-                node_flag[v] = tok_flag[k];
-                is_new[gap[b] + v] = 1;
+                node[v] = new_tok[k];
+                node_flag[v] = new_flag[k];
+                is_new[place + v] = 1;
             }
         }
     }
@@ -372,7 +386,6 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
      * (the new tokens).  A step selects with a mask rather than branching: runs
      * between new tokens have random lengths, and a loop per run mispredicts
      * its exit (GCC makes ?: a branch here). */
-    const int64_t *__restrict tok = w->tok;
     int64_t *__restrict tok2 = w->tok2, q = 0, v = 0, total = len + n;
     uint8_t *__restrict flag2 = w->flag2;
     for (int64_t o = 0; o < total; o++) {
