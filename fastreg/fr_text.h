@@ -241,6 +241,16 @@ FR_INLINE int64_t fr_text_insert_draw(const fr_text_job *job, int64_t *cand, fr_
     return fr_text_below(s, j + 2, G);
 }
 
+/* The input place of valid gap b, for b not decreasing from call to call:
+ * b plus the invalid gaps before it (inv: the n_inv invalid gaps in order;
+ * *j: how many of them lie before the last place). */
+FR_INLINE int64_t fr_text_gap_place(const int64_t *inv, int64_t n_inv, int64_t *j, int64_t b)
+{
+    while (*j < n_inv && inv[*j] <= b + *j)
+        ++*j;
+    return b + *j;
+}
+
 /* Insertions up to this many keep their places in a sorted array (O(n) per
  * step, in cache and branch-free); more use a Fenwick tree (O(log len)). */
 #define FR_TEXT_FEW_INSERTS 128
@@ -272,26 +282,16 @@ FR_INLINE int64_t fr_text_insert_draw(const fr_text_job *job, int64_t *cand, fr_
  * Both end with the new tokens in sequence order and their places in the
  * output marked, merged with the input in one pass.  No candidate: no
  * change. */
-/* The input place of valid gap b, for b not decreasing from call to call:
- * b plus the invalid gaps before it (inv: the n_inv invalid gaps in order;
- * *j: how many of them lie before the last place). */
-FR_INLINE int64_t fr_text_gap_place(const int64_t *inv, int64_t n_inv, int64_t *j, int64_t b)
-{
-    while (*j < n_inv && inv[*j] <= b + *j)
-        ++*j;
-    return b + *j;
-}
-
 static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s, int64_t n)
 {
     int64_t len = w->len, C = 0, n_inv = 0, j = 0;
     uint8_t *f = w->flag;
     int64_t *inv = w->aux;                        /* up to len + 1: the invalid gaps of the input */
     int64_t *more = inv + len + 1;                /* Fenwick: 3 len + 5 + 2.125 n */
-    /* The candidates' tokens, then the inserted ones (C0 + n <= len + n <= the
-     * capacity).  The new tokens go after the input, in sequence order, and
-     * is_new marks their places in the output (in the candidates' room, once
-     * the draws are done). */
+    /* The candidates' tokens, then the inserted ones (at most len + n, within
+     * the capacity).  The new tokens go after the input, in sequence order,
+     * and is_new marks their places in the output (in the candidates' room,
+     * once the draws are done). */
     int64_t *cand = w->pos, *node = w->tok + len;
     uint8_t *node_flag = f + len, *is_new = (uint8_t *)w->pos;
     /* the candidates, and the gaps (0 .. len) that are not valid: both
@@ -422,11 +422,6 @@ static void fr_text_swap(fr_text_work *w, fr_stream s, int64_t n)
     }
 }
 
-/* Random deletion: the unprotected token at position i is deleted iff the
- * 32-bit value at position i is below the threshold.  If that would delete
- * every unprotected token, the one numbered below(m) (word len) among the m
- * unprotected tokens is kept. */
-
 /* Token k of a deletion pass, with its 32-bit value: copied to tok2[*o] and
  * kept (*o advances) when protected or when the value is at or above the
  * threshold; *n_prot counts the protected tokens. */
@@ -442,6 +437,10 @@ FR_INLINE void fr_text_delete_step(const int64_t *__restrict tok, const uint8_t 
     *n_prot += prot;
 }
 
+/* Random deletion: the unprotected token at position i is deleted iff the
+ * 32-bit value at position i is below the threshold.  If that would delete
+ * every unprotected token, the one numbered below(m) (word len) among the m
+ * unprotected tokens is kept. */
 static void fr_text_delete(fr_text_work *w, fr_stream s, uint64_t threshold)
 {
     const int64_t *tok = w->tok;
