@@ -257,30 +257,15 @@ static int fr_lone_step(const fr_step *s, fr_view src, uint8_t *dst, int level)
         int flip = s->kind == FR_IMG_VFLIP;
         int64_t oh = flip ? h : s->c, row = (flip ? w : s->d) * C;
         const uint8_t *first = src.data + (flip ? 0 : s->a * src.sy + s->b * C);
-        for (int64_t y = 0; y < oh; y++) {
-            uint8_t *d = dst + (flip ? oh - 1 - y : y) * row;
-#if FR_X86
-            if (level >= FR_SIMD_AVX2 && row >= 32) {
-                fr_copy_row_avx2(d, first + y * src.sy, row);
-                continue;
-            }
-#endif
-            memcpy(d, first + y * src.sy, (size_t)row);
-        }
+        for (int64_t y = 0; y < oh; y++)
+            fr_copy_row(dst + (flip ? oh - 1 - y : y) * row, first + y * src.sy, row, level);
         return 1;
     }
     if (h == 0 || w == 0)
         return !fr_is_geometry(s->kind) || s->kind == FR_IMG_HFLIP; /* nothing to write */
     if (s->kind == FR_IMG_HFLIP) {
         for (int64_t y = 0; y < h; y++) {
-            const uint8_t *last = src.data + y * src.sy + (w - 1) * C;
-#if FR_X86
-            if (level >= FR_SIMD_AVX2) {
-                fr_reverse_pixels_avx2(dst + y * w * C, last, w, C, C, 1);
-                continue;
-            }
-#endif
-            fr_reverse_pixels(dst + y * w * C, last, w, C, C, 1);
+            fr_reverse_row(dst + y * w * C, src.data + y * src.sy + (w - 1) * C, w, C, C, 1, level);
         }
         return 1;
     }

@@ -367,16 +367,6 @@ typedef struct {
 } fr_lut_vbmi_ctx;
 
 #if FR_X86
-#define FR_TARGET_VBMI \
-    __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx512vbmi,avx2,fma,bmi,bmi2,popcnt")))
-
-/* Whether the CPU has the AVX-512 byte permutes (VBMI). */
-static inline int fr_cpu_has_vbmi(void)
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512vbmi");
-}
-
 /* t[v] for the 64 bytes v, the 256-byte table held in four vectors. */
 FR_TARGET_VBMI FR_INLINE __m512i fr_lookup64(__m512i v, const __m512i *t)
 {

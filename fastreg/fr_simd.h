@@ -21,6 +21,10 @@ enum { FR_SIMD_BASELINE = 0, FR_SIMD_AVX2 = 1, FR_SIMD_AVX512 = 2 };
 #define FR_TARGET_AVX2 __attribute__((target("avx2,fma,bmi,bmi2,f16c,popcnt")))
 #define FR_TARGET_AVX512 \
     __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma,bmi,bmi2,f16c,popcnt")))
+/* AVX-512 with the byte permutes (VBMI: Ice Lake, Sapphire Rapids, Zen 4),
+ * taken at the AVX-512 level where fr_cpu_has_vbmi() says so. */
+#define FR_TARGET_VBMI \
+    __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx512vbmi,avx2,fma,bmi,bmi2,popcnt")))
 #else
 #define FR_X86 0
 #endif
@@ -241,6 +245,17 @@ static inline int fr_cpu_simd_level(void)
         return FR_SIMD_AVX2;
 #endif
     return FR_SIMD_BASELINE;
+}
+
+/* Whether the CPU has the AVX-512 byte permutes (VBMI). */
+static inline int fr_cpu_has_vbmi(void)
+{
+#if FR_X86
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vbmi");
+#else
+    return 0;
+#endif
 }
 
 /* IEEE binary16 <-> binary32, round to nearest even: the same results as
