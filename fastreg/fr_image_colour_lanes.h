@@ -284,6 +284,20 @@ FR_TGT FR_INLINE VF FR_FN(fr_flat_step)(VF v, const fr_colour_step *st, int last
     return last ? v : FR_FN(fr_cap_trunc)(v);
 }
 
+/* table[v] for v = 0..255: the brightness and contrast steps[0..n) on the
+ * byte value v, as fr_flat_step computes them on lanes. */
+FR_TGT static inline void FR_FN(fr_byte_table)(const fr_colour_step *steps, int n, uint8_t *table)
+{
+    for (int v = 0; v < 256; v += FR_L) {
+        VF x;
+        for (int l = 0; l < FR_L; l++)
+            x[l] = (float)(v + l);
+        for (int k = 0; k < n; k++)
+            x = FR_FN(fr_flat_step)(x, steps + k, 0);
+        V_STORE_U8(table + v, x);
+    }
+}
+
 /* Brightness and contrast on nb flat bytes (every byte a lane), from in
  * to buf unless write == 0; with sum != NULL, *sum gets the sum of the
  * results.  Four vectors per step while whole ones remain. */
