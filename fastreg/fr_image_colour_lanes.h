@@ -74,7 +74,7 @@ FR_TGT FR_INLINE VF FR_FN(fr_gray)(VF r, VF g, VF b)
  * operations than the whole round trip, so the core overlaps more pixels
  * (in one loop the hue ran 13% slower, waiting on its own latency). */
 FR_TGT FR_INLINE void FR_FN(fr_hue_angle)(const float *r, const float *g, const float *b, float *hs,
-                                          float *ss, int len, VF hue)
+                                          float *ss, float *mxs, float *mns, int len, VF hue)
 {
     const VF one = (VF){} + 1.0f, tiny = (VF){} + 1e-30f;
     for (int i = 0; i < len; i += FR_L) {
@@ -95,10 +95,12 @@ FR_TGT FR_INLINE void FR_FN(fr_hue_angle)(const float *r, const float *g, const 
         h = h + hue;
         FR_FN(fr_st)(hs + i, h - V_FLOOR(h)); /* remainder(h, 1) for h in [-0.5, 1.5) */
         FR_FN(fr_st)(ss + i, cr / V_MAX(maxc, tiny));
+        FR_FN(fr_st)(mxs + i, mx);
+        FR_FN(fr_st)(mns + i, mn);
     }
 }
 
-FR_TGT FR_INLINE void FR_FN(fr_hue_rgb)(VF *R, VF *G, VF *B, VF h, VF s)
+FR_TGT FR_INLINE void FR_FN(fr_hue_rgb)(VF *R, VF *G, VF *B, VF h, VF s, VF mx, VF mn)
 {
     /* per sector 0..7: bit 31 odd, 30 R=v, 29 R=mid, 28 G=v, 27 G=mid,
      * 26 B=v, 25 B=mid (otherwise p) */
@@ -111,8 +113,6 @@ FR_TGT FR_INLINE void FR_FN(fr_hue_rgb)(VF *R, VF *G, VF *B, VF h, VF s)
         (int32_t)(1u << 31) | (1 << 30) | (1 << 25), /* 5: v p q */
         (1 << 30) | (1 << 27),                   /* 6 = 0 */
         0};
-    VF r = *R, g = *G, b = *B;
-    VF mx = V_MAX(V_MAX(r, g), b), mn = V_MIN(V_MIN(r, g), b);
     VF h6 = h * 6.0f;
     VF fi = V_TRUNC_POS(h6);
     VF f = h6 - fi;
@@ -140,7 +140,7 @@ FR_TGT FR_INLINE void FR_FN(fr_hue_rgb)(VF *R, VF *G, VF *B, VF h, VF s)
 FR_TGT FR_INLINE void FR_FN(fr_planes)(float *r, float *g, float *b, int len,
                                     const fr_colour_step *steps, int n)
 {
-    float hs[FR_BLOCK], ss[FR_BLOCK]; /* hue: angle and saturation per pixel */
+    float hs[FR_BLOCK], ss[FR_BLOCK], mxs[FR_BLOCK], mns[FR_BLOCK]; /* hue: per pixel */
     for (int k = 0; k < n; k++) {
         const fr_colour_step *st = steps + k;
         const VF ratio = (VF){} + st->ratio, alpha = (VF){} + st->alpha;
@@ -163,8 +163,9 @@ FR_TGT FR_INLINE void FR_FN(fr_planes)(float *r, float *g, float *b, int len,
                            vb = FR_FN(fr_clamp_trunc)(V_FMA(gray, alpha, vb * ratio)))
             break;
         case FR_IMG_HUE:
-            FR_FN(fr_hue_angle)(r, g, b, hs, ss, len, hue);
-            FR_PLANES_LOOP(FR_FN(fr_hue_rgb)(&vr, &vg, &vb, FR_FN(fr_ld)(hs + i), FR_FN(fr_ld)(ss + i)))
+            FR_FN(fr_hue_angle)(r, g, b, hs, ss, mxs, mns, len, hue);
+            FR_PLANES_LOOP(FR_FN(fr_hue_rgb)(&vr, &vg, &vb, FR_FN(fr_ld)(hs + i), FR_FN(fr_ld)(ss + i),
+                                             FR_FN(fr_ld)(mxs + i), FR_FN(fr_ld)(mns + i)))
             break;
         case FR_IMG_GRAY:
             FR_PLANES_LOOP(vr = vg = vb = V_TRUNC_POS(FR_FN(fr_gray)(vr, vg, vb)))
