@@ -266,9 +266,8 @@ static int fr_lone_step(const fr_step *s, fr_view src, uint8_t *dst, int level)
     if (h == 0 || w == 0)
         return !fr_is_geometry(s->kind) || s->kind == FR_IMG_HFLIP; /* nothing to write */
     if (s->kind == FR_IMG_HFLIP) {
-        for (int64_t y = 0; y < h; y++) {
+        for (int64_t y = 0; y < h; y++)
             fr_reverse_row(dst + y * w * C, src.data + y * src.sy + (w - 1) * C, w, C, C, 1, level);
-        }
         return 1;
     }
     if (fr_is_geometry(s->kind) || fr_is_whole(s->kind) || src.sy != w * C)

@@ -242,7 +242,7 @@ FR_TARGET_VBMI FR_INLINE __m512i fr_lookup64(__m512i v, const __m512i *t)
 /* n bytes through a 256-byte table, from `in` to `out` (which may be
  * `in`), 64 at a time. */
 FR_TARGET_VBMI static inline void fr_lookup_bytes_vbmi(const uint8_t *in, uint8_t *out, int64_t n,
-                                                const uint8_t *table)
+                                                       const uint8_t *table)
 {
     __m512i t[4];
     for (int k = 0; k < 4; k++)
