@@ -69,10 +69,11 @@ FR_TGT FR_INLINE VF FR_FN(fr_gray)(VF r, VF g, VF b)
  *     sectors, t = (s f + (1 - s)) v in even ones, and a table by sector
  *     routes v, the middle and p to the channels (sector 6 reads as 0).
  * It runs as two loops over a block, fr_hue_angle (the shifted hue h in
- * [0, 1) and the saturation s of each pixel, stored) and fr_hue_rgb (h, s
- * and the channels back to RGB): each is a shorter chain of dependent
- * operations than the whole round trip, so the core overlaps more pixels
- * (in one loop the hue ran 13% slower, waiting on its own latency). */
+ * [0, 1), the saturation s, the maximum and the minimum of each pixel,
+ * stored) and fr_hue_rgb (those back to RGB): each is a shorter chain of
+ * dependent operations than the whole round trip, so the core overlaps
+ * more pixels (in one loop the hue ran 13% slower, waiting on its own
+ * latency). */
 FR_TGT FR_INLINE void FR_FN(fr_hue_angle)(const float *r, const float *g, const float *b, float *hs,
                                           float *ss, float *mxs, float *mns, int len, VF hue)
 {
