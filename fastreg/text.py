@@ -9,8 +9,11 @@ Batches.  A batch is one of
 - a list of 1-D integer arrays, returned as a list of arrays of the input
   arrays' dtypes (views into one new buffer);
 - a ragged pair ``(values, offsets)``: a 1-D int32 or int64 array of token
-  ids and an int64-convertible array of N + 1 offsets (CSR style: sequence i
-  is ``values[offsets[i]:offsets[i+1]]``), returned as a new pair.
+  ids and an integer array of N + 1 offsets (CSR style: sequence i is
+  ``values[offsets[i]:offsets[i+1]]``), returned as a new pair.
+A tuple holding arrays (numpy or torch) must be such a pair of two integer
+arrays; a tuple without arrays, such as the sentences ``zip(*pairs)``
+gives, is read as a list (and given back as one).
 Inputs are never modified.
 
 Sentences.  A sentence is split into words and punctuation: a word is a run
@@ -63,7 +66,7 @@ import numpy as np
 
 from fastreg import _text
 from fastreg._calls import CallCounter
-from fastreg._interop import arrays_from, like_input
+from fastreg._interop import arrays_from, is_tensor, like_input
 from fastreg._validate import check_probability, check_uint64
 from fastreg.random import DOMAINS, derive_stream, default_seed
 from fastreg.random import bits as _random_bits
@@ -98,8 +101,8 @@ _TWO32 = 1 << 32
 # ---- argument checks --------------------------------------------------------
 
 
-_BATCH_FORMS = ("batch must be a list of str, a list of lists of int ids, a list of 1-D integer arrays "
-                "or a (values, offsets) tuple")
+_BATCH_FORMS = ("batch must be a list of str, of lists of int ids or of 1-D integer arrays, "
+                "or a (values, offsets) tuple of two integer arrays")
 _INT_DTYPES = frozenset(np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
                                               np.uint32, np.uint64))
 
@@ -126,8 +129,15 @@ class _Batch:
         self.tensors = False  # give results back as torch tensors
         self.dtypes = None
         if isinstance(batch, tuple):
-            if len(batch) != 2:
-                raise TypeError(f"{_BATCH_FORMS}, got a tuple of {len(batch)} items")
+            arrays = [isinstance(x, np.ndarray) or is_tensor(x) for x in batch]
+            if not any(arrays):
+                batch = list(batch)  # sentences or id lists, as zip(*pairs) gives them
+            elif len(batch) != 2 or not all(arrays):
+                kinds = ", ".join(type(x).__name__ for x in batch)
+                raise TypeError(f"batch is a tuple of ({kinds}): a tuple holding arrays must be a "
+                                "(values, offsets) pair of two integer arrays (numpy or torch); pass "
+                                "offsets as an array, or a batch of sequences as a list")
+        if isinstance(batch, tuple):
             (values, offsets), self.tensors = arrays_from("batch", list(batch))
             if not isinstance(values, np.ndarray):
                 raise TypeError(f"values must be a numpy.ndarray, got {type(values).__name__}")
@@ -494,7 +504,8 @@ def _threshold(p):
 
 
 _BATCH_DOC = """batch : list of str, list of lists of int, list of numpy.ndarray or tuple (values, offsets)
-        See the module documentation; the result has the same form."""
+        See the module documentation; the result has the same form (a
+        tuple of str or of lists is read, and given back, as a list)."""
 
 _COMMON_DOC = """seed : int
         In [0, 2**64).
