@@ -17,10 +17,24 @@ gives, is read as a list (and given back as one).
 Inputs are never modified.
 
 Sentences.  A sentence is split into words and punctuation: a word is a run
-of ASCII letters, digits, ``_`` and non-ASCII characters, with an apostrophe
-between two of them inside it (``don't``); any other character that is not
-ASCII whitespace is a punctuation token of its own.  Words are looked up in
-the synonym table after lowering ASCII letters; punctuation is protected.
+of ASCII letters, digits, ``_`` and non-ASCII characters, and of the
+characters these rules join to them, in order:
+
+1. between two word characters an apostrophe, ``.`` or ``@`` (``don't``,
+   ``3.5``, ``example.com``, ``ann@example.com``); between two digits ``,``
+   or ``:`` (``1,000``, ``10:30``); ``%`` right after a digit (``3.5%``);
+2. URLs: from the start of a word of ASCII letters right before ``://``, or
+   of a word that starts ``www.`` (any case), everything up to the next
+   whitespace, except trailing ``.,;:!?)]}'"`` (``(see https://a.org/x).``);
+3. a ``.`` right after a word of single ASCII letters and dots (``U.S.``,
+   ``e.g.``).
+
+Any other character that is not ASCII whitespace is a punctuation token of
+its own.  These are the usual rules of word tokenizers (numbers, URLs,
+emails and dotted abbreviations stay whole).  Words are looked up in the
+synonym table after lowering ASCII letters; punctuation is protected.  A word
+of one character, or holding a digit or one of ``.,:@%/`` (numbers, URLs,
+emails, abbreviations), is never replaced by a synonym nor inserted as one.
 The result is joined with one space between tokens, except that a
 punctuation token that touched its neighbour in the input still touches
 whatever is next to it on that side ("(a, b)", "U.S.", "well-known" keep
@@ -400,7 +414,8 @@ class _WordContext:
         self.oov_id, self.punct_id = n_words, n_words + 1
         self.number = {w: i for i, w in enumerate(self.words)} if n_words > len(number) else number
         rows = np.repeat(np.arange(table.vocab_size), np.diff(table.offsets))
-        stop = np.array([number[w] for w in stop_words if w in number], dtype=np.int64)
+        stop = np.array([number[w] for w in stop_words if w in number]
+                        + [i for w, i in number.items() if not _takes_synonyms(w)], dtype=np.int64)
         dropped = np.concatenate([stop, [number[w] for w in protected_words if w in number]])
         keep = ~np.isin(table.values, dropped) & ~np.isin(rows, stop)
         counts = np.bincount(rows[keep], minlength=n_words)
@@ -413,6 +428,15 @@ class _WordContext:
         self.word_offsets = _cumulative(np.array([len(w) for w in encoded], dtype=np.int64))
         self.slots = _text.hash_words(self.blob, self.word_offsets)
         self.longest = max(map(len, encoded), default=0)
+
+
+_NOT_A_PLAIN_WORD = re.compile(r"[0-9.,:@%/]")
+
+
+def _takes_synonyms(word):
+    """Whether a word may be replaced by, or stand in for, a synonym: not a
+    single character (U, s, a), nor a number, URL, email or abbreviation."""
+    return len(word) > 1 and _NOT_A_PLAIN_WORD.search(word) is None
 
 
 def _word_context(table, stop_words, protected_words):
