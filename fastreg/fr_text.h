@@ -638,7 +638,8 @@ static void fr_text_join_rules(fr_text_bytes *b, int64_t nb)
     const uint8_t *s = b->orig, *low = b->low; /* followed by 16 zero bytes */
     uint64_t *joined = b->token;
 #define FR_IN_WORD(j) (fr_text_bit(b->word, j) | fr_text_bit(joined, j))
-#define FR_EACH_CAND(q) for (int64_t q = fr_text_next(b->cand, 0, nb, 0); q < nb; q = fr_text_next(b->cand, q + 1, nb, 0))
+#define FR_EACH_CAND(q) \
+    for (int64_t q = fr_text_next(b->cand, 0, nb, 0); q < nb; q = fr_text_next(b->cand, q + 1, nb, 0))
     FR_EACH_CAND(q) { /* rule 1: the neighbours' own classes decide */
         uint8_t v = s[q], prev = s[q - 1];
         int next_word = q + 1 < nb && fr_text_bit(b->word, q + 1);

@@ -224,8 +224,8 @@ _SMALL_TABLE = text.SynonymTable.from_words({"ab": ["ba", "x"], "http": ["web"],
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.lists(st.sampled_from(list("ab1x.,:@%/'w W()!?\"é") + ["://", "www.", "http", "U.S.",
-                                                                              "3.5", "\t"]),
+@given(st.lists(st.lists(st.sampled_from(list("ab1x.,:@%/'w W()!?\"é") + ["://", "www.", "http://a", "U.S.",
+                                                                              "3.5", "\t", ").", "a.b"]),
                          max_size=30).map("".join), min_size=1, max_size=4),
        st.integers(0, 2**64 - 1))
 def test_split_rules_match_reference_on_tricky_strings(batch, seed):
