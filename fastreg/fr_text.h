@@ -473,7 +473,7 @@ static int64_t fr_text_stage_n(const fr_text_stage *st, int64_t L)
  *
  * Joining.  Tokens are written with one space between two tokens, except
  * where an original punctuation token had no whitespace on that side in the
- * input (so "(a, b)", "U.S." and "well-known" keep their spacing); no space
+ * input (so "(a, b)", "well-known" and "x!" keep their spacing); no space
  * at the ends. */
 
 #define FR_TEXT_MAX_WORD 64 /* longer words are never in the word list */
@@ -689,8 +689,9 @@ static void fr_text_join_rules(fr_text_bytes *b, int64_t nb)
 
 /* Fills b for the nb bytes at s, 64 at a time: the classes as 0/1 bytes in
  * a loop that vectorizes, packed into bit masks 8 at a time; then the
- * apostrophes between two word bytes (by their classes) join the word:
- * don't, O'Neill, rock'n'roll. */
+ * apostrophes between two word bytes (by their classes) join the word
+ * (don't, O'Neill, rock'n'roll), and the other joining rules run when the
+ * sentence has candidates for them. */
 static void fr_text_classify(const uint8_t *s, int64_t nb, fr_text_bytes *b)
 {
     int64_t blocks = (nb + 63) / 64;

@@ -37,7 +37,7 @@ of one character, or holding a digit or one of ``.,:@%/`` (numbers, URLs,
 emails, abbreviations), is never replaced by a synonym nor inserted as one.
 The result is joined with one space between tokens, except that a
 punctuation token that touched its neighbour in the input still touches
-whatever is next to it on that side ("(a, b)", "U.S.", "well-known" keep
+whatever is next to it on that side ("(a, b)", "well-known", "x!" keep
 their spacing); leading, trailing and repeated whitespace is not kept.
 Unchanged tokens are written exactly as they were, synonyms as the table
 spells them (lowercase for the shipped English table).  With a `tokenizer`
