@@ -463,8 +463,8 @@ static int64_t fr_text_stage_n(const fr_text_stage *st, int64_t L)
  *      joins it (U.S., e.g.).
  * Every other byte that is not ASCII whitespace is a punctuation token of its
  * own.  Each rule needs a word byte before the byte it joins, and only a few
- * bytes (.,:@%/) can join, so the rules run on those candidates alone.  A word's id is its number in the word list
- * (matched after lowering ASCII letters, through an open-addressing hash
+ * bytes (.,:@%/) can join, so the rules run on those candidates alone.
+ * A word's id is its number in the word list (matched after lowering ASCII letters, through an open-addressing hash
  * whose 16-byte slots hold the words' first 8 bytes) or oov_id; a punctuation
  * token's id is punct_id (protected).  Token k of the sentence is held as
  * id | (k + 1) << 32 (job->id_mask keeps the id), so it is written back

@@ -210,6 +210,9 @@ def _check_alpha(alpha):
     return alpha
 
 
+_CHANNELS = (1, 2, 3, 4)
+
+
 def _check_images(images):
     """(images, channels_first, height, width) of a batch MixUp and CutMix take."""
     if not isinstance(images, np.ndarray):
@@ -224,9 +227,6 @@ def _check_images(images):
                          + channels_first_hint("images", images.shape[1:], (1, 3), batch=True))
     height, width = images.shape[2:] if channels_first else images.shape[1:3]
     return images, channels_first, height, width
-
-
-_CHANNELS = (1, 2, 3, 4)
 
 
 def _is_channels_first(images):
@@ -538,9 +538,9 @@ _CALL_DOC = """
     is NCHW (N, C, H, W), as torchvision's tensors and the output of
     :class:`fastreg.transforms.Normalize`, when axis 1 has 1 to 4 entries
     and axis 3 does not, else NHWC.  The draws depend on (N, H, W) only, so
-    an NCHW batch is mixed exactly as its NHWC transpose.  `index` is the batch's index: the draws are
-    a pure function of (seed, epoch, index) (see fastreg.mixing); without it
-    every call draws anew.  A batch of one is mixed with itself: images and
+    an NCHW batch is mixed exactly as its NHWC transpose.  `index` is the
+    batch's index: the draws are a pure function of (seed, epoch, index)
+    (see fastreg.mixing); without it every call draws anew.  A batch of one is mixed with itself: images and
     labels come back unchanged.
 
     Examples

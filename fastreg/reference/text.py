@@ -232,16 +232,12 @@ def word_mask(s):
     fastreg.text, applied one after the other to the whole sentence."""
     n = len(s)
     word = [_is_word(ch) for ch in s]
-    at = lambda j: s[j] if 0 <= j < n else ""  # noqa: E731
+    digit = [ch in "0123456789" for ch in s] + [False]  # digit[n]: past the end
     joined = list(word)
-    for q, ch in enumerate(s):  # rule 1: the neighbours' own classes decide
-        if q == 0:
-            continue
-        after_word = word[q - 1]
-        next_word = q + 1 < n and word[q + 1]
-        digits = at(q - 1).isascii() and at(q - 1).isdigit() and at(q + 1).isascii() and at(q + 1).isdigit()
-        if ((ch in "'.@" and after_word and next_word) or (ch in ",:" and digits)
-                or (ch == "%" and at(q - 1).isascii() and at(q - 1).isdigit())):
+    for q in range(1, n):  # rule 1: the neighbours' own classes decide
+        between_words = word[q - 1] and q + 1 < n and word[q + 1]
+        if ((s[q] in "'.@" and between_words) or (s[q] in ",:" and digit[q - 1] and digit[q + 1])
+                or (s[q] == "%" and digit[q - 1])):
             joined[q] = True
 
     def start_of_word_before(q):
