@@ -462,8 +462,8 @@ static int64_t fr_text_stage_n(const fr_text_stage *st, int64_t L)
  *   3. a '.' right after a word of single ASCII letters and dots (U.S, e.g)
  *      joins it (U.S., e.g.).
  * Every other byte that is not ASCII whitespace is a punctuation token of its
- * own.  Each rule needs a word byte before the byte it joins, and only a few
- * bytes (.,:@%/) can join, so the rules run on those candidates alone.
+ * own.  Each rule needs a word byte before the byte it joins, so the rules
+ * look only at the punctuation right after a word (a few bytes a sentence).
  * A word's id is its number in the word list (matched after lowering ASCII letters, through an open-addressing hash
  * whose 16-byte slots hold the words' first 8 bytes) or oov_id; a punctuation
  * token's id is punct_id (protected).  Token k of the sentence is held as
@@ -564,7 +564,7 @@ static void fr_text_hash_words(const char *words, const int64_t *word_offsets, i
 typedef struct {
     uint8_t *orig, *low;
     uint64_t *word, *punct, *token; /* token: word | punct (the joined bytes while classifying) */
-    uint64_t *cand;                 /* bytes rules 1-3 may join: .,:@%/ after a word byte */
+    uint64_t *cand;                 /* punctuation after a word byte: what rules 1-3 look at */
 } fr_text_bytes;
 
 FR_INLINE uint64_t fr_text_load8(const uint8_t *p)
@@ -650,16 +650,17 @@ static void fr_text_join_rules(fr_text_bytes *b, int64_t nb)
     }
     int64_t url_end = 0;
     FR_EACH_CAND(q) { /* rule 2: URLs, from the start of the word before the candidate */
-        if (q < url_end)
+        int maybe_scheme = s[q] == ':' && s[q + 1] == '/' && s[q + 2] == '/';
+        int maybe_www = s[q] == '.' && q >= 3 && low[q - 1] == 'w' && low[q - 2] == 'w' && low[q - 3] == 'w';
+        if (q < url_end || !(maybe_scheme || maybe_www))
             continue;
         int64_t a = q;
         while (a > 0 && FR_IN_WORD(a - 1))
             a--;
-        int scheme = s[q] == ':' && s[q + 1] == '/' && s[q + 2] == '/';
+        int scheme = maybe_scheme;
         for (int64_t j = a; scheme && j < q; j++)
             scheme = fr_text_is_letter(s[j]);
-        int www = s[q] == '.' && q - a == 3 && low[a] == 'w' && low[a + 1] == 'w' && low[a + 2] == 'w' &&
-                  FR_IN_WORD(q);
+        int www = maybe_www && q - a == 3 && FR_IN_WORD(q);
         if (!scheme && !www)
             continue;
         int64_t e = q;
@@ -672,7 +673,7 @@ static void fr_text_join_rules(fr_text_bytes *b, int64_t nb)
         url_end = e;
     }
     FR_EACH_CAND(q) { /* rule 3: the dot after an abbreviation of single letters */
-        if (s[q] != '.' || FR_IN_WORD(q))
+        if (s[q] != '.' || q < 3 || s[q - 2] != '.' || FR_IN_WORD(q)) /* U.S. at the least */
             continue;
         int64_t a = q;
         while (a > 0 && FR_IN_WORD(a - 1))
@@ -700,7 +701,7 @@ static void fr_text_classify(const uint8_t *s, int64_t nb, fr_text_bytes *b)
     memset(b->orig + nb, 0, 16);
     memset(b->low + nb, 0, 16);
     for (int64_t c = 0; c < blocks; c++) {
-        uint8_t word[64] = {0}, punct[64] = {0}, apos[64] = {0}, join[64] = {0};
+        uint8_t word[64] = {0}, punct[64] = {0}, apos[64] = {0};
         int64_t m = nb - 64 * c < 64 ? nb - 64 * c : 64;
         const uint8_t *x = s + 64 * c;
         uint8_t *low = b->low + 64 * c;
@@ -712,19 +713,16 @@ static void fr_text_classify(const uint8_t *s, int64_t nb, fr_text_bytes *b)
             word[j] = is_word;
             punct[j] = !(is_word | is_space);
             apos[j] = v == '\'';
-            join[j] = (v == '.') | (v == ',') | (v == ':') | (v == '@') | (v == '%') | (v == '/');
         }
-        uint64_t wm = 0, pm = 0, am = 0, jm = 0;
+        uint64_t wm = 0, pm = 0, am = 0;
         for (int g = 0; g < 8; g++) {
             wm |= fr_text_pack8(word + 8 * g) << (8 * g);
             pm |= fr_text_pack8(punct + 8 * g) << (8 * g);
             am |= fr_text_pack8(apos + 8 * g) << (8 * g);
-            jm |= fr_text_pack8(join + 8 * g) << (8 * g);
         }
         b->word[c] = wm;
         b->punct[c] = pm;
         b->token[c] = am;
-        b->cand[c] = jm;
     }
     b->word[blocks] = b->punct[blocks] = b->token[blocks] = b->cand[blocks] = 0;
     uint64_t any = 0;
@@ -732,7 +730,7 @@ static void fr_text_classify(const uint8_t *s, int64_t nb, fr_text_bytes *b)
         uint64_t wm = b->word[c], after_word = wm << 1 | before;
         uint64_t join = b->token[c] & after_word & (wm >> 1 | b->word[c + 1] << 63);
         before = wm >> 63;
-        b->cand[c] &= after_word;
+        b->cand[c] = b->punct[c] & after_word; /* the rules look at the byte itself */
         any |= b->cand[c];
         b->token[c] = join; /* the apostrophes of rule 1; the other joins are added below */
     }
