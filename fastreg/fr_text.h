@@ -487,10 +487,21 @@ static int64_t fr_text_stage_n(const fr_text_stage *st, int64_t L)
  *
  * Splitting.  A sentence is cut into tokens by bytes: a word is a maximal run
  * of word bytes (ASCII letters, digits, '_', and every byte >= 0x80, so any
- * non-ASCII character), with an apostrophe between two word bytes inside it
- * (don't, O'Neill); every other byte that is not ASCII whitespace is a
- * punctuation token of its own.  A word's id is its number in the word list
- * (matched after lowering ASCII letters, through an open-addressing hash
+ * non-ASCII character) and of the bytes joined to them by these rules, taken
+ * in order:
+ *   1. between two word bytes an apostrophe, '.' or '@' joins (don't, 3.5,
+ *      U.S, example.com, ann@example.com); between two digits ',' or ':'
+ *      (1,000, 10:30); '%' right after a digit (50%, 3.5%);
+ *   2. URLs: from the start of a word of ASCII letters right before "://",
+ *      or of a word starting "www." (any case), every byte up to the next
+ *      whitespace joins, except trailing bytes of .,;:!?)]}'" (a candidate
+ *      inside an earlier URL is skipped);
+ *   3. a '.' right after a word of single ASCII letters and dots (U.S, e.g)
+ *      joins it (U.S., e.g.).
+ * Every other byte that is not ASCII whitespace is a punctuation token of its
+ * own.  Each rule needs a word byte before the byte it joins, so the rules
+ * look only at the punctuation right after a word (a few bytes a sentence).
+ * A word's id is its number in the word list (matched after lowering ASCII letters, through an open-addressing hash
  * whose 16-byte slots hold the words' first 8 bytes) or oov_id; a punctuation
  * token's id is punct_id (protected).  Token k of the sentence is held as
  * id | (k + 1) << 32 (job->id_mask keeps the id), so it is written back
@@ -499,7 +510,7 @@ static int64_t fr_text_stage_n(const fr_text_stage *st, int64_t L)
  *
  * Joining.  Tokens are written with one space between two tokens, except
  * where an original punctuation token had no whitespace on that side in the
- * input (so "(a, b)", "U.S." and "well-known" keep their spacing); no space
+ * input (so "(a, b)", "well-known" and "x!" keep their spacing); no space
  * at the ends. */
 
 #define FR_TEXT_MAX_WORD 64 /* longer words are never in the word list */
@@ -589,7 +600,8 @@ static void fr_text_hash_words(const char *words, const int64_t *word_offsets, i
  * because a Python str's bytes end where it ends. */
 typedef struct {
     uint8_t *orig, *low;
-    uint64_t *word, *punct, *token; /* token: word | punct (the apostrophes while classifying) */
+    uint64_t *word, *punct, *token; /* token: word | punct (the joined bytes while classifying) */
+    uint64_t *cand;                 /* punctuation after a word byte: what rules 1-3 look at */
 } fr_text_bytes;
 
 FR_INLINE uint64_t fr_text_load8(const uint8_t *p)
@@ -608,10 +620,116 @@ FR_INLINE uint64_t fr_text_pack8(const uint8_t *p)
     return fr_text_load8(p) * UINT64_C(0x0102040810204080) >> 56;
 }
 
+/* The first position from `from` on whose bit in bits, xor `flip`, is set
+ * (nb if none before nb); flip 0 finds a set bit, all ones a clear one. */
+FR_INLINE int64_t fr_text_next(const uint64_t *bits, int64_t from, int64_t nb, uint64_t flip)
+{
+    int64_t c = from >> 6;
+    uint64_t m = (bits[c] ^ flip) & (~UINT64_C(0) << (from & 63));
+    while (!m) {
+        if (++c << 6 >= nb)
+            return nb;
+        m = bits[c] ^ flip;
+    }
+    int64_t p = (c << 6) + __builtin_ctzll(m);
+    return p < nb ? p : nb;
+}
+
+FR_INLINE int fr_text_bit(const uint64_t *bits, int64_t j)
+{
+    return (int)(bits[j >> 6] >> (j & 63) & 1);
+}
+
+FR_INLINE void fr_text_set(uint64_t *bits, int64_t j)
+{
+    bits[j >> 6] |= UINT64_C(1) << (j & 63);
+}
+
+FR_INLINE int fr_text_is_space(uint8_t v)
+{
+    return (v == ' ') | ((uint8_t)(v - '\t') < 5);
+}
+
+FR_INLINE int fr_text_is_digit(uint8_t v)
+{
+    return (uint8_t)(v - '0') < 10;
+}
+
+FR_INLINE int fr_text_is_letter(uint8_t v)
+{
+    return (uint8_t)((v | 0x20) - 'a') < 26;
+}
+
+/* The bytes trimmed from the end of a URL: sentence punctuation and closers. */
+FR_INLINE int fr_text_url_trim(uint8_t v)
+{
+    return v == '.' || v == ',' || v == ';' || v == ':' || v == '!' || v == '?' || v == ')' || v == ']' ||
+           v == '}' || v == '\'' || v == '"';
+}
+
+/* Rules 1-3 of the splitting (above) on the candidate bytes, which all
+ * follow a word byte; adds the joined bytes to b->token (word bits before
+ * the rules are b->word; after them, b->word | b->token). */
+static void fr_text_join_rules(fr_text_bytes *b, int64_t nb)
+{
+    const uint8_t *s = b->orig, *low = b->low; /* followed by 16 zero bytes */
+    uint64_t *joined = b->token;
+#define FR_IN_WORD(j) (fr_text_bit(b->word, j) | fr_text_bit(joined, j))
+#define FR_EACH_CAND(q) \
+    for (int64_t q = fr_text_next(b->cand, 0, nb, 0); q < nb; q = fr_text_next(b->cand, q + 1, nb, 0))
+    FR_EACH_CAND(q) { /* rule 1: the neighbours' own classes decide */
+        uint8_t v = s[q], prev = s[q - 1];
+        int next_word = q + 1 < nb && fr_text_bit(b->word, q + 1);
+        if (((v == '.' || v == '@') && next_word) ||
+            ((v == ',' || v == ':') && fr_text_is_digit(prev) && q + 1 < nb && fr_text_is_digit(s[q + 1])) ||
+            (v == '%' && fr_text_is_digit(prev)))
+            fr_text_set(joined, q);
+    }
+    int64_t url_end = 0;
+    FR_EACH_CAND(q) { /* rule 2: URLs, from the start of the word before the candidate */
+        int maybe_scheme = s[q] == ':' && s[q + 1] == '/' && s[q + 2] == '/';
+        int maybe_www = s[q] == '.' && q >= 3 && low[q - 1] == 'w' && low[q - 2] == 'w' && low[q - 3] == 'w';
+        if (q < url_end || !(maybe_scheme || maybe_www))
+            continue;
+        int64_t a = q;
+        while (a > 0 && FR_IN_WORD(a - 1))
+            a--;
+        int scheme = maybe_scheme;
+        for (int64_t j = a; scheme && j < q; j++)
+            scheme = fr_text_is_letter(s[j]);
+        int www = maybe_www && q - a == 3 && FR_IN_WORD(q);
+        if (!scheme && !www)
+            continue;
+        int64_t e = q;
+        while (e < nb && !fr_text_is_space(s[e]))
+            e++;
+        while (e > q && fr_text_url_trim(s[e - 1]))
+            e--;
+        for (int64_t j = a; j < e; j++)
+            fr_text_set(joined, j);
+        url_end = e;
+    }
+    FR_EACH_CAND(q) { /* rule 3: the dot after an abbreviation of single letters */
+        if (s[q] != '.' || q < 3 || s[q - 2] != '.' || FR_IN_WORD(q)) /* U.S. at the least */
+            continue;
+        int64_t a = q;
+        while (a > 0 && FR_IN_WORD(a - 1))
+            a--;
+        int abbreviation = q - a >= 3 && (q - a) % 2 == 1;
+        for (int64_t j = a; abbreviation && j < q; j++)
+            abbreviation = (j - a) % 2 ? s[j] == '.' : fr_text_is_letter(s[j]);
+        if (abbreviation)
+            fr_text_set(joined, q);
+    }
+#undef FR_EACH_CAND
+#undef FR_IN_WORD
+}
+
 /* Fills b for the nb bytes at s, 64 at a time: the classes as 0/1 bytes in
  * a loop that vectorizes, packed into bit masks 8 at a time; then the
- * apostrophes between two word bytes (by their classes) join the word:
- * don't, O'Neill, rock'n'roll. */
+ * apostrophes between two word bytes (by their classes) join the word
+ * (don't, O'Neill, rock'n'roll), and the other joining rules run when the
+ * sentence has candidates for them. */
 static void fr_text_classify(const uint8_t *s, int64_t nb, fr_text_bytes *b)
 {
     int64_t blocks = (nb + 63) / 64;
@@ -643,35 +761,23 @@ static void fr_text_classify(const uint8_t *s, int64_t nb, fr_text_bytes *b)
         b->punct[c] = pm;
         b->token[c] = am;
     }
-    b->word[blocks] = b->punct[blocks] = b->token[blocks] = 0;
+    b->word[blocks] = b->punct[blocks] = b->token[blocks] = b->cand[blocks] = 0;
+    uint64_t any = 0;
     for (int64_t c = 0; c < blocks; c++) {
-        uint64_t wm = b->word[c];
-        uint64_t join = b->token[c] & (wm << 1 | before) & (wm >> 1 | b->word[c + 1] << 63);
+        uint64_t wm = b->word[c], after_word = wm << 1 | before;
+        uint64_t join = b->token[c] & after_word & (wm >> 1 | b->word[c + 1] << 63);
         before = wm >> 63;
-        b->word[c] = wm | join;
-        b->punct[c] &= ~join;
+        b->cand[c] = b->punct[c] & after_word; /* the rules look at the byte itself */
+        any |= b->cand[c];
+        b->token[c] = join; /* the apostrophes of rule 1; the other joins are added below */
+    }
+    if (any)
+        fr_text_join_rules(b, nb);
+    for (int64_t c = 0; c < blocks; c++) {
+        b->word[c] |= b->token[c];
+        b->punct[c] &= ~b->token[c];
         b->token[c] = b->word[c] | b->punct[c];
     }
-}
-
-/* The first position from `from` on whose bit in bits, xor `flip`, is set
- * (nb if none before nb); flip 0 finds a set bit, all ones a clear one. */
-FR_INLINE int64_t fr_text_next(const uint64_t *bits, int64_t from, int64_t nb, uint64_t flip)
-{
-    int64_t c = from >> 6;
-    uint64_t m = (bits[c] ^ flip) & (~UINT64_C(0) << (from & 63));
-    while (!m) {
-        if (++c << 6 >= nb)
-            return nb;
-        m = bits[c] ^ flip;
-    }
-    int64_t p = (c << 6) + __builtin_ctzll(m);
-    return p < nb ? p : nb;
-}
-
-FR_INLINE int fr_text_bit(const uint64_t *bits, int64_t j)
-{
-    return (int)(bits[j >> 6] >> (j & 63) & 1);
 }
 
 /* Splits the sentence in b (nb bytes) into w->tok and its spans.  Words
@@ -828,7 +934,7 @@ static void fr_text_task(void *ctx, int64_t task)
      * and in text mode the spans (cap) and the sentence's bytes (fr_text_bytes) */
     size_t ints = ((size_t)(9 * cap + 8) * sizeof(int64_t) + 2 * (size_t)cap + 7) / 8 * 8;
     size_t masks = (size_t)(cap_bytes / 64 + 2) * sizeof(uint64_t);
-    size_t spans = t ? (size_t)cap * sizeof(fr_text_span) + 3 * masks +
+    size_t spans = t ? (size_t)cap * sizeof(fr_text_span) + 4 * masks +
                            2 * ((size_t)cap_bytes + 16)
                      : 0;
     int64_t *block = (int64_t *)malloc(ints + spans);
@@ -852,7 +958,8 @@ static void fr_text_task(void *ctx, int64_t task)
         b.word = (uint64_t *)(span + cap);
         b.punct = (uint64_t *)((char *)b.word + masks);
         b.token = (uint64_t *)((char *)b.punct + masks);
-        b.orig = (uint8_t *)((char *)b.token + masks);
+        b.cand = (uint64_t *)((char *)b.token + masks);
+        b.orig = (uint8_t *)((char *)b.cand + masks);
         b.low = b.orig + cap_bytes + 16;
         int64_t used = 0;
         for (int64_t i = first; i < last; i++) {
