@@ -131,3 +131,85 @@ def test_torch_optimizers_refuse_half_parameters_when_built(name, dtype):
     with pytest.raises(TypeError, match=r"param_groups\[0\]\['params'\]\[0\] must be a dense CPU "
                                         rf"float32 or float64 tensor, got torch.{dtype} on cpu"):
         getattr(ft, name)([p], lr=0.1)
+
+
+TRANSFORM_HINTS = {  # a torchvision name -> what its AttributeError must say after the usual message
+    "ToTensor": r"uint8 NumPy arrays .* directly.*np\.asarray\(img\).*end the Compose with Normalize\(mean, std\), "
+                r"which does ToDtype\(torch\.float32, scale=True\) then Normalize.*Normalize\(0\.0, 1\.0\)"
+                r".*torch\.from_numpy\(out\)",
+    "ToDtype": r"uint8 NumPy arrays .* directly.*Normalize\(mean, std\)",
+    "ToImage": r"uint8 NumPy arrays .* directly.*Normalize\(mean, std\)",
+    "ToPureTensor": r"uint8 NumPy arrays .* directly.*Normalize\(mean, std\)",
+    "ConvertImageDtype": r"uint8 NumPy arrays .* directly.*Normalize\(mean, std\)",
+    "ToPILImage": r"PIL\.Image\.fromarray\(out\)",
+    "Grayscale": r"RandomGrayscale\(p=1\.0\), which keeps 3 channels.*rgb_to_grayscale\(img\) gives 1 channel",
+    "RandomApply": r"not provided by fastreg; the random ops take their probability themselves",
+    "RandomChoice": r"not provided by fastreg; RandAugment and TrivialAugmentWide",
+    "RandomOrder": r"not provided by fastreg; ColorJitter applies its four adjustments in a random order",
+    "RandomPerspective": r"not provided by fastreg; the nearest is RandomAffine",
+    "ElasticTransform": r"not provided by fastreg; the nearest is RandomAffine",
+    "Lambda": r"not provided by fastreg; .*call your own function on the Compose's input or output",
+    "JPEG": r"not provided by fastreg$",
+    "SanitizeBoundingBoxes": r"not provided by fastreg, which transforms images only",
+    "InterpolationMode": r"interpolation='bilinear'",
+}
+FUNCTIONAL_HINTS = {
+    "to_tensor": r"uint8 NumPy arrays .* directly.*normalize\(img, mean, std\) does "
+                 r"to_dtype\(torch\.float32, scale=True\) then normalize",
+    "to_dtype": r"normalize\(img, mean, std\)",
+    "convert_image_dtype": r"normalize\(img, mean, std\)",
+    "to_pil_image": r"PIL\.Image\.fromarray\(out\)",
+    "to_grayscale": r"use rgb_to_grayscale\(img\)$",
+    "horizontal_flip": r"use hflip\(img\)$",
+    "horizontal_flip_image": r"use hflip\(img\)$",
+    "resize_image": r"use resize\(img, \.\.\.\)$",
+    "perspective": r"not provided by fastreg; the nearest is affine",
+    "elastic_image": r"not provided by fastreg; the nearest is affine",
+    "get_size": r"img\.shape",
+}
+
+
+@pytest.mark.parametrize("module, name, hint", [(T, n, h) for n, h in TRANSFORM_HINTS.items()]
+                         + [(F, n, h) for n, h in FUNCTIONAL_HINTS.items()])
+def test_a_torchvision_name_fastreg_lacks_gets_a_hint(module, name, hint):
+    with pytest.raises(AttributeError, match=rf"^module '{module.__name__}' has no attribute '{name}': .*{hint}") as e:
+        getattr(module, name)
+    assert (e.value.name, e.value.obj) == (name, module)
+    assert not hasattr(module, name)
+
+
+def test_every_torchvision_transform_fastreg_lacks_gets_a_hint():
+    v2 = pytest.importorskip("torchvision.transforms.v2")
+    lacking = [n for n in dir(v2) if n[0].isupper() and not hasattr(T, n)]
+    assert "ToTensor" in lacking
+    for name in lacking:
+        with pytest.raises(AttributeError, match=rf"'{name}': \w"):
+            getattr(T, name)
+
+
+def test_the_hints_advice_holds():
+    torch = pytest.importorskip("torch")
+    img = np.random.default_rng(0).integers(0, 256, (6, 5, 3), dtype=np.uint8)
+    grey = T.RandomGrayscale(p=1.0)(img)  # Grayscale(num_output_channels=3)
+    assert grey.shape == (6, 5, 3)
+    assert (grey == F.rgb_to_grayscale(img)).all()
+    to_tensor = torch.from_numpy(T.Compose([T.Normalize(0.0, 1.0)])(img))  # ToTensor
+    assert to_tensor.shape == (3, 6, 5) and to_tensor.dtype == torch.float32
+    torch.testing.assert_close(to_tensor, torch.from_numpy(img).permute(2, 0, 1) / 255.0)
+
+
+@pytest.mark.parametrize("module", [T, F])
+@pytest.mark.parametrize("name", ["nonexistent", "RandomCropp", "adjust_hue_", "foo_image", "__wrapped__"])
+def test_other_unknown_names_keep_pythons_attribute_error(module, name):
+    import types
+
+    plain = types.ModuleType(module.__name__)  # a module without __getattr__
+    with pytest.raises(AttributeError) as expected:
+        getattr(plain, name)
+    with pytest.raises(AttributeError) as got:
+        getattr(module, name)
+    assert str(got.value) == str(expected.value) == f"module '{module.__name__}' has no attribute '{name}'"
+    assert (got.value.name, got.value.obj) == (name, module)  # Python's "did you mean" reads them
+    assert getattr(module, name, "default") == "default"
+    with pytest.raises(ImportError, match=f"cannot import name '{name}'"):
+        exec(f"from {module.__name__} import {name}", {})

@@ -26,6 +26,10 @@ fastreg._color_ops for the table ops and filters) and its kernel
 fastreg/fr_image_filter.h).
 """
 
+import sys
+from typing import TYPE_CHECKING
+
+from fastreg._hints import FUNCTIONAL, missing_name
 from fastreg.functional._augment import erase
 from fastreg.functional._color import (
     adjust_brightness,
@@ -77,3 +81,9 @@ __all__ = [
 
 def __dir__():
     return __all__
+
+
+if not TYPE_CHECKING:  # type checkers keep flagging unknown names
+
+    def __getattr__(name):
+        raise missing_name(sys.modules[__name__], name, FUNCTIONAL)

@@ -18,6 +18,10 @@ fields); ``transform.params(index, shape=img.shape)`` gives the arguments
 of the functional op that ``transform(img, index=index)`` applies.
 """
 
+import sys
+from typing import TYPE_CHECKING
+
+from fastreg._hints import TRANSFORMS, missing_name
 from fastreg.mixing import CutMix, MixUp
 from fastreg.transforms._augment import RandomErasing
 from fastreg.transforms._auto_augment import AugMix, AutoAugment, RandAugment, TrivialAugmentWide
@@ -80,3 +84,9 @@ __all__ = [
 
 def __dir__():
     return __all__
+
+
+if not TYPE_CHECKING:  # type checkers keep flagging unknown names
+
+    def __getattr__(name):
+        raise missing_name(sys.modules[__name__], name, TRANSFORMS)

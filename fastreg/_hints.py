@@ -1,0 +1,86 @@
+"""What to use instead of the torchvision.transforms.v2 names that fastreg
+does not have: ``fastreg.transforms.ToTensor`` raises the usual
+AttributeError, with the hint after it.  Other unknown names get Python's
+usual message alone."""
+
+_CONVERSION = (
+    "fastreg works on uint8 NumPy arrays (H, W[, C]) and uint8 CPU tensors directly, so no "
+    "conversion step is needed (a PIL image: np.asarray(img)); for float output end the Compose "
+    "with Normalize(mean, std), which does ToDtype(torch.float32, scale=True) then Normalize and "
+    "gives (C, H, W) float32 (Normalize(0.0, 1.0) for ToTensor's values in [0, 1]; "
+    "torch.from_numpy(out) makes a tensor of a NumPy output)"
+)
+_F_CONVERSION = (
+    "fastreg.functional works on uint8 NumPy arrays (H, W[, C]) and uint8 CPU tensors directly, "
+    "so no conversion is needed (a PIL image: np.asarray(img)); for floats, "
+    "normalize(img, mean, std) does to_dtype(torch.float32, scale=True) then normalize and gives "
+    "(C, H, W) float32 (normalize(img, 0.0, 1.0) for to_tensor's values in [0, 1])"
+)
+_TO_PIL = "fastreg returns NumPy arrays: PIL.Image.fromarray(out) makes a PIL image"
+_IMAGES_ONLY = "not provided by fastreg, which transforms images only (no boxes, key points or masks)"
+_SHAPE = "fastreg images are arrays (H, W[, C]): read img.shape"
+
+
+def _not_provided(instead=""):
+    return "not provided by fastreg" + (f"; {instead}" if instead else "")
+
+
+TRANSFORMS = {
+    **dict.fromkeys(["ToDtype", "ToTensor", "ToImage", "ToPureTensor", "ConvertImageDtype",
+                     "PILToTensor"], _CONVERSION),
+    "ToPILImage": _TO_PIL,
+    "Grayscale": "use RandomGrayscale(p=1.0), which keeps 3 channels as Grayscale(num_output_channels=3) "
+                 "does; fastreg.functional.rgb_to_grayscale(img) gives 1 channel",
+    "RandomApply": _not_provided("the random ops take their probability themselves (RandomHorizontalFlip(p=...), "
+                                 "RandomGrayscale(p=...), RandomSolarize(threshold, p=...), ...)"),
+    "RandomChoice": _not_provided("RandAugment and TrivialAugmentWide pick ops at random from a fixed list"),
+    "RandomOrder": _not_provided("ColorJitter applies its four adjustments in a random order itself"),
+    "RandomPerspective": _not_provided("the nearest is RandomAffine (rotation, translation, scale, shear)"),
+    "ElasticTransform": _not_provided("the nearest is RandomAffine (rotation, translation, scale, shear)"),
+    "Lambda": _not_provided("a Compose runs fastreg transforms only, in compiled code: call your own "
+                            "function on the Compose's input or output"),
+    "Identity": _not_provided("leave the step out (Compose([]) returns a copy)"),
+    "RandomPhotometricDistort": _not_provided("the nearest is ColorJitter"),
+    "RandomZoomOut": _not_provided("the nearest is Pad"),
+    **dict.fromkeys(["RandomResize", "RandomShortestSize", "ScaleJitter"],
+                    _not_provided("the nearest are Resize and RandomResizedCrop")),
+    **dict.fromkeys(["FiveCrop", "TenCrop"], _not_provided("fastreg.functional.crop(img, top, left, height, "
+                                                           "width) cuts any box")),
+    **dict.fromkeys(["RandomChannelPermutation", "GaussianNoise", "JPEG", "LinearTransformation",
+                     "RGB", "RandomIoUCrop", "UniformTemporalSubsample"], _not_provided()),
+    **dict.fromkeys(["ClampBoundingBoxes", "ClampKeyPoints", "ConvertBoundingBoxFormat",
+                     "SanitizeBoundingBoxes", "SanitizeKeyPoints", "SetClampingMode"], _IMAGES_ONLY),
+    "InterpolationMode": "fastreg names the interpolation with a string, e.g. interpolation='bilinear'",
+    "AutoAugmentPolicy": "fastreg names the policy with a string, e.g. AutoAugment(policy='imagenet')",
+}
+
+FUNCTIONAL = {
+    **dict.fromkeys(["to_dtype", "to_tensor", "to_image", "convert_image_dtype", "pil_to_tensor"],
+                    _F_CONVERSION),
+    "to_pil_image": _TO_PIL,
+    "to_grayscale": "use rgb_to_grayscale(img)",
+    "horizontal_flip": "use hflip(img)",
+    "vertical_flip": "use vflip(img)",
+    **dict.fromkeys(["perspective", "elastic", "elastic_transform"],
+                    _not_provided("the nearest is affine(img, angle, translate, scale, shear)")),
+    **dict.fromkeys(["five_crop", "ten_crop"], _not_provided("crop(img, top, left, height, width) cuts any box")),
+    "permute_channels": _not_provided("img[..., order] permutes the channels of an (H, W, C) array"),
+    **dict.fromkeys(["adjust_gamma", "gaussian_noise", "jpeg", "grayscale_to_rgb",
+                     "uniform_temporal_subsample"], _not_provided()),
+    **dict.fromkeys(["get_dimensions", "get_size", "get_image_size", "get_num_channels",
+                     "get_image_num_channels"], _SHAPE),
+}
+
+
+def missing_name(module, name, hints):
+    """The AttributeError for `name` not found in `module` (a module object),
+    with its hint from `hints`; torchvision's image kernels (``resize_image``)
+    point to the op of their stem."""
+    hint = hints.get(name)
+    stem = name.removesuffix("_image")
+    if hint is None and stem != name:
+        hint = f"use {stem}(img, ...)" if stem in module.__all__ else hints.get(stem)
+    message = f"module {module.__name__!r} has no attribute {name!r}"
+    if hint is not None:
+        message += f": {hint}"
+    return AttributeError(message, name=name, obj=module)
