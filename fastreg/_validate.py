@@ -171,10 +171,11 @@ def channels_first_hint(name, shape, channels, batch=False):
     return ""
 
 
-def check_image(name, img, channels=(1, 2, 3, 4), *, batch=False):
+def check_image(name, img, channels=(1, 2, 3, 4), *, batch=False, has_batch=False):
     """A uint8 image: 2-D (grayscale) or HWC with a channel count in `channels`.
     Returns the image as an (h, w, c) view.  `batch`: `img` is one image of
-    an NHWC batch (the advice for a channels-first layout then says NCHW)."""
+    an NHWC batch (the advice for a channels-first layout then says NCHW).
+    `has_batch`: the caller is a transform, whose ``.batch`` takes 4-D input."""
     if not isinstance(img, np.ndarray):
         raise not_an_array(name, img)
     if img.dtype != np.uint8:
@@ -182,7 +183,8 @@ def check_image(name, img, channels=(1, 2, 3, 4), *, batch=False):
     if img.ndim == 2:
         img = img[:, :, None]
     elif img.ndim != 3:
-        raise ValueError(f"{name} must be 2-D (H, W) or 3-D (H, W, C), got {img.ndim} dimensions")
+        hint = "; for a batch (N, H, W[, C]) call .batch(images, indices=...)" if has_batch and img.ndim == 4 else ""
+        raise ValueError(f"{name} must be 2-D (H, W) or 3-D (H, W, C), got {img.ndim} dimensions{hint}")
     if img.shape[2] not in channels:
         allowed = " or ".join(filter(None, (", ".join(map(str, channels[:-1])), str(channels[-1]))))
         raise ValueError(f"{name} must have {allowed} channels, got {img.shape[2]}"

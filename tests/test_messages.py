@@ -213,3 +213,33 @@ def test_other_unknown_names_keep_pythons_attribute_error(module, name):
     assert getattr(module, name, "default") == "default"
     with pytest.raises(ImportError, match=f"cannot import name '{name}'"):
         exec(f"from {module.__name__} import {name}", {})
+
+
+def test_a_function_in_a_compose_gets_the_before_or_after_advice():
+    def to_float(img):
+        return img / 255
+
+    for step in (to_float, lambda img: img):
+        with pytest.raises(TypeError, match=r"^transforms must hold fastreg transforms, got function; .*"
+                                            r"call your own function before or after it, on its input or its output$"):
+            T.Compose([T.RandomCrop(8), step])
+    with pytest.raises(TypeError, match=r"got int; .*before or after it"):
+        T.Compose([T.RandomCrop(8), 3])
+
+
+@pytest.mark.parametrize("aug", [T.RandomHorizontalFlip(), T.Compose([T.RandomCrop(8), T.ColorJitter(0.2)])],
+                         ids=["transform", "compose"])
+def test_a_batch_given_to_a_single_image_call_gets_the_batch_advice(aug):
+    images = np.zeros((2, 16, 16, 3), np.uint8)
+    batch_hint = r"^img must be 2-D \(H, W\) or 3-D \(H, W, C\), got 4 dimensions; for a batch \(N, H, W\[, C\]\) " \
+                 r"call \.batch\(images, indices=\.\.\.\)$"
+    with pytest.raises(ValueError, match=batch_hint):
+        aug(images)
+    assert aug.batch(images, indices=[0, 1]).shape[0] == 2
+    with pytest.raises(ValueError, match=r"got 5 dimensions$"):
+        aug(np.zeros((1, 2, 16, 16, 3), np.uint8))
+    with pytest.raises(ValueError, match=r"got 4 dimensions$"):  # a functional op has no .batch
+        F.hflip(images)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match=batch_hint):
+        aug(torch.from_numpy(images))

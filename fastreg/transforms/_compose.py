@@ -57,7 +57,9 @@ def _flatten(transforms):
         elif isinstance(t, Transform):
             yield t
         else:
-            raise TypeError(f"transforms must hold fastreg transforms, got {type(t).__name__}")
+            raise TypeError(f"transforms must hold fastreg transforms, got {type(t).__name__}; a Compose "
+                            "runs in compiled code, so call your own function before or after it, "
+                            "on its input or its output")
 
 
 class Compose(Transform):
@@ -257,7 +259,7 @@ class Compose(Transform):
 
     @accepts_tensors
     def _call(self, img, index, epoch, out):
-        hwc = check_image("img", img, self._channels)
+        hwc = check_image("img", img, self._channels, has_batch=True)
         index = check_uint64("index", index)
         epoch = check_uint64("epoch", epoch)
         shape = self._out_shape(hwc, img.ndim, "img", index, epoch)
