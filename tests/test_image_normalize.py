@@ -172,7 +172,7 @@ def test_normalize_alone_pickle_repr_and_params():
     aug = T.Compose([T.RandomCrop(16), norm], seed=4)
     again = pickle.loads(pickle.dumps(aug))
     assert again.transforms == aug.transforms and np.array_equal(again(img, index=3), aug(img, index=3))
-    assert aug.params(3)[-1] == {"op": "Normalize", "applied": True}
+    assert aug.params(3, shape=img.shape)[-1] == {"op": "Normalize", "applied": True}
 
 
 def test_normalize_accepts_tensors():

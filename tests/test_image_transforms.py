@@ -35,6 +35,22 @@ def test_compose_matches_reference():
             assert d.max() <= 1 and (d == 0).mean() >= 0.999  # hue within 1
 
 
+@pytest.mark.parametrize("t", [T.RandomCrop(8), T.CenterCrop(8), T.Resize(8), T.RandomResizedCrop(8),
+                               T.RandomErasing(), T.RandomAffine(10, translate=(0.1, 0.1))], ids=repr)
+def test_params_of_a_size_dependent_transform_need_the_shape(t):
+    name = type(t).__name__
+    with pytest.raises(ValueError, match=rf"^shape must be given: the parameters of {name} depend on the image size"):
+        t.params(0)
+    with pytest.raises(ValueError, match=rf"parameters of {name} depend"):
+        T.Compose([T.ColorJitter(0.2), t]).params(0)
+    assert t.params(0, shape=(20, 24, 3))["applied"] in (True, False)
+
+
+def test_params_of_a_size_independent_transform_need_no_shape():
+    for t in (T.RandomHorizontalFlip(), T.ColorJitter(0.2), T.RandomRotation(10), T.RandomGrayscale()):
+        assert t.params(0) == t.params(0, shape=(20, 24, 3))
+
+
 def test_integer_pipeline_bit_exact():
     aug = T.Compose([T.RandomCrop((20, 30), padding=4, fill=(1, 2, 3)), T.RandomHorizontalFlip(),
                      T.ColorJitter(brightness=0.5, contrast=(0.2, 1.9), saturation=0.8),
@@ -53,8 +69,10 @@ def test_params_match_reference():
         for g, w in zip(got, want):
             for key, value in w.items():
                 assert g[key] == value, (key, g, w)
-    without = aug.params(4)
-    assert without[0]["top"] is None and without[3]["order"]
+    with pytest.raises(ValueError, match=r"^shape must be given: the parameters of RandomCrop depend on "
+                                         r"the image size \(pass shape=img\.shape\)$"):
+        aug.params(4)
+    assert T.Compose(aug.transforms[3:]).params(4)[0]["order"]  # no crop: no shape needed
 
 
 def test_batch_equals_single_for_threads_and_splits():
@@ -170,8 +188,9 @@ def test_randomness_statistics():
     aug = T.Compose([T.RandomHorizontalFlip(0.3), T.RandomCrop(8), T.ColorJitter(0.5, hue=0.2)], seed=5)
     n = 2000
     fired, tops, factors, orders = 0, set(), [], set()
+    shape = (12, 12, 3)
     for i in range(n):
-        p = aug.params(i, shape=(12, 12, 3))
+        p = aug.params(i, shape=shape)
         fired += p[0]["applied"]
         tops.add(p[1]["top"])
         factors.append(p[2]["brightness"])
@@ -180,8 +199,8 @@ def test_randomness_statistics():
     assert tops == set(range(5))
     assert 0.5 <= min(factors) < 0.52 and 1.48 < max(factors) < 1.5
     assert len(orders) == 2 and all(set(o) == {"brightness", "hue"} for o in orders)
-    assert aug.params(1, epoch=0) != aug.params(1, epoch=1)
-    assert T.Compose(aug.transforms, seed=6).params(1) != aug.params(1)
+    assert aug.params(1, epoch=0, shape=shape) != aug.params(1, epoch=1, shape=shape)
+    assert T.Compose(aug.transforms, seed=6).params(1, shape=shape) != aug.params(1, shape=shape)
 
 
 def test_pickle_repr_and_nesting():

@@ -421,7 +421,9 @@ class Compose(Transform):
         epoch : int, default 0
             In [0, 2**64).
         shape : tuple, optional
-            The input image's shape; crop offsets depend on it and are None
+            The input image's shape (H, W[, C]).  Required when a step's
+            parameters depend on the image size (crops, resizes, erasing,
+            affine translations); a policy's translation magnitudes are None
             without it.
 
         Returns
@@ -437,6 +439,12 @@ class Compose(Transform):
             ``ops``, (name, magnitude) pairs as torchvision's
             ``_apply_image_or_video_transform`` receives them (AugMix: one
             list per chain, and its mixing ``weights``).
+
+        Raises
+        ------
+        ValueError
+            If `shape` is missing but a step's parameters depend on it, is
+            not an image shape, or is too small for a step.
         """
         index = check_uint64("index", index)
         epoch = check_uint64("epoch", epoch)
@@ -446,6 +454,10 @@ class Compose(Transform):
                 raise ValueError(f"shape must be an image shape (H, W[, C]), got {shape!r}")
             records = self._draw(int(shape[0]), int(shape[1]), index, epoch, "shape")[0]
         else:
+            sized = [type(t).__name__ for t in self.transforms if t.shape_fields]
+            if sized:
+                raise ValueError(f"shape must be given: the parameters of {sized[0]} depend on the "
+                                 "image size (pass shape=img.shape)")
             records, _ = _image.draw(self._spec, self.seed, epoch, index, 1 << 20, 1 << 20)
         return [dict(op=type(t).__name__, **t._describe(r, known))
                 for t, r in zip(self.transforms, records)]

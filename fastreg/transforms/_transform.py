@@ -27,7 +27,7 @@ class Transform:
     op: str = ""  # the declaration's name (fastreg._image.OPS)
     colour = False  # needs 1 or 3 channels
     size_varies = False  # the output size depends on the drawn parameters
-    shape_fields: tuple[str, ...] = ()  # record fields that depend on the input's shape
+    shape_fields: tuple[str, ...] = ()  # record fields that depend on the input's shape (params needs it)
 
     def _spec_fields(self):
         """The op's spec fields by name (see its declaration)."""
@@ -46,10 +46,7 @@ class Transform:
 
     def _describe(self, record, shape_known):
         """The drawn parameters of one image as a dict, from its record."""
-        params = decode(self.op, record)
-        if not shape_known:
-            params.update(dict.fromkeys(self.shape_fields))
-        return params
+        return decode(self.op, record)
 
     def _compose(self):
         pipeline = self.__dict__.get("_pipeline")
@@ -125,12 +122,19 @@ class Transform:
         epoch : int, default 0
             In [0, 2**64).
         shape : tuple, optional
-            The input image's shape; crop offsets are None without it.
+            The input image's shape (H, W[, C]); required when the parameters
+            depend on the image size (crops, resizes, erasing, affine).
 
         Returns
         -------
         dict
             ``applied`` and the drawn parameters (see :meth:`Compose.params`).
+
+        Raises
+        ------
+        ValueError
+            If `shape` is missing but the parameters depend on it, or is not
+            an image shape.
         """
         return self._compose().params(index, epoch=epoch, shape=shape)[0]
 
