@@ -190,6 +190,31 @@ class Dropout(torch.nn.Module):
         return f"p={self.p}, seed={self.seed}, inplace={self.inplace}"
 
 
+def _lr_value(lr, where=""):
+    """The learning rate as a number: a 1-element float tensor (torch allows
+    one, and schedulers then change it in place) is read at each call."""
+    if not isinstance(lr, torch.Tensor):
+        return lr
+    if not lr.is_floating_point():
+        raise TypeError(f"{where}lr must be a float or a float tensor, got a tensor of {lr.dtype}")
+    if lr.numel() != 1:
+        raise ValueError(f"{where}lr must be a float or a 1-element tensor, got shape {tuple(lr.shape)}")
+    return lr.item()
+
+
+def _torch_switches(foreach, fused, differentiable, capturable=False):
+    """torch's implementation switches, checked: foreach and fused (None,
+    True or False) change nothing, for fastreg always runs its own fused
+    multi-array kernel; differentiable and capturable steps are torch's only."""
+    for name, value in (("foreach", foreach), ("fused", fused)):
+        if value is not None:
+            check_flag(name, value)
+    for name, value in (("differentiable", differentiable), ("capturable", capturable)):
+        if check_flag(name, value):
+            raise ValueError(f"{name}=True is not supported: fastreg's step runs outside autograd on the CPU")
+    return dict(foreach=foreach, fused=fused, differentiable=differentiable)
+
+
 class _FusedOptimizer(torch.optim.Optimizer):
     """A torch optimizer whose step runs one of fastreg's fused kernels, which
     take dense CPU float32/float64 parameters: other ones are refused when
@@ -232,8 +257,9 @@ class SGD(_FusedOptimizer):
     params : iterable of tensors or of dicts (parameter groups)
         Dense float32/float64 CPU parameters, or groups of them with their
         own hyper-parameters.
-    lr : float
-        Learning rate, >= 0.
+    lr : float or torch.Tensor, default 1e-3
+        Learning rate, >= 0; a 1-element float tensor is read at every step
+        (schedulers may change it in place), as torch allows.
     momentum : float, default 0
         Momentum factor.
     dampening : float, default 0
@@ -246,6 +272,18 @@ class SGD(_FusedOptimizer):
         Multiply p by ``1 - lr * weight_decay`` instead (AdamW-style).
     maximize : bool, default False
         Ascend instead of descend.
+    foreach, fused : bool or None, default None
+        Accepted for torch compatibility and kept in the groups; they change
+        nothing, for fastreg always runs its fused multi-array kernel.
+    differentiable : bool, default False
+        Only False: the step runs outside autograd.
+
+    Raises
+    ------
+    TypeError
+        If a switch is not a bool (or None), or `lr` a tensor of integers.
+    ValueError
+        If `differentiable` is True or `lr` a tensor of more than one value.
 
     See Also
     --------
@@ -256,11 +294,13 @@ class SGD(_FusedOptimizer):
     torch.optim.SGD's semantics and state layout.
     """
 
-    def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
-                 decoupled_weight_decay=False, maximize=False):
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
+                 decoupled_weight_decay=False, maximize=False, *, foreach=None, differentiable=False,
+                 fused=None):
+        _lr_value(lr)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov, decoupled_weight_decay=decoupled_weight_decay,
-                        maximize=maximize)
+                        maximize=maximize, **_torch_switches(foreach, fused, differentiable))
         super().__init__(params, defaults)
 
     @torch.no_grad()
@@ -288,7 +328,7 @@ class SGD(_FusedOptimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        for group in self.param_groups:
+        for k, group in enumerate(self.param_groups):
             with_grad = [p for p in group["params"] if p.grad is not None]
             for p in with_grad:
                 if p.device.type != "cpu" or p.grad.is_sparse:
@@ -298,7 +338,8 @@ class SGD(_FusedOptimizer):
                 [p.detach().numpy() for p in with_grad],
                 [p.grad.numpy() for p in with_grad],
                 [None if b is None else b.numpy() for b in buffers],
-                lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
+                lr=_lr_value(group["lr"], f"param_groups[{k}] "), momentum=group["momentum"],
+                dampening=group["dampening"],
                 weight_decay=group["weight_decay"], nesterov=group["nesterov"],
                 decoupled_weight_decay=group["decoupled_weight_decay"], maximize=group["maximize"])
             if group["momentum"] != 0:
@@ -324,8 +365,9 @@ class AdamW(_FusedOptimizer):
     params : iterable of tensors or of dicts (parameter groups)
         Dense CPU tensors of float32 or float64, C-contiguous; gradients of
         the same dtype (or float16 for float32 parameters).
-    lr : float, default 1e-3
-        Learning rate, >= 0.
+    lr : float or torch.Tensor, default 1e-3
+        Learning rate, >= 0; a 1-element float tensor is read at every step
+        (schedulers may change it in place), as torch allows.
     betas : (float, float), default (0.9, 0.999)
         Each in [0, 1).
     eps : float, default 1e-8
@@ -336,12 +378,19 @@ class AdamW(_FusedOptimizer):
         Normalise by the running maximum of the second moment.
     maximize : bool, default False
         Ascend: the gradient is negated.
+    foreach, fused : bool or None, default None
+        Accepted for torch compatibility and kept in the groups; they change
+        nothing, for fastreg always runs its fused multi-array kernel.
+    capturable, differentiable : bool, default False
+        Only False: the step runs outside autograd and CUDA graphs.
 
     Raises
     ------
     TypeError, ValueError
         As :func:`fastreg.adamw_step_`, for a hyper-parameter at construction
-        and for the tensors at :meth:`step`; nothing is modified.
+        and for the tensors at :meth:`step`; nothing is modified.  Also if a
+        switch is not a bool (or None), `capturable` or `differentiable` is
+        True, or `lr` is a tensor of integers or of more than one value.
 
     See Also
     --------
@@ -359,10 +408,12 @@ class AdamW(_FusedOptimizer):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False):
-        _adamw_hyper(lr, betas, eps, weight_decay, amsgrad, maximize)
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False, differentiable=False,
+                 fused=None):
+        _adamw_hyper(_lr_value(lr), betas, eps, weight_decay, amsgrad, maximize)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                        maximize=maximize)
+                        maximize=maximize, capturable=capturable,
+                        **_torch_switches(foreach, fused, differentiable, capturable))
         super().__init__(params, defaults)
 
     @torch.no_grad()
@@ -386,7 +437,7 @@ class AdamW(_FusedOptimizer):
         params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs = [], [], [], [], []
         hypers, ends, steps = [], [], []
         for k, group in enumerate(self.param_groups):
-            hyper = _adamw_hyper(group["lr"], group["betas"], group["eps"],
+            hyper = _adamw_hyper(_lr_value(group["lr"], f"param_groups[{k}] "), group["betas"], group["eps"],
                                  group["weight_decay"], group["amsgrad"], group["maximize"],
                                  where=f"param_groups[{k}] ")
             for p in group["params"]:

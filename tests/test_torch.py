@@ -297,3 +297,78 @@ def test_functional_and_transforms_hold_rotation_and_mixing():
 
     assert F.rotate is geometry.rotate and F.mixup is mixing.mixup and F.cutmix is mixing.cutmix
     assert T.MixUp is mixing.MixUp and T.CutMix is mixing.CutMix
+
+
+def _train_twins(name, ours_kw, theirs_kw, steps=12):
+    """A model trained by fastreg.torch.<name> with `ours_kw` and its copy by
+    torch.optim.<name> with `theirs_kw`, both under a StepLR schedule."""
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    twin = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    twin.load_state_dict(model.state_dict())
+    ours = getattr(frt, name)(model.parameters(), **ours_kw)
+    theirs = getattr(torch.optim, name)(twin.parameters(), foreach=False, **theirs_kw)
+    x, y = torch.randn(16, 6), torch.randint(0, 3, (16,))
+    for opt in (ours, theirs):
+        schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=4, gamma=0.5)
+        net = model if opt is ours else twin
+        for _ in range(steps):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(net(x), y).backward()
+            opt.step()
+            schedule.step()
+    return model, twin, ours, theirs
+
+
+@pytest.mark.parametrize("name, kw", [("SGD", dict(momentum=0.9, weight_decay=1e-3)),
+                                      ("AdamW", dict(weight_decay=0.05))])
+def test_torch_optimizers_take_a_tensor_lr_that_schedulers_change_in_place(name, kw):
+    model, twin, ours, theirs = _train_twins(name, dict(lr=torch.tensor(0.05), **kw),
+                                             dict(lr=torch.tensor(0.05), **kw))
+    lr = ours.param_groups[0]["lr"]
+    assert isinstance(lr, torch.Tensor) and float(lr) == pytest.approx(0.05 * 0.5 ** 3)  # changed in place
+    for a, b in zip(model.parameters(), twin.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["SGD", "AdamW"])
+@pytest.mark.parametrize("switches", [dict(foreach=None, fused=None), dict(foreach=True), dict(foreach=False),
+                                      dict(fused=True), dict(fused=False), dict(differentiable=False)])
+def test_torch_optimizers_accept_torchs_implementation_switches(name, switches):
+    model, twin, ours, _ = _train_twins(name, dict(lr=0.05, **switches), dict(lr=0.05))
+    for a, b in zip(model.parameters(), twin.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    group = ours.param_groups[0]
+    assert all(group[k] == v for k, v in switches.items())
+
+
+def test_torch_adamw_accepts_capturable_false_and_sgd_a_default_lr_as_torch():
+    p = torch.nn.Parameter(torch.ones(3))
+    assert frt.AdamW([p], capturable=False).param_groups[0]["capturable"] is False
+    assert frt.SGD([p]).param_groups[0]["lr"] == torch.optim.SGD([p]).param_groups[0]["lr"]
+
+
+@pytest.mark.parametrize("name", ["SGD", "AdamW"])
+@pytest.mark.parametrize("kw, error, match", [
+    (dict(foreach=1), TypeError, r"^foreach must be a bool, got int 1$"),
+    (dict(fused="yes"), TypeError, r"^fused must be a bool"),
+    (dict(differentiable=True), ValueError, r"^differentiable=True is not supported"),
+    (dict(lr=torch.tensor(1)), TypeError, r"^lr must be a float or a float tensor, got a tensor of torch\.int64$"),
+    (dict(lr=torch.tensor([0.1, 0.2])), ValueError, r"^lr must be a float or a 1-element tensor, got shape \(2,\)$"),
+])
+def test_torch_optimizers_refuse_bad_switches_and_tensor_lrs(name, kw, error, match):
+    p = torch.nn.Parameter(torch.ones(3))
+    with pytest.raises(error, match=match):
+        getattr(frt, name)([p], **kw)
+    assert torch.equal(p, torch.ones(3))
+
+
+def test_a_bad_tensor_lr_set_later_is_refused_at_the_step_and_nothing_is_modified():
+    for name in ("SGD", "AdamW"):
+        p = torch.nn.Parameter(torch.ones(3))
+        p.grad = torch.ones(3)
+        opt = getattr(frt, name)([p], lr=0.1)
+        opt.param_groups[0]["lr"] = torch.tensor([0.1, 0.2])
+        with pytest.raises(ValueError, match=r"^param_groups\[0\] lr must be a float or a 1-element tensor"):
+            opt.step()
+        assert torch.equal(p, torch.ones(3))
