@@ -295,8 +295,8 @@ class SGD(_FusedOptimizer):
     """
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
-                 decoupled_weight_decay=False, maximize=False, *, foreach=None, differentiable=False,
-                 fused=None):
+                 decoupled_weight_decay=False, maximize=False, *, foreach=None, fused=None,
+                 differentiable=False):
         _lr_value(lr)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov, decoupled_weight_decay=decoupled_weight_decay,
@@ -408,8 +408,8 @@ class AdamW(_FusedOptimizer):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False, foreach=None, capturable=False, differentiable=False,
-                 fused=None):
+                 amsgrad=False, *, maximize=False, foreach=None, fused=None, capturable=False,
+                 differentiable=False):
         _adamw_hyper(_lr_value(lr), betas, eps, weight_decay, amsgrad, maximize)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, capturable=capturable,
