@@ -52,7 +52,23 @@ def _load_images(folder):
     return images
 
 
-_NO_MAGNITUDE = ("Identity", "AutoContrast", "Equalize", "Invert")
+def _policy_op(name, magnitude):
+    """A policy op as torchvision names it, then what its magnitude does
+    (torchvision's _apply_image_or_video_transform reads it so)."""
+    if name in ("Brightness", "Color", "Contrast", "Sharpness"):
+        what = " (saturation)" if name == "Color" else ""
+        return f"{name}{what} x{1 + magnitude:.2f}"
+    if name == "Rotate":
+        return f"Rotate {magnitude:.1f} deg"
+    if name in ("ShearX", "ShearY"):  # the magnitude is the shear's tangent
+        return f"{name} {np.degrees(np.arctan(magnitude)):.1f} deg"
+    if name in ("TranslateX", "TranslateY"):
+        return f"{name} {magnitude:.0f} px"
+    if name == "Posterize":
+        return f"Posterize {int(magnitude)} bits"
+    if name == "Solarize":  # a fraction of the largest value
+        return f"Solarize above {magnitude * 255:.0f}"
+    return name  # Identity, AutoContrast, Equalize, Invert take no magnitude
 
 
 def _describe(params):
@@ -65,9 +81,8 @@ def _describe(params):
             continue
         values = [f"{k}={_fmt(v)}" for k, v in op.items()
                   if k not in ("op", "applied", "ops") and v is not None]
-        # a policy's drawn ops, with torchvision's signed magnitudes (none for the ops that take none)
-        values += [name if name in _NO_MAGNITUDE else f"{name} {_fmt(m)}" for name, m in op.get("ops", ())]
-        lines.append(textwrap.fill(f"{name}: " + (" ".join(values) or "applied"), 34,
+        values += [_policy_op(*pair) + "," for pair in op.get("ops", ())]
+        lines.append(textwrap.fill(f"{name}: " + (" ".join(values).rstrip(",") or "applied"), 34,
                                    subsequent_indent="  ", break_long_words=False,
                                    break_on_hyphens=False))
     return "\n".join(lines)
@@ -158,7 +173,10 @@ def contact_sheet(image, out_path, seed=0, partner=None):
 
     cols = 4
     rows = -(-len(tiles) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 3.4, rows * 4.4 + 1.2))
+    described = repr(pipeline)
+    head = 0.6 + 0.15 * (described.count("\n") + 1)  # inches: the title, then the pipeline's lines
+    height = rows * 4.2 + head
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 3.4, height))
     for ax in axes.ravel():
         ax.axis("off")
     for ax, (title, tile, caption) in zip(axes.ravel(), tiles):
@@ -167,10 +185,12 @@ def contact_sheet(image, out_path, seed=0, partner=None):
         ax.set_title(title, fontsize=10, fontweight="bold")
         ax.text(0.0, -0.03, caption, transform=ax.transAxes, ha="left", va="top", fontsize=7,
                 family="monospace")
-    fig.suptitle("fastreg: one photograph under each augmentation, dropout, mixing, and a full pipeline\n"
-                 f"{pipeline!r}", fontsize=9)
-    fig.subplots_adjust(left=0.03, right=0.97, top=0.9, bottom=0.1, wspace=0.12, hspace=0.6)
-    fig.savefig(out_path, dpi=90)
+    fig.text(0.03, 1 - 0.1 / height, "fastreg: one photograph under each augmentation, dropout, "
+             "mixing, and the pipeline below", ha="left", va="top", fontsize=11, fontweight="bold")
+    fig.text(0.03, 1 - 0.35 / height, described, ha="left", va="top", fontsize=8, family="monospace")
+    fig.subplots_adjust(left=0.03, right=0.97, top=1 - head / height, bottom=0.04, wspace=0.12,
+                        hspace=0.55)
+    fig.savefig(out_path, dpi=90, bbox_inches="tight", pad_inches=0.15)  # no empty margins
     plt.close(fig)
 
 

@@ -140,6 +140,17 @@ def test_demo_captions_break_between_words():
                     assert name in words, (name, caption)
 
 
+def test_demo_captions_say_what_a_policy_op_does():
+    from fastreg import demo
+
+    params = [{"op": "RandAugment", "applied": True,
+               "ops": [("Color", -0.59), ("Brightness", 0.27), ("Rotate", -9.0), ("ShearX", 1.0),
+                       ("TranslateY", -34.8), ("Posterize", 7.0), ("Solarize", 0.7), ("Equalize", 0.0)]}]
+    caption = " ".join(demo._describe(params).split())  # unwrapped
+    assert caption == ("RandAugment: Color (saturation) x0.41, Brightness x1.27, Rotate -9.0 deg, "
+                       "ShearX 45.0 deg, TranslateY -35 px, Posterize 7 bits, Solarize above 178, Equalize")
+
+
 def test_plain_python_eda_baseline():
     # the bench's plain-Python EDA keeps protected ids in order and changes the rest
     rng = random.Random(0)
