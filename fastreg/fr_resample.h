@@ -574,16 +574,24 @@ FR_TARGET_AVX2 FR_INLINE void fr_rs_store4_avx2(uint8_t *const *d, int64_t off, 
     }
 }
 
+/* Two rows' 64 bytes as (r0[i], r1[i]) int16 pairs in four vectors (the
+ * unpacks, lane-local, as in the narrower levels). */
+FR_TARGET_AVX512 FR_INLINE void fr_rs_pairs_avx512(const uint8_t *r0, const uint8_t *r1, __m512i x[4])
+{
+    __m512i a = _mm512_loadu_si512(r0), b = _mm512_loadu_si512(r1), z = _mm512_setzero_si512();
+    __m512i lo = _mm512_unpacklo_epi8(a, b), hi = _mm512_unpackhi_epi8(a, b);
+    x[0] = _mm512_unpacklo_epi8(lo, z);
+    x[1] = _mm512_unpackhi_epi8(lo, z);
+    x[2] = _mm512_unpacklo_epi8(hi, z);
+    x[3] = _mm512_unpackhi_epi8(hi, z);
+}
 FR_TARGET_AVX512 FR_INLINE void fr_rs_madd_rows_avx512(const uint8_t *r0, const uint8_t *r1,
                                                        int32_t w01, fr_vi16 acc[4])
 {
-    __m512i a = _mm512_loadu_si512(r0), b = _mm512_loadu_si512(r1);
-    __m512i z = _mm512_setzero_si512(), w = _mm512_set1_epi32(w01);
-    __m512i lo = _mm512_unpacklo_epi8(a, b), hi = _mm512_unpackhi_epi8(a, b);
-    acc[0] += (fr_vi16)_mm512_madd_epi16(_mm512_unpacklo_epi8(lo, z), w);
-    acc[1] += (fr_vi16)_mm512_madd_epi16(_mm512_unpackhi_epi8(lo, z), w);
-    acc[2] += (fr_vi16)_mm512_madd_epi16(_mm512_unpacklo_epi8(hi, z), w);
-    acc[3] += (fr_vi16)_mm512_madd_epi16(_mm512_unpackhi_epi8(hi, z), w);
+    __m512i x[4], w = _mm512_set1_epi32(w01);
+    fr_rs_pairs_avx512(r0, r1, x);
+    for (int q = 0; q < 4; q++)
+        acc[q] += (fr_vi16)_mm512_madd_epi16(x[q], w);
 }
 FR_TARGET_AVX512 FR_INLINE void fr_rs_pack_avx512(uint8_t *d, const fr_vi16 a[4])
 {
@@ -970,6 +978,7 @@ static inline void fr_resample_blocks_setup(fr_resample_plan *p, void *mem, int 
     b->n_blocks = n;
 }
 
+
 typedef int32_t fr_rs_i32x16 __attribute__((vector_size(64)));
 
 /* Per level: a block's window, the products of one pair of taps for its 16
@@ -1091,6 +1100,28 @@ FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bstore4_vbmi(uint8_t *d, const fr_rs_i
 FR_RESAMPLE_HBLOCKS_LEVEL(base, )
 #if FR_X86
 FR_RESAMPLE_HBLOCKS_LEVEL(vbmi, FR_TARGET_AVX512VBMI)
+
+/* The vertical pass at the VBMI level, which has VNNI: the AVX-512 pass
+ * with each multiply and add in one vpdpwssd (the sums are the same). */
+FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_madd_rows_vbmi(const uint8_t *r0, const uint8_t *r1,
+                                                         int32_t w01, fr_vi16 acc[4])
+{
+    __m512i x[4], w = _mm512_set1_epi32(w01);
+    fr_rs_pairs_avx512(r0, r1, x);
+    for (int q = 0; q < 4; q++)
+        acc[q] = (fr_vi16)_mm512_dpwssd_epi32((__m512i)acc[q], x[q], w);
+}
+FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_pack_vbmi(uint8_t *d, const fr_vi16 a[4])
+{
+    fr_rs_pack_avx512(d, a);
+}
+FR_TARGET_AVX512VBMI static void fr_resample_vrow_vbmi(const uint8_t *const *rows, const int16_t *w,
+                                                       int count, int precision, uint8_t *dst,
+                                                       int64_t n)
+{
+    int32_t half = (1 << precision) >> 1;
+    FR_RESAMPLE_VROW(vbmi, fr_vi16, 16)
+}
 #endif
 
 typedef void (*fr_resample_hrows_fn)(const fr_resample_axis *, int64_t, const uint8_t *const *,
@@ -1126,10 +1157,12 @@ static void fr_resample_rows(const fr_resample_plan *p, const uint8_t *src, int6
     int batch = 2;
 #if FR_X86
     if (level >= FR_SIMD_AVX512) {
-        if (fr_resample_level_blocks(level))
-            hblocks = fr_resample_hblocks_vbmi;
         hrows = fr_resample_hrows_avx512;
         vrow = fr_resample_vrow_avx512;
+        if (fr_resample_level_blocks(level)) {
+            hblocks = fr_resample_hblocks_vbmi;
+            vrow = fr_resample_vrow_vbmi;
+        }
         batch = 8;
     } else if (level >= FR_SIMD_AVX2) {
         hrows = fr_resample_hrows_avx2;
