@@ -910,6 +910,60 @@ static inline int fr_resample_level_blocks(int level)
     return 0;
 }
 
+/* 16 int32 lanes: a block's output bytes. */
+typedef int32_t fr_rs_i32x16 __attribute__((vector_size(64)));
+
+/* The pairs of blocks [0, n): for output byte l of block k and pair j, the
+ * window bytes of taps 2j and 2j + 1 (taps past the count have weight 0
+ * and any byte of the window) and the pair of weights as the table holds
+ * them (zero past the count; n_pairs pairs fit the table's stride).  A
+ * block's 16 bytes at a time: lane l is byte l of pixel x[l], channel c[l]
+ * (bytes past the row: the last pixel's, under zero weights). */
+#define FR_RESAMPLE_BLOCKS_FILL_LEVEL(SUFFIX, TARGET)                                 \
+    TARGET static void fr_resample_blocks_fill_##SUFFIX(fr_resample_blocks *b, const fr_resample_axis *ax, \
+                                                       int64_t C, int64_t n, int64_t out_bytes) \
+    {                                                                                 \
+        const int32_t *first = ax->first, last = (int32_t)ax->out_size - 1;           \
+        const int32_t half_stride = (int32_t)ax->stride / 2, c_max = (int32_t)C;      \
+        const int32_t *weight_pairs = (const int32_t *)(const void *)ax->weight;      \
+        const int64_t n_pairs = b->n_pairs;                                           \
+        fr_rs_i32x16 x, c, lane;                                                      \
+        for (int l = 0; l < FR_RESAMPLE_BLOCK; l++) {                                 \
+            lane[l] = l;                                                              \
+            x[l] = l / c_max;                                                         \
+            c[l] = l % c_max;                                                         \
+        }                                                                             \
+        for (int64_t k = 0; k < n; k++) {                                             \
+            fr_rs_i32x16 px = (x & (x <= last)) | (last & (x > last)), at, pairs;     \
+            for (int l = 0; l < FR_RESAMPLE_BLOCK; l++) {                             \
+                at[l] = first[px[l]];                                                 \
+                pairs[l] = px[l] * half_stride;                                       \
+            }                                                                         \
+            fr_rs_i32x16 a = at * c_max + c - b->start[k];                            \
+            fr_rs_i32x16 in_row = lane + (int32_t)(k * FR_RESAMPLE_BLOCK) < (int32_t)out_bytes; \
+            fr_resample_pair *q = b->pair + k * n_pairs;                              \
+            for (int32_t j = 0; j < n_pairs; j++) {                                   \
+                fr_rs_i32x16 index = ((a + 2 * j * c_max) & 63) | ((a + (2 * j + 1) * c_max) & 63) << 16; \
+                fr_rs_i32x16 w = {0};                                                 \
+                for (int l = 0; l < FR_RESAMPLE_BLOCK; l++)                           \
+                    w[l] = weight_pairs[pairs[l] + j];                                \
+                w &= in_row;                                                          \
+                memcpy(q[j].index, &index, sizeof(index));                            \
+                memcpy(q[j].weight, &w, sizeof(w));                                   \
+            }                                                                         \
+            x += FR_RESAMPLE_BLOCK / c_max;                                           \
+            c += FR_RESAMPLE_BLOCK % c_max;                                           \
+            fr_rs_i32x16 carry = c >= c_max; /* 0 or -1 per lane */                   \
+            c -= c_max & carry;                                                       \
+            x -= carry;                                                               \
+        }                                                                             \
+    }
+
+FR_RESAMPLE_BLOCKS_FILL_LEVEL(base, )
+#if FR_X86
+FR_RESAMPLE_BLOCKS_FILL_LEVEL(vbmi, FR_TARGET_AVX512VBMI)
+#endif
+
 /* Bytes of memory fr_resample_blocks_setup needs for the x axis of `p`
  * (after any narrowing of its columns). */
 static inline int64_t fr_resample_blocks_bytes(const fr_resample_plan *p)
@@ -953,33 +1007,18 @@ static inline void fr_resample_blocks_setup(fr_resample_plan *p, void *mem, int 
             return; /* n_blocks stays 0 */
         b->start[k] = (int32_t)start;
     }
-    /* output byte l of block k, pair j: the window bytes of taps 2j and 2j + 1
-     * (taps past the count have weight 0 and any byte of the window) and the
-     * pair of weights as the table holds them (zero past the count; n_pairs
-     * pairs fit the table's stride) */
-    memset(b->pair + (n - 1) * n_pairs, 0, (size_t)n_pairs * sizeof(fr_resample_pair));
-    for (int64_t o = 0, x = 0, c = 0; o < out_bytes; o++) {
-        int64_t k = o / FR_RESAMPLE_BLOCK, l = o % FR_RESAMPLE_BLOCK;
-        int64_t a = ax->first[x] * C + c - b->start[k];
-        const int16_t *w = ax->weight + x * ax->stride;
-        fr_resample_pair *q = b->pair + k * n_pairs;
-        for (int64_t j = 0; j < n_pairs; j++) {
-            uint32_t index = (uint32_t)((a + 2 * j * C) & 63) | (uint32_t)((a + (2 * j + 1) * C) & 63) << 16;
-            memcpy(q[j].index + 4 * l, &index, 4);
-            memcpy(q[j].weight + 2 * l, w + 2 * j, 4);
-        }
-        if (++c == C) {
-            c = 0;
-            x++;
-        }
-    }
     b->n_pairs = n_pairs;
+#if FR_X86
+    if (level != FR_SIMD_BASELINE)
+        fr_resample_blocks_fill_vbmi(b, ax, C, n, out_bytes);
+    else
+#endif
+        fr_resample_blocks_fill_base(b, ax, C, n, out_bytes);
     b->out_bytes = out_bytes;
     b->n_blocks = n;
 }
 
 
-typedef int32_t fr_rs_i32x16 __attribute__((vector_size(64)));
 
 /* Per level: a block's window, the products of one pair of taps for its 16
  * output bytes, and the stores, with the clamp, of n <= 16 shifted sums and
