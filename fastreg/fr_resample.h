@@ -1024,15 +1024,20 @@ static inline void fr_resample_blocks_setup(fr_resample_plan *p, void *mem, int 
  * output bytes, and the stores, with the clamp, of n <= 16 shifted sums and
  * of four whole blocks. */
 typedef const uint8_t *fr_rs_bwin_base_t;
+typedef const uint8_t *fr_rs_bidx_base_t;
 FR_INLINE fr_rs_bwin_base_t fr_rs_bwin_base(const uint8_t *s)
 {
     return s;
 }
-FR_INLINE void fr_rs_bmadd_base(fr_rs_bwin_base_t win, const fr_resample_pair *q, fr_rs_i32x16 *acc)
+FR_INLINE fr_rs_bidx_base_t fr_rs_bidx_base(const fr_resample_pair *q)
+{
+    return q->index;
+}
+FR_INLINE void fr_rs_bmadd_base(fr_rs_bwin_base_t win, fr_rs_bidx_base_t index, const fr_resample_pair *q,
+                                fr_rs_i32x16 *acc)
 {
     for (int l = 0; l < FR_RESAMPLE_BLOCK; l++)
-        (*acc)[l] += q->weight[2 * l] * win[q->index[4 * l]] +
-                     q->weight[2 * l + 1] * win[q->index[4 * l + 2]];
+        (*acc)[l] += q->weight[2 * l] * win[index[4 * l]] + q->weight[2 * l + 1] * win[index[4 * l + 2]];
 }
 FR_INLINE void fr_rs_bstore_base(uint8_t *d, const fr_rs_i32x16 *v, int n)
 {
@@ -1047,15 +1052,24 @@ FR_INLINE void fr_rs_bstore4_base(uint8_t *d, const fr_rs_i32x16 v[4])
 
 #if FR_X86
 typedef __m512i fr_rs_bwin_vbmi_t;
+typedef __m512i fr_rs_bidx_vbmi_t;
 FR_TARGET_AVX512VBMI FR_INLINE __m512i fr_rs_bwin_vbmi(const uint8_t *s)
 {
-    return _mm512_loadu_si512(s);
+    __m512i v = _mm512_loadu_si512(s);
+    /* in a register: left to the compiler, each permute would load the
+     * window again, and a 64-byte load mostly spans two cache lines */
+    __asm__("" : "+v"(v));
+    return v;
 }
-FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bmadd_vbmi(__m512i win, const fr_resample_pair *q,
+FR_TARGET_AVX512VBMI FR_INLINE __m512i fr_rs_bidx_vbmi(const fr_resample_pair *q)
+{
+    return _mm512_load_si512(q->index);
+}
+FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bmadd_vbmi(__m512i win, __m512i index, const fr_resample_pair *q,
                                                      fr_rs_i32x16 *acc)
 {
     /* the odd bytes of each int16 zeroed by the mask: (byte, 0) pairs */
-    __m512i x = _mm512_maskz_permutexvar_epi8(0x5555555555555555ull, _mm512_load_si512(q->index), win);
+    __m512i x = _mm512_maskz_permutexvar_epi8(0x5555555555555555ull, index, win);
     *acc = (fr_rs_i32x16)_mm512_dpwssd_epi32((__m512i)*acc, x, _mm512_load_si512(q->weight));
 }
 FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bstore_vbmi(uint8_t *d, const fr_rs_i32x16 *v, int n)
@@ -1081,32 +1095,40 @@ FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bstore4_vbmi(uint8_t *d, const fr_rs_i
  * at a time (packed and stored together), then the last few one by one,
  * for all rows.  NP, the pairs per block, is a constant for the common
  * filter lengths (then unrolled). */
-#define FR_RESAMPLE_HBLOCK(SUFFIX, NP, K, R, ACC)                                     \
+#define FR_RESAMPLE_HBLOCK(SUFFIX, NP, K, R, IDX, ACC)                                \
     {                                                                                 \
         const fr_resample_pair *q = pair + (K) * (NP);                                \
         fr_rs_bwin_##SUFFIX##_t win = fr_rs_bwin_##SUFFIX(src[R] + start[K]);         \
         ACC = half;                                                                   \
         for (int64_t j = 0; j < (NP); j++)                                            \
-            fr_rs_bmadd_##SUFFIX(win, q + j, &ACC);                                   \
+            fr_rs_bmadd_##SUFFIX(win, (IDX)[j], q + j, &ACC);                         \
         ACC >>= precision;                                                            \
     }
 
 #define FR_RESAMPLE_HBLOCKS(SUFFIX, NP)                                               \
     {                                                                                 \
         int64_t k = 0;                                                                \
-        for (; (k + 4) * FR_RESAMPLE_BLOCK <= out_bytes; k += 4)                      \
+        for (; (k + 4) * FR_RESAMPLE_BLOCK <= out_bytes; k += 4) {                    \
+            fr_rs_bidx_##SUFFIX##_t idx[4][NP];                                       \
+            for (int m = 0; m < 4; m++)                                               \
+                for (int64_t j = 0; j < (NP); j++)                                    \
+                    idx[m][j] = fr_rs_bidx_##SUFFIX(pair + (k + m) * (NP) + j);       \
             for (int r = 0; r < rows; r++) {                                          \
                 fr_rs_i32x16 acc[4];                                                  \
                 for (int m = 0; m < 4; m++)                                           \
-                    FR_RESAMPLE_HBLOCK(SUFFIX, NP, k + m, r, acc[m])                  \
+                    FR_RESAMPLE_HBLOCK(SUFFIX, NP, k + m, r, idx[m], acc[m])          \
                 fr_rs_bstore4_##SUFFIX(dst[r] + k * FR_RESAMPLE_BLOCK, acc);          \
             }                                                                         \
+        }                                                                             \
         for (; k < n_blocks; k++) {                                                   \
             int64_t left = out_bytes - k * FR_RESAMPLE_BLOCK;                         \
             int n = left < FR_RESAMPLE_BLOCK ? (int)left : FR_RESAMPLE_BLOCK;         \
+            fr_rs_bidx_##SUFFIX##_t idx[NP];                                          \
+            for (int64_t j = 0; j < (NP); j++)                                        \
+                idx[j] = fr_rs_bidx_##SUFFIX(pair + k * (NP) + j);                    \
             for (int r = 0; r < rows; r++) {                                          \
                 fr_rs_i32x16 acc;                                                     \
-                FR_RESAMPLE_HBLOCK(SUFFIX, NP, k, r, acc)                             \
+                FR_RESAMPLE_HBLOCK(SUFFIX, NP, k, r, idx, acc)                        \
                 fr_rs_bstore_##SUFFIX(dst[r] + k * FR_RESAMPLE_BLOCK, &acc, n);       \
             }                                                                         \
         }                                                                             \
