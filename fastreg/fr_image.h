@@ -90,21 +90,20 @@ static const uint8_t *fr_rows_in_place(const fr_rows *src, int64_t y0, int64_t y
  * contiguous; planes `plane` values apart): read in place
  * (fr_rows_in_place) row by row, else gathered into tmp first. */
 static void fr_rows_colour(const fr_rows *src, int64_t y0, int64_t y1, fr_out dst, int64_t plane,
-                           const fr_colour_step *steps, int n, int64_t *sum, uint8_t *tmp,
-                           int level)
+                           const fr_colour_plan *plan, int64_t *sum, uint8_t *tmp, int level)
 {
     int64_t w = src->w, C = src->base.c;
     int reverse;
     const uint8_t *first = fr_rows_in_place(src, y0, y1, &reverse);
     if (!first) {
-        fr_colour(fr_rows_get(src, y0, y1, tmp, level), dst, plane, (y1 - y0) * w, C, steps, n,
-                  sum, 0, level);
+        fr_colour(fr_rows_get(src, y0, y1, tmp, level), dst, plane, (y1 - y0) * w, C, plan, sum,
+                  0, level);
         return;
     }
     int64_t total = 0, part = 0;
     for (int64_t y = y0; y < y1; y++) {
         fr_colour(first + src->ytab[y] * src->base.sy, fr_out_at(dst, (y - y0) * w, C), plane, w,
-                  C, steps, n, sum ? &part : NULL, reverse, level);
+                  C, plan, sum ? &part : NULL, reverse, level);
         total += part;
     }
     if (sum)
@@ -183,13 +182,15 @@ static int fr_stage(fr_rows src, const fr_step *steps, int n, fr_out out, int le
                 }
             }
             int64_t sum = 0;
+            fr_colour_plan before;
+            fr_colour_plan_make(&before, cs + start, m - start, C, 0, level);
             for (int64_t y0 = 0; y0 < h; y0 += chunk) {
                 int64_t y1 = y0 + chunk < h ? y0 + chunk : h, part = 0;
                 if (C == 3 && m == start)
                     part = fr_rows_gray_sum(&src, y0, y1, tmp, level); /* the image as it came */
                 else
                     fr_rows_colour(&src, y0, y1, fr_bytes(heavy ? scratch + y0 * w * C : NULL), 0,
-                                   cs + start, m - start, &part, tmp, level);
+                                   &before, &part, tmp, level);
                 sum += part;
             }
             if (heavy) { /* later steps start from the image so far */
@@ -200,29 +201,30 @@ static int fr_stage(fr_rows src, const fr_step *steps, int n, fr_out out, int le
         }
         cs[m++] = c;
     }
+    int chw = out.norm && out.norm->layout == FR_LAYOUT_CHW;
+    fr_colour_plan plan; /* writing bytes unless normalized straight from the planes */
+    fr_colour_plan_make(&plan, cs + start, m - start, C, !(chw && C == 3), level);
     for (int64_t y0 = 0; y0 < h; y0 += chunk) {
         int64_t y1 = y0 + chunk < h ? y0 + chunk : h, npix = (y1 - y0) * w;
         if (!out.norm) {
             uint8_t *o = (uint8_t *)out.data + y0 * w * C;
             if (m > start)
-                fr_rows_colour(&src, y0, y1, fr_bytes(o), 0, cs + start, m - start, NULL, tmp,
-                               level);
+                fr_rows_colour(&src, y0, y1, fr_bytes(o), 0, &plan, NULL, tmp, level);
             else if (src.direct)
                 memcpy(o, src.base.data + y0 * src.base.sy, (size_t)(npix * C));
             else
                 fr_rows_get(&src, y0, y1, o, level); /* gathered straight into the output */
             continue;
         }
-        int chw = out.norm->layout == FR_LAYOUT_CHW;
         void *dst = fr_values_at(out.norm, out.data, chw ? y0 * w : y0 * w * C);
         if (m > start && chw && C == 3) { /* normalized straight from the colour planes */
             fr_out values = {dst, out.norm};
-            fr_rows_colour(&src, y0, y1, values, h * w, cs + start, m - start, NULL, tmp, level);
+            fr_rows_colour(&src, y0, y1, values, h * w, &plan, NULL, tmp, level);
             continue;
         }
         const uint8_t *rows = tmp;
         if (m > start)
-            fr_rows_colour(&src, y0, y1, fr_bytes(tmp), 0, cs + start, m - start, NULL, tmp, level);
+            fr_rows_colour(&src, y0, y1, fr_bytes(tmp), 0, &plan, NULL, tmp, level);
         else
             rows = fr_rows_get(&src, y0, y1, tmp, level);
         fr_normalize(rows, npix, C, out.norm, dst, h * w, level);
@@ -257,31 +259,15 @@ static int fr_lone_step(const fr_step *s, fr_view src, uint8_t *dst, int level)
         int flip = s->kind == FR_IMG_VFLIP;
         int64_t oh = flip ? h : s->c, row = (flip ? w : s->d) * C;
         const uint8_t *first = src.data + (flip ? 0 : s->a * src.sy + s->b * C);
-        for (int64_t y = 0; y < oh; y++) {
-            uint8_t *d = dst + (flip ? oh - 1 - y : y) * row;
-#if FR_X86
-            if (level >= FR_SIMD_AVX2 && row >= 32) {
-                fr_copy_row_avx2(d, first + y * src.sy, row);
-                continue;
-            }
-#endif
-            memcpy(d, first + y * src.sy, (size_t)row);
-        }
+        for (int64_t y = 0; y < oh; y++)
+            fr_copy_row(dst + (flip ? oh - 1 - y : y) * row, first + y * src.sy, row, level);
         return 1;
     }
     if (h == 0 || w == 0)
         return !fr_is_geometry(s->kind) || s->kind == FR_IMG_HFLIP; /* nothing to write */
     if (s->kind == FR_IMG_HFLIP) {
-        for (int64_t y = 0; y < h; y++) {
-            const uint8_t *last = src.data + y * src.sy + (w - 1) * C;
-#if FR_X86
-            if (level >= FR_SIMD_AVX2) {
-                fr_reverse_pixels_avx2(dst + y * w * C, last, w, C, C, 1);
-                continue;
-            }
-#endif
-            fr_reverse_pixels(dst + y * w * C, last, w, C, C, 1);
-        }
+        for (int64_t y = 0; y < h; y++)
+            fr_reverse_row(dst + y * w * C, src.data + y * src.sy + (w - 1) * C, w, C, C, 1, level);
         return 1;
     }
     if (fr_is_geometry(s->kind) || fr_is_whole(s->kind) || src.sy != w * C)

@@ -19,6 +19,13 @@
  * executor arranges).  A pass ends in bytes, or in a final CHW Normalize
  * computed from the float planes (fr_store_norm3), never bytes and back.
  *
+ * Tables.  Brightness and contrast act on each byte alone: at the AVX-512
+ * level with VBMI, those at the start of a pass become one 256-byte table
+ * applied to the bytes as read, those at its end one applied to the bytes
+ * written (fr_colour_plan), each entry computed by the same lane arithmetic
+ * on that byte value, so the bits are unchanged and a pass of such steps
+ * alone is one byte lookup.
+ *
  * Draws.  ColorJitter draws factor i (brightness, contrast, saturation,
  * hue) as lo + u(i) * (hi - lo) and its order by a Fisher-Yates shuffle of
  * (0, 1, 2, 3) with j = floor(u(7 - i) * (i + 1)) for i = 3, 2, 1;
@@ -27,6 +34,7 @@
 #define FR_IMAGE_COLOUR_H
 
 #include "fr_image_ops.h"
+#include "fr_image_geometry.h" /* fr_reverse_row */
 
 /* ---- colour: fused blocks in planar float lanes -------------------------- */
 
@@ -252,88 +260,171 @@ FR_TARGET_AVX512 FR_INLINE void fr_store_rgb_16(uint8_t *px, fr_f32x16 r, fr_f32
 #undef FR_TGT
 #endif
 
+static inline int fr_per_byte_step(int kind)
+{
+    return kind == FR_IMG_BRIGHTNESS || kind == FR_IMG_CONTRAST;
+}
+
 static inline int fr_per_byte_steps(const fr_colour_step *steps, int n)
 {
     for (int k = 0; k < n; k++)
-        if (steps[k].kind != FR_IMG_BRIGHTNESS && steps[k].kind != FR_IMG_CONTRAST)
+        if (!fr_per_byte_step(steps[k].kind))
             return 0;
     return 1;
 }
 
-/* Apply `n` colour steps to npix contiguous pixels of C channels (C = 1 or
- * 3) from `in` to dst: bytes at dst.data (which may be `in`), or with
- * dst.norm (C = 3, CHW layout) normalized values, planes `plane` values
- * apart; nothing when dst.data is NULL.  With sum != NULL, *sum gets the
- * sum over pixels of the floored grayscale (C = 3) or value (C = 1) after
- * the steps.  With reverse != 0 (C = 3) the pixels are read in reverse
- * order (a horizontal flip read in place).  Steps acting on each byte alone
- * (brightness, contrast) and 1-channel images run on the bytes as one flat
- * plane; RGB runs in blocks of FR_BLOCK pixels in planes. */
+/* A run of colour steps as one pass runs it.  At the AVX-512 level with
+ * VBMI, RGB, the leading brightness and contrast steps become one byte
+ * table applied to the pixels as they are read (pre), and the trailing ones
+ * one applied to the bytes written (post; only when the pass writes bytes
+ * and takes no sum); the steps between run in float planes.  A table entry
+ * is those steps' arithmetic on that byte value (fr_byte_table_16), and
+ * they act on each byte alone, so the bits are those of the planes. */
+typedef struct {
+    const fr_colour_step *steps; /* run in planes */
+    int n;
+    int pre, post;
+    uint8_t pre_table[256], post_table[256];
+} fr_colour_plan;
+
+static void fr_colour_plan_make(fr_colour_plan *p, const fr_colour_step *steps, int n, int64_t C,
+                                int bytes_out, int level)
+{
+    p->steps = steps;
+    p->n = n;
+    p->pre = p->post = 0;
+#if FR_X86
+    if (C != 3 || level < FR_SIMD_AVX512 || !fr_cpu_has_vbmi())
+        return;
+    int lead = 0, trail = 0;
+    while (lead < n && fr_per_byte_step(steps[lead].kind))
+        lead++;
+    if (lead) {
+        fr_byte_table_16(steps, lead, p->pre_table);
+        p->pre = 1;
+        p->steps += lead;
+        p->n -= lead;
+    }
+    while (bytes_out && trail < p->n && fr_per_byte_step(p->steps[p->n - 1 - trail].kind))
+        trail++;
+    if (trail) {
+        fr_byte_table_16(p->steps + p->n - trail, trail, p->post_table);
+        p->post = 1;
+        p->n -= trail;
+    }
+#else
+    (void)C, (void)bytes_out, (void)level;
+#endif
+}
+
+/* n bytes through a plan's table (which only VBMI levels make). */
+static inline void fr_lookup_bytes(const uint8_t *in, uint8_t *out, int64_t n, const uint8_t *table)
+{
+#if FR_X86
+    fr_lookup_bytes_vbmi(in, out, n, table);
+#else
+    for (int64_t i = 0; i < n; i++)
+        out[i] = table[in[i]];
+#endif
+}
+
+/* Apply a plan of colour steps to npix contiguous pixels of C channels (C
+ * = 1 or 3) from `in` to dst: bytes at dst.data (which may be `in`), or
+ * with dst.norm (C = 3, CHW layout) normalized values, planes `plane`
+ * values apart; nothing when dst.data is NULL.  With sum != NULL, *sum gets
+ * the sum over pixels of the floored grayscale (C = 3) or value (C = 1)
+ * after the steps.  With reverse != 0 (C = 3) the pixels are read in
+ * reverse order (a horizontal flip read in place).  A plan of tables alone
+ * is one lookup per byte; steps acting on each byte alone (brightness,
+ * contrast) and 1-channel images run on the bytes as one flat plane; RGB
+ * runs in blocks of FR_BLOCK pixels in planes, through the plan's tables. */
 #define FR_COLOUR_BODY(L)                                                                     \
     do {                                                                                      \
-        if (!reverse && !dst.norm && (C == 1 || (!sum && fr_per_byte_steps(steps, n)))) {     \
+        const fr_colour_step *steps = plan->steps;                                            \
+        int n = plan->n;                                                                      \
+        if (!n && plan->pre && !sum && !dst.norm && dst.data) {                               \
+            uint8_t *o = (uint8_t *)dst.data;                                                 \
+            if (reverse) { /* reversed into place first (tables: the AVX-512 level) */         \
+                fr_reverse_row(o, in + (npix - 1) * 3, npix, 3, 3, 1, FR_SIMD_AVX512);        \
+                in = o;                                                                       \
+            }                                                                                 \
+            fr_lookup_bytes(in, o, npix * 3, plan->pre_table);                                \
+            return;                                                                           \
+        }                                                                                     \
+        if (!plan->pre && !plan->post && !reverse && !dst.norm &&                             \
+            (C == 1 || (!sum && fr_per_byte_steps(steps, n)))) {                              \
             fr_flat_##L(in, (uint8_t *)dst.data, npix * C, steps, n, sum, dst.data != NULL);  \
             return;                                                                           \
         }                                                                                     \
         float r[FR_BLOCK], g[FR_BLOCK], b[FR_BLOCK];                                          \
+        uint8_t bytes[3 * FR_BLOCK];                                                          \
         int64_t total = 0;                                                                    \
         for (int64_t p0 = 0; p0 < npix; p0 += FR_BLOCK) {                                     \
             int m = npix - p0 < FR_BLOCK ? (int)(npix - p0) : FR_BLOCK;                       \
+            const uint8_t *px = in + (reverse ? npix - p0 - m : p0) * 3;                      \
+            if (plan->pre) {                                                                  \
+                fr_lookup_bytes(px, bytes, 3 * m, plan->pre_table);                           \
+                px = bytes;                                                                   \
+            }                                                                                 \
             if (reverse)                                                                      \
-                fr_load3_reversed_##L(in + (npix - p0 - m) * 3, m, r, g, b);                  \
+                fr_load3_reversed_##L(px, m, r, g, b);                                        \
             else                                                                              \
-                fr_load3_##L(in + p0 * 3, m, r, g, b);                                        \
+                fr_load3_##L(px, m, r, g, b);                                                 \
             fr_planes_##L(r, g, b, FR_ROUND_LANES(m), steps, n);                              \
             if (sum)                                                                          \
                 total += fr_sum3_##L(r, g, b, m);                                             \
-            if (dst.norm)                                                                     \
+            if (dst.norm) {                                                                   \
                 fr_store_norm3_##L(dst.norm, m, r, g, b, fr_out_at(dst, p0, 3).data, plane);  \
-            else if (dst.data)                                                                \
-                fr_store3_##L((uint8_t *)dst.data + p0 * 3, m, r, g, b);                      \
+            } else if (dst.data) {                                                            \
+                uint8_t *o = (uint8_t *)dst.data + p0 * 3;                                    \
+                fr_store3_##L(o, m, r, g, b);                                                 \
+                if (plan->post)                                                               \
+                    fr_lookup_bytes(o, o, 3 * m, plan->post_table);                           \
+            }                                                                                 \
         }                                                                                     \
         if (sum)                                                                              \
             *sum = total;                                                                     \
     } while (0)
 
 static void fr_colour_4(const uint8_t *in, fr_out dst, int64_t plane, int64_t npix, int64_t C,
-                        const fr_colour_step *steps, int n, int64_t *sum, int reverse)
+                        const fr_colour_plan *plan, int64_t *sum, int reverse)
 {
     FR_COLOUR_BODY(4);
 }
 
 #if FR_X86
 FR_TARGET_AVX2 static void fr_colour_8(const uint8_t *in, fr_out dst, int64_t plane, int64_t npix,
-                                       int64_t C, const fr_colour_step *steps, int n,
-                                       int64_t *sum, int reverse)
+                                       int64_t C, const fr_colour_plan *plan, int64_t *sum,
+                                       int reverse)
 {
     FR_COLOUR_BODY(8);
 }
 
 FR_TARGET_AVX512 static void fr_colour_16(const uint8_t *in, fr_out dst, int64_t plane,
-                                          int64_t npix, int64_t C, const fr_colour_step *steps,
-                                          int n, int64_t *sum, int reverse)
+                                          int64_t npix, int64_t C, const fr_colour_plan *plan,
+                                          int64_t *sum, int reverse)
 {
     FR_COLOUR_BODY(16);
 }
 #endif
 #undef FR_COLOUR_BODY
 
-/* Colour steps from `in` to dst at a SIMD level (fr_colour_L above). */
+/* A plan of colour steps from `in` to dst at a SIMD level (fr_colour_L above). */
 static void fr_colour(const uint8_t *in, fr_out dst, int64_t plane, int64_t npix, int64_t C,
-                      const fr_colour_step *steps, int n, int64_t *sum, int reverse, int level)
+                      const fr_colour_plan *plan, int64_t *sum, int reverse, int level)
 {
 #if FR_X86
     if (level >= FR_SIMD_AVX512) {
-        fr_colour_16(in, dst, plane, npix, C, steps, n, sum, reverse);
+        fr_colour_16(in, dst, plane, npix, C, plan, sum, reverse);
         return;
     }
     if (level >= FR_SIMD_AVX2) {
-        fr_colour_8(in, dst, plane, npix, C, steps, n, sum, reverse);
+        fr_colour_8(in, dst, plane, npix, C, plan, sum, reverse);
         return;
     }
 #endif
     (void)level;
-    fr_colour_4(in, dst, plane, npix, C, steps, n, sum, reverse);
+    fr_colour_4(in, dst, plane, npix, C, plan, sum, reverse);
 }
 
 /* Sum over npix RGB pixels of the floored grayscale, read from the bytes. */

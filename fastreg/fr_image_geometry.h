@@ -235,6 +235,59 @@ FR_TARGET_AVX2 static void fr_reverse_pixels_avx2(uint8_t *dst, const uint8_t *s
 }
 #endif
 
+#if FR_X86
+/* Reversed copy of n contiguous RGB pixels, 64 at a time with AVX-512
+ * VBMI byte permutes: output bytes 64k..64k+63 come from 66 source bytes,
+ * read as two overlapping 64-byte loads inside the 64 pixels' 192 bytes
+ * (offsets lo and lo + 2 from the lowest, lo = 126, 63, 0) and joined by one
+ * two-source permute.  Then fr_reverse_pixels_avx2 finishes. */
+FR_TARGET_VBMI static void fr_reverse_rgb_vbmi(uint8_t *dst, const uint8_t *src, int64_t n)
+{
+    static const uint8_t idx[3][64] = {
+        {63, 126, 127, 60, 61, 62, 57, 58, 59, 54, 55, 56, 51, 52, 53, 48, 49, 50, 45, 46, 47, 42,
+         43, 44, 39, 40, 41, 36, 37, 38, 33, 34, 35, 30, 31, 32, 27, 28, 29, 24, 25, 26, 21, 22,
+         23, 18, 19, 20, 15, 16, 17, 12, 13, 14, 9, 10, 11, 6, 7, 8, 3, 4, 5, 0},
+        {126, 127, 60, 61, 62, 57, 58, 59, 54, 55, 56, 51, 52, 53, 48, 49, 50, 45, 46, 47, 42, 43,
+         44, 39, 40, 41, 36, 37, 38, 33, 34, 35, 30, 31, 32, 27, 28, 29, 24, 25, 26, 21, 22, 23,
+         18, 19, 20, 15, 16, 17, 12, 13, 14, 9, 10, 11, 6, 7, 8, 3, 4, 5, 0, 1},
+        {127, 60, 61, 62, 57, 58, 59, 54, 55, 56, 51, 52, 53, 48, 49, 50, 45, 46, 47, 42, 43, 44,
+         39, 40, 41, 36, 37, 38, 33, 34, 35, 30, 31, 32, 27, 28, 29, 24, 25, 26, 21, 22, 23, 18,
+         19, 20, 15, 16, 17, 12, 13, 14, 9, 10, 11, 6, 7, 8, 3, 4, 5, 0, 1, 2}};
+    static const int lo[3] = {126, 63, 0};
+    __m512i t[3];
+    for (int k = 0; k < 3; k++)
+        t[k] = _mm512_loadu_si512((const void *)idx[k]);
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        const uint8_t *block = src - 3 * (i + 63); /* the lowest of the 64 source pixels */
+        for (int k = 0; k < 3; k++) {
+            __m512i a = _mm512_loadu_si512((const void *)(block + lo[k]));
+            __m512i b = _mm512_loadu_si512((const void *)(block + lo[k] + 2));
+            _mm512_storeu_si512((void *)(dst + 3 * i + 64 * k), _mm512_permutex2var_epi8(a, t[k], b));
+        }
+    }
+    fr_reverse_pixels_avx2(dst + 3 * i, src - 3 * i, n - i, 3, 3, 1);
+}
+#endif
+
+/* fr_reverse_pixels by the fastest path at `level`. */
+static void fr_reverse_row(uint8_t *dst, const uint8_t *src, int64_t n, int64_t C, int64_t sx,
+                           int64_t sc, int level)
+{
+#if FR_X86
+    if (level >= FR_SIMD_AVX512 && C == 3 && sx == 3 && sc == 1 && fr_cpu_has_vbmi()) {
+        fr_reverse_rgb_vbmi(dst, src, n);
+        return;
+    }
+    if (level >= FR_SIMD_AVX2) {
+        fr_reverse_pixels_avx2(dst, src, n, C, sx, sc);
+        return;
+    }
+#endif
+    (void)level;
+    fr_reverse_pixels(dst, src, n, C, sx, sc);
+}
+
 static void fr_forward_pixels(uint8_t *dst, const uint8_t *src, int64_t n, int64_t C,
                               int64_t sx, int64_t sc)
 {
@@ -265,12 +318,8 @@ static void fr_gather(fr_view base, const int32_t *ytab, int64_t h, const fr_run
                 const uint8_t *s = base.data + (int64_t)ty * base.sy + (int64_t)run.src * base.sx;
                 if (run.kind > 0)
                     fr_forward_pixels(d, s, run.len, C, base.sx, base.sc);
-#if FR_X86
-                else if (level >= FR_SIMD_AVX2)
-                    fr_reverse_pixels_avx2(d, s, run.len, C, base.sx, base.sc);
-#endif
                 else
-                    fr_reverse_pixels(d, s, run.len, C, base.sx, base.sc);
+                    fr_reverse_row(d, s, run.len, C, base.sx, base.sc, level);
             }
         }
     }
@@ -317,7 +366,45 @@ FR_TARGET_AVX2 static void fr_copy_row_avx2(uint8_t *d, const uint8_t *s, int64_
     if (i < n)
         _mm256_storeu_si256((__m256i *)(d + n - 32), _mm256_loadu_si256((const __m256i *)(s + n - 32)));
 }
+
+/* The same for n >= 64 bytes with 64-byte vectors: the first 64 bytes,
+ * then stores aligned at d's next cache line (no store splits two lines),
+ * the last 64 bytes overlapping. */
+FR_TARGET_AVX512 static void fr_copy_row_avx512(uint8_t *d, const uint8_t *s, int64_t n)
+{
+    _mm512_storeu_si512((void *)d, _mm512_loadu_si512((const void *)s));
+    int64_t i = 64 - (int64_t)((uintptr_t)d & 63);
+    for (; i + 128 <= n; i += 128) {
+        __m512i a = _mm512_loadu_si512((const void *)(s + i));
+        __m512i b = _mm512_loadu_si512((const void *)(s + i + 64));
+        _mm512_store_si512((void *)(d + i), a);
+        _mm512_store_si512((void *)(d + i + 64), b);
+    }
+    if (i + 64 <= n) {
+        _mm512_store_si512((void *)(d + i), _mm512_loadu_si512((const void *)(s + i)));
+        i += 64;
+    }
+    if (i < n)
+        _mm512_storeu_si512((void *)(d + n - 64), _mm512_loadu_si512((const void *)(s + n - 64)));
+}
 #endif
+
+/* Copy a row of n bytes to d (not overlapping s) by the fastest path at `level`. */
+static void fr_copy_row(uint8_t *d, const uint8_t *s, int64_t n, int level)
+{
+#if FR_X86
+    if (level >= FR_SIMD_AVX512 && n >= 64) {
+        fr_copy_row_avx512(d, s, n);
+        return;
+    }
+    if (level >= FR_SIMD_AVX2 && n >= 32) {
+        fr_copy_row_avx2(d, s, n);
+        return;
+    }
+#endif
+    (void)level;
+    memcpy(d, s, (size_t)n);
+}
 
 /* ---- draws ---------------------------------------------------------------------- */
 

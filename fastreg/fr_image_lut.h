@@ -367,24 +367,6 @@ typedef struct {
 } fr_lut_vbmi_ctx;
 
 #if FR_X86
-#define FR_TARGET_VBMI \
-    __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx512vbmi,avx2,fma,bmi,bmi2,popcnt")))
-
-/* Whether the CPU has the AVX-512 byte permutes (VBMI). */
-static inline int fr_cpu_has_vbmi(void)
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512vbmi");
-}
-
-/* t[v] for the 64 bytes v, the 256-byte table held in four vectors. */
-FR_TARGET_VBMI FR_INLINE __m512i fr_lookup64(__m512i v, const __m512i *t)
-{
-    __m512i low = _mm512_permutex2var_epi8(t[0], v, t[1]);  /* entries 0..127 by the low 7 bits */
-    __m512i high = _mm512_permutex2var_epi8(t[2], v, t[3]); /* entries 128..255 */
-    return _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), low, high);
-}
-
 /* C vectors (64 C bytes, whole pixels) from s through the per-channel
  * tables t into d: vector k is looked up in every channel's table, and the
  * results are merged by channel[k][c], the bytes of vector k that belong to

@@ -21,6 +21,10 @@ enum { FR_SIMD_BASELINE = 0, FR_SIMD_AVX2 = 1, FR_SIMD_AVX512 = 2 };
 #define FR_TARGET_AVX2 __attribute__((target("avx2,fma,bmi,bmi2,f16c,popcnt")))
 #define FR_TARGET_AVX512 \
     __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma,bmi,bmi2,f16c,popcnt")))
+/* AVX-512 with the byte permutes (VBMI: Ice Lake, Sapphire Rapids, Zen 4),
+ * taken at the AVX-512 level where fr_cpu_has_vbmi() says so. */
+#define FR_TARGET_VBMI \
+    __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx512vbmi,avx2,fma,bmi,bmi2,popcnt")))
 #else
 #define FR_X86 0
 #endif
@@ -226,6 +230,31 @@ FR_TARGET_AVX512 FR_INLINE void fr_store_u8_16(uint8_t *p, fr_f32x16 x)
     /* beyond 2**31 the conversion gives 0x80000000, which saturates too */
     _mm_storeu_si128((__m128i *)p, _mm512_cvtusepi32_epi8(_mm512_cvttps_epi32((__m512)x)));
 }
+
+/* t[v] for the 64 bytes v, the 256-byte table held in four vectors. */
+FR_TARGET_VBMI FR_INLINE __m512i fr_lookup64(__m512i v, const __m512i *t)
+{
+    __m512i low = _mm512_permutex2var_epi8(t[0], v, t[1]);  /* entries 0..127 by the low 7 bits */
+    __m512i high = _mm512_permutex2var_epi8(t[2], v, t[3]); /* entries 128..255 */
+    return _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), low, high);
+}
+
+/* n bytes through a 256-byte table, from `in` to `out` (which may be
+ * `in`), 64 at a time. */
+FR_TARGET_VBMI static inline void fr_lookup_bytes_vbmi(const uint8_t *in, uint8_t *out, int64_t n,
+                                                       const uint8_t *table)
+{
+    __m512i t[4];
+    for (int k = 0; k < 4; k++)
+        t[k] = _mm512_loadu_si512((const void *)(table + 64 * k));
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64)
+        _mm512_storeu_si512((void *)(out + i), fr_lookup64(_mm512_loadu_si512((const void *)(in + i)), t));
+    if (i < n) {
+        __mmask64 keep = ((__mmask64)1 << (n - i)) - 1;
+        _mm512_mask_storeu_epi8(out + i, keep, fr_lookup64(_mm512_maskz_loadu_epi8(keep, in + i), t));
+    }
+}
 #endif
 
 /* The best level this CPU supports. */
@@ -241,6 +270,17 @@ static inline int fr_cpu_simd_level(void)
         return FR_SIMD_AVX2;
 #endif
     return FR_SIMD_BASELINE;
+}
+
+/* Whether the CPU has the AVX-512 byte permutes (VBMI). */
+static inline int fr_cpu_has_vbmi(void)
+{
+#if FR_X86
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vbmi");
+#else
+    return 0;
+#endif
 }
 
 /* IEEE binary16 <-> binary32, round to nearest even: the same results as

@@ -321,9 +321,9 @@ def _variants(h, w, c, seed):
 
 @pytest.mark.parametrize("c", [1, 2, 3, 4])
 def test_lone_hflip_every_width_and_level(c):
-    """Widths around the 32- and 16-pixel steps of the RGB reversal, rows of
-    any stride, at every SIMD level."""
-    for w in [*range(1, 40), 47, 48, 63, 64, 65, 95, 96, 97, 129, 256]:
+    """Widths around the 64-pixel (AVX-512 VBMI), 32- and 16-pixel steps of
+    the RGB reversal, rows of any stride, at every SIMD level."""
+    for w in [*range(1, 40), 47, 48, 63, 64, 65, 95, 96, 97, 127, 128, 129, 191, 192, 193, 256]:
         for img in _variants(3, w, c, seed=w):
             want = R.hflip(img)
             assert np.array_equal(F.hflip(img), want), (w, img.strides)
@@ -336,10 +336,11 @@ def test_lone_hflip_every_width_and_level(c):
 
 @pytest.mark.parametrize("c", [1, 3, 4])
 def test_lone_vflip_and_crop_rows_of_every_length(c):
-    """Rows copied 128 and 32 bytes per step with an overlapping tail (32
-    bytes and more), or by the general path (shorter), from views whose rows
-    are apart or reversed, at every level."""
-    for w in (5, 10, 11, 31, 32, 33, 43, 64, 65, 129):
+    """Rows copied 128 and 32 bytes per step (AVX2) or 64 bytes per step from
+    the destination's next cache line (AVX-512), with an overlapping tail,
+    or by the general path (shorter rows), from views whose rows are apart or
+    reversed, at every level and every alignment of the output rows."""
+    for w in (5, 10, 11, 21, 22, 31, 32, 33, 43, 64, 65, 127, 128, 129, 191, 200):
         for img in [*_variants(7, w, c, seed=w), _variants(7, w, c, seed=w)[1][::-1]]:
             for level in SIMD_LEVELS:
                 with fastreg.simd(level):

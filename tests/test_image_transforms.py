@@ -1,5 +1,6 @@
 """Random transforms, Compose and the batch path: reference, determinism, threads."""
 
+import itertools
 import pickle
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import fastreg
+import fastreg.functional as F
 import fastreg.reference.image as R
 import fastreg.transforms as T
 
@@ -269,6 +271,26 @@ def test_call_forms_fast_and_full_agree():
         aug(imgs[0], out=imgs[0][:20, :20])
     again = pickle.loads(pickle.dumps(aug))
     assert np.array_equal(again(imgs[1], index=1, epoch=1), want[1])
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(4))))
+def test_every_order_of_the_jitter_steps(order, simd_level):
+    """Brightness and contrast steps at the start or the end of a pass run
+    as byte tables at the AVX-512 level with VBMI, the others in float
+    planes: every order of the four steps, read in place after a crop with
+    and without a horizontal flip (rows longer than a block), into bytes
+    and into a CHW Normalize, equals the reference."""
+    jitters = [T.ColorJitter(brightness=(1.3, 1.3)), T.ColorJitter(contrast=(0.7, 0.7)),
+               T.ColorJitter(saturation=(1.4, 1.4)), T.ColorJitter(hue=(0.08, 0.08))]
+    img = np.random.default_rng(11).integers(0, 256, (9, 300, 3), dtype=np.uint8)[:, 3:290]
+    for flip in (0.0, 1.0):
+        steps = [T.RandomCrop((7, 280)), T.RandomHorizontalFlip(flip)] + [jitters[k] for k in order]
+        aug = T.Compose(steps, seed=5)
+        want = R.apply(aug.transforms, img, aug.seed, index=0)
+        assert np.array_equal(aug(img, index=0), want), flip
+        normalized = T.Compose(steps + [T.Normalize((0.4, 0.5, 0.6), (0.2, 0.3, 0.25))], seed=5)
+        assert np.array_equal(normalized(img, index=0),
+                              F.normalize(want, (0.4, 0.5, 0.6), (0.2, 0.3, 0.25))), flip
 
 
 @pytest.mark.parametrize("w", [5, 16, 17, 37, 300])
