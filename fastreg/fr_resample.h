@@ -114,6 +114,11 @@ static inline int64_t fr_resample_axis_bytes(int64_t in, int64_t out, int interp
     return out * 8 + out * stride * 2 + 64 + ((out + 7) & ~(int64_t)7) * stride * 8;
 }
 
+/* Keys' cubic convolution with parameter a at |x| < 1 and at 1 <= |x| < 2,
+ * in torch's order, of a double or of a vector of doubles. */
+#define FR_RESAMPLE_KEYS_NEAR(x, a) ((((a) + 2.0) * (x) - ((a) + 3.0)) * (x) * (x) + 1.0)
+#define FR_RESAMPLE_KEYS_FAR(x, a) ((((a) * (x) - 5.0 * (a)) * (x) + 8.0 * (a)) * (x) - 4.0 * (a))
+
 /* Weights without antialias of output index i into w[j * step] (zero past
  * the count, j < taps); sets *first, *count; returns the running maximum
  * torch takes over them. */
@@ -140,9 +145,9 @@ static inline double fr_resample_weights_interp(int64_t in, int64_t out, int int
         w[j * step] = 0.0;
     for (j = 0; j < taps; j++) {
         double x = fabs((double)(j + 1 - half) - lambda), v;
-        if (cubic) /* Keys, a = -0.75 */
-            v = x < 1.0 ? ((-0.75 + 2.0) * x - (-0.75 + 3.0)) * x * x + 1.0
-                : x < 2.0 ? ((-0.75 * x - 5.0 * -0.75) * x + 8.0 * -0.75) * x - 4.0 * -0.75
+        if (cubic)
+            v = x < 1.0   ? FR_RESAMPLE_KEYS_NEAR(x, -0.75)
+                : x < 2.0 ? FR_RESAMPLE_KEYS_FAR(x, -0.75)
                           : 0.0;
         else
             v = x < 1.0 ? 1.0 - x : 0.0;
@@ -207,9 +212,9 @@ static inline double fr_resample_weights_interp(int64_t in, int64_t out, int int
                 vd x = (__builtin_convertvector(lo + j, vd) - center + 0.5) * invscale; \
                 x = (vd)((vq)x & INT64_MAX); /* fabs */                               \
                 vd v;                                                                 \
-                if (interp == FR_BICUBIC) { /* Keys, a = -0.5 */                      \
-                    vd near = ((-0.5 + 2.0) * x - (-0.5 + 3.0)) * x * x + 1.0;        \
-                    vd far = ((-0.5 * x - 5.0 * -0.5) * x + 8.0 * -0.5) * x - 4.0 * -0.5; \
+                if (interp == FR_BICUBIC) {                                           \
+                    vd near = FR_RESAMPLE_KEYS_NEAR(x, -0.5);                         \
+                    vd far = FR_RESAMPLE_KEYS_FAR(x, -0.5);                           \
                     v = (vd)(((vq)near & (x < 1.0)) | ((vq)far & (x >= 1.0) & (x < 2.0))); \
                 } else {                                                              \
                     v = (vd)((vq)(one - x) & (x < 1.0));                              \
@@ -365,8 +370,9 @@ static void fr_resample_cache_key_init(void)
 /* The table of `in` source pixels resampled to `out` (both > 0), from this
  * thread's cache or set up into it by the code of SIMD `level` (the least
  * recently used entry makes way; a table set up at another level is not
- * reused, so that each level's setup is the one tested); NULL if memory ran out.  It stays valid while this thread asks for
- * at most FR_RESAMPLE_CACHE - 1 other tables. */
+ * reused, so that each level's setup is the one its tests run); NULL if
+ * memory ran out.  It stays valid while this thread asks for at most
+ * FR_RESAMPLE_CACHE - 1 other tables. */
 static inline const fr_resample_axis *fr_resample_axis_get(int64_t in, int64_t out, int interp,
                                                            int antialias, int level)
 {
