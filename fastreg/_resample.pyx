@@ -119,4 +119,3 @@ def axis_table(int64_t in_size, int64_t out_size, int interp, bint antialias):
     count = np.array(<int32_t[:out_size]>a.count, np.int64)
     weight = np.array(<int16_t[:out_size * a.stride]>a.weight).reshape(out_size, a.stride)
     return first, count, weight, a.precision
-

@@ -1024,11 +1024,10 @@ static inline void fr_resample_blocks_setup(fr_resample_plan *p, void *mem, int 
     b->n_blocks = n;
 }
 
-
-
-/* Per level: a block's window, the products of one pair of taps for its 16
- * output bytes, and the stores, with the clamp, of n <= 16 shifted sums and
- * of four whole blocks. */
+/* Per level: a block's window, a pair's byte index (loaded once for the
+ * rows of a batch), the products of one pair of taps for its 16 output
+ * bytes, and the stores, with the clamp, of n <= 16 shifted sums and of
+ * four whole blocks. */
 typedef const uint8_t *fr_rs_bwin_base_t;
 typedef const uint8_t *fr_rs_bidx_base_t;
 FR_INLINE fr_rs_bwin_base_t fr_rs_bwin_base(const uint8_t *s)

@@ -91,7 +91,8 @@ def test_kernel_equals_reference_every_level(simd_level, mode, antialias):
 
 
 # Axis lengths (source, output) over many scales: downscales by up to 24x
-# (long filters), upscales by up to 9x, ratios near 1, 2 and 3, tiny axes.
+# (long filters), upscales by up to 320x, ratios of exactly and nearly 1, 2
+# and 3, tiny axes.
 AXIS_PAIRS = [(n, m) for n in (1, 2, 3, 7, 64, 97, 224, 333, 500, 640, 1201)
               for m in (1, 5, 50, 111, 150, 223, 224, 225, 256, 320) if n <= 24 * m]
 
