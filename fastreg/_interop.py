@@ -38,6 +38,9 @@ def as_array(name, x, *, writes=False):
         raise ValueError(f"{name} requires grad, and this op records no autograd graph: its "
                          f"result would be cut from the graph (pass {name}.detach(), or call it "
                          "under torch.no_grad())")
+    if x.dtype == _torch().bfloat16:
+        raise TypeError(f"{name} has dtype torch.bfloat16, which NumPy cannot view: pass {name}.float() "
+                        "(fastreg.torch.Dropout takes bfloat16 itself)")
     try:
         return x.detach().numpy(), True
     except (TypeError, RuntimeError) as err:

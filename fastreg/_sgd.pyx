@@ -13,6 +13,7 @@ from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from libc.math cimport isnan, pow
 from libc.stdint cimport int32_t, int64_t, uint16_t, uintptr_t
+from libc.string cimport memcmp, memcpy
 
 from fastreg._runtime cimport parallel_run, simd_level
 
@@ -199,10 +200,32 @@ cdef str _role_name(int64_t code, list names):
     return f"{names[code & 7]}[{code >> 3}]"
 
 
+# The ranges of the last call found free of overlaps, in the order they were
+# collected.  A training loop passes the same arrays at every step, and the
+# same ranges give the same answer: a call that repeats them skips the sort.
+# Read and written only under the GIL, which the check never releases.
+cdef fr_range *_passed = NULL
+cdef int64_t _passed_n = 0
+cdef int64_t _passed_room = 0
+
+
 cdef _raise_overlap(fr_range *r, fr_range *tmp, int64_t n, list names):
-    """Raise ValueError naming two arrays that overlap, if any do."""
+    """Raise ValueError naming two arrays that overlap, if any do.  Sorts r."""
+    global _passed, _passed_n, _passed_room
     cdef fr_range a, b
-    if n == 0 or not fr_range_conflict(r, tmp, n, &a, &b):
+    cdef fr_range *room
+    if n == 0 or (n == _passed_n and memcmp(r, _passed, n * sizeof(fr_range)) == 0):
+        return
+    _passed_n = 0
+    if n > _passed_room:
+        room = <fr_range *>PyMem_Realloc(_passed, n * sizeof(fr_range))
+        if room != NULL:
+            _passed, _passed_room = room, n
+    if n <= _passed_room:
+        memcpy(_passed, r, n * sizeof(fr_range))  # before the sort reorders r
+    if not fr_range_conflict(r, tmp, n, &a, &b):
+        if n <= _passed_room:
+            _passed_n = n
         return
     first = _role_name(min(a.code, b.code), names)
     second = _role_name(max(a.code, b.code), names)

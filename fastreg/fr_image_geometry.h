@@ -1,6 +1,6 @@
 /* Geometry steps of the image executor: flips, crops and pads as per-axis
  * lookup tables, and the gather that reads an image through them; the draws
- * of the geometric ops (flips, crops, rotation, resizing).
+ * of the geometric ops (flips, crops, pads, rotation, resizing).
  *
  * Tables.  Consecutive geometry steps compose into one table per axis
  * (output row/column -> source row/column, or a fill code), so a crop, a
@@ -15,7 +15,8 @@
  * CenterCrop takes round((H' - h) / 2) half to even (Python's round), after
  * padding a side smaller than the window with zeros to the window's size,
  * (d // 2) before and ((d + 1) // 2) after, as torchvision v2's center_crop;
- * flips fire iff u(0) < p; RandomRotation's angle is lo + u(0) * (hi - lo),
+ * Pad draws nothing: it pads every image by its padding; flips fire iff
+ * u(0) < p; RandomRotation's angle is lo + u(0) * (hi - lo),
  * its map and output size from fr_rotation_setup (fr_geometry.h), the one
  * owner of the rotation's geometry. */
 #ifndef FR_IMAGE_GEOMETRY_H
@@ -504,6 +505,25 @@ static int fr_draw_center_crop(const double *spec, fr_stream s, int64_t *h, int6
     return fr_draw_crop(spec, s, 1, h, w, steps, record);
 }
 
+/* Pad: the padding of every image, as functional.pad. */
+static const fr_field fr_pad_spec[] = {{"padding", 0, 4, 'i'}, {"padding_mode", 4, 1, 'i'}, {"fill", 5, 4, 'i'}};
+static const fr_field fr_pad_record[] = {{"applied", 0, 1, 'b'}, {"padding", 1, 4, 'i'}};
+
+static int fr_draw_pad(const double *spec, fr_stream s, int64_t *h, int64_t *w, fr_step *steps,
+                       double *record)
+{
+    (void)s;
+    int64_t pl = (int64_t)spec[0], pt = (int64_t)spec[1], pr = (int64_t)spec[2], pb = (int64_t)spec[3];
+    const double fields[5] = {1, (double)pl, (double)pt, (double)pr, (double)pb};
+    memcpy(record, fields, sizeof fields);
+    *h += pt + pb;
+    *w += pl + pr;
+    if (!(pl || pt || pr || pb))
+        return 0;
+    fr_set_step(steps, FR_IMG_PAD, (int)spec[4], pl, pt, pr, pb, 0.0, spec + 5);
+    return 1;
+}
+
 /* RandomRotation: center and fill NaN when not given (fill None: no mask
  * blend, as functional.rotate); the record holds the angle and the output
  * size. */
@@ -661,6 +681,7 @@ static const fr_op_def fr_geometry_ops[] = {
     FR_OP_DEF("Resize", FR_OP_RESIZE, fr_resize_spec, 5, fr_resize_record, 3, 1, fr_draw_resize),
     FR_OP_DEF("RandomResizedCrop", FR_OP_RANDOM_RESIZED_CROP, fr_rrc_spec, 8, fr_rrc_record, 7, 1,
               fr_draw_resized_crop),
+    FR_OP_DEF("Pad", FR_OP_PAD, fr_pad_spec, 9, fr_pad_record, 5, 1, fr_draw_pad),
 };
 
 #endif

@@ -131,7 +131,7 @@ enum {
     FR_OP_HFLIP = 1, FR_OP_VFLIP, FR_OP_RANDOM_CROP, FR_OP_CENTER_CROP, FR_OP_JITTER, FR_OP_GRAY,
     FR_OP_NORMALIZE
 };
-enum { FR_OP_ROTATE = 32, FR_OP_RESIZE, FR_OP_RANDOM_RESIZED_CROP, FR_OP_ERASE = 40 };
+enum { FR_OP_ROTATE = 32, FR_OP_RESIZE, FR_OP_RANDOM_RESIZED_CROP, FR_OP_PAD, FR_OP_ERASE = 40 };
 
 /* The header of an op in a spec: kind, payload length, record length, most steps. */
 #define FR_OP_HEAD 4

@@ -5,7 +5,8 @@
  * fused multiply-add, so every SIMD level gives the same bits).  uint8 values
  * are widened to float32, mixed the same way and rounded to the nearest
  * integer, ties to even (the result lies in [0, 255], so no clamping
- * happens).  CutMix copies rows; it needs no arithmetic. */
+ * happens).  CutMix copies rows; it needs no arithmetic.  Both run on HWC
+ * and CHW images alike. */
 #ifndef FR_MIX_H
 #define FR_MIX_H
 
@@ -103,15 +104,17 @@ static void fr_mixup_f32(const float *a, const float *b, float *dst, int64_t n, 
     fr_mixup_f32_baseline(a, b, dst, n, lam, mlam);
 }
 
-/* CutMix of rows [y0, y1) of one image (row = W * C elements of `esize`
- * bytes): dst = a, except columns [bx1, bx2) of rows [by1, by2), taken from b. */
+/* CutMix of rows [y0, y1) of one image: dst = a, except columns [bx1, bx2)
+ * of rows [by1, by2) of each plane, taken from b.  An HWC image is one plane
+ * of H rows of row_bytes (W pixels of col_bytes); a CHW image is C planes of
+ * plane_rows = H rows, numbered on, each column one element. */
 static void fr_cutmix_rows(const char *a, const char *b, char *dst, int64_t y0, int64_t y1,
-                           int64_t row_bytes, int64_t col_bytes, int64_t by1, int64_t by2,
-                           int64_t bx1, int64_t bx2)
+                           int64_t plane_rows, int64_t row_bytes, int64_t col_bytes, int64_t by1,
+                           int64_t by2, int64_t bx1, int64_t bx2)
 {
     for (int64_t y = y0; y < y1; y++) {
-        int64_t off = y * row_bytes;
-        if (y >= by1 && y < by2 && bx2 > bx1) {
+        int64_t off = y * row_bytes, py = y % plane_rows;
+        if (py >= by1 && py < by2 && bx2 > bx1) {
             int64_t l = bx1 * col_bytes, r = bx2 * col_bytes;
             memcpy(dst + off, a + off, (size_t)l);
             memcpy(dst + off + l, b + off + l, (size_t)(r - l));

@@ -416,7 +416,8 @@ static inline int fr_sgd_level(uintptr_t apart, int level)
     {                                                                                  \
         level = fr_sgd_level(FR_APART(p, g) | FR_APART(p, b), level);                  \
         int64_t head = level > FR_SIMD_BASELINE ? fr_sgd_head(p, n, sizeof(T)) : 0;    \
-        NAME##_baseline(p, g, b, head, h, variant);                                    \
+        if (head) /* most arrays start on a line: then no call */                  \
+            NAME##_baseline(p, g, b, head, h, variant);                                \
         if (b) b += head;                                                              \
         FR_DISPATCH(level, NAME, p + head, g + head, b, n - head, h, variant);         \
     }
@@ -430,7 +431,8 @@ FR_SGD_DISPATCH(fr_sgd_f64, double)
         level = fr_sgd_level(FR_APART(p, g) | FR_APART(p, m) | FR_APART(p, v) | FR_APART(p, x), \
                              level);                                                   \
         int64_t head = level > FR_SIMD_BASELINE ? fr_sgd_head(p, n, sizeof(T)) : 0;    \
-        NAME##_baseline(p, g, m, v, x, head, c);                                       \
+        if (head)                                                                      \
+            NAME##_baseline(p, g, m, v, x, head, c);                                   \
         FR_DISPATCH(level, NAME, p + head, g + head, m + head, v + head, x ? x + head : NULL, \
                     n - head, c);                                                      \
     }

@@ -225,21 +225,30 @@ static void fr_text_replace(const fr_text_job *job, fr_text_work *w, fr_stream s
     }
 }
 
-/* Step i of an insertion (words 3i, 3i+1, 3i+2): the new token into *t and
- * its flags into *f, and the number of the valid gap it goes into, among the
- * G valid gaps of the current sequence; a new token with synonyms becomes
- * candidate number *C. */
-FR_INLINE int64_t fr_text_insert_draw(const fr_text_job *job, const fr_text_work *w, fr_stream s, int64_t i,
-                                      int64_t C0, int64_t *C, int64_t *extra, int64_t G, int64_t *t, uint8_t *f)
+/* Step i of an insertion (words 3i, 3i+1, 3i+2) with the *C candidate
+ * tokens cand: the new token into *t and its flags into *f, and the number
+ * of the valid gap it goes into, among the G valid gaps of the current
+ * sequence; a new token with synonyms becomes candidate number *C. */
+FR_INLINE int64_t fr_text_insert_draw(const fr_text_job *job, int64_t *cand, fr_stream s, int64_t i, int64_t *C,
+                                      int64_t G, int64_t *t, uint8_t *f)
 {
     uint64_t j = 3 * (uint64_t)i;
-    int64_t r = fr_text_below(s, j, *C);
-    int64_t src = r < C0 ? w->tok[w->pos[r]] : extra[r - C0];
+    int64_t src = cand[fr_text_below(s, j, *C)];
     *t = fr_text_pick_synonym(job, src, s, j + 1);
     *f = fr_text_flags(job, *t);
     if (*f & FR_TOK_HAS_SYN)
-        extra[(*C)++ - C0] = *t;
+        cand[(*C)++] = *t;
     return fr_text_below(s, j + 2, G);
+}
+
+/* The input place of valid gap b, for b not decreasing from call to call:
+ * b plus the invalid gaps before it (inv: the n_inv invalid gaps in order;
+ * *j: how many of them lie before the last place). */
+FR_INLINE int64_t fr_text_gap_place(const int64_t *inv, int64_t n_inv, int64_t *j, int64_t b)
+{
+    while (*j < n_inv && inv[*j] <= b + *j)
+        ++*j;
+    return b + *j;
 }
 
 /* Insertions up to this many keep their places in a sorted array (O(n) per
@@ -260,67 +269,77 @@ FR_INLINE int64_t fr_text_insert_draw(const fr_text_job *job, const fr_text_work
  * the new token valid: the valid gaps of the current sequence are, bucket by
  * bucket, the j + 1 gaps around the j tokens inserted so far into each valid
  * gap of the input.
- * - Few insertions: the new tokens are kept in sequence order with key
- *   bucket + (number of new tokens before it).  A new token lies before gap
- *   r of the current sequence iff its key is below r, so a token inserted
- *   at gap r goes to place u = #(keys < r) with key r, and the keys after it
- *   grow by one.
+ * - Few insertions (into fewer than 2**31 - 128 tokens, so that the keys
+ *   fit 32 bits): each new token has the key bucket + (number of new
+ *   tokens before it), so the keys are distinct and a new token lies
+ *   before gap r of the current sequence iff its key is below r: a token
+ *   inserted at gap r takes the key r, and the keys >= r grow by one.  The
+ *   keys are kept in insertion order (a step updates them all without a
+ *   branch); a token's place in sequence order is then the number of keys
+ *   below its own.
  * - Many: a Fenwick tree over the bucket weights j + 1 finds the bucket and
  *   the place inside it, and each bucket is a linked list.
- * Both end with the new tokens in sequence order, each with the input token
- * it goes before, merged with the input in one pass.  No candidate: no
+ * Both end with the new tokens in sequence order and their places in the
+ * output marked, merged with the input in one pass.  No candidate: no
  * change. */
 static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s, int64_t n)
 {
-    int64_t len = w->len, C = 0, G0 = 0;
-    const uint8_t *f = w->flag;
-    int64_t *gap = w->aux;                        /* len + 1: the input gap of each bucket */
-    int64_t *extra = gap + len + 1;               /* n: inserted candidates */
-    int64_t *node = extra + n;                    /* n: the new tokens in sequence order */
-    int64_t *at = node + n;                       /* n: the input token each goes before */
-    uint8_t *node_flag = (uint8_t *)(at + n);     /* n bytes */
-    int64_t *more = at + n + n / 8 + 1;           /* Fenwick: 3 len + 5 + 2.125 n */
-    /* the candidates, and the valid gaps: gap q is valid unless both its
-     * neighbours are protected (or missing) */
+    int64_t len = w->len, C = 0, n_inv = 0, j = 0;
+    uint8_t *f = w->flag;
+    int64_t *inv = w->aux;                        /* up to len + 1: the invalid gaps of the input */
+    int64_t *more = inv + len + 1;                /* Fenwick: 3 len + 5 + 2.125 n */
+    /* The candidates' tokens, then the inserted ones (at most len + n, within
+     * the capacity).  The new tokens go after the input, in sequence order,
+     * and is_new marks their places in the output (in the candidates' room,
+     * once the draws are done). */
+    int64_t *cand = w->pos, *node = w->tok + len;
+    uint8_t *node_flag = f + len, *is_new = (uint8_t *)w->pos;
+    /* the candidates, and the gaps (0 .. len) that are not valid: both
+     * neighbours protected or missing (rare: a branch predicts it) */
+    const int64_t *tok = w->tok;
     uint8_t before = FR_TOK_PROTECTED;
-    int64_t *pos = w->pos;
     for (int64_t q = 0; q < len; q++) {
-        pos[C] = q;
-        C += (f[q] & (FR_TOK_PROTECTED | FR_TOK_HAS_SYN)) == FR_TOK_HAS_SYN;
-        gap[G0] = q;
-        G0 += !(before & f[q] & FR_TOK_PROTECTED);
-        before = f[q];
+        uint8_t fq = f[q]; /* once: the stores below may alias a byte */
+        cand[C] = tok[q];
+        C += (fq & (FR_TOK_PROTECTED | FR_TOK_HAS_SYN)) == FR_TOK_HAS_SYN;
+        if (before & fq & FR_TOK_PROTECTED)
+            inv[n_inv++] = q;
+        before = fq;
     }
-    gap[G0] = len;
-    G0 += !(before & FR_TOK_PROTECTED);
+    if (before & FR_TOK_PROTECTED)
+        inv[n_inv++] = len;
+    int64_t G0 = len + 1 - n_inv;
     if (C == 0 || n <= 0)
         return;
-    int64_t C0 = C, t;
-    uint8_t tf;
-    if (n <= FR_TEXT_FEW_INSERTS) {
-        int64_t *key = at;
+    if (n <= FR_TEXT_FEW_INSERTS && len < INT32_MAX - FR_TEXT_FEW_INSERTS) {
+        int64_t *new_tok = more;  /* in insertion order */
+        int32_t *key = (int32_t *)(more + n); /* 32-bit: the loops over keys vectorize */
+        int32_t *bucket = key + n;            /* in sequence order */
+        uint8_t *new_flag = (uint8_t *)(bucket + n);
         for (int64_t i = 0; i < n; i++) {
-            int64_t r = fr_text_insert_draw(job, w, s, i, C0, &C, extra, G0 + i, &t, &tf), u = 0;
+            int32_t r = (int32_t)fr_text_insert_draw(job, cand, s, i, &C, G0 + i, &new_tok[i], &new_flag[i]);
             for (int64_t v = 0; v < i; v++)
-                u += key[v] < r;
-            for (int64_t v = i; v > u; v--) {
-                key[v] = key[v - 1] + 1;
-                node[v] = node[v - 1];
-                node_flag[v] = node_flag[v - 1];
-            }
-            key[u] = r;
-            node[u] = t;
-            node_flag[u] = tf;
+                key[v] += key[v] >= r;
+            key[i] = r;
         }
+        for (int64_t i = 0; i < n; i++) {
+            int32_t u = 0;
+            for (int64_t v = 0; v < n; v++)
+                u += key[v] < key[i];
+            node[u] = new_tok[i];
+            node_flag[u] = new_flag[i];
+            bucket[u] = key[i] - u;
+        }
+        memset(is_new, 0, (size_t)(len + n));
         for (int64_t v = 0; v < n; v++)
-            at[v] = gap[key[v] - v];
+            is_new[fr_text_gap_place(inv, n_inv, &j, bucket[v]) + v] = 1;
     } else {
         int64_t *fen = more;                  /* 2 len + 3: Fenwick tree over the buckets, 1-based,
                                                * padded to 2 top with INT64_MAX for a branchless descent */
         int64_t *head = fen + 2 * len + 3;    /* len + 1: first inserted token of each bucket */
         int64_t *next = head + len + 1;       /* n: next in the bucket */
-        int64_t *tok = next + n;              /* n: in insertion order */
-        uint8_t *tok_flag = (uint8_t *)(tok + n);      /* n bytes */
+        int64_t *new_tok = next + n;          /* n: in insertion order */
+        uint8_t *new_flag = (uint8_t *)(new_tok + n);  /* n bytes */
         int64_t top = 1;
         while (top * 2 <= G0)
             top *= 2;
@@ -331,7 +350,7 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
         for (int64_t b = 0; b < G0; b++)
             head[b] = -1;
         for (int64_t i = 0; i < n; i++) {
-            int64_t rem = fr_text_insert_draw(job, w, s, i, C0, &C, extra, G0 + i, &tok[i], &tok_flag[i]), b = 0;
+            int64_t rem = fr_text_insert_draw(job, cand, s, i, &C, G0 + i, &new_tok[i], &new_flag[i]), b = 0;
             for (int64_t step = top; step; step >>= 1) {
                 int64_t v = fen[b + step], take = v <= rem;
                 b += take ? step : 0;
@@ -351,28 +370,32 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
             }
         }
         int64_t v = 0;
+        memset(is_new, 0, (size_t)(len + n));
         for (int64_t b = 0; b < G0; b++) {
+            if (head[b] < 0)
+                continue;
+            int64_t place = fr_text_gap_place(inv, n_inv, &j, b);
             for (int64_t k = head[b]; k >= 0; k = next[k], v++) {
-                node[v] = tok[k];
-                node_flag[v] = tok_flag[k];
-                at[v] = gap[b];
+                node[v] = new_tok[k];
+                node_flag[v] = new_flag[k];
+                is_new[place + v] = 1;
             }
         }
     }
-    const int64_t *__restrict tok = w->tok;
-    int64_t *__restrict tok2 = w->tok2, o = 0, q = 0;
+    /* The merge, one output token a step from tok[q] (the input) or tok[len + v]
+     * (the new tokens).  A step selects with a mask rather than branching: runs
+     * between new tokens have random lengths, and a loop per run mispredicts
+     * its exit (GCC makes ?: a branch here). */
+    int64_t *__restrict tok2 = w->tok2, q = 0, v = 0, total = len + n;
     uint8_t *__restrict flag2 = w->flag2;
-    for (int64_t v = 0; v <= n; v++) {
-        for (int64_t end = v < n ? at[v] : len; q < end; q++, o++) {
-            tok2[o] = tok[q];
-            flag2[o] = f[q];
-        }
-        if (v < n) {
-            tok2[o] = node[v];
-            flag2[o++] = node_flag[v];
-        }
+    for (int64_t o = 0; o < total; o++) {
+        int64_t from_new = is_new[o], k = q + (-from_new & (len + v - q));
+        tok2[o] = tok[k];
+        flag2[o] = f[k];
+        v += from_new;
+        q += 1 - from_new;
     }
-    fr_text_flip(w, o);
+    fr_text_flip(w, total);
 }
 
 /* Random swap, n times: with the m unprotected positions (fixed by swaps),
@@ -399,6 +422,21 @@ static void fr_text_swap(fr_text_work *w, fr_stream s, int64_t n)
     }
 }
 
+/* Token k of a deletion pass, with its 32-bit value: copied to tok2[*o] and
+ * kept (*o advances) when protected or when the value is at or above the
+ * threshold; *n_prot counts the protected tokens. */
+FR_INLINE void fr_text_delete_step(const int64_t *__restrict tok, const uint8_t *__restrict flag,
+                                   int64_t *__restrict tok2, uint8_t *__restrict flag2, int64_t k,
+                                   uint64_t value, uint64_t threshold, int64_t *o, int64_t *n_prot)
+{
+    uint8_t f = flag[k];
+    int64_t prot = f & FR_TOK_PROTECTED;
+    tok2[*o] = tok[k];
+    flag2[*o] = f;
+    *o += prot | (value >= threshold);
+    *n_prot += prot;
+}
+
 /* Random deletion: the unprotected token at position i is deleted iff the
  * 32-bit value at position i is below the threshold.  If that would delete
  * every unprotected token, the one numbered below(m) (word len) among the m
@@ -407,34 +445,33 @@ static void fr_text_delete(fr_text_work *w, fr_stream s, uint64_t threshold)
 {
     const int64_t *tok = w->tok;
     const uint8_t *flag = w->flag;
-    int64_t *tok2 = w->tok2, len = w->len, keep_at = -1;
+    int64_t *tok2 = w->tok2, len = w->len, o = 0, n_prot = 0, i = 0;
     uint8_t *flag2 = w->flag2;
-    for (;;) {
-        /* the kept tokens into tok2, in one pass; keep_at: also keep that one */
-        int64_t o = 0, m = 0, kept_free = 0;
-        uint64_t word = 0;
-        for (int64_t i = 0; i < len; i++) {
-            if (!(i & 1))
-                word = fr_word(s, (uint64_t)i >> 1);
-            int64_t free_ = !(flag[i] & FR_TOK_PROTECTED);
-            int64_t keep = !free_ | ((word >> (32 * (i & 1)) & 0xffffffffu) >= threshold) | (i == keep_at);
-            tok2[o] = tok[i];
-            flag2[o] = flag[i];
-            o += keep;
-            m += free_;
-            kept_free += keep & free_;
-        }
-        if (m == 0)
-            return;
-        if (kept_free > 0) {
-            fr_text_flip(w, o);
-            return;
-        }
-        int64_t r = fr_text_below(s, (uint64_t)len, m);
-        for (keep_at = 0;; keep_at++)
-            if (!(flag[keep_at] & FR_TOK_PROTECTED) && r-- == 0)
-                break;
+    /* the kept tokens into tok2, in one pass, two tokens per word */
+    for (; i + 1 < len; i += 2) {
+        uint64_t word = fr_word(s, (uint64_t)i >> 1);
+        fr_text_delete_step(tok, flag, tok2, flag2, i, word & 0xffffffffu, threshold, &o, &n_prot);
+        fr_text_delete_step(tok, flag, tok2, flag2, i + 1, word >> 32, threshold, &o, &n_prot);
     }
+    if (i < len)
+        fr_text_delete_step(tok, flag, tok2, flag2, i, fr_word(s, (uint64_t)i >> 1) & 0xffffffffu, threshold,
+                            &o, &n_prot);
+    int64_t m = len - n_prot;
+    if (m == 0)
+        return;
+    if (o == n_prot) { /* every unprotected token deleted: keep one */
+        int64_t r = fr_text_below(s, (uint64_t)len, m);
+        o = 0;
+        for (int64_t k = 0; k < len; k++) {
+            int64_t free_ = !(flag[k] & FR_TOK_PROTECTED);
+            if (!free_ || r == 0) {
+                tok2[o] = tok[k];
+                flag2[o++] = flag[k];
+            }
+            r -= free_;
+        }
+    }
+    fr_text_flip(w, o);
 }
 
 static int64_t fr_text_stage_n(const fr_text_stage *st, int64_t L)
@@ -450,10 +487,21 @@ static int64_t fr_text_stage_n(const fr_text_stage *st, int64_t L)
  *
  * Splitting.  A sentence is cut into tokens by bytes: a word is a maximal run
  * of word bytes (ASCII letters, digits, '_', and every byte >= 0x80, so any
- * non-ASCII character), with an apostrophe between two word bytes inside it
- * (don't, O'Neill); every other byte that is not ASCII whitespace is a
- * punctuation token of its own.  A word's id is its number in the word list
- * (matched after lowering ASCII letters, through an open-addressing hash
+ * non-ASCII character) and of the bytes joined to them by these rules, taken
+ * in order:
+ *   1. between two word bytes an apostrophe, '.' or '@' joins (don't, 3.5,
+ *      U.S, example.com, ann@example.com); between two digits ',' or ':'
+ *      (1,000, 10:30); '%' right after a digit (50%, 3.5%);
+ *   2. URLs: from the start of a word of ASCII letters right before "://",
+ *      or of a word starting "www." (any case), every byte up to the next
+ *      whitespace joins, except trailing bytes of .,;:!?)]}'" (a candidate
+ *      inside an earlier URL is skipped);
+ *   3. a '.' right after a word of single ASCII letters and dots (U.S, e.g)
+ *      joins it (U.S., e.g.).
+ * Every other byte that is not ASCII whitespace is a punctuation token of its
+ * own.  Each rule needs a word byte before the byte it joins, so the rules
+ * look only at the punctuation right after a word (a few bytes a sentence).
+ * A word's id is its number in the word list (matched after lowering ASCII letters, through an open-addressing hash
  * whose 16-byte slots hold the words' first 8 bytes) or oov_id; a punctuation
  * token's id is punct_id (protected).  Token k of the sentence is held as
  * id | (k + 1) << 32 (job->id_mask keeps the id), so it is written back
@@ -462,7 +510,7 @@ static int64_t fr_text_stage_n(const fr_text_stage *st, int64_t L)
  *
  * Joining.  Tokens are written with one space between two tokens, except
  * where an original punctuation token had no whitespace on that side in the
- * input (so "(a, b)", "U.S." and "well-known" keep their spacing); no space
+ * input (so "(a, b)", "well-known" and "x!" keep their spacing); no space
  * at the ends. */
 
 #define FR_TEXT_MAX_WORD 64 /* longer words are never in the word list */
@@ -552,7 +600,8 @@ static void fr_text_hash_words(const char *words, const int64_t *word_offsets, i
  * because a Python str's bytes end where it ends. */
 typedef struct {
     uint8_t *orig, *low;
-    uint64_t *word, *punct, *token; /* token: word | punct (the apostrophes while classifying) */
+    uint64_t *word, *punct, *token; /* token: word | punct (the joined bytes while classifying) */
+    uint64_t *cand;                 /* punctuation after a word byte: what rules 1-3 look at */
 } fr_text_bytes;
 
 FR_INLINE uint64_t fr_text_load8(const uint8_t *p)
@@ -571,10 +620,116 @@ FR_INLINE uint64_t fr_text_pack8(const uint8_t *p)
     return fr_text_load8(p) * UINT64_C(0x0102040810204080) >> 56;
 }
 
+/* The first position from `from` on whose bit in bits, xor `flip`, is set
+ * (nb if none before nb); flip 0 finds a set bit, all ones a clear one. */
+FR_INLINE int64_t fr_text_next(const uint64_t *bits, int64_t from, int64_t nb, uint64_t flip)
+{
+    int64_t c = from >> 6;
+    uint64_t m = (bits[c] ^ flip) & (~UINT64_C(0) << (from & 63));
+    while (!m) {
+        if (++c << 6 >= nb)
+            return nb;
+        m = bits[c] ^ flip;
+    }
+    int64_t p = (c << 6) + __builtin_ctzll(m);
+    return p < nb ? p : nb;
+}
+
+FR_INLINE int fr_text_bit(const uint64_t *bits, int64_t j)
+{
+    return (int)(bits[j >> 6] >> (j & 63) & 1);
+}
+
+FR_INLINE void fr_text_set(uint64_t *bits, int64_t j)
+{
+    bits[j >> 6] |= UINT64_C(1) << (j & 63);
+}
+
+FR_INLINE int fr_text_is_space(uint8_t v)
+{
+    return (v == ' ') | ((uint8_t)(v - '\t') < 5);
+}
+
+FR_INLINE int fr_text_is_digit(uint8_t v)
+{
+    return (uint8_t)(v - '0') < 10;
+}
+
+FR_INLINE int fr_text_is_letter(uint8_t v)
+{
+    return (uint8_t)((v | 0x20) - 'a') < 26;
+}
+
+/* The bytes trimmed from the end of a URL: sentence punctuation and closers. */
+FR_INLINE int fr_text_url_trim(uint8_t v)
+{
+    return v == '.' || v == ',' || v == ';' || v == ':' || v == '!' || v == '?' || v == ')' || v == ']' ||
+           v == '}' || v == '\'' || v == '"';
+}
+
+/* Rules 1-3 of the splitting (above) on the candidate bytes, which all
+ * follow a word byte; adds the joined bytes to b->token (word bits before
+ * the rules are b->word; after them, b->word | b->token). */
+static void fr_text_join_rules(fr_text_bytes *b, int64_t nb)
+{
+    const uint8_t *s = b->orig, *low = b->low; /* followed by 16 zero bytes */
+    uint64_t *joined = b->token;
+#define FR_IN_WORD(j) (fr_text_bit(b->word, j) | fr_text_bit(joined, j))
+#define FR_EACH_CAND(q) \
+    for (int64_t q = fr_text_next(b->cand, 0, nb, 0); q < nb; q = fr_text_next(b->cand, q + 1, nb, 0))
+    FR_EACH_CAND(q) { /* rule 1: the neighbours' own classes decide */
+        uint8_t v = s[q], prev = s[q - 1];
+        int next_word = q + 1 < nb && fr_text_bit(b->word, q + 1);
+        if (((v == '.' || v == '@') && next_word) ||
+            ((v == ',' || v == ':') && fr_text_is_digit(prev) && q + 1 < nb && fr_text_is_digit(s[q + 1])) ||
+            (v == '%' && fr_text_is_digit(prev)))
+            fr_text_set(joined, q);
+    }
+    int64_t url_end = 0;
+    FR_EACH_CAND(q) { /* rule 2: URLs, from the start of the word before the candidate */
+        int maybe_scheme = s[q] == ':' && s[q + 1] == '/' && s[q + 2] == '/';
+        int maybe_www = s[q] == '.' && q >= 3 && low[q - 1] == 'w' && low[q - 2] == 'w' && low[q - 3] == 'w';
+        if (q < url_end || !(maybe_scheme || maybe_www))
+            continue;
+        int64_t a = q;
+        while (a > 0 && FR_IN_WORD(a - 1))
+            a--;
+        int scheme = maybe_scheme;
+        for (int64_t j = a; scheme && j < q; j++)
+            scheme = fr_text_is_letter(s[j]);
+        int www = maybe_www && q - a == 3 && FR_IN_WORD(q);
+        if (!scheme && !www)
+            continue;
+        int64_t e = q;
+        while (e < nb && !fr_text_is_space(s[e]))
+            e++;
+        while (e > q && fr_text_url_trim(s[e - 1]))
+            e--;
+        for (int64_t j = a; j < e; j++)
+            fr_text_set(joined, j);
+        url_end = e;
+    }
+    FR_EACH_CAND(q) { /* rule 3: the dot after an abbreviation of single letters */
+        if (s[q] != '.' || q < 3 || s[q - 2] != '.' || FR_IN_WORD(q)) /* U.S. at the least */
+            continue;
+        int64_t a = q;
+        while (a > 0 && FR_IN_WORD(a - 1))
+            a--;
+        int abbreviation = q - a >= 3 && (q - a) % 2 == 1;
+        for (int64_t j = a; abbreviation && j < q; j++)
+            abbreviation = (j - a) % 2 ? s[j] == '.' : fr_text_is_letter(s[j]);
+        if (abbreviation)
+            fr_text_set(joined, q);
+    }
+#undef FR_EACH_CAND
+#undef FR_IN_WORD
+}
+
 /* Fills b for the nb bytes at s, 64 at a time: the classes as 0/1 bytes in
  * a loop that vectorizes, packed into bit masks 8 at a time; then the
- * apostrophes between two word bytes (by their classes) join the word:
- * don't, O'Neill, rock'n'roll. */
+ * apostrophes between two word bytes (by their classes) join the word
+ * (don't, O'Neill, rock'n'roll), and the other joining rules run when the
+ * sentence has candidates for them. */
 static void fr_text_classify(const uint8_t *s, int64_t nb, fr_text_bytes *b)
 {
     int64_t blocks = (nb + 63) / 64;
@@ -606,35 +761,23 @@ static void fr_text_classify(const uint8_t *s, int64_t nb, fr_text_bytes *b)
         b->punct[c] = pm;
         b->token[c] = am;
     }
-    b->word[blocks] = b->punct[blocks] = b->token[blocks] = 0;
+    b->word[blocks] = b->punct[blocks] = b->token[blocks] = b->cand[blocks] = 0;
+    uint64_t any = 0;
     for (int64_t c = 0; c < blocks; c++) {
-        uint64_t wm = b->word[c];
-        uint64_t join = b->token[c] & (wm << 1 | before) & (wm >> 1 | b->word[c + 1] << 63);
+        uint64_t wm = b->word[c], after_word = wm << 1 | before;
+        uint64_t join = b->token[c] & after_word & (wm >> 1 | b->word[c + 1] << 63);
         before = wm >> 63;
-        b->word[c] = wm | join;
-        b->punct[c] &= ~join;
+        b->cand[c] = b->punct[c] & after_word; /* the rules look at the byte itself */
+        any |= b->cand[c];
+        b->token[c] = join; /* the apostrophes of rule 1; the other joins are added below */
+    }
+    if (any)
+        fr_text_join_rules(b, nb);
+    for (int64_t c = 0; c < blocks; c++) {
+        b->word[c] |= b->token[c];
+        b->punct[c] &= ~b->token[c];
         b->token[c] = b->word[c] | b->punct[c];
     }
-}
-
-/* The first position from `from` on whose bit in bits, xor `flip`, is set
- * (nb if none before nb); flip 0 finds a set bit, all ones a clear one. */
-FR_INLINE int64_t fr_text_next(const uint64_t *bits, int64_t from, int64_t nb, uint64_t flip)
-{
-    int64_t c = from >> 6;
-    uint64_t m = (bits[c] ^ flip) & (~UINT64_C(0) << (from & 63));
-    while (!m) {
-        if (++c << 6 >= nb)
-            return nb;
-        m = bits[c] ^ flip;
-    }
-    int64_t p = (c << 6) + __builtin_ctzll(m);
-    return p < nb ? p : nb;
-}
-
-FR_INLINE int fr_text_bit(const uint64_t *bits, int64_t j)
-{
-    return (int)(bits[j >> 6] >> (j & 63) & 1);
 }
 
 /* Splits the sentence in b (nb bytes) into w->tok and its spans.  Words
@@ -791,7 +934,7 @@ static void fr_text_task(void *ctx, int64_t task)
      * and in text mode the spans (cap) and the sentence's bytes (fr_text_bytes) */
     size_t ints = ((size_t)(9 * cap + 8) * sizeof(int64_t) + 2 * (size_t)cap + 7) / 8 * 8;
     size_t masks = (size_t)(cap_bytes / 64 + 2) * sizeof(uint64_t);
-    size_t spans = t ? (size_t)cap * sizeof(fr_text_span) + 3 * masks +
+    size_t spans = t ? (size_t)cap * sizeof(fr_text_span) + 4 * masks +
                            2 * ((size_t)cap_bytes + 16)
                      : 0;
     int64_t *block = (int64_t *)malloc(ints + spans);
@@ -815,7 +958,8 @@ static void fr_text_task(void *ctx, int64_t task)
         b.word = (uint64_t *)(span + cap);
         b.punct = (uint64_t *)((char *)b.word + masks);
         b.token = (uint64_t *)((char *)b.punct + masks);
-        b.orig = (uint8_t *)((char *)b.token + masks);
+        b.cand = (uint64_t *)((char *)b.token + masks);
+        b.orig = (uint8_t *)((char *)b.cand + masks);
         b.low = b.orig + cap_bytes + 16;
         int64_t used = 0;
         for (int64_t i = first; i < last; i++) {

@@ -10,6 +10,12 @@ clipped to the image, and weights the labels by
 ``1 - box_area / (H * W)``.  With ``per_sample=True`` every image draws its
 own lambda, partner (uniform among the other images) and box.
 
+Layouts.  uint8 batches are NHWC (N, H, W, C).  float32 batches are NHWC
+too, or NCHW (N, C, H, W) -- torchvision's layout for MixUp and CutMix and
+the output of fastreg's Normalize -- when axis 1 has 1 to 4 entries and
+axis 3 does not.  H and W are the image's height and width in either
+layout, and CutMix pastes the box in every channel.
+
 Arithmetic.  ``lam`` is a float64; the pixels are mixed with the float32
 values ``l = float32(lam)`` and ``m = float32(1 - lam)`` as ``l * a + m * b``
 in float32 (two products, then one sum; never fused).  float32 batches keep
@@ -204,17 +210,30 @@ def _check_alpha(alpha):
     return alpha
 
 
+_CHANNELS = (1, 2, 3, 4)
+
+
 def _check_images(images):
+    """(images, channels_first, height, width) of a batch MixUp and CutMix take."""
     if not isinstance(images, np.ndarray):
         raise not_an_array("images", images)
     if images.dtype not in (np.uint8, np.float32):
         raise TypeError(f"images must have dtype uint8 or float32, got {images.dtype}")
     if images.ndim != 4:
-        raise ValueError(f"images must be an NHWC batch (4 dimensions), got shape {images.shape}")
-    if images.shape[1] in (1, 3) and images.shape[3] not in (1, 2, 3, 4):
-        raise ValueError(f"images must be an NHWC batch, got shape {images.shape}"
+        raise ValueError(f"images must be an NHWC or NCHW batch (4 dimensions), got shape {images.shape}")
+    channels_first = _is_channels_first(images)
+    if images.dtype == np.uint8 and images.shape[1] in (1, 3) and images.shape[3] not in _CHANNELS:
+        raise ValueError(f"uint8 images must be an NHWC batch, got shape {images.shape}"
                          + channels_first_hint("images", images.shape[1:], (1, 3), batch=True))
-    return images
+    height, width = images.shape[2:] if channels_first else images.shape[1:3]
+    return images, channels_first, height, width
+
+
+def _is_channels_first(images):
+    """The layout rule: a float32 batch with 1..4 entries on axis 1 and not
+    on axis 3 is NCHW (fastreg's Normalize output, torch's layout); any other
+    batch is NHWC."""
+    return images.dtype == np.float32 and images.shape[1] in _CHANNELS and images.shape[3] not in _CHANNELS
 
 
 def _check_partner(partner, n):
@@ -305,7 +324,9 @@ def mixup(images, lam, partner, out=None):
     Parameters
     ----------
     images : numpy.ndarray
-        NHWC batch, uint8 or float32 (not modified).
+        Batch, uint8 NHWC (N, H, W, C), or float32 NHWC or NCHW (N, C, H, W)
+        (see :class:`fastreg.transforms.MixUp` for the layout rule); not
+        modified.
     lam : float or array_like
         Weight of image i itself, in [0, 1]: one number or one per image.
     partner : array_like of int or None
@@ -320,7 +341,7 @@ def mixup(images, lam, partner, out=None):
         The mixed batch (`out` if given).  Arithmetic and rounding as in the
         module docstring; an image whose partner is itself is copied.
     """
-    images = _check_images(images)
+    images = _check_images(images)[0]
     n = images.shape[0]
     lam = _check_lam(lam, n)
     partner = _check_partner(partner, n)
@@ -337,7 +358,9 @@ def cutmix(images, box, partner, out=None):
     Parameters
     ----------
     images : numpy.ndarray
-        NHWC batch, uint8 or float32 (not modified).
+        Batch, uint8 NHWC (N, H, W, C), or float32 NHWC or NCHW (N, C, H, W)
+        (see :class:`fastreg.transforms.MixUp` for the layout rule); not
+        modified.
     box : array_like of int
         (x1, y1, x2, y2) pixels, x in [x1, x2) and y in [y1, y2): one box or one per image.
     partner : array_like of int or None
@@ -348,14 +371,14 @@ def cutmix(images, box, partner, out=None):
     Returns
     -------
     numpy.ndarray
-        The mixed batch (`out` if given).
+        The mixed batch (`out` if given); every channel of the box is pasted.
     """
-    images = _check_images(images)
-    n, H, W = images.shape[:3]
+    images, channels_first, H, W = _check_images(images)
+    n = images.shape[0]
     box = _check_box(box, n, H, W)
     partner = _check_partner(partner, n)
     out = _mixed_out(out, images)
-    _mix.cutmix_into(np.ascontiguousarray(images), out, box, partner)
+    _mix.cutmix_into(np.ascontiguousarray(images), out, box, partner, channels_first)
     return out
 
 
@@ -423,7 +446,8 @@ class _Mixer:
         Parameters
         ----------
         images : numpy.ndarray
-            The NHWC batch (only its shape is used).
+            The batch, NHWC or NCHW as in :meth:`__call__` (only its shape is
+            used).
         index, epoch : int
             The batch's index and the epoch, in [0, 2**64).
 
@@ -432,8 +456,8 @@ class _Mixer:
         dict
             As `draw_params`.
         """
-        images = _check_images(images)
-        n, H, W = images.shape[:3]
+        _, _, H, W = _check_images(images)
+        n = images.shape[0]
         index = check_uint64("index", index)
         epoch = check_uint64("epoch", epoch)
         return _draw(_OPS[self._op], self.alpha, n, H, W, self.per_sample, self.seed, epoch, index)
@@ -445,7 +469,9 @@ class _Mixer:
         Parameters
         ----------
         images : numpy.ndarray or torch.Tensor
-            NHWC batch (N, H, W, C), uint8 or float32; not modified.
+            uint8 NHWC batch (N, H, W, C), or float32 NHWC or NCHW batch
+            (N, C, H, W), such as :class:`fastreg.transforms.Normalize`
+            gives, with the layout rule of the class; not modified.
         labels : numpy.ndarray or torch.Tensor
             Integer class ids (N,), with `num_classes` set, or float soft
             labels (N, num_classes) such as a previous MixUp, CutMix or
@@ -476,7 +502,7 @@ class _Mixer:
             [0, num_classes), `num_classes` is missing for integer labels, or
             `index` or `epoch` is outside [0, 2**64).
         """
-        images = _check_images(images)
+        images = _check_images(images)[0]
         rows = _check_labels(labels, images.shape[0], self.num_classes)
         if index is None:
             index = self._calls.next_index()
@@ -505,12 +531,16 @@ _CALL_DOC = """
     Notes
     -----
     Semantics of torchvision.transforms.v2.{name} ({paper}).
-    ``t(images, labels, *, index=None, epoch=0)`` takes an NHWC uint8 or
-    float32 batch and integer labels (N,) or float soft labels
-    (N, num_classes) and returns new arrays (mixed images, float32 labels);
-    the inputs are not modified.  `index` is the batch's index: the draws are
-    a pure function of (seed, epoch, index) (see fastreg.mixing); without it
-    every call draws anew.  A batch of one is mixed with itself: images and
+    ``t(images, labels, *, index=None, epoch=0)`` takes a uint8 or float32
+    batch and integer labels (N,) or float soft labels (N, num_classes) and
+    returns new arrays (mixed images, float32 labels); the inputs are not
+    modified.  Layout: uint8 batches are NHWC (N, H, W, C); a float32 batch
+    is NCHW (N, C, H, W), as torchvision's tensors and the output of
+    :class:`fastreg.transforms.Normalize`, when axis 1 has 1 to 4 entries
+    and axis 3 does not, else NHWC.  The draws depend on (N, H, W) only, so
+    an NCHW batch is mixed exactly as its NHWC transpose.  `index` is the
+    batch's index: the draws are a pure function of (seed, epoch, index)
+    (see fastreg.mixing); without it every call draws anew.  A batch of one is mixed with itself: images and
     labels come back unchanged.
 
     Examples

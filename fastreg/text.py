@@ -9,18 +9,35 @@ Batches.  A batch is one of
 - a list of 1-D integer arrays, returned as a list of arrays of the input
   arrays' dtypes (views into one new buffer);
 - a ragged pair ``(values, offsets)``: a 1-D int32 or int64 array of token
-  ids and an int64-convertible array of N + 1 offsets (CSR style: sequence i
-  is ``values[offsets[i]:offsets[i+1]]``), returned as a new pair.
+  ids and an integer array of N + 1 offsets (CSR style: sequence i is
+  ``values[offsets[i]:offsets[i+1]]``), returned as a new pair.
+A tuple holding arrays (numpy or torch) must be such a pair of two integer
+arrays; a tuple without arrays, such as the sentences ``zip(*pairs)``
+gives, is read as a list (and given back as one).
 Inputs are never modified.
 
 Sentences.  A sentence is split into words and punctuation: a word is a run
-of ASCII letters, digits, ``_`` and non-ASCII characters, with an apostrophe
-between two of them inside it (``don't``); any other character that is not
-ASCII whitespace is a punctuation token of its own.  Words are looked up in
-the synonym table after lowering ASCII letters; punctuation is protected.
+of ASCII letters, digits, ``_`` and non-ASCII characters, and of the
+characters these rules join to them, in order:
+
+1. between two word characters an apostrophe, ``.`` or ``@`` (``don't``,
+   ``3.5``, ``example.com``, ``ann@example.com``); between two digits ``,``
+   or ``:`` (``1,000``, ``10:30``); ``%`` right after a digit (``3.5%``);
+2. URLs: from the start of a word of ASCII letters right before ``://``, or
+   of a word that starts ``www.`` (any case), everything up to the next
+   whitespace, except trailing ``.,;:!?)]}'"`` (``(see https://a.org/x).``);
+3. a ``.`` right after a word of single ASCII letters and dots (``U.S.``,
+   ``e.g.``).
+
+Any other character that is not ASCII whitespace is a punctuation token of
+its own.  These are the usual rules of word tokenizers (numbers, URLs,
+emails and dotted abbreviations stay whole).  Words are looked up in the
+synonym table after lowering ASCII letters; punctuation is protected.  A word
+of one character, or holding a digit or one of ``.,:@%/`` (numbers, URLs,
+emails, abbreviations), is never replaced by a synonym nor inserted as one.
 The result is joined with one space between tokens, except that a
 punctuation token that touched its neighbour in the input still touches
-whatever is next to it on that side ("(a, b)", "U.S.", "well-known" keep
+whatever is next to it on that side ("(a, b)", "well-known", "x!" keep
 their spacing); leading, trailing and repeated whitespace is not kept.
 Unchanged tokens are written exactly as they were, synonyms as the table
 spells them (lowercase for the shipped English table).  With a `tokenizer`
@@ -63,7 +80,7 @@ import numpy as np
 
 from fastreg import _text
 from fastreg._calls import CallCounter
-from fastreg._interop import arrays_from, like_input
+from fastreg._interop import arrays_from, is_tensor, like_input
 from fastreg._validate import check_probability, check_uint64
 from fastreg.random import DOMAINS, derive_stream, default_seed
 from fastreg.random import bits as _random_bits
@@ -98,8 +115,8 @@ _TWO32 = 1 << 32
 # ---- argument checks --------------------------------------------------------
 
 
-_BATCH_FORMS = ("batch must be a list of str, a list of lists of int ids, a list of 1-D integer arrays "
-                "or a (values, offsets) tuple")
+_BATCH_FORMS = ("batch must be a list of str, of lists of int ids or of 1-D integer arrays, "
+                "or a (values, offsets) tuple of two integer arrays")
 _INT_DTYPES = frozenset(np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
                                               np.uint32, np.uint64))
 
@@ -126,8 +143,15 @@ class _Batch:
         self.tensors = False  # give results back as torch tensors
         self.dtypes = None
         if isinstance(batch, tuple):
-            if len(batch) != 2:
-                raise TypeError(f"{_BATCH_FORMS}, got a tuple of {len(batch)} items")
+            arrays = [isinstance(x, np.ndarray) or is_tensor(x) for x in batch]
+            if not any(arrays):
+                batch = list(batch)  # sentences or id lists, as zip(*pairs) gives them
+            elif len(batch) != 2 or not all(arrays):
+                kinds = ", ".join(type(x).__name__ for x in batch)
+                raise TypeError(f"batch is a tuple of ({kinds}): a tuple holding arrays must be a "
+                                "(values, offsets) pair of two integer arrays (numpy or torch); pass "
+                                "offsets as an array, or a batch of sequences as a list")
+        if isinstance(batch, tuple):
             (values, offsets), self.tensors = arrays_from("batch", list(batch))
             if not isinstance(values, np.ndarray):
                 raise TypeError(f"values must be a numpy.ndarray, got {type(values).__name__}")
@@ -390,7 +414,8 @@ class _WordContext:
         self.oov_id, self.punct_id = n_words, n_words + 1
         self.number = {w: i for i, w in enumerate(self.words)} if n_words > len(number) else number
         rows = np.repeat(np.arange(table.vocab_size), np.diff(table.offsets))
-        stop = np.array([number[w] for w in stop_words if w in number], dtype=np.int64)
+        stop = np.array([number[w] for w in stop_words if w in number]
+                        + [i for w, i in number.items() if not _takes_synonyms(w)], dtype=np.int64)
         dropped = np.concatenate([stop, [number[w] for w in protected_words if w in number]])
         keep = ~np.isin(table.values, dropped) & ~np.isin(rows, stop)
         counts = np.bincount(rows[keep], minlength=n_words)
@@ -403,6 +428,15 @@ class _WordContext:
         self.word_offsets = _cumulative(np.array([len(w) for w in encoded], dtype=np.int64))
         self.slots = _text.hash_words(self.blob, self.word_offsets)
         self.longest = max(map(len, encoded), default=0)
+
+
+_NOT_A_PLAIN_WORD = re.compile(r"[0-9.,:@%/]")
+
+
+def _takes_synonyms(word):
+    """Whether a word may be replaced by, or stand in for, a synonym: not a
+    single character (U, s, a), nor a number, URL, email or abbreviation."""
+    return len(word) > 1 and _NOT_A_PLAIN_WORD.search(word) is None
 
 
 def _word_context(table, stop_words, protected_words):
@@ -494,7 +528,8 @@ def _threshold(p):
 
 
 _BATCH_DOC = """batch : list of str, list of lists of int, list of numpy.ndarray or tuple (values, offsets)
-        See the module documentation; the result has the same form."""
+        See the module documentation; the result has the same form (a
+        tuple of str or of lists is read, and given back, as a list)."""
 
 _COMMON_DOC = """seed : int
         In [0, 2**64).

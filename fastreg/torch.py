@@ -38,26 +38,39 @@ def __dir__():  # dir() and tab completion list the public names only
     return list(__all__)
 
 
+def _dropout(x, p, seed, step):
+    """fastreg.dropout of a tensor, bfloat16 included: NumPy cannot view
+    bfloat16, so its elements go through fastreg's keep mask for
+    (p, seed, step) here, widened to float32, scaled by the float32 scale and
+    rounded back (nearest even), as fastreg.dropout does for float16."""
+    if x.dtype != torch.bfloat16:
+        return fastreg.dropout(x, p, seed=seed, step=step)
+    keep = torch.from_numpy(fastreg.dropout_mask(tuple(x.shape), p, seed=seed, step=step))
+    scale = torch.tensor(1.0 / (1.0 - p) if p < 1.0 else 0.0, dtype=torch.float32)
+    return torch.where(keep, x.float() * scale, 0.0).to(torch.bfloat16)
+
+
 class _DropoutFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, p, seed, step):
         ctx.p, ctx.seed, ctx.step = p, seed, step
-        return fastreg.dropout(x.detach().contiguous(), p, seed=seed, step=step)
+        return _dropout(x.detach().contiguous(), p, seed, step)
 
     @staticmethod
-    def backward(ctx, grad):
-        dx = fastreg.dropout_backward(grad.contiguous(), ctx.p, seed=ctx.seed, step=ctx.step)
-        return dx, None, None, None
+    def backward(ctx, grad):  # the same mask and scale: d(x * scale) / dx = scale where kept
+        return _dropout(grad.contiguous(), ctx.p, ctx.seed, ctx.step), None, None, None
 
 
 class Dropout(torch.nn.Module):
     """Inverted dropout as a module, with fastreg's reproducible masks.
 
-    Each training-mode forward uses a fresh step (kept in the ``step`` buffer,
-    so it is saved in ``state_dict``); the mask of a call is
+    Each training-mode forward uses a fresh step (kept in the ``step``
+    buffer); the mask of a call is
     ``fastreg.dropout_mask(x.shape, p, seed=seed, step=step)`` and is
-    regenerated in backward, never stored.  In eval mode the module is the
-    identity, as ``torch.nn.Dropout``.
+    regenerated in backward, never stored.  ``state_dict`` holds both the
+    ``step`` buffer and the seed (as the module's extra state), so loading it
+    into another layer continues the same masks.  In eval mode the module is
+    the identity, as ``torch.nn.Dropout``.
 
     Parameters
     ----------
@@ -93,6 +106,10 @@ class Dropout(torch.nn.Module):
     >>> layer = fastreg.torch.Dropout(0.5, seed=1)
     >>> x = torch.ones(4, 8, requires_grad=True)
     >>> layer(x).sum().backward()
+    >>> copy = fastreg.torch.Dropout(0.5)
+    >>> _ = copy.load_state_dict(layer.state_dict())
+    >>> bool((copy(x) == layer(x)).all())
+    True
     """
 
     def __init__(self, p=0.5, *, seed=None, inplace=False):
@@ -108,21 +125,59 @@ class Dropout(torch.nn.Module):
         Parameters
         ----------
         x : torch.Tensor
-            float16, float32 or float64 CPU tensor, any shape.
+            bfloat16, float16, float32 or float64 CPU tensor, any shape (as
+            under ``torch.autocast("cpu", dtype=torch.bfloat16)``).
 
         Returns
         -------
         torch.Tensor
-            A new tensor in the autograd graph (or `x` itself when in place,
-            in eval mode or with p = 0).
+            A new tensor of the dtype of `x` in the autograd graph (or `x`
+            itself when in place, in eval mode or with p = 0).  Half
+            precision is widened to float32, scaled and rounded back.
+
+        Raises
+        ------
+        TypeError
+            If `x` is not a floating-point CPU tensor of those dtypes.
         """
         if not self.training or self.p == 0.0:
             return x
         step = int(self.step)
         self.step += 1
         if self.inplace and not (torch.is_grad_enabled() and x.requires_grad):
+            if x.dtype == torch.bfloat16:
+                return x.copy_(_dropout(x, self.p, self.seed, step))
             return fastreg.dropout_(x, self.p, seed=self.seed, step=step)
         return _DropoutFunction.apply(x, self.p, self.seed, step)
+
+    def get_extra_state(self):
+        """The seed, saved in ``state_dict`` beside the ``step`` buffer.
+
+        Returns
+        -------
+        dict
+            ``{"seed": seed}``.
+        """
+        return {"seed": self.seed}
+
+    def set_extra_state(self, state):
+        """Take the seed of a ``state_dict`` (:meth:`get_extra_state`).
+
+        Parameters
+        ----------
+        state : dict
+            ``{"seed": int}``, the seed in [0, 2**64).
+
+        Raises
+        ------
+        TypeError
+            If `state` is not such a dict or the seed not an integer.
+        ValueError
+            If the seed is outside [0, 2**64).
+        """
+        if not isinstance(state, dict) or "seed" not in state:
+            raise TypeError(f"the extra state of Dropout must be a dict with a 'seed', got {state!r}")
+        self.seed = check_uint64("seed", state["seed"])
 
     def extra_repr(self):
         """Describe the settings in the module's repr.

@@ -42,6 +42,16 @@ def test_bench_quick_json_has_every_row(tmp_path):
 def test_bench_rejects_unknown_group():
     r = run_cli("bench", "--quick", "--only", "nonsense")
     assert r.returncode != 0 and "nonsense" in r.stderr
+    assert "policy-ops" in r.stderr  # the message offers the groups
+
+
+def test_bench_help_lists_the_groups(capsys):
+    from fastreg import __main__ as cli
+    with pytest.raises(SystemExit):
+        cli.main(["bench", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps the help
+    for name in bench.ALL_CASES:
+        assert name in text
 
 
 @pytest.mark.slow

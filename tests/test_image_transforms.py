@@ -312,3 +312,68 @@ def test_crop_and_flips_read_in_place_by_the_colour_pass(w, simd_level):
             for index in range(4):
                 want = R.apply(aug.transforms, img, aug.seed, index=index)
                 assert np.array_equal(aug(img, index=index), want), (geometry, jitter, index)
+
+
+# ---- Pad ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["constant", "edge", "reflect", "symmetric"])
+def test_pad_in_a_pipeline_matches_reference(mode, simd_level):
+    aug = T.Compose([T.Pad((3, 1, 0, 4), fill=(9, 8, 7), padding_mode=mode), T.RandomCrop((26, 40)),
+                     T.RandomHorizontalFlip(), T.Pad(2, fill=200)], seed=4)
+    imgs = batch_of(6, 25, 41)
+    before = imgs.copy()
+    out = aug.batch(imgs, indices=np.arange(6), epoch=1)
+    assert out.shape == (6, 30, 44, 3)
+    for i in range(6):
+        assert np.array_equal(out[i], R.apply(aug.transforms, imgs[i], aug.seed, 1, i))
+        assert np.array_equal(aug(imgs[i], index=i, epoch=1), out[i])
+    assert np.array_equal(imgs, before)
+    assert aug.params(0, shape=(25, 41, 3))[0] == {"op": "Pad", "applied": True, "padding": (3, 1, 0, 4)}
+
+
+def test_pad_alone_on_grayscale_and_four_channels():
+    for img in (batch_of(1, 5, 7, 1)[0, :, :, 0], batch_of(1, 5, 7, 4)[0]):
+        t = T.Pad((2, 1), padding_mode="symmetric")
+        want = np.pad(img, ((1, 1), (2, 2)) + ((0, 0),) * (img.ndim - 2), mode="symmetric")
+        assert np.array_equal(t(img), want)
+    assert T.Pad(0)(batch_of(1)[0]).shape == (40, 52, 3)
+
+
+def test_pad_matches_torchvision():
+    torch = pytest.importorskip("torch")
+    v2 = pytest.importorskip("torchvision.transforms.v2")
+    img = batch_of(1, 11, 13)[0]
+    chw = torch.from_numpy(img).permute(2, 0, 1).contiguous()
+    for padding, fill, mode in [(3, 0, "constant"), ((1, 2), (5, 6, 7), "constant"), ((0, 4, 2, 1), 0, "edge"),
+                                ((2, 3), 0, "reflect"), ((4, 0, 1, 2), 0, "symmetric")]:
+        want = v2.Pad(padding, fill=fill, padding_mode=mode)(chw).permute(1, 2, 0).numpy()
+        assert np.array_equal(T.Pad(padding, fill, mode)(img), want), (padding, mode)
+
+
+@pytest.mark.parametrize("kwargs,error,match", [
+    (dict(padding=-1), ValueError, "padding"),
+    (dict(padding=(1, 2, 3)), ValueError, "padding"),
+    (dict(padding=1.5), TypeError, "padding"),
+    (dict(padding="2"), TypeError, "padding"),
+    (dict(padding=1, fill=256), ValueError, "fill"),
+    (dict(padding=1, fill="x"), TypeError, "fill"),
+    (dict(padding=1, padding_mode="wrap"), ValueError, "padding_mode"),
+    (dict(padding=1, padding_mode=2), TypeError, "padding_mode"),
+])
+def test_pad_refuses_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        T.Pad(**kwargs)
+
+
+def test_pad_refuses_images_it_cannot_pad_and_writes_nothing():
+    img = batch_of(1, 4, 6)[0]
+    out = np.full((12, 14, 3), 17, np.uint8)
+    before = img.copy()
+    with pytest.raises(ValueError, match="padding .* too large for reflect"):
+        T.Pad(4, padding_mode="reflect")(img, out=out)
+    with pytest.raises(ValueError, match="fill has 2 values"):
+        T.Pad(4, fill=(1, 2))(img, out=out)
+    with pytest.raises(ValueError, match="out"):
+        T.Pad(4)(img, out=np.zeros((12, 13, 3), np.uint8))
+    assert np.array_equal(img, before) and (out == 17).all()

@@ -52,8 +52,8 @@ def test_nchw_batches_get_the_permute_advice():
             aug.batch(images)
     with pytest.raises(ValueError, match=chw_hint("0, 2, 3, 1")):
         aug.batch(np.zeros((2, 3, 24, 20), np.uint8))
-    with pytest.raises(ValueError, match=chw_hint("0, 2, 3, 1")):
-        T.MixUp(num_classes=2)(np.zeros((2, 3, 24, 20), np.float32), np.array([0, 1]))
+    with pytest.raises(ValueError, match=chw_hint("0, 2, 3, 1")):  # float32 NCHW is taken, uint8 is NHWC
+        T.MixUp(num_classes=2)(np.zeros((2, 3, 24, 20), np.uint8), np.array([0, 1]))
 
 
 def test_an_hwc_image_with_a_wrong_channel_count_gets_no_layout_advice():

@@ -208,6 +208,74 @@ def test_hypothesis(n, h, w, c, alpha, op, per_sample, f32, seed, index):
     np.testing.assert_allclose(rows.sum(axis=1), 1.0, rtol=0, atol=1e-6)
 
 
+# ---- NCHW float batches (torchvision's layout, Normalize's output) --------------------------
+
+
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("per_sample", [False, True])
+@pytest.mark.parametrize("c", [1, 3, 4])
+def test_nchw_float_matches_reference_and_its_nhwc_transpose(simd_level, op, per_sample, c):
+    nhwc = batch(5, 17, 23, c, np.float32)
+    nchw = np.ascontiguousarray(nhwc.transpose(0, 3, 1, 2))
+    before = nchw.copy()
+    labels = np.array([0, 1, 2, 1, 0])
+    t = OPS[op](alpha=0.8, num_classes=3, per_sample=per_sample, seed=12)
+    mixed, rows = t(nchw, labels, index=3, epoch=1)
+    assert mixed.shape == nchw.shape
+    want_x, want_rows = ref.transform(op, nchw, labels, 0.8, 3, per_sample, 12, 1, 3, channels_first=True)
+    assert_same_bits(mixed, want_x)
+    assert_same_bits(rows, want_rows)
+    # the draws depend on (N, H, W) only: the same mix as the NHWC batch, transposed
+    mixed_hwc, rows_hwc = t(nhwc, labels, index=3, epoch=1)
+    assert_same_bits(mixed, np.ascontiguousarray(mixed_hwc.transpose(0, 3, 1, 2)))
+    assert_same_bits(rows, rows_hwc)
+    assert_same_bits(nchw, before)
+
+
+def test_nchw_params_use_height_and_width():
+    x = np.zeros((4, 3, 10, 30), np.float32)
+    p = mixing.CutMix(alpha=1.0, seed=2, per_sample=True).params(x, index=5)
+    want = ref.params("cutmix", 1.0, 4, 10, 30, True, 2, 0, 5)
+    for key in want:
+        np.testing.assert_array_equal(p[key], want[key])
+
+
+def test_nchw_cutmix_pastes_the_box_in_every_channel():
+    x = np.stack([np.full((2, 6, 8), i, np.float32) for i in range(3)])  # image i holds i
+    out = mixing.cutmix(x, (1, 2, 5, 4), None)  # rows 2..3, columns 1..4 of image i - 1
+    for i in range(3):
+        want = np.full((2, 6, 8), i, np.float32)
+        want[:, 2:4, 1:5] = (i - 1) % 3
+        np.testing.assert_array_equal(out[i], want)
+    with pytest.raises(ValueError, match="box"):  # x runs to W = 8, y to H = 6
+        mixing.cutmix(x, (0, 0, 8, 7), None)
+
+
+def test_normalize_output_goes_to_mixup_and_cutmix():
+    from fastreg import transforms as T
+
+    pipeline = T.Compose([T.RandomCrop(24), T.Normalize([0.5, 0.4, 0.3], [0.2, 0.2, 0.2])], seed=3)
+    images = pipeline.batch(photos(4)[:, :64, :64], indices=range(4))
+    assert images.shape == (4, 3, 24, 24) and images.dtype == np.float32
+    for op in OPS:
+        mixed, rows = OPS[op](alpha=1.0, num_classes=2, seed=4)(images, [0, 1, 0, 1], index=0)
+        want_x, want_rows = ref.transform(op, images, np.array([0, 1, 0, 1]), 1.0, 2, False, 4, 0, 0,
+                                          channels_first=True)
+        assert_same_bits(mixed, want_x)
+        assert_same_bits(rows, want_rows)
+
+
+def test_nchw_tensor_matches_torch_arithmetic():
+    torch = pytest.importorskip("torch")
+    x = torch.from_numpy(batch(5, 7, 6, 3, np.float32)).permute(0, 3, 1, 2).contiguous()
+    t = mixing.MixUp(alpha=0.7, num_classes=3, seed=8)
+    lam = float(t.params(x.numpy(), index=2)["lam"][0])
+    mixed, rows = t(x, torch.tensor([0, 1, 2, 1, 0]), index=2)
+    assert isinstance(mixed, torch.Tensor) and mixed.shape == x.shape
+    want = x.roll(1, 0).mul_(1.0 - lam).add_(x.mul(lam))  # torchvision v2 MixUp's arithmetic
+    assert torch.equal(mixed, want)
+
+
 # ---- bad input --------------------------------------------------------------------------
 
 

@@ -579,6 +579,25 @@ def test_overlap_detection_agrees_with_numpy(spans):
         assert (base == -1).sum() == sum(v.size for v in views)
 
 
+def test_overlap_check_across_repeated_calls():
+    # a call that repeats the last accepted arrays skips the sort: a changed
+    # list, and a refused list passed again, must still be checked
+    base = np.zeros(3000, np.float32)
+    grads = [np.ones(1000, np.float32), np.ones(1000, np.float32)]
+    fine = [base[:1000], base[1000:2000]]
+    shifted = [base[:1000], base[500:1500]]
+    for params in (fine, fine, shifted, shifted, fine):
+        if params is shifted:
+            before = base.copy()
+            with pytest.raises(ValueError, match=r"params\[0\] and params\[1\].*overlap"):
+                fastreg.sgd_step_(params, grads, lr=1.0)
+            np.testing.assert_array_equal(base, before)
+        else:
+            fastreg.sgd_step_(params, grads, lr=1.0)
+    np.testing.assert_array_equal(base[:2000], -3.0)
+    np.testing.assert_array_equal(base[2000:], 0.0)
+
+
 def test_one_grad_for_two_params_is_fine():
     params = arrays([5, 5], np.float32, 0)
     g = np.ones(5, np.float32)

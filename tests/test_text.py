@@ -463,13 +463,27 @@ def test_non_integer_values(dtype):
 def test_values_of_other_integer_dtypes_in_ragged_form():
     values, offsets = good()
     assert_refused(TypeError, "values", (values.astype(np.int16), offsets))
-    assert_refused(TypeError, "values", (values.tolist(), offsets))
+
+
+def test_tuple_without_arrays_is_a_list():
+    ids = ([1, 5, 6, 2], [7, 8, 9])
+    for call in calls()[:-1]:  # the EDA object of calls() takes a new seed each time
+        assert call(ids) == call(list(ids))
+    sentences = ("the quick brown fox jumps", "over the lazy dog")  # as zip(*pairs) gives them
+    eda = text.EDA(seed=3)
+    assert eda(sentences, indices=[0, 1]) == eda(list(sentences), indices=[0, 1])
+    got = text.random_swap(sentences, 2, seed=1)
+    assert isinstance(got, list) and got == text.random_swap(list(sentences), 2, seed=1)
+    assert got != list(sentences)  # the sentences were changed, not refused or passed through
 
 
 def test_batch_of_wrong_form():
     values, offsets = good()
     assert_refused(TypeError, "batch", values)
-    assert_refused(TypeError, "batch", (values, offsets, offsets))
+    assert_refused(TypeError, r"batch is a tuple of \(ndarray, ndarray, ndarray\)", (values, offsets, offsets))
+    assert_refused(TypeError, r"batch is a tuple of \(ndarray, list\)", (values, offsets.tolist()))
+    assert_refused(TypeError, r"batch is a tuple of \(list, ndarray\)", (values.tolist(), offsets))
+    assert_refused(TypeError, r"batch is a tuple of \(ndarray\)", (values,))
     assert_refused(TypeError, r"batch\[1\]", [values[:4], [1, 2, 3]])  # forms mixed
     assert_refused(TypeError, r"batch\[0\]", [{1, 2}])
     assert_refused(ValueError, r"batch\[0\]", [values.reshape(7, 1)])

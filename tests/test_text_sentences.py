@@ -9,6 +9,8 @@ import pathlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import fastreg
 from fastreg import text
@@ -79,6 +81,15 @@ def words_of(sentence):
     return [t for t, punct, _, _ in ref.split_sentence(sentence) if not punct]
 
 
+def takes_synonyms(word, table):
+    """Whether EDA may replace `word` or insert a synonym of it: not a stop
+    word, nor one character, a number, URL, email or abbreviation, and with a
+    candidate that is none of these either."""
+    w = ref.lower(word)
+    return (w not in text.STOP_WORDS and ref.takes_synonyms(w)
+            and any(c not in text.STOP_WORDS and ref.takes_synonyms(c) for c in table.synonyms_of(w)))
+
+
 def test_replacement_changes_exactly_n_words_and_never_stop_words():
     eng = text.english_synonyms()
     batch = many_sentences(200)
@@ -88,8 +99,7 @@ def test_replacement_changes_exactly_n_words_and_never_stop_words():
             a, b = ref.split_sentence(before), ref.split_sentence(after)
             assert [t[1] for t in a] == [t[1] for t in b]  # punctuation stays in place
             words = [t for t, punct, _, _ in a if not punct]
-            eligible = [w for w in words if ref.lower(w) not in text.STOP_WORDS
-                        and set(eng.synonyms_of(w)) - text.STOP_WORDS]
+            eligible = [w for w in words if takes_synonyms(w, eng)]
             n = max(1, int(alpha * len(words))) if words else 0
             changed = [(x[0], y[0]) for x, y in zip(a, b) if x[0] != y[0]]
             assert len(changed) == min(n, len(eligible))
@@ -104,7 +114,7 @@ def test_insertion_adds_exactly_n_synonyms_of_non_stop_words():
     eng = text.english_synonyms()
     for before, after in zip(batch, out):
         a, b = words_of(before), words_of(after)
-        sources = [w for w in a if ref.lower(w) not in text.STOP_WORDS and set(eng.synonyms_of(w)) - text.STOP_WORDS]
+        sources = [w for w in a if takes_synonyms(w, eng)]
         want = max(1, int(0.2 * len(a))) if sources else 0
         assert len(b) == len(a) + want
         assert all(w not in text.STOP_WORDS for w in b[len(a):] if w not in a)
@@ -162,7 +172,9 @@ def test_split_at_every_offset_of_the_byte_blocks():
     # words past 8 bytes are matched in full against the table
     long_words = [w for w in text.english_synonyms().words if 9 <= len(w) <= 20 and w.isalpha()][:40]
     pieces = ["don't", "O'Neill", "rock'n'roll", "a'", "'b", "x''y", "U.S.", "(a,b)", "well-known",
-              "Straightforward", "naïve"] + long_words
+              "Straightforward", "naïve", "3.5%", "1,000.5", "10:30.", "e.g.", "ann@mail.org",
+              "(https://a.org/x?y=1).", "www.Ex.com/p,", "x.U.S.", "ab.c.", "5%.", "http:/x", "é://a",
+              "wwww.a", "1,a:2"] + long_words
     batch = []
     for shift in range(70):
         body = " ".join(pieces[(shift + k) % len(pieces)] for k in range(12))
@@ -170,6 +182,55 @@ def test_split_at_every_offset_of_the_byte_blocks():
     kw = dict(alpha_sr=0.5, alpha_ri=0.3, alpha_rs=0.2, p_rd=0.2, stop_words=())
     got = text.EDA(seed=2, **kw)(batch, indices=np.arange(len(batch)))
     assert got == ref.eda_sentences(batch, seed=2, **kw)
+    assert text.EDA(0, 0, 0, 0)(batch) == [ref.join_tokens(ref.split_sentence(s)) for s in batch]
+
+
+def test_numbers_urls_emails_and_abbreviations_stay_whole():
+    sentence = ("Prices rose 3.5% in the U.S. last year, e.g. at https://Example.com/a?b=1. Mail "
+                "ann.lee@mail.example.org or see (www.example.com)! 1,000 people at 10:30, i.e. 50%.")
+    whole = ["3.5%", "U.S.", "e.g.", "https://Example.com/a?b=1", "ann.lee@mail.example.org",
+             "www.example.com", "1,000", "10:30", "i.e.", "50%"]
+    tokens = [t for t, _, _, _ in ref.split_sentence(sentence)]
+    assert tokens == ["Prices", "rose", "3.5%", "in", "the", "U.S.", "last", "year", ",", "e.g.", "at",
+                      "https://Example.com/a?b=1", ".", "Mail", "ann.lee@mail.example.org", "or", "see",
+                      "(", "www.example.com", ")", "!", "1,000", "people", "at", "10:30", ",", "i.e.",
+                      "50%", "."]
+    assert text.EDA(0, 0, 0, 0)([sentence]) == [sentence]
+    for seed in range(20):  # moved around, but never split
+        out = text.random_swap([sentence], 8, seed=seed)[0]
+        got = [t for t, _, _, _ in ref.split_sentence(out)]
+        assert sorted(got) == sorted(tokens)
+        assert all(w in got for w in whole)
+    # nothing of these, nor single letters, is ever replaced
+    kept = whole + ["I", "s", "a"]
+    out = text.synonym_replacement([" ".join(kept)] * 20, 0.99, seed=1, stop_words=(), indices=range(20))
+    assert all(o.split() == kept for o in out)
+
+
+def test_user_tables_never_give_synonyms_to_compounds_or_single_letters():
+    table = text.SynonymTable.from_words({"3.5%": ["three"], "u.s.": ["usa"], "cat": ["k", "kitty", "1,000"],
+                                          "x": ["ex"], "dog": ["hound"]})
+    out = text.synonym_replacement(["3.5% U.S. cat x dog"] * 30, 5, synonyms=table, seed=2, indices=range(30))
+    assert {o.split()[2] for o in out} <= {"cat", "kitty"} and all(o.split()[:2] == ["3.5%", "U.S."] for o in out)
+    assert {o.split()[4] for o in out} == {"hound"}
+    inserted = text.random_insertion(["3.5% U.S. cat x"] * 30, 3, synonyms=table, seed=2, indices=range(30))
+    assert set(" ".join(inserted).split()) <= {"3.5%", "U.S.", "cat", "x", "kitty"}
+    got = text.EDA(seed=4, synonyms=table, stop_words=())(["3.5% U.S. cat x dog"] * 30, indices=range(30))
+    assert got == ref.eda_sentences(["3.5% U.S. cat x dog"] * 30, synonyms=table, stop_words=(), seed=4)
+
+
+_SMALL_TABLE = text.SynonymTable.from_words({"ab": ["ba", "x"], "http": ["web"], "www": ["web"], "wab": ["ab"],
+                                             "u.s.": ["usa"], "1": ["one"], "é": ["e"], "xa": ["ax", "ab"]})
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(list("ab1x.,:@%/'w W()!?\"é") + ["://", "www.", "http://a", "U.S.",
+                                                                              "3.5", "\t", ").", "a.b"]),
+                         max_size=30).map("".join), min_size=1, max_size=4),
+       st.integers(0, 2**64 - 1))
+def test_split_rules_match_reference_on_tricky_strings(batch, seed):
+    kw = dict(alpha_sr=0.3, alpha_ri=0.3, alpha_rs=0.3, p_rd=0.2, stop_words=(), synonyms=_SMALL_TABLE)
+    assert text.EDA(seed=seed, **kw)(batch, indices=range(len(batch))) == ref.eda_sentences(batch, seed=seed, **kw)
     assert text.EDA(0, 0, 0, 0)(batch) == [ref.join_tokens(ref.split_sentence(s)) for s in batch]
 
 

@@ -42,7 +42,7 @@ def test_block_ops_on_tensors_and_views():
 
 
 def test_tensor_errors():
-    with pytest.raises(TypeError, match="x cannot be viewed"):
+    with pytest.raises(TypeError, match=r"x has dtype torch.bfloat16.*x.float\(\)"):
         fastreg.dropout(torch.ones(4, dtype=torch.bfloat16), 0.5, seed=1)
     with pytest.raises(TypeError, match="dtype"):
         fastreg.dropout(torch.ones(4, dtype=torch.int32), 0.5, seed=1)
@@ -86,6 +86,113 @@ def test_dropout_module_inplace_without_grad():
     with torch.no_grad():
         assert layer(x) is x
     assert np.array_equal(x.numpy(), expected)
+
+
+def _bfloat16_bits(f32):
+    """float32 values rounded to bfloat16 (nearest, ties to even; NaN to the
+    quiet NaN 0x7FC0), as uint16 bit patterns."""
+    u = f32.view(np.uint32).astype(np.uint64)
+    bits = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+    return np.where(np.isnan(f32), np.uint16(0x7FC0), bits)
+
+
+def _expected_bfloat16(x, p, seed, step):
+    """Reference dropout of a bfloat16 tensor: the reference mask, the kept
+    values widened to float32 and scaled by the float32 scale, rounded back."""
+    wide = x.float().numpy()
+    keep = ref.keep_mask(wide.size, p, seed, step).reshape(wide.shape)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = wide * np.float32(1.0 / (1.0 - p) if p < 1 else 0.0)  # p = 1 keeps nothing
+    return np.where(keep, _bfloat16_bits(scaled), np.uint16(0))
+
+
+def _bits(t):
+    """bfloat16 bit patterns, any NaN as 0x7FC0 (NaN payloads are not kept)."""
+    return np.where(torch.isnan(t).numpy(), np.uint16(0x7FC0), t.view(torch.int16).numpy().view(np.uint16))
+
+
+@pytest.mark.parametrize("p", [0.1, 0.3, 0.5, 1.0])
+def test_dropout_module_bfloat16_matches_the_reference(p):
+    x = (torch.randn(37, 53) * 1e3).to(torch.bfloat16)
+    x[0, :6] = torch.tensor([float("nan"), float("inf"), -float("inf"), 3.3e38, -0.0, 1e-40])
+    layer = frt.Dropout(p, seed=5)
+    y = layer(x)
+    assert y.dtype == torch.bfloat16 and y.shape == x.shape
+    np.testing.assert_array_equal(_bits(y), _expected_bfloat16(x, p, 5, 0))
+    y2 = layer(x)  # the next step draws a new mask
+    np.testing.assert_array_equal(_bits(y2), _expected_bfloat16(x, p, 5, 1))
+
+
+def test_dropout_module_under_bfloat16_autocast_forward_and_backward():
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(24, 32)
+    layer = frt.Dropout(0.4, seed=9)
+    x = torch.randn(8, 24, requires_grad=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        h = linear(x)
+        y = layer(h)
+    assert h.dtype == y.dtype == torch.bfloat16
+    np.testing.assert_array_equal(_bits(y), _expected_bfloat16(h.detach(), 0.4, 9, 0))
+    g = torch.randn(8, 32).to(torch.bfloat16)
+    (grad_h,) = torch.autograd.grad(y, h, g)
+    assert grad_h.dtype == torch.bfloat16
+    np.testing.assert_array_equal(_bits(grad_h), _expected_bfloat16(g, 0.4, 9, 0))  # same mask and scale
+
+
+def test_dropout_module_bfloat16_in_place():
+    x = torch.randn(9, 11).to(torch.bfloat16)
+    expected = _expected_bfloat16(x, 0.5, 3, 0)
+    with torch.no_grad():
+        assert frt.Dropout(0.5, seed=3, inplace=True)(x) is x
+    np.testing.assert_array_equal(_bits(x), expected)
+
+
+@pytest.mark.parametrize("dtype", [torch.int32, torch.complex64, torch.bool])
+def test_dropout_module_refuses_other_dtypes(dtype):
+    x = torch.ones(4, 4).to(dtype)
+    before = x.clone()
+    with pytest.raises(TypeError, match=r"\bx\b.*dtype"):
+        frt.Dropout(0.5, seed=1)(x)
+    assert torch.equal(x, before)
+
+
+def test_dropout_module_state_dict_round_trips_seed_and_step():
+    layer = frt.Dropout(0.5, seed=2**64 - 3)
+    x = torch.randn(6, 7)
+    layer(x), layer(x)
+    state = layer.state_dict()
+    copy = frt.Dropout(0.5, seed=11)  # another seed, step 0
+    copy.load_state_dict(state)
+    assert copy.seed == 2**64 - 3 and int(copy.step) == 2
+    assert torch.equal(copy(x), layer(x))  # both draw step 2 of the same seed
+    restored = frt.Dropout(0.5, seed=11)
+    restored.load_state_dict(torch.load(_saved(state), weights_only=True))
+    assert restored.seed == 2**64 - 3
+
+
+def _saved(state):
+    import io
+
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    buffer.seek(0)
+    return buffer
+
+
+@pytest.mark.parametrize("state,error,match", [
+    ({"seed": -1}, ValueError, "seed"),
+    ({"seed": 2**64}, ValueError, "seed"),
+    ({"seed": 1.5}, TypeError, "seed"),
+    ({}, TypeError, "seed"),
+    (7, TypeError, "seed"),
+])
+def test_dropout_module_refuses_a_bad_saved_seed(state, error, match):
+    layer = frt.Dropout(0.5, seed=4)
+    saved = layer.state_dict()
+    saved["_extra_state"] = state
+    with pytest.raises(error, match=match):
+        layer.load_state_dict(saved)
+    assert layer.seed == 4
 
 
 def test_optimizer_functions_take_tensors_zero_copy():

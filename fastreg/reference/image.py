@@ -310,6 +310,10 @@ def draw(transforms, seed, epoch, index, h, w):
                         "left": int(round((pw - cw) / 2.0)), "height": ch, "width": cw,
                         "padding": padding})
             h, w = ch, cw
+        elif name == "Pad":
+            left, top, right, bottom = t.padding
+            out.append({"op": name, "applied": True, "padding": t.padding})
+            h, w = h + top + bottom, w + left + right
         elif name == "RandomCrop":
             ch, cw = t.size
             left, top, right, bottom = t.padding or (0, 0, 0, 0)
@@ -412,6 +416,9 @@ def apply(transforms, img, seed, epoch=0, index=0):
             x = vflip(x)
         elif name == "RandomGrayscale" and p["applied"]:
             x = rgb_to_grayscale(x, _hwc(x).shape[2])
+        elif name == "Pad":
+            fill = np.resize(np.asarray(t.fill, np.float64), 4).astype(np.uint8)
+            x = pad(x, p["padding"], fill, t.padding_mode)
         elif name in ("RandomCrop", "CenterCrop"):
             if any(p["padding"]):
                 fill = np.resize(np.asarray(getattr(t, "fill", 0), np.float64), 4).astype(np.uint8)

@@ -97,11 +97,13 @@ def mixup(images, lam, partner):
     return s
 
 
-def cutmix(images, box, partner):
+def cutmix(images, box, partner, channels_first=False):
+    """`channels_first`: images is (N, C, H, W), else (N, H, W, C)."""
     out = images.copy()
     box = np.broadcast_to(np.asarray(box), (images.shape[0], 4))
     for i, (x1, y1, x2, y2) in enumerate(box):
-        out[i, y1:y2, x1:x2] = images[partner[i], y1:y2, x1:x2]
+        where = np.s_[:, y1:y2, x1:x2] if channels_first else np.s_[y1:y2, x1:x2]
+        out[i][where] = images[partner[i]][where]
     return out
 
 
@@ -120,11 +122,14 @@ def one_hot(labels, num_classes):
 
 
 def transform(op, images, labels, alpha=1.0, num_classes=None, per_sample=False, seed=0,
-              epoch=0, index=0):
-    """MixUp / CutMix of a batch: (images, float32 label rows)."""
-    n, H, W = images.shape[:3]
+              epoch=0, index=0, channels_first=False):
+    """MixUp / CutMix of an NHWC batch, or an NCHW one with `channels_first`:
+    (images, float32 label rows)."""
+    n = images.shape[0]
+    H, W = images.shape[2:] if channels_first else images.shape[1:3]
     p = params(op, alpha, n, H, W, per_sample, seed, epoch, index)
     rows = one_hot(labels, num_classes) if num_classes is not None else labels
     if op == "mixup":
         return mixup(images, p["lam"], p["partner"]), mix_labels(rows, p["lam"], p["partner"])
-    return cutmix(images, p["box"], p["partner"]), mix_labels(rows, p["weight"], p["partner"])
+    return (cutmix(images, p["box"], p["partner"], channels_first),
+            mix_labels(rows, p["weight"], p["partner"]))

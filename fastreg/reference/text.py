@@ -214,21 +214,87 @@ def eda(batch, *, alpha_sr=0.1, alpha_ri=0.1, alpha_rs=0.1, p_rd=0.1, synonyms=N
 # ---- sentences ------------------------------------------------------------------
 
 WORD = "[0-9A-Za-z_\u0080-\U0010ffff]"
-TOKEN = re.compile(f"{WORD}+(?:'{WORD}+)*|[^ \t\n\v\f\r]")
 SPACE = " \t\n\v\f\r"
 PLACE = 32  # a token's place in its sentence is held above bit 32 of its id
+URL_TRIM = ".,;:!?)]}'\""
+
+
+def _is_word(ch):
+    return re.fullmatch(WORD, ch) is not None
+
+
+def _is_letter(ch):
+    return "a" <= ch.lower() <= "z" and len(ch.encode()) == 1
+
+
+def word_mask(s):
+    """Which characters of `s` belong to words, by the three joining rules of
+    fastreg.text, applied one after the other to the whole sentence."""
+    n = len(s)
+    word = [_is_word(ch) for ch in s]
+    digit = [ch in "0123456789" for ch in s] + [False]  # digit[n]: past the end
+    joined = list(word)
+    for q in range(1, n):  # rule 1: the neighbours' own classes decide
+        between_words = word[q - 1] and q + 1 < n and word[q + 1]
+        if ((s[q] in "'.@" and between_words) or (s[q] in ",:" and digit[q - 1] and digit[q + 1])
+                or (s[q] == "%" and digit[q - 1])):
+            joined[q] = True
+
+    def start_of_word_before(q):
+        a = q
+        while a > 0 and joined[a - 1]:
+            a -= 1
+        return a
+
+    url_end = 0
+    for q in range(1, n):  # rule 2: URLs
+        if q < url_end or not word[q - 1] or s[q] not in ".:":
+            continue
+        a = start_of_word_before(q)
+        scheme = s[q:q + 3] == "://" and all(_is_letter(ch) for ch in s[a:q])
+        www = s[q] == "." and q - a == 3 and lower(s[a:q]) == "www" and joined[q]
+        if not (scheme or www):
+            continue
+        e = q
+        while e < n and s[e] not in SPACE:
+            e += 1
+        while e > q and s[e - 1] in URL_TRIM:
+            e -= 1
+        joined[a:e] = [True] * (e - a)
+        url_end = e
+    for q in range(1, n):  # rule 3: the dot after an abbreviation of single letters
+        if s[q] != "." or joined[q] or not word[q - 1]:
+            continue
+        a = start_of_word_before(q)
+        if re.fullmatch(r"[A-Za-z](\.[A-Za-z])+", s[a:q], flags=re.ASCII):
+            joined[q] = True
+    return joined
 
 
 def split_sentence(sentence):
     """(text, is_punctuation, space_before, space_after) per token, by the
-    rule of fastreg.text: words of ASCII letters, digits, _ and non-ASCII
-    characters with inner apostrophes; any other non-space character alone."""
-    out = []
-    for m in TOKEN.finditer(sentence):
-        a, b = m.span()
-        out.append((m.group(), re.match(WORD, m.group()) is None,
-                    a == 0 or sentence[a - 1] in SPACE, b == len(sentence) or sentence[b] in SPACE))
-    return out
+    rule of fastreg.text: runs of word characters (word_mask); any other
+    non-space character alone."""
+    word = word_mask(sentence)
+    spans, q, n = [], 0, len(sentence)
+    while q < n:
+        if word[q]:
+            e = q
+            while e < n and word[e]:
+                e += 1
+            spans.append((q, e, False))
+            q = e
+        else:
+            if sentence[q] not in SPACE:
+                spans.append((q, q + 1, True))
+            q += 1
+    return [(sentence[a:b], punct, a == 0 or sentence[a - 1] in SPACE, b == n or sentence[b] in SPACE)
+            for a, b, punct in spans]
+
+
+def takes_synonyms(word):
+    """Single characters, and words holding a digit or one of .,:@%/, get no synonyms."""
+    return len(word) > 1 and not any(ch in "0123456789.,:@%/" for ch in word)
 
 
 def join_tokens(tokens):
@@ -264,8 +330,9 @@ def eda_sentences(texts, *, alpha_sr=0.1, alpha_ri=0.1, alpha_rs=0.1, p_rd=0.1, 
     oov, punct = len(number), len(number) + 1
     lists = {}
     for w, i in number.items():
-        if w not in stop and i < len(table.words):
-            cands = [number[c] for c in table.synonyms_of(w) if c not in stop and c not in keep]
+        if w not in stop and i < len(table.words) and takes_synonyms(w):
+            cands = [number[c] for c in table.synonyms_of(w) if c not in stop and c not in keep
+                     and takes_synonyms(c)]
             if cands:
                 lists[i] = cands
     prot = {number[w] for w in keep} | {punct}

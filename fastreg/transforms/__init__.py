@@ -5,7 +5,7 @@ batch path that runs many images on all threads without the GIL.
 The transforms are grouped by family as torchvision's are, each family one
 module with its contract in its docstring: geometry (``_geometry``:
 :class:`RandomHorizontalFlip`, :class:`RandomVerticalFlip`,
-:class:`RandomCrop`, :class:`CenterCrop`, :class:`RandomRotation`,
+:class:`RandomCrop`, :class:`CenterCrop`, :class:`Pad`, :class:`RandomRotation`,
 :class:`Resize`, :class:`RandomResizedCrop`), colour
 (``_color``: :class:`ColorJitter`, :class:`RandomGrayscale`), the output
 stage (``_misc``: :class:`Normalize`), erasing and mixing (``_augment``:
@@ -34,6 +34,7 @@ from fastreg.transforms._color import (
 from fastreg.transforms._compose import Compose
 from fastreg.transforms._geometry import (
     CenterCrop,
+    Pad,
     RandomAffine,
     RandomCrop,
     RandomHorizontalFlip,
@@ -55,6 +56,7 @@ __all__ = [
     "GaussianBlur",
     "MixUp",
     "Normalize",
+    "Pad",
     "RandAugment",
     "RandomAdjustSharpness",
     "RandomAffine",

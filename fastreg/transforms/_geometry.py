@@ -235,6 +235,71 @@ class CenterCrop(Transform):
         return {"size": self.size}
 
 
+class Pad(Transform):
+    """Pad every image's borders, as torchvision.transforms.v2.Pad.
+
+    The image becomes :func:`fastreg.functional.pad` with these arguments;
+    in a :class:`Compose` the pad is fused with the other geometry steps
+    (one gather), and ``params`` reports ``padding`` as (left, top, right,
+    bottom).
+
+    Parameters
+    ----------
+    padding : int or sequence of int
+        One value for all sides, (left/right, top/bottom) or
+        (left, top, right, bottom), in pixels, all >= 0.
+    fill : int or sequence of int, default 0
+        Constant padding value(s), in [0, 255]: one, or one per channel.
+    padding_mode : {"constant", "edge", "reflect", "symmetric"}
+        As :func:`fastreg.functional.pad`: reflect needs each pad smaller
+        than its side, symmetric at most it.
+
+    Raises
+    ------
+    TypeError
+        If `padding` or `fill` is not integers or `padding_mode` not a str.
+    ValueError
+        If a pad is negative, a fill outside [0, 255] or the mode unknown;
+        when run, if a pad is too large for its mode, or `fill` has neither
+        1 nor C values.
+
+    See Also
+    --------
+    fastreg.functional.pad : The same pad on one image.
+    RandomCrop : Pads, then crops a random window.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg.transforms import Pad
+    >>> Pad((1, 2), padding_mode="edge")(np.zeros((4, 6, 3), np.uint8)).shape
+    (8, 8, 3)
+    >>> Pad(3).params(0)["padding"]
+    (3, 3, 3, 3)
+    """
+
+    op = "Pad"
+
+    def __init__(self, padding, fill=0, padding_mode="constant"):
+        self.padding = _args.check_padding(padding)
+        self._fill = _args.parse_fill(fill)
+        self.fill = fill
+        self.padding_mode = _args.check_padding_mode(padding_mode)
+
+    def _spec_fields(self):
+        return {"padding": self.padding, "padding_mode": _args.PADDING_MODES[self.padding_mode],
+                "fill": _args.fill_bytes(self._fill)}
+
+    def _check_channels(self, c, name):
+        _args.check_fill_channels(self._fill, c, image=name)
+
+    def _check_size(self, h, w, params):
+        _args.check_pad_fits(self.padding, self.padding_mode, h, w)
+
+    def _args(self):
+        return {"padding": self.padding, "fill": self.fill, "padding_mode": self.padding_mode}
+
+
 class RandomRotation(Transform):
     """Rotate by a random angle, as torchvision.transforms.v2.RandomRotation.
 
