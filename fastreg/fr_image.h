@@ -417,11 +417,11 @@ static int fr_resample_step(const fr_step *s, const fr_step *window, int last, f
     }
     if (wh > 0 && ww > 0) {
         fr_resample_plan plan;
-        const fr_resample_axis *ax = fr_resample_axis_get(s->d, ow, interp, aa);
+        const fr_resample_axis *ax = fr_resample_axis_get(s->d, ow, interp, aa, level);
         if (!ax)
             return -1;
         plan.x = *ax;
-        const fr_resample_axis *ay = fr_resample_axis_get(s->c, oh, interp, aa);
+        const fr_resample_axis *ay = fr_resample_axis_get(s->c, oh, interp, aa, level);
         if (!ay)
             return -1;
         plan.y = *ay;
