@@ -513,12 +513,16 @@ FR_TARGET_AVX512 FR_INLINE int fr_fetch16(const fr_warp *w, __m512i xi, __m512i 
         fr_store_px16_avx512(out, fr_row32_pick(r, dx), C);
         return 1;
     }
+    int32_t f;
+    memcpy(&f, w->fill8, 4);
+    if (in == 0) { /* a gather with no lane still costs */
+        fr_store_px16_avx512(out, _mm512_set1_epi32(f), C);
+        return 1;
+    }
     __m512i off = _mm512_add_epi32(_mm512_mullo_epi32(yi, _mm512_set1_epi32((int)(w->W * C))),
                                    _mm512_mullo_epi32(xi, _mm512_set1_epi32(C)));
     if (_mm512_mask_cmpgt_epi32_mask(in, off, _mm512_set1_epi32((int)(w->H * w->W * C - 4))))
         return 0;
-    int32_t f;
-    memcpy(&f, w->fill8, 4);
     fr_store_px16_avx512(out, _mm512_mask_i32gather_epi32(_mm512_set1_epi32(f), in, off, (const void *)w->src, 1), C);
     return 1;
 }
@@ -565,6 +569,13 @@ FR_TARGET_AVX512 FR_INLINE int fr_warp16_bilinear(const fr_warp *w, __m512 ix, _
         if ((_mm512_cmplt_epu32_mask(xr, wv) & _mm512_cmplt_epu32_mask(yr, hv)) == 0xFFFF)
             return fr_fetch16(w, xr, yr, 0xFFFF, out, C);
     }
+    if ((k00 | k01 | k10 | k11) == 0) { /* every corner outside: (0 - fill) * 0 + fill rounds to fill8;
+                                          * a gather with no lane still costs */
+        int32_t f;
+        memcpy(&f, w->fill8, 4);
+        fr_store_px16_avx512(out, _mm512_set1_epi32(f), C);
+        return 1;
+    }
     __m512 w00 = _mm512_maskz_mul_ps(k00, hy, hx), w01 = _mm512_maskz_mul_ps(k01, hy, fx);
     __m512 w10 = _mm512_maskz_mul_ps(k10, fy, hx), w11 = _mm512_maskz_mul_ps(k11, fy, fx);
     __m512i p00, p01, p10, p11;
@@ -591,17 +602,21 @@ FR_TARGET_AVX512 FR_INLINE int fr_warp16_bilinear(const fr_warp *w, __m512 ix, _
         p11 = _mm512_mask_i32gather_epi32(zero, k11, o11, src, 1);
     }
     __m512 m = w->masked ? _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(w00, w01), w10), w11) : one;
-    const __m512i byte = _mm512_set1_epi32(0xff);
     __m512i result = _mm512_setzero_si512();
     for (int c = 0; c < C; c++) {
-        __m512 a = _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(p00, 8 * c), byte));
-        __m512 b = _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(p01, 8 * c), byte));
-        __m512 d = _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(p10, 8 * c), byte));
-        __m512 e = _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(p11, 8 * c), byte));
-        __m512 v = _mm512_fmadd_ps(e, w11, _mm512_fmadd_ps(d, w10, _mm512_fmadd_ps(b, w01, _mm512_mul_ps(a, w00))));
-        __m512 f = _mm512_set1_ps(w->fill[c]);
-        __m512 r = w->fill[c] == 0.0f ? _mm512_mul_ps(v, m) /* (v - 0) * m + 0, exactly */
-                                      : _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(v, f), m), f);
+        /* byte c of each lane, alone in it */
+        const __m512i byte = _mm512_broadcast_i32x4(_mm_setr_epi8(c, -1, -1, -1, 4 + c, -1, -1, -1, 8 + c, -1, -1,
+                                                                  -1, 12 + c, -1, -1, -1));
+        __m512 a = _mm512_cvtepi32_ps(_mm512_shuffle_epi8(p00, byte));
+        __m512 b = _mm512_cvtepi32_ps(_mm512_shuffle_epi8(p01, byte));
+        __m512 d = _mm512_cvtepi32_ps(_mm512_shuffle_epi8(p10, byte));
+        __m512 e = _mm512_cvtepi32_ps(_mm512_shuffle_epi8(p11, byte));
+        __m512 r = _mm512_fmadd_ps(e, w11, _mm512_fmadd_ps(d, w10, _mm512_fmadd_ps(b, w01, _mm512_mul_ps(a, w00))));
+        if (w->masked) { /* else m = 1 and the fill 0: (r - 0) * 1 + 0 is r */
+            __m512 f = _mm512_set1_ps(w->fill[c]);
+            r = w->fill[c] == 0.0f ? _mm512_mul_ps(r, m) /* (r - 0) * m + 0, exactly */
+                                   : _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(r, f), m), f);
+        }
         /* r lies in [-tiny, 255 + tiny]: rounding (to even) lands in [0, 255] */
         result = _mm512_or_si512(result, _mm512_slli_epi32(_mm512_cvtps_epi32(r), 8 * c));
     }
