@@ -218,21 +218,36 @@ static void fr_augmix_mix(const uint8_t *src, const uint8_t *augs, int64_t n, in
 }
 
 #if FR_X86
+/* 16 values e.. of fr_augmix_mix; k masks the values that exist (masked
+ * loads and stores are slow: only the tail takes them). */
+FR_TARGET_AVX512 FR_INLINE void fr_augmix_mix16(const uint8_t *src, const uint8_t *augs, int64_t n, int64_t width,
+                                                const float *c, __m512 m0, int64_t e, __mmask16 k, uint8_t *dst)
+{
+    const __m512 top = _mm512_set1_ps(255.0f);
+#define FR_LOAD16(p) _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(k == 0xFFFF ? _mm_loadu_si128((const __m128i *)(p)) \
+                                                                         : _mm_maskz_loadu_epi8(k, (p))))
+    __m512 acc = _mm512_mul_ps(m0, FR_LOAD16(src + e));
+    for (int64_t i = 0; i < width; i++)
+        acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_set1_ps(c[i]), FR_LOAD16(augs + i * n + e)));
+#undef FR_LOAD16
+    __m128i out = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(_mm512_min_ps(acc, top)));
+    if (k == 0xFFFF)
+        _mm_storeu_si128((__m128i *)(dst + e), out);
+    else
+        _mm_mask_storeu_epi8(dst + e, k, out);
+}
+
 /* fr_augmix_mix 16 values at a time, the same float32 operations (a
- * separate multiply and add: no fused rounding), the tail masked. */
+ * separate multiply and add: no fused rounding). */
 FR_TARGET_AVX512 static void fr_augmix_mix_avx512(const uint8_t *src, const uint8_t *augs, int64_t n,
                                                   int64_t width, const float *c, float m0, uint8_t *dst)
 {
-    const __m512 top = _mm512_set1_ps(255.0f), m0v = _mm512_set1_ps(m0);
-    for (int64_t e = 0; e < n; e += 16) {
-        __mmask16 k = n - e >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - e)) - 1);
-        __m512 acc = _mm512_mul_ps(m0v, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(k, src + e))));
-        for (int64_t i = 0; i < width; i++) {
-            __m512 a = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(k, augs + i * n + e)));
-            acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_set1_ps(c[i]), a));
-        }
-        _mm_mask_storeu_epi8(dst + e, k, _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(_mm512_min_ps(acc, top))));
-    }
+    const __m512 m0v = _mm512_set1_ps(m0);
+    int64_t e = 0;
+    for (; e + 16 <= n; e += 16)
+        fr_augmix_mix16(src, augs, n, width, c, m0v, e, 0xFFFF, dst);
+    if (e < n)
+        fr_augmix_mix16(src, augs, n, width, c, m0v, e, (__mmask16)((1u << (n - e)) - 1), dst);
 }
 #endif
 
