@@ -354,14 +354,17 @@ FR_TARGET_AVX2 static void fr_warp_rows_avx2(const fr_warp *warp, int64_t i0, in
  * coordinates are the same floats as at the other levels.  Pixel
  * coordinates are tested as unsigned integers: a negative or huge float
  * converts to a huge one, outside.
- * Reads: when the 16 pixels (or their left corners) are 16 neighbours of
- *   one source row, as in a translation or a horizontal shear, that row
- *   segment is loaded whole; otherwise the 4 bytes at each pixel's offset
- *   are gathered.  Either way the same bytes reach the same float
- *   operations.
+ * Reads: when the 16 pixels (or their top-left corners) lie in one source
+ *   row within 31 pixels of the first, as in a translation or a horizontal
+ *   shear, that part of the row is loaded and permuted into place;
+ *   otherwise the 4 bytes at each pixel's offset are gathered.  Either way
+ *   the same bytes reach the same float operations.
  * nearest: a pixel outside the image takes the fill.
  * bilinear: fr_warp_pixel's float operations, a corner outside the image
- *   weighing zero (its gather masked off).
+ *   weighing zero (its gather masked off).  Two shortcuts give the same
+ *   bytes: 16 pixels that all lie within 2**-13 of a source pixel inside
+ *   the image (a translation by whole pixels) are those pixels (see
+ *   fr_warp16_bilinear), and 16 pixels with no corner inside are the fill.
  * A group whose gather could read past the end of the source (a pixel at
  * the very end of an image with fewer than 4 channels) runs one pixel at a
  * time. */
@@ -378,7 +381,8 @@ FR_TARGET_AVX512 FR_INLINE void fr_store_px16_avx512(uint8_t *dst, __m512i px, i
             _mm_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1));
         const __m512i join = _mm512_setr_epi32(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 3, 7, 11, 15);
         __m512i q = _mm512_permutexvar_epi32(join, _mm512_shuffle_epi8(px, pick));
-        _mm256_storeu_si256((__m256i *)dst, _mm512_castsi512_si256(q)); /* plain stores: a masked one is slower */
+        /* plain stores: a masked one is slower */
+        _mm256_storeu_si256((__m256i *)dst, _mm512_castsi512_si256(q));
         _mm_storeu_si128((__m128i *)(dst + 32), _mm512_extracti32x4_epi32(q, 2));
     }
 }
@@ -502,9 +506,9 @@ FR_TARGET_AVX512 FR_INLINE void fr_warp_prefetch16(const fr_warp16 *v, const fr_
     }
 }
 
-/* The 16 pixels at (xi, yi) where `in` is set, the fill elsewhere, one per
- * 32-bit lane, into *px and stored to out; 0 (nothing written) when a
- * gather could read past the end of the source. */
+/* The 16 pixels at (xi, yi) where `in` is set, the fill elsewhere, stored
+ * to out; 0 (nothing written) when a gather could read past the end of the
+ * source. */
 FR_TARGET_AVX512 FR_INLINE int fr_fetch16(const fr_warp *w, __m512i xi, __m512i yi, __mmask16 in, uint8_t *out,
                                           const int C)
 {
@@ -524,7 +528,8 @@ FR_TARGET_AVX512 FR_INLINE int fr_fetch16(const fr_warp *w, __m512i xi, __m512i 
                                    _mm512_mullo_epi32(xi, _mm512_set1_epi32(C)));
     if (_mm512_mask_cmpgt_epi32_mask(in, off, _mm512_set1_epi32((int)(w->H * w->W * C - 4))))
         return 0;
-    fr_store_px16_avx512(out, _mm512_mask_i32gather_epi32(_mm512_set1_epi32(f), in, off, (const void *)w->src, 1), C);
+    __m512i px = _mm512_mask_i32gather_epi32(_mm512_set1_epi32(f), in, off, (const void *)w->src, 1);
+    fr_store_px16_avx512(out, px, C);
     return 1;
 }
 
@@ -552,8 +557,10 @@ FR_TARGET_AVX512 FR_INLINE int fr_warp16_bilinear(const fr_warp *w, __m512 ix, _
     const __m512i wv = _mm512_set1_epi32((int)w->W), hv = _mm512_set1_epi32((int)w->H);
     __m512 x0 = _mm512_roundscale_ps(ix, FR_ROUND_FLOOR), y0 = _mm512_roundscale_ps(iy, FR_ROUND_FLOOR);
     __m512i xi = _mm512_cvttps_epi32(x0), yi = _mm512_cvttps_epi32(y0);
-    __mmask16 inx0 = _mm512_cmplt_epu32_mask(xi, wv), inx1 = _mm512_cmplt_epu32_mask(_mm512_add_epi32(xi, one_i), wv);
-    __mmask16 iny0 = _mm512_cmplt_epu32_mask(yi, hv), iny1 = _mm512_cmplt_epu32_mask(_mm512_add_epi32(yi, one_i), hv);
+    __mmask16 inx0 = _mm512_cmplt_epu32_mask(xi, wv);
+    __mmask16 inx1 = _mm512_cmplt_epu32_mask(_mm512_add_epi32(xi, one_i), wv);
+    __mmask16 iny0 = _mm512_cmplt_epu32_mask(yi, hv);
+    __mmask16 iny1 = _mm512_cmplt_epu32_mask(_mm512_add_epi32(yi, one_i), hv);
     __mmask16 k00 = iny0 & inx0, k01 = iny0 & inx1, k10 = iny1 & inx0, k11 = iny1 & inx1;
     __m512 fx = _mm512_sub_ps(ix, x0), fy = _mm512_sub_ps(iy, y0);
     __m512 hx = _mm512_sub_ps(one, fx), hy = _mm512_sub_ps(one, fy);
@@ -591,7 +598,8 @@ FR_TARGET_AVX512 FR_INLINE int fr_warp16_bilinear(const fr_warp *w, __m512 ix, _
         p11 = fr_row32_pick(r1, dx1);
     } else {
         __m512i o00 = _mm512_add_epi32(_mm512_mullo_epi32(yi, row), _mm512_mullo_epi32(xi, cv));
-        __m512i o01 = _mm512_add_epi32(o00, cv), o10 = _mm512_add_epi32(o00, row), o11 = _mm512_add_epi32(o10, cv);
+        __m512i o01 = _mm512_add_epi32(o00, cv), o10 = _mm512_add_epi32(o00, row);
+        __m512i o11 = _mm512_add_epi32(o10, cv);
         if (_mm512_mask_cmpgt_epi32_mask(k00, o00, limit) | _mm512_mask_cmpgt_epi32_mask(k01, o01, limit) |
             _mm512_mask_cmpgt_epi32_mask(k10, o10, limit) | _mm512_mask_cmpgt_epi32_mask(k11, o11, limit))
             return 0;
@@ -606,8 +614,8 @@ FR_TARGET_AVX512 FR_INLINE int fr_warp16_bilinear(const fr_warp *w, __m512 ix, _
     __m512i result = _mm512_setzero_si512();
     for (int c = 0; c < C; c++) {
         /* byte c of each lane, alone in it */
-        const __m512i byte = _mm512_broadcast_i32x4(_mm_setr_epi8(c, -1, -1, -1, 4 + c, -1, -1, -1, 8 + c, -1, -1,
-                                                                  -1, 12 + c, -1, -1, -1));
+        const __m512i byte = _mm512_broadcast_i32x4(
+            _mm_setr_epi8(c, -1, -1, -1, 4 + c, -1, -1, -1, 8 + c, -1, -1, -1, 12 + c, -1, -1, -1));
         __m512 a = _mm512_cvtepi32_ps(_mm512_shuffle_epi8(p00, byte));
         __m512 b = _mm512_cvtepi32_ps(_mm512_shuffle_epi8(p01, byte));
         __m512 d = _mm512_cvtepi32_ps(_mm512_shuffle_epi8(p10, byte));
