@@ -388,9 +388,10 @@ FR_TARGET_AVX512 FR_INLINE void fr_store_px16_avx512(uint8_t *dst, __m512i px, i
 }
 
 /* n <= 16 consecutive pixels at p, one per 32-bit lane, the bytes past the
- * C channels and the lanes past n zero.  Reads n * C bytes, but 64 when n
- * is 16 and C is 3 (a whole vector: a masked load is much slower). */
-FR_TARGET_AVX512 FR_INLINE __m512i fr_load_px16_avx512(const uint8_t *p, int64_t n, int C)
+ * C channels and the lanes past n zero.  Reads n * C bytes; with `spare`
+ * (at least 16 bytes readable past them) 16 RGB pixels are read as a whole
+ * vector of 64 bytes: a masked load is much slower. */
+FR_TARGET_AVX512 FR_INLINE __m512i fr_load_px16_avx512(const uint8_t *p, int64_t n, int C, int spare)
 {
     __mmask16 k = (__mmask16)((1u << n) - 1);
     if (C == 4)
@@ -405,8 +406,8 @@ FR_TARGET_AVX512 FR_INLINE __m512i fr_load_px16_avx512(const uint8_t *p, int64_t
     const __m512i spread = _mm512_setr_epi32(0, 1, 2, 3, 3, 4, 5, 6, 6, 7, 8, 9, 9, 10, 11, 12);
     const __m512i pick = _mm512_broadcast_i32x4(
         _mm_setr_epi8(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1));
-    __m512i raw = n == 16 ? _mm512_loadu_si512((const void *)p)
-                          : _mm512_maskz_loadu_epi8((((__mmask64)1 << (3 * n)) - 1), (const void *)p);
+    __m512i raw = n == 16 && spare ? _mm512_loadu_si512((const void *)p)
+                                   : _mm512_maskz_loadu_epi8((((__mmask64)1 << (3 * n)) - 1), (const void *)p);
     return _mm512_shuffle_epi8(_mm512_permutexvar_epi32(spread, raw), pick);
 }
 
@@ -421,11 +422,11 @@ FR_TARGET_AVX512 FR_INLINE fr_row32 fr_row32_of(const fr_warp *w, int64_t y, int
     int64_t at = (y * w->W + x) * C, n = w->W - x;
     const uint8_t *p = w->src + at;
     if (at + 128 <= w->H * w->W * C) { /* whole vectors (what lies past the row is never picked) */
-        fr_row32 r = {fr_load_px16_avx512(p, 16, C), fr_load_px16_avx512(p + 16 * C, 16, C)};
+        fr_row32 r = {fr_load_px16_avx512(p, 16, C, 1), fr_load_px16_avx512(p + 16 * C, 16, C, 1)};
         return r;
     }
-    fr_row32 r = {fr_load_px16_avx512(p, n < 16 ? n : 16, C),
-                  fr_load_px16_avx512(p + 16 * C, n < 16 ? 0 : (n < 32 ? n - 16 : 16), C)};
+    fr_row32 r = {fr_load_px16_avx512(p, n < 16 ? n : 16, C, 0),
+                  fr_load_px16_avx512(p + 16 * C, n < 16 ? 0 : (n < 32 ? n - 16 : 16), C, 0)};
     return r;
 }
 
