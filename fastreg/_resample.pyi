@@ -1,3 +1,6 @@
 import numpy as np
 
 def resample_into(src: np.ndarray, dst: np.ndarray, interp: int, antialias: bool) -> None: ...
+def axis_table(
+    in_size: int, out_size: int, interp: int, antialias: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]: ...

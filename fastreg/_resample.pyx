@@ -7,7 +7,8 @@ band with its own row ring.  Every output row depends only on its index, so
 the split never changes results."""
 
 cimport numpy as cnp
-from libc.stdint cimport uint8_t, int64_t
+import numpy as np
+from libc.stdint cimport uint8_t, int16_t, int32_t, int64_t
 from libc.stdlib cimport malloc, free
 
 from fastreg._runtime cimport num_threads, parallel_run, simd_level
@@ -17,14 +18,19 @@ cnp.import_array()
 cdef extern from "fr_resample.h" nogil:
     ctypedef struct fr_resample_axis:
         int64_t in_size, out_size
+        int64_t stride
+        int precision
         int identity
+        int32_t *first
+        int32_t *count
+        int16_t *weight
     ctypedef struct fr_resample_plan:
         fr_resample_axis x, y
         int64_t C
     int64_t fr_resample_blocks_bytes(const fr_resample_plan *p)
     void fr_resample_blocks_setup(fr_resample_plan *p, void *mem, int level)
     const fr_resample_axis *fr_resample_axis_get(int64_t in_size, int64_t out_size, int interp,
-                                                 int antialias)
+                                                 int antialias, int level)
     int64_t fr_resample_scratch_bytes(const fr_resample_plan *p)
     void fr_resample_rows(const fr_resample_plan *p, const uint8_t *src, int64_t src_stride,
                           uint8_t *dst, int64_t dst_stride, int64_t y0, int64_t y1,
@@ -72,10 +78,10 @@ def resample_into(cnp.ndarray src, cnp.ndarray dst, int interp, bint antialias):
         job.level = simd_level()
         job.plan.C = src.shape[2]
         with nogil:
-            ax = fr_resample_axis_get(w, ow, interp, antialias)
+            ax = fr_resample_axis_get(w, ow, interp, antialias, job.level)
             if ax != NULL:
                 job.plan.x = ax[0]
-                ay = fr_resample_axis_get(h, oh, interp, antialias)
+                ay = fr_resample_axis_get(h, oh, interp, antialias, job.level)
                 if ay != NULL:
                     job.plan.y = ay[0]
                     blocks = <uint8_t *>malloc(fr_resample_blocks_bytes(&job.plan))
@@ -98,3 +104,18 @@ def resample_into(cnp.ndarray src, cnp.ndarray dst, int interp, bint antialias):
     finally:
         free(job.scratch)
         free(blocks)
+
+
+def axis_table(int64_t in_size, int64_t out_size, int interp, bint antialias):
+    """The table of one axis as the current SIMD level sets it up: first
+    source index and tap count per output index (int64 arrays of out_size),
+    the int16 weights (out_size, taps rounded up to a pair; zero past the
+    count) and the precision, for the tests to compare with the reference."""
+    cdef const fr_resample_axis *a = fr_resample_axis_get(in_size, out_size, interp, antialias,
+                                                          simd_level())
+    if a == NULL:
+        raise MemoryError()
+    first = np.array(<int32_t[:out_size]>a.first, np.int64)
+    count = np.array(<int32_t[:out_size]>a.count, np.int64)
+    weight = np.array(<int16_t[:out_size * a.stride]>a.weight).reshape(out_size, a.stride)
+    return first, count, weight, a.precision

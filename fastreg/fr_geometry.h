@@ -351,14 +351,23 @@ FR_TARGET_AVX2 static void fr_warp_rows_avx2(const fr_warp *warp, int64_t i0, in
  * 16 output pixels at a time.  xg steps by 16 exactly (integers and halves
  * far below 2**23), yg * r10 and yg * r11 are taken once per row in the
  * unfused case, and every other operation is fr_warp_coords' own, so the
- * coordinates are the same floats as at the other levels.
- * nearest: a pixel inside the image has integer coordinates 0 <= x < W and
- *   0 <= y < H, tested as unsigned integers (a negative or huge float
- *   converts to a huge one); its 4 bytes at the pixel's offset are gathered,
- *   and the C wanted are packed and stored.
- * bilinear: 16 pixels whose four corners are all inside take the four
- *   gathers and fr_warp_pixel's float operations; others go to the AVX2
- *   code 8 at a time. */
+ * coordinates are the same floats as at the other levels.  Pixel
+ * coordinates are tested as unsigned integers: a negative or huge float
+ * converts to a huge one, outside.
+ * Reads: when the 16 pixels (or their top-left corners) lie in one source
+ *   row within 31 pixels of the first, as in a translation or a horizontal
+ *   shear, that part of the row is loaded and permuted into place;
+ *   otherwise the 4 bytes at each pixel's offset are gathered.  Either way
+ *   the same bytes reach the same float operations.
+ * nearest: a pixel outside the image takes the fill.
+ * bilinear: fr_warp_pixel's float operations, a corner outside the image
+ *   weighing zero (its gather masked off).  Two shortcuts give the same
+ *   bytes: 16 pixels that all lie within 2**-13 of a source pixel inside
+ *   the image (a translation by whole pixels) are those pixels (see
+ *   fr_warp16_bilinear), and 16 pixels with no corner inside are the fill.
+ * A group whose gather could read past the end of the source (a pixel at
+ * the very end of an image with fewer than 4 channels) runs one pixel at a
+ * time. */
 FR_TARGET_AVX512 FR_INLINE void fr_store_px16_avx512(uint8_t *dst, __m512i px, int C)
 {
     if (C == 4) {
@@ -372,8 +381,68 @@ FR_TARGET_AVX512 FR_INLINE void fr_store_px16_avx512(uint8_t *dst, __m512i px, i
             _mm_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1));
         const __m512i join = _mm512_setr_epi32(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 3, 7, 11, 15);
         __m512i q = _mm512_permutexvar_epi32(join, _mm512_shuffle_epi8(px, pick));
-        _mm512_mask_storeu_epi8(dst, ((__mmask64)1 << 48) - 1, q);
+        /* plain stores: a masked one is slower */
+        _mm256_storeu_si256((__m256i *)dst, _mm512_castsi512_si256(q));
+        _mm_storeu_si128((__m128i *)(dst + 32), _mm512_extracti32x4_epi32(q, 2));
     }
+}
+
+/* n <= 16 consecutive pixels at p, one per 32-bit lane, the bytes past the
+ * C channels and the lanes past n zero.  Reads n * C bytes; with `spare`
+ * (at least 16 bytes readable past them) 16 RGB pixels are read as a whole
+ * vector of 64 bytes: a masked load is much slower. */
+FR_TARGET_AVX512 FR_INLINE __m512i fr_load_px16_avx512(const uint8_t *p, int64_t n, int C, int spare)
+{
+    __mmask16 k = (__mmask16)((1u << n) - 1);
+    if (C == 4)
+        return n == 16 ? _mm512_loadu_si512((const void *)p) : _mm512_maskz_loadu_epi32(k, (const void *)p);
+    if (C == 2)
+        return _mm512_cvtepu16_epi32(n == 16 ? _mm256_loadu_si256((const __m256i *)p)
+                                             : _mm256_maskz_loadu_epi16(k, (const void *)p));
+    if (C == 1)
+        return _mm512_cvtepu8_epi32(n == 16 ? _mm_loadu_si128((const __m128i *)p)
+                                            : _mm_maskz_loadu_epi8(k, (const void *)p));
+    /* 3: 128-bit lane k gets bytes 12k.. (its 4 pixels), then each pixel its dword */
+    const __m512i spread = _mm512_setr_epi32(0, 1, 2, 3, 3, 4, 5, 6, 6, 7, 8, 9, 9, 10, 11, 12);
+    const __m512i pick = _mm512_broadcast_i32x4(
+        _mm_setr_epi8(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1));
+    __m512i raw = n == 16 && spare ? _mm512_loadu_si512((const void *)p)
+                                   : _mm512_maskz_loadu_epi8((((__mmask64)1 << (3 * n)) - 1), (const void *)p);
+    return _mm512_shuffle_epi8(_mm512_permutexvar_epi32(spread, raw), pick);
+}
+
+/* A window of source row y: its pixels x .. x + 31 (those before the row's
+ * end), one per 32-bit lane of lo and hi. */
+typedef struct {
+    __m512i lo, hi;
+} fr_row32;
+
+FR_TARGET_AVX512 FR_INLINE fr_row32 fr_row32_of(const fr_warp *w, int64_t y, int64_t x, int C)
+{
+    int64_t at = (y * w->W + x) * C, n = w->W - x;
+    const uint8_t *p = w->src + at;
+    if (at + 128 <= w->H * w->W * C) { /* whole vectors (what lies past the row is never picked) */
+        fr_row32 r = {fr_load_px16_avx512(p, 16, C, 1), fr_load_px16_avx512(p + 16 * C, 16, C, 1)};
+        return r;
+    }
+    fr_row32 r = {fr_load_px16_avx512(p, n < 16 ? n : 16, C, 0),
+                  fr_load_px16_avx512(p + 16 * C, n < 16 ? 0 : (n < 32 ? n - 16 : 16), C, 0)};
+    return r;
+}
+
+/* The window's pixels at distances dx (each at most 31) from its start. */
+FR_TARGET_AVX512 FR_INLINE __m512i fr_row32_pick(fr_row32 r, __m512i dx)
+{
+    return _mm512_permutex2var_epi32(r.lo, dx, r.hi);
+}
+
+/* Whether the 16 pixels (xi, yi) lie in one row, each at most `span`
+ * pixels right of lane 0's: then *dx holds those distances. */
+FR_TARGET_AVX512 FR_INLINE int fr_row_span16(__m512i xi, __m512i yi, int span, __m512i *dx)
+{
+    *dx = _mm512_sub_epi32(xi, _mm512_set1_epi32(_mm512_cvtsi512_si32(xi)));
+    return (_mm512_cmple_epu32_mask(*dx, _mm512_set1_epi32(span)) &
+            _mm512_cmpeq_epi32_mask(yi, _mm512_set1_epi32(_mm512_cvtsi512_si32(yi)))) == 0xFFFF;
 }
 
 /* The map's constants broadcast, and the source coordinates of 16 pixels. */
@@ -409,8 +478,64 @@ FR_TARGET_AVX512 FR_INLINE void fr_warp_coords16(const fr_warp16 *v, __m512 xg, 
     *iy = _mm512_fmadd_ps(_mm512_add_ps(_mm512_add_ps(gy, v->r21), one), v->sy, v->oy);
 }
 
-/* 16 nearest pixels j.. of row i; 0 (nothing written) when a read could
- * pass the end of the source. */
+/* Ask for the source lines that row i will read (every 16th pixel, and the
+ * row below it): output rows read the source along a slanted line, which
+ * hardware prefetchers do not follow (see fr_warp_prefetch_row). */
+FR_TARGET_AVX512 FR_INLINE void fr_warp_prefetch16(const fr_warp16 *v, const fr_warp *w, int64_t i)
+{
+    const __m512 step = _mm512_setr_ps(0, 16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240);
+    float yg = (float)i - (float)(w->oh - 1) * 0.5f;
+    const __m512 ygv = _mm512_set1_ps(yg), yr10 = _mm512_set1_ps(yg * w->r10), yr11 = _mm512_set1_ps(yg * w->r11);
+    const int64_t row = w->W * w->C;
+    for (int64_t j0 = 0; j0 < w->ow; j0 += 256) {
+        __m512 ix, iy;
+        __m512 xg = _mm512_add_ps(step, _mm512_set1_ps((float)j0 - (float)(w->ow - 1) * 0.5f));
+        fr_warp_coords16(v, xg, ygv, yr10, yr11, &ix, &iy);
+        __m512i xi = _mm512_cvttps_epi32(ix), yi = _mm512_cvttps_epi32(iy);
+        __mmask16 in = _mm512_cmplt_epu32_mask(xi, _mm512_set1_epi32((int)w->W - 1)) &
+                       _mm512_cmplt_epu32_mask(yi, _mm512_set1_epi32((int)w->H - 1));
+        if (w->ow - j0 < 256)
+            in &= (__mmask16)((1u << ((w->ow - j0 + 15) / 16)) - 1);
+        int32_t off[16];
+        _mm512_storeu_si512((void *)off, _mm512_add_epi32(_mm512_mullo_epi32(yi, _mm512_set1_epi32((int)row)),
+                                                          _mm512_mullo_epi32(xi, _mm512_set1_epi32((int)w->C))));
+        for (unsigned k = in; k; k &= k - 1) {
+            const uint8_t *p = w->src + off[__builtin_ctz(k)];
+            FR_PREFETCH(p);
+            FR_PREFETCH(p + row);
+        }
+    }
+}
+
+/* The 16 pixels at (xi, yi) where `in` is set, the fill elsewhere, stored
+ * to out; 0 (nothing written) when a gather could read past the end of the
+ * source. */
+FR_TARGET_AVX512 FR_INLINE int fr_fetch16(const fr_warp *w, __m512i xi, __m512i yi, __mmask16 in, uint8_t *out,
+                                          const int C)
+{
+    __m512i dx;
+    if (in == 0xFFFF && fr_row_span16(xi, yi, 31, &dx)) { /* a window of one row */
+        fr_row32 r = fr_row32_of(w, _mm512_cvtsi512_si32(yi), _mm512_cvtsi512_si32(xi), C);
+        fr_store_px16_avx512(out, fr_row32_pick(r, dx), C);
+        return 1;
+    }
+    int32_t f;
+    memcpy(&f, w->fill8, 4);
+    if (in == 0) { /* a gather with no lane still costs */
+        fr_store_px16_avx512(out, _mm512_set1_epi32(f), C);
+        return 1;
+    }
+    __m512i off = _mm512_add_epi32(_mm512_mullo_epi32(yi, _mm512_set1_epi32((int)(w->W * C))),
+                                   _mm512_mullo_epi32(xi, _mm512_set1_epi32(C)));
+    if (_mm512_mask_cmpgt_epi32_mask(in, off, _mm512_set1_epi32((int)(w->H * w->W * C - 4))))
+        return 0;
+    __m512i px = _mm512_mask_i32gather_epi32(_mm512_set1_epi32(f), in, off, (const void *)w->src, 1);
+    fr_store_px16_avx512(out, px, C);
+    return 1;
+}
+
+/* 16 nearest pixels into out; 0 (nothing written) when a read could pass
+ * the end of the source. */
 FR_TARGET_AVX512 FR_INLINE int fr_warp16_nearest(const fr_warp *w, __m512 ix, __m512 iy, uint8_t *out,
                                                   const int C)
 {
@@ -419,54 +544,89 @@ FR_TARGET_AVX512 FR_INLINE int fr_warp16_nearest(const fr_warp *w, __m512 ix, __
     __m512i yi = _mm512_cvtps_epi32(_mm512_roundscale_ps(iy, round));
     __mmask16 in = _mm512_cmplt_epu32_mask(xi, _mm512_set1_epi32((int)w->W)) &
                    _mm512_cmplt_epu32_mask(yi, _mm512_set1_epi32((int)w->H));
-    __m512i off = _mm512_add_epi32(_mm512_mullo_epi32(yi, _mm512_set1_epi32((int)(w->W * C))),
-                                   _mm512_mullo_epi32(xi, _mm512_set1_epi32(C)));
-    if (_mm512_mask_cmpgt_epi32_mask(in, off, _mm512_set1_epi32((int)(w->H * w->W * C - 4))))
-        return 0;
-    int32_t f;
-    memcpy(&f, w->fill8, 4);
-    fr_store_px16_avx512(out, _mm512_mask_i32gather_epi32(_mm512_set1_epi32(f), in, off, (const void *)w->src, 1), C);
-    return 1;
+    return fr_fetch16(w, xi, yi, in, out, C);
 }
 
-/* 16 bilinear pixels whose corners are all inside; 0 (nothing written)
- * otherwise. */
+/* 16 bilinear pixels into out; 0 (nothing written) when a read could pass
+ * the end of the source. */
 FR_TARGET_AVX512 FR_INLINE int fr_warp16_bilinear(const fr_warp *w, __m512 ix, __m512 iy, uint8_t *out,
                                                    const int C)
 {
     const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512i cv = _mm512_set1_epi32(C), row = _mm512_set1_epi32((int)(w->W * C));
+    const __m512i limit = _mm512_set1_epi32((int)(w->H * w->W * C - 4)), one_i = _mm512_set1_epi32(1);
+    const __m512i wv = _mm512_set1_epi32((int)w->W), hv = _mm512_set1_epi32((int)w->H);
     __m512 x0 = _mm512_roundscale_ps(ix, FR_ROUND_FLOOR), y0 = _mm512_roundscale_ps(iy, FR_ROUND_FLOOR);
     __m512i xi = _mm512_cvttps_epi32(x0), yi = _mm512_cvttps_epi32(y0);
-    __mmask16 inside = _mm512_cmplt_epu32_mask(xi, _mm512_set1_epi32((int)w->W - 1)) &
-                       _mm512_cmplt_epu32_mask(yi, _mm512_set1_epi32((int)w->H - 1));
-    if (inside != 0xFFFF)
-        return 0;
-    __m512i o00 = _mm512_add_epi32(_mm512_mullo_epi32(yi, _mm512_set1_epi32((int)(w->W * C))),
-                                   _mm512_mullo_epi32(xi, _mm512_set1_epi32(C)));
-    __m512i o01 = _mm512_add_epi32(o00, _mm512_set1_epi32(C));
-    __m512i o10 = _mm512_add_epi32(o00, _mm512_set1_epi32((int)(w->W * C)));
-    __m512i o11 = _mm512_add_epi32(o10, _mm512_set1_epi32(C));
-    if (_mm512_cmpgt_epi32_mask(o11, _mm512_set1_epi32((int)(w->H * w->W * C - 4))))
-        return 0;
+    __mmask16 inx0 = _mm512_cmplt_epu32_mask(xi, wv);
+    __mmask16 inx1 = _mm512_cmplt_epu32_mask(_mm512_add_epi32(xi, one_i), wv);
+    __mmask16 iny0 = _mm512_cmplt_epu32_mask(yi, hv);
+    __mmask16 iny1 = _mm512_cmplt_epu32_mask(_mm512_add_epi32(yi, one_i), hv);
+    __mmask16 k00 = iny0 & inx0, k01 = iny0 & inx1, k10 = iny1 & inx0, k11 = iny1 & inx1;
     __m512 fx = _mm512_sub_ps(ix, x0), fy = _mm512_sub_ps(iy, y0);
     __m512 hx = _mm512_sub_ps(one, fx), hy = _mm512_sub_ps(one, fy);
-    __m512 w00 = _mm512_mul_ps(hy, hx), w01 = _mm512_mul_ps(hy, fx);
-    __m512 w10 = _mm512_mul_ps(fy, hx), w11 = _mm512_mul_ps(fy, fx);
+    /* Every pixel within 2**-13 of a source pixel inside the image on both
+     * axes (a translation by whole pixels): the result is that pixel.  Its
+     * weight is at least 1 - 2 d, the others' sum at most 2 d + d**2
+     * (d = 2**-13), so r differs from its value by less than
+     * 255 (6 d + 2 d**2) + a few float32 roundings < 0.2, and rounds to it. */
+    const __m512 near = _mm512_set1_ps(1.0f / 8192.0f);
+    __mmask16 up_x = _mm512_cmp_ps_mask(hx, near, _CMP_LE_OQ), up_y = _mm512_cmp_ps_mask(hy, near, _CMP_LE_OQ);
+    if (((_mm512_cmp_ps_mask(fx, near, _CMP_LE_OQ) | up_x) & (_mm512_cmp_ps_mask(fy, near, _CMP_LE_OQ) | up_y)) ==
+        0xFFFF) {
+        __m512i xr = _mm512_mask_add_epi32(xi, up_x, xi, one_i), yr = _mm512_mask_add_epi32(yi, up_y, yi, one_i);
+        if ((_mm512_cmplt_epu32_mask(xr, wv) & _mm512_cmplt_epu32_mask(yr, hv)) == 0xFFFF)
+            return fr_fetch16(w, xr, yr, 0xFFFF, out, C);
+    }
+    if ((k00 | k01 | k10 | k11) == 0) { /* every corner outside: (0 - fill) * 0 + fill rounds to fill8;
+                                          * a gather with no lane still costs */
+        int32_t f;
+        memcpy(&f, w->fill8, 4);
+        fr_store_px16_avx512(out, _mm512_set1_epi32(f), C);
+        return 1;
+    }
+    __m512 w00 = _mm512_maskz_mul_ps(k00, hy, hx), w01 = _mm512_maskz_mul_ps(k01, hy, fx);
+    __m512 w10 = _mm512_maskz_mul_ps(k10, fy, hx), w11 = _mm512_maskz_mul_ps(k11, fy, fx);
+    __m512i p00, p01, p10, p11;
+    __m512i dx;
+    if ((k00 & k11) == 0xFFFF && fr_row_span16(xi, yi, 30, &dx)) { /* windows of two rows */
+        int64_t x = _mm512_cvtsi512_si32(xi), y = _mm512_cvtsi512_si32(yi);
+        fr_row32 r0 = fr_row32_of(w, y, x, C), r1 = fr_row32_of(w, y + 1, x, C);
+        __m512i dx1 = _mm512_add_epi32(dx, one_i);
+        p00 = fr_row32_pick(r0, dx);
+        p01 = fr_row32_pick(r0, dx1);
+        p10 = fr_row32_pick(r1, dx);
+        p11 = fr_row32_pick(r1, dx1);
+    } else {
+        __m512i o00 = _mm512_add_epi32(_mm512_mullo_epi32(yi, row), _mm512_mullo_epi32(xi, cv));
+        __m512i o01 = _mm512_add_epi32(o00, cv), o10 = _mm512_add_epi32(o00, row);
+        __m512i o11 = _mm512_add_epi32(o10, cv);
+        if (_mm512_mask_cmpgt_epi32_mask(k00, o00, limit) | _mm512_mask_cmpgt_epi32_mask(k01, o01, limit) |
+            _mm512_mask_cmpgt_epi32_mask(k10, o10, limit) | _mm512_mask_cmpgt_epi32_mask(k11, o11, limit))
+            return 0;
+        const void *src = (const void *)w->src;
+        const __m512i zero = _mm512_setzero_si512();
+        p00 = _mm512_mask_i32gather_epi32(zero, k00, o00, src, 1);
+        p01 = _mm512_mask_i32gather_epi32(zero, k01, o01, src, 1);
+        p10 = _mm512_mask_i32gather_epi32(zero, k10, o10, src, 1);
+        p11 = _mm512_mask_i32gather_epi32(zero, k11, o11, src, 1);
+    }
     __m512 m = w->masked ? _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(w00, w01), w10), w11) : one;
-    const void *src = (const void *)w->src;
-    __m512i p00 = _mm512_i32gather_epi32(o00, src, 1), p01 = _mm512_i32gather_epi32(o01, src, 1);
-    __m512i p10 = _mm512_i32gather_epi32(o10, src, 1), p11 = _mm512_i32gather_epi32(o11, src, 1);
-    const __m512i byte = _mm512_set1_epi32(0xff);
     __m512i result = _mm512_setzero_si512();
     for (int c = 0; c < C; c++) {
-        __m512 a = _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(p00, 8 * c), byte));
-        __m512 b = _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(p01, 8 * c), byte));
-        __m512 d = _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(p10, 8 * c), byte));
-        __m512 e = _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(p11, 8 * c), byte));
-        __m512 v = _mm512_fmadd_ps(e, w11, _mm512_fmadd_ps(d, w10, _mm512_fmadd_ps(b, w01, _mm512_mul_ps(a, w00))));
-        __m512 f = _mm512_set1_ps(w->fill[c]);
-        __m512 r = w->fill[c] == 0.0f ? _mm512_mul_ps(v, m) /* (v - 0) * m + 0, exactly */
-                                      : _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(v, f), m), f);
+        /* byte c of each lane, alone in it */
+        const __m512i byte = _mm512_broadcast_i32x4(
+            _mm_setr_epi8(c, -1, -1, -1, 4 + c, -1, -1, -1, 8 + c, -1, -1, -1, 12 + c, -1, -1, -1));
+        __m512 a = _mm512_cvtepi32_ps(_mm512_shuffle_epi8(p00, byte));
+        __m512 b = _mm512_cvtepi32_ps(_mm512_shuffle_epi8(p01, byte));
+        __m512 d = _mm512_cvtepi32_ps(_mm512_shuffle_epi8(p10, byte));
+        __m512 e = _mm512_cvtepi32_ps(_mm512_shuffle_epi8(p11, byte));
+        __m512 r = _mm512_fmadd_ps(e, w11, _mm512_fmadd_ps(d, w10, _mm512_fmadd_ps(b, w01, _mm512_mul_ps(a, w00))));
+        if (w->masked) { /* else m = 1 and the fill 0: (r - 0) * 1 + 0 is r */
+            __m512 f = _mm512_set1_ps(w->fill[c]);
+            r = w->fill[c] == 0.0f ? _mm512_mul_ps(r, m) /* (r - 0) * m + 0, exactly */
+                                   : _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(r, f), m), f);
+        }
         /* r lies in [-tiny, 255 + tiny]: rounding (to even) lands in [0, 255] */
         result = _mm512_or_si512(result, _mm512_slli_epi32(_mm512_cvtps_epi32(r), 8 * c));
     }
@@ -488,17 +648,15 @@ FR_TARGET_AVX512 FR_INLINE void fr_warp_rows16(const fr_warp *w, int64_t i0, int
         __m512 xg = x_first;
         int64_t j = 0;
         if (i + FR_WARP_AHEAD < i1)
-            fr_warp_prefetch_row(w, i + FR_WARP_AHEAD);
+            fr_warp_prefetch16(&v, w, i + FR_WARP_AHEAD);
         for (; j + 16 <= w->ow; j += 16, xg = _mm512_add_ps(xg, _mm512_set1_ps(16.0f))) {
             __m512 ix, iy;
             fr_warp_coords16(&v, xg, ygv, yr10, yr11, &ix, &iy);
             if (w->bilinear ? fr_warp16_bilinear(w, ix, iy, row + j * C, C)
                             : fr_warp16_nearest(w, ix, iy, row + j * C, C))
                 continue;
-            for (int64_t k = j; k < j + 16; k += 8) /* 8 at a time, else one by one */
-                if (!fr_warp8_avx2(w, i, k, row + k * C))
-                    for (int64_t p = k; p < k + 8; p++)
-                        fr_warp_pixel(w, i, p, row + p * C);
+            for (int64_t k = j; k < j + 16; k++)
+                fr_warp_pixel(w, i, k, row + k * C);
         }
         for (; j < w->ow; j++)
             fr_warp_pixel(w, i, j, row + j * C);

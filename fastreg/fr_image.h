@@ -19,6 +19,7 @@
  *   - a whole-image step (a table, sharpness, blur, AugMix: fr_image_autoaug.h)
  *     reads the image so far as one contiguous buffer (pending tables are
  *     gathered first) and writes the next, or the output when it is last;
+ *     consecutive table steps compose into one table;
  *   - a rotation (or an affine map) warps its (gathered) source; an exact quarter turn only
  *     rewrites the view or the tables; a resampling (Resize,
  *     RandomResizedCrop) reads its box of the source in place when no
@@ -417,11 +418,11 @@ static int fr_resample_step(const fr_step *s, const fr_step *window, int last, f
     }
     if (wh > 0 && ww > 0) {
         fr_resample_plan plan;
-        const fr_resample_axis *ax = fr_resample_axis_get(s->d, ow, interp, aa);
+        const fr_resample_axis *ax = fr_resample_axis_get(s->d, ow, interp, aa, level);
         if (!ax)
             return -1;
         plan.x = *ax;
-        const fr_resample_axis *ay = fr_resample_axis_get(s->c, oh, interp, aa);
+        const fr_resample_axis *ay = fr_resample_axis_get(s->c, oh, interp, aa, level);
         if (!ay)
             return -1;
         plan.y = *ay;
@@ -457,11 +458,12 @@ static int fr_resample_step(const fr_step *s, const fr_step *window, int last, f
     return *ytab && *xtab ? 0 : -1;
 }
 
-/* A whole-image step on the pending geometry: the tables are gathered first
+/* A whole-image step on the pending geometry (spanning `span` steps:
+ * fr_whole_span): the tables are gathered first
  * unless they are the identity over a contiguous base; the step writes the
  * next buffer, which becomes the base, or dst when it is given (the last
  * step).  Returns 0, or -1 if memory ran out. */
-static int fr_whole(const fr_step *s, fr_view *base, int32_t **ytab, int32_t **xtab, int64_t h,
+static int fr_whole(const fr_step *s, int span, fr_view *base, int32_t **ytab, int32_t **xtab, int64_t h,
                     int64_t w, const uint8_t (*fills)[4], uint8_t **scratch, int *which, uint8_t *dst,
                     int level)
 {
@@ -478,7 +480,7 @@ static int fr_whole(const fr_step *s, fr_view *base, int32_t **ytab, int32_t **x
             return -1;
         *which ^= 1;
     }
-    if (fr_whole_step(s, base->data, h, w, C, target, level))
+    if (fr_whole_step(s, span, base->data, h, w, C, target, level))
         return -1;
     base->data = target; /* same size and layout */
     return 0;
@@ -567,8 +569,8 @@ static int fr_image_run_steps(const fr_step *steps, int n, fr_view src, fr_out o
         }
         if (k < n && fr_is_whole(steps[k].kind)) {
             /* the last step of a uint8 pipeline writes the output */
-            int span = fr_whole_span(steps + k), to_out = k + span == n && !out.norm;
-            if (fr_whole(steps + k, &base, &ytab, &xtab, h, w, (const uint8_t (*)[4])fills, scratch,
+            int span = fr_whole_span(steps + k, n - k), to_out = k + span == n && !out.norm;
+            if (fr_whole(steps + k, span, &base, &ytab, &xtab, h, w, (const uint8_t (*)[4])fills, scratch,
                          &which, to_out ? (uint8_t *)out.data : NULL, level)) {
                 status = -1;
                 goto done;

@@ -68,10 +68,19 @@ static inline int fr_is_whole(int kind)
     return kind == FR_IMG_LUT || kind == FR_IMG_SHARPNESS || kind == FR_IMG_BLUR || kind == FR_IMG_AUGMIX;
 }
 
-/* The steps a whole-image step spans (AugMix: its chains too). */
-static inline int fr_whole_span(const fr_step *s)
+/* Table steps run as one, at most. */
+#define FR_LUT_RUN 8
+
+/* The steps a whole-image step spans, of the `left` from s on: AugMix's
+ * chains too; a table step, the table steps that follow it (run as one). */
+static inline int fr_whole_span(const fr_step *s, int left)
 {
-    return s->kind == FR_IMG_AUGMIX ? 1 + (int)s->b : 1;
+    int n = 1;
+    if (s->kind == FR_IMG_AUGMIX)
+        return 1 + (int)s->b;
+    while (s->kind == FR_IMG_LUT && n < left && n < FR_LUT_RUN && s[n].kind == FR_IMG_LUT)
+        n++;
+    return n;
 }
 
 /* The executor (fr_image.h), which runs AugMix's chains. */
@@ -209,21 +218,36 @@ static void fr_augmix_mix(const uint8_t *src, const uint8_t *augs, int64_t n, in
 }
 
 #if FR_X86
+/* 16 values e.. of fr_augmix_mix; k masks the values that exist (masked
+ * loads and stores are slow: only the tail takes them). */
+FR_TARGET_AVX512 FR_INLINE void fr_augmix_mix16(const uint8_t *src, const uint8_t *augs, int64_t n, int64_t width,
+                                                const float *c, __m512 m0, int64_t e, __mmask16 k, uint8_t *dst)
+{
+    const __m512 top = _mm512_set1_ps(255.0f);
+#define FR_LOAD16(p) _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(k == 0xFFFF ? _mm_loadu_si128((const __m128i *)(p)) \
+                                                                         : _mm_maskz_loadu_epi8(k, (p))))
+    __m512 acc = _mm512_mul_ps(m0, FR_LOAD16(src + e));
+    for (int64_t i = 0; i < width; i++)
+        acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_set1_ps(c[i]), FR_LOAD16(augs + i * n + e)));
+#undef FR_LOAD16
+    __m128i out = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(_mm512_min_ps(acc, top)));
+    if (k == 0xFFFF)
+        _mm_storeu_si128((__m128i *)(dst + e), out);
+    else
+        _mm_mask_storeu_epi8(dst + e, k, out);
+}
+
 /* fr_augmix_mix 16 values at a time, the same float32 operations (a
- * separate multiply and add: no fused rounding), the tail masked. */
+ * separate multiply and add: no fused rounding). */
 FR_TARGET_AVX512 static void fr_augmix_mix_avx512(const uint8_t *src, const uint8_t *augs, int64_t n,
                                                   int64_t width, const float *c, float m0, uint8_t *dst)
 {
-    const __m512 top = _mm512_set1_ps(255.0f), m0v = _mm512_set1_ps(m0);
-    for (int64_t e = 0; e < n; e += 16) {
-        __mmask16 k = n - e >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - e)) - 1);
-        __m512 acc = _mm512_mul_ps(m0v, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(k, src + e))));
-        for (int64_t i = 0; i < width; i++) {
-            __m512 a = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(k, augs + i * n + e)));
-            acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_set1_ps(c[i]), a));
-        }
-        _mm_mask_storeu_epi8(dst + e, k, _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(_mm512_min_ps(acc, top))));
-    }
+    const __m512 m0v = _mm512_set1_ps(m0);
+    int64_t e = 0;
+    for (; e + 16 <= n; e += 16)
+        fr_augmix_mix16(src, augs, n, width, c, m0v, e, 0xFFFF, dst);
+    if (e < n)
+        fr_augmix_mix16(src, augs, n, width, c, m0v, e, (__mmask16)((1u << (n - e)) - 1), dst);
 }
 #endif
 
@@ -258,15 +282,62 @@ static int fr_augmix(const fr_step *s, const uint8_t *src, int64_t h, int64_t w,
     return 0;
 }
 
-/* dst = step s applied to src (both C-contiguous h x w x C, apart).
- * Returns 0, or -1 if memory ran out. */
-static int fr_whole_step(const fr_step *s, const uint8_t *src, int64_t h, int64_t w, int64_t C,
+/* Ops kinds[0..n) (args: posterize's bits or solarize's threshold) one after
+ * the other on a whole image, as fr_lut_image would run them, in one pass:
+ * an op's tables are built from the histogram of the image the ops before
+ * it make (the source's histogram carried through their tables: the same
+ * counts), and the tables composed map the source once. */
+static void fr_lut_chain_image(const int *kinds, const double *args, int n, const uint8_t *src, int64_t h,
+                               int64_t w, int64_t C, int64_t sy, int64_t sx, int64_t sc, uint8_t *dst,
+                               int level)
+{
+    if (n == 1) {
+        fr_lut_image(kinds[0], args[0], src, h, w, C, sy, sx, sc, dst, level);
+        return;
+    }
+    if (h == 0 || w == 0 || C < 1 || C > 4)
+        return;
+    int64_t source[4][256], hist[4][256];
+    int counted = 0;
+    fr_lut all, op;
+    for (int64_t c = 0; c < C; c++)
+        for (int v = 0; v < 256; v++)
+            all.t[c][v] = (uint8_t)v;
+    for (int i = 0; i < n; i++) {
+        if (fr_lut_needs_histogram(kinds[i])) {
+            if (!counted) {
+                memset(source, 0, sizeof(source));
+                fr_histogram(src, w, C, sy, sx, sc, 0, h, source);
+                counted = 1;
+            }
+            memset(hist, 0, sizeof(hist));
+            for (int64_t c = 0; c < C; c++)
+                for (int v = 0; v < 256; v++)
+                    hist[c][all.t[c][v]] += source[c][v];
+        }
+        fr_lut_build(kinds[i], args[i], (const int64_t (*)[256])hist, C, &op);
+        for (int64_t c = 0; c < C; c++)
+            for (int v = 0; v < 256; v++)
+                all.t[c][v] = op.t[c][all.t[c][v]];
+    }
+    fr_lut_apply_level(src, w, C, sy, sx, sc, 0, h, &all, dst, level);
+}
+
+/* dst = step s, spanning `span` steps (fr_whole_span), applied to src (both
+ * C-contiguous h x w x C, apart).  Returns 0, or -1 if memory ran out. */
+static int fr_whole_step(const fr_step *s, int span, const uint8_t *src, int64_t h, int64_t w, int64_t C,
                          uint8_t *dst, int level)
 {
     if (h == 0 || w == 0)
         return 0;
     if (s->kind == FR_IMG_LUT) {
-        fr_lut_image(s->mode, s->factor, src, h, w, C, w * C, C, 1, dst, level);
+        int kinds[FR_LUT_RUN];
+        double args[FR_LUT_RUN];
+        for (int i = 0; i < span; i++) {
+            kinds[i] = s[i].mode;
+            args[i] = s[i].factor;
+        }
+        fr_lut_chain_image(kinds, args, span, src, h, w, C, w * C, C, 1, dst, level);
         return 0;
     }
     if (s->kind == FR_IMG_SHARPNESS) {

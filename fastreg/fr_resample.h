@@ -18,6 +18,10 @@
  *     min(floorf((i + 0.5) * fscale), in - 1), fscale = float(in) / float(out).
  * The precision p is the largest p <= 22 with (int)(0.5 + w_max 2^(p+1)) <
  * 2^15 (w_max over the axis), and a weight w becomes (int)(w 2^p +- 0.5).
+ * The setup runs these operations for a vector of output indices at once
+ * (one per lane, each lane in torch's order): the same IEEE doubles, at a
+ * fraction of the cost, which matters as RandomResizedCrop's boxes rarely
+ * repeat a size.
  *
  * Passes.  The horizontal pass runs first (skipped when the width is
  * unchanged), then the vertical pass (skipped when the height is unchanged);
@@ -105,117 +109,168 @@ static inline int64_t fr_resample_axis_bytes(int64_t in, int64_t out, int interp
 {
     int64_t taps = fr_resample_taps(in, out, interp, antialias);
     int64_t stride = (taps + 1) & ~(int64_t)1;
-    /* first, count, int16 weights and their doubles (kept between the two
-     * passes of the setup), rounded to 8 bytes so that a second table can follow */
-    return (out * 8 + out * stride * 8 + out * stride * 2 + 16 + 7) & ~(int64_t)7;
+    /* first, count, int16 weights and, 64-byte aligned, their doubles for
+     * whole groups of eight indices (kept between the two passes of the setup) */
+    return out * 8 + out * stride * 2 + 64 + ((out + 7) & ~(int64_t)7) * stride * 8;
 }
 
-static inline double fr_resample_cubic(double x, double a)
-{
-    x = fabs(x);
-    if (x < 1.0)
-        return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
-    if (x < 2.0)
-        return ((a * x - 5.0 * a) * x + 8.0 * a) * x - 4.0 * a;
-    return 0.0;
-}
+/* Keys' cubic convolution with parameter a at |x| < 1 and at 1 <= |x| < 2,
+ * in torch's order, of a double or of a vector of doubles. */
+#define FR_RESAMPLE_KEYS_NEAR(x, a) ((((a) + 2.0) * (x) - ((a) + 3.0)) * (x) * (x) + 1.0)
+#define FR_RESAMPLE_KEYS_FAR(x, a) ((((a) * (x) - 5.0 * (a)) * (x) + 8.0 * (a)) * (x) - 4.0 * (a))
 
-static inline double fr_resample_filter(int interp, int antialias, double x)
+/* Weights without antialias of output index i into w[j * step] (zero past
+ * the count, j < taps); sets *first, *count; returns the running maximum
+ * torch takes over them. */
+static inline double fr_resample_weights_interp(int64_t in, int64_t out, int interp, int64_t taps,
+                                                int64_t i, double *w, int64_t step, int32_t *first,
+                                                int32_t *count)
 {
-    if (interp == FR_BICUBIC)
-        return fr_resample_cubic(x, antialias ? -0.5 : -0.75);
-    x = fabs(x);
-    return x < 1.0 ? 1.0 - x : 0.0;
-}
-
-typedef double fr_f64x2 __attribute__((vector_size(16)));
-typedef int64_t fr_i64x2 __attribute__((vector_size(16)));
-typedef int32_t fr_i32x2 __attribute__((vector_size(8)));
-
-/* w[0..n) /= total, two at a time (the same IEEE quotients; w[n] is read
- * and written when n is odd), returning the largest quotient, at least 0. */
-static inline double fr_resample_normalize(double *w, int64_t n, double total)
-{
-    fr_f64x2 m = {0.0, 0.0};
-    for (int64_t j = 0; j < n; j += 2) {
-        fr_f64x2 v;
-        memcpy(&v, w + j, 16);
-        v /= total;
-        memcpy(w + j, &v, 16);
-        fr_i64x2 more = v > m;
-        m = (fr_f64x2)(((fr_i64x2)v & more) | ((fr_i64x2)m & ~more));
+    double scale = (double)in / (double)out, w_max = 0.0;
+    int cubic = interp == FR_BICUBIC;
+    int64_t half = taps / 2, k = 0, j;
+    double real = scale * (i + 0.5) - 0.5;
+    if (!cubic && real < 0.0)
+        real = 0.0;
+    int64_t index = (int64_t)floorf((float)real);
+    if (index > in - 1)
+        index = in - 1;
+    double lambda = real - index;
+    lambda = lambda < 0.0 ? 0.0 : (lambda > 1.0 ? 1.0 : lambda);
+    int64_t unbound = index - half + 1, hi = index + half + 1;
+    int64_t lo = unbound < 0 ? 0 : unbound;
+    int64_t n = (hi < in ? hi : in) - lo;
+    n = n < 0 ? 0 : (n > taps ? taps : n);
+    for (j = 0; j < taps; j++)
+        w[j * step] = 0.0;
+    for (j = 0; j < taps; j++) {
+        double x = fabs((double)(j + 1 - half) - lambda), v;
+        if (cubic)
+            v = x < 1.0   ? FR_RESAMPLE_KEYS_NEAR(x, -0.75)
+                : x < 2.0 ? FR_RESAMPLE_KEYS_FAR(x, -0.75)
+                          : 0.0;
+        else
+            v = x < 1.0 ? 1.0 - x : 0.0;
+        if (unbound + j <= 0)
+            k = 0;
+        else if (unbound + j >= in - 1)
+            k = n - 1;
+        w[k * step] += v;
+        w_max = w[k * step] > w_max ? w[k * step] : w_max;
+        k++;
     }
-    return m[0] > m[1] ? m[0] : m[1];
-}
-
-/* The double weights of output index i into w[0..taps) (zero past the
- * count, and up to an even length); sets *first, *count; returns the
- * running maximum torch takes over them. */
-static inline double fr_resample_weights(int64_t in, int64_t out, int interp, int antialias,
-                                         int64_t taps, int64_t i, double *w, int64_t *first,
-                                         int64_t *count)
-{
-    double scale = (double)in / (double)out;
-    double w_max = 0.0;
-    int64_t lo, n, j;
-    const fr_f64x2 zero = {0.0, 0.0};
-    /* 16-byte stores, as fr_resample_normalize loads: each load is forwarded
-     * from one store */
-    for (j = 0; j < taps; j += 2)
-        memcpy(w + j, &zero, 16);
-    if (antialias) {
-        int64_t size = interp == FR_BICUBIC ? 4 : 2;
-        double support = scale >= 1.0 ? (size * 0.5) * scale : size * 0.5;
-        double center = scale * (i + 0.5);
-        double invscale = scale >= 1.0 ? 1.0 / scale : 1.0;
-        double total = 0.0;
-        int64_t hi = (int64_t)(center + support + 0.5);
-        lo = (int64_t)(center - support + 0.5);
-        if (lo < 0)
-            lo = 0;
-        n = (hi < in ? hi : in) - lo;
-        n = n < 0 ? 0 : (n > taps ? taps : n);
-        for (j = 0; j < n; j += 2) {
-            fr_f64x2 v = {fr_resample_filter(interp, 1, (j + lo - center + 0.5) * invscale), 0.0};
-            total += v[0];
-            if (j + 1 < n) {
-                v[1] = fr_resample_filter(interp, 1, (j + 1 + lo - center + 0.5) * invscale);
-                total += v[1];
-            }
-            memcpy(w + j, &v, 16);
-        }
-        if (total != 0.0)
-            w_max = fr_resample_normalize(w, n, total);
-    } else {
-        int cubic = interp == FR_BICUBIC;
-        int64_t half = taps / 2, k = 0;
-        double real = scale * (i + 0.5) - 0.5;
-        if (!cubic && real < 0.0)
-            real = 0.0;
-        int64_t index = (int64_t)floorf((float)real);
-        if (index > in - 1)
-            index = in - 1;
-        double lambda = real - index;
-        lambda = lambda < 0.0 ? 0.0 : (lambda > 1.0 ? 1.0 : lambda);
-        int64_t unbound = index - half + 1, hi = index + half + 1;
-        lo = unbound < 0 ? 0 : unbound;
-        n = (hi < in ? hi : in) - lo;
-        n = n < 0 ? 0 : (n > taps ? taps : n);
-        for (j = 0; j < taps; j++) {
-            double v = fr_resample_filter(interp, 0, (double)(j + 1 - half) - lambda);
-            if (unbound + j <= 0)
-                k = 0;
-            else if (unbound + j >= in - 1)
-                k = n - 1;
-            w[k] += v;
-            w_max = w[k] > w_max ? w[k] : w_max;
-            k++;
-        }
-    }
-    *first = lo;
-    *count = n;
+    *first = (int32_t)lo;
+    *count = (int32_t)n;
     return w_max;
 }
+
+/* The weights of an axis with interpolation, L output indices at a time:
+ * lane l of a vector is output index i0 + l, and each lane runs torch's
+ * operations in torch's order, so the doubles are the same IEEE results as
+ * one index at a time.  The doubles wait in w, w[i0 * stride + j * L + l]
+ * for tap j of index i0 + l, until the largest of the axis gives the
+ * precision; then they become the int16 table. */
+#define FR_RESAMPLE_WEIGHTS_LEVEL(SUFFIX, TARGET, L)                                  \
+    typedef double fr_rs_f64_##SUFFIX __attribute__((vector_size(8 * (L))));          \
+    typedef int64_t fr_rs_i64_##SUFFIX __attribute__((vector_size(8 * (L))));         \
+    typedef int32_t fr_rs_i32_##SUFFIX __attribute__((vector_size(4 * (L))));         \
+    TARGET static void fr_resample_weights_##SUFFIX(fr_resample_axis *a, int interp, int antialias, \
+                                                    double *w)                        \
+    {                                                                                 \
+        typedef fr_rs_f64_##SUFFIX vd;                                                \
+        typedef fr_rs_i64_##SUFFIX vq;                                                \
+        const int64_t in = a->in_size, out = a->out_size, taps = a->taps, stride = a->stride; \
+        const double scale = (double)in / (double)out, size = interp == FR_BICUBIC ? 2.0 : 1.0; \
+        const double support = scale >= 1.0 ? size * scale : size;                    \
+        const double invscale = scale >= 1.0 ? 1.0 / scale : 1.0;                     \
+        const vd zero = {0}, one = zero + 1.0;                                        \
+        vq lane;                                                                      \
+        for (int l = 0; l < (L); l++)                                                 \
+            lane[l] = l;                                                              \
+        vd w_max = zero;                                                              \
+        for (int64_t i0 = 0; i0 < out; i0 += (L)) {                                   \
+            double *wg = w + i0 * stride;                                             \
+            int64_t lanes = out - i0 < (L) ? out - i0 : (L);                          \
+            if (!antialias) {                                                         \
+                memset(wg, 0, (size_t)(stride * (L)) * sizeof(double));               \
+                for (int64_t l = 0; l < lanes; l++) {                                 \
+                    double m = fr_resample_weights_interp(in, out, interp, taps, i0 + l, wg + l, (L), \
+                                                          a->first + i0 + l, a->count + i0 + l); \
+                    w_max[0] = m > w_max[0] ? m : w_max[0];                           \
+                }                                                                     \
+                continue;                                                             \
+            }                                                                         \
+            vd center = scale * (__builtin_convertvector(lane + i0, vd) + 0.5);       \
+            vq lo = __builtin_convertvector(center - support + 0.5, vq);              \
+            vq hi = __builtin_convertvector(center + support + 0.5, vq);              \
+            lo &= lo > 0;                                                             \
+            hi = (hi & (hi < in)) | (in & (hi >= in));                                \
+            vq n = hi - lo;                                                           \
+            n = (n & (n > 0) & (n < taps)) | (taps & (n >= taps));                    \
+            vd total = zero;                                                          \
+            for (int64_t j = 0; j < taps; j++) { /* zero past the count: sums unchanged */ \
+                vd x = (__builtin_convertvector(lo + j, vd) - center + 0.5) * invscale; \
+                x = (vd)((vq)x & INT64_MAX); /* fabs */                               \
+                vd v;                                                                 \
+                if (interp == FR_BICUBIC) {                                           \
+                    vd near = FR_RESAMPLE_KEYS_NEAR(x, -0.5);                         \
+                    vd far = FR_RESAMPLE_KEYS_FAR(x, -0.5);                           \
+                    v = (vd)(((vq)near & (x < 1.0)) | ((vq)far & (x >= 1.0) & (x < 2.0))); \
+                } else {                                                              \
+                    v = (vd)((vq)(one - x) & (x < 1.0));                              \
+                }                                                                     \
+                v = (vd)((vq)v & (j < n));                                            \
+                total += v;                                                           \
+                memcpy(wg + j * (L), &v, sizeof(v));                                  \
+            }                                                                         \
+            /* a zero total leaves the weights as they are and out of the maximum,    \
+             * as do indices past the axis */                                         \
+            vq norm = total != 0.0, past = lane + i0 >= out;                          \
+            vd divisor = (vd)(((vq)total & norm) | ((vq)one & ~norm));                \
+            for (int64_t j = 0; j < taps; j++) {                                      \
+                vd v;                                                                 \
+                memcpy(&v, wg + j * (L), sizeof(v));                                  \
+                v /= divisor;                                                         \
+                memcpy(wg + j * (L), &v, sizeof(v));                                  \
+                vq more = norm & ~past & (v > w_max);                                 \
+                w_max = (vd)(((vq)v & more) | ((vq)w_max & ~more));                   \
+            }                                                                         \
+            for (int64_t l = 0; l < lanes; l++) {                                     \
+                a->first[i0 + l] = (int32_t)lo[l];                                    \
+                a->count[i0 + l] = (int32_t)n[l];                                     \
+            }                                                                         \
+        }                                                                             \
+        double m = 0.0;                                                               \
+        for (int l = 0; l < (L); l++)                                                 \
+            m = w_max[l] > m ? w_max[l] : m;                                          \
+        int p;                                                                        \
+        for (p = 0; p < 22; p++)                                                      \
+            if ((int)(0.5 + m * (1 << (p + 1))) >= (1 << 15))                         \
+                break;                                                                \
+        a->precision = p;                                                             \
+        const vd unit = zero + (double)(1 << p);                                      \
+        for (int64_t i0 = 0; i0 < out; i0 += (L)) { /* to int16, zero past the count */ \
+            int64_t lanes = out - i0 < (L) ? out - i0 : (L);                          \
+            int16_t *row = a->weight + i0 * stride;                                   \
+            for (int64_t j = 0; j < stride; j++) {                                    \
+                vd v = zero;                                                          \
+                if (j < taps)                                                         \
+                    memcpy(&v, w + i0 * stride + j * (L), sizeof(v));                 \
+                v *= unit;                                                            \
+                /* round half away from zero: +-0.5, then truncate */                 \
+                v += (vd)(((vq)(zero - 0.5) & (v < 0.0)) | ((vq)(zero + 0.5) & (v >= 0.0))); \
+                fr_rs_i32_##SUFFIX t = __builtin_convertvector(v, fr_rs_i32_##SUFFIX); \
+                for (int64_t l = 0; l < lanes; l++)                                   \
+                    row[l * stride + j] = (int16_t)(j < a->count[i0 + l] ? t[l] : 0); \
+            }                                                                         \
+        }                                                                             \
+    }
+
+FR_RESAMPLE_WEIGHTS_LEVEL(base, , 2)
+#if FR_X86
+FR_RESAMPLE_WEIGHTS_LEVEL(avx2, FR_TARGET_AVX2, 4)
+FR_RESAMPLE_WEIGHTS_LEVEL(avx512, FR_TARGET_AVX512, 8)
+#endif
 
 static inline int64_t fr_resample_nearest(int64_t in, int64_t out, int interp, int64_t i)
 {
@@ -233,12 +288,12 @@ static inline int64_t fr_resample_nearest(int64_t in, int64_t out, int interp, i
 }
 
 /* Fill `a` for `in` source pixels resampled to `out` (both > 0), its tables
- * laid out in `mem` (fr_resample_axis_bytes bytes, 8-byte aligned). */
+ * laid out in `mem` (fr_resample_axis_bytes bytes, 8-byte aligned), with
+ * the code of SIMD `level` (the same table at every level). */
 static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64_t out, int interp,
-                                          int antialias, void *mem)
+                                          int antialias, void *mem, int level)
 {
     int64_t taps = fr_resample_taps(in, out, interp, antialias);
-    int64_t i, first, count;
     a->in_size = in;
     a->out_size = out;
     a->taps = taps;
@@ -246,11 +301,10 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
     a->identity = in == out;
     a->first = (int32_t *)mem;
     a->count = a->first + out;
-    double *w = (double *)(a->count + out); /* after 2 * out int32: 8-byte aligned */
-    a->weight = (int16_t *)(w + out * a->stride);
+    a->weight = (int16_t *)(a->count + out);
     if (interp == FR_NEAREST || interp == FR_NEAREST_EXACT) {
         a->precision = 0;
-        for (i = 0; i < out; i++) {
+        for (int64_t i = 0; i < out; i++) {
             a->first[i] = (int32_t)fr_resample_nearest(in, out, interp, i);
             a->count[i] = 1;
             a->weight[2 * i] = 1;
@@ -258,34 +312,16 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
         }
         return;
     }
-    double w_max = 0.0;
-    for (i = 0; i < out; i++) { /* first pass: the doubles and the largest weight */
-        double m = fr_resample_weights(in, out, interp, antialias, taps, i, w + i * a->stride,
-                                       &first, &count);
-        w_max = m > w_max ? m : w_max;
-        a->first[i] = (int32_t)first;
-        a->count[i] = (int32_t)count;
-    }
-    int p;
-    for (p = 0; p < 22; p++)
-        if ((int)(0.5 + w_max * (1 << (p + 1))) >= (1 << 15))
-            break;
-    a->precision = p;
-    const fr_f64x2 scale = {(double)(1 << p), (double)(1 << p)}, half = {0.5, 0.5};
-    for (i = 0; i < out; i++) { /* second pass: to int16, two at a time, zero past the count */
-        int16_t *row = a->weight + i * a->stride;
-        for (int64_t j = 0; j < a->stride; j += 2) {
-            fr_f64x2 v;
-            memcpy(&v, w + i * a->stride + j, 16);
-            v *= scale;
-            /* round half away from zero: +-0.5, then truncate */
-            fr_i64x2 neg = v < 0.0;
-            v += (fr_f64x2)(((fr_i64x2)(-half) & neg) | ((fr_i64x2)half & ~neg));
-            fr_i32x2 r = __builtin_convertvector(v, fr_i32x2);
-            row[j] = (int16_t)(j < a->count[i] ? r[0] : 0);
-            row[j + 1] = (int16_t)(j + 1 < a->count[i] ? r[1] : 0);
-        }
-    }
+    double *w = (double *)(((uintptr_t)(a->weight + out * a->stride) + 63) & ~(uintptr_t)63);
+#if FR_X86
+    if (level >= FR_SIMD_AVX512)
+        fr_resample_weights_avx512(a, interp, antialias, w);
+    else if (level >= FR_SIMD_AVX2)
+        fr_resample_weights_avx2(a, interp, antialias, w);
+    else
+#endif
+        fr_resample_weights_base(a, interp, antialias, w);
+    (void)level;
 }
 
 /* ---- Axis tables kept per thread for repeated sizes.
@@ -299,7 +335,7 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
 
 typedef struct {
     int64_t in, out;
-    int interp, antialias;
+    int interp, antialias, level;
     uint64_t used;          /* when last handed out (0: empty) */
     fr_resample_axis axis;  /* its tables in mem */
     void *mem;
@@ -332,11 +368,13 @@ static void fr_resample_cache_key_init(void)
 #endif
 
 /* The table of `in` source pixels resampled to `out` (both > 0), from this
- * thread's cache or set up into it (the least recently used entry makes
- * way); NULL if memory ran out.  It stays valid while this thread asks for
- * at most FR_RESAMPLE_CACHE - 1 other tables. */
+ * thread's cache or set up into it by the code of SIMD `level` (the least
+ * recently used entry makes way; a table set up at another level is not
+ * reused, so that each level's setup is the one its tests run); NULL if
+ * memory ran out.  It stays valid while this thread asks for at most
+ * FR_RESAMPLE_CACHE - 1 other tables. */
 static inline const fr_resample_axis *fr_resample_axis_get(int64_t in, int64_t out, int interp,
-                                                           int antialias)
+                                                           int antialias, int level)
 {
     fr_resample_cache *c = fr_resample_cache_mine;
     if (!c) {
@@ -353,7 +391,7 @@ static inline const fr_resample_axis *fr_resample_axis_get(int64_t in, int64_t o
     for (int k = 0; k < FR_RESAMPLE_CACHE; k++) {
         fr_resample_cached *f = c->entry + k;
         if (f->used && f->in == in && f->out == out && f->interp == interp &&
-            f->antialias == antialias) {
+            f->antialias == antialias && f->level == level) {
             f->used = ++c->clock;
             return &f->axis;
         }
@@ -368,8 +406,9 @@ static inline const fr_resample_axis *fr_resample_axis_get(int64_t in, int64_t o
     e->out = out;
     e->interp = interp;
     e->antialias = antialias;
+    e->level = level;
     e->used = ++c->clock;
-    fr_resample_axis_setup(&e->axis, in, out, interp, antialias, mem);
+    fr_resample_axis_setup(&e->axis, in, out, interp, antialias, mem, level);
     return &e->axis;
 }
 
@@ -541,16 +580,24 @@ FR_TARGET_AVX2 FR_INLINE void fr_rs_store4_avx2(uint8_t *const *d, int64_t off, 
     }
 }
 
+/* Two rows' 64 bytes as (r0[i], r1[i]) int16 pairs in four vectors (the
+ * unpacks, lane-local, as in the narrower levels). */
+FR_TARGET_AVX512 FR_INLINE void fr_rs_pairs_avx512(const uint8_t *r0, const uint8_t *r1, __m512i x[4])
+{
+    __m512i a = _mm512_loadu_si512(r0), b = _mm512_loadu_si512(r1), z = _mm512_setzero_si512();
+    __m512i lo = _mm512_unpacklo_epi8(a, b), hi = _mm512_unpackhi_epi8(a, b);
+    x[0] = _mm512_unpacklo_epi8(lo, z);
+    x[1] = _mm512_unpackhi_epi8(lo, z);
+    x[2] = _mm512_unpacklo_epi8(hi, z);
+    x[3] = _mm512_unpackhi_epi8(hi, z);
+}
 FR_TARGET_AVX512 FR_INLINE void fr_rs_madd_rows_avx512(const uint8_t *r0, const uint8_t *r1,
                                                        int32_t w01, fr_vi16 acc[4])
 {
-    __m512i a = _mm512_loadu_si512(r0), b = _mm512_loadu_si512(r1);
-    __m512i z = _mm512_setzero_si512(), w = _mm512_set1_epi32(w01);
-    __m512i lo = _mm512_unpacklo_epi8(a, b), hi = _mm512_unpackhi_epi8(a, b);
-    acc[0] += (fr_vi16)_mm512_madd_epi16(_mm512_unpacklo_epi8(lo, z), w);
-    acc[1] += (fr_vi16)_mm512_madd_epi16(_mm512_unpackhi_epi8(lo, z), w);
-    acc[2] += (fr_vi16)_mm512_madd_epi16(_mm512_unpacklo_epi8(hi, z), w);
-    acc[3] += (fr_vi16)_mm512_madd_epi16(_mm512_unpackhi_epi8(hi, z), w);
+    __m512i x[4], w = _mm512_set1_epi32(w01);
+    fr_rs_pairs_avx512(r0, r1, x);
+    for (int q = 0; q < 4; q++)
+        acc[q] += (fr_vi16)_mm512_madd_epi16(x[q], w);
 }
 FR_TARGET_AVX512 FR_INLINE void fr_rs_pack_avx512(uint8_t *d, const fr_vi16 a[4])
 {
@@ -869,6 +916,60 @@ static inline int fr_resample_level_blocks(int level)
     return 0;
 }
 
+/* 16 int32 lanes: a block's output bytes. */
+typedef int32_t fr_rs_i32x16 __attribute__((vector_size(64)));
+
+/* The pairs of blocks [0, n): for output byte l of block k and pair j, the
+ * window bytes of taps 2j and 2j + 1 (taps past the count have weight 0
+ * and any byte of the window) and the pair of weights as the table holds
+ * them (zero past the count; n_pairs pairs fit the table's stride).  A
+ * block's 16 bytes at a time: lane l is byte l of pixel x[l], channel c[l]
+ * (bytes past the row: the last pixel's, under zero weights). */
+#define FR_RESAMPLE_BLOCKS_FILL_LEVEL(SUFFIX, TARGET)                                 \
+    TARGET static void fr_resample_blocks_fill_##SUFFIX(fr_resample_blocks *b, const fr_resample_axis *ax, \
+                                                       int64_t C, int64_t n, int64_t out_bytes) \
+    {                                                                                 \
+        const int32_t *first = ax->first, last = (int32_t)ax->out_size - 1;           \
+        const int32_t half_stride = (int32_t)ax->stride / 2, c_max = (int32_t)C;      \
+        const int32_t *weight_pairs = (const int32_t *)(const void *)ax->weight;      \
+        const int64_t n_pairs = b->n_pairs;                                           \
+        fr_rs_i32x16 x, c, lane;                                                      \
+        for (int l = 0; l < FR_RESAMPLE_BLOCK; l++) {                                 \
+            lane[l] = l;                                                              \
+            x[l] = l / c_max;                                                         \
+            c[l] = l % c_max;                                                         \
+        }                                                                             \
+        for (int64_t k = 0; k < n; k++) {                                             \
+            fr_rs_i32x16 px = (x & (x <= last)) | (last & (x > last)), at, pairs;     \
+            for (int l = 0; l < FR_RESAMPLE_BLOCK; l++) {                             \
+                at[l] = first[px[l]];                                                 \
+                pairs[l] = px[l] * half_stride;                                       \
+            }                                                                         \
+            fr_rs_i32x16 a = at * c_max + c - b->start[k];                            \
+            fr_rs_i32x16 in_row = lane + (int32_t)(k * FR_RESAMPLE_BLOCK) < (int32_t)out_bytes; \
+            fr_resample_pair *q = b->pair + k * n_pairs;                              \
+            for (int32_t j = 0; j < n_pairs; j++) {                                   \
+                fr_rs_i32x16 index = ((a + 2 * j * c_max) & 63) | ((a + (2 * j + 1) * c_max) & 63) << 16; \
+                fr_rs_i32x16 w = {0};                                                 \
+                for (int l = 0; l < FR_RESAMPLE_BLOCK; l++)                           \
+                    w[l] = weight_pairs[pairs[l] + j];                                \
+                w &= in_row;                                                          \
+                memcpy(q[j].index, &index, sizeof(index));                            \
+                memcpy(q[j].weight, &w, sizeof(w));                                   \
+            }                                                                         \
+            x += FR_RESAMPLE_BLOCK / c_max;                                           \
+            c += FR_RESAMPLE_BLOCK % c_max;                                           \
+            fr_rs_i32x16 carry = c >= c_max; /* 0 or -1 per lane */                   \
+            c -= c_max & carry;                                                       \
+            x -= carry;                                                               \
+        }                                                                             \
+    }
+
+FR_RESAMPLE_BLOCKS_FILL_LEVEL(base, )
+#if FR_X86
+FR_RESAMPLE_BLOCKS_FILL_LEVEL(vbmi, FR_TARGET_AVX512VBMI)
+#endif
+
 /* Bytes of memory fr_resample_blocks_setup needs for the x axis of `p`
  * (after any narrowing of its columns). */
 static inline int64_t fr_resample_blocks_bytes(const fr_resample_plan *p)
@@ -892,20 +993,19 @@ static inline void fr_resample_blocks_setup(fr_resample_plan *p, void *mem, int 
         return;
     b->pair = (fr_resample_pair *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
     b->start = (int32_t *)(b->pair + n * ((ax->taps + 1) / 2));
-    for (int64_t k = 0; k < n; k++) { /* the bytes each block's taps read */
-        int64_t o1 = (k + 1) * FR_RESAMPLE_BLOCK < out_bytes ? (k + 1) * FR_RESAMPLE_BLOCK : out_bytes;
-        int64_t x = k * FR_RESAMPLE_BLOCK / C, c = k * FR_RESAMPLE_BLOCK - x * C, lo = row_bytes, hi = 0;
-        for (int64_t o = k * FR_RESAMPLE_BLOCK; o < o1; o++) {
-            int64_t cnt = ax->count[x], a = ax->first[x] * C + c, z = a + (cnt - 1) * C;
-            if (cnt > 0) {
-                lo = a < lo ? a : lo;
-                hi = z > hi ? z : hi;
-                n_pairs = (cnt + 1) / 2 > n_pairs ? (cnt + 1) / 2 : n_pairs;
-            }
-            if (++c == C) {
-                c = 0;
-                x++;
-            }
+    for (int64_t k = 0; k < n; k++) { /* the bytes each block's taps read, pixel by pixel */
+        int64_t o0 = k * FR_RESAMPLE_BLOCK;
+        int64_t o1 = o0 + FR_RESAMPLE_BLOCK < out_bytes ? o0 + FR_RESAMPLE_BLOCK : out_bytes;
+        int64_t x0 = o0 / C, x1 = (o1 - 1) / C, lo = row_bytes, hi = 0;
+        for (int64_t x = x0; x <= x1; x++) {
+            int64_t cnt = ax->count[x];
+            if (cnt <= 0)
+                continue;
+            int64_t a = ax->first[x] * C + (x == x0 ? o0 - x0 * C : 0);
+            int64_t z = (ax->first[x] + cnt - 1) * C + (x == x1 ? o1 - 1 - x1 * C : C - 1);
+            lo = a < lo ? a : lo;
+            hi = z > hi ? z : hi;
+            n_pairs = (cnt + 1) / 2 > n_pairs ? (cnt + 1) / 2 : n_pairs;
         }
         /* the window ends inside the row: start no later than its last 64 bytes */
         int64_t start = lo < row_bytes - FR_RESAMPLE_WINDOW ? lo : row_bytes - FR_RESAMPLE_WINDOW;
@@ -913,39 +1013,36 @@ static inline void fr_resample_blocks_setup(fr_resample_plan *p, void *mem, int 
             return; /* n_blocks stays 0 */
         b->start[k] = (int32_t)start;
     }
-    memset(b->pair, 0, (size_t)(n * n_pairs) * sizeof(fr_resample_pair));
-    for (int64_t x = 0, o = 0; x < ax->out_size; x++) {
-        const int16_t *w = ax->weight + x * ax->stride;
-        for (int64_t c = 0; c < C; c++, o++) {
-            int64_t k = o / FR_RESAMPLE_BLOCK, l = o % FR_RESAMPLE_BLOCK;
-            int64_t a = ax->first[x] * C + c - b->start[k];
-            fr_resample_pair *q = b->pair + k * n_pairs;
-            for (int64_t t = 0; t < ax->count[x]; t++) {
-                q[t / 2].index[4 * l + 2 * (t % 2)] = (uint8_t)(a + t * C);
-                q[t / 2].weight[2 * l + t % 2] = w[t];
-            }
-        }
-    }
     b->n_pairs = n_pairs;
+#if FR_X86
+    if (level != FR_SIMD_BASELINE)
+        fr_resample_blocks_fill_vbmi(b, ax, C, n, out_bytes);
+    else
+#endif
+        fr_resample_blocks_fill_base(b, ax, C, n, out_bytes);
     b->out_bytes = out_bytes;
     b->n_blocks = n;
 }
 
-typedef int32_t fr_rs_i32x16 __attribute__((vector_size(64)));
-
-/* Per level: a block's window, the products of one pair of taps for its 16
- * output bytes, and the stores, with the clamp, of n <= 16 shifted sums and
- * of four whole blocks. */
+/* Per level: a block's window, a pair's byte index (loaded once for the
+ * rows of a batch), the products of one pair of taps for its 16 output
+ * bytes, and the stores, with the clamp, of n <= 16 shifted sums and of
+ * four whole blocks. */
 typedef const uint8_t *fr_rs_bwin_base_t;
+typedef const uint8_t *fr_rs_bidx_base_t;
 FR_INLINE fr_rs_bwin_base_t fr_rs_bwin_base(const uint8_t *s)
 {
     return s;
 }
-FR_INLINE void fr_rs_bmadd_base(fr_rs_bwin_base_t win, const fr_resample_pair *q, fr_rs_i32x16 *acc)
+FR_INLINE fr_rs_bidx_base_t fr_rs_bidx_base(const fr_resample_pair *q)
+{
+    return q->index;
+}
+FR_INLINE void fr_rs_bmadd_base(fr_rs_bwin_base_t win, fr_rs_bidx_base_t index, const fr_resample_pair *q,
+                                fr_rs_i32x16 *acc)
 {
     for (int l = 0; l < FR_RESAMPLE_BLOCK; l++)
-        (*acc)[l] += q->weight[2 * l] * win[q->index[4 * l]] +
-                     q->weight[2 * l + 1] * win[q->index[4 * l + 2]];
+        (*acc)[l] += q->weight[2 * l] * win[index[4 * l]] + q->weight[2 * l + 1] * win[index[4 * l + 2]];
 }
 FR_INLINE void fr_rs_bstore_base(uint8_t *d, const fr_rs_i32x16 *v, int n)
 {
@@ -960,15 +1057,24 @@ FR_INLINE void fr_rs_bstore4_base(uint8_t *d, const fr_rs_i32x16 v[4])
 
 #if FR_X86
 typedef __m512i fr_rs_bwin_vbmi_t;
+typedef __m512i fr_rs_bidx_vbmi_t;
 FR_TARGET_AVX512VBMI FR_INLINE __m512i fr_rs_bwin_vbmi(const uint8_t *s)
 {
-    return _mm512_loadu_si512(s);
+    __m512i v = _mm512_loadu_si512(s);
+    /* in a register: left to the compiler, each permute would load the
+     * window again, and a 64-byte load mostly spans two cache lines */
+    __asm__("" : "+v"(v));
+    return v;
 }
-FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bmadd_vbmi(__m512i win, const fr_resample_pair *q,
+FR_TARGET_AVX512VBMI FR_INLINE __m512i fr_rs_bidx_vbmi(const fr_resample_pair *q)
+{
+    return _mm512_load_si512(q->index);
+}
+FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bmadd_vbmi(__m512i win, __m512i index, const fr_resample_pair *q,
                                                      fr_rs_i32x16 *acc)
 {
     /* the odd bytes of each int16 zeroed by the mask: (byte, 0) pairs */
-    __m512i x = _mm512_maskz_permutexvar_epi8(0x5555555555555555ull, _mm512_load_si512(q->index), win);
+    __m512i x = _mm512_maskz_permutexvar_epi8(0x5555555555555555ull, index, win);
     *acc = (fr_rs_i32x16)_mm512_dpwssd_epi32((__m512i)*acc, x, _mm512_load_si512(q->weight));
 }
 FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bstore_vbmi(uint8_t *d, const fr_rs_i32x16 *v, int n)
@@ -994,32 +1100,40 @@ FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bstore4_vbmi(uint8_t *d, const fr_rs_i
  * at a time (packed and stored together), then the last few one by one,
  * for all rows.  NP, the pairs per block, is a constant for the common
  * filter lengths (then unrolled). */
-#define FR_RESAMPLE_HBLOCK(SUFFIX, NP, K, R, ACC)                                     \
+#define FR_RESAMPLE_HBLOCK(SUFFIX, NP, K, R, IDX, ACC)                                \
     {                                                                                 \
         const fr_resample_pair *q = pair + (K) * (NP);                                \
         fr_rs_bwin_##SUFFIX##_t win = fr_rs_bwin_##SUFFIX(src[R] + start[K]);         \
         ACC = half;                                                                   \
         for (int64_t j = 0; j < (NP); j++)                                            \
-            fr_rs_bmadd_##SUFFIX(win, q + j, &ACC);                                   \
+            fr_rs_bmadd_##SUFFIX(win, (IDX)[j], q + j, &ACC);                         \
         ACC >>= precision;                                                            \
     }
 
 #define FR_RESAMPLE_HBLOCKS(SUFFIX, NP)                                               \
     {                                                                                 \
         int64_t k = 0;                                                                \
-        for (; (k + 4) * FR_RESAMPLE_BLOCK <= out_bytes; k += 4)                      \
+        for (; (k + 4) * FR_RESAMPLE_BLOCK <= out_bytes; k += 4) {                    \
+            fr_rs_bidx_##SUFFIX##_t idx[4][NP];                                       \
+            for (int m = 0; m < 4; m++)                                               \
+                for (int64_t j = 0; j < (NP); j++)                                    \
+                    idx[m][j] = fr_rs_bidx_##SUFFIX(pair + (k + m) * (NP) + j);       \
             for (int r = 0; r < rows; r++) {                                          \
                 fr_rs_i32x16 acc[4];                                                  \
                 for (int m = 0; m < 4; m++)                                           \
-                    FR_RESAMPLE_HBLOCK(SUFFIX, NP, k + m, r, acc[m])                  \
+                    FR_RESAMPLE_HBLOCK(SUFFIX, NP, k + m, r, idx[m], acc[m])          \
                 fr_rs_bstore4_##SUFFIX(dst[r] + k * FR_RESAMPLE_BLOCK, acc);          \
             }                                                                         \
+        }                                                                             \
         for (; k < n_blocks; k++) {                                                   \
             int64_t left = out_bytes - k * FR_RESAMPLE_BLOCK;                         \
             int n = left < FR_RESAMPLE_BLOCK ? (int)left : FR_RESAMPLE_BLOCK;         \
+            fr_rs_bidx_##SUFFIX##_t idx[NP];                                          \
+            for (int64_t j = 0; j < (NP); j++)                                        \
+                idx[j] = fr_rs_bidx_##SUFFIX(pair + k * (NP) + j);                    \
             for (int r = 0; r < rows; r++) {                                          \
                 fr_rs_i32x16 acc;                                                     \
-                FR_RESAMPLE_HBLOCK(SUFFIX, NP, k, r, acc)                             \
+                FR_RESAMPLE_HBLOCK(SUFFIX, NP, k, r, idx, acc)                        \
                 fr_rs_bstore_##SUFFIX(dst[r] + k * FR_RESAMPLE_BLOCK, &acc, n);       \
             }                                                                         \
         }                                                                             \
@@ -1052,6 +1166,28 @@ FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_bstore4_vbmi(uint8_t *d, const fr_rs_i
 FR_RESAMPLE_HBLOCKS_LEVEL(base, )
 #if FR_X86
 FR_RESAMPLE_HBLOCKS_LEVEL(vbmi, FR_TARGET_AVX512VBMI)
+
+/* The vertical pass at the VBMI level, which has VNNI: the AVX-512 pass
+ * with each multiply and add in one vpdpwssd (the sums are the same). */
+FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_madd_rows_vbmi(const uint8_t *r0, const uint8_t *r1,
+                                                         int32_t w01, fr_vi16 acc[4])
+{
+    __m512i x[4], w = _mm512_set1_epi32(w01);
+    fr_rs_pairs_avx512(r0, r1, x);
+    for (int q = 0; q < 4; q++)
+        acc[q] = (fr_vi16)_mm512_dpwssd_epi32((__m512i)acc[q], x[q], w);
+}
+FR_TARGET_AVX512VBMI FR_INLINE void fr_rs_pack_vbmi(uint8_t *d, const fr_vi16 a[4])
+{
+    fr_rs_pack_avx512(d, a);
+}
+FR_TARGET_AVX512VBMI static void fr_resample_vrow_vbmi(const uint8_t *const *rows, const int16_t *w,
+                                                       int count, int precision, uint8_t *dst,
+                                                       int64_t n)
+{
+    int32_t half = (1 << precision) >> 1;
+    FR_RESAMPLE_VROW(vbmi, fr_vi16, 16)
+}
 #endif
 
 typedef void (*fr_resample_hrows_fn)(const fr_resample_axis *, int64_t, const uint8_t *const *,
@@ -1087,10 +1223,12 @@ static void fr_resample_rows(const fr_resample_plan *p, const uint8_t *src, int6
     int batch = 2;
 #if FR_X86
     if (level >= FR_SIMD_AVX512) {
-        if (fr_resample_level_blocks(level))
-            hblocks = fr_resample_hblocks_vbmi;
         hrows = fr_resample_hrows_avx512;
         vrow = fr_resample_vrow_avx512;
+        if (fr_resample_level_blocks(level)) {
+            hblocks = fr_resample_hblocks_vbmi;
+            vrow = fr_resample_vrow_vbmi;
+        }
         batch = 8;
     } else if (level >= FR_SIMD_AVX2) {
         hrows = fr_resample_hrows_avx2;

@@ -205,6 +205,20 @@ def test_uint8_pipeline_equals_reference():
         assert np.array_equal(aug(img, index=i), R.apply(aug.transforms, img, 4, 0, i)), i
 
 
+@pytest.mark.parametrize("c", [1, 3])
+def test_runs_of_table_ops_equal_reference(c, simd_level):
+    """Consecutive table ops (composed into one table by the executor) equal
+    the reference applying them one after the other."""
+    tables = [T.RandomEqualize(1.0), T.RandomPosterize(3, 1.0), T.RandomSolarize(100.5, 1.0),
+              T.RandomAutocontrast(1.0), T.RandomInvert(1.0), T.RandomEqualize(1.0)]
+    img = photo() if c == 3 else image(97, 130, 1) // 3
+    for k in range(1, len(tables) + 1):
+        for start in range(len(tables) - k + 1):
+            run = tables[start:start + k]
+            aug = T.Compose(run, seed=2)
+            assert np.array_equal(aug(img, index=0), R.apply(run, img, 2, 0, 0)), run
+
+
 @settings(max_examples=60, deadline=None)
 @given(h=st.integers(1, 40), w=st.integers(1, 40), c=st.sampled_from([0, 1, 3]),
        bins=st.integers(1, 40), data=st.data(), index=st.integers(0, 2**64 - 1))

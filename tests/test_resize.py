@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import fastreg
 from fastreg import functional as F
-from fastreg import samples
+from fastreg import _resample, samples
 from fastreg.reference import resample as ref
 
 MODES = ["nearest", "nearest-exact", "bilinear", "bicubic"]
@@ -88,6 +88,30 @@ def test_kernel_equals_reference_every_level(simd_level, mode, antialias):
             img = image(*src, c, seed=k)
             got = F.resize(img, dst, mode, antialias=antialias)
             assert np.array_equal(got, ref.resize_to(img, *dst, mode, antialias)), (src, dst, c)
+
+
+# Axis lengths (source, output) over many scales: downscales by up to 24x
+# (long filters), upscales by up to 320x, ratios of exactly and nearly 1, 2
+# and 3, tiny axes.
+AXIS_PAIRS = [(n, m) for n in (1, 2, 3, 7, 64, 97, 224, 333, 500, 640, 1201)
+              for m in (1, 5, 50, 111, 150, 223, 224, 225, 256, 320) if n <= 24 * m]
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("antialias", [True, False])
+def test_axis_tables_equal_reference_every_level(simd_level, mode, antialias):
+    # the weights are set up many output indices at a time (vectors of doubles
+    # at each level): every first index, count, int16 weight and precision
+    # must be the reference's, which computes one weight at a time
+    interp = MODES.index(mode)
+    for n, m in AXIS_PAIRS:
+        first, count, weight, precision = _resample.axis_table(n, m, interp, antialias)
+        want_first, want_count, want_weight, want_precision = ref.axis_weights(n, m, mode, antialias)
+        assert precision == want_precision, (n, m)
+        assert first.tolist() == want_first and count.tolist() == want_count, (n, m)
+        for i, row in enumerate(want_weight):
+            assert weight[i, :len(row)].tolist() == row, (n, m, i)
+            assert not weight[i, len(row):].any(), (n, m, i)
 
 
 @pytest.mark.parametrize("mode", ["bilinear", "bicubic", "nearest"])
