@@ -25,7 +25,7 @@ from torch.utils.data import BatchSampler, DistributedSampler, TensorDataset, de
 
 import fastreg
 from fastreg import _sgd
-from fastreg.optim import _adamw_hyper
+from fastreg.optim import _adamw_hyper, _hyper
 from fastreg.random import default_seed
 from fastreg.threads import limit_in_loader_worker
 from fastreg.transforms import Transform
@@ -328,20 +328,28 @@ class SGD(_FusedOptimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
+        # Every group is checked before any is updated, so a bad value in a
+        # later group leaves the earlier ones untouched.
+        updates = []
         for k, group in enumerate(self.param_groups):
             with_grad = [p for p in group["params"] if p.grad is not None]
             for p in with_grad:
                 if p.device.type != "cpu" or p.grad.is_sparse:
                     raise ValueError("fastreg.torch.SGD needs dense CPU parameters and gradients")
+            hyper = _hyper(_lr_value(group["lr"], f"param_groups[{k}] "), group["momentum"],
+                           group["dampening"], group["weight_decay"], group["nesterov"],
+                           group["decoupled_weight_decay"], group["maximize"],
+                           where=f"param_groups[{k}] ")
+            updates.append((group, with_grad, hyper))
+        for group, with_grad, hyper in updates:
             buffers = [self.state[p].get("momentum_buffer") for p in with_grad]
+            lr, momentum, dampening, weight_decay, nesterov, decoupled, maximize = hyper
             new = fastreg.sgd_step_(
                 [p.detach().numpy() for p in with_grad],
                 [p.grad.numpy() for p in with_grad],
                 [None if b is None else b.numpy() for b in buffers],
-                lr=_lr_value(group["lr"], f"param_groups[{k}] "), momentum=group["momentum"],
-                dampening=group["dampening"],
-                weight_decay=group["weight_decay"], nesterov=group["nesterov"],
-                decoupled_weight_decay=group["decoupled_weight_decay"], maximize=group["maximize"])
+                lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                nesterov=nesterov, decoupled_weight_decay=decoupled, maximize=maximize)
             if group["momentum"] != 0:
                 for p, old, buf in zip(with_grad, buffers, new):
                     if old is None:

@@ -372,3 +372,19 @@ def test_a_bad_tensor_lr_set_later_is_refused_at_the_step_and_nothing_is_modifie
         with pytest.raises(ValueError, match=r"^param_groups\[0\] lr must be a float or a 1-element tensor"):
             opt.step()
         assert torch.equal(p, torch.ones(3))
+
+
+@pytest.mark.parametrize("name", ["SGD", "AdamW"])
+@pytest.mark.parametrize("key, value, match", [
+    ("lr", -1.0, r"^param_groups\[1\] lr must be"),
+    ("weight_decay", float("nan"), r"^param_groups\[1\] weight_decay must not be NaN$"),
+])
+def test_a_bad_value_in_a_later_group_leaves_the_earlier_groups_untouched(name, key, value, match):
+    first, second = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(2))
+    first.grad, second.grad = torch.ones(3), torch.ones(2)
+    opt = getattr(frt, name)([{"params": [first]}, {"params": [second]}], lr=0.1)
+    opt.param_groups[1][key] = value
+    with pytest.raises(ValueError, match=match):
+        opt.step()
+    assert torch.equal(first, torch.ones(3)) and torch.equal(second, torch.ones(2))
+    assert all(not opt.state[p] or "momentum_buffer" not in opt.state[p] for p in (first, second))
