@@ -346,10 +346,11 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
  *
  * Memory.  A table is fr_resample_axis_bytes = out (8 + 2 stride) bytes, at
  * out 224: 3.6 KB (bilinear, in <= 224), 5.4 KB (bilinear, in <= 672),
- * 8.1 KB (bicubic, in <= 672).  So a thread holds at most 1024 tables, about
- * 5.5 MB for bilinear at out 224 (an epoch of RandomResizedCrop(224) on
- * photos up to 512 pixels fills some 450 entries, about 2 MB), plus 120 KB of
- * entries and one setup work buffer of the largest setup yet. */
+ * 8.1 KB (bicubic, in <= 672).  So a thread holds at most 1024 tables: at
+ * most 5.5 MB at out 224, bilinear, sources up to 672 (an epoch of
+ * RandomResizedCrop(224) on photos of 300x451 to 512x512 asks for some 430
+ * source sizes, 91 to 525: about 2 MB), plus 120 KB of entries and one
+ * setup work buffer of the largest setup yet. */
 #define FR_RESAMPLE_CACHE 1024
 #define FR_RESAMPLE_WAYS 4
 
