@@ -321,9 +321,11 @@ def test_repeated_sizes_reuse_tables_exactly():
     import threading
 
     import fastreg.transforms as T
-    n = _resample.cache_slots() // 2 + 64  # two distinct axis sizes per image
-    # (h, oh) and (w, ow) are distinct for every k
-    sizes = [(1 + k % 41, 1 + k % 37, 1 + k // 41, 1 + k // 37) for k in range(n)]
+    n = _resample.cache_slots() // 2 + 64  # two axis sizes per image
+    # (h, oh) and (w, ow) differ for every k, and the widths go to 64 and more
+    sizes = [(1 + k % 41, 1 + k % 37, 1 + k // 41, 64 + k // 37) for k in range(n)]
+    axis_sizes = {(h, oh) for h, _, oh, _ in sizes} | {(w, ow) for _, w, _, ow in sizes}
+    assert len(axis_sizes) > _resample.cache_slots()
     imgs = [image(h, w, 3, seed=k) for k, (h, w, _, _) in enumerate(sizes)]
     want = [ref.resize_to(im, oh, ow, "bilinear") for im, (_, _, oh, ow) in zip(imgs, sizes)]
     augs = [T.Compose([T.Resize((oh, ow))]) for _, _, oh, ow in sizes]
