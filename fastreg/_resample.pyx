@@ -16,6 +16,7 @@ from fastreg._runtime cimport num_threads, parallel_run, simd_level
 cnp.import_array()
 
 cdef extern from "fr_resample.h" nogil:
+    enum: FR_RESAMPLE_CACHE
     ctypedef struct fr_resample_axis:
         int64_t in_size, out_size
         int64_t stride
@@ -119,3 +120,9 @@ def axis_table(int64_t in_size, int64_t out_size, int interp, bint antialias):
     count = np.array(<int32_t[:out_size]>a.count, np.int64)
     weight = np.array(<int16_t[:out_size * a.stride]>a.weight).reshape(out_size, a.stride)
     return first, count, weight, a.precision
+
+
+def cache_slots():
+    """Axis tables a thread keeps at most (fr_resample.h), for the tests to ask
+    for more sizes than that."""
+    return FR_RESAMPLE_CACHE

@@ -30,8 +30,9 @@
  * the same integer sums.
  *
  * Interface for a pipeline.  fr_resample_axis_get gives an axis table from
- * the calling thread's cache of recent sizes (fr_resample_axis_setup fills
- * one in caller memory, fr_resample_axis_bytes long); fr_resample_rows writes
+ * the calling thread's cache of sizes (fr_resample_axis_setup fills one in
+ * caller memory, fr_resample_axis_bytes long, with fr_resample_axis_work_bytes
+ * of work memory); fr_resample_rows writes
  * output rows [y0, y1) reading only the source rows they need, keeping
  * horizontally resampled rows in a small ring (fr_resample_scratch_bytes
  * long), so a caller can pull a band of rows at a time without a full
@@ -105,13 +106,20 @@ static inline int64_t fr_resample_taps(int64_t in, int64_t out, int interp, int 
     return (int64_t)ceil(support) * 2 + 1;
 }
 
+/* Bytes of an axis table: first, count and the int16 weights. */
 static inline int64_t fr_resample_axis_bytes(int64_t in, int64_t out, int interp, int antialias)
 {
-    int64_t taps = fr_resample_taps(in, out, interp, antialias);
-    int64_t stride = (taps + 1) & ~(int64_t)1;
-    /* first, count, int16 weights and, 64-byte aligned, their doubles for
-     * whole groups of eight indices (kept between the two passes of the setup) */
-    return out * 8 + out * stride * 2 + 64 + ((out + 7) & ~(int64_t)7) * stride * 8;
+    int64_t stride = (fr_resample_taps(in, out, interp, antialias) + 1) & ~(int64_t)1;
+    return out * 8 + out * stride * 2;
+}
+
+/* Bytes of work memory the setup of an axis table needs: its weights in
+ * double for whole groups of eight indices, 64-byte aligned (kept between
+ * the two passes of the setup). */
+static inline int64_t fr_resample_axis_work_bytes(int64_t in, int64_t out, int interp, int antialias)
+{
+    int64_t stride = (fr_resample_taps(in, out, interp, antialias) + 1) & ~(int64_t)1;
+    return 64 + ((out + 7) & ~(int64_t)7) * stride * 8;
 }
 
 /* Keys' cubic convolution with parameter a at |x| < 1 and at 1 <= |x| < 2,
@@ -288,10 +296,11 @@ static inline int64_t fr_resample_nearest(int64_t in, int64_t out, int interp, i
 }
 
 /* Fill `a` for `in` source pixels resampled to `out` (both > 0), its tables
- * laid out in `mem` (fr_resample_axis_bytes bytes, 8-byte aligned), with
- * the code of SIMD `level` (the same table at every level). */
+ * laid out in `mem` (fr_resample_axis_bytes bytes, 8-byte aligned), using
+ * `work` (fr_resample_axis_work_bytes bytes), with the code of SIMD `level`
+ * (the same table at every level). */
 static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64_t out, int interp,
-                                          int antialias, void *mem, int level)
+                                          int antialias, void *mem, void *work, int level)
 {
     int64_t taps = fr_resample_taps(in, out, interp, antialias);
     a->in_size = in;
@@ -312,7 +321,7 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
         }
         return;
     }
-    double *w = (double *)(((uintptr_t)(a->weight + out * a->stride) + 63) & ~(uintptr_t)63);
+    double *w = (double *)(((uintptr_t)work + 63) & ~(uintptr_t)63);
 #if FR_X86
     if (level >= FR_SIMD_AVX512)
         fr_resample_weights_avx512(a, interp, antialias, w);
@@ -326,12 +335,24 @@ static inline void fr_resample_axis_setup(fr_resample_axis *a, int64_t in, int64
 
 /* ---- Axis tables kept per thread for repeated sizes.
  *
- * Evaluation resizes the images of a data set, many of one size, and a
- * table's setup (weights in double, divisions, rounding) costs as much as a
- * tenth of a 224x224 resample.  Each thread keeps its FR_RESAMPLE_CACHE most
- * recently used tables (two per image size: x and y); a thread's are freed
- * when it exits. */
-#define FR_RESAMPLE_CACHE 8
+ * A table's setup (weights in double, divisions, rounding) costs about a
+ * tenth of a 224x224 resample.  Evaluation resizes many images of one size;
+ * RandomResizedCrop draws a box per image, so at one output size each axis
+ * sees a few hundred source sizes, which recur over an epoch.  Each thread
+ * therefore keeps up to FR_RESAMPLE_CACHE tables in sets of FR_RESAMPLE_WAYS
+ * entries: a hash of the key (sizes, interpolation, antialias, level) picks
+ * the set, and the set's least recently used entry makes way.  No locks: a
+ * thread's tables are its own, freed when it exits.
+ *
+ * Memory.  A table is fr_resample_axis_bytes = out (8 + 2 stride) bytes, at
+ * out 224: 3.6 KB (bilinear, in <= 224), 5.4 KB (bilinear, in <= 672),
+ * 8.1 KB (bicubic, in <= 672).  So a thread holds at most 1024 tables: at
+ * most 5.5 MB at out 224, bilinear, sources up to 672 (an epoch of
+ * RandomResizedCrop(224) on photos of 300x451 to 512x512 asks for some 430
+ * source sizes, 91 to 525: about 2 MB), plus 120 KB of entries and one
+ * setup work buffer of the largest setup yet. */
+#define FR_RESAMPLE_CACHE 1024
+#define FR_RESAMPLE_WAYS 4
 
 typedef struct {
     int64_t in, out;
@@ -339,11 +360,14 @@ typedef struct {
     uint64_t used;          /* when last handed out (0: empty) */
     fr_resample_axis axis;  /* its tables in mem */
     void *mem;
+    int64_t capacity;       /* bytes of mem */
 } fr_resample_cached;
 
 typedef struct {
     fr_resample_cached entry[FR_RESAMPLE_CACHE];
     uint64_t clock;
+    void *work;             /* the setup's doubles */
+    int64_t work_bytes;
 } fr_resample_cache;
 
 static __thread fr_resample_cache *fr_resample_cache_mine;
@@ -358,6 +382,7 @@ static void fr_resample_cache_free(void *p)
     fr_resample_cache *c = (fr_resample_cache *)p;
     for (int k = 0; k < FR_RESAMPLE_CACHE; k++)
         free(c->entry[k].mem);
+    free(c->work);
     free(c);
 }
 
@@ -367,12 +392,22 @@ static void fr_resample_cache_key_init(void)
 }
 #endif
 
+/* The first entry of the key's set: a SplitMix64-style mix of the key. */
+static inline fr_resample_cached *fr_resample_cache_set(fr_resample_cache *c, int64_t in, int64_t out,
+                                                        int interp, int antialias, int level)
+{
+    uint64_t h = (uint64_t)in * 0x9e3779b97f4a7c15ull;
+    h = (h ^ (uint64_t)out) * 0xbf58476d1ce4e5b9ull;
+    h = (h ^ (uint64_t)(interp << 8 | antialias << 4 | level)) * 0x94d049bb133111ebull;
+    h ^= h >> 31;
+    return c->entry + (h % (FR_RESAMPLE_CACHE / FR_RESAMPLE_WAYS)) * FR_RESAMPLE_WAYS;
+}
+
 /* The table of `in` source pixels resampled to `out` (both > 0), from this
- * thread's cache or set up into it by the code of SIMD `level` (the least
- * recently used entry makes way; a table set up at another level is not
- * reused, so that each level's setup is the one its tests run); NULL if
- * memory ran out.  It stays valid while this thread asks for at most
- * FR_RESAMPLE_CACHE - 1 other tables. */
+ * thread's cache or set up into it by the code of SIMD `level` (a table set
+ * up at another level is not reused, so that each level's setup is the one
+ * its tests run); NULL if memory ran out.  It stays valid while this thread
+ * asks for at most FR_RESAMPLE_WAYS - 1 other tables. */
 static inline const fr_resample_axis *fr_resample_axis_get(int64_t in, int64_t out, int interp,
                                                            int antialias, int level)
 {
@@ -387,9 +422,9 @@ static inline const fr_resample_axis *fr_resample_axis_get(int64_t in, int64_t o
 #endif
         fr_resample_cache_mine = c;
     }
-    fr_resample_cached *e = c->entry;
-    for (int k = 0; k < FR_RESAMPLE_CACHE; k++) {
-        fr_resample_cached *f = c->entry + k;
+    fr_resample_cached *set = fr_resample_cache_set(c, in, out, interp, antialias, level), *e = set;
+    for (int k = 0; k < FR_RESAMPLE_WAYS; k++) {
+        fr_resample_cached *f = set + k;
         if (f->used && f->in == in && f->out == out && f->interp == interp &&
             f->antialias == antialias && f->level == level) {
             f->used = ++c->clock;
@@ -397,18 +432,30 @@ static inline const fr_resample_axis *fr_resample_axis_get(int64_t in, int64_t o
         }
         e = f->used < e->used ? f : e;
     }
-    void *mem = malloc((size_t)fr_resample_axis_bytes(in, out, interp, antialias));
-    if (!mem)
-        return NULL;
-    free(e->mem);
-    e->mem = mem;
+    int64_t bytes = fr_resample_axis_bytes(in, out, interp, antialias);
+    int64_t work = fr_resample_axis_work_bytes(in, out, interp, antialias);
+    if (bytes > e->capacity) {
+        free(e->mem);
+        e->used = 0;
+        e->capacity = 0;
+        if (!(e->mem = malloc((size_t)bytes)))
+            return NULL;
+        e->capacity = bytes;
+    }
+    if (work > c->work_bytes) {
+        free(c->work);
+        c->work_bytes = 0;
+        if (!(c->work = malloc((size_t)work)))
+            return NULL;
+        c->work_bytes = work;
+    }
     e->in = in;
     e->out = out;
     e->interp = interp;
     e->antialias = antialias;
     e->level = level;
     e->used = ++c->clock;
-    fr_resample_axis_setup(&e->axis, in, out, interp, antialias, mem, level);
+    fr_resample_axis_setup(&e->axis, in, out, interp, antialias, e->mem, c->work, level);
     return &e->axis;
 }
 

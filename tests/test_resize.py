@@ -315,20 +315,26 @@ def test_bad_out():
 
 
 def test_repeated_sizes_reuse_tables_exactly():
-    # more (input, output) sizes than a thread keeps tables for, twice over and
-    # interleaved, in a pipeline and in the functional, on two Python threads
+    # more (input, output) axis sizes than a thread keeps tables for, so that
+    # tables are evicted and set up again, twice over, in a pipeline and in
+    # the functional, on two Python threads
     import threading
 
     import fastreg.transforms as T
-    imgs = [image(60 + 7 * k, 90 - 5 * k, 3, seed=k) for k in range(10)]
-    want = [ref.resize_to(im, 31, 45, "bilinear") for im in imgs]
-    aug = T.Compose([T.Resize((31, 45))])
+    n = _resample.cache_slots() // 2 + 64  # two axis sizes per image
+    # (h, oh) and (w, ow) differ for every k, and the widths go to 64 and more
+    sizes = [(1 + k % 41, 1 + k % 37, 1 + k // 41, 64 + k // 37) for k in range(n)]
+    axis_sizes = {(h, oh) for h, _, oh, _ in sizes} | {(w, ow) for _, w, _, ow in sizes}
+    assert len(axis_sizes) > _resample.cache_slots()
+    imgs = [image(h, w, 3, seed=k) for k, (h, w, _, _) in enumerate(sizes)]
+    want = [ref.resize_to(im, oh, ow, "bilinear") for im, (_, _, oh, ow) in zip(imgs, sizes)]
+    augs = [T.Compose([T.Resize((oh, ow))]) for _, _, oh, ow in sizes]
     failures = []
 
     def run():
         for _ in range(2):
-            for im, w in zip(imgs, want):
-                if not (np.array_equal(F.resize(im, (31, 45)), w) and np.array_equal(aug(im), w)):
+            for im, w, aug, (_, _, oh, ow) in zip(imgs, want, augs, sizes):
+                if not (np.array_equal(F.resize(im, (oh, ow)), w) and np.array_equal(aug(im), w)):
                     failures.append(im.shape)
 
     threads = [threading.Thread(target=run) for _ in range(2)]
