@@ -543,10 +543,14 @@ static int fr_aa_step(int op, double m, int64_t h, int64_t w, const double *samp
     case FR_AA_COLOR:
     case FR_AA_CONTRAST: {
         static const int kinds[3] = {FR_IMG_BRIGHTNESS, FR_IMG_SATURATION, FR_IMG_CONTRAST};
+        if (m == 0.0) /* a blend with factor 1 keeps every byte: no step */
+            return 0;
         fr_set_step(st, kinds[op - FR_AA_BRIGHTNESS], 0, 0, 0, 0, 0, 1.0 + m, NULL);
         return 1;
     }
     case FR_AA_SHARPNESS:
+        if (m == 0.0)
+            return 0;
         fr_set_step(st, FR_IMG_SHARPNESS, 0, 0, 0, 0, 0, 1.0 + m, NULL);
         return 1;
     case FR_AA_POSTERIZE:

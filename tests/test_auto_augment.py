@@ -205,6 +205,22 @@ def test_uint8_pipeline_equals_reference():
         assert np.array_equal(aug(img, index=i), R.apply(aug.transforms, img, 4, 0, i)), i
 
 
+def test_blends_of_factor_one_equal_reference(simd_level):
+    """Brightness, Color, Contrast and Sharpness of magnitude 0 (factor 1,
+    a blend that keeps every byte) run as no step; the images still equal
+    the reference, which blends."""
+    blends = {"Brightness", "Color", "Contrast", "Sharpness"}
+    t, img = T.AugMix(severity=1), photo()
+    seen = set()
+    for i in range(60):
+        chains = t.params(i, epoch=1, shape=img.shape)["ops"]
+        zero = {op for chain in chains for op, m in chain if op in blends and m == 0.0}
+        if zero:
+            seen |= zero
+            assert np.array_equal(t(img, index=i, epoch=1), R.apply([t], img, t.seed, 1, i)), (i, chains)
+    assert seen == blends
+
+
 @pytest.mark.parametrize("c", [1, 3])
 def test_runs_of_table_ops_equal_reference(c, simd_level):
     """Consecutive table ops (composed into one table by the executor) equal
