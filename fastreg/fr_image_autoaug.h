@@ -286,7 +286,9 @@ static int fr_augmix(const fr_step *s, const uint8_t *src, int64_t h, int64_t w,
  * the other on a whole image, as fr_lut_image would run them, in one pass:
  * an op's tables are built from the histogram of the image the ops before
  * it make (the source's histogram carried through their tables: the same
- * counts), and the tables composed map the source once. */
+ * counts), and the tables composed map the source once.  A run without
+ * equalize counts nothing: autocontrast takes the range of the image so
+ * far, mapped into dst, which costs less than a count. */
 static void fr_lut_chain_image(const int *kinds, const double *args, int n, const uint8_t *src, int64_t h,
                                int64_t w, int64_t C, int64_t sy, int64_t sx, int64_t sc, uint8_t *dst,
                                int level)
@@ -298,24 +300,37 @@ static void fr_lut_chain_image(const int *kinds, const double *args, int n, cons
     if (h == 0 || w == 0 || C < 1 || C > 4)
         return;
     int64_t source[4][256], hist[4][256];
-    int counted = 0;
+    int counted = 0, equalizes = 0;
     fr_lut all, op;
+    for (int i = 0; i < n; i++)
+        equalizes |= kinds[i] == FR_LUT_EQUALIZE;
     for (int64_t c = 0; c < C; c++)
         for (int v = 0; v < 256; v++)
             all.t[c][v] = (uint8_t)v;
     for (int i = 0; i < n; i++) {
-        if (fr_lut_needs_histogram(kinds[i])) {
-            if (!counted) {
-                memset(source, 0, sizeof(source));
-                fr_histogram(src, w, C, sy, sx, sc, 0, h, source);
-                counted = 1;
+        if (kinds[i] == FR_LUT_AUTOCONTRAST && !equalizes) {
+            uint8_t lo[4] = {255, 255, 255, 255}, hi[4] = {0, 0, 0, 0};
+            if (i == 0) {
+                fr_channel_range(src, w, C, sy, sx, sc, 0, h, lo, hi, level);
+            } else {
+                fr_lut_apply_level(src, w, C, sy, sx, sc, 0, h, &all, dst, level);
+                fr_channel_range(dst, w, C, w * C, C, 1, 0, h, lo, hi, level);
             }
-            memset(hist, 0, sizeof(hist));
-            for (int64_t c = 0; c < C; c++)
-                for (int v = 0; v < 256; v++)
-                    hist[c][all.t[c][v]] += source[c][v];
+            fr_lut_build_range(lo, hi, C, &op);
+        } else {
+            if (fr_lut_needs_histogram(kinds[i])) {
+                if (!counted) {
+                    memset(source, 0, sizeof(source));
+                    fr_histogram(src, w, C, sy, sx, sc, 0, h, source);
+                    counted = 1;
+                }
+                memset(hist, 0, sizeof(hist));
+                for (int64_t c = 0; c < C; c++)
+                    for (int v = 0; v < 256; v++)
+                        hist[c][all.t[c][v]] += source[c][v];
+            }
+            fr_lut_build(kinds[i], args[i], (const int64_t (*)[256])hist, C, &op);
         }
-        fr_lut_build(kinds[i], args[i], (const int64_t (*)[256])hist, C, &op);
         for (int64_t c = 0; c < C; c++)
             for (int v = 0; v < 256; v++)
                 all.t[c][v] = op.t[c][all.t[c][v]];
