@@ -218,7 +218,20 @@ def _torch_switches(foreach, fused, differentiable, capturable=False):
 class _FusedOptimizer(torch.optim.Optimizer):
     """A torch optimizer whose step runs one of fastreg's fused kernels, which
     take dense CPU float32/float64 parameters: other ones are refused when
-    they are added, not at the first step."""
+    they are added, not at the first step.
+
+    ``_switch_defaults`` holds the group keys a checkpoint may lack (torch's
+    own groups gain keys between versions), with the constructor's defaults;
+    loading a state dict fills them in, as torch's optimizers do in
+    ``__setstate__``."""
+
+    _switch_defaults = {}
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for key, value in self._switch_defaults.items():
+                group.setdefault(key, value)
 
     def add_param_group(self, param_group):
         """Add a parameter group, as torch.optim.Optimizer does.
@@ -293,6 +306,9 @@ class SGD(_FusedOptimizer):
     -----
     torch.optim.SGD's semantics and state layout.
     """
+
+    _switch_defaults = dict(nesterov=False, decoupled_weight_decay=False, maximize=False, foreach=None,
+                            fused=None, differentiable=False)
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
                  decoupled_weight_decay=False, maximize=False, *, foreach=None, fused=None,
@@ -414,6 +430,15 @@ class AdamW(_FusedOptimizer):
     >>> model(torch.ones(4, 3)).sum().backward()
     >>> opt.step()
     """
+
+    _switch_defaults = dict(amsgrad=False, maximize=False, foreach=None, fused=None, capturable=False,
+                            differentiable=False)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for states in self.state.values():  # older checkpoints count steps in a Python number
+            if "step" in states and not torch.is_tensor(states["step"]):
+                states["step"] = torch.tensor(float(states["step"]), dtype=torch.float32)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
                  amsgrad=False, *, maximize=False, foreach=None, fused=None, capturable=False,

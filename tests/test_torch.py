@@ -1,6 +1,8 @@
 """PyTorch interop: tensors in and out zero-copy, and fastreg.torch.Dropout
 against torch's own autograd on the same mask."""
 
+from copy import deepcopy
+
 import numpy as np
 import pytest
 
@@ -388,3 +390,73 @@ def test_a_bad_value_in_a_later_group_leaves_the_earlier_groups_untouched(name, 
         opt.step()
     assert torch.equal(first, torch.ones(3)) and torch.equal(second, torch.ones(2))
     assert all(not opt.state[p] or "momentum_buffer" not in opt.state[p] for p in (first, second))
+
+
+def _continue_after_checkpoint(first, second, kw, before=5, after=6):
+    """Parameters after `before` steps of optimizer class `first`, a
+    state_dict handed to `second` and `after` more steps, and those of
+    `first` going on in place: both runs see the same gradients."""
+    torch.manual_seed(2)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    x, y = torch.randn(16, 6), torch.randint(0, 3, (16,))
+
+    def train(net, opt, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(net(x), y).backward()
+            opt.step()
+
+    opt = first(model.parameters(), **kw)
+    train(model, opt, before)
+    resumed = deepcopy(model)
+    other = second(resumed.parameters(), **kw)
+    other.load_state_dict(deepcopy(opt.state_dict()))
+    train(model, opt, after)
+    train(resumed, other, after)
+    return list(model.parameters()), list(resumed.parameters())
+
+
+def _torch_sgd(params, **kw):
+    return torch.optim.SGD(params, foreach=False, **kw)
+
+
+def _torch_adamw(params, **kw):
+    return torch.optim.AdamW(params, foreach=False, **kw)
+
+
+@pytest.mark.parametrize("name, kw", [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9)),
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=1e-3)),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3)),
+    ("AdamW", dict(lr=1e-2, weight_decay=0.05)),
+    ("AdamW", dict(lr=1e-2, weight_decay=0.05, amsgrad=True)),
+])
+@pytest.mark.parametrize("direction", ["torch_to_fastreg", "fastreg_to_torch"])
+def test_checkpoints_continue_across_torch_and_fastreg_optimizers(name, kw, direction):
+    ours, theirs = getattr(frt, name), {"SGD": _torch_sgd, "AdamW": _torch_adamw}[name]
+    first, second = (theirs, ours) if direction == "torch_to_fastreg" else (ours, theirs)
+    went_on, resumed = _continue_after_checkpoint(first, second, kw)
+    for a, b in zip(went_on, resumed):
+        torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-6)
+
+
+def test_checkpoint_groups_without_newer_keys_get_the_defaults():
+    # torch's SGD groups have no decoupled_weight_decay; older checkpoints lack
+    # nesterov/maximize/..., and older AdamW ones keep the step as a number
+    w = torch.nn.Parameter(torch.ones(3))
+    sgd = frt.SGD([w], lr=0.5, momentum=0.5, nesterov=True, decoupled_weight_decay=True, maximize=True)
+    sgd.load_state_dict({"state": {}, "param_groups": [
+        {"lr": 0.1, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "params": [0]}]})
+    group = sgd.param_groups[0]
+    assert (group["nesterov"], group["decoupled_weight_decay"], group["maximize"]) == (False, False, False)
+    w.grad = torch.ones(3)
+    sgd.step()
+    torch.testing.assert_close(w.detach(), torch.full((3,), 0.9))
+    adamw = frt.AdamW([w], lr=0.1, amsgrad=True)
+    adamw.load_state_dict({"state": {0: {"step": 2, "exp_avg": torch.zeros(3), "exp_avg_sq": torch.zeros(3)}},
+                           "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8,
+                                             "weight_decay": 0.0, "params": [0]}]})
+    assert adamw.param_groups[0]["amsgrad"] is False
+    adamw.step()
+    assert float(adamw.state[w]["step"]) == 3.0
