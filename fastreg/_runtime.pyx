@@ -2,7 +2,14 @@
 """The shared runtime: thread pool, thread count and SIMD level.
 
 Python code reaches these through fastreg.threads and fastreg.config; other
-compiled modules cimport parallel_run / num_threads / simd_level."""
+compiled modules cimport parallel_run / num_threads / simd_level.
+
+Every kernel of every entry point starts through parallel_run, so the rule
+that a DataLoader worker runs one thread is applied there: the first kernel
+(or thread-count query) of each process, and of each forked child, calls the
+check that fastreg.threads registers; later calls test one flag."""
+
+import os
 
 from libc.stdint cimport int64_t
 
@@ -27,7 +34,35 @@ HAVE_THREADS = bool(FR_HAVE_THREADS)
 MAX_THREADS = FR_MAX_THREADS
 
 
+cdef bint _worker_check_due = True  # this process has not yet asked whether it is a DataLoader worker
+_worker_check = None  # set by fastreg.threads
+
+
+def set_worker_check(check):
+    """Call `check()` before the first kernel of this process and of each forked child."""
+    global _worker_check, _worker_check_due
+    _worker_check = check
+    _worker_check_due = True
+
+
+def _due_after_fork():
+    global _worker_check_due
+    _worker_check_due = True
+
+
+os.register_at_fork(after_in_child=_due_after_fork)
+
+
+cdef void _run_worker_check() noexcept with gil:
+    global _worker_check_due
+    _worker_check_due = False
+    if _worker_check is not None:
+        _worker_check()
+
+
 cdef void parallel_run(fr_task_fn fn, void *ctx, int64_t n_tasks) noexcept nogil:
+    if _worker_check_due:
+        _run_worker_check()
     fr_pool_run(fn, ctx, n_tasks, _num_threads)
 
 
@@ -46,6 +81,8 @@ def set_num_threads(int n):
 
 
 def get_num_threads():
+    if _worker_check_due:
+        _run_worker_check()
     return _num_threads
 
 

@@ -97,7 +97,6 @@ from fastreg.synonyms import (
     _Protected,
     english_synonyms,
 )
-from fastreg.threads import limit_in_loader_worker
 
 __all__ = ["EDA", "STOP_WORDS", "BackTranslation", "SynonymTable", "english_synonyms", "random_deletion",
            "random_insertion", "random_swap", "synonym_replacement"]
@@ -279,7 +278,6 @@ _NO_SYNONYMS = SynonymTable(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.in
 def _run(batch, stages, table, protected, seed, epoch, indices, stop_words=None, tokenizer=None):
     """Run validated `stages` ((op, count, frac, threshold) tuples) on `batch`;
     `protected` is (ids, words); sentences use `stop_words` and `tokenizer`."""
-    limit_in_loader_worker()
     if batch.kind == "text":
         context = _word_context(table, STOP_WORDS if stop_words is None else stop_words, protected[1])
         if tokenizer is not None:

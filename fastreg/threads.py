@@ -6,10 +6,11 @@ value of the environment variable FASTREG_NUM_THREADS when it is set.
 Results never depend on the thread count.
 
 Inside a worker process of a torch DataLoader, the workers already run side
-by side, so fastreg's data-side entry points (transforms, text ops) switch
-that process to one thread on their first call, unless FASTREG_NUM_THREADS
-is set or set_num_threads() was called in that process (for example in a
-``worker_init_fn``)."""
+by side, so the first kernel a worker runs (of any entry point: transforms,
+functional ops, text ops, dropout, optimizers) or its first
+get_num_threads() switches that process to one thread, unless
+FASTREG_NUM_THREADS is set or set_num_threads() was called in that process
+(for example in a ``worker_init_fn``)."""
 
 import contextlib
 import math
@@ -74,17 +75,12 @@ def default_num_threads():
 
 
 _explicit_pid = None  # the process in which set_num_threads was called
-_checked_pid = None  # the process whose loader-worker status was checked
 
 
-def limit_in_loader_worker():
-    """Use one thread if this process is a torch DataLoader worker (checked once per process)."""
-    global _checked_pid
-    pid = os.getpid()
-    if _checked_pid == pid:
-        return
-    _checked_pid = pid
-    if _explicit_pid == pid or os.environ.get(ENV_VAR, "").strip():
+def _limit_in_loader_worker():
+    """Use one thread if this process is a torch DataLoader worker; the
+    runtime calls this once per process, before its first kernel."""
+    if _explicit_pid == os.getpid() or os.environ.get(ENV_VAR, "").strip():
         return
     loader = sys.modules.get("torch.utils.data")
     if loader is not None and loader.get_worker_info() is not None:
@@ -174,3 +170,4 @@ def num_threads(n):
 
 
 _runtime.set_num_threads(default_num_threads())
+_runtime.set_worker_check(_limit_in_loader_worker)

@@ -27,7 +27,6 @@ import fastreg
 from fastreg import _sgd
 from fastreg.optim import _adamw_hyper, _hyper
 from fastreg.random import default_seed
-from fastreg.threads import limit_in_loader_worker
 from fastreg.transforms import Transform
 from fastreg._validate import check_count, check_flag, check_probability, check_uint64
 
@@ -225,7 +224,7 @@ class _FusedOptimizer(torch.optim.Optimizer):
     loading a state dict fills them in, as torch's optimizers do in
     ``__setstate__``."""
 
-    _switch_defaults = {}
+    _switch_defaults: dict[str, object] = {}
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -765,7 +764,6 @@ class AugmentedDataset(torch.utils.data.Dataset):
         --------
         fastreg.transforms.Compose.batch : The call that augments the samples.
         """
-        limit_in_loader_worker()
         indices = [int(i) for i in indices]
         samples = [self.dataset[i] for i in indices]
         out = self.transform.batch([_image_of(s) for s in samples], indices=indices, epoch=self.epoch)

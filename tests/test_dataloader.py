@@ -3,12 +3,15 @@ count, start method and DistributedSampler world size; set_epoch reaching
 persistent and prefetching workers; whole batches from one transform call;
 and one fastreg thread per worker by default."""
 
+import multiprocessing
+
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
 import fastreg  # noqa: E402
+from fastreg import _runtime  # noqa: E402
 from fastreg import samples, transforms as T  # noqa: E402
 from fastreg.torch import AugmentedDataset  # noqa: E402
 from torch.utils.data import DataLoader, DistributedSampler  # noqa: E402
@@ -116,6 +119,65 @@ def test_workers_use_one_thread_unless_told(monkeypatch, context):
     counts = [int(c) for c in DataLoader(ThreadReport(), batch_size=None, num_workers=2,
                                          multiprocessing_context=context)]
     assert counts == [2] * 8
+
+
+def _run_entry_point(kind, i):
+    """One call of a public entry point, on inputs big enough to split over 2 threads."""
+    import fastreg.functional as F
+    import fastreg.torch as frt
+
+    big = np.full((1024, 1024, 3), i, np.uint8)
+    if kind == "compose_per_image":
+        T.Compose([T.Resize(300), T.ColorJitter(0.4, 0.4, 0.4)])(big, index=i)
+    elif kind == "functional":
+        F.resize(big, 300)
+    elif kind == "dropout":
+        fastreg.dropout(np.ones(1 << 21, np.float32), 0.5, seed=i)
+    elif kind == "optimizer":
+        w = torch.nn.Parameter(torch.ones(1 << 21))
+        w.grad = torch.ones(1 << 21)
+        frt.SGD([w], lr=0.1, momentum=0.9).step()
+
+
+class PoolReport(torch.utils.data.Dataset):
+    """Runs one entry point per sample and reports the pool threads this
+    process has started and its thread count."""
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        _run_entry_point(self.kind, i)
+        return torch.tensor([_runtime.pool_workers(), fastreg.get_num_threads()])
+
+
+def _pool_workers_after(kind):
+    with fastreg.num_threads(2):
+        _run_entry_point(kind, 0)
+    return _runtime.pool_workers()
+
+
+ENTRY_POINTS = ["compose_per_image", "functional", "dropout", "optimizer"]
+
+
+@pytest.mark.parametrize("kind", ENTRY_POINTS)
+def test_every_entry_point_runs_one_thread_in_a_worker(monkeypatch, kind):
+    monkeypatch.delenv("FASTREG_NUM_THREADS", raising=False)
+    with fastreg.num_threads(2):
+        reports = [r.tolist() for r in DataLoader(PoolReport(kind), batch_size=None, num_workers=2,
+                                                  multiprocessing_context="fork")]
+    assert reports == [[0, 1]] * 4  # no pool thread started in either worker
+
+
+@pytest.mark.parametrize("kind", ENTRY_POINTS[1:])  # a single image runs on the calling thread alone
+def test_the_same_calls_use_the_pool_outside_a_worker(monkeypatch, kind):
+    # a forked process that is not a DataLoader worker keeps the thread count
+    monkeypatch.delenv("FASTREG_NUM_THREADS", raising=False)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply_async(_pool_workers_after, (kind,)).get(timeout=120) >= 1
 
 
 def collect_batches(loader):

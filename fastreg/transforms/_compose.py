@@ -44,7 +44,6 @@ from fastreg._validate import (
 )
 from fastreg.functional._misc import normalized_shape
 from fastreg.functional._spec import decode
-from fastreg.threads import limit_in_loader_worker
 from fastreg.transforms._augment import RandomErasing
 from fastreg.transforms._misc import Normalize
 from fastreg.transforms._transform import Transform, check_seed
@@ -331,7 +330,6 @@ class Compose(Transform):
             have one entry per image, or the outputs differ in size and `out`
             is not a list.
         """
-        limit_in_loader_worker()
         if isinstance(images, np.ndarray):
             if images.dtype != np.uint8:
                 raise wrong_image_dtype("images", images.dtype)
