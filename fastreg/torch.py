@@ -25,7 +25,7 @@ from torch.utils.data import BatchSampler, DistributedSampler, TensorDataset, de
 
 import fastreg
 from fastreg import _sgd
-from fastreg.optim import _adamw_hyper, _hyper
+from fastreg.optim import _ADAMW_KEYS, _HYPER_KEYS, _adamw_hyper, _hyper
 from fastreg.random import default_seed
 from fastreg.transforms import Transform
 from fastreg._validate import check_count, check_flag, check_probability, check_uint64
@@ -243,17 +243,28 @@ class _FusedOptimizer(torch.optim.Optimizer):
         Raises
         ------
         TypeError
-            If a parameter is not a dense CPU float32 or float64 tensor.
+            If a parameter is not a dense CPU float32 or float64 tensor, or
+            a hyper-parameter has the wrong type.
+        ValueError
+            If a hyper-parameter is out of range; the group is not added.
         """
         super().add_param_group(param_group)
         k = len(self.param_groups) - 1
-        for i, p in enumerate(self.param_groups[k]["params"]):
-            if p.dtype not in (torch.float32, torch.float64) or p.device.type != "cpu" or p.is_sparse:
-                self.param_groups.pop()
-                raise TypeError(
-                    f"param_groups[{k}]['params'][{i}] must be a dense CPU float32 or float64 tensor, got "
-                    f"{p.dtype} on {p.device}; keep float32 parameters and compute in half precision "
-                    "with torch.autocast")
+        try:
+            for i, p in enumerate(self.param_groups[k]["params"]):
+                if p.dtype not in (torch.float32, torch.float64) or p.device.type != "cpu" or p.is_sparse:
+                    raise TypeError(
+                        f"param_groups[{k}]['params'][{i}] must be a dense CPU float32 or float64 tensor, "
+                        f"got {p.dtype} on {p.device}; keep float32 parameters and compute in half "
+                        "precision with torch.autocast")
+            self._group_hyper(self.param_groups[k], k)
+        except (TypeError, ValueError):
+            self.param_groups.pop()
+            raise
+
+    def _group_hyper(self, group, k):
+        """The group's validated hyper-parameter tuple for the kernel."""
+        raise NotImplementedError
 
 
 class SGD(_FusedOptimizer):
@@ -293,9 +304,13 @@ class SGD(_FusedOptimizer):
     Raises
     ------
     TypeError
-        If a switch is not a bool (or None), or `lr` a tensor of integers.
+        If a switch is not a bool (or None), a hyper-parameter not a real
+        number, or `lr` a tensor of integers.
     ValueError
-        If `differentiable` is True or `lr` a tensor of more than one value.
+        At construction, as :class:`fastreg.SGD`, for any group: if a
+        hyper-parameter is negative, infinite or NaN, `nesterov` is True
+        without momentum or with dampening, `differentiable` is True or `lr`
+        a tensor of more than one value.
 
     See Also
     --------
@@ -312,11 +327,15 @@ class SGD(_FusedOptimizer):
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
                  decoupled_weight_decay=False, maximize=False, *, foreach=None, fused=None,
                  differentiable=False):
-        _lr_value(lr)
+        _hyper(_lr_value(lr), momentum, dampening, weight_decay, nesterov, decoupled_weight_decay, maximize)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov, decoupled_weight_decay=decoupled_weight_decay,
                         maximize=maximize, **_torch_switches(foreach, fused, differentiable))
         super().__init__(params, defaults)
+
+    def _group_hyper(self, group, k):
+        where = f"param_groups[{k}] "
+        return _hyper(_lr_value(group["lr"], where), *(group[key] for key in _HYPER_KEYS[1:]), where=where)
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -351,11 +370,7 @@ class SGD(_FusedOptimizer):
             for p in with_grad:
                 if p.device.type != "cpu" or p.grad.is_sparse:
                     raise ValueError("fastreg.torch.SGD needs dense CPU parameters and gradients")
-            hyper = _hyper(_lr_value(group["lr"], f"param_groups[{k}] "), group["momentum"],
-                           group["dampening"], group["weight_decay"], group["nesterov"],
-                           group["decoupled_weight_decay"], group["maximize"],
-                           where=f"param_groups[{k}] ")
-            updates.append((group, with_grad, hyper))
+            updates.append((group, with_grad, self._group_hyper(group, k)))
         for group, with_grad, hyper in updates:
             buffers = [self.state[p].get("momentum_buffer") for p in with_grad]
             lr, momentum, dampening, weight_decay, nesterov, decoupled, maximize = hyper
@@ -448,6 +463,11 @@ class AdamW(_FusedOptimizer):
                         **_torch_switches(foreach, fused, differentiable, capturable))
         super().__init__(params, defaults)
 
+    def _group_hyper(self, group, k):
+        where = f"param_groups[{k}] "
+        return _adamw_hyper(_lr_value(group["lr"], where), *(group[key] for key in _ADAMW_KEYS[1:]),
+                            where=where)
+
     @torch.no_grad()
     def step(self, closure=None):
         """Update every parameter that has a gradient.
@@ -469,9 +489,7 @@ class AdamW(_FusedOptimizer):
         params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs = [], [], [], [], []
         hypers, ends, steps = [], [], []
         for k, group in enumerate(self.param_groups):
-            hyper = _adamw_hyper(_lr_value(group["lr"], f"param_groups[{k}] "), group["betas"], group["eps"],
-                                 group["weight_decay"], group["amsgrad"], group["maximize"],
-                                 where=f"param_groups[{k}] ")
+            hyper = self._group_hyper(group, k)
             for p in group["params"]:
                 if p.grad is None:
                     continue

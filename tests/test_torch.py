@@ -460,3 +460,36 @@ def test_checkpoint_groups_without_newer_keys_get_the_defaults():
     assert adamw.param_groups[0]["amsgrad"] is False
     adamw.step()
     assert float(adamw.state[w]["step"]) == 3.0
+
+
+def _message(error_type, build):
+    with pytest.raises(error_type) as info:
+        build()
+    return str(info.value)
+
+
+@pytest.mark.parametrize("name, kw, error", [
+    ("SGD", dict(lr=0.1, nesterov=True), ValueError),
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), ValueError),
+    ("SGD", dict(lr=-0.1), ValueError),
+    ("SGD", dict(lr=0.1, momentum=-0.9), ValueError),
+    ("SGD", dict(lr=0.1, dampening=float("nan")), ValueError),
+    ("SGD", dict(lr=0.1, weight_decay=float("inf")), ValueError),
+    ("SGD", dict(lr=0.1, maximize=1), TypeError),
+    ("SGD", dict(lr="0.1"), TypeError),
+    ("AdamW", dict(lr=-1e-3), ValueError),
+    ("AdamW", dict(betas=(0.9, 1.0)), ValueError),
+    ("AdamW", dict(eps=-1.0), ValueError),
+    ("AdamW", dict(weight_decay=float("nan")), ValueError),
+    ("AdamW", dict(amsgrad="yes"), TypeError),
+])
+def test_torch_optimizers_refuse_bad_hyper_parameters_at_construction_as_fastreg_does(name, kw, error):
+    w = torch.nn.Parameter(torch.ones(3))
+    expected = _message(error, lambda: getattr(fastreg, name)([w.detach().numpy()], **({"lr": 1e-3} | kw)))
+    assert _message(error, lambda: getattr(frt, name)([w], **kw)) == expected
+    # a group's own values are checked when it is added; the group is not kept
+    opt = getattr(frt, name)([w], lr=0.1)
+    other = torch.nn.Parameter(torch.ones(2))
+    message = _message(error, lambda: opt.add_param_group({"params": [other], **kw}))
+    assert message.startswith("param_groups[1] ") and message.endswith(expected)
+    assert len(opt.param_groups) == 1
