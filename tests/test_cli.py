@@ -174,3 +174,28 @@ def test_demo_refuses_bad_arguments_before_running(args, message, tmp_path):
     r = run_cli("demo", "--out", str(tmp_path), *args)
     assert r.returncode == 2 and message in r.stderr
     assert not list(tmp_path.iterdir())  # nothing drawn
+
+
+def test_demo_trains_with_one_blas_thread(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("sklearn")
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from fastreg import demo
+
+    def blas_threads():
+        return [info["num_threads"] for info in threadpoolctl.threadpool_info() if info["user_api"] == "blas"]
+
+    seen = []
+
+    def fake_train(*args):
+        seen.append(blas_threads())
+        return [(0.5, 0.5)]
+
+    monkeypatch.setattr(demo, "train", fake_train)
+    monkeypatch.setattr(demo, "contact_sheet", lambda *args, **kwargs: None)
+    monkeypatch.setattr(demo, "text_examples", lambda seed: [])
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        demo.run(out_dir=tmp_path, epochs=1, train_size=20)
+        assert blas_threads() == before  # restored after training
+    assert seen and all(counts and set(counts) == {1} for counts in seen)
