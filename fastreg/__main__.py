@@ -85,7 +85,7 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     d = sub.add_parser("demo", help="show the regularizers at work: pictures and a small training run")
     d.add_argument("--out", default=".", help="folder for the pictures (default: current folder)")
-    d.add_argument("--images", metavar="DIR", type=_folder, help="use the PNG/JPEG images of DIR instead of the samples (the first is shown, the second is its mixing partner)")
+    d.add_argument("--images", metavar="DIR", type=_folder, help="use the PNG/JPEG images of DIR instead of the samples (the first is shown, the second is its mixing partner, centre-cropped and resized to the first's size)")
     d.add_argument("--seed", type=int, default=0,
                    help="seed of every random draw (augmentation, dropout, weights, data split); "
                         "the same seed gives the same pictures and accuracies (default: 0)")

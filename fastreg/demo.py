@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 import fastreg
+from fastreg import functional as F
 from fastreg import samples
 from fastreg import transforms as T
 
@@ -99,6 +100,20 @@ def _fmt(value):
     return str(value)
 
 
+def _fit_partner(partner, height, width):
+    """`partner` at height x width: its largest centred window of that aspect
+    ratio, resized (bilinear, antialiased), so a mixing partner of another
+    size still shows whole."""
+    ph, pw = partner.shape[:2]
+    if (ph, pw) == (height, width):
+        return partner
+    # the window keeps partner's full height or full width, whichever fits the ratio
+    window_h, window_w = (ph, max(1, round(ph * width / height))) if ph * width <= pw * height else \
+        (max(1, round(pw * height / width)), pw)
+    top, left = (ph - window_h) // 2, (pw - window_w) // 2
+    return F.resized_crop(partner, top, left, window_h, window_w, [height, width])
+
+
 def _mixed_tiles(image, partner, seed):
     """MixUp and CutMix of image with partner, for the first batch index whose
     lambda is near 1/2 (so both images show)."""
@@ -117,8 +132,8 @@ def _mixed_tiles(image, partner, seed):
 
 def contact_sheet(image, out_path, seed=0, partner=None):
     """One image under each transform, dropout, mixing with `partner` (an
-    image of the same size; default the image upside down) and a full
-    pipeline."""
+    RGB image, centre-cropped to the image's aspect ratio and resized to its
+    size; default the image upside down) and a full pipeline."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -159,8 +174,7 @@ def contact_sheet(image, out_path, seed=0, partner=None):
     tiles.append(("channel dropout p=0.5", np.clip(mosaic * 0.5, 0, 1),
                   "4 copies; each colour channel\nzeroed whole w.p. 0.5. Kept:\n"
                   f"{', '.join(kept)} (shown x0.5)"))
-    if partner is None or partner.shape != image.shape:
-        partner = np.ascontiguousarray(image[::-1])
+    partner = np.ascontiguousarray(image[::-1]) if partner is None else _fit_partner(partner, h, w)
     tiles += _mixed_tiles(image, partner, seed)
 
     pipeline = T.Compose([

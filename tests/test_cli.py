@@ -199,3 +199,25 @@ def test_demo_trains_with_one_blas_thread(tmp_path, monkeypatch):
         demo.run(out_dir=tmp_path, epochs=1, train_size=20)
         assert blas_threads() == before  # restored after training
     assert seen and all(counts and set(counts) == {1} for counts in seen)
+
+
+def test_demo_fits_a_mixing_partner_of_another_size(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import numpy as np
+    from fastreg import demo
+
+    image = fastreg.samples.load("coffee")[:120, :160]
+    # a 100x300 partner whose centred 100x100 square is a flat 200: the square is what a
+    # square image mixes with; the first size mixes with the whole partner, unchanged
+    partner = np.zeros((100, 300, 3), np.uint8)
+    partner[:, 100:200] = 200
+    assert np.array_equal(demo._fit_partner(partner, 50, 50), np.full((50, 50, 3), 200, np.uint8))
+    assert demo._fit_partner(partner, 100, 300) is partner
+    wide = demo._fit_partner(partner, 20, 120)  # a 50x300 window: the stripe in the middle third
+    assert wide.shape == (20, 120, 3) and (wide[:, 45:75] == 200).all() and (wide[:, :35] == 0).all()
+    mixed_with = []
+    monkeypatch.setattr(demo, "_mixed_tiles", lambda img, other, seed: mixed_with.append(other) or [])
+    demo.contact_sheet(image, tmp_path / "sheet.png", partner=partner)
+    (fitted,) = mixed_with
+    assert fitted.shape == image.shape and not np.array_equal(fitted, image[::-1])
+    assert np.array_equal(fitted, demo._fit_partner(partner, 120, 160))
