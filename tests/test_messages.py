@@ -1,6 +1,8 @@
 """Errors a newcomer meets first say what to do: channels-first tensors and
 batches, PIL images and float images."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -176,6 +178,74 @@ def test_a_torchvision_name_fastreg_lacks_gets_a_hint(module, name, hint):
         getattr(module, name)
     assert (e.value.name, e.value.obj) == (name, module)
     assert not hasattr(module, name)
+
+
+ALBUMENTATIONS_HINTS = {  # an AlbumentationsX name -> what its AttributeError must say
+    "HorizontalFlip": r"AlbumentationsX's name; use RandomHorizontalFlip\(p=0\.5\)$",
+    "VerticalFlip": r"use RandomVerticalFlip\(p=0\.5\)$",
+    "Rotate": r"use RandomRotation\(degrees\)",
+    "Affine": r"use RandomAffine\(degrees, translate, scale, shear\)$",
+    "ShiftScaleRotate": r"use RandomAffine\(degrees, translate=",
+    "HueSaturationValue": r"the nearest is ColorJitter\(",
+    "RandomBrightnessContrast": r"the nearest is ColorJitter\(brightness=\.\.\., contrast=\.\.\.\)",
+    "CoarseDropout": r"use RandomErasing\(",
+    "ToTensorV2": r"uint8 NumPy arrays .* directly.*Normalize\(mean, std\)",
+    "OneOf": r"not provided; RandAugment and TrivialAugmentWide pick ops at random",
+    "SmallestMaxSize": r"use Resize\(size\) with an int size",
+    "LongestMaxSize": r"use Resize\(None, max_size=size\)",
+    "ToGray": r"use RandomGrayscale\(p=1\.0\)$",
+    "ReplayCompose": r"Compose\.params\(i, shape=img\.shape\)",
+}
+
+
+@pytest.mark.parametrize("name, hint", ALBUMENTATIONS_HINTS.items())
+def test_an_albumentations_name_gets_the_fastreg_equivalent(name, hint):
+    with pytest.raises(AttributeError, match=rf"^module 'fastreg\.transforms' has no attribute '{name}': .*{hint}"):
+        getattr(T, name)
+
+
+def test_the_albumentations_hints_name_real_things():
+    from fastreg._hints import ALBUMENTATIONS
+
+    shared = ["ColorJitter", "Normalize", "Resize", "RandomResizedCrop", "RandomCrop", "CenterCrop",
+              "GaussianBlur"]
+    assert all(hasattr(T, name) for name in shared) and not set(shared) & set(ALBUMENTATIONS)
+    for hint in ALBUMENTATIONS.values():  # every fastreg transform a hint names exists
+        if not hint.startswith("AlbumentationsX's name"):
+            continue  # a hint shared with torchvision's names
+        for name in re.findall(r"\b(Random\w+|[A-Z]\w+)\(", hint):
+            assert name in ("Compose",) or hasattr(T, name), (name, hint)
+    albumentations = pytest.importorskip("albumentations")
+    assert all(hasattr(albumentations, name) for name in ALBUMENTATIONS)
+    img = np.random.default_rng(0).integers(0, 256, (9, 12, 3), dtype=np.uint8)
+    assert T.Resize(None, max_size=6)(img).shape == (4, 6, 3)  # LongestMaxSize(6)
+    assert T.Resize(6)(img).shape == (6, 8, 3)  # SmallestMaxSize(6)
+
+
+@pytest.mark.parametrize("keyword", ["image", "mask", "bboxes"])
+@pytest.mark.parametrize("make", [lambda: T.Compose([T.RandomHorizontalFlip()]), T.RandomHorizontalFlip,
+                                  lambda: T.RandAugment(2, 9)], ids=["Compose", "transform", "policy"])
+def test_albumentations_keyword_call_says_how_to_call(make, keyword):
+    aug = make()
+    img = np.zeros((8, 8, 3), np.uint8)
+    message = (rf"^{type(aug).__name__}\(\) got an unexpected keyword argument '{keyword}': pass the image "
+               r"positionally, aug\(img\) .*the result is the transformed array itself, not a dict")
+    with pytest.raises(TypeError, match=message):
+        aug(**{keyword: img})
+    with pytest.raises(TypeError, match=message):
+        aug(img, **{keyword: img})
+
+
+def test_other_call_mistakes_keep_pythons_messages():
+    aug = T.Compose([T.RandomHorizontalFlip()])
+    img = np.zeros((8, 8, 3), np.uint8)
+    with pytest.raises(TypeError, match=r"^Compose.__call__\(\) got an unexpected keyword argument 'foo'$"):
+        aug(img, foo=1)
+    with pytest.raises(TypeError, match=r"^Compose.__call__\(\) missing 1 required positional argument: 'img'$"):
+        aug()
+    with pytest.raises(TypeError, match=r"^Compose.__call__\(\) takes 2 positional arguments but 3"):
+        aug(img, 3)
+    assert np.array_equal(aug(img=img, index=1), aug(img, index=1))
 
 
 def test_every_torchvision_transform_fastreg_lacks_gets_a_hint():

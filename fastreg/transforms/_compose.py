@@ -31,6 +31,7 @@ pass's output.
 import numpy as np
 
 from fastreg import _image
+from fastreg._hints import positional_image
 from fastreg._interop import accepts_tensors
 from fastreg._calls import CallCounter
 from fastreg._validate import (
@@ -209,6 +210,7 @@ class Compose(Transform):
             self._seen[key] = shape
         return shape
 
+    @positional_image
     def __call__(self, img, *, index=None, epoch=0, out=None):
         """Transform one image.
 

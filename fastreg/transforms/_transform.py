@@ -8,6 +8,7 @@ decodes that record.  So ``transform(img, index=i)`` equals the functional op
 called with ``transform.params(i, shape=img.shape)``.
 """
 
+from fastreg._hints import positional_image
 from fastreg.random import default_seed
 from fastreg.functional._spec import decode, encode
 
@@ -61,6 +62,7 @@ class Transform:
         state.pop("_pipeline", None)
         return state
 
+    @positional_image
     def __call__(self, img, *, index=None, epoch=0, out=None):
         """Transform one image, as ``Compose([self], seed=self.seed)`` does.
 
