@@ -54,7 +54,8 @@ TRANSFORMS = {
                      "RGB", "RandomIoUCrop", "UniformTemporalSubsample"], _not_provided()),
     **dict.fromkeys(["ClampBoundingBoxes", "ClampKeyPoints", "ConvertBoundingBoxFormat",
                      "SanitizeBoundingBoxes", "SanitizeKeyPoints", "SetClampingMode"], _IMAGES_ONLY),
-    "InterpolationMode": "fastreg names the interpolation with a string, e.g. interpolation='bilinear'",
+    "InterpolationMode": "fastreg takes torchvision's own InterpolationMode members, the names as strings "
+                         "in any case, e.g. interpolation='bilinear', and PIL's codes",
     "AutoAugmentPolicy": "fastreg names the policy with a string, e.g. AutoAugment(policy='imagenet')",
 }
 

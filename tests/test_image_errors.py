@@ -1,5 +1,7 @@
 """Bad input: error type, a message naming the argument, inputs untouched."""
 
+import enum
+
 import numpy as np
 import pytest
 
@@ -160,3 +162,78 @@ def test_batch_bad_inputs():
             flip.batch(lst, out=[np.empty((10, 12, 3), np.uint8), np.empty((10, 12, 3), np.uint8)])
         with pytest.raises(ValueError, match="shape"):
             AUG.params(0, shape=(4, 4, 3))
+
+
+# ---- interpolation: every form torchvision.transforms.v2 takes, in one parser
+
+class InterpolationMode(enum.Enum):  # torchvision's enum, as far as fastreg reads it (by value)
+    NEAREST = "nearest"
+    NEAREST_EXACT = "nearest-exact"
+    BILINEAR = "bilinear"
+    BICUBIC = "bicubic"
+    BOX = "box"
+    LANCZOS = "lanczos"
+
+
+RESAMPLERS = {
+    "F.resize": lambda img, i: F.resize(img, 9, i),
+    "F.resized_crop": lambda img, i: F.resized_crop(img, 1, 2, 10, 12, [9, 9], i),
+    "T.Resize": lambda img, i: T.Resize(9, i)(img, index=0),
+    "T.RandomResizedCrop": lambda img, i: T.RandomResizedCrop(9, interpolation=i, seed=0)(img, index=0),
+}
+WARPS = {
+    "F.rotate": lambda img, i: F.rotate(img, 20, i),
+    "F.affine": lambda img, i: F.affine(img, 20, (1, 2), 1.1, (5.0, 0.0), i),
+    "T.RandomRotation": lambda img, i: T.RandomRotation(30, i, seed=0)(img, index=0),
+    "T.RandomAffine": lambda img, i: T.RandomAffine(30, interpolation=i, seed=0)(img, index=0),
+    "T.RandAugment": lambda img, i: T.RandAugment(interpolation=i, seed=0)(img, index=0),
+    "T.AugMix": lambda img, i: T.AugMix(interpolation=i, seed=0)(img, index=0),
+}
+
+
+def _interpolation_forms(name):
+    pil = {"nearest": 0, "bilinear": 2, "bicubic": 3}
+    return [name.upper(), name.title(), name.replace("-", "_").upper(),
+            InterpolationMode(name), np.int64(pil[name]) if name in pil else name]
+
+
+@pytest.mark.parametrize("call, name", [(c, n) for c in RESAMPLERS.values()
+                                        for n in ("nearest", "nearest-exact", "bilinear", "bicubic")]
+                         + [(c, n) for c in WARPS.values() for n in ("nearest", "bilinear")])
+def test_interpolation_in_any_form_torchvision_takes(call, name):
+    img = np.random.default_rng(3).integers(0, 256, (16, 20, 3), dtype=np.uint8)
+    expected = call(img, name)
+    for form in _interpolation_forms(name):
+        assert np.array_equal(call(img, form), expected), form
+
+
+@pytest.mark.parametrize("call, supported", [(c, "'nearest', 'nearest-exact', 'bilinear', 'bicubic'")
+                                             for c in RESAMPLERS.values()]
+                         + [(c, "'nearest', 'bilinear'") for c in WARPS.values()])
+@pytest.mark.parametrize("bad", [1, 4, 5, True, "box", InterpolationMode.LANCZOS, "bi linear", None, 2.0])
+def test_interpolation_other_values_are_refused_naming_the_supported(call, supported, bad):
+    img = np.zeros((16, 20, 3), np.uint8)
+    before = img.copy()
+    codes = "0 nearest, 2 bilinear, 3 bicubic" if "bicubic" in supported else "0 nearest, 2 bilinear"
+    with pytest.raises(ValueError, match=rf"^interpolation must be one of {supported} \(any case, "
+                                         rf"torchvision's InterpolationMode, or PIL's code: {codes}\), got "):
+        call(img, bad)
+    assert np.array_equal(img, before)
+
+
+def test_warps_refuse_bicubic_in_every_form():
+    img = np.zeros((16, 20, 3), np.uint8)
+    for form in ("bicubic", "BICUBIC", 3, InterpolationMode.BICUBIC):
+        with pytest.raises(ValueError, match=r"^interpolation must be one of 'nearest', 'bilinear' "):
+            F.rotate(img, 10, form)
+
+
+def test_torchvision_interpolation_modes_are_taken():
+    modes = pytest.importorskip("torchvision.transforms.v2").InterpolationMode
+    img = np.random.default_rng(4).integers(0, 256, (16, 20, 3), dtype=np.uint8)
+    for mode in (modes.NEAREST, modes.NEAREST_EXACT, modes.BILINEAR, modes.BICUBIC):
+        assert np.array_equal(F.resize(img, 9, mode), F.resize(img, 9, mode.value))
+        assert T.Resize(9, mode).interpolation == mode.value
+    assert T.RandomRotation(10, modes.BILINEAR).interpolation == "bilinear"
+    with pytest.raises(ValueError, match="got <InterpolationMode.LANCZOS: 'lanczos'>"):
+        F.resize(img, 9, modes.LANCZOS)

@@ -124,11 +124,32 @@ def check_pad_fits(padding, mode, h, w, name="padding"):
                          "(each pad must be at most that side)")
 
 
+# PIL's resampling codes, which torchvision.transforms.v2 also takes (its
+# _interpolation_modes_from_int): 0 NEAREST, 2 BILINEAR, 3 BICUBIC; 1 LANCZOS,
+# 4 BOX and 5 HAMMING have no fastreg kernel.
+PIL_INTERPOLATIONS = {0: "nearest", 2: "bilinear", 3: "bicubic"}
+
+
+def interpolation_name(interpolation, supported):
+    """The name in `supported` of an interpolation given as torchvision.transforms.v2
+    takes it: a name in any case ("BILINEAR", "nearest_exact"), a member of
+    torchvision's InterpolationMode (read by its value, so torchvision is
+    never imported here) or PIL's integer code."""
+    value = interpolation
+    if type(value).__name__ == "InterpolationMode" and isinstance(getattr(value, "value", None), str):
+        value = value.value
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        value = PIL_INTERPOLATIONS.get(int(value), value)
+    if isinstance(value, str) and value.lower().replace("_", "-") in supported:
+        return value.lower().replace("_", "-")
+    codes = ", ".join(f"{code} {name}" for code, name in PIL_INTERPOLATIONS.items() if name in supported)
+    raise ValueError(f"interpolation must be one of {', '.join(repr(n) for n in supported)} (any case, "
+                     f"torchvision's InterpolationMode, or PIL's code: {codes}), got {interpolation!r}")
+
+
 def check_interpolation(interpolation):
-    """One of INTERPOLATIONS."""
-    if not isinstance(interpolation, str) or interpolation not in INTERPOLATIONS:
-        raise ValueError(f"interpolation must be 'nearest' or 'bilinear', got {interpolation!r}")
-    return interpolation
+    """The name of a warp's interpolation: one of INTERPOLATIONS (see interpolation_name)."""
+    return interpolation_name(interpolation, INTERPOLATIONS)
 
 
 def check_center(center):
@@ -304,17 +325,8 @@ def check_normalization_channels(mean, std, channels, name):
 
 
 def check_resample_interpolation(interpolation):
-    """The name of a resampling interpolation: one of RESAMPLE_INTERPOLATIONS
-    or the torchvision InterpolationMode of that name (torchvision is never
-    imported here: a mode can only exist if the caller imported it)."""
-    functional = sys.modules.get("torchvision.transforms.functional")
-    mode = getattr(functional, "InterpolationMode", None)
-    if mode is not None and isinstance(interpolation, mode):
-        interpolation = interpolation.value
-    if isinstance(interpolation, str) and interpolation in RESAMPLE_INTERPOLATIONS:
-        return interpolation
-    names = ", ".join(repr(n) for n in RESAMPLE_INTERPOLATIONS)
-    raise ValueError(f"interpolation must be one of {names}, got {interpolation!r}")
+    """The name of a resampling interpolation: one of RESAMPLE_INTERPOLATIONS (see interpolation_name)."""
+    return interpolation_name(interpolation, tuple(RESAMPLE_INTERPOLATIONS))
 
 
 def check_antialias(antialias):

@@ -349,6 +349,7 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
     angle : float
         Degrees, counter-clockwise; finite.
     interpolation : {"nearest", "bilinear"}
+        Or the name in any case, torchvision's InterpolationMode, or PIL's code (0, 2).
     expand : bool
         Enlarge the canvas to hold the whole rotated image (as torchvision).
     center : (float, float), optional
@@ -375,7 +376,7 @@ def rotate(img, angle, interpolation="nearest", expand=False, center=None, fill=
     """
     hwc = check_image("img", img)
     angle = _args.check_angle(angle)
-    _args.check_interpolation(interpolation)
+    interpolation = _args.check_interpolation(interpolation)
     expand = check_flag("expand", expand)
     H, W, C = hwc.shape
     center = _args.check_center(center)
@@ -431,6 +432,7 @@ def affine(img, angle, translate, scale, shear, interpolation="nearest", fill=0,
         Degrees: x (one value, the y shear 0) or (x, y); a sequence of one
         value shears both axes by it; finite.
     interpolation : {"nearest", "bilinear"}
+        Or the name in any case, torchvision's InterpolationMode, or PIL's code (0, 2).
     fill : float, sequence of float or None
         Value in [0, 255] for pixels from outside the image: one number or
         one per channel; None fills with 0 without blending bilinear edges.
@@ -473,7 +475,7 @@ def affine(img, angle, translate, scale, shear, interpolation="nearest", fill=0,
     if not 0 < scale < math.inf:
         raise ValueError(f"scale must be finite and positive, got {scale}")
     shear = _args.check_shear(shear)
-    _args.check_interpolation(interpolation)
+    interpolation = _args.check_interpolation(interpolation)
     center = _args.check_center(center)
     H, W, C = hwc.shape
     fill_values = _args.parse_fill(0 if fill is None else fill, (1, C))

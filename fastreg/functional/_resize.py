@@ -98,8 +98,8 @@ def resize(img, size, interpolation="bilinear", max_size=None, antialias=True, *
         An int (or ``[int]``): the shorter side, the aspect kept with
         torchvision's rounding; ``(height, width)``: both sides; None: the
         longer side becomes `max_size`.  Positive.
-    interpolation : {"bilinear", "nearest", "nearest-exact", "bicubic"} or torchvision.transforms.InterpolationMode
-        Resampling filter.
+    interpolation : {"bilinear", "nearest", "nearest-exact", "bicubic"}
+        Resampling filter.  Or the name in any case, torchvision's InterpolationMode, or PIL's code (0, 2, 3).
     max_size : int, optional
         Upper bound of the longer side when `size` is an int or None; must
         be greater than `size`.
@@ -167,8 +167,8 @@ def resized_crop(img, top, left, height, width, size, interpolation="bilinear", 
     size : int or sequence of int
         Output size: an int (or ``[int]``) for the shorter side of the box,
         aspect kept, or ``(height, width)``.  Positive.
-    interpolation : {"bilinear", "nearest", "nearest-exact", "bicubic"} or torchvision.transforms.InterpolationMode
-        Resampling filter.
+    interpolation : {"bilinear", "nearest", "nearest-exact", "bicubic"}
+        Resampling filter.  Or the name in any case, torchvision's InterpolationMode, or PIL's code (0, 2, 3).
     antialias : bool or None, default True
         As in `resize`.
     out : numpy.ndarray, optional

@@ -127,8 +127,7 @@ class _Policy(Transform):
     per_side: tuple[str, ...] = ("TranslateX", "TranslateY")
 
     def __init__(self, interpolation, fill, seed):
-        # torchvision's InterpolationMode gives its name
-        self.interpolation = _args.check_interpolation(getattr(interpolation, "value", interpolation))
+        self.interpolation = _args.check_interpolation(interpolation)
         self._fill, self._fill_values = _warp_fill(fill)
         self.fill = fill if fill is None or isinstance(fill, numbers.Real) else tuple(fill)
         self.seed = check_seed(seed)
@@ -158,8 +157,8 @@ class _Policy(Transform):
 
 
 _COMMON_DOC = """    interpolation : {{"nearest", "bilinear"}}, default "{interpolation}"
-        How the shears, translations and rotations sample (or torchvision's
-        InterpolationMode of that name).
+        How the shears, translations and rotations sample; or the name in
+        any case, torchvision's InterpolationMode, or PIL's code (0, 2).
     fill : float, sequence of float or None, default None
         Value in [0, 255] for pixels from outside the image: one number or
         one per channel; None fills with 0 without blending bilinear edges.

@@ -309,6 +309,7 @@ class RandomRotation(Transform):
         x >= 0 gives angles uniform in (-x, x) degrees; a pair (min, max),
         min <= max, gives angles in (min, max).  Counter-clockwise.
     interpolation : {"nearest", "bilinear"}, default "nearest"
+        Or the name in any case, torchvision's InterpolationMode, or PIL's code (0, 2).
     expand : bool, default False
         Enlarge the output to hold the whole rotated image; its size then
         depends on the drawn angle, so on the image's index and epoch.
@@ -412,7 +413,7 @@ class Resize(Transform):
         torchvision's rounding; (height, width) sets both; None (with
         `max_size`) scales the longer side to `max_size`.  Positive.
     interpolation : {"bilinear", "nearest", "nearest-exact", "bicubic"}
-        Or the torchvision InterpolationMode of that name.
+        Or the name in any case, torchvision's InterpolationMode, or PIL's code (0, 2, 3).
     max_size : int, optional
         Bound of the longer side when `size` is an int or None; above `size`.
     antialias : bool or None, default True
@@ -484,7 +485,7 @@ class RandomResizedCrop(Transform):
     ratio : (float, float), default (3/4, 4/3)
         Range of the box's aspect ratio (width / height), 0 < min <= max.
     interpolation : {"bilinear", "nearest", "nearest-exact", "bicubic"}
-        Or the torchvision InterpolationMode of that name.
+        Or the name in any case, torchvision's InterpolationMode, or PIL's code (0, 2, 3).
     antialias : bool or None, default True
         Widen bilinear and bicubic filters when downsampling (None: False).
     seed : int, optional
@@ -591,6 +592,7 @@ class RandomAffine(Transform):
         Degrees: x >= 0 gives an x shear in (-x, x); (min, max) an x
         range; (xmin, xmax, ymin, ymax) both; None: no shear.
     interpolation : {"nearest", "bilinear"}, default "nearest"
+        Or the name in any case, torchvision's InterpolationMode, or PIL's code (0, 2).
     fill : float, sequence of float or None, default 0
         Value in [0, 255] for pixels from outside the image: one number or
         one per channel; None as in :func:`fastreg.functional.affine`.
