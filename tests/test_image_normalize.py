@@ -4,6 +4,8 @@ thread counts, and every bad input."""
 
 import pickle
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -301,3 +303,23 @@ def test_normalize_must_be_last():
 def test_bad_image_dtype():
     with pytest.raises(TypeError, match="img must have dtype uint8"):
         F.normalize(np.zeros((4, 4, 3), np.float32), 0.5, 0.5)
+
+
+@pytest.mark.parametrize("mean, std", [((123.7, 116.3, 103.5), (58.4, 57.1, 57.4)), (0.5, 2.0), (128, 0.5)])
+def test_normalize_warns_once_at_construction_about_0_255_statistics(mean, std):
+    with pytest.warns(UserWarning, match=r"look like statistics of 0-255 pixel values, but Normalize first "
+                                         r"scales the bytes to \[0, 1\] \(scale=True\); divide them by 255") as seen:
+        norm = T.Normalize(mean, std)
+    assert len(seen) == 1 and seen[0].filename == __file__  # points at the caller's line
+    img = np.zeros((4, 4, 3), np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        T.Compose([norm])(img)  # not again per call
+        T.Normalize(mean, std, scale=False)  # 0-255 statistics are right for unscaled bytes
+
+
+@pytest.mark.parametrize("mean, std", [(IMAGENET[0], IMAGENET[1]), (0.5, 1.0), (1.0, 0.25), (0.0, 1.0)])
+def test_normalize_takes_0_1_statistics_silently(mean, std):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        T.Normalize(mean, std)

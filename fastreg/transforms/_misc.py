@@ -1,5 +1,7 @@
 """Normalize: the float output stage of a pipeline; GaussianBlur."""
 
+import warnings
+
 from fastreg.functional._args import (check_blur_arguments, check_normalization, check_normalization_channels,
                                       check_real_pair)
 from fastreg.functional._misc import normalization_spec
@@ -25,7 +27,15 @@ class Normalize(Transform):
         keeps the image's shape.
     dtype : {"float32", "float16"}
     scale : bool, default True
-        Scale 0..255 to 0..1 first.
+        Scale 0..255 to 0..1 first, so `mean` and `std` are statistics of
+        values in [0, 1].
+
+    Warns
+    -----
+    UserWarning
+        With `scale`, if a mean or std is above 1: statistics of 0..255
+        values (such as (123.7, 116.3, 103.5)) would give outputs far from
+        zero mean and unit variance; divide them by 255.
 
     Examples
     --------
@@ -43,6 +53,12 @@ class Normalize(Transform):
     def __init__(self, mean, std, *, layout="CHW", dtype="float32", scale=True):
         self.mean, self.std, self.layout, self.dtype, self.scale = check_normalization(
             mean, std, layout, dtype, scale)
+        if self.scale and max(self.mean + self.std) > 1.0:
+            warnings.warn(
+                f"Normalize(mean={self.mean}, std={self.std}): these look like statistics of 0-255 pixel "
+                "values, but Normalize first scales the bytes to [0, 1] (scale=True); divide them by 255 "
+                "(e.g. mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225)), or pass scale=False",
+                UserWarning, stacklevel=2)
 
     def _encode(self):
         return normalization_spec(self.mean, self.std, self.layout, self.dtype, self.scale)
