@@ -82,7 +82,7 @@ def main(argv=None):
 
     parser = argparse.ArgumentParser(
         prog="fastreg", description="fastreg: fast, reproducible regularizers for deep learning.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="{demo,bench,info}")
     d = sub.add_parser("demo", help="show the regularizers at work: pictures and a small training run")
     d.add_argument("--out", default=".", help="folder for the pictures (default: current folder)")
     d.add_argument("--images", metavar="DIR", type=_folder, help="use the PNG/JPEG images of DIR instead of the samples (the first is shown, the second is its mixing partner, centre-cropped and resized to the first's size)")
@@ -107,6 +107,9 @@ def main(argv=None):
         i = sub.add_parser(name, help="version, SIMD path, threads, thread pool, optional packages found")
         i.set_defaults(func=_info)
     args = parser.parse_args(argv)
+    if args.command is None:  # no command: the commands and what they do, as a usage error
+        parser.print_help(sys.stderr)
+        return 2
     return args.func(args)
 
 

@@ -57,6 +57,35 @@ def check_shape(name, shape):
     return shape
 
 
+def _number(x):
+    """x as a message shows it: 0 and 255 rather than 0.0 and 255.0."""
+    return int(x) if float(x).is_integer() else x
+
+
+def _bounded(x):
+    # a bound of +-inf or +-sys.float_info.max (kept finite on purpose) says "no bound"
+    return math.isfinite(x) and abs(x) < np.finfo(np.float64).max
+
+
+def bounds_text(low, high):
+    """What check_real requires of a value in [low, high], in words:
+    'in [0, 1]', '>= 0', '<= 255' or 'finite'."""
+    if _bounded(low) and _bounded(high):
+        return f"in [{_number(low)}, {_number(high)}]"
+    if _bounded(low):
+        return f">= {_number(low)}"
+    return f"<= {_number(high)}" if _bounded(high) else "finite"
+
+
+def pair_bounds_text(low, high):
+    """What a (min, max) pair within [low, high] must satisfy, in words:
+    '0 <= min <= max <= 1', '0 <= min <= max' or 'min <= max'."""
+    text = "min <= max"
+    if _bounded(low):
+        text = f"{_number(low)} <= {text}"
+    return f"{text} <= {_number(high)}" if _bounded(high) else text
+
+
 def check_real(name, value, low=-math.inf, high=math.inf):
     """A real number in [low, high], NaN refused."""
     if type(value) is float and low <= value <= high:  # the common case, fast
@@ -67,7 +96,7 @@ def check_real(name, value, low=-math.inf, high=math.inf):
     if math.isnan(value):
         raise ValueError(f"{name} must not be NaN")
     if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
+        raise ValueError(f"{name} must be {bounds_text(low, high)}, got {value}")
     return value
 
 

@@ -201,6 +201,16 @@ def _lr_value(lr, where=""):
     return lr.item()
 
 
+def _in_place(t, name):
+    """The NumPy view of a tensor the step writes in place; a non-contiguous
+    one is refused, as a copy would leave the tensor itself unchanged."""
+    if not t.is_contiguous():
+        raise ValueError(f"{name} must be contiguous (fastreg updates it in place and never writes to a "
+                         f"silent copy), got strides {t.stride()} for shape {tuple(t.shape)}; make it "
+                         "with .contiguous(), e.g. torch.nn.Parameter(t.contiguous())")
+    return t.detach().numpy()
+
+
 def _torch_switches(foreach, fused, differentiable, capturable=False):
     """torch's implementation switches, checked: foreach and fused (None,
     True or False) change nothing, for fastreg always runs its own fused
@@ -257,6 +267,7 @@ class _FusedOptimizer(torch.optim.Optimizer):
                         f"param_groups[{k}]['params'][{i}] must be a dense CPU float32 or float64 tensor, "
                         f"got {p.dtype} on {p.device}; keep float32 parameters and compute in half "
                         "precision with torch.autocast")
+                _in_place(p, f"param_groups[{k}]['params'][{i}]")
             self._group_hyper(self.param_groups[k], k)
         except (TypeError, ValueError):
             self.param_groups.pop()
@@ -366,23 +377,28 @@ class SGD(_FusedOptimizer):
         # later group leaves the earlier ones untouched.
         updates = []
         for k, group in enumerate(self.param_groups):
-            with_grad = [p for p in group["params"] if p.grad is not None]
-            for p in with_grad:
+            with_grad, params, grads, buffers = [], [], [], []
+            for i, p in enumerate(group["params"]):
+                if p.grad is None:
+                    continue
                 if p.device.type != "cpu" or p.grad.is_sparse:
                     raise ValueError("fastreg.torch.SGD needs dense CPU parameters and gradients")
-            updates.append((group, with_grad, self._group_hyper(group, k)))
-        for group, with_grad, hyper in updates:
-            buffers = [self.state[p].get("momentum_buffer") for p in with_grad]
+                where = f"param_groups[{k}]['params'][{i}]"
+                with_grad.append(p)
+                params.append(_in_place(p, where))
+                grads.append(p.grad.numpy())
+                buffer = self.state[p].get("momentum_buffer")
+                buffers.append(None if buffer is None else _in_place(buffer, f"the momentum_buffer of {where}"))
+            updates.append((group, with_grad, params, grads, buffers, self._group_hyper(group, k)))
+        for group, with_grad, params, grads, buffers, hyper in updates:
             lr, momentum, dampening, weight_decay, nesterov, decoupled, maximize = hyper
-            new = fastreg.sgd_step_(
-                [p.detach().numpy() for p in with_grad],
-                [p.grad.numpy() for p in with_grad],
-                [None if b is None else b.numpy() for b in buffers],
+            fastreg.sgd_step_(  # stores a new buffer in `buffers` for each None
+                params, grads, buffers,
                 lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                 nesterov=nesterov, decoupled_weight_decay=decoupled, maximize=maximize)
             if group["momentum"] != 0:
-                for p, old, buf in zip(with_grad, buffers, new):
-                    if old is None:
+                for p, buf in zip(with_grad, buffers):
+                    if self.state[p].get("momentum_buffer") is None:
                         self.state[p]["momentum_buffer"] = torch.from_numpy(buf)
         return loss
 
@@ -490,11 +506,12 @@ class AdamW(_FusedOptimizer):
         hypers, ends, steps = [], [], []
         for k, group in enumerate(self.param_groups):
             hyper = self._group_hyper(group, k)
-            for p in group["params"]:
+            for i, p in enumerate(group["params"]):
                 if p.grad is None:
                     continue
                 if p.device.type != "cpu" or p.grad.is_sparse:
                     raise ValueError("fastreg.torch.AdamW needs dense CPU parameters and gradients")
+                where = f"param_groups[{k}]['params'][{i}]"
                 state = self.state[p]
                 if not state:  # torch's initial state
                     state["step"] = torch.tensor(0.0, dtype=torch.float32)
@@ -502,11 +519,12 @@ class AdamW(_FusedOptimizer):
                     state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
                 if hyper[5] and "max_exp_avg_sq" not in state:
                     state["max_exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                params.append(p.detach().numpy())
+                params.append(_in_place(p, where))
                 grads.append(p.grad.numpy())
-                exp_avgs.append(state["exp_avg"].numpy())
-                exp_avg_sqs.append(state["exp_avg_sq"].numpy())
-                max_exp_avg_sqs.append(state["max_exp_avg_sq"].numpy() if hyper[5] else None)
+                exp_avgs.append(_in_place(state["exp_avg"], f"the exp_avg of {where}"))
+                exp_avg_sqs.append(_in_place(state["exp_avg_sq"], f"the exp_avg_sq of {where}"))
+                max_exp_avg_sqs.append(_in_place(state["max_exp_avg_sq"], f"the max_exp_avg_sq of {where}")
+                                       if hyper[5] else None)
                 steps.append(state["step"])
             hypers.append(hyper + (0,))
             ends.append(len(params))

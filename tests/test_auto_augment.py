@@ -284,7 +284,7 @@ def test_params_without_shape_leave_scaled_translations_unknown():
     (lambda: T.GaussianBlur(3, (2.0, 1.0)), ValueError, "sigma"),
     (lambda: T.RandomAffine(-1), ValueError, "degrees"),
     (lambda: T.RandomAffine(0, translate=(0.5, 1.5)), ValueError, "translate"),
-    (lambda: T.RandomAffine(0, scale=(0.0, 1.0)), ValueError, "ratio"),
+    (lambda: T.RandomAffine(0, scale=(0.0, 1.0)), ValueError, "^scale must be positive"),
     (lambda: T.RandomAffine(0, shear=-2), ValueError, "shear"),
     (lambda: T.RandomAffine(0, shear=(1, 2, 3)), TypeError, "shear"),
     (lambda: T.RandomAffine(0, interpolation="bicubic"), ValueError, "interpolation"),

@@ -221,3 +221,11 @@ def test_demo_fits_a_mixing_partner_of_another_size(tmp_path, monkeypatch):
     (fitted,) = mixed_with
     assert fitted.shape == image.shape and not np.array_equal(fitted, image[::-1])
     assert np.array_equal(fitted, demo._fit_partner(partner, 120, 160))
+
+
+def test_no_command_prints_the_commands():
+    r = run_cli()
+    assert r.returncode == 2
+    for command in ("demo", "bench", "info"):
+        assert command in r.stderr
+    assert "show the regularizers at work" in r.stderr and "error" not in r.stderr

@@ -313,3 +313,81 @@ def test_a_batch_given_to_a_single_image_call_gets_the_batch_advice(aug):
     torch = pytest.importorskip("torch")
     with pytest.raises(ValueError, match=batch_hint):
         aug(torch.from_numpy(images))
+
+
+# ---- ranges with an open end say so in words, without inf or 1.79e308
+
+IMG = np.zeros((6, 6, 3), np.uint8)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.adjust_brightness(IMG, -1), r"^brightness_factor must be >= 0, got -1\.0$"),
+    (lambda: F.adjust_contrast(IMG, -0.5), r"^contrast_factor must be >= 0, got -0\.5$"),
+    (lambda: F.adjust_saturation(IMG, -2), r"^saturation_factor must be >= 0, got -2\.0$"),
+    (lambda: F.adjust_sharpness(IMG, -1), r"^sharpness_factor must be >= 0, got -1\.0$"),
+    (lambda: F.adjust_hue(IMG, 0.7), r"^hue_factor must be in \[-0\.5, 0\.5\], got 0\.7$"),
+    (lambda: F.solarize(IMG, 300), r"^threshold must be <= 255, got 300\.0$"),
+    (lambda: T.RandomSolarize(300), r"^threshold must be <= 255, got 300\.0$"),
+    (lambda: T.ColorJitter(brightness=(-1, 2)), r"^brightness range \(-1\.0, 2\.0\) must satisfy 0 <= min <= max$"),
+    (lambda: T.ColorJitter(hue=(-1, 0)), r"^hue range \(-1\.0, 0\.0\) must satisfy -0\.5 <= min <= max <= 0\.5$"),
+    (lambda: T.RandomResizedCrop(8, scale=(-0.5, 1.0)), r"^scale must satisfy 0 <= min <= max, finite, got"),
+    (lambda: T.RandomAffine(10, scale=(-1, 2)), r"^scale must satisfy 0 <= min <= max, finite, got"),
+    (lambda: T.RandomAffine(10, scale=(0, 2)), r"^scale must be positive, got"),
+    (lambda: T.RandomHorizontalFlip(p=2), r"^p must be in \[0, 1\], got 2\.0$"),
+])
+def test_range_messages_state_the_bound_in_words(call, message):
+    with pytest.raises(ValueError, match=message) as e:
+        call()
+    assert "inf" not in str(e.value) and "e+308" not in str(e.value)
+
+
+def test_optimizer_range_messages_state_the_bound_in_words():
+    import fastreg
+
+    with pytest.raises(ValueError, match=r"^lr must be >= 0, got -1\.0$"):
+        fastreg.SGD([np.ones(2)], lr=-1)
+    with pytest.raises(ValueError, match=r"^param_groups\[0\] weight_decay must be >= 0, got -1\.0$"):
+        fastreg.SGD([{"params": [np.ones(2)], "weight_decay": -1}], lr=0.1)
+
+
+def test_bounds_in_words():
+    from fastreg._validate import bounds_text, pair_bounds_text
+
+    big = np.finfo(np.float64).max
+    assert [bounds_text(0.0, 1.0), bounds_text(0.0, big), bounds_text(0.5, np.inf),
+            bounds_text(-np.inf, 255.0), bounds_text(-np.inf, np.inf)] == \
+        ["in [0, 1]", ">= 0", ">= 0.5", "<= 255", "finite"]
+    assert [pair_bounds_text(0.0, 1.0), pair_bounds_text(0.0, np.inf), pair_bounds_text(-np.inf, np.inf)] == \
+        ["0 <= min <= max <= 1", "0 <= min <= max", "min <= max"]
+
+
+@pytest.mark.parametrize("make", [lambda fill: T.RandAugment(fill=fill), lambda fill: T.TrivialAugmentWide(fill=fill),
+                                  lambda fill: T.RandomRotation(10, fill=fill),
+                                  lambda fill: T.RandomAffine(10, fill=fill), lambda fill: T.Pad(2, fill=fill),
+                                  lambda fill: T.RandomCrop(4, padding=1, fill=fill),
+                                  lambda fill: F.rotate(IMG, 10, fill=fill)])
+def test_a_dict_fill_says_it_is_not_supported_and_what_is(make):
+    with pytest.raises(TypeError, match=r"^fill as a dict \(torchvision's fill per input type\) is not supported: "
+                                        r"fastreg transforms images only, so give the image's fill, one number or "
+                                        r"one per channel \(e\.g\. fill=0 or fill=\(124, 116, 104\)\), got \{'image': 0\}$"):
+        make({"image": 0})
+
+
+@pytest.mark.parametrize("name", ["SGD", "AdamW"])
+def test_a_non_contiguous_tensor_parameter_gets_tensor_advice(name):
+    torch = pytest.importorskip("torch")
+    import fastreg.torch as frt
+
+    advice = r"must be contiguous \(fastreg updates it in place.*\); make it with \.contiguous\(\)"
+    w = torch.nn.Parameter(torch.ones(4, 3).t())
+    with pytest.raises(ValueError, match=r"^param_groups\[0\]\['params'\]\[0\] " + advice) as e:
+        getattr(frt, name)([w], lr=0.1)
+    assert "ascontiguousarray" not in str(e.value)
+    # a parameter whose data was swapped for a transposed tensor later is refused at the step, untouched
+    v = torch.nn.Parameter(torch.ones(3, 4))
+    opt = getattr(frt, name)([torch.nn.Parameter(torch.ones(2)), v], lr=0.1)
+    v.data = torch.ones(4, 3).t()
+    v.grad = torch.ones(3, 4)
+    with pytest.raises(ValueError, match=r"^param_groups\[0\]\['params'\]\[1\] " + advice):
+        opt.step()
+    assert (v.detach() == 1).all()

@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from fastreg._validate import check_count, check_flag, check_real
+from fastreg._validate import check_count, check_flag, check_real, pair_bounds_text
 
 PADDING_MODES = {"constant": 0, "edge": 1, "reflect": 2, "symmetric": 3}
 INTERPOLATIONS = ("nearest", "bilinear")  # of a rotation
@@ -77,6 +77,10 @@ def parse_fill(fill, counts=(1, 2, 3, 4), name="fill"):
     `counts`: one per channel) as floats, each in [0, 255]."""
     if _is_number(fill):
         values = [fill]
+    elif isinstance(fill, dict):
+        raise TypeError(f"{name} as a dict (torchvision's fill per input type) is not supported: fastreg "
+                        f"transforms images only, so give the image's fill, one number or one per channel "
+                        f"(e.g. {name}=0 or {name}=(124, 116, 104)), got {fill!r}")
     elif isinstance(fill, (str, bytes)) or not hasattr(fill, "__len__"):
         raise TypeError(f"{name} must be a number or a sequence of numbers, got {type(fill).__name__}")
     else:
@@ -275,7 +279,7 @@ def check_jitter_range(name, value, center, low, high, clip_first_on_zero):
     else:
         raise TypeError(f"{name} must be a number or a (min, max) pair, got {value!r}")
     if not low <= rng[0] <= rng[1] <= high:
-        raise ValueError(f"{name} range {tuple(rng)} must satisfy {low} <= min <= max <= {high}")
+        raise ValueError(f"{name} range {tuple(rng)} must satisfy {pair_bounds_text(low, high)}")
     if math.isinf(rng[1]):  # an infinite factor turns pixels into NaN
         raise ValueError(f"{name} must be finite, got {value!r}")
     if rng[0] == rng[1] == center:
@@ -378,13 +382,13 @@ def check_range(name, value, low, high):
         raise TypeError(f"{name} must be a (min, max) pair, got {value!r}")
     lo, hi = (check_real(f"{name}[{k}]", v) for k, v in enumerate(value))
     if not (low <= lo <= hi <= high) or math.isinf(hi):
-        raise ValueError(f"{name} must satisfy {low} <= min <= max <= {high}, finite, got {(lo, hi)}")
+        raise ValueError(f"{name} must satisfy {pair_bounds_text(low, high)}, finite, got {(lo, hi)}")
     return (lo, hi)
 
 
-def check_ratio(ratio):
-    """An aspect ratio range (min, max), 0 < min <= max, finite."""
-    ratio = check_range("ratio", ratio, 0.0, math.inf)
+def check_ratio(ratio, name="ratio"):
+    """A range (min, max) of positive factors, 0 < min <= max, finite."""
+    ratio = check_range(name, ratio, 0.0, math.inf)
     if ratio[0] <= 0:
-        raise ValueError(f"ratio must be positive, got {ratio}")
+        raise ValueError(f"{name} must be positive, got {ratio}")
     return ratio

@@ -638,7 +638,7 @@ class RandomAffine(Transform):
         self.translate = None if translate is None else _args.check_finite_pair("translate", translate)
         if self.translate is not None and not all(0.0 <= t <= 1.0 for t in self.translate):
             raise ValueError(f"translate must be fractions in [0, 1], got {self.translate}")
-        self.scale = None if scale is None else _args.check_ratio(scale)
+        self.scale = None if scale is None else _args.check_ratio(scale, "scale")
         self.shear = None if shear is None else _check_affine_shear(shear)
         self.interpolation = _args.check_interpolation(interpolation)
         self._fill, self._fill_values = _warp_fill(fill)
