@@ -20,6 +20,9 @@ def _bench(args):
     print(f"fastreg {fastreg.__version__} on {platform.machine()}, SIMD {fastreg.get_simd()}, "
           f"{fastreg.threads.available_cores()} cores; median of {repeat} runs per contender",
           flush=True)
+    busy = bench.busy_note()
+    if busy:
+        print(busy, flush=True)
     note = bench.missing_peers_note()
     if note:
         print(note, flush=True)

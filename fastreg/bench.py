@@ -9,6 +9,7 @@ these machines are noisy.
 
 import dataclasses
 import importlib.util
+import os
 import time
 
 import numpy as np
@@ -1397,6 +1398,23 @@ def format_table(rows):
 TABLE_FOOTER = ("fastreg/x: fastreg's time over the contender's (below 1: fastreg is faster).\n"
                 "x/fastreg: the contender's time over fastreg's, how many times faster fastreg is "
                 "(above 1: fastreg is faster).")
+
+
+def busy_note():
+    """A warning when the machine is busy (the 1-minute load average above
+    half the cores this process may use): other processes then take turns
+    on the cores, and the ratios come out noisy.  '' otherwise."""
+    from fastreg.threads import available_cores
+
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on every platform
+        return ""
+    cores = available_cores()
+    if load <= 0.5 * cores:
+        return ""
+    return (f"warning: this machine is busy (load average {load:.1f} on {cores} cores), so the timings "
+            "and ratios below will be noisy; run on an idle machine for figures to compare")
 
 
 def missing_peers_note():

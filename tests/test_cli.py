@@ -229,3 +229,32 @@ def test_no_command_prints_the_commands():
     for command in ("demo", "bench", "info"):
         assert command in r.stderr
     assert "show the regularizers at work" in r.stderr and "error" not in r.stderr
+
+
+@pytest.mark.parametrize("load, warned", [(0.4, False), (1.5, True)])
+def test_bench_warns_at_the_start_when_the_machine_is_busy(monkeypatch, capsys, load, warned):
+    from fastreg import __main__ as cli
+
+    class Stop(Exception):
+        pass
+
+    def first_case(*args, **kwargs):
+        raise Stop  # the header is out by now; no need to time anything
+
+    monkeypatch.setattr(bench.os, "getloadavg", lambda: (load, 0.0, 0.0))
+    monkeypatch.setattr(fastreg.threads, "available_cores", lambda: 2)
+    monkeypatch.setattr(bench, "run_case", first_case)
+    with pytest.raises(Stop):
+        cli.main(["bench", "--quick", "--only", "dropout"])
+    out = capsys.readouterr().out
+    assert ("warning: this machine is busy (load average 1.5 on 2 cores)" in out) == warned
+    if warned:
+        assert "ratios below will be noisy" in out
+
+
+def test_busy_note_without_a_load_average(monkeypatch):
+    def missing():
+        raise OSError("no load average")
+
+    monkeypatch.setattr(bench.os, "getloadavg", missing)
+    assert bench.busy_note() == ""
