@@ -133,9 +133,9 @@ def _run_entry_point(kind, i):
         F.resize(big, 300)
     elif kind == "dropout":
         fastreg.dropout(np.ones(1 << 21, np.float32), 0.5, seed=i)
-    elif kind == "optimizer":
-        w = torch.nn.Parameter(torch.ones(1 << 21))
-        w.grad = torch.ones(1 << 21)
+    elif kind == "optimizer":  # tensors from NumPy: no torch op, which could hang in a forked child
+        w = torch.nn.Parameter(torch.from_numpy(np.ones(1 << 21, np.float32)))
+        w.grad = torch.from_numpy(np.ones(1 << 21, np.float32))
         frt.SGD([w], lr=0.1, momentum=0.9).step()
 
 
