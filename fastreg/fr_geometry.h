@@ -145,7 +145,10 @@ static inline void fr_warp_prefetch_row(const fr_warp *w, int64_t i)
     }
 }
 
-static void fr_warp_rows_baseline(const fr_warp *warp, int64_t i0, int64_t i1)
+/* Pixels [j0, j1) of rows [i0, i1).  The vector levels write whole groups
+ * of pixels and may also write pixels of those rows outside [j0, j1), with
+ * the values they have anyway. */
+static void fr_warp_rows_baseline(const fr_warp *warp, int64_t i0, int64_t i1, int64_t j0, int64_t j1)
 {
     const fr_warp copy = *warp; /* see fr_warp_rows_avx2 */
     const fr_warp *w = &copy;
@@ -153,7 +156,7 @@ static void fr_warp_rows_baseline(const fr_warp *warp, int64_t i0, int64_t i1)
         uint8_t *row = w->dst + i * w->ow * w->C;
         if (i + FR_WARP_AHEAD < i1)
             fr_warp_prefetch_row(w, i + FR_WARP_AHEAD);
-        for (int64_t j = 0; j < w->ow; j++)
+        for (int64_t j = j0; j < j1; j++)
             fr_warp_pixel(w, i, j, row + j * w->C);
     }
 }
@@ -323,7 +326,15 @@ FR_TARGET_AVX2 FR_INLINE int fr_warp8_avx2(const fr_warp *w, int64_t i, int64_t 
     return 1;
 }
 
-FR_TARGET_AVX2 static void fr_warp_rows_avx2(const fr_warp *warp, int64_t i0, int64_t i1)
+/* The first pixel of the group of n that covers pixel j of a row of ow:
+ * j, or the last group of the row when j's would pass its end (-1 when the
+ * row is shorter than a group). */
+static inline int64_t fr_group_at(int64_t j, int64_t n, int64_t ow)
+{
+    return j + n <= ow ? j : ow - n;
+}
+
+FR_TARGET_AVX2 static void fr_warp_rows_avx2(const fr_warp *warp, int64_t i0, int64_t i1, int64_t j0, int64_t j1)
 {
     /* A private copy: the byte stores to the output could alias *warp, which
      * would make the compiler reload every parameter after each store. */
@@ -331,16 +342,14 @@ FR_TARGET_AVX2 static void fr_warp_rows_avx2(const fr_warp *warp, int64_t i0, in
     const fr_warp *w = &copy;
     for (int64_t i = i0; i < i1; i++) {
         uint8_t *row = w->dst + i * w->ow * w->C;
-        int64_t j = 0;
         if (i + FR_WARP_AHEAD < i1)
             fr_warp_prefetch_row(w, i + FR_WARP_AHEAD);
-        for (; j + 8 <= w->ow; j += 8) {
-            if (!fr_warp8_avx2(w, i, j, row + j * w->C))
-                for (int64_t k = j; k < j + 8; k++)
+        for (int64_t j = j0; j < j1; j += 8) {
+            int64_t g = fr_group_at(j, 8, w->ow), end = g < 0 ? j1 : g + 8;
+            if (g < 0 || !fr_warp8_avx2(w, i, g, row + g * w->C))
+                for (int64_t k = g < 0 ? j : g; k < end; k++)
                     fr_warp_pixel(w, i, k, row + k * w->C);
         }
-        for (; j < w->ow; j++)
-            fr_warp_pixel(w, i, j, row + j * w->C);
     }
 }
 #endif
@@ -634,8 +643,11 @@ FR_TARGET_AVX512 FR_INLINE int fr_warp16_bilinear(const fr_warp *w, __m512 ix, _
     return 1;
 }
 
-/* Rows [i0, i1) with C channels: C a constant where it is inlined. */
-FR_TARGET_AVX512 FR_INLINE void fr_warp_rows16(const fr_warp *w, int64_t i0, int64_t i1, const int C)
+/* Pixels [j0, j1) of rows [i0, i1) (fr_warp_rows_baseline) with C
+ * channels: C a constant where it is inlined.  xg of a group is exact (a
+ * sum of integers and halves far below 2**23) wherever the group starts. */
+FR_TARGET_AVX512 FR_INLINE void fr_warp_rows16(const fr_warp *w, int64_t i0, int64_t i1, int64_t j0, int64_t j1,
+                                               const int C)
 {
     const fr_warp16 v = fr_warp16_of(w);
     const __m512 x_first = _mm512_sub_ps(_mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
@@ -645,53 +657,132 @@ FR_TARGET_AVX512 FR_INLINE void fr_warp_rows16(const fr_warp *w, int64_t i0, int
         float yg = (float)i - (float)(w->oh - 1) * 0.5f;
         const __m512 ygv = _mm512_set1_ps(yg), yr10 = _mm512_set1_ps(yg * w->r10),
                      yr11 = _mm512_set1_ps(yg * w->r11);
-        __m512 xg = x_first;
-        int64_t j = 0;
         if (i + FR_WARP_AHEAD < i1)
             fr_warp_prefetch16(&v, w, i + FR_WARP_AHEAD);
-        for (; j + 16 <= w->ow; j += 16, xg = _mm512_add_ps(xg, _mm512_set1_ps(16.0f))) {
-            __m512 ix, iy;
-            fr_warp_coords16(&v, xg, ygv, yr10, yr11, &ix, &iy);
-            if (w->bilinear ? fr_warp16_bilinear(w, ix, iy, row + j * C, C)
-                            : fr_warp16_nearest(w, ix, iy, row + j * C, C))
-                continue;
-            for (int64_t k = j; k < j + 16; k++)
+        for (int64_t j = j0; j < j1; j += 16) {
+            int64_t g = fr_group_at(j, 16, w->ow);
+            if (g >= 0) {
+                __m512 ix, iy;
+                fr_warp_coords16(&v, _mm512_add_ps(x_first, _mm512_set1_ps((float)g)), ygv, yr10, yr11, &ix, &iy);
+                if (w->bilinear ? fr_warp16_bilinear(w, ix, iy, row + g * C, C)
+                                : fr_warp16_nearest(w, ix, iy, row + g * C, C))
+                    continue;
+            }
+            for (int64_t k = g < 0 ? j : g, end = g < 0 ? j1 : g + 16; k < end; k++)
                 fr_warp_pixel(w, i, k, row + k * C);
         }
-        for (; j < w->ow; j++)
-            fr_warp_pixel(w, i, j, row + j * C);
     }
 }
 
-FR_TARGET_AVX512 static void fr_warp_rows_avx512(const fr_warp *warp, int64_t i0, int64_t i1)
+FR_TARGET_AVX512 static void fr_warp_rows_avx512(const fr_warp *warp, int64_t i0, int64_t i1, int64_t j0,
+                                                 int64_t j1)
 {
     const fr_warp copy = *warp; /* see fr_warp_rows_avx2 */
     /* the channel count as a constant: the per-channel loop unrolled */
     switch (copy.C) {
-    case 1: fr_warp_rows16(&copy, i0, i1, 1); break;
-    case 2: fr_warp_rows16(&copy, i0, i1, 2); break;
-    case 3: fr_warp_rows16(&copy, i0, i1, 3); break;
-    default: fr_warp_rows16(&copy, i0, i1, 4); break;
+    case 1: fr_warp_rows16(&copy, i0, i1, j0, j1, 1); break;
+    case 2: fr_warp_rows16(&copy, i0, i1, j0, j1, 2); break;
+    case 3: fr_warp_rows16(&copy, i0, i1, j0, j1, 3); break;
+    default: fr_warp_rows16(&copy, i0, i1, j0, j1, 4); break;
     }
 }
 #endif
 
-/* Rows [i0, i1) of the output. */
-static void fr_warp_rows(const fr_warp *w, int64_t i0, int64_t i1, int level)
+/* Pixels [j0, j1) of rows [i0, i1) of the output (perhaps more pixels of
+ * those rows: fr_warp_rows_baseline). */
+static void fr_warp_block(const fr_warp *w, int64_t i0, int64_t i1, int64_t j0, int64_t j1, int level)
 {
+    if (i0 >= i1 || j0 >= j1)
+        return;
 #if FR_X86
     /* 32-bit offsets in the vector loads */
     if (level >= FR_SIMD_AVX512 && w->H * w->W * w->C < ((int64_t)1 << 31) - 16) {
-        fr_warp_rows_avx512(w, i0, i1);
+        fr_warp_rows_avx512(w, i0, i1, j0, j1);
         return;
     }
     if (level >= FR_SIMD_AVX2 && w->H * w->W * w->C < ((int64_t)1 << 31) - 16) {
-        fr_warp_rows_avx2(w, i0, i1);
+        fr_warp_rows_avx2(w, i0, i1, j0, j1);
         return;
     }
 #endif
     (void)level;
-    fr_warp_rows_baseline(w, i0, i1);
+    fr_warp_rows_baseline(w, i0, i1, j0, j1);
+}
+
+/* The source pixel that sample coordinate c (ix or iy) lands on, when it
+ * lands within 2**-13 of one (bilinear: the test of fr_warp16_bilinear,
+ * the same float operations) or rounds to one (nearest); else 0. */
+static inline int fr_warp_on_pixel(const fr_warp *w, float c, int64_t *at)
+{
+    if (!(fabsf(c) < 1e9f))
+        return 0;
+    if (!w->bilinear) {
+        *at = (int64_t)fr_rintf(c);
+        return 1;
+    }
+    float c0 = fr_floorf(c), f = c - c0, near = 1.0f / 8192.0f;
+    *at = (int64_t)c0 + (1.0f - f <= near);
+    return f <= near || 1.0f - f <= near;
+}
+
+/* Whether rows [i0, i1) of the map move the image by whole pixels: output
+ * pixel (i, j) samples on source pixel (i + *dy, j + *dx) for every j and
+ * every i in [i0, i1).  Then, where that pixel lies inside the image, it is
+ * the output pixel: for nearest by definition, for bilinear by the bound of
+ * fr_warp16_bilinear.  r10 = r01 = 0 makes ix a function of j alone and iy
+ * of i alone (fma(yg, 0, p) + r20 = p + r20 up to the sign of a zero that
+ * the + 1 that follows drops), so the columns of one row and the rows of
+ * one column are all there is to test. */
+static int fr_warp_shift(const fr_warp *w, int64_t i0, int64_t i1, int64_t *dx, int64_t *dy)
+{
+    *dx = *dy = 0;
+    if (w->r10 != 0.0f || w->r01 != 0.0f || i0 >= i1 || w->ow <= 0)
+        return 0;
+    float ix, iy;
+    int64_t at;
+    for (int64_t j = 0; j < w->ow; j++) {
+        fr_warp_coords(w, i0, j, &ix, &iy);
+        if (!fr_warp_on_pixel(w, ix, &at) || (j > 0 && at != j + *dx))
+            return 0;
+        *dx = at - j;
+    }
+    for (int64_t i = i0; i < i1; i++) {
+        fr_warp_coords(w, i, 0, &ix, &iy);
+        if (!fr_warp_on_pixel(w, iy, &at) || (i > i0 && at != i + *dy))
+            return 0;
+        *dy = at - i;
+    }
+    return 1;
+}
+
+static inline int64_t fr_clamp64(int64_t v, int64_t lo, int64_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Rows [i0, i1) of the output.  A move by whole pixels copies the part of
+ * each row that lands inside the image, and warps only the rest. */
+static void fr_warp_rows(const fr_warp *w, int64_t i0, int64_t i1, int level)
+{
+    int64_t dx, dy;
+    if (!fr_warp_shift(w, i0, i1, &dx, &dy)) {
+        fr_warp_block(w, i0, i1, 0, w->ow, level);
+        return;
+    }
+    /* rows whose source row i + dy, and columns whose source column j + dx, lie inside */
+    int64_t ya = fr_clamp64(-dy, i0, i1), yb = fr_clamp64(w->H - dy, ya, i1);
+    int64_t ja = fr_clamp64(-dx, 0, w->ow), jb = fr_clamp64(w->W - dx, ja, w->ow);
+    int64_t C = w->C;
+    fr_warp_block(w, i0, ya, 0, w->ow, level);
+    fr_warp_block(w, yb, i1, 0, w->ow, level);
+    if (ja == jb) {
+        fr_warp_block(w, ya, yb, 0, w->ow, level);
+        return;
+    }
+    for (int64_t i = ya; i < yb; i++)
+        memcpy(w->dst + (i * w->ow + ja) * C, w->src + ((i + dy) * w->W + ja + dx) * C, (size_t)((jb - ja) * C));
+    fr_warp_block(w, ya, yb, 0, ja, level);
+    fr_warp_block(w, ya, yb, jb, w->ow, level);
 }
 
 /* ---- the inverse map of a rotation ---------------------------------------- */

@@ -171,14 +171,17 @@ static void fr_warp_sampling(fr_warp *w, int bilinear, const double *fill)
 }
 
 /* An affine step of the current image (H x W): a warp, or nothing to do for
- * an empty image. */
+ * an empty image or a map that samples every pixel on itself
+ * (fr_warp_shift: a zero shear or translation). */
 static void fr_set_affine(fr_step *st, int64_t H, int64_t W, const double *args, const double *center,
                           int bilinear, const double *fill)
 {
+    int64_t dx = 0, dy = 0;
     memset(&st->warp, 0, sizeof st->warp);
     fr_affine_setup(&st->warp, args[0], args[1], args[2], args[3], args[4], args[5], center, H, W);
     fr_warp_sampling(&st->warp, bilinear, fill);
-    fr_set_step(st, FR_IMG_ROTATE, 0, H, W, H && W ? -1 : 0, 0, args[0], NULL);
+    int same = H && W && fr_warp_shift(&st->warp, 0, H, &dx, &dy) && dx == 0 && dy == 0;
+    fr_set_step(st, FR_IMG_ROTATE, 0, H, W, H && W && !same ? -1 : 0, 0, args[0], NULL);
 }
 
 /* A rotation step (functional.rotate without expand, about the centre). */
