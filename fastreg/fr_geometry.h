@@ -729,26 +729,28 @@ static inline int fr_warp_on_pixel(const fr_warp *w, float c, int64_t *at)
  * pixel (i, j) samples on source pixel (i + *dy, j + *dx) for every j and
  * every i in [i0, i1).  Then, where that pixel lies inside the image, it is
  * the output pixel: for nearest by definition, for bilinear by the bound of
- * fr_warp16_bilinear.  r10 = r01 = 0 makes ix a function of j alone and iy
- * of i alone (fma(yg, 0, p) + r20 = p + r20 up to the sign of a zero that
- * the + 1 that follows drops), so the columns of one row and the rows of
- * one column are all there is to test. */
+ * fr_warp16_bilinear.  With r10 = r01 = 0, ix is a function of j alone and
+ * iy of i alone: the term with the zero factor adds a zero, whose sign the
+ * + 1 that follows drops, so ix = fma((xg r00 + r20) + 1, sx, ox) in both
+ * of fr_warp_coords' orders (iy likewise), and the columns of one row and
+ * the rows of one column are all there is to test. */
 static int fr_warp_shift(const fr_warp *w, int64_t i0, int64_t i1, int64_t *dx, int64_t *dy)
 {
     *dx = *dy = 0;
     if (w->r10 != 0.0f || w->r01 != 0.0f || i0 >= i1 || w->ow <= 0)
         return 0;
-    float ix, iy;
     int64_t at;
     for (int64_t j = 0; j < w->ow; j++) {
-        fr_warp_coords(w, i0, j, &ix, &iy);
-        if (!fr_warp_on_pixel(w, ix, &at) || (j > 0 && at != j + *dx))
+        float xg = (float)j - (float)(w->ow - 1) * 0.5f;
+        if (!fr_warp_on_pixel(w, fmaf((xg * w->r00 + w->r20) + 1.0f, w->sx, w->ox), &at) ||
+            (j > 0 && at != j + *dx))
             return 0;
         *dx = at - j;
     }
     for (int64_t i = i0; i < i1; i++) {
-        fr_warp_coords(w, i, 0, &ix, &iy);
-        if (!fr_warp_on_pixel(w, iy, &at) || (i > i0 && at != i + *dy))
+        float yg = (float)i - (float)(w->oh - 1) * 0.5f;
+        if (!fr_warp_on_pixel(w, fmaf((yg * w->r11 + w->r21) + 1.0f, w->sy, w->oy), &at) ||
+            (i > i0 && at != i + *dy))
             return 0;
         *dy = at - i;
     }

@@ -180,7 +180,9 @@ static void fr_set_affine(fr_step *st, int64_t H, int64_t W, const double *args,
     memset(&st->warp, 0, sizeof st->warp);
     fr_affine_setup(&st->warp, args[0], args[1], args[2], args[3], args[4], args[5], center, H, W);
     fr_warp_sampling(&st->warp, bilinear, fill);
-    int same = H && W && fr_warp_shift(&st->warp, 0, H, &dx, &dy) && dx == 0 && dy == 0;
+    /* only maps without a translation are tested (a translation is run) */
+    int same = H && W && args[1] == 0.0 && args[2] == 0.0 && fr_warp_shift(&st->warp, 0, H, &dx, &dy) &&
+               dx == 0 && dy == 0;
     fr_set_step(st, FR_IMG_ROTATE, 0, H, W, H && W && !same ? -1 : 0, 0, args[0], NULL);
 }
 
