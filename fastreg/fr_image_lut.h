@@ -143,11 +143,16 @@ static void fr_lut_equalize(const int64_t *hist, uint8_t *t)
             t[v] = (uint8_t)v;
         return;
     }
+    /* q = (cdf + step / 2) / step without a division per entry: the
+     * float64 product is within 1 of q (cdf < 2**52), then corrected */
     int64_t cdf = 0;
+    double inv = 1.0 / (double)step;
     t[0] = 0;
     for (int v = 1; v < 256; v++) {
         cdf += hist[v - 1];
-        int64_t q = (cdf + step / 2) / step;
+        int64_t num = cdf + step / 2, q = (int64_t)((double)num * inv);
+        q -= q * step > num;
+        q += (q + 1) * step <= num;
         t[v] = (uint8_t)(q < 255 ? q : 255);
     }
 }
@@ -367,22 +372,39 @@ typedef struct {
 } fr_lut_vbmi_ctx;
 
 #if FR_X86
-/* C vectors (64 C bytes, whole pixels) from s through the per-channel
- * tables t into d: vector k is looked up in every channel's table, and the
- * results are merged by channel[k][c], the bytes of vector k that belong to
- * channel c.  `keep` masks the bytes of a run's end. */
+/* Vector v (its bytes of channel c marked by channel[c]) through the
+ * per-channel tables t: each channel's table gives its entries 0..127 and
+ * 128..255 by the low 7 bits; those halves are merged by channel, then by
+ * the top bit, which all channels share. */
+FR_TARGET_VBMI FR_INLINE __m512i fr_lut_vector_vbmi(__m512i v, int64_t C, const __m512i (*t)[4],
+                                                   const __mmask64 *channel)
+{
+    __m512i low = _mm512_permutex2var_epi8(t[0][0], v, t[0][1]);
+    __m512i high = _mm512_permutex2var_epi8(t[0][2], v, t[0][3]);
+    for (int64_t c = 1; c < C; c++) {
+        low = _mm512_mask_blend_epi8(channel[c], low, _mm512_permutex2var_epi8(t[c][0], v, t[c][1]));
+        high = _mm512_mask_blend_epi8(channel[c], high, _mm512_permutex2var_epi8(t[c][2], v, t[c][3]));
+    }
+    return _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), low, high);
+}
+
+/* C vectors (64 C bytes, whole pixels) from s through the tables into d:
+ * vector k's bytes of channel c are channel[k][c].  Whole steps load and
+ * store plainly (masked ones cost more); the run's end is masked. */
 FR_TARGET_VBMI FR_INLINE void fr_lut_step_vbmi(const uint8_t *s, uint8_t *d, int64_t C,
                                                const __m512i (*t)[4], const __mmask64 (*channel)[4],
                                                int64_t n_left)
 {
     for (int64_t k = 0; k < C; k++) {
         int64_t left = n_left - 64 * k;
+        if (n_left >= 64 * C) {
+            __m512i v = _mm512_loadu_si512((const void *)(s + 64 * k));
+            _mm512_storeu_si512((void *)(d + 64 * k), fr_lut_vector_vbmi(v, C, t, channel[k]));
+            continue;
+        }
         __mmask64 keep = left >= 64 ? ~(__mmask64)0 : left > 0 ? ((__mmask64)1 << left) - 1 : 0;
         __m512i v = _mm512_maskz_loadu_epi8(keep, s + 64 * k);
-        __m512i r = fr_lookup64(v, t[0]);
-        for (int64_t c = 1; c < C; c++)
-            r = _mm512_mask_blend_epi8(channel[k][c], r, fr_lookup64(v, t[c]));
-        _mm512_mask_storeu_epi8(d + 64 * k, keep, r);
+        _mm512_mask_storeu_epi8(d + 64 * k, keep, fr_lut_vector_vbmi(v, C, t, channel[k]));
     }
 }
 

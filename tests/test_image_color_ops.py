@@ -123,6 +123,22 @@ def test_sharpness_blur_divides_by_13_exactly():
     assert np.array_equal((2 * s + 13) // 26, np.round(s / 13))
 
 
+@pytest.mark.parametrize("step", [1, 2, 3, 49, 197, 255, 1000, 4097, 40001])
+def test_equalize_tables_at_rounding_boundaries(step):
+    """Histograms whose cumulative counts put (cdf + step // 2) exactly on a
+    multiple of equalize's step, or one below it, for every entry: the
+    table's integer quotients there are the reference's.  For steps 49 and
+    197, k * step times the float64 1 / step falls just below k."""
+    below = np.arange(254) % 2  # 0: on a multiple, 1: one below
+    cdf = (np.arange(1, 255) * step - step // 2 - below).astype(np.int64)
+    counts = np.diff(cdf, prepend=0)
+    counts = np.append(counts, [255 * step - cdf[-1], 5])  # values 254, 255: the step is `step`
+    assert (counts >= 0).all() and (counts[:255].sum()) // 255 == step
+    img = np.repeat(np.arange(256, dtype=np.uint8), counts)
+    img = np.random.default_rng(step).permutation(img).reshape(1, -1)
+    assert np.array_equal(F.equalize(img), R.equalize(img))
+
+
 @settings(max_examples=40, deadline=None)
 @given(h=st.integers(1, 24), w=st.integers(1, 24), c=st.sampled_from([1, 3]),
        bits=st.integers(1, 8), threshold=st.floats(-10, 255), factor=st.floats(0, 20),
