@@ -303,11 +303,11 @@ FR_INLINE void fr_range_body(const uint8_t *s, uint8_t *unused, int64_t n, const
         lo[q] = v < lo[q] ? v : lo[q];
         hi[q] = v > hi[q] ? v : hi[q];
     }
-    for (int q = 0; q < FR_RANGE_STEP; q++) {
-        int64_t c = q % C;
-        r->lo[c] = lo[q] < r->lo[c] ? lo[q] : r->lo[c];
-        r->hi[c] = hi[q] > r->hi[c] ? hi[q] : r->hi[c];
-    }
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t q = c; q < FR_RANGE_STEP; q += C) {
+            r->lo[c] = lo[q] < r->lo[c] ? lo[q] : r->lo[c];
+            r->hi[c] = hi[q] > r->hi[c] ? hi[q] : r->hi[c];
+        }
 }
 
 #define FR_LUT_LEVEL(suffix, TGT)                                                                  \
@@ -420,9 +420,13 @@ FR_TARGET_VBMI static void fr_lut_run_vbmi(const uint8_t *s, uint8_t *d, int64_t
     for (int64_t c = 0; c < C; c++)
         for (int k = 0; k < 4; k++)
             t[c][k] = _mm512_loadu_si512((const void *)(job->lut->t[c] + 64 * k));
+    /* byte q of vector k is channel (64 k + q) % C: every C-th bit from
+     * (c - 64 k) mod C */
+    static const uint64_t every[5] = {0, ~(uint64_t)0, 0x5555555555555555u, 0x9249249249249249u,
+                                      0x1111111111111111u};
     for (int64_t k = 0; k < C; k++)
-        for (int q = 0; q < 64; q++)
-            channel[k][(64 * k + q) % C] |= (__mmask64)1 << q;
+        for (int64_t c = 0; c < C; c++)
+            channel[k][c] = (__mmask64)(every[C] << (((c - 64 * k) % C + C) % C));
     switch (C) {
     case 1:
         for (; x < n; x += 64)
