@@ -63,6 +63,22 @@ def test_histograms_of_many_row_blocks():
             assert np.array_equal(F.autocontrast(img), R.autocontrast(img))
 
 
+def test_rgb_histograms_past_16_bits():
+    """Packed RGB pixels are counted in 16-bit pairs, blocks of at most 65535
+    pixels: a value held by 150000 pixels, in contiguous and padded rows,
+    odd widths, and rows too wide for a block (the 32-bit counts)."""
+    img = np.random.default_rng(3).integers(0, 256, (400, 400, 3), dtype=np.uint8)
+    img[:375] = 10  # the tables of the other values depend on its count
+    padded = np.zeros((400, 413, 3), np.uint8)
+    padded[:, :400] = img
+    wide = np.random.default_rng(4).integers(0, 256, (2, 70001, 3), dtype=np.uint8)
+    wide[:, :40000] = 3
+    for x in (img, padded[:, :400], img[:, :399], wide):
+        assert np.array_equal(F.equalize(x), R.equalize(x)), x.shape
+        with fastreg.num_threads(2):
+            assert np.array_equal(F.equalize(x), R.equalize(x)), x.shape
+
+
 def test_out_in_place_and_strided():
     img = photo(40, 50, 3, seed=3)
     for name, op, args, ref in cases(img):
