@@ -45,9 +45,9 @@ import zipfile
 
 import numpy as np
 
-FILES = ("lexnames", "index.sense") + tuple(f"{kind}.{pos}" for kind in ("index", "data")
-                                            for pos in ("noun", "verb", "adj", "adv")) \
-    + tuple(f"{pos}.exc" for pos in ("noun", "verb", "adj", "adv"))
+POS = ("noun", "verb", "adj", "adv")
+FILES = ("lexnames", "index.sense", *(f"index.{pos}" for pos in POS), *(f"data.{pos}" for pos in POS),
+         *(f"{pos}.exc" for pos in POS))
 _WORD = re.compile(r"[a-z]+")
 
 
@@ -65,7 +65,8 @@ def read_sources(source):
 def open_wordnet(files, root):
     """nltk's ``wordnet`` corpus reader over `files`, written with LF line
     ends under `root`/corpora/wordnet (a private directory: nltk reads only
-    files that only their owner may write)."""
+    files that only their owner may write).  Call it before anything in the
+    process loads nltk's ``wordnet``, which then reads these files."""
     import nltk
 
     corpus = pathlib.Path(root) / "corpora" / "wordnet"
@@ -76,12 +77,14 @@ def open_wordnet(files, root):
     from nltk.corpus import wordnet
 
     wordnet.ensure_loaded()
+    if pathlib.Path(wordnet.root.path).resolve() != corpus.resolve():
+        raise RuntimeError(f"nltk's wordnet was already loaded from {wordnet.root.path}")
     return wordnet
 
 
 def exception_forms(files):
     """The inflected forms listed in the exception files (the first field of each line)."""
-    return {line.split()[0] for pos in ("noun", "verb", "adj", "adv")
+    return {line.split()[0] for pos in POS
             for line in files[f"{pos}.exc"].decode("latin-1").splitlines() if line.strip()}
 
 
