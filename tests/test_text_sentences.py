@@ -445,6 +445,21 @@ def test_from_vocab_and_token_ids():
     assert text.SynonymTable.from_vocab({"fox": 0, "tod": 1}, small).to_dict() == {0: [1], 1: [0]}
 
 
+@pytest.mark.parametrize("bad", ["B", "", "b c", "tab\t", "x" * 65, "\u00e9" * 33, "dup"])
+def test_table_words_refused(bad):
+    words = ["a", "dup", bad]
+    with pytest.raises(ValueError, match="synonyms words must be"):
+        text.SynonymTable(np.zeros(4, np.int64), np.zeros(0, np.int64), words)
+    with pytest.raises(TypeError, match="synonyms words must be str, got int 3"):
+        text.SynonymTable(np.zeros(4, np.int64), np.zeros(0, np.int64), ["a", 3, "b"])
+
+
+def test_table_words_accepted():
+    words = ["a", "caf\u00e9", "\u00e9" * 32, "x" * 64, "don't"]
+    table = text.SynonymTable(np.zeros(6, np.int64), np.zeros(0, np.int64), words)
+    assert table.words == tuple(words)
+
+
 def test_save_load_round_trip(tmp_path):
     table = text.SynonymTable.from_words({"big": ["large", "great"], "small": ["little"]})
     table.save(tmp_path / "s.npz")
