@@ -479,7 +479,7 @@ def test_tuple_without_arrays_is_a_list():
 
 def test_batch_of_wrong_form():
     values, offsets = good()
-    assert_refused(TypeError, "batch", values)
+    assert_refused(TypeError, "batch", values.reshape(1, -1))  # one 1-D array is one sequence; 2-D is no form
     assert_refused(TypeError, r"batch is a tuple of \(ndarray, ndarray, ndarray\)", (values, offsets, offsets))
     assert_refused(TypeError, r"batch is a tuple of \(ndarray, list\)", (values, offsets.tolist()))
     assert_refused(TypeError, r"batch is a tuple of \(list, ndarray\)", (values.tolist(), offsets))
