@@ -16,7 +16,7 @@ from libc.string cimport memchr
 from libc.stdint cimport int32_t, uint8_t, uint64_t, int64_t
 from libc.stdlib cimport calloc, free, malloc
 
-from fastreg._runtime cimport parallel_run
+from fastreg._runtime cimport parallel_run, simd_level
 
 cnp.import_array()
 
@@ -61,6 +61,7 @@ cdef extern from "fr_text.h" nogil:
         int64_t lut_size
         uint64_t id_mask
         fr_text_strings *strings
+        int level
         int failed
     ctypedef struct fr_text_slot:
         int32_t id
@@ -152,6 +153,7 @@ cdef void _fill_job(fr_text_job *job, cnp.ndarray offsets, object indices, cnp.n
     job.strings = NULL
     job.values = NULL
     job.seq_ptrs = NULL
+    job.level = simd_level()
     job.failed = 0
 
 

@@ -93,4 +93,40 @@ static inline void fr_fill_words(fr_stream s, uint64_t start, int64_t count, uin
         out[i] = fr_word(s, start + (uint64_t)i);
 }
 
+#if FR_X86
+/* Keep masks of 16 consecutive positions from an even one (8 words a call):
+ * bit k is set iff the 32-bit value at position 2 word0 + 16 c + k is at or
+ * above the threshold, on call c.  AVX-512 multiplies 64-bit lanes natively. */
+typedef struct {
+    __m512i state, step, m1, m2, threshold;
+} fr_keep16_avx512;
+
+FR_TARGET_AVX512 FR_INLINE fr_keep16_avx512 fr_keep16_avx512_init(fr_stream s, uint64_t word0,
+                                                                  uint32_t threshold)
+{
+    fr_keep16_avx512 g;
+    __m512i lane = _mm512_setr_epi64(1, 2, 3, 4, 5, 6, 7, 8);
+    __m512i j = _mm512_add_epi64(_mm512_set1_epi64((long long)word0), lane);
+    g.state = _mm512_add_epi64(_mm512_set1_epi64((long long)s.key),
+                               _mm512_mullo_epi64(j, _mm512_set1_epi64((long long)s.gamma)));
+    g.step = _mm512_set1_epi64((long long)(8 * s.gamma));
+    g.m1 = _mm512_set1_epi64((long long)FR_MIX_M1);
+    g.m2 = _mm512_set1_epi64((long long)FR_MIX_M2);
+    g.threshold = _mm512_set1_epi32((int)threshold);
+    return g;
+}
+
+FR_TARGET_AVX512 FR_INLINE __mmask16 fr_keep16_avx512_next(fr_keep16_avx512 *g)
+{
+    __m512i z = g->state;
+    g->state = _mm512_add_epi64(z, g->step);
+    z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 30));
+    z = _mm512_mullo_epi64(z, g->m1);
+    z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 27));
+    z = _mm512_mullo_epi64(z, g->m2);
+    z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
+    return _mm512_cmpge_epu32_mask(z, g->threshold);
+}
+#endif
+
 #endif
