@@ -179,6 +179,32 @@ static inline int64_t fr_text_pick_synonym(const fr_text_job *job, int64_t t, fr
  * blocks past the end of their input (within FR_TEXT_PAD) and write whole
  * blocks that later stores overwrite. */
 
+/* Tokens from .. n-1 of src (int32 when is32, else int64; src may be tok)
+ * into tok, their flags into flag; returns how many are unprotected. */
+FR_INLINE int64_t fr_text_take_from(const fr_text_job *job, int64_t *tok, uint8_t *flag, const void *src, int is32,
+                                    int64_t from, int64_t n)
+{
+    const uint8_t *lut = job->lut;
+    uint64_t lut_size = (uint64_t)job->lut_size, id_mask = job->id_mask;
+    int64_t L = 0;
+    for (int64_t k = from; k < n; k++) {
+        int64_t t = is32 ? ((const int32_t *)src)[k] : ((const int64_t *)src)[k];
+        uint64_t id = (uint64_t)t & id_mask;
+        uint8_t f = id < lut_size ? lut[id] : fr_text_flags(job, t);
+        tok[k] = t;
+        flag[k] = f;
+        L += !(f & FR_TOK_PROTECTED);
+    }
+    return L;
+}
+
+/* A sequence's n tokens (fr_text_take_from from 0), one loop per dtype. */
+static int64_t fr_text_take_baseline(const fr_text_job *job, int64_t *tok, uint8_t *flag, const void *src, int is32,
+                                     int64_t n)
+{
+    return is32 ? fr_text_take_from(job, tok, flag, src, 1, 0, n) : fr_text_take_from(job, tok, flag, src, 0, 0, n);
+}
+
 /* Positions from .. len-1 whose flags equal `want` under `mask`, in order,
  * into pos[m], pos[m + 1], ...; returns the new m. */
 static int64_t fr_text_collect_baseline(const uint8_t *flag, int64_t from, int64_t len, uint8_t mask,
@@ -268,6 +294,7 @@ static void fr_text_merge_baseline(const int64_t *__restrict tok, const uint8_t 
 }
 
 typedef struct fr_text_passes {
+    int64_t (*take)(const fr_text_job *job, int64_t *tok, uint8_t *flag, const void *src, int is32, int64_t n);
     int64_t (*collect)(const uint8_t *flag, int64_t from, int64_t len, uint8_t mask, uint8_t want, int64_t *pos,
                        int64_t m);
     int64_t (*keep)(const int64_t *tok, const uint8_t *flag, int64_t *tok2, uint8_t *flag2, int64_t from,
@@ -278,8 +305,9 @@ typedef struct fr_text_passes {
                   int64_t *tok2, uint8_t *flag2, int64_t o, int64_t q, int64_t v);
 } fr_text_passes;
 
-static const fr_text_passes fr_text_passes_baseline = {fr_text_collect_baseline, fr_text_keep_baseline,
-                                                       fr_text_scan_baseline, fr_text_merge_baseline};
+static const fr_text_passes fr_text_passes_baseline = {fr_text_take_baseline, fr_text_collect_baseline,
+                                                       fr_text_keep_baseline, fr_text_scan_baseline,
+                                                       fr_text_merge_baseline};
 
 #if FR_X86
 /* 16 flag bytes as a mask: bit k set iff (flag[k] & mask) == want. */
@@ -298,6 +326,42 @@ FR_TARGET_AVX512 FR_INLINE int64_t fr_text_compress16(const int64_t *src, __mmas
     _mm512_storeu_si512(dst, _mm512_maskz_compress_epi64(lo, _mm512_loadu_si512(src)));
     _mm512_storeu_si512(dst + n, _mm512_maskz_compress_epi64(hi, _mm512_loadu_si512(src + 8)));
     return n + __builtin_popcount(hi);
+}
+
+/* The flags of 16 tokens are gathered from the table as 32-bit words when
+ * every id lies at least 3 bytes before its end; a block with other ids
+ * takes the portable path. */
+FR_TARGET_AVX512 static int64_t fr_text_take_avx512(const fr_text_job *job, int64_t *tok, uint8_t *flag,
+                                                    const void *src, int is32, int64_t n)
+{
+    const __m512i limit = _mm512_set1_epi64(job->lut_size > 3 ? job->lut_size - 3 : 0);
+    const __m512i id_mask = _mm512_set1_epi64((long long)job->id_mask);
+    int64_t k = 0, L = 0;
+    for (; k + 16 <= n; k += 16) {
+        __m512i a, b;
+        if (is32) {
+            __m512i v = _mm512_loadu_si512((const int32_t *)src + k);
+            a = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v));
+            b = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1));
+        } else {
+            a = _mm512_loadu_si512((const int64_t *)src + k);
+            b = _mm512_loadu_si512((const int64_t *)src + k + 8);
+        }
+        _mm512_storeu_si512(tok + k, a);
+        _mm512_storeu_si512(tok + k + 8, b);
+        a = _mm512_and_si512(a, id_mask);
+        b = _mm512_and_si512(b, id_mask);
+        __mmask16 in_table = _mm512_cmplt_epu64_mask(a, limit) | _mm512_cmplt_epu64_mask(b, limit) << 8;
+        if (in_table != 0xffff) {
+            L += fr_text_take_from(job, tok, flag, src, is32, k, k + 16);
+            continue;
+        }
+        __m512i id = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(a)), _mm512_cvtepi64_epi32(b), 1);
+        __m128i f = _mm512_cvtepi32_epi8(_mm512_i32gather_epi32(id, (const void *)job->lut, 1));
+        _mm_storeu_si128((__m128i *)(flag + k), f);
+        L += 16 - __builtin_popcount(_mm_test_epi8_mask(f, _mm_set1_epi8(FR_TOK_PROTECTED)));
+    }
+    return L + fr_text_take_from(job, tok, flag, src, is32, k, n);
 }
 
 FR_TARGET_AVX512 static int64_t fr_text_collect_avx512(const uint8_t *flag, int64_t from, int64_t len,
@@ -388,8 +452,9 @@ FR_TARGET_AVX512 static void fr_text_merge_avx512(const int64_t *__restrict tok,
     fr_text_merge_baseline(tok, f, is_new, len, total, tok2, flag2, o, q, v);
 }
 
-static const fr_text_passes fr_text_passes_avx512 = {fr_text_collect_avx512, fr_text_keep_avx512,
-                                                     fr_text_scan_avx512, fr_text_merge_avx512};
+static const fr_text_passes fr_text_passes_avx512 = {fr_text_take_avx512, fr_text_collect_avx512,
+                                                     fr_text_keep_avx512, fr_text_scan_avx512,
+                                                     fr_text_merge_avx512};
 #endif
 
 /* The passes of SIMD level `level`. */
@@ -413,20 +478,8 @@ static inline int64_t fr_text_collect(fr_text_work *w, uint8_t mask, uint8_t wan
  * their flags; returns how many are unprotected. */
 FR_INLINE int64_t fr_text_take(const fr_text_job *job, fr_text_work *w, const void *src, int is32, int64_t n)
 {
-    const uint8_t *lut = job->lut;
-    uint64_t lut_size = (uint64_t)job->lut_size, id_mask = job->id_mask;
-    int64_t *tok = w->tok, L = 0;
-    uint8_t *flag = w->flag;
-    for (int64_t k = 0; k < n; k++) {
-        int64_t t = is32 ? ((const int32_t *)src)[k] : ((const int64_t *)src)[k];
-        uint64_t id = (uint64_t)t & id_mask;
-        uint8_t f = id < lut_size ? lut[id] : fr_text_flags(job, t);
-        tok[k] = t;
-        flag[k] = f;
-        L += !(f & FR_TOK_PROTECTED);
-    }
     w->len = n;
-    return L;
+    return w->passes->take(job, w->tok, w->flag, src, is32, n);
 }
 
 /* Makes tok2/flag2, holding `len` tokens, the sequence. */
@@ -1174,6 +1227,11 @@ static void fr_text_task(void *ctx, int64_t task)
         t->task_buf[task] = buf;
     } else {
         for (int64_t i = first; i < last; i++) {
+            if (job->seq_ptrs && i + 1 < last) { /* arrays lie apart in memory: fetch the next one early */
+                int64_t bytes = (job->offsets[i + 2] - job->offsets[i + 1]) * (job->is64 ? 8 : 4);
+                for (int64_t at = 0; at < bytes; at += 64)
+                    FR_PREFETCH((const char *)job->seq_ptrs[i + 1] + at);
+            }
             fr_text_pipeline(job, &w, i, fr_text_load_ids(job, &w, i));
             job->out_len[i] = fr_text_store_ids(job, &w, i);
         }

@@ -173,9 +173,13 @@ def block_batch(seed, n=80):
 
 
 @pytest.mark.parametrize("name", list(OP_ARGS) + ["eda"])
-def test_every_simd_level_matches_reference(simd_level, name):
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("as_list", [False, True])
+def test_every_simd_level_matches_reference(simd_level, name, dtype, as_list):
     # the passes over whole sequences have a portable and an AVX-512 form
-    batch = block_batch(41)
+    values, offsets = block_batch(41)
+    values = values.astype(dtype)
+    batch = [values[a:b] for a, b in zip(offsets[:-1], offsets[1:])] if as_list else (values, offsets)
     kw = dict(seed=9, epoch=4, protected=PROTECTED)
     if name == "eda":
         for sr, ri, rs, rd in [(0.1, 0.1, 0.1, 0.1), (0.5, 0.9, 0.3, 0.6), (0.2, 0.3, 0.2, 1.0)]:
