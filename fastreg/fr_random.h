@@ -45,11 +45,21 @@ FR_INLINE uint64_t fr_fmix64(uint64_t z)
     return z ^ (z >> 33);
 }
 
+/* The set bits of x, in a few inline operations: the baseline build has no
+ * popcnt instruction, and __builtin_popcountll would call libgcc. */
+FR_INLINE uint64_t fr_popcount64(uint64_t x)
+{
+    x -= (x >> 1) & UINT64_C(0x5555555555555555);
+    x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
+    x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+    return (x * UINT64_C(0x0101010101010101)) >> 56;
+}
+
 /* An odd increment with enough bit transitions (SplittableRandom.mixGamma). */
 FR_INLINE uint64_t fr_mix_gamma(uint64_t stream)
 {
     uint64_t g = fr_fmix64(stream + FR_GOLDEN_GAMMA) | 1u;
-    uint64_t transitions = (uint64_t)__builtin_popcountll(g ^ (g >> 1));
+    uint64_t transitions = fr_popcount64(g ^ (g >> 1));
     return transitions < 24 ? g ^ UINT64_C(0xaaaaaaaaaaaaaaaa) : g;
 }
 
