@@ -389,12 +389,12 @@ FR_TARGET_AVX512 static int64_t fr_text_keep_avx512(const int64_t *__restrict to
 {
     int64_t i = from;
     if (threshold <= UINT32_MAX) { /* else every unprotected token goes */
-        fr_keep16_avx512 g = fr_keep16_avx512_init(s, (uint64_t)from >> 1, (uint32_t)threshold);
+        fr_keep16_ymm g = fr_keep16_ymm_init(s, (uint64_t)from >> 1, (uint32_t)threshold);
         int64_t prot_count = 0;
         for (; i + 16 <= len; i += 16) {
             __m128i f = _mm_loadu_si128((const __m128i *)(flag + i));
             __mmask16 prot = _mm_test_epi8_mask(f, _mm_set1_epi8(FR_TOK_PROTECTED));
-            __mmask16 keep = fr_keep16_avx512_next(&g) | prot;
+            __mmask16 keep = fr_keep16_ymm_next(&g) | prot;
             /* the flags as 32-bit lanes: AVX-512F compresses those */
             __m512i kept_flags = _mm512_maskz_compress_epi32(keep, _mm512_cvtepu8_epi32(f));
             _mm_storeu_si128((__m128i *)(flag2 + o), _mm512_cvtepi32_epi8(kept_flags));
