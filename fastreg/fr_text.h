@@ -21,10 +21,10 @@
  * sets job->failed and the task leaves its sequences unwritten.  Nothing here
  * raises or touches Python objects.
  *
- * SIMD.  The passes over a whole sequence (positions of a kind, deletion,
- * insertion's scan and merge) run 16 tokens a step with AVX-512 compress and
- * expand when job->level is FR_SIMD_AVX512, portable C otherwise (AVX2 has
- * no compress); every level writes the same bytes. */
+ * SIMD.  The passes over a whole sequence (loading it, positions of a kind,
+ * deletion, insertion's scan and merge) run 16 tokens a step with AVX-512
+ * gathers, compress and expand when job->level is FR_SIMD_AVX512, portable C
+ * otherwise (AVX2 has no compress); every level writes the same bytes. */
 #ifndef FR_TEXT_H
 #define FR_TEXT_H
 
