@@ -176,21 +176,28 @@ class _Batch:
             if self.kind is None:
                 hint = "; pass one sequence of ids as [ids]" if isinstance(batch[0], numbers.Integral) else ""
                 raise TypeError(f"{_BATCH_FORMS}; batch[0] is a {type(batch[0]).__name__}{hint}")
-            if len(set(map(type, batch))) > 1:  # one pass in C; the loop only to name the culprit
-                for i, x in enumerate(batch):
-                    if _kind_of(x) != self.kind:
-                        raise TypeError(f"batch[{i}] must be a {type(batch[0]).__name__} like batch[0] "
-                                        f"(one form per batch), got {type(x).__name__}")
+            # one pass in C (for arrays, the one that scans them); the loop only to name the culprit
+            if self.kind != "arrays" and len(set(map(type, batch))) > 1:
+                self._one_form(batch)
             getattr(self, "_take_" + self.kind)(batch)
         else:
             raise TypeError(f"{_BATCH_FORMS}, got {type(batch).__name__}")
         self.n = len(self.texts) if self.kind == "text" else self.offsets.shape[0] - 1
 
+    def _one_form(self, batch):
+        for i, x in enumerate(batch):
+            if _kind_of(x) != self.kind:
+                raise TypeError(f"batch[{i}] must be a {type(batch[0]).__name__} like batch[0] "
+                                f"(one form per batch), got {type(x).__name__}")
+
     def _take_text(self, texts):
         self.texts = texts
 
     def _take_arrays(self, arrays):
-        self.offsets, dtype, contiguous = _text.scan_arrays(arrays)  # one pass in C
+        scan = _text.scan_arrays(arrays)  # one pass in C
+        if scan is None:
+            self._one_form(arrays)
+        self.offsets, dtype, contiguous = scan
         if dtype is None or dtype not in _INT_DTYPES or dtype == np.uint64:
             for i, a in enumerate(arrays):  # name the culprit
                 if a.dtype not in _INT_DTYPES:
