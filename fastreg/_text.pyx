@@ -16,7 +16,7 @@ from libc.string cimport memchr
 from libc.stdint cimport int32_t, uint8_t, uint64_t, int64_t
 from libc.stdlib cimport calloc, free, malloc
 
-from fastreg._runtime cimport parallel_run
+from fastreg._runtime cimport parallel_run, simd_level
 
 cnp.import_array()
 
@@ -61,6 +61,7 @@ cdef extern from "fr_text.h" nogil:
         int64_t lut_size
         uint64_t id_mask
         fr_text_strings *strings
+        int level
         int failed
     ctypedef struct fr_text_slot:
         int32_t id
@@ -152,6 +153,7 @@ cdef void _fill_job(fr_text_job *job, cnp.ndarray offsets, object indices, cnp.n
     job.strings = NULL
     job.values = NULL
     job.seq_ptrs = NULL
+    job.level = simd_level()
     job.failed = 0
 
 
@@ -202,7 +204,8 @@ def scan_arrays(list arrays):
     """Lengths and layout of a list of numpy arrays, in one pass: (offsets,
     dtype, contiguous).  offsets: int64 cumulative lengths along the first
     axis; dtype: the arrays' one dtype when they share it (native byte order)
-    and are all 1-D, else None; contiguous: whether all are C-contiguous."""
+    and are all 1-D, else None; contiguous: whether all are C-contiguous.
+    None when an item is not a numpy array."""
     cdef Py_ssize_t i, n = len(arrays)
     cdef cnp.ndarray offsets = np.empty(n + 1, dtype=np.int64)
     cdef int64_t *o = <int64_t *>cnp.PyArray_DATA(offsets)
@@ -211,6 +214,8 @@ def scan_arrays(list arrays):
     cdef bint same = True, contiguous = True
     o[0] = 0
     for i in range(n):
+        if not cnp.PyArray_Check(arrays[i]):
+            return None
         a = <cnp.ndarray>arrays[i]
         o[i + 1] = o[i] + (cnp.PyArray_DIM(a, 0) if cnp.PyArray_NDIM(a) else 1)
         if i == 0:

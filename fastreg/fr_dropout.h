@@ -205,38 +205,7 @@ FR_TARGET_AVX2 static void fr_keep_bytes_avx2(uint8_t *dst, int64_t n, uint64_t 
     fr_keep_bytes_baseline(dst + i, n - i, pos0 + (uint64_t)i, s, threshold);
 }
 
-/* ---- AVX-512: native 64-bit multiplies and mask registers --------------- */
-
-typedef struct {
-    __m512i state, step, m1, m2, threshold;
-} fr_keep16_avx512;
-
-FR_TARGET_AVX512 FR_INLINE fr_keep16_avx512 fr_keep16_avx512_init(fr_stream s, uint64_t word0,
-                                                                  uint32_t threshold)
-{
-    fr_keep16_avx512 g;
-    __m512i lane = _mm512_setr_epi64(1, 2, 3, 4, 5, 6, 7, 8);
-    __m512i j = _mm512_add_epi64(_mm512_set1_epi64((long long)word0), lane);
-    g.state = _mm512_add_epi64(_mm512_set1_epi64((long long)s.key),
-                               _mm512_mullo_epi64(j, _mm512_set1_epi64((long long)s.gamma)));
-    g.step = _mm512_set1_epi64((long long)(8 * s.gamma));
-    g.m1 = _mm512_set1_epi64((long long)FR_MIX_M1);
-    g.m2 = _mm512_set1_epi64((long long)FR_MIX_M2);
-    g.threshold = _mm512_set1_epi32((int)threshold);
-    return g;
-}
-
-FR_TARGET_AVX512 FR_INLINE __mmask16 fr_keep16_avx512_next(fr_keep16_avx512 *g)
-{
-    __m512i z = g->state;
-    g->state = _mm512_add_epi64(z, g->step);
-    z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 30));
-    z = _mm512_mullo_epi64(z, g->m1);
-    z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 27));
-    z = _mm512_mullo_epi64(z, g->m2);
-    z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
-    return _mm512_cmpge_epu32_mask(z, g->threshold);
-}
+/* ---- AVX-512: native 64-bit multiplies and mask registers (fr_keep16_avx512) */
 
 FR_TARGET_AVX512 static void fr_dropout_f32_avx512(const float *src, float *dst, int64_t n,
                                                    uint64_t pos0, fr_stream s, uint32_t threshold,

@@ -145,7 +145,10 @@ static inline void fr_warp_prefetch_row(const fr_warp *w, int64_t i)
     }
 }
 
-static void fr_warp_rows_baseline(const fr_warp *warp, int64_t i0, int64_t i1)
+/* Pixels [j0, j1) of rows [i0, i1).  The vector levels write whole groups
+ * of pixels and may also write pixels of those rows outside [j0, j1), with
+ * the values they have anyway. */
+static void fr_warp_rows_baseline(const fr_warp *warp, int64_t i0, int64_t i1, int64_t j0, int64_t j1)
 {
     const fr_warp copy = *warp; /* see fr_warp_rows_avx2 */
     const fr_warp *w = &copy;
@@ -153,7 +156,7 @@ static void fr_warp_rows_baseline(const fr_warp *warp, int64_t i0, int64_t i1)
         uint8_t *row = w->dst + i * w->ow * w->C;
         if (i + FR_WARP_AHEAD < i1)
             fr_warp_prefetch_row(w, i + FR_WARP_AHEAD);
-        for (int64_t j = 0; j < w->ow; j++)
+        for (int64_t j = j0; j < j1; j++)
             fr_warp_pixel(w, i, j, row + j * w->C);
     }
 }
@@ -323,7 +326,15 @@ FR_TARGET_AVX2 FR_INLINE int fr_warp8_avx2(const fr_warp *w, int64_t i, int64_t 
     return 1;
 }
 
-FR_TARGET_AVX2 static void fr_warp_rows_avx2(const fr_warp *warp, int64_t i0, int64_t i1)
+/* The first pixel of the group of n that covers pixel j of a row of ow:
+ * j, or the last group of the row when j's would pass its end (-1 when the
+ * row is shorter than a group). */
+static inline int64_t fr_group_at(int64_t j, int64_t n, int64_t ow)
+{
+    return j + n <= ow ? j : ow - n;
+}
+
+FR_TARGET_AVX2 static void fr_warp_rows_avx2(const fr_warp *warp, int64_t i0, int64_t i1, int64_t j0, int64_t j1)
 {
     /* A private copy: the byte stores to the output could alias *warp, which
      * would make the compiler reload every parameter after each store. */
@@ -331,16 +342,14 @@ FR_TARGET_AVX2 static void fr_warp_rows_avx2(const fr_warp *warp, int64_t i0, in
     const fr_warp *w = &copy;
     for (int64_t i = i0; i < i1; i++) {
         uint8_t *row = w->dst + i * w->ow * w->C;
-        int64_t j = 0;
         if (i + FR_WARP_AHEAD < i1)
             fr_warp_prefetch_row(w, i + FR_WARP_AHEAD);
-        for (; j + 8 <= w->ow; j += 8) {
-            if (!fr_warp8_avx2(w, i, j, row + j * w->C))
-                for (int64_t k = j; k < j + 8; k++)
+        for (int64_t j = j0; j < j1; j += 8) {
+            int64_t g = fr_group_at(j, 8, w->ow), end = g < 0 ? j1 : g + 8;
+            if (g < 0 || !fr_warp8_avx2(w, i, g, row + g * w->C))
+                for (int64_t k = g < 0 ? j : g; k < end; k++)
                     fr_warp_pixel(w, i, k, row + k * w->C);
         }
-        for (; j < w->ow; j++)
-            fr_warp_pixel(w, i, j, row + j * w->C);
     }
 }
 #endif
@@ -361,10 +370,8 @@ FR_TARGET_AVX2 static void fr_warp_rows_avx2(const fr_warp *warp, int64_t i0, in
  *   the same bytes reach the same float operations.
  * nearest: a pixel outside the image takes the fill.
  * bilinear: fr_warp_pixel's float operations, a corner outside the image
- *   weighing zero (its gather masked off).  Two shortcuts give the same
- *   bytes: 16 pixels that all lie within 2**-13 of a source pixel inside
- *   the image (a translation by whole pixels) are those pixels (see
- *   fr_warp16_bilinear), and 16 pixels with no corner inside are the fill.
+ *   weighing zero (its gather masked off; groups with every corner inside
+ *   take no masks), and 16 pixels with no corner inside are the fill.
  * A group whose gather could read past the end of the source (a pixel at
  * the very end of an image with fewer than 4 channels) runs one pixel at a
  * time. */
@@ -556,55 +563,62 @@ FR_TARGET_AVX512 FR_INLINE int fr_warp16_bilinear(const fr_warp *w, __m512 ix, _
     const __m512i cv = _mm512_set1_epi32(C), row = _mm512_set1_epi32((int)(w->W * C));
     const __m512i limit = _mm512_set1_epi32((int)(w->H * w->W * C - 4)), one_i = _mm512_set1_epi32(1);
     const __m512i wv = _mm512_set1_epi32((int)w->W), hv = _mm512_set1_epi32((int)w->H);
+    const void *src = (const void *)w->src;
     __m512 x0 = _mm512_roundscale_ps(ix, FR_ROUND_FLOOR), y0 = _mm512_roundscale_ps(iy, FR_ROUND_FLOOR);
     __m512i xi = _mm512_cvttps_epi32(x0), yi = _mm512_cvttps_epi32(y0);
-    __mmask16 inx0 = _mm512_cmplt_epu32_mask(xi, wv);
-    __mmask16 inx1 = _mm512_cmplt_epu32_mask(_mm512_add_epi32(xi, one_i), wv);
-    __mmask16 iny0 = _mm512_cmplt_epu32_mask(yi, hv);
-    __mmask16 iny1 = _mm512_cmplt_epu32_mask(_mm512_add_epi32(yi, one_i), hv);
-    __mmask16 k00 = iny0 & inx0, k01 = iny0 & inx1, k10 = iny1 & inx0, k11 = iny1 & inx1;
     __m512 fx = _mm512_sub_ps(ix, x0), fy = _mm512_sub_ps(iy, y0);
     __m512 hx = _mm512_sub_ps(one, fx), hy = _mm512_sub_ps(one, fy);
-    /* Every pixel within 2**-13 of a source pixel inside the image on both
-     * axes (a translation by whole pixels): the result is that pixel.  Its
-     * weight is at least 1 - 2 d, the others' sum at most 2 d + d**2
-     * (d = 2**-13), so r differs from its value by less than
-     * 255 (6 d + 2 d**2) + a few float32 roundings < 0.2, and rounds to it. */
-    const __m512 near = _mm512_set1_ps(1.0f / 8192.0f);
-    __mmask16 up_x = _mm512_cmp_ps_mask(hx, near, _CMP_LE_OQ), up_y = _mm512_cmp_ps_mask(hy, near, _CMP_LE_OQ);
-    if (((_mm512_cmp_ps_mask(fx, near, _CMP_LE_OQ) | up_x) & (_mm512_cmp_ps_mask(fy, near, _CMP_LE_OQ) | up_y)) ==
-        0xFFFF) {
-        __m512i xr = _mm512_mask_add_epi32(xi, up_x, xi, one_i), yr = _mm512_mask_add_epi32(yi, up_y, yi, one_i);
-        if ((_mm512_cmplt_epu32_mask(xr, wv) & _mm512_cmplt_epu32_mask(yr, hv)) == 0xFFFF)
-            return fr_fetch16(w, xr, yr, 0xFFFF, out, C);
-    }
-    if ((k00 | k01 | k10 | k11) == 0) { /* every corner outside: (0 - fill) * 0 + fill rounds to fill8;
-                                          * a gather with no lane still costs */
-        int32_t f;
-        memcpy(&f, w->fill8, 4);
-        fr_store_px16_avx512(out, _mm512_set1_epi32(f), C);
-        return 1;
-    }
-    __m512 w00 = _mm512_maskz_mul_ps(k00, hy, hx), w01 = _mm512_maskz_mul_ps(k01, hy, fx);
-    __m512 w10 = _mm512_maskz_mul_ps(k10, fy, hx), w11 = _mm512_maskz_mul_ps(k11, fy, fx);
-    __m512i p00, p01, p10, p11;
-    __m512i dx;
-    if ((k00 & k11) == 0xFFFF && fr_row_span16(xi, yi, 30, &dx)) { /* windows of two rows */
-        int64_t x = _mm512_cvtsi512_si32(xi), y = _mm512_cvtsi512_si32(yi);
-        fr_row32 r0 = fr_row32_of(w, y, x, C), r1 = fr_row32_of(w, y + 1, x, C);
-        __m512i dx1 = _mm512_add_epi32(dx, one_i);
-        p00 = fr_row32_pick(r0, dx);
-        p01 = fr_row32_pick(r0, dx1);
-        p10 = fr_row32_pick(r1, dx);
-        p11 = fr_row32_pick(r1, dx1);
+    __m512 w00, w01, w10, w11;
+    __m512i p00, p01, p10, p11, dx;
+    if ((_mm512_cmplt_epu32_mask(xi, _mm512_sub_epi32(wv, one_i)) &
+         _mm512_cmplt_epu32_mask(yi, _mm512_sub_epi32(hv, one_i))) == 0xFFFF) {
+        /* every corner inside (the common case): no masks */
+        w00 = _mm512_mul_ps(hy, hx);
+        w01 = _mm512_mul_ps(hy, fx);
+        w10 = _mm512_mul_ps(fy, hx);
+        w11 = _mm512_mul_ps(fy, fx);
+        if (fr_row_span16(xi, yi, 30, &dx)) { /* windows of two rows */
+            int64_t x = _mm512_cvtsi512_si32(xi), y = _mm512_cvtsi512_si32(yi);
+            fr_row32 r0 = fr_row32_of(w, y, x, C), r1 = fr_row32_of(w, y + 1, x, C);
+            __m512i dx1 = _mm512_add_epi32(dx, one_i);
+            p00 = fr_row32_pick(r0, dx);
+            p01 = fr_row32_pick(r0, dx1);
+            p10 = fr_row32_pick(r1, dx);
+            p11 = fr_row32_pick(r1, dx1);
+        } else {
+            __m512i o00 = _mm512_add_epi32(_mm512_mullo_epi32(yi, row), _mm512_mullo_epi32(xi, cv));
+            __m512i o01 = _mm512_add_epi32(o00, cv), o10 = _mm512_add_epi32(o00, row);
+            __m512i o11 = _mm512_add_epi32(o10, cv);
+            if (_mm512_cmpgt_epi32_mask(o11, limit)) /* o11 is the largest */
+                return 0;
+            p00 = _mm512_i32gather_epi32(o00, src, 1);
+            p01 = _mm512_i32gather_epi32(o01, src, 1);
+            p10 = _mm512_i32gather_epi32(o10, src, 1);
+            p11 = _mm512_i32gather_epi32(o11, src, 1);
+        }
     } else {
+        __mmask16 inx0 = _mm512_cmplt_epu32_mask(xi, wv);
+        __mmask16 inx1 = _mm512_cmplt_epu32_mask(_mm512_add_epi32(xi, one_i), wv);
+        __mmask16 iny0 = _mm512_cmplt_epu32_mask(yi, hv);
+        __mmask16 iny1 = _mm512_cmplt_epu32_mask(_mm512_add_epi32(yi, one_i), hv);
+        __mmask16 k00 = iny0 & inx0, k01 = iny0 & inx1, k10 = iny1 & inx0, k11 = iny1 & inx1;
+        if ((k00 | k01 | k10 | k11) == 0) { /* every corner outside: (0 - fill) * 0 + fill rounds to fill8;
+                                              * a gather with no lane still costs */
+            int32_t f;
+            memcpy(&f, w->fill8, 4);
+            fr_store_px16_avx512(out, _mm512_set1_epi32(f), C);
+            return 1;
+        }
+        w00 = _mm512_maskz_mul_ps(k00, hy, hx);
+        w01 = _mm512_maskz_mul_ps(k01, hy, fx);
+        w10 = _mm512_maskz_mul_ps(k10, fy, hx);
+        w11 = _mm512_maskz_mul_ps(k11, fy, fx);
         __m512i o00 = _mm512_add_epi32(_mm512_mullo_epi32(yi, row), _mm512_mullo_epi32(xi, cv));
         __m512i o01 = _mm512_add_epi32(o00, cv), o10 = _mm512_add_epi32(o00, row);
         __m512i o11 = _mm512_add_epi32(o10, cv);
         if (_mm512_mask_cmpgt_epi32_mask(k00, o00, limit) | _mm512_mask_cmpgt_epi32_mask(k01, o01, limit) |
             _mm512_mask_cmpgt_epi32_mask(k10, o10, limit) | _mm512_mask_cmpgt_epi32_mask(k11, o11, limit))
             return 0;
-        const void *src = (const void *)w->src;
         const __m512i zero = _mm512_setzero_si512();
         p00 = _mm512_mask_i32gather_epi32(zero, k00, o00, src, 1);
         p01 = _mm512_mask_i32gather_epi32(zero, k01, o01, src, 1);
@@ -634,8 +648,11 @@ FR_TARGET_AVX512 FR_INLINE int fr_warp16_bilinear(const fr_warp *w, __m512 ix, _
     return 1;
 }
 
-/* Rows [i0, i1) with C channels: C a constant where it is inlined. */
-FR_TARGET_AVX512 FR_INLINE void fr_warp_rows16(const fr_warp *w, int64_t i0, int64_t i1, const int C)
+/* Pixels [j0, j1) of rows [i0, i1) (fr_warp_rows_baseline) with C
+ * channels: C a constant where it is inlined.  xg of a group is exact (a
+ * sum of integers and halves far below 2**23) wherever the group starts. */
+FR_TARGET_AVX512 FR_INLINE void fr_warp_rows16(const fr_warp *w, int64_t i0, int64_t i1, int64_t j0, int64_t j1,
+                                               const int C)
 {
     const fr_warp16 v = fr_warp16_of(w);
     const __m512 x_first = _mm512_sub_ps(_mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
@@ -645,53 +662,139 @@ FR_TARGET_AVX512 FR_INLINE void fr_warp_rows16(const fr_warp *w, int64_t i0, int
         float yg = (float)i - (float)(w->oh - 1) * 0.5f;
         const __m512 ygv = _mm512_set1_ps(yg), yr10 = _mm512_set1_ps(yg * w->r10),
                      yr11 = _mm512_set1_ps(yg * w->r11);
-        __m512 xg = x_first;
-        int64_t j = 0;
         if (i + FR_WARP_AHEAD < i1)
             fr_warp_prefetch16(&v, w, i + FR_WARP_AHEAD);
-        for (; j + 16 <= w->ow; j += 16, xg = _mm512_add_ps(xg, _mm512_set1_ps(16.0f))) {
-            __m512 ix, iy;
-            fr_warp_coords16(&v, xg, ygv, yr10, yr11, &ix, &iy);
-            if (w->bilinear ? fr_warp16_bilinear(w, ix, iy, row + j * C, C)
-                            : fr_warp16_nearest(w, ix, iy, row + j * C, C))
-                continue;
-            for (int64_t k = j; k < j + 16; k++)
+        for (int64_t j = j0; j < j1; j += 16) {
+            int64_t g = fr_group_at(j, 16, w->ow);
+            if (g >= 0) {
+                __m512 ix, iy;
+                fr_warp_coords16(&v, _mm512_add_ps(x_first, _mm512_set1_ps((float)g)), ygv, yr10, yr11, &ix, &iy);
+                if (w->bilinear ? fr_warp16_bilinear(w, ix, iy, row + g * C, C)
+                                : fr_warp16_nearest(w, ix, iy, row + g * C, C))
+                    continue;
+            }
+            for (int64_t k = g < 0 ? j : g, end = g < 0 ? j1 : g + 16; k < end; k++)
                 fr_warp_pixel(w, i, k, row + k * C);
         }
-        for (; j < w->ow; j++)
-            fr_warp_pixel(w, i, j, row + j * C);
     }
 }
 
-FR_TARGET_AVX512 static void fr_warp_rows_avx512(const fr_warp *warp, int64_t i0, int64_t i1)
+FR_TARGET_AVX512 static void fr_warp_rows_avx512(const fr_warp *warp, int64_t i0, int64_t i1, int64_t j0,
+                                                 int64_t j1)
 {
     const fr_warp copy = *warp; /* see fr_warp_rows_avx2 */
     /* the channel count as a constant: the per-channel loop unrolled */
     switch (copy.C) {
-    case 1: fr_warp_rows16(&copy, i0, i1, 1); break;
-    case 2: fr_warp_rows16(&copy, i0, i1, 2); break;
-    case 3: fr_warp_rows16(&copy, i0, i1, 3); break;
-    default: fr_warp_rows16(&copy, i0, i1, 4); break;
+    case 1: fr_warp_rows16(&copy, i0, i1, j0, j1, 1); break;
+    case 2: fr_warp_rows16(&copy, i0, i1, j0, j1, 2); break;
+    case 3: fr_warp_rows16(&copy, i0, i1, j0, j1, 3); break;
+    default: fr_warp_rows16(&copy, i0, i1, j0, j1, 4); break;
     }
 }
 #endif
 
-/* Rows [i0, i1) of the output. */
-static void fr_warp_rows(const fr_warp *w, int64_t i0, int64_t i1, int level)
+/* Pixels [j0, j1) of rows [i0, i1) of the output (perhaps more pixels of
+ * those rows: fr_warp_rows_baseline). */
+static void fr_warp_block(const fr_warp *w, int64_t i0, int64_t i1, int64_t j0, int64_t j1, int level)
 {
+    if (i0 >= i1 || j0 >= j1)
+        return;
 #if FR_X86
     /* 32-bit offsets in the vector loads */
     if (level >= FR_SIMD_AVX512 && w->H * w->W * w->C < ((int64_t)1 << 31) - 16) {
-        fr_warp_rows_avx512(w, i0, i1);
+        fr_warp_rows_avx512(w, i0, i1, j0, j1);
         return;
     }
     if (level >= FR_SIMD_AVX2 && w->H * w->W * w->C < ((int64_t)1 << 31) - 16) {
-        fr_warp_rows_avx2(w, i0, i1);
+        fr_warp_rows_avx2(w, i0, i1, j0, j1);
         return;
     }
 #endif
     (void)level;
-    fr_warp_rows_baseline(w, i0, i1);
+    fr_warp_rows_baseline(w, i0, i1, j0, j1);
+}
+
+/* The source pixel that sample coordinate c (ix or iy) lands on, when it
+ * lands within d = 2**-13 of one (bilinear) or rounds to one (nearest);
+ * else 0.  A bilinear sample within d of pixel p inside the image on both
+ * axes gives p: p's weight is at least (1 - d)**2 > 1 - 2 d, the other
+ * corners' at most 2 d together, so v differs from p by at most 255 (2 d);
+ * with a fill, m lies in [1 - 2 d, 1] and (v - fill) m + fill - p =
+ * (v - p) m + (p - fill)(m - 1) by at most 255 (4 d) < 0.13, plus a few
+ * float32 roundings: it rounds to p. */
+static inline int fr_warp_on_pixel(const fr_warp *w, float c, int64_t *at)
+{
+    if (!(fabsf(c) < 1e9f))
+        return 0;
+    if (!w->bilinear) {
+        *at = (int64_t)fr_rintf(c);
+        return 1;
+    }
+    float c0 = fr_floorf(c), f = c - c0, near = 1.0f / 8192.0f;
+    *at = (int64_t)c0 + (1.0f - f <= near);
+    return f <= near || 1.0f - f <= near;
+}
+
+/* Whether rows [i0, i1) of the map move the image by whole pixels: output
+ * pixel (i, j) samples on source pixel (i + *dy, j + *dx) for every j and
+ * every i in [i0, i1).  Then, where that pixel lies inside the image, it is
+ * the output pixel: for nearest by definition, for bilinear by the bound of
+ * fr_warp_on_pixel.  With r10 = r01 = 0, ix is a function of j alone and
+ * iy of i alone: the term with the zero factor adds a zero, whose sign the
+ * + 1 that follows drops, so ix = fma((xg r00 + r20) + 1, sx, ox) in both
+ * of fr_warp_coords' orders (iy likewise), and the columns of one row and
+ * the rows of one column are all there is to test. */
+static int fr_warp_shift(const fr_warp *w, int64_t i0, int64_t i1, int64_t *dx, int64_t *dy)
+{
+    *dx = *dy = 0;
+    if (w->r10 != 0.0f || w->r01 != 0.0f || i0 >= i1 || w->ow <= 0)
+        return 0;
+    int64_t at;
+    for (int64_t j = 0; j < w->ow; j++) {
+        float xg = (float)j - (float)(w->ow - 1) * 0.5f;
+        if (!fr_warp_on_pixel(w, fmaf((xg * w->r00 + w->r20) + 1.0f, w->sx, w->ox), &at) ||
+            (j > 0 && at != j + *dx))
+            return 0;
+        *dx = at - j;
+    }
+    for (int64_t i = i0; i < i1; i++) {
+        float yg = (float)i - (float)(w->oh - 1) * 0.5f;
+        if (!fr_warp_on_pixel(w, fmaf((yg * w->r11 + w->r21) + 1.0f, w->sy, w->oy), &at) ||
+            (i > i0 && at != i + *dy))
+            return 0;
+        *dy = at - i;
+    }
+    return 1;
+}
+
+static inline int64_t fr_clamp64(int64_t v, int64_t lo, int64_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Rows [i0, i1) of the output.  A move by whole pixels copies the part of
+ * each row that lands inside the image, and warps only the rest. */
+static void fr_warp_rows(const fr_warp *w, int64_t i0, int64_t i1, int level)
+{
+    int64_t dx, dy;
+    if (!fr_warp_shift(w, i0, i1, &dx, &dy)) {
+        fr_warp_block(w, i0, i1, 0, w->ow, level);
+        return;
+    }
+    /* rows whose source row i + dy, and columns whose source column j + dx, lie inside */
+    int64_t ya = fr_clamp64(-dy, i0, i1), yb = fr_clamp64(w->H - dy, ya, i1);
+    int64_t ja = fr_clamp64(-dx, 0, w->ow), jb = fr_clamp64(w->W - dx, ja, w->ow);
+    int64_t C = w->C;
+    fr_warp_block(w, i0, ya, 0, w->ow, level);
+    fr_warp_block(w, yb, i1, 0, w->ow, level);
+    if (ja == jb) {
+        fr_warp_block(w, ya, yb, 0, w->ow, level);
+        return;
+    }
+    for (int64_t i = ya; i < yb; i++)
+        memcpy(w->dst + (i * w->ow + ja) * C, w->src + ((i + dy) * w->W + ja + dx) * C, (size_t)((jb - ja) * C));
+    fr_warp_block(w, ya, yb, 0, ja, level);
+    fr_warp_block(w, ya, yb, jb, w->ow, level);
 }
 
 /* ---- the inverse map of a rotation ---------------------------------------- */

@@ -171,14 +171,19 @@ static void fr_warp_sampling(fr_warp *w, int bilinear, const double *fill)
 }
 
 /* An affine step of the current image (H x W): a warp, or nothing to do for
- * an empty image. */
+ * an empty image or a map that samples every pixel on itself
+ * (fr_warp_shift: a zero shear or translation). */
 static void fr_set_affine(fr_step *st, int64_t H, int64_t W, const double *args, const double *center,
                           int bilinear, const double *fill)
 {
+    int64_t dx = 0, dy = 0;
     memset(&st->warp, 0, sizeof st->warp);
     fr_affine_setup(&st->warp, args[0], args[1], args[2], args[3], args[4], args[5], center, H, W);
     fr_warp_sampling(&st->warp, bilinear, fill);
-    fr_set_step(st, FR_IMG_ROTATE, 0, H, W, H && W ? -1 : 0, 0, args[0], NULL);
+    /* only maps without a translation are tested (a translation is run) */
+    int same = H && W && args[1] == 0.0 && args[2] == 0.0 && fr_warp_shift(&st->warp, 0, H, &dx, &dy) &&
+               dx == 0 && dy == 0;
+    fr_set_step(st, FR_IMG_ROTATE, 0, H, W, H && W && !same ? -1 : 0, 0, args[0], NULL);
 }
 
 /* A rotation step (functional.rotate without expand, about the centre). */
@@ -223,14 +228,14 @@ static void fr_augmix_mix(const uint8_t *src, const uint8_t *augs, int64_t n, in
 FR_TARGET_AVX512 FR_INLINE void fr_augmix_mix16(const uint8_t *src, const uint8_t *augs, int64_t n, int64_t width,
                                                 const float *c, __m512 m0, int64_t e, __mmask16 k, uint8_t *dst)
 {
-    const __m512 top = _mm512_set1_ps(255.0f);
 #define FR_LOAD16(p) _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(k == 0xFFFF ? _mm_loadu_si128((const __m128i *)(p)) \
                                                                          : _mm_maskz_loadu_epi8(k, (p))))
     __m512 acc = _mm512_mul_ps(m0, FR_LOAD16(src + e));
     for (int64_t i = 0; i < width; i++)
         acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_set1_ps(c[i]), FR_LOAD16(augs + i * n + e)));
 #undef FR_LOAD16
-    __m128i out = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(_mm512_min_ps(acc, top)));
+    /* the sum is not negative: truncate, then saturate at 255 as the unsigned narrowing does */
+    __m128i out = _mm512_cvtusepi32_epi8(_mm512_cvttps_epi32(acc));
     if (k == 0xFFFF)
         _mm_storeu_si128((__m128i *)(dst + e), out);
     else
@@ -534,7 +539,9 @@ static double fr_aa_magnitude(const fr_aa_space *space, int op, int64_t bins, in
 
 /* The step of op `op` with signed magnitude m on an h x w image, as
  * torchvision's _apply_image_or_video_transform; `sampling` = interpolation
- * then 4 fill values.  Returns the number of steps (0 or 1). */
+ * then 4 fill values.  Returns the number of steps (0 or 1): none for a
+ * warp that leaves the image as it is (quarter turns q = 0), so no pass
+ * copies it. */
 static int fr_aa_step(int op, double m, int64_t h, int64_t w, const double *sampling, fr_step *st)
 {
     double args[6] = {0.0, 0.0, 0.0, 1.0, 0.0, 0.0}; /* angle, tx, ty, scale, shear x, y */
@@ -545,15 +552,15 @@ static int fr_aa_step(int op, double m, int64_t h, int64_t w, const double *samp
     case FR_AA_SHEAR_Y:
         args[op == FR_AA_SHEAR_X ? 4 : 5] = atan(m) * (180.0 / 3.14159265358979323846);
         fr_set_affine(st, h, w, args, origin, bilinear, sampling + 1);
-        return 1;
+        return st->c != 0;
     case FR_AA_TRANSLATE_X:
     case FR_AA_TRANSLATE_Y:
         args[op == FR_AA_TRANSLATE_X ? 1 : 2] = trunc(m); /* int(magnitude) */
         fr_set_affine(st, h, w, args, NULL, bilinear, sampling + 1);
-        return 1;
+        return st->c != 0;
     case FR_AA_ROTATE:
         fr_set_rotation(st, m, h, w, bilinear, sampling + 1);
-        return 1;
+        return st->c != 0;
     case FR_AA_BRIGHTNESS:
     case FR_AA_COLOR:
     case FR_AA_CONTRAST: {

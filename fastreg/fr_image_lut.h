@@ -51,14 +51,61 @@ static inline int fr_lut_needs_histogram(int kind)
     return kind == FR_LUT_AUTOCONTRAST || kind == FR_LUT_EQUALIZE;
 }
 
+/* fr_histogram of packed RGB pixels (sx == 3, sc == 1), rows up to 65535
+ * pixels wide.  The counts go to uint16 pairs, one pair per channel and
+ * value (even and odd pixels side by side), channel by channel:
+ * neighbouring pixels' values of a channel are usually close, so their two
+ * increments often fall in one cache line, and two stores to a line retire
+ * together.  A block of rows holds at most 65535 pixels, so no counter
+ * overflows; the rows of a block that follow each other are one run. */
+static void fr_histogram_rgb_run(const uint8_t *p, int64_t n, uint16_t (*pair)[256][2])
+{
+    int64_t x = 0;
+    for (; x + 2 <= n; x += 2, p += 6) {
+        pair[0][p[0]][0]++;
+        pair[0][p[3]][1]++;
+        pair[1][p[1]][0]++;
+        pair[1][p[4]][1]++;
+        pair[2][p[2]][0]++;
+        pair[2][p[5]][1]++;
+    }
+    if (x < n)
+        for (int c = 0; c < 3; c++)
+            pair[c][p[c]][0]++;
+}
+
+static void fr_histogram_rgb(const uint8_t *src, int64_t w, int64_t sy, int64_t y0, int64_t y1,
+                             int64_t (*hist)[256])
+{
+    uint16_t pair[3][256][2];
+    int64_t block = 65535 / w;
+    for (int64_t b0 = y0; b0 < y1; b0 += block) {
+        int64_t b1 = y1 - b0 < block ? y1 : b0 + block;
+        memset(pair, 0, sizeof(pair));
+        if (sy == 3 * w)
+            fr_histogram_rgb_run(src + b0 * sy, (b1 - b0) * w, pair);
+        else
+            for (int64_t y = b0; y < b1; y++)
+                fr_histogram_rgb_run(src + y * sy, w, pair);
+        for (int c = 0; c < 3; c++)
+            for (int v = 0; v < 256; v++)
+                hist[c][v] += pair[c][v][0] + pair[c][v][1];
+    }
+}
+
 /* hist[c][v] += the number of pixels of rows [y0, y1) of an h x w x C image
- * (byte strides sy, sx, sc) whose channel c is v.  The counts go first to
- * uint32 sub-histograms, four for one channel and two per channel otherwise
- * (even and odd pixels), added up every block of rows: equal neighbours then
+ * (byte strides sy, sx, sc) whose channel c is v.  Packed RGB rows take
+ * fr_histogram_rgb; otherwise the counts go first to uint32
+ * sub-histograms, four for one channel and two per channel otherwise (even
+ * and odd pixels), added up every block of rows: equal neighbours then
  * increment different counters instead of waiting on each other's stores. */
 static void fr_histogram(const uint8_t *src, int64_t w, int64_t C, int64_t sy, int64_t sx,
                          int64_t sc, int64_t y0, int64_t y1, int64_t (*hist)[256])
 {
+    if (C == 3 && sx == 3 && sc == 1 && w > 0 && w <= 65535) {
+        fr_histogram_rgb(src, w, sy, y0, y1, hist);
+        return;
+    }
     uint32_t sub[8][256];
     int64_t copies = C == 1 ? 4 : 2;
     int64_t block = w > 0 ? ((int64_t)1 << 30) / w + 1 : 1; /* fewer than 2**32 counts in a block */
@@ -74,16 +121,6 @@ static void fr_histogram(const uint8_t *src, int64_t w, int64_t C, int64_t sy, i
                     sub[1][row[(x + 1) * sx]]++;
                     sub[2][row[(x + 2) * sx]]++;
                     sub[3][row[(x + 3) * sx]]++;
-                }
-            } else if (C == 3 && sx == 3 && sc == 1) {
-                for (; x + 2 <= w; x += 2) {
-                    const uint8_t *p = row + 3 * x;
-                    sub[0][p[0]]++;
-                    sub[2][p[1]]++;
-                    sub[4][p[2]]++;
-                    sub[1][p[3]]++;
-                    sub[3][p[4]]++;
-                    sub[5][p[5]]++;
                 }
             } else {
                 for (; x + 2 <= w; x += 2)
@@ -143,11 +180,16 @@ static void fr_lut_equalize(const int64_t *hist, uint8_t *t)
             t[v] = (uint8_t)v;
         return;
     }
+    /* q = (cdf + step / 2) / step without a division per entry: the
+     * float64 product is within 1 of q (cdf < 2**52), then corrected */
     int64_t cdf = 0;
+    double inv = 1.0 / (double)step;
     t[0] = 0;
     for (int v = 1; v < 256; v++) {
         cdf += hist[v - 1];
-        int64_t q = (cdf + step / 2) / step;
+        int64_t num = cdf + step / 2, q = (int64_t)((double)num * inv);
+        q -= q * step > num;
+        q += (q + 1) * step <= num;
         t[v] = (uint8_t)(q < 255 ? q : 255);
     }
 }
@@ -298,11 +340,11 @@ FR_INLINE void fr_range_body(const uint8_t *s, uint8_t *unused, int64_t n, const
         lo[q] = v < lo[q] ? v : lo[q];
         hi[q] = v > hi[q] ? v : hi[q];
     }
-    for (int q = 0; q < FR_RANGE_STEP; q++) {
-        int64_t c = q % C;
-        r->lo[c] = lo[q] < r->lo[c] ? lo[q] : r->lo[c];
-        r->hi[c] = hi[q] > r->hi[c] ? hi[q] : r->hi[c];
-    }
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t q = c; q < FR_RANGE_STEP; q += C) {
+            r->lo[c] = lo[q] < r->lo[c] ? lo[q] : r->lo[c];
+            r->hi[c] = hi[q] > r->hi[c] ? hi[q] : r->hi[c];
+        }
 }
 
 #define FR_LUT_LEVEL(suffix, TGT)                                                                  \
@@ -367,22 +409,39 @@ typedef struct {
 } fr_lut_vbmi_ctx;
 
 #if FR_X86
-/* C vectors (64 C bytes, whole pixels) from s through the per-channel
- * tables t into d: vector k is looked up in every channel's table, and the
- * results are merged by channel[k][c], the bytes of vector k that belong to
- * channel c.  `keep` masks the bytes of a run's end. */
+/* Vector v (its bytes of channel c marked by channel[c]) through the
+ * per-channel tables t: each channel's table gives its entries 0..127 and
+ * 128..255 by the low 7 bits; those halves are merged by channel, then by
+ * the top bit, which all channels share. */
+FR_TARGET_VBMI FR_INLINE __m512i fr_lut_vector_vbmi(__m512i v, int64_t C, const __m512i (*t)[4],
+                                                   const __mmask64 *channel)
+{
+    __m512i low = _mm512_permutex2var_epi8(t[0][0], v, t[0][1]);
+    __m512i high = _mm512_permutex2var_epi8(t[0][2], v, t[0][3]);
+    for (int64_t c = 1; c < C; c++) {
+        low = _mm512_mask_blend_epi8(channel[c], low, _mm512_permutex2var_epi8(t[c][0], v, t[c][1]));
+        high = _mm512_mask_blend_epi8(channel[c], high, _mm512_permutex2var_epi8(t[c][2], v, t[c][3]));
+    }
+    return _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), low, high);
+}
+
+/* C vectors (64 C bytes, whole pixels) from s through the tables into d:
+ * vector k's bytes of channel c are channel[k][c].  Whole steps load and
+ * store plainly (masked ones cost more); the run's end is masked. */
 FR_TARGET_VBMI FR_INLINE void fr_lut_step_vbmi(const uint8_t *s, uint8_t *d, int64_t C,
                                                const __m512i (*t)[4], const __mmask64 (*channel)[4],
                                                int64_t n_left)
 {
     for (int64_t k = 0; k < C; k++) {
+        if (n_left >= 64 * C) {
+            __m512i v = _mm512_loadu_si512((const void *)(s + 64 * k));
+            _mm512_storeu_si512((void *)(d + 64 * k), fr_lut_vector_vbmi(v, C, t, channel[k]));
+            continue;
+        }
         int64_t left = n_left - 64 * k;
         __mmask64 keep = left >= 64 ? ~(__mmask64)0 : left > 0 ? ((__mmask64)1 << left) - 1 : 0;
         __m512i v = _mm512_maskz_loadu_epi8(keep, s + 64 * k);
-        __m512i r = fr_lookup64(v, t[0]);
-        for (int64_t c = 1; c < C; c++)
-            r = _mm512_mask_blend_epi8(channel[k][c], r, fr_lookup64(v, t[c]));
-        _mm512_mask_storeu_epi8(d + 64 * k, keep, r);
+        _mm512_mask_storeu_epi8(d + 64 * k, keep, fr_lut_vector_vbmi(v, C, t, channel[k]));
     }
 }
 
@@ -398,9 +457,13 @@ FR_TARGET_VBMI static void fr_lut_run_vbmi(const uint8_t *s, uint8_t *d, int64_t
     for (int64_t c = 0; c < C; c++)
         for (int k = 0; k < 4; k++)
             t[c][k] = _mm512_loadu_si512((const void *)(job->lut->t[c] + 64 * k));
+    /* byte q of vector k is channel (64 k + q) % C: every C-th bit from
+     * (c - 64 k) mod C */
+    static const uint64_t every[5] = {0, ~(uint64_t)0, 0x5555555555555555u, 0x9249249249249249u,
+                                      0x1111111111111111u};
     for (int64_t k = 0; k < C; k++)
-        for (int q = 0; q < 64; q++)
-            channel[k][(64 * k + q) % C] |= (__mmask64)1 << q;
+        for (int64_t c = 0; c < C; c++)
+            channel[k][c] = (__mmask64)(every[C] << (((c - 64 * k) % C + C) % C));
     switch (C) {
     case 1:
         for (; x < n; x += 64)

@@ -19,7 +19,12 @@
  * token (protected / has synonyms), so the scans of the inner loops read
  * bytes.  Buffers are allocated per task with malloc; a failed allocation
  * sets job->failed and the task leaves its sequences unwritten.  Nothing here
- * raises or touches Python objects. */
+ * raises or touches Python objects.
+ *
+ * SIMD.  The passes over a whole sequence (loading it, positions of a kind,
+ * deletion, insertion's scan and merge) run 16 tokens a step with AVX-512
+ * gathers, compress and expand when job->level is FR_SIMD_AVX512, portable C
+ * otherwise (AVX2 has no compress); every level writes the same bytes. */
 #ifndef FR_TEXT_H
 #define FR_TEXT_H
 
@@ -76,8 +81,11 @@ typedef struct {
      * tokens carry their place in the input sentence in the high half */
     uint64_t id_mask;
     struct fr_text_strings *strings; /* text mode (below), or NULL */
+    int level; /* FR_SIMD_*: the passes to run */
     int failed;
 } fr_text_job;
+
+struct fr_text_passes;
 
 typedef struct {
     int64_t *tok, *tok2; /* the sequence, and a second buffer to rebuild it into */
@@ -85,7 +93,12 @@ typedef struct {
     int64_t *pos;        /* candidate positions */
     int64_t *aux;        /* 6 * cap + 8: insertion bookkeeping */
     int64_t len;
+    const struct fr_text_passes *passes; /* the passes of the job's SIMD level */
 } fr_text_work;
+
+/* Buffers hold this many tokens (flag bytes) past their capacity, so that a
+ * vector pass may load or store a whole block across the end. */
+#define FR_TEXT_PAD 16
 
 /* floor(w * m / 2**64) */
 FR_INLINE uint64_t fr_mulhi64(uint64_t w, uint64_t m)
@@ -158,28 +171,23 @@ static inline int64_t fr_text_pick_synonym(const fr_text_job *job, int64_t t, fr
     return fr_text_syn_at(job->syn_values, job->syn32, first + fr_text_below(s, j, count));
 }
 
-/* Positions whose flags equal `want` under `mask`, in order, into w->pos. */
-static inline int64_t fr_text_collect(fr_text_work *w, uint8_t mask, uint8_t want)
-{
-    /* locals: a byte store may alias any field of w */
-    int64_t m = 0, len = w->len, *pos = w->pos;
-    const uint8_t *flag = w->flag;
-    for (int64_t i = 0; i < len; i++) {
-        pos[m] = i;
-        m += (flag[i] & mask) == want;
-    }
-    return m;
-}
+/* ---- passes over a whole sequence, one table per SIMD level -----------------
+ *
+ * Each pass takes its state so far (the tokens before `from` done), so that
+ * the AVX-512 form runs whole blocks of 16 tokens and hands the rest to the
+ * portable form; both write the same bytes.  The AVX-512 forms read whole
+ * blocks past the end of their input (within FR_TEXT_PAD) and write whole
+ * blocks that later stores overwrite. */
 
-/* Copies the n tokens of src (int32 when is32, else int64) into w with
- * their flags; returns how many are unprotected. */
-FR_INLINE int64_t fr_text_take(const fr_text_job *job, fr_text_work *w, const void *src, int is32, int64_t n)
+/* Tokens from .. n-1 of src (int32 when is32, else int64; src may be tok)
+ * into tok, their flags into flag; returns how many are unprotected. */
+FR_INLINE int64_t fr_text_take_from(const fr_text_job *job, int64_t *tok, uint8_t *flag, const void *src, int is32,
+                                    int64_t from, int64_t n)
 {
     const uint8_t *lut = job->lut;
     uint64_t lut_size = (uint64_t)job->lut_size, id_mask = job->id_mask;
-    int64_t *tok = w->tok, L = 0;
-    uint8_t *flag = w->flag;
-    for (int64_t k = 0; k < n; k++) {
+    int64_t L = 0;
+    for (int64_t k = from; k < n; k++) {
         int64_t t = is32 ? ((const int32_t *)src)[k] : ((const int64_t *)src)[k];
         uint64_t id = (uint64_t)t & id_mask;
         uint8_t f = id < lut_size ? lut[id] : fr_text_flags(job, t);
@@ -187,8 +195,291 @@ FR_INLINE int64_t fr_text_take(const fr_text_job *job, fr_text_work *w, const vo
         flag[k] = f;
         L += !(f & FR_TOK_PROTECTED);
     }
-    w->len = n;
     return L;
+}
+
+/* A sequence's n tokens (fr_text_take_from from 0), one loop per dtype. */
+static int64_t fr_text_take_baseline(const fr_text_job *job, int64_t *tok, uint8_t *flag, const void *src, int is32,
+                                     int64_t n)
+{
+    return is32 ? fr_text_take_from(job, tok, flag, src, 1, 0, n) : fr_text_take_from(job, tok, flag, src, 0, 0, n);
+}
+
+/* Positions from .. len-1 whose flags equal `want` under `mask`, in order,
+ * into pos[m], pos[m + 1], ...; returns the new m. */
+static int64_t fr_text_collect_baseline(const uint8_t *flag, int64_t from, int64_t len, uint8_t mask,
+                                        uint8_t want, int64_t *pos, int64_t m)
+{
+    for (int64_t i = from; i < len; i++) {
+        pos[m] = i;
+        m += (flag[i] & mask) == want;
+    }
+    return m;
+}
+
+/* Token k of a deletion pass, with its 32-bit value: copied to tok2[*o] and
+ * kept (*o advances) when protected or when the value is at or above the
+ * threshold; *n_prot counts the protected tokens. */
+FR_INLINE void fr_text_delete_step(const int64_t *__restrict tok, const uint8_t *__restrict flag,
+                                   int64_t *__restrict tok2, uint8_t *__restrict flag2, int64_t k,
+                                   uint64_t value, uint64_t threshold, int64_t *o, int64_t *n_prot)
+{
+    uint8_t f = flag[k];
+    int64_t prot = f & FR_TOK_PROTECTED;
+    tok2[*o] = tok[k];
+    flag2[*o] = f;
+    *o += prot | (value >= threshold);
+    *n_prot += prot;
+}
+
+/* Deletion: tokens from .. len-1 (from even), each kept when protected or
+ * when its 32-bit value is at or above the threshold, copied to tok2[o],
+ * tok2[o + 1], ...; adds the protected ones to *n_prot and returns the new o. */
+static int64_t fr_text_keep_baseline(const int64_t *__restrict tok, const uint8_t *__restrict flag,
+                                     int64_t *__restrict tok2, uint8_t *__restrict flag2, int64_t from,
+                                     int64_t len, int64_t o, fr_stream s, uint64_t threshold, int64_t *n_prot)
+{
+    int64_t i = from, prot = 0;
+    for (; i + 1 < len; i += 2) { /* two tokens per word */
+        uint64_t word = fr_word(s, (uint64_t)i >> 1);
+        fr_text_delete_step(tok, flag, tok2, flag2, i, word & 0xffffffffu, threshold, &o, &prot);
+        fr_text_delete_step(tok, flag, tok2, flag2, i + 1, word >> 32, threshold, &o, &prot);
+    }
+    if (i < len)
+        fr_text_delete_step(tok, flag, tok2, flag2, i, fr_word(s, (uint64_t)i >> 1) & 0xffffffffu, threshold, &o,
+                            &prot);
+    *n_prot += prot;
+    return o;
+}
+
+/* Insertion's scan of tokens from .. len-1: the candidates (unprotected,
+ * with synonyms) appended to cand (*C of them so far), and the gaps before
+ * them that are invalid (both neighbours protected) to inv (*n_inv so far);
+ * `before` is the flags of token from - 1 (FR_TOK_PROTECTED at the start).
+ * Returns the flags of the last token. */
+static uint8_t fr_text_scan_baseline(const int64_t *tok, const uint8_t *f, int64_t from, int64_t len,
+                                     int64_t *cand, int64_t *C, int64_t *inv, int64_t *n_inv, uint8_t before)
+{
+    int64_t c = *C, n = *n_inv; /* locals: the stores below may alias them */
+    for (int64_t q = from; q < len; q++) {
+        uint8_t fq = f[q]; /* once: the stores below may alias a byte */
+        cand[c] = tok[q];
+        c += (fq & (FR_TOK_PROTECTED | FR_TOK_HAS_SYN)) == FR_TOK_HAS_SYN;
+        if (before & fq & FR_TOK_PROTECTED) /* rare: a branch predicts it */
+            inv[n++] = q;
+        before = fq;
+    }
+    *C = c;
+    *n_inv = n;
+    return before;
+}
+
+/* Insertion's merge of the output tokens o .. total-1, one a step from tok[q]
+ * (the input, len tokens) or tok[len + v] (the new tokens), where is_new[o]
+ * marks the new ones.  A step selects with a mask rather than branching:
+ * runs between new tokens have random lengths, and a loop per run
+ * mispredicts its exit (GCC makes ?: a branch here). */
+static void fr_text_merge_baseline(const int64_t *__restrict tok, const uint8_t *__restrict f,
+                                   const uint8_t *__restrict is_new, int64_t len, int64_t total,
+                                   int64_t *__restrict tok2, uint8_t *__restrict flag2, int64_t o, int64_t q,
+                                   int64_t v)
+{
+    for (; o < total; o++) {
+        int64_t from_new = is_new[o], k = q + (-from_new & (len + v - q));
+        tok2[o] = tok[k];
+        flag2[o] = f[k];
+        v += from_new;
+        q += 1 - from_new;
+    }
+}
+
+typedef struct fr_text_passes {
+    int64_t (*take)(const fr_text_job *job, int64_t *tok, uint8_t *flag, const void *src, int is32, int64_t n);
+    int64_t (*collect)(const uint8_t *flag, int64_t from, int64_t len, uint8_t mask, uint8_t want, int64_t *pos,
+                       int64_t m);
+    int64_t (*keep)(const int64_t *tok, const uint8_t *flag, int64_t *tok2, uint8_t *flag2, int64_t from,
+                    int64_t len, int64_t o, fr_stream s, uint64_t threshold, int64_t *n_prot);
+    uint8_t (*scan)(const int64_t *tok, const uint8_t *f, int64_t from, int64_t len, int64_t *cand, int64_t *C,
+                    int64_t *inv, int64_t *n_inv, uint8_t before);
+    void (*merge)(const int64_t *tok, const uint8_t *f, const uint8_t *is_new, int64_t len, int64_t total,
+                  int64_t *tok2, uint8_t *flag2, int64_t o, int64_t q, int64_t v);
+} fr_text_passes;
+
+static const fr_text_passes fr_text_passes_baseline = {fr_text_take_baseline, fr_text_collect_baseline,
+                                                       fr_text_keep_baseline, fr_text_scan_baseline,
+                                                       fr_text_merge_baseline};
+
+#if FR_X86
+/* 16 flag bytes as a mask: bit k set iff (flag[k] & mask) == want. */
+FR_TARGET_AVX512 FR_INLINE __mmask16 fr_text_flags16(const uint8_t *flag, uint8_t mask, uint8_t want)
+{
+    __m128i f = _mm_loadu_si128((const __m128i *)flag);
+    return _mm_cmpeq_epi8_mask(_mm_and_si128(f, _mm_set1_epi8((char)mask)), _mm_set1_epi8((char)want));
+}
+
+/* The lanes of the 16 int64 at src selected by `keep`, in order, to dst;
+ * returns how many. */
+FR_TARGET_AVX512 FR_INLINE int64_t fr_text_compress16(const int64_t *src, __mmask16 keep, int64_t *dst)
+{
+    __mmask8 lo = (__mmask8)keep, hi = (__mmask8)(keep >> 8);
+    int64_t n = __builtin_popcount(lo);
+    _mm512_storeu_si512(dst, _mm512_maskz_compress_epi64(lo, _mm512_loadu_si512(src)));
+    _mm512_storeu_si512(dst + n, _mm512_maskz_compress_epi64(hi, _mm512_loadu_si512(src + 8)));
+    return n + __builtin_popcount(hi);
+}
+
+/* The flags of 16 tokens are gathered from the table as 32-bit words when
+ * every id lies at least 3 bytes before its end; a block with other ids
+ * takes the portable path. */
+FR_TARGET_AVX512 static int64_t fr_text_take_avx512(const fr_text_job *job, int64_t *tok, uint8_t *flag,
+                                                    const void *src, int is32, int64_t n)
+{
+    const __m512i limit = _mm512_set1_epi64(job->lut_size > 3 ? job->lut_size - 3 : 0);
+    const __m512i id_mask = _mm512_set1_epi64((long long)job->id_mask);
+    int64_t k = 0, L = 0;
+    for (; k + 16 <= n; k += 16) {
+        __m512i a, b;
+        if (is32) {
+            __m512i v = _mm512_loadu_si512((const int32_t *)src + k);
+            a = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v));
+            b = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1));
+        } else {
+            a = _mm512_loadu_si512((const int64_t *)src + k);
+            b = _mm512_loadu_si512((const int64_t *)src + k + 8);
+        }
+        _mm512_storeu_si512(tok + k, a);
+        _mm512_storeu_si512(tok + k + 8, b);
+        a = _mm512_and_si512(a, id_mask);
+        b = _mm512_and_si512(b, id_mask);
+        __mmask16 in_table = _mm512_cmplt_epu64_mask(a, limit) | _mm512_cmplt_epu64_mask(b, limit) << 8;
+        if (in_table != 0xffff) {
+            L += fr_text_take_from(job, tok, flag, src, is32, k, k + 16);
+            continue;
+        }
+        __m512i id = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(a)), _mm512_cvtepi64_epi32(b), 1);
+        __m128i f = _mm512_cvtepi32_epi8(_mm512_i32gather_epi32(id, (const void *)job->lut, 1));
+        _mm_storeu_si128((__m128i *)(flag + k), f);
+        L += 16 - __builtin_popcount(_mm_test_epi8_mask(f, _mm_set1_epi8(FR_TOK_PROTECTED)));
+    }
+    return L + fr_text_take_from(job, tok, flag, src, is32, k, n);
+}
+
+FR_TARGET_AVX512 static int64_t fr_text_collect_avx512(const uint8_t *flag, int64_t from, int64_t len,
+                                                       uint8_t mask, uint8_t want, int64_t *pos, int64_t m)
+{
+    __m512i at = _mm512_add_epi64(_mm512_set1_epi64(from), _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m512i eight = _mm512_set1_epi64(8);
+    int64_t i = from;
+    for (; i + 16 <= len; i += 16) {
+        __mmask16 hit = fr_text_flags16(flag + i, mask, want);
+        __m512i at8 = _mm512_add_epi64(at, eight);
+        int64_t n = __builtin_popcount((__mmask8)hit);
+        _mm512_storeu_si512(pos + m, _mm512_maskz_compress_epi64((__mmask8)hit, at));
+        _mm512_storeu_si512(pos + m + n, _mm512_maskz_compress_epi64((__mmask8)(hit >> 8), at8));
+        m += n + __builtin_popcount(hit >> 8);
+        at = _mm512_add_epi64(at8, eight);
+    }
+    return fr_text_collect_baseline(flag, i, len, mask, want, pos, m);
+}
+
+FR_TARGET_AVX512 static int64_t fr_text_keep_avx512(const int64_t *__restrict tok, const uint8_t *__restrict flag,
+                                                    int64_t *__restrict tok2, uint8_t *__restrict flag2,
+                                                    int64_t from, int64_t len, int64_t o, fr_stream s,
+                                                    uint64_t threshold, int64_t *n_prot)
+{
+    int64_t i = from;
+    if (threshold <= UINT32_MAX) { /* else every unprotected token goes */
+        fr_keep16_ymm g = fr_keep16_ymm_init(s, (uint64_t)from >> 1, (uint32_t)threshold);
+        int64_t prot_count = 0;
+        for (; i + 16 <= len; i += 16) {
+            __m128i f = _mm_loadu_si128((const __m128i *)(flag + i));
+            __mmask16 prot = _mm_test_epi8_mask(f, _mm_set1_epi8(FR_TOK_PROTECTED));
+            __mmask16 keep = fr_keep16_ymm_next(&g) | prot;
+            /* the flags as 32-bit lanes: AVX-512F compresses those */
+            __m512i kept_flags = _mm512_maskz_compress_epi32(keep, _mm512_cvtepu8_epi32(f));
+            _mm_storeu_si128((__m128i *)(flag2 + o), _mm512_cvtepi32_epi8(kept_flags));
+            o += fr_text_compress16(tok + i, keep, tok2 + o);
+            prot_count += __builtin_popcount(prot);
+        }
+        *n_prot += prot_count;
+    }
+    return fr_text_keep_baseline(tok, flag, tok2, flag2, i, len, o, s, threshold, n_prot);
+}
+
+FR_TARGET_AVX512 static uint8_t fr_text_scan_avx512(const int64_t *tok, const uint8_t *f, int64_t from, int64_t len,
+                                                    int64_t *cand, int64_t *C, int64_t *inv, int64_t *n_inv,
+                                                    uint8_t before)
+{
+    int64_t c = *C, n = *n_inv, q = from;
+    uint32_t prev = before & FR_TOK_PROTECTED; /* bit 0: token q - 1 protected */
+    for (; q + 16 <= len; q += 16) {
+        __mmask16 is_cand = fr_text_flags16(f + q, FR_TOK_PROTECTED | FR_TOK_HAS_SYN, FR_TOK_HAS_SYN);
+        uint32_t prot = _mm_test_epi8_mask(_mm_loadu_si128((const __m128i *)(f + q)), _mm_set1_epi8(FR_TOK_PROTECTED));
+        c += fr_text_compress16(tok + q, is_cand, cand + c);
+        for (uint32_t bad = prot & (prot << 1 | prev); bad; bad &= bad - 1) /* rare */
+            inv[n++] = q + __builtin_ctz(bad);
+        prev = prot >> 15;
+    }
+    *C = c;
+    *n_inv = n;
+    if (q == len)
+        return q > 0 ? f[q - 1] : before;
+    return fr_text_scan_baseline(tok, f, q, len, cand, C, inv, n_inv, q > 0 ? f[q - 1] : before);
+}
+
+FR_TARGET_AVX512 static void fr_text_merge_avx512(const int64_t *__restrict tok, const uint8_t *__restrict f,
+                                                  const uint8_t *__restrict is_new, int64_t len, int64_t total,
+                                                  int64_t *__restrict tok2, uint8_t *__restrict flag2, int64_t o,
+                                                  int64_t q, int64_t v)
+{
+    for (; o + 16 <= total; o += 16) {
+        __mmask16 fresh = _mm_test_epi8_mask(_mm_loadu_si128((const __m128i *)(is_new + o)), _mm_set1_epi8(1));
+        __mmask8 lo = (__mmask8)fresh, hi = (__mmask8)(fresh >> 8);
+        int64_t n_lo = __builtin_popcount(lo), n = __builtin_popcount(fresh);
+        /* the new tokens into their lanes, the input's into the others */
+        __m512i a = _mm512_maskz_expand_epi64(lo, _mm512_loadu_si512(tok + len + v));
+        a = _mm512_mask_expand_epi64(a, (__mmask8)~lo, _mm512_loadu_si512(tok + q));
+        __m512i b = _mm512_maskz_expand_epi64(hi, _mm512_loadu_si512(tok + len + v + n_lo));
+        b = _mm512_mask_expand_epi64(b, (__mmask8)~hi, _mm512_loadu_si512(tok + q + 8 - n_lo));
+        _mm512_storeu_si512(tok2 + o, a);
+        _mm512_storeu_si512(tok2 + o + 8, b);
+        __m512i fl = _mm512_maskz_expand_epi32(fresh, _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(f + len + v))));
+        fl = _mm512_mask_expand_epi32(fl, (__mmask16)~fresh, _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(f + q))));
+        _mm_storeu_si128((__m128i *)(flag2 + o), _mm512_cvtepi32_epi8(fl));
+        v += n;
+        q += 16 - n;
+    }
+    fr_text_merge_baseline(tok, f, is_new, len, total, tok2, flag2, o, q, v);
+}
+
+static const fr_text_passes fr_text_passes_avx512 = {fr_text_take_avx512, fr_text_collect_avx512,
+                                                     fr_text_keep_avx512, fr_text_scan_avx512,
+                                                     fr_text_merge_avx512};
+#endif
+
+/* The passes of SIMD level `level`. */
+static const fr_text_passes *fr_text_passes_for(int level)
+{
+#if FR_X86
+    if (level >= FR_SIMD_AVX512)
+        return &fr_text_passes_avx512;
+#endif
+    (void)level;
+    return &fr_text_passes_baseline;
+}
+
+/* Positions whose flags equal `want` under `mask`, in order, into w->pos. */
+static inline int64_t fr_text_collect(fr_text_work *w, uint8_t mask, uint8_t want)
+{
+    return w->passes->collect(w->flag, 0, w->len, mask, want, w->pos, 0);
+}
+
+/* Copies the n tokens of src (int32 when is32, else int64) into w with
+ * their flags; returns how many are unprotected. */
+FR_INLINE int64_t fr_text_take(const fr_text_job *job, fr_text_work *w, const void *src, int is32, int64_t n)
+{
+    w->len = n;
+    return w->passes->take(job, w->tok, w->flag, src, is32, n);
 }
 
 /* Makes tok2/flag2, holding `len` tokens, the sequence. */
@@ -297,15 +588,7 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
     /* the candidates, and the gaps (0 .. len) that are not valid: both
      * neighbours protected or missing (rare: a branch predicts it) */
     const int64_t *tok = w->tok;
-    uint8_t before = FR_TOK_PROTECTED;
-    for (int64_t q = 0; q < len; q++) {
-        uint8_t fq = f[q]; /* once: the stores below may alias a byte */
-        cand[C] = tok[q];
-        C += (fq & (FR_TOK_PROTECTED | FR_TOK_HAS_SYN)) == FR_TOK_HAS_SYN;
-        if (before & fq & FR_TOK_PROTECTED)
-            inv[n_inv++] = q;
-        before = fq;
-    }
+    uint8_t before = w->passes->scan(tok, f, 0, len, cand, &C, inv, &n_inv, FR_TOK_PROTECTED);
     if (before & FR_TOK_PROTECTED)
         inv[n_inv++] = len;
     int64_t G0 = len + 1 - n_inv;
@@ -382,20 +665,8 @@ static void fr_text_insert(const fr_text_job *job, fr_text_work *w, fr_stream s,
             }
         }
     }
-    /* The merge, one output token a step from tok[q] (the input) or tok[len + v]
-     * (the new tokens).  A step selects with a mask rather than branching: runs
-     * between new tokens have random lengths, and a loop per run mispredicts
-     * its exit (GCC makes ?: a branch here). */
-    int64_t *__restrict tok2 = w->tok2, q = 0, v = 0, total = len + n;
-    uint8_t *__restrict flag2 = w->flag2;
-    for (int64_t o = 0; o < total; o++) {
-        int64_t from_new = is_new[o], k = q + (-from_new & (len + v - q));
-        tok2[o] = tok[k];
-        flag2[o] = f[k];
-        v += from_new;
-        q += 1 - from_new;
-    }
-    fr_text_flip(w, total);
+    w->passes->merge(tok, f, is_new, len, len + n, w->tok2, w->flag2, 0, 0, 0);
+    fr_text_flip(w, len + n);
 }
 
 /* Random swap, n times: with the m unprotected positions (fixed by swaps),
@@ -422,21 +693,6 @@ static void fr_text_swap(fr_text_work *w, fr_stream s, int64_t n)
     }
 }
 
-/* Token k of a deletion pass, with its 32-bit value: copied to tok2[*o] and
- * kept (*o advances) when protected or when the value is at or above the
- * threshold; *n_prot counts the protected tokens. */
-FR_INLINE void fr_text_delete_step(const int64_t *__restrict tok, const uint8_t *__restrict flag,
-                                   int64_t *__restrict tok2, uint8_t *__restrict flag2, int64_t k,
-                                   uint64_t value, uint64_t threshold, int64_t *o, int64_t *n_prot)
-{
-    uint8_t f = flag[k];
-    int64_t prot = f & FR_TOK_PROTECTED;
-    tok2[*o] = tok[k];
-    flag2[*o] = f;
-    *o += prot | (value >= threshold);
-    *n_prot += prot;
-}
-
 /* Random deletion: the unprotected token at position i is deleted iff the
  * 32-bit value at position i is below the threshold.  If that would delete
  * every unprotected token, the one numbered below(m) (word len) among the m
@@ -445,17 +701,9 @@ static void fr_text_delete(fr_text_work *w, fr_stream s, uint64_t threshold)
 {
     const int64_t *tok = w->tok;
     const uint8_t *flag = w->flag;
-    int64_t *tok2 = w->tok2, len = w->len, o = 0, n_prot = 0, i = 0;
+    int64_t *tok2 = w->tok2, len = w->len, n_prot = 0;
     uint8_t *flag2 = w->flag2;
-    /* the kept tokens into tok2, in one pass, two tokens per word */
-    for (; i + 1 < len; i += 2) {
-        uint64_t word = fr_word(s, (uint64_t)i >> 1);
-        fr_text_delete_step(tok, flag, tok2, flag2, i, word & 0xffffffffu, threshold, &o, &n_prot);
-        fr_text_delete_step(tok, flag, tok2, flag2, i + 1, word >> 32, threshold, &o, &n_prot);
-    }
-    if (i < len)
-        fr_text_delete_step(tok, flag, tok2, flag2, i, fr_word(s, (uint64_t)i >> 1) & 0xffffffffu, threshold,
-                            &o, &n_prot);
+    int64_t o = w->passes->keep(tok, flag, tok2, flag2, 0, len, 0, s, threshold, &n_prot);
     int64_t m = len - n_prot;
     if (m == 0)
         return;
@@ -930,9 +1178,11 @@ static void fr_text_task(void *ctx, int64_t task)
         if (t)
             cap_bytes = t->text_len[i] > cap_bytes ? t->text_len[i] : cap_bytes;
     }
-    /* one block: tok, tok2, pos (cap each), aux (6 cap + 8), flag, flag2 (cap bytes each),
-     * and in text mode the spans (cap) and the sentence's bytes (fr_text_bytes) */
-    size_t ints = ((size_t)(9 * cap + 8) * sizeof(int64_t) + 2 * (size_t)cap + 7) / 8 * 8;
+    /* one block: tok, tok2, pos (cap + FR_TEXT_PAD each), aux (6 cap + 8), flag, flag2
+     * (cap + FR_TEXT_PAD bytes each), and in text mode the spans (cap) and the
+     * sentence's bytes (fr_text_bytes) */
+    int64_t stride = cap + FR_TEXT_PAD;
+    size_t ints = ((size_t)(3 * stride + 6 * cap + 8) * sizeof(int64_t) + 2 * (size_t)stride + 7) / 8 * 8;
     size_t masks = (size_t)(cap_bytes / 64 + 2) * sizeof(uint64_t);
     size_t spans = t ? (size_t)cap * sizeof(fr_text_span) + 4 * masks +
                            2 * ((size_t)cap_bytes + 16)
@@ -947,11 +1197,12 @@ static void fr_text_task(void *ctx, int64_t task)
     }
     fr_text_work w;
     w.tok = block;
-    w.tok2 = block + cap;
-    w.pos = block + 2 * cap;
-    w.aux = block + 3 * cap;
-    w.flag = (uint8_t *)(block + 9 * cap + 8);
-    w.flag2 = w.flag + cap;
+    w.tok2 = block + stride;
+    w.pos = block + 2 * stride;
+    w.aux = block + 3 * stride;
+    w.flag = (uint8_t *)(w.aux + 6 * cap + 8);
+    w.flag2 = w.flag + stride;
+    w.passes = fr_text_passes_for(job->level);
     if (t) {
         fr_text_span *span = (fr_text_span *)((char *)block + ints);
         fr_text_bytes b;
@@ -976,6 +1227,11 @@ static void fr_text_task(void *ctx, int64_t task)
         t->task_buf[task] = buf;
     } else {
         for (int64_t i = first; i < last; i++) {
+            if (job->seq_ptrs && i + 1 < last) { /* arrays lie apart in memory: fetch the next one early */
+                int64_t bytes = (job->offsets[i + 2] - job->offsets[i + 1]) * (job->is64 ? 8 : 4);
+                for (int64_t at = 0; at < bytes; at += 64)
+                    FR_PREFETCH((const char *)job->seq_ptrs[i + 1] + at);
+            }
             fr_text_pipeline(job, &w, i, fr_text_load_ids(job, &w, i));
             job->out_len[i] = fr_text_store_ids(job, &w, i);
         }

@@ -14,6 +14,10 @@ Batches.  A batch is one of
 A tuple holding arrays (numpy or torch) must be such a pair of two integer
 arrays; a tuple without arrays, such as the sentences ``zip(*pairs)``
 gives, is read as a list (and given back as one).
+One sample -- a ``str``, or a 1-D integer array or tensor of token ids -- is
+given back as one sample of its form (as a torchvision transform called on
+one image returns one image); a list is always a batch, so one list of ids
+goes as ``[ids]``.
 Inputs are never modified.
 
 Sentences.  A sentence is split into words and punctuation: a word is a run
@@ -57,7 +61,7 @@ tokens is returned unchanged by every op.
 
 Counts.  `n` is an integer >= 0, or a float in (0, 1): a fraction of the
 sequence's length L, counted in unprotected tokens, giving
-``n = max(1, round(n * L))`` (round half to even) per sequence.
+``n = max(1, floor(n * L))`` per sequence (the EDA paper's ``max(1, int(alpha * L))``).
 
 Randomness.  Op ``op`` (deletion 1, swap 2, insertion 3, replacement 4) on
 the sequence with dataset index ``index`` draws from stream
@@ -115,7 +119,7 @@ _TWO32 = 1 << 32
 
 
 _BATCH_FORMS = ("batch must be a list of str, of lists of int ids or of 1-D integer arrays, "
-                "or a (values, offsets) tuple of two integer arrays")
+                "a (values, offsets) tuple of two integer arrays, or one str or 1-D integer array")
 _INT_DTYPES = frozenset(np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
                                               np.uint32, np.uint64))
 
@@ -141,6 +145,10 @@ class _Batch:
     def __init__(self, batch):
         self.tensors = False  # give results back as torch tensors
         self.dtypes = None
+        self.single = isinstance(batch, str) or (
+            (isinstance(batch, np.ndarray) or is_tensor(batch)) and batch.ndim == 1)
+        if self.single:  # one sample, given back as one
+            batch = [batch]
         if isinstance(batch, tuple):
             arrays = [isinstance(x, np.ndarray) or is_tensor(x) for x in batch]
             if not any(arrays):
@@ -165,22 +173,30 @@ class _Batch:
             batch, self.tensors = arrays_from("batch", batch)
             self.kind = _kind_of(batch[0]) if batch else "arrays"
             if self.kind is None:
-                raise TypeError(f"{_BATCH_FORMS}; batch[0] is a {type(batch[0]).__name__}")
-            if len(set(map(type, batch))) > 1:  # one pass in C; the loop only to name the culprit
-                for i, x in enumerate(batch):
-                    if _kind_of(x) != self.kind:
-                        raise TypeError(f"batch[{i}] must be a {type(batch[0]).__name__} like batch[0] "
-                                        f"(one form per batch), got {type(x).__name__}")
+                hint = "; pass one sequence of ids as [ids]" if isinstance(batch[0], numbers.Integral) else ""
+                raise TypeError(f"{_BATCH_FORMS}; batch[0] is a {type(batch[0]).__name__}{hint}")
+            # one pass in C (for arrays, the one that scans them); the loop only to name the culprit
+            if self.kind != "arrays" and len(set(map(type, batch))) > 1:
+                self._one_form(batch)
             getattr(self, "_take_" + self.kind)(batch)
         else:
             raise TypeError(f"{_BATCH_FORMS}, got {type(batch).__name__}")
         self.n = len(self.texts) if self.kind == "text" else self.offsets.shape[0] - 1
 
+    def _one_form(self, batch):
+        for i, x in enumerate(batch):
+            if _kind_of(x) != self.kind:
+                raise TypeError(f"batch[{i}] must be a {type(batch[0]).__name__} like batch[0] "
+                                f"(one form per batch), got {type(x).__name__}")
+
     def _take_text(self, texts):
         self.texts = texts
 
     def _take_arrays(self, arrays):
-        self.offsets, dtype, contiguous = _text.scan_arrays(arrays)  # one pass in C
+        scan = _text.scan_arrays(arrays)  # one pass in C
+        if scan is None:
+            self._one_form(arrays)
+        self.offsets, dtype, contiguous = scan
         if dtype is None or dtype not in _INT_DTYPES or dtype == np.uint64:
             for i, a in enumerate(arrays):  # name the culprit
                 if a.dtype not in _INT_DTYPES:
@@ -277,7 +293,13 @@ _NO_SYNONYMS = SynonymTable(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.in
 
 def _run(batch, stages, table, protected, seed, epoch, indices, stop_words=None, tokenizer=None):
     """Run validated `stages` ((op, count, frac, threshold) tuples) on `batch`;
-    `protected` is (ids, words); sentences use `stop_words` and `tokenizer`."""
+    `protected` is (ids, words); sentences use `stop_words` and `tokenizer`.
+    A single sample comes back as one."""
+    out = _run_batch(batch, stages, table, protected, seed, epoch, indices, stop_words, tokenizer)
+    return out[0] if batch.single else out
+
+
+def _run_batch(batch, stages, table, protected, seed, epoch, indices, stop_words, tokenizer):
     if batch.kind == "text":
         context = _word_context(table, STOP_WORDS if stop_words is None else stop_words, protected[1])
         if tokenizer is not None:
@@ -481,6 +503,8 @@ def _prepare(batch, seed, epoch, indices, protected):
     batch = _Batch(batch)
     seed = check_uint64("seed", seed)
     epoch = check_uint64("epoch", epoch)
+    if batch.single and indices is not None and np.ndim(indices) == 0:
+        indices = [indices]  # the index of the one sample
     indices = _check_indices(indices, batch.n)
     if not (isinstance(protected, _Protected)):
         protected = _check_protected(protected)
@@ -525,17 +549,19 @@ def _threshold(p):
     return int(round(p * _TWO32))
 
 
-_BATCH_DOC = """batch : list of str, list of lists of int, list of numpy.ndarray or tuple (values, offsets)
+_BATCH_DOC = """batch : list of str, list of lists of int, list of numpy.ndarray, tuple (values, offsets), str or numpy.ndarray
         See the module documentation; the result has the same form (a
-        tuple of str or of lists is read, and given back, as a list)."""
+        tuple of str or of lists is read, and given back, as a list).  One
+        str, or one 1-D integer array, is one sample and gives one back."""
 
 _COMMON_DOC = """seed : int
         In [0, 2**64).
     epoch : int, default 0
         In [0, 2**64); use a new epoch for every pass over the data.
     indices : array_like of int, optional
-        Each sequence's dataset index (N values in [0, 2**64)); by default
-        0 .. N-1.  A sequence's result depends only on (seed, epoch, index).
+        Each sequence's dataset index (N values in [0, 2**64), or one int
+        for one sample); by default 0 .. N-1.  A sequence's result depends
+        only on (seed, epoch, index).
     protected : collection of int or str, default ()
         Ids (for token ids) and words (for sentences, matched in ASCII
         lowercase) that are never deleted, replaced or swapped and keep
@@ -583,7 +609,7 @@ def random_deletion(batch, p, *, seed, epoch=0, indices=None, protected=(), toke
 
     Returns
     -------
-    list or tuple
+    list, tuple, str or numpy.ndarray
         The augmented batch, in the form of `batch`.
 
     {raises}
@@ -622,7 +648,7 @@ def random_swap(batch, n, *, seed, epoch=0, indices=None, protected=(), tokenize
 
     Returns
     -------
-    list or tuple
+    list, tuple, str or numpy.ndarray
         The augmented batch, in the form of `batch` (lengths unchanged).
 
     {raises}
@@ -647,7 +673,10 @@ def random_insertion(batch, n, synonyms=None, *, seed, epoch=0, indices=None, pr
     current sequence that has synonyms (earlier insertions included), the new
     token a uniformly chosen synonym of it, and the place a uniformly chosen
     gap next to an unprotected token.  A sequence with no such source is
-    unchanged; any other grows by exactly `n` tokens.
+    unchanged; any other grows by exactly `n` tokens.  The paper's eda.py
+    also inserts a synonym of a random word of the sentence, but tries up to
+    10 random words (stop words included) for one with synonyms, inserts the
+    first synonym of its list, and never after the last word.
 
     Parameters
     ----------
@@ -655,7 +684,7 @@ def random_insertion(batch, n, synonyms=None, *, seed, epoch=0, indices=None, pr
 
     Returns
     -------
-    list or tuple
+    list, tuple, str or numpy.ndarray
         The augmented batch, in the form of `batch`.
 
     {raises}
@@ -687,7 +716,7 @@ def synonym_replacement(batch, n, synonyms=None, *, seed, epoch=0, indices=None,
 
     Returns
     -------
-    list or tuple
+    list, tuple, str or numpy.ndarray
         The augmented batch, in the form of `batch` (lengths unchanged).
 
     {raises}
@@ -734,8 +763,11 @@ class EDA:
     (same seed, epoch, index, op), so an EDA with a single op enabled gives
     what that op gives with the same n.
 
-    The paper produces one sentence per op; the pipeline gives one augmented
-    sequence per input, which is what a training loop over batches wants.
+    The paper's eda.py makes ``num_aug`` sentences per input, each changed by
+    one op only; the pipeline gives one augmented sequence per input, changed
+    by all four, which is what a training loop over batches wants.  For the
+    paper's behaviour use one EDA per op with only that op's alpha (or
+    `p_rd`) above zero, or the functions of the four ops.
 
     Parameters
     ----------
@@ -783,6 +815,8 @@ class EDA:
     >>> out = eda(["The quick brown fox jumps over the lazy dog."], epoch=1)
     >>> len(out)
     1
+    >>> type(eda("One sentence gives one sentence back.")).__name__
+    'str'
     """
 
     def __init__(self, alpha_sr=0.1, alpha_ri=0.1, alpha_rs=0.1, p_rd=0.1, synonyms=None,
@@ -826,21 +860,23 @@ class EDA:
 
         Parameters
         ----------
-        batch : list of str, list of lists of int, list of numpy.ndarray or tuple (values, offsets)
-            See :mod:`fastreg.text`.
+        batch : list of str, list of lists of int, list of numpy.ndarray, tuple (values, offsets), str or numpy.ndarray
+            See :mod:`fastreg.text`.  One sentence (str) or one 1-D integer
+            array of ids is one sample, and one augmented sample is
+            returned: ``EDA()("a sentence")`` gives a str.
         epoch : int, default 0
             In [0, 2**64); use a new epoch for every pass over the data.
         indices : array_like of int, optional
-            Dataset indices of the sequences, in [0, 2**64): a sequence's
-            result then depends only on (seed, epoch, index).  Without them
-            every call draws anew: call n of this object in this process and
-            DataLoader worker takes indices derived from n (see
-            :mod:`fastreg.transforms`), reproducible from the seed in one
-            process.
+            Dataset indices of the sequences, in [0, 2**64) (one int for one
+            sample): a sequence's result then depends only on (seed, epoch,
+            index).  Without them every call draws anew: call n of this
+            object in this process and DataLoader worker takes indices
+            derived from n (see :mod:`fastreg.transforms`), reproducible from
+            the seed in one process.
 
         Returns
         -------
-        list or tuple
+        list, tuple, str or numpy.ndarray
             The augmented batch, in the form of `batch`.
 
         Raises

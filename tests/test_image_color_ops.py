@@ -63,6 +63,22 @@ def test_histograms_of_many_row_blocks():
             assert np.array_equal(F.autocontrast(img), R.autocontrast(img))
 
 
+def test_rgb_histograms_past_16_bits():
+    """Packed RGB pixels are counted in 16-bit pairs, blocks of at most 65535
+    pixels: a value held by 150000 pixels, in contiguous and padded rows,
+    odd widths, and rows too wide for a block (the 32-bit counts)."""
+    img = np.random.default_rng(3).integers(0, 256, (400, 400, 3), dtype=np.uint8)
+    img[:375] = 10  # the tables of the other values depend on its count
+    padded = np.zeros((400, 413, 3), np.uint8)
+    padded[:, :400] = img
+    wide = np.random.default_rng(4).integers(0, 256, (2, 70001, 3), dtype=np.uint8)
+    wide[:, :40000] = 3
+    for x in (img, padded[:, :400], img[:, :399], wide):
+        assert np.array_equal(F.equalize(x), R.equalize(x)), x.shape
+        with fastreg.num_threads(2):
+            assert np.array_equal(F.equalize(x), R.equalize(x)), x.shape
+
+
 def test_out_in_place_and_strided():
     img = photo(40, 50, 3, seed=3)
     for name, op, args, ref in cases(img):
@@ -121,6 +137,22 @@ def test_sharpness_blur_divides_by_13_exactly():
     n = (2 * s + 13).astype(np.float32)
     assert np.array_equal(np.floor(n * np.float32(1.0 / 26.0)), (2 * s + 13) // 26)
     assert np.array_equal((2 * s + 13) // 26, np.round(s / 13))
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 49, 197, 255, 1000, 4097, 40001])
+def test_equalize_tables_at_rounding_boundaries(step):
+    """Histograms whose cumulative counts put (cdf + step // 2) exactly on a
+    multiple of equalize's step, or one below it, for every entry: the
+    table's integer quotients there are the reference's.  For steps 49 and
+    197, k * step times the float64 1 / step falls just below k."""
+    below = np.arange(254) % 2  # 0: on a multiple, 1: one below
+    cdf = (np.arange(1, 255) * step - step // 2 - below).astype(np.int64)
+    counts = np.diff(cdf, prepend=0)
+    counts = np.append(counts, [255 * step - cdf[-1], 5])  # values 254, 255: the step is `step`
+    assert (counts >= 0).all() and (counts[:255].sum()) // 255 == step
+    img = np.repeat(np.arange(256, dtype=np.uint8), counts)
+    img = np.random.default_rng(step).permutation(img).reshape(1, -1)
+    assert np.array_equal(F.equalize(img), R.equalize(img))
 
 
 @settings(max_examples=40, deadline=None)

