@@ -9,7 +9,7 @@ import pytest
 PUBLIC = ["fastreg", "fastreg.functional", "fastreg.transforms", "fastreg.text", "fastreg.random",
           "fastreg.samples", "fastreg.mixing", "fastreg.geometry", "fastreg.torch"]
 HELPERS = ["np", "math", "numbers", "check_image", "check_out", "accepts_tensors", "steps_table",
-           "OP_HFLIP", "OP_NORMALIZE", "CallCounter", "limit_in_loader_worker", "check_uint64"]
+           "OP_HFLIP", "OP_NORMALIZE", "CallCounter", "check_uint64"]
 
 
 def module(name):
