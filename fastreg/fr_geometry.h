@@ -546,9 +546,11 @@ FR_TARGET_AVX512 FR_INLINE int fr_fetch16(const fr_warp *w, __m512i xi, __m512i 
 FR_TARGET_AVX512 FR_INLINE int fr_warp16_nearest(const fr_warp *w, __m512 ix, __m512 iy, uint8_t *out,
                                                   const int C)
 {
+    /* one conversion that rounds to even itself (a NaN or a coordinate
+     * past 2**31 converts to INT_MIN, outside) */
     const int round = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-    __m512i xi = _mm512_cvtps_epi32(_mm512_roundscale_ps(ix, round));
-    __m512i yi = _mm512_cvtps_epi32(_mm512_roundscale_ps(iy, round));
+    __m512i xi = _mm512_cvt_roundps_epi32(ix, round);
+    __m512i yi = _mm512_cvt_roundps_epi32(iy, round);
     __mmask16 in = _mm512_cmplt_epu32_mask(xi, _mm512_set1_epi32((int)w->W)) &
                    _mm512_cmplt_epu32_mask(yi, _mm512_set1_epi32((int)w->H));
     return fr_fetch16(w, xi, yi, in, out, C);
