@@ -120,6 +120,19 @@ def test_nearest_ties_round_to_even(simd_level):
                 assert np.array_equal(got[:, 1:], img[:, even[1:]]), "not rounded to even"
 
 
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+def test_rows_around_the_column_table(interpolation, simd_level):
+    """The AVX-512 level takes each column's products from a table for rows up
+    to 1024 pixels and computes them for wider rows: both against the
+    reference."""
+    rng = np.random.default_rng(12)
+    for w in (1023, 1024, 1025, 1100):
+        img = rng.integers(0, 256, (9, w, 3), dtype=np.uint8)
+        for kw in CASES[1:3] + [dict(angle=-1.0, translate=(0.5, 0), scale=1.0, shear=(3.0, 0.0))]:
+            assert np.array_equal(F.affine(img, interpolation=interpolation, fill=5, **kw),
+                                  reference(img, interpolation, 5, **kw)), (w, kw)
+
+
 def test_out_and_empty():
     img = samples.load("coffee")[:30, :40]
     out = np.empty_like(img)
