@@ -467,19 +467,19 @@ FR_TARGET_AVX512 FR_INLINE fr_warp16 fr_warp16_of(const fr_warp *w)
     return v;
 }
 
-/* ix, iy of the pixels at xg (16 lanes) in the row at yg; yr10 = yg * r10,
- * yr11 = yg * r11. */
-FR_TARGET_AVX512 FR_INLINE void fr_warp_coords16(const fr_warp16 *v, __m512 xg, __m512 yg, __m512 yr10,
-                                                 __m512 yr11, __m512 *ix, __m512 *iy)
+/* ix, iy of the pixels whose xg * r00 and xg * r01 are xr00 and xr01 (16
+ * lanes) in the row at yg; yr10 = yg * r10, yr11 = yg * r11. */
+FR_TARGET_AVX512 FR_INLINE void fr_warp_coords16(const fr_warp16 *v, __m512 xr00, __m512 xr01, __m512 yg,
+                                                 __m512 yr10, __m512 yr11, __m512 *ix, __m512 *iy)
 {
     const __m512 one = _mm512_set1_ps(1.0f);
     __m512 gx, gy;
     if (v->fused) {
-        gx = _mm512_fmadd_ps(yg, v->r10, _mm512_mul_ps(xg, v->r00));
-        gy = _mm512_fmadd_ps(yg, v->r11, _mm512_mul_ps(xg, v->r01));
+        gx = _mm512_fmadd_ps(yg, v->r10, xr00);
+        gy = _mm512_fmadd_ps(yg, v->r11, xr01);
     } else {
-        gx = _mm512_add_ps(_mm512_mul_ps(xg, v->r00), yr10);
-        gy = _mm512_add_ps(_mm512_mul_ps(xg, v->r01), yr11);
+        gx = _mm512_add_ps(xr00, yr10);
+        gy = _mm512_add_ps(xr01, yr11);
     }
     *ix = _mm512_fmadd_ps(_mm512_add_ps(_mm512_add_ps(gx, v->r20), one), v->sx, v->ox);
     *iy = _mm512_fmadd_ps(_mm512_add_ps(_mm512_add_ps(gy, v->r21), one), v->sy, v->oy);
@@ -497,7 +497,7 @@ FR_TARGET_AVX512 FR_INLINE void fr_warp_prefetch16(const fr_warp16 *v, const fr_
     for (int64_t j0 = 0; j0 < w->ow; j0 += 256) {
         __m512 ix, iy;
         __m512 xg = _mm512_add_ps(step, _mm512_set1_ps((float)j0 - (float)(w->ow - 1) * 0.5f));
-        fr_warp_coords16(v, xg, ygv, yr10, yr11, &ix, &iy);
+        fr_warp_coords16(v, _mm512_mul_ps(xg, v->r00), _mm512_mul_ps(xg, v->r01), ygv, yr10, yr11, &ix, &iy);
         __m512i xi = _mm512_cvttps_epi32(ix), yi = _mm512_cvttps_epi32(iy);
         __mmask16 in = _mm512_cmplt_epu32_mask(xi, _mm512_set1_epi32((int)w->W - 1)) &
                        _mm512_cmplt_epu32_mask(yi, _mm512_set1_epi32((int)w->H - 1));
@@ -546,9 +546,11 @@ FR_TARGET_AVX512 FR_INLINE int fr_fetch16(const fr_warp *w, __m512i xi, __m512i 
 FR_TARGET_AVX512 FR_INLINE int fr_warp16_nearest(const fr_warp *w, __m512 ix, __m512 iy, uint8_t *out,
                                                   const int C)
 {
+    /* one conversion that rounds to even itself (a NaN or a coordinate
+     * past 2**31 converts to INT_MIN, outside) */
     const int round = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-    __m512i xi = _mm512_cvtps_epi32(_mm512_roundscale_ps(ix, round));
-    __m512i yi = _mm512_cvtps_epi32(_mm512_roundscale_ps(iy, round));
+    __m512i xi = _mm512_cvt_roundps_epi32(ix, round);
+    __m512i yi = _mm512_cvt_roundps_epi32(iy, round);
     __mmask16 in = _mm512_cmplt_epu32_mask(xi, _mm512_set1_epi32((int)w->W)) &
                    _mm512_cmplt_epu32_mask(yi, _mm512_set1_epi32((int)w->H));
     return fr_fetch16(w, xi, yi, in, out, C);
@@ -648,6 +650,8 @@ FR_TARGET_AVX512 FR_INLINE int fr_warp16_bilinear(const fr_warp *w, __m512 ix, _
     return 1;
 }
 
+#define FR_WARP_COLS 1024
+
 /* Pixels [j0, j1) of rows [i0, i1) (fr_warp_rows_baseline) with C
  * channels: C a constant where it is inlined.  xg of a group is exact (a
  * sum of integers and halves far below 2**23) wherever the group starts. */
@@ -657,6 +661,14 @@ FR_TARGET_AVX512 FR_INLINE void fr_warp_rows16(const fr_warp *w, int64_t i0, int
     const fr_warp16 v = fr_warp16_of(w);
     const __m512 x_first = _mm512_sub_ps(_mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                          _mm512_set1_ps((float)(w->ow - 1) * 0.5f));
+    /* xg * r00 and xg * r01 of each column, the same in every row: taken
+     * once for rows up to FR_WARP_COLS wide */
+    float table[2 * FR_WARP_COLS], *cols = w->ow <= FR_WARP_COLS ? table : NULL;
+    for (int64_t j = 0; cols && j < w->ow; j++) {
+        float xg = (float)j - (float)(w->ow - 1) * 0.5f;
+        cols[j] = xg * w->r00;
+        cols[FR_WARP_COLS + j] = xg * w->r01;
+    }
     for (int64_t i = i0; i < i1; i++) {
         uint8_t *row = w->dst + i * w->ow * C;
         float yg = (float)i - (float)(w->oh - 1) * 0.5f;
@@ -668,7 +680,16 @@ FR_TARGET_AVX512 FR_INLINE void fr_warp_rows16(const fr_warp *w, int64_t i0, int
             int64_t g = fr_group_at(j, 16, w->ow);
             if (g >= 0) {
                 __m512 ix, iy;
-                fr_warp_coords16(&v, _mm512_add_ps(x_first, _mm512_set1_ps((float)g)), ygv, yr10, yr11, &ix, &iy);
+                __m512 xr00, xr01;
+                if (cols) {
+                    xr00 = _mm512_loadu_ps(cols + g);
+                    xr01 = _mm512_loadu_ps(cols + FR_WARP_COLS + g);
+                } else {
+                    __m512 xg = _mm512_add_ps(x_first, _mm512_set1_ps((float)g));
+                    xr00 = _mm512_mul_ps(xg, v.r00);
+                    xr01 = _mm512_mul_ps(xg, v.r01);
+                }
+                fr_warp_coords16(&v, xr00, xr01, ygv, yr10, yr11, &ix, &iy);
                 if (w->bilinear ? fr_warp16_bilinear(w, ix, iy, row + g * C, C)
                                 : fr_warp16_nearest(w, ix, iy, row + g * C, C))
                     continue;

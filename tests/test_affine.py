@@ -100,6 +100,39 @@ def test_whole_pixel_moves_match_reference(interpolation, simd_level):
         assert np.array_equal(img, before)
 
 
+HALF_MOVES = [(0.5, 0.0), (0.0, -0.5), (2.5, 1.5), (-0.5, 0.5)]
+
+
+def test_nearest_ties_round_to_even(simd_level):
+    """Half-pixel moves put every sample exactly between two source pixels
+    (sides that are powers of two: the coordinates are exact), so each one
+    tests the vector levels' rounding, ties to even, over whole vector groups."""
+    rng = np.random.default_rng(11)
+    for img in [rng.integers(0, 256, (32, 64, 3), dtype=np.uint8),
+                rng.integers(0, 256, (64, 32, 4), dtype=np.uint8), rng.integers(0, 256, (16, 128), dtype=np.uint8)]:
+        for move in HALF_MOVES:
+            kw = dict(angle=0.0, translate=move, scale=1.0, shear=0.0)
+            got = F.affine(img, interpolation="nearest", fill=7, **kw)
+            assert np.array_equal(got, reference(img, "nearest", 7, **kw)), move
+            # ties to even: a move by +0.5 reads column j - 0.5, rounded to the even one of j - 1 and j
+            if move == (0.5, 0.0):
+                even = (np.arange(img.shape[1]) // 2) * 2
+                assert np.array_equal(got[:, 1:], img[:, even[1:]]), "not rounded to even"
+
+
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+def test_rows_around_the_column_table(interpolation, simd_level):
+    """The AVX-512 level takes each column's products from a table for rows up
+    to 1024 pixels and computes them for wider rows: both against the
+    reference."""
+    rng = np.random.default_rng(12)
+    for w in (1023, 1024, 1025, 1100):
+        img = rng.integers(0, 256, (9, w, 3), dtype=np.uint8)
+        for kw in CASES[1:3] + [dict(angle=-1.0, translate=(0.5, 0), scale=1.0, shear=(3.0, 0.0))]:
+            assert np.array_equal(F.affine(img, interpolation=interpolation, fill=5, **kw),
+                                  reference(img, interpolation, 5, **kw)), (w, kw)
+
+
 def test_out_and_empty():
     img = samples.load("coffee")[:30, :40]
     out = np.empty_like(img)
