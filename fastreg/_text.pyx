@@ -15,6 +15,9 @@ from cpython.unicode cimport PyUnicode_AsEncodedString, PyUnicode_DATA, PyUnicod
 from libc.string cimport memchr
 from libc.stdint cimport int32_t, uint8_t, uint64_t, int64_t
 from libc.stdlib cimport calloc, free, malloc
+from cpython.list cimport PyList_New, PyList_SET_ITEM
+from cpython.object cimport PyTypeObject
+from cpython.ref cimport Py_INCREF
 
 from fastreg._runtime cimport parallel_run, simd_level
 
@@ -22,6 +25,11 @@ cnp.import_array()
 
 cdef extern from "Python.h":
     bint PyUnicode_IS_COMPACT_ASCII(object o)
+
+cdef extern from "numpy/arrayobject.h":
+    PyTypeObject PyArray_Type
+    object PyArray_NewFromDescr(void *subtype, cnp.dtype descr, int nd, cnp.npy_intp *dims,
+                                cnp.npy_intp *strides, void *data, int flags, void *obj)
 
 cdef extern from "fr_pool.h" nogil:
     ctypedef void (*fr_task_fn)(void *ctx, int64_t task) noexcept nogil
@@ -232,16 +240,20 @@ def views(cnp.ndarray values, cnp.ndarray starts, cnp.ndarray stops):
     cdef const int64_t *a = _i64(starts)
     cdef const int64_t *b = _i64(stops)
     cdef char *data = <char *>cnp.PyArray_DATA(values)
-    cdef int typenum = cnp.PyArray_TYPE(values)
+    cdef cnp.dtype descr = values.dtype
     cdef Py_ssize_t itemsize = cnp.PyArray_ITEMSIZE(values)
     cdef cnp.npy_intp length
-    cdef cnp.ndarray view
-    cdef list out = [None] * n
+    cdef object view
+    cdef list out = PyList_New(n)
     for i in range(n):
         length = b[i] - a[i]
-        view = cnp.PyArray_SimpleNewFromData(1, &length, typenum, data + a[i] * itemsize)
-        cnp.set_array_base(view, values)
-        out[i] = view
+        Py_INCREF(descr)  # each view takes a reference to it
+        view = PyArray_NewFromDescr(&PyArray_Type, descr, 1, &length, NULL, data + a[i] * itemsize,
+                                    cnp.NPY_ARRAY_CARRAY, NULL)
+        Py_INCREF(values)  # each view holds the buffer
+        cnp.PyArray_SetBaseObject(<cnp.ndarray>view, values)
+        Py_INCREF(view)
+        PyList_SET_ITEM(out, i, view)
     return out
 
 
