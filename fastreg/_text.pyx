@@ -12,6 +12,7 @@ import numpy as np
 cimport numpy as cnp
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_AsEncodedString, PyUnicode_DATA, PyUnicode_DecodeUTF8, PyUnicode_GET_LENGTH
+from libc.math cimport floor
 from libc.string cimport memchr
 from libc.stdint cimport int32_t, uint8_t, uint64_t, int64_t
 from libc.stdlib cimport calloc, free, malloc
@@ -39,6 +40,8 @@ cdef extern from "fr_random.h" nogil:
 
 cdef extern from "fr_text.h" nogil:
     int FR_TEXT_DOMAIN
+    int FR_TEXT_INSERT
+    int FR_TEXT_REPLACE
     ctypedef struct fr_text_stage:
         int op
         int64_t count
@@ -206,6 +209,32 @@ def run_pipeline(object values, cnp.ndarray offsets, object indices, cnp.ndarray
         parallel_run(<fr_task_fn>fr_text_task, &job, starts.shape[0] - 1)
     free(job.seq_ptrs)
     return not job.failed
+
+
+def growth(cnp.ndarray lengths, list stages):
+    """Upper bounds of the tokens that the insertion and the replacement
+    stages of `stages` change in each sequence of `lengths` (int64,
+    C-contiguous), in one pass: (inserted, replaced), int64 arrays.  A stage
+    changes max(floor(frac * length), 1) tokens when frac > 0, else count."""
+    cdef Py_ssize_t i, n = lengths.shape[0]
+    cdef const int64_t *length = _i64(lengths)
+    cdef cnp.ndarray inserted = np.zeros(n, dtype=np.int64)
+    cdef cnp.ndarray replaced = np.zeros(n, dtype=np.int64)
+    cdef int64_t *into
+    cdef int op
+    cdef int64_t count
+    cdef double frac, extra
+    for op, count, frac, _ in stages:
+        if op != FR_TEXT_INSERT and op != FR_TEXT_REPLACE:
+            continue
+        into = <int64_t *>cnp.PyArray_DATA(inserted if op == FR_TEXT_INSERT else replaced)
+        for i in range(n):
+            if frac > 0:
+                extra = floor(frac * <double>length[i])
+                into[i] += <int64_t>extra if extra > 1 else 1
+            else:
+                into[i] += count
+    return inserted, replaced
 
 
 def scan_arrays(list arrays):
