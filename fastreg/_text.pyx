@@ -12,9 +12,13 @@ import numpy as np
 cimport numpy as cnp
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_AsEncodedString, PyUnicode_DATA, PyUnicode_DecodeUTF8, PyUnicode_GET_LENGTH
+from libc.math cimport floor
 from libc.string cimport memchr
 from libc.stdint cimport int32_t, uint8_t, uint64_t, int64_t
 from libc.stdlib cimport calloc, free, malloc
+from cpython.list cimport PyList_New, PyList_SET_ITEM
+from cpython.object cimport PyTypeObject
+from cpython.ref cimport Py_INCREF
 
 from fastreg._runtime cimport parallel_run, simd_level
 
@@ -22,6 +26,11 @@ cnp.import_array()
 
 cdef extern from "Python.h":
     bint PyUnicode_IS_COMPACT_ASCII(object o)
+
+cdef extern from "numpy/arrayobject.h":
+    PyTypeObject PyArray_Type
+    object PyArray_NewFromDescr(void *subtype, cnp.dtype descr, int nd, cnp.npy_intp *dims,
+                                cnp.npy_intp *strides, void *data, int flags, void *obj)
 
 cdef extern from "fr_pool.h" nogil:
     ctypedef void (*fr_task_fn)(void *ctx, int64_t task) noexcept nogil
@@ -31,6 +40,8 @@ cdef extern from "fr_random.h" nogil:
 
 cdef extern from "fr_text.h" nogil:
     int FR_TEXT_DOMAIN
+    int FR_TEXT_INSERT
+    int FR_TEXT_REPLACE
     ctypedef struct fr_text_stage:
         int op
         int64_t count
@@ -200,6 +211,32 @@ def run_pipeline(object values, cnp.ndarray offsets, object indices, cnp.ndarray
     return not job.failed
 
 
+def growth(cnp.ndarray lengths, list stages):
+    """Upper bounds of the tokens that the insertion and the replacement
+    stages of `stages` change in each sequence of `lengths` (int64,
+    C-contiguous), in one pass: (inserted, replaced), int64 arrays.  A stage
+    changes max(floor(frac * length), 1) tokens when frac > 0, else count."""
+    cdef Py_ssize_t i, n = lengths.shape[0]
+    cdef const int64_t *length = _i64(lengths)
+    cdef cnp.ndarray inserted = np.zeros(n, dtype=np.int64)
+    cdef cnp.ndarray replaced = np.zeros(n, dtype=np.int64)
+    cdef int64_t *into
+    cdef int op
+    cdef int64_t count
+    cdef double frac, extra
+    for op, count, frac, _ in stages:
+        if op != FR_TEXT_INSERT and op != FR_TEXT_REPLACE:
+            continue
+        into = <int64_t *>cnp.PyArray_DATA(inserted if op == FR_TEXT_INSERT else replaced)
+        for i in range(n):
+            if frac > 0:
+                extra = floor(frac * <double>length[i])
+                into[i] += <int64_t>extra if extra > 1 else 1
+            else:
+                into[i] += count
+    return inserted, replaced
+
+
 def scan_arrays(list arrays):
     """Lengths and layout of a list of numpy arrays, in one pass: (offsets,
     dtype, contiguous).  offsets: int64 cumulative lengths along the first
@@ -232,16 +269,20 @@ def views(cnp.ndarray values, cnp.ndarray starts, cnp.ndarray stops):
     cdef const int64_t *a = _i64(starts)
     cdef const int64_t *b = _i64(stops)
     cdef char *data = <char *>cnp.PyArray_DATA(values)
-    cdef int typenum = cnp.PyArray_TYPE(values)
+    cdef cnp.dtype descr = values.dtype
     cdef Py_ssize_t itemsize = cnp.PyArray_ITEMSIZE(values)
     cdef cnp.npy_intp length
-    cdef cnp.ndarray view
-    cdef list out = [None] * n
+    cdef object view
+    cdef list out = PyList_New(n)
     for i in range(n):
         length = b[i] - a[i]
-        view = cnp.PyArray_SimpleNewFromData(1, &length, typenum, data + a[i] * itemsize)
-        cnp.set_array_base(view, values)
-        out[i] = view
+        Py_INCREF(descr)  # each view takes a reference to it
+        view = PyArray_NewFromDescr(&PyArray_Type, descr, 1, &length, NULL, data + a[i] * itemsize,
+                                    cnp.NPY_ARRAY_CARRAY, NULL)
+        Py_INCREF(values)  # each view holds the buffer
+        cnp.PyArray_SetBaseObject(<cnp.ndarray>view, values)
+        Py_INCREF(view)
+        PyList_SET_ITEM(out, i, view)
     return out
 
 

@@ -328,8 +328,9 @@ def _run_ids(values, offsets, stages, table, protected, seed, epoch, indices, te
     `values` is one array or a list of contiguous arrays of one dtype."""
     n = offsets.shape[0] - 1
     dtype = values[0].dtype if isinstance(values, list) else values.dtype
-    inserted, _ = _growth(stages, np.diff(offsets), n)
-    bound = _cumulative(np.diff(offsets) + inserted)
+    lengths = np.diff(offsets)
+    inserted, _ = _growth(stages, lengths, n)
+    bound = _cumulative(lengths + inserted)
     work = np.empty(int(bound[-1]), dtype=dtype)
     out_len = np.empty(n, dtype=np.int64)
     syn_offsets, syn_values = table._kernel_arrays()
@@ -354,19 +355,14 @@ def _cumulative(lengths):
 
 def _growth(stages, lengths, n):
     """Upper bounds of the tokens inserted and of those replaced per sequence
-    of `lengths` (an upper bound of its unprotected tokens)."""
-    inserted = replaced = 0
-    for op, count, frac, _ in stages:
-        if op in (OPS["insertion"], OPS["replacement"]):
-            if int(lengths.sum()) + count * n > _INT64_MAX // 64:
-                raise MemoryError(f"changing n = {count} tokens in each of {n} sequences "
-                                  "needs more memory than can be addressed")
-            extra = np.maximum(np.floor(frac * lengths), 1).astype(np.int64) if frac > 0 else count
-            if op == OPS["insertion"]:
-                inserted = inserted + extra
-            else:
-                replaced = replaced + extra
-    return inserted, replaced
+    of `lengths` (int64, an upper bound of its unprotected tokens)."""
+    counts = [count for op, count, _, _ in stages if op in (OPS["insertion"], OPS["replacement"])]
+    total = int(lengths.sum()) if counts else 0
+    for count in counts:
+        if total + count * n > _INT64_MAX // 64:
+            raise MemoryError(f"changing n = {count} tokens in each of {n} sequences "
+                              "needs more memory than can be addressed")
+    return _text.growth(lengths, stages)
 
 
 def _run_text(texts, stages, context, seed, epoch, indices):

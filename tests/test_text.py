@@ -307,6 +307,22 @@ def test_insertion_adds_exactly_n():
             assert all(t not in PROTECTED for t in inserted)
 
 
+def test_growth_bounds_each_changing_stage():
+    # insertion and replacement each change max(floor(frac * length), 1) tokens, or their count
+    lengths = np.array([0, 1, 9, 10, 29, 1000, 12345], dtype=np.int64)
+    stages = [(text.OPS["replacement"], 0, 0.1, 0), (text.OPS["insertion"], 0, 0.3, 0),
+              (text.OPS["swap"], 0, 0.5, 0), (text.OPS["insertion"], 7, 0.0, 0)]
+    inserted, replaced = text._growth(stages, lengths, lengths.shape[0])
+    assert inserted.tolist() == [1 + 7, 1 + 7, 2 + 7, 3 + 7, 8 + 7, 300 + 7, 3703 + 7]
+    assert replaced.tolist() == [1, 1, 1, 1, 2, 100, 1234]
+
+
+@pytest.mark.parametrize("batch", [(np.arange(10), np.array([0, 5, 10])), "a b c"])
+def test_insertion_beyond_addressable_memory_raises(batch):
+    with pytest.raises(MemoryError, match="n = 4611686018427387904 tokens"):
+        text.random_insertion(batch, 2**62, {0: [1]} if isinstance(batch, tuple) else None, seed=0)
+
+
 @pytest.mark.parametrize("n,max_len", [(20, 120), (50, 120), (0.9, 120), (128, 150), (129, 150), (0.95, 300)])
 def test_many_insertions_match_reference(n, max_len):
     # up to 128 insertions keep a sorted array of places, more a Fenwick tree
