@@ -521,3 +521,59 @@ def run_stack(cnp.ndarray srcs, cnp.ndarray dsts, cnp.ndarray spec, uint64_t see
         job.views[i].data = v.data + i * srcs.strides[0]
         job.outs[i] = <char *>cnp.PyArray_DATA(dsts) + i * out_step
     _run_batch_job(&job, n)
+
+
+def list_fits(object images, object out, dict shapes, int channels, int out_type):
+    """Whether `images` and `out` have Compose.batch's common form for a list,
+    checked at C speed (nothing is run or raised; otherwise the caller
+    validates in full and reports what is wrong).
+
+    The common form: `images` a non-empty list or tuple of images each in
+    run_image's common form, with the entry of its (H, W, C, ndim) in
+    `shapes` equal to out.shape[1:]; `out` a NumPy array of type number
+    `out_type` with one image per row, C-contiguous, writable and apart from
+    every image."""
+    if type(images) is not list and type(images) is not tuple:
+        return False
+    cdef Py_ssize_t n = len(images), olo, ohi, xlo, xhi
+    if n == 0 or type(out) is not cnp.ndarray:
+        return False
+    cdef cnp.ndarray dst = <cnp.ndarray>out
+    if (cnp.PyArray_TYPE(dst) != out_type or cnp.PyArray_NDIM(dst) < 1 or cnp.PyArray_DIM(dst, 0) != n
+            or not cnp.PyArray_IS_C_CONTIGUOUS(dst) or not cnp.PyArray_ISWRITEABLE(dst)):
+        return False
+    shape = out.shape[1:]
+    _extent(dst, &olo, &ohi)
+    cdef fr_view v
+    cdef tuple key, checked = None  # images of one size share their shape lookup
+    for img in images:
+        if not _plain_image(img, channels, &v):
+            return False
+        key = (v.h, v.w, v.c, cnp.PyArray_NDIM(<cnp.ndarray>img))
+        if key != checked:
+            if shapes.get(key) != shape:
+                return False
+            checked = key
+        _extent(<cnp.ndarray>img, &xlo, &xhi)
+        if not (xhi <= olo or ohi <= xlo or xlo == xhi or olo == ohi):
+            return False
+    return True
+
+
+def run_list(object images, cnp.ndarray dsts, cnp.ndarray spec, uint64_t seed, uint64_t epoch,
+             cnp.ndarray indices):
+    """run_pipeline on a list (or tuple) of images into the rows of one array,
+    for arguments that passed list_fits: the views and row pointers are made
+    here, not one array per image."""
+    cdef int64_t n = len(images)
+    cdef BatchJob job = _batch_job(n, spec, seed, epoch,
+                                   <const uint64_t *>cnp.PyArray_DATA(indices))
+    cdef int64_t i, out_step = dsts.strides[0]
+    for i in range(n):
+        if not _plain_image(images[i], 0b11110, &job.views[i]):
+            free(job.views)
+            free(job.outs)
+            free(job.status)
+            raise TypeError(f"images[{i}] is no longer a uint8 array")
+        job.outs[i] = <char *>cnp.PyArray_DATA(dsts) + i * out_step
+    _run_batch_job(&job, n)
