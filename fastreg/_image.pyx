@@ -523,10 +523,12 @@ def run_stack(cnp.ndarray srcs, cnp.ndarray dsts, cnp.ndarray spec, uint64_t see
     _run_batch_job(&job, n)
 
 
-def list_fits(object images, object out, dict shapes, int channels, int out_type):
+
+cdef bint _list_views(object images, object out, dict shapes, int channels, int out_type,
+                      fr_view *views) except -1:
     """Whether `images` and `out` have Compose.batch's common form for a list,
-    checked at C speed (nothing is run or raised; otherwise the caller
-    validates in full and reports what is wrong).
+    checked at C speed (nothing is run or raised otherwise); if so and views
+    is not NULL, views[i] views images[i].
 
     The common form: `images` a non-empty list or tuple of images each in
     run_image's common form, with the entry of its (H, W, C, ndim) in
@@ -535,7 +537,7 @@ def list_fits(object images, object out, dict shapes, int channels, int out_type
     every image."""
     if type(images) is not list and type(images) is not tuple:
         return False
-    cdef Py_ssize_t n = len(images), olo, ohi, xlo, xhi
+    cdef Py_ssize_t n = len(images), i, olo, ohi, xlo, xhi
     if n == 0 or type(out) is not cnp.ndarray:
         return False
     cdef cnp.ndarray dst = <cnp.ndarray>out
@@ -546,7 +548,8 @@ def list_fits(object images, object out, dict shapes, int channels, int out_type
     _extent(dst, &olo, &ohi)
     cdef fr_view v
     cdef tuple key, checked = None  # images of one size share their shape lookup
-    for img in images:
+    for i in range(n):
+        img = images[i]
         if not _plain_image(img, channels, &v):
             return False
         key = (v.h, v.w, v.c, cnp.PyArray_NDIM(<cnp.ndarray>img))
@@ -557,23 +560,32 @@ def list_fits(object images, object out, dict shapes, int channels, int out_type
         _extent(<cnp.ndarray>img, &xlo, &xhi)
         if not (xhi <= olo or ohi <= xlo or xlo == xhi or olo == ohi):
             return False
+        if views != NULL:
+            views[i] = v
     return True
 
 
-def run_list(object images, cnp.ndarray dsts, cnp.ndarray spec, uint64_t seed, uint64_t epoch,
-             cnp.ndarray indices):
+def list_fits(object images, object out, dict shapes, int channels, int out_type):
+    """Whether Compose.batch can take the C path for `images` and `out`
+    (_list_views's common form); nothing is run."""
+    return _list_views(images, out, shapes, channels, out_type, NULL)
+
+
+def run_list(object images, cnp.ndarray dsts, dict shapes, int channels, int out_type, cnp.ndarray spec,
+             uint64_t seed, uint64_t epoch, cnp.ndarray indices):
     """run_pipeline on a list (or tuple) of images into the rows of one array,
     for arguments that passed list_fits: the views and row pointers are made
-    here, not one array per image."""
+    here, not one array per image.  The form is checked again as the views
+    are made, so images changed since list_fits are refused."""
     cdef int64_t n = len(images)
     cdef BatchJob job = _batch_job(n, spec, seed, epoch,
                                    <const uint64_t *>cnp.PyArray_DATA(indices))
     cdef int64_t i, out_step = dsts.strides[0]
+    if not _list_views(images, dsts, shapes, channels, out_type, job.views):
+        free(job.views)
+        free(job.outs)
+        free(job.status)
+        raise ValueError("images changed while their batch was being checked")
     for i in range(n):
-        if not _plain_image(images[i], 0b11110, &job.views[i]):
-            free(job.views)
-            free(job.outs)
-            free(job.status)
-            raise TypeError(f"images[{i}] is no longer a uint8 array")
         job.outs[i] = <char *>cnp.PyArray_DATA(dsts) + i * out_step
     _run_batch_job(&job, n)

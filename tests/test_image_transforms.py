@@ -191,6 +191,24 @@ def test_list_batch_into_one_array_equals_single_calls(monkeypatch):
     assert not store.any() and not frozen.any() and len(runs) == 7
 
 
+def test_list_batch_refuses_images_changed_while_checked():
+    """An index whose __index__ swaps an image for a larger one after the
+    C path's check: the images are checked again as their views are made."""
+    aug = T.Compose([T.CenterCrop(8)], seed=1)
+    imgs = [np.zeros((10, 12, 3), np.uint8) for _ in range(2)]
+    aug(imgs[0], index=0)
+
+    class Swapping:
+        def __index__(self):
+            imgs[1] = np.zeros((30, 30, 3), np.uint8)
+            return 1
+
+    out = np.zeros((2, 8, 8, 3), np.uint8)
+    aug.batch(imgs, indices=[0, 1], out=out)  # the C path, as checked
+    with pytest.raises(ValueError, match="images changed while their batch was being checked"):
+        aug.batch(imgs, indices=[0, Swapping()], out=out)
+
+
 def test_strided_batch_and_grayscale_batches():
     aug = pipeline()
     big = batch_of(6, 80, 104)

@@ -337,7 +337,8 @@ class Compose(Transform):
             # out apart from them) is checked and run in C, without a view per image
             indices = self._batch_indices(indices, len(images))
             epoch = check_uint64("epoch", epoch)
-            _image.run_list(images, out, self._spec, self.seed, epoch, indices)
+            _image.run_list(images, out, self._seen, self._channel_bits, self._dtype.num, self._spec,
+                            self.seed, epoch, indices)
             return out
         if isinstance(images, np.ndarray):
             if images.dtype != np.uint8:
