@@ -393,6 +393,12 @@ cdef void _run_image(void *ctx, int64_t task) noexcept nogil:
     free(record)
 
 
+cdef void _free_job(BatchJob *job) noexcept:
+    free(job.views)
+    free(job.outs)
+    free(job.status)
+
+
 cdef BatchJob _batch_job(int64_t n, cnp.ndarray spec, uint64_t seed, uint64_t epoch,
                          const uint64_t *indices) except *:
     """A job for n images, with its per-image arrays allocated (views and
@@ -411,9 +417,7 @@ cdef BatchJob _batch_job(int64_t n, cnp.ndarray spec, uint64_t seed, uint64_t ep
     job.outs = <void **>malloc(max(n, 1) * sizeof(void *))
     job.status = <int *>malloc(max(n, 1) * sizeof(int))
     if job.views == NULL or job.outs == NULL or job.status == NULL:
-        free(job.views)
-        free(job.outs)
-        free(job.status)
+        _free_job(&job)
         raise MemoryError()
     for i in range(n):
         job.status[i] = 0
@@ -431,9 +435,7 @@ cdef _run_batch_job(BatchJob *job, int64_t n):
     cdef bint failed = False
     for i in range(n):
         failed = failed or job.status[i] != 0
-    free(job.views)
-    free(job.outs)
-    free(job.status)
+    _free_job(job)
     if failed:
         raise MemoryError("out of memory in an image kernel")
 
@@ -582,9 +584,7 @@ def run_list(object images, cnp.ndarray dsts, dict shapes, int channels, int out
                                    <const uint64_t *>cnp.PyArray_DATA(indices))
     cdef int64_t i, out_step = dsts.strides[0]
     if not _list_views(images, dsts, shapes, channels, out_type, job.views):
-        free(job.views)
-        free(job.outs)
-        free(job.status)
+        _free_job(&job)
         raise ValueError("images changed while their batch was being checked")
     for i in range(n):
         job.outs[i] = <char *>cnp.PyArray_DATA(dsts) + i * out_step
