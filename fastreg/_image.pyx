@@ -393,6 +393,12 @@ cdef void _run_image(void *ctx, int64_t task) noexcept nogil:
     free(record)
 
 
+cdef void _free_job(BatchJob *job) noexcept:
+    free(job.views)
+    free(job.outs)
+    free(job.status)
+
+
 cdef BatchJob _batch_job(int64_t n, cnp.ndarray spec, uint64_t seed, uint64_t epoch,
                          const uint64_t *indices) except *:
     """A job for n images, with its per-image arrays allocated (views and
@@ -411,9 +417,7 @@ cdef BatchJob _batch_job(int64_t n, cnp.ndarray spec, uint64_t seed, uint64_t ep
     job.outs = <void **>malloc(max(n, 1) * sizeof(void *))
     job.status = <int *>malloc(max(n, 1) * sizeof(int))
     if job.views == NULL or job.outs == NULL or job.status == NULL:
-        free(job.views)
-        free(job.outs)
-        free(job.status)
+        _free_job(&job)
         raise MemoryError()
     for i in range(n):
         job.status[i] = 0
@@ -431,9 +435,7 @@ cdef _run_batch_job(BatchJob *job, int64_t n):
     cdef bint failed = False
     for i in range(n):
         failed = failed or job.status[i] != 0
-    free(job.views)
-    free(job.outs)
-    free(job.status)
+    _free_job(job)
     if failed:
         raise MemoryError("out of memory in an image kernel")
 
@@ -519,5 +521,71 @@ def run_stack(cnp.ndarray srcs, cnp.ndarray dsts, cnp.ndarray spec, uint64_t see
     for i in range(n):
         job.views[i] = v
         job.views[i].data = v.data + i * srcs.strides[0]
+        job.outs[i] = <char *>cnp.PyArray_DATA(dsts) + i * out_step
+    _run_batch_job(&job, n)
+
+
+
+cdef bint _list_views(object images, object out, dict shapes, int channels, int out_type,
+                      fr_view *views) except -1:
+    """Whether `images` and `out` have Compose.batch's common form for a list,
+    checked at C speed (nothing is run or raised otherwise); if so and views
+    is not NULL, views[i] views images[i].
+
+    The common form: `images` a non-empty list or tuple of images each in
+    run_image's common form, with the entry of its (H, W, C, ndim) in
+    `shapes` equal to out.shape[1:]; `out` a NumPy array of type number
+    `out_type` with one image per row, C-contiguous, writable and apart from
+    every image."""
+    if type(images) is not list and type(images) is not tuple:
+        return False
+    cdef Py_ssize_t n = len(images), i, olo, ohi, xlo, xhi
+    if n == 0 or type(out) is not cnp.ndarray:
+        return False
+    cdef cnp.ndarray dst = <cnp.ndarray>out
+    if (cnp.PyArray_TYPE(dst) != out_type or cnp.PyArray_NDIM(dst) < 1 or cnp.PyArray_DIM(dst, 0) != n
+            or not cnp.PyArray_IS_C_CONTIGUOUS(dst) or not cnp.PyArray_ISWRITEABLE(dst)):
+        return False
+    shape = out.shape[1:]
+    _extent(dst, &olo, &ohi)
+    cdef fr_view v
+    cdef tuple key, checked = None  # images of one size share their shape lookup
+    for i in range(n):
+        img = images[i]
+        if not _plain_image(img, channels, &v):
+            return False
+        key = (v.h, v.w, v.c, cnp.PyArray_NDIM(<cnp.ndarray>img))
+        if key != checked:
+            if shapes.get(key) != shape:
+                return False
+            checked = key
+        _extent(<cnp.ndarray>img, &xlo, &xhi)
+        if not (xhi <= olo or ohi <= xlo or xlo == xhi or olo == ohi):
+            return False
+        if views != NULL:
+            views[i] = v
+    return True
+
+
+def list_fits(object images, object out, dict shapes, int channels, int out_type):
+    """Whether Compose.batch can take the C path for `images` and `out`
+    (_list_views's common form); nothing is run."""
+    return _list_views(images, out, shapes, channels, out_type, NULL)
+
+
+def run_list(object images, cnp.ndarray dsts, dict shapes, int channels, int out_type, cnp.ndarray spec,
+             uint64_t seed, uint64_t epoch, cnp.ndarray indices):
+    """run_pipeline on a list (or tuple) of images into the rows of one array,
+    for arguments that passed list_fits: the views and row pointers are made
+    here, not one array per image.  The form is checked again as the views
+    are made, so images changed since list_fits are refused."""
+    cdef int64_t n = len(images)
+    cdef BatchJob job = _batch_job(n, spec, seed, epoch,
+                                   <const uint64_t *>cnp.PyArray_DATA(indices))
+    cdef int64_t i, out_step = dsts.strides[0]
+    if not _list_views(images, dsts, shapes, channels, out_type, job.views):
+        _free_job(&job)
+        raise ValueError("images changed while their batch was being checked")
+    for i in range(n):
         job.outs[i] = <char *>cnp.PyArray_DATA(dsts) + i * out_step
     _run_batch_job(&job, n)

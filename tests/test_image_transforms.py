@@ -147,6 +147,68 @@ def test_list_batch_of_different_sizes():
         assert np.array_equal(out[i], crop(im, index=i))
 
 
+def test_list_batch_into_one_array_equals_single_calls(monkeypatch):
+    """A list (or tuple) of images of sizes seen before into one C-contiguous
+    out is checked and run in C; it equals the per-image calls for every
+    thread count, split and SIMD level, and refuses what the full path refuses."""
+    from fastreg import _image
+    aug = T.Compose([T.RandomResizedCrop(16), T.RandomHorizontalFlip(), T.TrivialAugmentWide(),
+                     T.Normalize((0.5, 0.4, 0.3), (0.2, 0.3, 0.4)), T.RandomErasing(0.5)], seed=9)
+    rng = np.random.default_rng(5)
+    big = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    imgs = [rng.integers(0, 256, (20 + i % 3, 30 - i % 4, 3), dtype=np.uint8) for i in range(9)]
+    imgs[2], imgs[5] = big[::2, ::-3], big[3:25, 4:40]  # strided and offset views
+    want = np.stack([aug(im, index=i, epoch=2) for i, im in enumerate(imgs)])
+    runs = []
+    monkeypatch.setattr(_image, "run_list", lambda *a, run=_image.run_list: runs.append(run(*a)))
+    for threads in (1, 2, 3):
+        with fastreg.num_threads(threads):
+            out = np.zeros((9, 3, 16, 16), np.float32)
+            assert aug.batch(imgs, indices=range(9), epoch=2, out=out) is out and np.array_equal(out, want)
+    out = np.zeros((9, 3, 16, 16), np.float32)
+    with fastreg.simd("baseline"):
+        aug.batch(tuple(imgs), indices=range(9), epoch=2, out=out)
+    assert np.array_equal(out, want)
+    aug.batch(imgs[:4], indices=range(4), epoch=2, out=out[:4])
+    aug.batch(imgs[4:], indices=range(4, 9), epoch=2, out=out[4:])
+    assert np.array_equal(out, want) and len(runs) == 6
+    gray = T.Compose([T.RandomCrop(8), T.RandomVerticalFlip()], seed=1)
+    g = [rng.integers(0, 256, (10, 12), dtype=np.uint8) for _ in range(3)]
+    g_want = np.stack([gray(x, index=i) for i, x in enumerate(g)])
+    g_out = np.empty((3, 8, 8), np.uint8)
+    assert np.array_equal(gray.batch(g, indices=range(3), out=g_out), g_want) and len(runs) == 7
+    # refused as by the full path, nothing written
+    store = np.zeros(400, np.uint8)
+    with pytest.raises(ValueError, match="out overlaps the input"):
+        gray.batch([g[0], store[250:370].reshape(10, 12), g[2]], indices=range(3),
+                   out=store[200:392].reshape(3, 8, 8))
+    frozen = np.zeros((3, 8, 8), np.uint8)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="out"):
+        gray.batch(g, indices=range(3), out=frozen)
+    with pytest.raises(TypeError, match="out must have dtype"):
+        gray.batch(g, indices=range(3), out=np.zeros((3, 8, 8), np.float32))
+    assert not store.any() and not frozen.any() and len(runs) == 7
+
+
+def test_list_batch_refuses_images_changed_while_checked():
+    """An index whose __index__ swaps an image for a larger one after the
+    C path's check: the images are checked again as their views are made."""
+    aug = T.Compose([T.CenterCrop(8)], seed=1)
+    imgs = [np.zeros((10, 12, 3), np.uint8) for _ in range(2)]
+    aug(imgs[0], index=0)
+
+    class Swapping:
+        def __index__(self):
+            imgs[1] = np.zeros((30, 30, 3), np.uint8)
+            return 1
+
+    out = np.zeros((2, 8, 8, 3), np.uint8)
+    aug.batch(imgs, indices=[0, 1], out=out)  # the C path, as checked
+    with pytest.raises(ValueError, match="images changed while their batch was being checked"):
+        aug.batch(imgs, indices=[0, Swapping()], out=out)
+
+
 def test_strided_batch_and_grayscale_batches():
     aug = pipeline()
     big = batch_of(6, 80, 104)

@@ -332,6 +332,14 @@ class Compose(Transform):
             have one entry per image, or the outputs differ in size and `out`
             is not a list.
         """
+        if _image.list_fits(images, out, self._seen, self._channel_bits, self._dtype.num):
+            # the common list case (NumPy images of sizes seen before, one C-contiguous
+            # out apart from them) is checked and run in C, without a view per image
+            indices = self._batch_indices(indices, len(images))
+            epoch = check_uint64("epoch", epoch)
+            _image.run_list(images, out, self._seen, self._channel_bits, self._dtype.num, self._spec,
+                            self.seed, epoch, indices)
+            return out
         if isinstance(images, np.ndarray):
             if images.dtype != np.uint8:
                 raise wrong_image_dtype("images", images.dtype)
@@ -351,15 +359,7 @@ class Compose(Transform):
             n = len(hwcs)
         else:
             raise not_an_array("images", images, "numpy.ndarray or a list of arrays")
-        if indices is None:
-            indices = self._calls.next_indices(n)
-        else:
-            if isinstance(indices, (str, bytes)) or not hasattr(indices, "__len__"):
-                raise TypeError("indices must be a sequence of integers")
-            if len(indices) != n:
-                raise ValueError(f"indices must have one entry per image ({n}), got {len(indices)}")
-            indices = np.array([check_uint64(f"indices[{i}]", v) for i, v in enumerate(indices)],
-                               dtype=np.uint64)
+        indices = self._batch_indices(indices, n)
         epoch = check_uint64("epoch", epoch)
         shapes = [self._out_shape(h, d, f"images[{i}]", indices[i], epoch)
                   for i, (h, d) in enumerate(zip(hwcs, ndims))]
@@ -410,6 +410,16 @@ class Compose(Transform):
             else:
                 self._run(hwcs, shapes, indices, epoch, outs)
         return out
+
+    def _batch_indices(self, indices, n):
+        """`indices` checked as uint64 ids of n images, or the next call's."""
+        if indices is None:
+            return self._calls.next_indices(n)
+        if isinstance(indices, (str, bytes)) or not hasattr(indices, "__len__"):
+            raise TypeError("indices must be a sequence of integers")
+        if len(indices) != n:
+            raise ValueError(f"indices must have one entry per image ({n}), got {len(indices)}")
+        return np.array([check_uint64(f"indices[{i}]", v) for i, v in enumerate(indices)], dtype=np.uint64)
 
     def params(self, index, epoch=0, shape=None):
         """The parameters drawn for image `index` in `epoch`.
