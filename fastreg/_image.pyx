@@ -579,6 +579,7 @@ def run_list(object images, cnp.ndarray dsts, dict shapes, int channels, int out
     for arguments that passed list_fits: the views and row pointers are made
     here, not one array per image.  The form is checked again as the views
     are made, so images changed since list_fits are refused."""
+    images = tuple(images)  # holds every image while the kernels run without the GIL
     cdef int64_t n = len(images)
     cdef BatchJob job = _batch_job(n, spec, seed, epoch,
                                    <const uint64_t *>cnp.PyArray_DATA(indices))
